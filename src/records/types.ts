@@ -1,0 +1,83 @@
+import type { IpSource } from '../config/types.js';
+
+/** An SRV value: priority is always 0 and weight comes from config, so only target and port vary. */
+export interface SrvTarget {
+  /** FQDN, lower case, trailing dot. */
+  readonly target: string;
+  readonly port: number;
+}
+
+/** Record kinds produced by the generator. */
+export type RecordType = 'A' | 'AAAA' | 'SRV';
+
+/** One enumerated task record, as `/v1/enumerate` lists it. */
+export interface EnumeratedRecord {
+  readonly name: string;
+  /** IP for A/AAAA, `target:port` for SRV (Mesos-DNS shape). */
+  readonly host: string;
+  readonly rtype: RecordType;
+}
+
+/** One task in the enumeration. */
+export interface EnumeratedTask {
+  readonly name: string;
+  readonly id: string;
+  readonly records: readonly EnumeratedRecord[];
+}
+
+/** One framework in the enumeration (every framework of the state, in order). */
+export interface EnumeratedFramework {
+  readonly name: string;
+  readonly tasks: readonly EnumeratedTask[];
+}
+
+/** Counters from one generation. */
+export interface GeneratorStats {
+  readonly frameworks: number;
+  readonly agents: number;
+  /** TASK_RUNNING tasks on known agents that produced records. */
+  readonly tasks: number;
+  /** Tasks skipped because of bad data (e.g. a label that came out empty). */
+  readonly skippedTasks: number;
+  /** Names skipped because a label was empty or over 63 bytes, or the name over 255 bytes. */
+  readonly skippedNames: number;
+  /** Distinct (name, value) records. */
+  readonly records: number;
+}
+
+/**
+ * The records a state produces: name -> values, insertion-ordered and de-duplicated. Names are
+ * lower-case FQDNs with the trailing dot. Immutable once built.
+ */
+export interface RecordSet {
+  /** The zone apex, lower case, trailing dot (`mesos.`). */
+  readonly zone: string;
+  readonly a: ReadonlyMap<string, readonly string[]>;
+  readonly aaaa: ReadonlyMap<string, readonly string[]>;
+  readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
+  readonly enumeration: readonly EnumeratedFramework[];
+  readonly stats: GeneratorStats;
+}
+
+/** Inputs of the generator besides the state. Everything the generator would otherwise look up is passed in. */
+export interface GeneratorOptions {
+  /** Lower case, no trailing dot (`mesos`). */
+  readonly domain: string;
+  readonly ipSources: readonly IpSource[];
+  readonly enforceRFC952: boolean;
+  /** SOA MNAME as an FQDN (`ns1.mesos.`): the name of record N1. */
+  readonly nsName: string;
+  /** Addresses for N1 (the DNS listener's addresses). */
+  readonly nsIps: readonly string[];
+  /**
+   * The masters list for M2/M3 (`host` or `host:port`, IPs or hostnames), in configured order.
+   * Hostnames are looked up in `hostIps`.
+   */
+  readonly masters: readonly string[];
+  /**
+   * Pre-resolved addresses of hostnames found in the state (agent/framework pid hosts, framework
+   * hostnames, masters) that are not IP literals. The generator never does DNS lookups itself:
+   * a hostname missing here simply yields no addresses.
+   */
+  readonly hostIps: ReadonlyMap<string, readonly string[]>;
+}
