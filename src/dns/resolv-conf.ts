@@ -1,0 +1,35 @@
+/** Reading upstream resolvers from /etc/resolv.conf, the default when `forward.resolvers` is empty. */
+import { isIP } from 'node:net';
+import type { HostPort } from '../config/index.js';
+
+/** Parses `nameserver` lines (IPv4 or IPv6, an IPv6 zone index dropped); other lines are ignored. */
+export function parseResolvConf(text: string): HostPort[] {
+  const out: HostPort[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    const m = /^nameserver\s+(\S+)$/.exec(line);
+    if (m === null) continue;
+    const host = (m[1] ?? '').replace(/%.*$/, '');
+    if (isIP(host) !== 0) out.push({ host, port: 53 });
+  }
+  return out;
+}
+
+/**
+ * Removes upstreams that are this server itself (same port, and the listen address or, for a
+ * wildcard listener, any local or loopback address), so that mesodns never forwards to itself.
+ */
+export function excludeSelf(
+  upstreams: readonly HostPort[],
+  listen: HostPort,
+  localAddresses: readonly string[],
+): HostPort[] {
+  const wildcard = listen.host === '0.0.0.0' || listen.host === '::';
+  return upstreams.filter((u) => {
+    if (u.port !== listen.port) return true;
+    if (u.host === listen.host) return false;
+    if (!wildcard) return true;
+    const loopback = u.host.startsWith('127.') || u.host === '::1';
+    return !(loopback || localAddresses.includes(u.host));
+  });
+}

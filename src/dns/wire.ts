@@ -1,0 +1,287 @@
+/**
+ * DNS wire-format primitives (RFC 1035 section 4): constants, name encoding and a bounded
+ * parser for queries. Pure: no sockets, no clock.
+ */
+
+/** Resource record types mesodns knows by number. */
+export const TYPE = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  OPT: 41,
+  IXFR: 251,
+  AXFR: 252,
+  ANY: 255,
+} as const;
+
+/** Classes. */
+export const CLASS = { IN: 1, ANY: 255 } as const;
+
+/** Response codes (RFC 1035 4.1.1, RFC 6891 for BADVERS). */
+export const RCODE = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  BADVERS: 16,
+} as const;
+
+/** Names of the rcodes, for logs and metrics. */
+export const RCODE_NAME: Readonly<Record<number, string>> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  16: 'BADVERS',
+};
+
+/** Size of the DNS header. */
+export const HEADER_SIZE = 12;
+
+/** Largest UDP payload without EDNS0 (RFC 1035 4.2.1). */
+export const CLASSIC_UDP_SIZE = 512;
+
+/** Largest TCP message (RFC 1035 4.2.2 length prefix). */
+export const MAX_TCP_SIZE = 65535;
+
+/** Maximum wire length of a name (RFC 1035 2.3.4). */
+export const MAX_NAME_WIRE = 255;
+
+/** Maximum length of a label (RFC 1035 2.3.4). */
+export const MAX_LABEL = 63;
+
+/**
+ * Splits a dotted FQDN into labels. Returns undefined when a label is empty (other than the
+ * root) or longer than 63 bytes, or the name exceeds 255 bytes on the wire.
+ */
+export function nameLabels(name: string): string[] | undefined {
+  const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
+  if (trimmed === '') return [];
+  const labels = trimmed.split('.');
+  let wire = 1;
+  for (const label of labels) {
+    const len = Buffer.byteLength(label, 'latin1');
+    if (len === 0 || len > MAX_LABEL) return undefined;
+    wire += len + 1;
+  }
+  return wire > MAX_NAME_WIRE ? undefined : labels;
+}
+
+/** Encodes a dotted name as uncompressed wire format (labels + root). Throws on an invalid name. */
+export function encodeName(name: string): Buffer {
+  const labels = nameLabels(name);
+  if (labels === undefined) throw new RangeError(`invalid DNS name: ${JSON.stringify(name)}`);
+  let size = 1;
+  for (const l of labels) size += l.length + 1;
+  const out = Buffer.alloc(size);
+  let off = 0;
+  for (const l of labels) {
+    out[off++] = l.length;
+    off += out.write(l, off, 'latin1');
+  }
+  out[off] = 0;
+  return out;
+}
+
+/**
+ * The lookup key of a name: its wire bytes without the root label, as a latin1 string,
+ * lower-cased. Queries compute the same key straight from the packet (`parseQuery`).
+ */
+export function nameKey(name: string): string {
+  const wire = encodeName(name.toLowerCase());
+  return wire.toString('latin1', 0, wire.length - 1);
+}
+
+/** Renders a wire key (see `nameKey`) back as a dotted FQDN with trailing dot. */
+export function keyToName(key: string): string {
+  if (key === '') return '.';
+  let out = '';
+  let off = 0;
+  while (off < key.length) {
+    const len = key.charCodeAt(off);
+    out += key.slice(off + 1, off + 1 + len) + '.';
+    off += len + 1;
+  }
+  return out;
+}
+
+/** EDNS0 data of a query (RFC 6891 6.1). */
+export interface Edns {
+  /** Requestor's UDP payload size. */
+  readonly udpSize: number;
+  readonly version: number;
+  /** DNSSEC OK bit, copied to the response (RFC 3225). */
+  readonly dnssecOk: boolean;
+}
+
+/** A parsed query: everything the server needs, with offsets into the original packet. */
+export interface Query {
+  readonly id: number;
+  /** Second header byte (QR, opcode, AA, TC, RD). */
+  readonly flags1: number;
+  /** Third header byte (RA, Z, AD, CD, rcode). */
+  readonly flags2: number;
+  readonly opcode: number;
+  /** Offset just past the question name's root label. */
+  readonly qnameEnd: number;
+  /** Offset just past QTYPE/QCLASS. */
+  readonly questionEnd: number;
+  readonly qtype: number;
+  readonly qclass: number;
+  /** Lower-case lookup key of QNAME (see `nameKey`). */
+  readonly key: string;
+  readonly edns: Edns | undefined;
+}
+
+/** Why a packet is not a usable query, and what to answer. */
+export interface QueryProblem {
+  /** `drop`: send nothing (too short, or a response). Otherwise the rcode to answer with. */
+  readonly action: 'drop' | number;
+  /** Offset just past the question when it could be read (to echo it), else 0. */
+  readonly questionEnd: number;
+  readonly edns: Edns | undefined;
+  readonly reason: string;
+}
+
+/** Skips a possibly compressed name in an RR; returns the offset after it, or -1 if malformed. */
+function skipName(msg: Buffer, off: number): number {
+  for (let hops = 0; hops < 128; hops++) {
+    if (off >= msg.length) return -1;
+    const len = msg[off] ?? 0;
+    if (len === 0) return off + 1;
+    if ((len & 0xc0) === 0xc0) return off + 2 <= msg.length ? off + 2 : -1;
+    if ((len & 0xc0) !== 0) return -1;
+    off += len + 1;
+  }
+  return -1;
+}
+
+/**
+ * Parses a query packet with every read bounded. Returns a `Query`, or a `QueryProblem` saying
+ * whether to drop the packet (shorter than a header, or QR=1: responses are never answered)
+ * or which rcode to answer (FORMERR, NOTIMP, BADVERS).
+ */
+export function parseQuery(msg: Buffer): Query | QueryProblem {
+  if (msg.length < HEADER_SIZE) return { action: 'drop', questionEnd: 0, edns: undefined, reason: 'short' };
+  const flags1 = msg[2] ?? 0;
+  if ((flags1 & 0x80) !== 0) return { action: 'drop', questionEnd: 0, edns: undefined, reason: 'response' };
+  const opcode = (flags1 >> 3) & 0x0f;
+  const qdcount = msg.readUInt16BE(4);
+  const ancount = msg.readUInt16BE(6);
+  const nscount = msg.readUInt16BE(8);
+  const arcount = msg.readUInt16BE(10);
+  if (opcode !== 0) {
+    return { action: RCODE.NOTIMP, questionEnd: 0, edns: undefined, reason: `opcode ${opcode}` };
+  }
+  if (qdcount !== 1) {
+    return { action: RCODE.FORMERR, questionEnd: 0, edns: undefined, reason: `qdcount ${qdcount}` };
+  }
+  // QNAME: uncompressed labels only (nothing precedes it to point at).
+  let off = HEADER_SIZE;
+  for (;;) {
+    if (off >= msg.length || off - HEADER_SIZE >= MAX_NAME_WIRE) {
+      return { action: RCODE.FORMERR, questionEnd: 0, edns: undefined, reason: 'bad qname' };
+    }
+    const len = msg[off] ?? 0;
+    if (len === 0) break;
+    if (len > MAX_LABEL) {
+      return { action: RCODE.FORMERR, questionEnd: 0, edns: undefined, reason: 'bad label' };
+    }
+    off += len + 1;
+  }
+  const qnameEnd = off + 1;
+  if (qnameEnd - HEADER_SIZE > MAX_NAME_WIRE || qnameEnd + 4 > msg.length) {
+    return { action: RCODE.FORMERR, questionEnd: 0, edns: undefined, reason: 'short question' };
+  }
+  const qtype = msg.readUInt16BE(qnameEnd);
+  const qclass = msg.readUInt16BE(qnameEnd + 2);
+  const questionEnd = qnameEnd + 4;
+  if (ancount !== 0 || nscount !== 0) {
+    return { action: RCODE.FORMERR, questionEnd, edns: undefined, reason: 'records in query' };
+  }
+  let edns: Edns | undefined;
+  off = questionEnd;
+  for (let i = 0; i < arcount; i++) {
+    const nameStart = off;
+    off = skipName(msg, off);
+    if (off < 0 || off + 10 > msg.length) {
+      return { action: RCODE.FORMERR, questionEnd, edns, reason: 'bad additional' };
+    }
+    const type = msg.readUInt16BE(off);
+    const rdlen = msg.readUInt16BE(off + 8);
+    if (off + 10 + rdlen > msg.length) {
+      return { action: RCODE.FORMERR, questionEnd, edns, reason: 'bad rdlength' };
+    }
+    if (type === TYPE.OPT) {
+      if (edns !== undefined || msg[nameStart] !== 0) {
+        return { action: RCODE.FORMERR, questionEnd, edns, reason: 'bad OPT' };
+      }
+      edns = {
+        udpSize: msg.readUInt16BE(off + 2),
+        version: msg[off + 5] ?? 0,
+        dnssecOk: ((msg[off + 6] ?? 0) & 0x80) !== 0,
+      };
+    }
+    off += 10 + rdlen;
+  }
+  if (edns !== undefined && edns.version > 0) {
+    return { action: RCODE.BADVERS, questionEnd, edns, reason: `EDNS version ${edns.version}` };
+  }
+  return {
+    id: msg.readUInt16BE(0),
+    flags1,
+    flags2: msg[3] ?? 0,
+    opcode,
+    qnameEnd,
+    questionEnd,
+    qtype,
+    qclass,
+    key: msg.toString('latin1', HEADER_SIZE, qnameEnd - 1).toLowerCase(),
+    edns,
+  };
+}
+
+/** Type guard: did `parseQuery` return a problem? */
+export function isProblem(q: Query | QueryProblem): q is QueryProblem {
+  return 'action' in q;
+}
+
+/**
+ * True when the name in `msg` starting at `start` has a label boundary at `boundary`, i.e. the
+ * bytes from `boundary` form a whole suffix of the name (used for zone membership).
+ */
+export function hasLabelBoundaryAt(msg: Buffer, start: number, boundary: number): boolean {
+  let off = start;
+  while (off < boundary) {
+    const len = msg[off] ?? 0;
+    if (len === 0) return false;
+    off += len + 1;
+  }
+  return off === boundary;
+}
+
+/** Size of an OPT RR with no options. */
+export const OPT_SIZE = 11;
+
+/** Writes an OPT RR (root owner, our UDP size, extended rcode high bits, DO copied) at `off`. */
+export function writeOpt(out: Buffer, off: number, udpSize: number, rcode: number, dnssecOk: boolean): number {
+  out[off] = 0;
+  out.writeUInt16BE(TYPE.OPT, off + 1);
+  out.writeUInt16BE(udpSize, off + 3);
+  out[off + 5] = (rcode >> 4) & 0xff;
+  out[off + 6] = 0;
+  out[off + 7] = dnssecOk ? 0x80 : 0;
+  out[off + 8] = 0;
+  out.writeUInt16BE(0, off + 9);
+  return off + OPT_SIZE;
+}

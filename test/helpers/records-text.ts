@@ -1,0 +1,37 @@
+/**
+ * Builds record sets from zone-file-like text so DNS tests read like DNS:
+ *   web.marathon.mesos.  A     10.0.0.1
+ *   _web._tcp.marathon.mesos. SRV 31000 web.marathon.mesos.
+ */
+import type { RecordSet, SrvTarget } from '../../src/records/index.js';
+
+/** Parses `name TYPE value` lines (A, AAAA, `SRV port target`) into a RecordSet for `zone`. */
+export function recordsFromText(text: string, zone = 'mesos.'): RecordSet {
+  const a = new Map<string, string[]>();
+  const aaaa = new Map<string, string[]>();
+  const srv = new Map<string, SrvTarget[]>();
+  const push = <T>(m: Map<string, T[]>, k: string, v: T): void => {
+    const list = m.get(k) ?? [];
+    list.push(v);
+    m.set(k, list);
+  };
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith(';')) continue;
+    const [name = '', type = '', ...rest] = line.split(/\s+/);
+    const owner = name.toLowerCase();
+    if (type === 'A') push(a, owner, rest[0] ?? '');
+    else if (type === 'AAAA') push(aaaa, owner, rest[0] ?? '');
+    else if (type === 'SRV')
+      push(srv, owner, { port: Number(rest[0]), target: (rest[1] ?? '').toLowerCase() });
+    else throw new Error(`unsupported line: ${line}`);
+  }
+  return {
+    zone,
+    a,
+    aaaa,
+    srv,
+    enumeration: [],
+    stats: { frameworks: 0, agents: 0, tasks: 0, skippedTasks: 0, skippedNames: 0, records: 0 },
+  };
+}
