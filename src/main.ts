@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from './clock.js';
 import type { Config, HostPort } from './config/index.js';
-import { checkConfig, configToYaml, DEFAULT_CONFIG, loadConfig } from './config/index.js';
+import { checkConfig, configToYaml, DEFAULT_CONFIG, describeConfigError, loadConfig } from './config/index.js';
 import type { DnsSettings } from './dns/index.js';
 import { DnsServer, Forwarder, excludeSelf, parseResolvConf } from './dns/index.js';
 import { ConfigError, MesosDnsError } from './errors.js';
@@ -291,7 +291,7 @@ main(process.argv.slice(2)).then(
     process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) process.stderr.write(err.message + '\n');
+    if (err instanceof ConfigError) process.stderr.write(describeConfigError(err).join('\n') + '\n');
     else if (err instanceof MesosDnsError) process.stderr.write(`mesodns: ${err.message}\n`);
     else process.stderr.write(`mesodns: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

@@ -1,0 +1,119 @@
+import type { Config, IpSource } from './types.js';
+
+/** Recursively freezes a value built in this module (never remote data). */
+function frozen<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) frozen(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Port of an upstream resolver written without one (`8.8.8.8`). */
+export const DEFAULT_UPSTREAM_PORT = 53;
+
+/** IP sources in Mesos-DNS's default order (reference/mesos-dns.md section 3). */
+export const DEFAULT_IP_SOURCES: readonly IpSource[] = frozen(['netinfo', 'mesos', 'host']);
+
+/**
+ * Returns the default SOA MNAME and RNAME for a domain: `ns1.<domain>.` and `root.ns1.<domain>.`.
+ *
+ * Derived from the domain so that a YAML file that only changes `domain` keeps its NS target
+ * inside the zone (SPEC shows the values for the default domain `mesos`).
+ */
+export function defaultSoaNames(domain: string): {
+  readonly mname: string;
+  readonly rname: string;
+} {
+  return { mname: `ns1.${domain}.`, rname: `root.ns1.${domain}.` };
+}
+
+/**
+ * Defaults of the YAML configuration (SPEC.md), as a validated `Config`.
+ *
+ * No master source is set: a configuration must name exactly one of `mesos.masters`, `mesos.zk`
+ * and `mesos.stateFile`. The SOA names are those of the default domain; a YAML file that sets
+ * another domain gets `defaultSoaNames(domain)`. `config/mesodns.schema.json` repeats these values
+ * as `default` annotations for editors; a test keeps them equal.
+ */
+export const DEFAULT_CONFIG: Config = frozen({
+  domain: 'mesos',
+  mesos: {
+    masters: [],
+    zk: '',
+    stateFile: '',
+    refreshMs: 30_000,
+    timeoutMs: 10_000,
+    auth: { principal: '', secret: '', secretFile: '' },
+    tls: { ca: '', cert: '', key: '', insecure: false },
+  },
+  records: {
+    ttl: 60,
+    ipSources: DEFAULT_IP_SOURCES,
+    enforceRFC952: false,
+    srvWeight: 1,
+  },
+  dns: {
+    listen: { host: '0.0.0.0', port: 53 },
+    recursionAvailable: true,
+    soa: { ...defaultSoaNames('mesos'), refresh: 60, retry: 600, expire: 86400, minimum: 60 },
+  },
+  forward: {
+    enabled: true,
+    resolvers: [],
+    zones: {},
+    timeoutMs: 5_000,
+  },
+  http: {
+    enabled: true,
+    listen: { host: '0.0.0.0', port: 8123 },
+  },
+  log: {
+    level: 'info',
+    format: 'text',
+  },
+});
+
+/**
+ * Defaults of a Mesos-DNS `config.json` (reference/mesos-dns.md section 4.2), applied to absent
+ * keys so that a Mesos-DNS file means what it meant to Mesos-DNS (refresh 60 s, state timeout
+ * 300 s, resolvers `8.8.8.8`, ...). Keys are the canonical Go field names.
+ */
+export const MESOS_DNS_DEFAULTS = frozen({
+  Zk: '',
+  Masters: [],
+  ZkDetectionTimeout: 30,
+  RefreshSeconds: 60,
+  StateTimeoutSeconds: 300,
+  TTL: 60,
+  SRVRecordDefaultWeight: 1,
+  Domain: 'mesos',
+  Port: 53,
+  Listener: '0.0.0.0',
+  HTTPListener: '0.0.0.0',
+  HttpPort: 8123,
+  DnsOn: true,
+  HttpOn: true,
+  ExternalOn: true,
+  Resolvers: ['8.8.8.8'],
+  ZoneResolvers: {},
+  Timeout: 5,
+  RecurseOn: true,
+  SOAMname: 'ns1.mesos',
+  SOARname: 'root.ns1.mesos',
+  SOARefresh: 60,
+  SOARetry: 600,
+  SOAExpire: 86400,
+  SOAMinttl: 60,
+  IPSources: DEFAULT_IP_SOURCES,
+  EnforceRFC952: false,
+  SetTruncateBit: true,
+  EnumerationOn: true,
+  MesosHTTPSOn: false,
+  CACertFile: '',
+  CertFile: '',
+  KeyFile: '',
+  MesosAuthentication: '',
+  MesosCredentials: { Principal: '', Secret: '' },
+  IAMConfigFile: '',
+} as const);

@@ -1,0 +1,17 @@
+// Public surface of the config module: load, validate and render the configuration.
+export type { Config, HostPort, IpSource, SoaConfig } from './types.js';
+export type { CheckResult, ParsedConfig } from './load.js';
+export {
+  CONFIG_SCHEMA_URL,
+  REDACTED,
+  checkConfig,
+  configToYaml,
+  describeConfigError,
+  loadConfig,
+  loadConfigWithWarnings,
+  parseConfig,
+  parseConfigWithWarnings,
+  redactConfig,
+} from './load.js';
+export { DEFAULT_CONFIG, MESOS_DNS_DEFAULTS, defaultSoaNames } from './defaults.js';
+export { formatDuration, parseDuration } from './duration.js';

@@ -1,0 +1,1484 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { extname } from 'node:path';
+import { Ajv } from 'ajv';
+import type { ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
+import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import type { Document as YamlDocument } from 'yaml';
+import { ConfigError, formatConfigProblem } from '../errors.js';
+import type { ConfigProblem } from '../errors.js';
+import type { LogLevel } from '../log.js';
+import {
+  DEFAULT_CONFIG,
+  DEFAULT_UPSTREAM_PORT,
+  MESOS_DNS_DEFAULTS,
+  defaultSoaNames,
+} from './defaults.js';
+import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
+import type { Config, HostPort, IpSource } from './types.js';
+
+/**
+ * Location of the JSON Schema of the YAML file. Resolved from this module so that it works from
+ * `src/config/load.ts` (tsx) and from `dist/config/load.js` (build): both are two levels below
+ * the package root, which ships `config/`.
+ */
+export const CONFIG_SCHEMA_URL = new URL('../../config/mesodns.schema.json', import.meta.url);
+
+/** A configuration together with the warnings found while reading it. */
+export interface ParsedConfig {
+  readonly config: Config;
+  /** Problems that do not stop the configuration from being used (same shape as errors). */
+  readonly warnings: readonly ConfigProblem[];
+}
+
+/** What `checkConfig` found: `ok` is false when there is at least one error. */
+export interface CheckResult {
+  readonly ok: boolean;
+  /** `file:line:column: key: message` lines, errors and warnings (`warning: ...`) by position. */
+  readonly messages: readonly string[];
+}
+
+/** Replacement of secrets in `redactConfig`. */
+export const REDACTED = '******';
+
+/** Longest accepted duration: timers beyond a day are a typo, not a setting. */
+const MAX_DURATION_MS = 86_400_000;
+
+const DOMAIN_RE = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
+const SOA_NAME_RE = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+const HOSTNAME_RE =
+  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const IP_SOURCES: readonly IpSource[] = ['netinfo', 'mesos', 'docker', 'host'];
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const LOG_FORMATS: readonly Config['log']['format'][] = ['text', 'json'];
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers on untrusted values
+
+type Segment = string | number;
+type Path = readonly Segment[];
+
+interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+const NOWHERE: Position = { line: 0, column: 0 };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(root: unknown, path: Path): unknown {
+  let node = root;
+  for (const seg of path) {
+    if (typeof seg === 'number') {
+      if (!Array.isArray(node)) return undefined;
+      node = node[seg];
+    } else {
+      if (!isRecord(node) || !Object.hasOwn(node, seg)) return undefined;
+      node = node[seg];
+    }
+  }
+  return node;
+}
+
+function formatPath(path: Path): string {
+  let out = '';
+  for (const seg of path) {
+    out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
+  }
+  return out;
+}
+
+function includes<T extends string>(values: readonly T[], value: unknown): value is T {
+  return values.some((v) => v === value);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Optimal-string-alignment distance (Levenshtein plus transpositions), case-insensitive. */
+function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) =>
+    Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= s.length; i++) {
+    const row = d[i];
+    if (row === undefined) continue;
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) {
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      }
+      row[j] = best;
+    }
+  }
+  return at(s.length, t.length);
+}
+
+/** The closest candidate to `word`, if it is close enough to be a plausible typo. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  if (bestDistance <= limit && bestDistance < word.length) return best;
+  // A truncated or extended word (`warning` for `warn`) is a plausible slip too.
+  const lower = word.toLowerCase();
+  return candidates.find((c) => {
+    const candidate = c.toLowerCase();
+    return (
+      Math.min(c.length, word.length) >= 3 &&
+      (lower.startsWith(candidate) || candidate.startsWith(lower))
+    );
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Problem collection
+
+/** Maps key paths of the YAML layout to what the operator sees: a display path and a position. */
+interface Source {
+  display(path: Path): string;
+  position(path: Path, at: 'key' | 'value'): Position;
+}
+
+/** Every error and warning of one file, flagged paths included (so nothing is reported twice). */
+class Findings {
+  readonly errors: ConfigProblem[] = [];
+  readonly warnings: ConfigProblem[] = [];
+  readonly flagged = new Set<string>();
+}
+
+/** Reports problems of one `Source` into shared `Findings`. */
+class Reporter {
+  readonly #findings: Findings;
+  readonly #source: Source;
+
+  constructor(findings: Findings, source: Source) {
+    this.#findings = findings;
+    this.#source = source;
+  }
+
+  display(path: Path): string {
+    return this.#source.display(path);
+  }
+
+  /** True when the path or one of its parents already has an error: its value is unusable. */
+  isFlagged(path: Path): boolean {
+    for (let i = 1; i <= path.length; i++) {
+      const shown = this.#source.display(path.slice(0, i));
+      if (shown !== '' && this.#findings.flagged.has(shown)) return true;
+    }
+    return false;
+  }
+
+  /** Records an error; `at: 'file'` is for something absent (line and column 0). */
+  error(path: Path, message: string, at: 'key' | 'value' | 'file' = 'value'): void {
+    if (this.isFlagged(path)) return;
+    const shown = this.#source.display(path);
+    const where = at === 'file' ? NOWHERE : this.#source.position(path, at);
+    this.#findings.errors.push({ path: shown, ...where, message });
+    if (shown !== '') this.#findings.flagged.add(shown);
+  }
+
+  warn(path: Path, message: string, at: 'key' | 'value' = 'value'): void {
+    const shown = this.#source.display(path);
+    this.#findings.warnings.push({ path: shown, ...this.#source.position(path, at), message });
+  }
+}
+
+function byPosition(a: ConfigProblem, b: ConfigProblem): number {
+  return a.line - b.line || a.column - b.column;
+}
+
+function unique(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.line}:${p.column}:${p.path}:${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Outcome of reading a file: a config when there is no error. Never throws for bad content. */
+interface Analysis {
+  readonly config: Config | undefined;
+  readonly errors: readonly ConfigProblem[];
+  readonly warnings: readonly ConfigProblem[];
+}
+
+function analysis(findings: Findings, config: Config | undefined): Analysis {
+  const errors = unique(findings.errors).sort(byPosition);
+  const warnings = unique(findings.warnings).sort(byPosition);
+  return { config: errors.length === 0 ? config : undefined, errors, warnings };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Positions in a YAML (or JSON, which YAML reads) document
+
+function nodeStart(node: unknown): number | undefined {
+  if (!isScalar(node) && !isMap(node) && !isSeq(node) && !isAlias(node)) return undefined;
+  const range = node.range;
+  if (!range) return undefined;
+  // An empty value (`key:` with nothing after it) has an empty range: point at its key instead.
+  if (isScalar(node) && node.value === null && range[0] === range[1]) return undefined;
+  return range[0];
+}
+
+/**
+ * Finds the key and value nodes at `path`; `fold` matches map keys case-insensitively (the
+ * last match wins, as Go's JSON decoder keeps the last of duplicate keys).
+ */
+function locate(
+  doc: YamlDocument,
+  counter: LineCounter,
+  path: Path,
+  at: 'key' | 'value',
+  fold: boolean,
+): Position {
+  let node: unknown = doc.contents;
+  let keyNode: unknown;
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      let found: { key: unknown; value: unknown } | undefined;
+      let foundExact = false;
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        const exact = key === String(seg);
+        if (exact || (fold && !foundExact && key.toLowerCase() === String(seg).toLowerCase())) {
+          found = pair;
+          foundExact = exact;
+        }
+      }
+      if (found === undefined) return NOWHERE;
+      keyNode = found.key;
+      node = found.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg];
+      keyNode = undefined;
+      if (node === undefined) return NOWHERE;
+    } else {
+      return NOWHERE;
+    }
+  }
+  const offset =
+    at === 'key'
+      ? (nodeStart(keyNode) ?? nodeStart(node))
+      : (nodeStart(node) ?? nodeStart(keyNode));
+  if (offset === undefined) return NOWHERE;
+  const { line, col } = counter.linePos(offset);
+  return { line, column: col };
+}
+
+function offsetPosition(counter: LineCounter, offset: number): Position {
+  const { line, col } = counter.linePos(offset);
+  return { line, column: col };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema validation (ajv) and mapping of its errors
+
+interface SchemaInfo {
+  readonly validate: ValidateFunction;
+  /** Lower-cased key name -> every full path where the schema defines it (for hints). */
+  readonly keyPaths: ReadonlyMap<string, readonly string[]>;
+}
+
+let schemaInfo: SchemaInfo | undefined;
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  // Editors (VS Code's JSON and YAML servers) show `errorMessage`; ajv only has to accept it.
+  ajv.addVocabulary(['errorMessage']);
+  return ajv;
+}
+
+function collectKeyPaths(schema: unknown, prefix: string, out: Map<string, string[]>): void {
+  const properties = isRecord(schema) ? schema.properties : undefined;
+  if (!isRecord(properties)) return;
+  for (const [name, child] of Object.entries(properties)) {
+    const full = prefix === '' ? name : `${prefix}.${name}`;
+    const list = out.get(name.toLowerCase()) ?? [];
+    list.push(full);
+    out.set(name.toLowerCase(), list);
+    collectKeyPaths(child, full, out);
+  }
+}
+
+function yamlSchema(): SchemaInfo {
+  if (schemaInfo === undefined) {
+    const schema: unknown = JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8'));
+    if (!isRecord(schema)) throw new Error(`${CONFIG_SCHEMA_URL.pathname} is not a JSON Schema`);
+    const keyPaths = new Map<string, string[]>();
+    collectKeyPaths(schema, '', keyPaths);
+    schemaInfo = { validate: newAjv().compile(schema), keyPaths };
+  }
+  return schemaInfo;
+}
+
+function pointerToPath(pointer: string, data: unknown): Segment[] {
+  const path: Segment[] = [];
+  if (pointer === '') return path;
+  let node = data;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    const index = Number(seg);
+    const next: Segment = Array.isArray(node) && Number.isInteger(index) ? index : seg;
+    path.push(next);
+    node = valueAt(node, [next]);
+  }
+  return path;
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  null: 'empty',
+};
+
+function typeMessage(
+  expected: unknown,
+  data: unknown,
+  custom: string | undefined,
+  schema: unknown,
+): string {
+  const types: readonly unknown[] = Array.isArray(expected) ? expected : [expected];
+  const wanted = types.find((t) => t !== 'null');
+  const isDuration = isRecord(schema) && schema.pattern === DURATION_PATTERN.source;
+  if (isDuration && typeof data === 'number') {
+    return `must be a duration with a unit such as '${data}s' (a bare number is ambiguous)`;
+  }
+  if (custom !== undefined) return custom;
+  if (wanted === 'boolean' && typeof data === 'string' && /^(yes|no|on|off|y|n)$/i.test(data)) {
+    return `must be true or false ('${data}' is a string in YAML 1.2)`;
+  }
+  const name = typeof wanted === 'string' ? (TYPE_NAMES[wanted] ?? wanted) : 'of another type';
+  return data === null ? `must be ${name}, not empty` : `must be ${name}`;
+}
+
+function unknownKeyMessage(
+  key: string,
+  allowed: readonly string[],
+  parent: string,
+  keyPaths: ReadonlyMap<string, readonly string[]> | undefined,
+): string {
+  const near = closest(key, allowed);
+  if (near !== undefined) return `unknown key '${key}' (did you mean '${near}'?)`;
+  const elsewhere = (keyPaths?.get(key.toLowerCase()) ?? []).filter(
+    (p) => p !== (parent === '' ? key : `${parent}.${key}`),
+  );
+  if (elsewhere.length > 0) {
+    return `unknown key '${key}' (did you mean ${elsewhere.map((p) => `'${p}'`).join(' or ')}?)`;
+  }
+  return allowed.length > 0
+    ? `unknown key '${key}' (allowed: ${allowed.join(', ')})`
+    : `unknown key '${key}'`;
+}
+
+/** Turns ajv errors into problems at their key paths, with messages for humans. */
+function reportAjvErrors(
+  errors: readonly ErrorObject[],
+  data: unknown,
+  reporter: Reporter,
+  keyPaths: ReadonlyMap<string, readonly string[]> | undefined,
+): void {
+  for (const error of errors) {
+    if (error.keyword === 'propertyNames') continue; // the failing inner keyword is reported
+    const path = pointerToPath(error.instancePath, data);
+    const params: Record<string, unknown> = error.params;
+    const schema: unknown = error.parentSchema;
+    const custom =
+      isRecord(schema) && typeof schema.errorMessage === 'string' ? schema.errorMessage : undefined;
+    if (typeof error.propertyName === 'string') {
+      reporter.error([...path, error.propertyName], custom ?? 'is not a valid key', 'key');
+      continue;
+    }
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const key = String(params.additionalProperty);
+        const properties = isRecord(schema) ? schema.properties : undefined;
+        const allowed = isRecord(properties) ? Object.keys(properties) : [];
+        const parent = path.filter((s) => typeof s === 'string').join('.');
+        reporter.error([...path, key], unknownKeyMessage(key, allowed, parent, keyPaths), 'key');
+        break;
+      }
+      case 'type':
+        reporter.error(path, typeMessage(params.type, error.data, custom, schema));
+        break;
+      case 'enum': {
+        const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map(String) : [];
+        const near = typeof error.data === 'string' ? closest(error.data, allowed) : undefined;
+        const hint = near === undefined ? '' : ` (did you mean '${near}'?)`;
+        reporter.error(path, `must be one of ${allowed.join(', ')}${hint}`);
+        break;
+      }
+      case 'uniqueItems': {
+        // ajv reports the pair in either order, depending on the item type.
+        const i = typeof params.i === 'number' ? params.i : 0;
+        const j = typeof params.j === 'number' ? params.j : 0;
+        const first = Math.min(i, j);
+        reporter.error(
+          [...path, Math.max(i, j)],
+          `duplicate of ${reporter.display([...path, first])}`,
+        );
+        break;
+      }
+      case 'minItems':
+        reporter.error(
+          path,
+          params.limit === 1
+            ? 'must not be empty'
+            : `must have at least ${String(params.limit)} items`,
+        );
+        break;
+      case 'minimum':
+        reporter.error(path, `must be at least ${String(params.limit)}`);
+        break;
+      case 'maximum':
+        reporter.error(path, `must be at most ${String(params.limit)}`);
+        break;
+      case 'pattern':
+        reporter.error(path, custom ?? `must match ${String(params.pattern)}`);
+        break;
+      default:
+        reporter.error(path, custom ?? error.message ?? 'is invalid');
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsers of single values (pure; they return a value or a problem)
+
+type Parsed<T> = { readonly value: T } | { readonly problem: string };
+
+function splitHostPort(text: string): { host: string; port: string | undefined } | undefined {
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  if (bracketed) {
+    const host = bracketed[1] ?? '';
+    return isIP(host) === 6 ? { host, port: bracketed[2] } : undefined;
+  }
+  if (isIP(text) === 6) return { host: text, port: undefined };
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { host: text, port: undefined };
+  const host = text.slice(0, colon);
+  return host.includes(':') ? undefined : { host, port: text.slice(colon + 1) };
+}
+
+function parsePort(text: string, min: number): number | undefined {
+  if (!/^[0-9]{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port >= min && port <= 65535 ? port : undefined;
+}
+
+function isHost(host: string): boolean {
+  return isIP(host) !== 0 || HOSTNAME_RE.test(host);
+}
+
+function joinHostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A listen address: `host:port` / `[v6]:port`; port 0 lets the OS choose (tests). */
+function parseListen(text: string): Parsed<HostPort> {
+  const split = splitHostPort(text);
+  const problem = 'must be an address and port such as 0.0.0.0:53 or [::]:53';
+  if (split?.port === undefined || split.host === '' || !isHost(split.host)) return { problem };
+  const port = parsePort(split.port, 0);
+  if (port === undefined)
+    return { problem: `port '${split.port}' must be a number from 0 to 65535` };
+  return { value: { host: split.host.toLowerCase(), port } };
+}
+
+/** An upstream resolver: `ip`, `ip:port` or `[v6]:port` (port 53 when absent). */
+function parseUpstream(text: string): Parsed<HostPort> {
+  const split = splitHostPort(text);
+  if (split === undefined || isIP(split.host) === 0) {
+    return { problem: 'must be an IP address, ip:port or [ipv6]:port (the port defaults to 53)' };
+  }
+  if (split.port === undefined) return { value: { host: split.host, port: DEFAULT_UPSTREAM_PORT } };
+  const port = parsePort(split.port, 1);
+  if (port === undefined)
+    return { problem: `port '${split.port}' must be a number from 1 to 65535` };
+  return { value: { host: split.host, port } };
+}
+
+/** A master: `http(s)://host[:port][/path]` or a bare `host:port` (http), as a base URL. */
+function parseMaster(text: string): Parsed<string> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    const port = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^/:]*):([^/]*)/i.exec(text)?.[1];
+    if (port !== undefined && port !== '' && parsePort(port, 1) === undefined) {
+      return { problem: `port '${port}' must be a number from 1 to 65535` };
+    }
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return { problem: 'is not a valid URL' };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return { problem: `scheme '${url.protocol.slice(0, -1)}' is not http or https` };
+    }
+    if (url.username !== '' || url.password !== '') {
+      return { problem: 'must not contain credentials (use mesos.auth)' };
+    }
+    if (url.search !== '' || url.hash !== '')
+      return { problem: 'must not have a query or fragment' };
+    if (url.hostname === '') return { problem: 'has no host' };
+    return { value: `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}` };
+  }
+  const split = splitHostPort(text);
+  if (split?.port === undefined || split.host === '' || !isHost(split.host)) {
+    return { problem: 'must be http(s)://host:port or host:port' };
+  }
+  const port = parsePort(split.port, 1);
+  if (port === undefined)
+    return { problem: `port '${split.port}' must be a number from 1 to 65535` };
+  return { value: `http://${joinHostPort(split.host.toLowerCase(), port)}` };
+}
+
+/** A ZooKeeper URL `zk://[user:pass@]host[:port][,host[:port]...]/path`. */
+function checkZk(text: string): string | undefined {
+  const match = /^zk:\/\/(?:[^@/]*@)?([^/]+)(\/.*)$/.exec(text);
+  const hosts = match?.[1];
+  const znode = match?.[2];
+  if (hosts === undefined || znode === undefined || znode === '/') {
+    return 'must be a ZooKeeper URL such as zk://10.0.0.1:2181,10.0.0.2:2181/mesos';
+  }
+  for (const entry of hosts.split(',')) {
+    const split = splitHostPort(entry);
+    if (split === undefined || split.host === '' || !isHost(split.host)) {
+      return `'${entry}' is not a host or host:port`;
+    }
+    if (split.port !== undefined && parsePort(split.port, 1) === undefined) {
+      return `port '${split.port}' of '${entry}' must be a number from 1 to 65535`;
+    }
+  }
+  return undefined;
+}
+
+/** Lower-cases a domain name and removes one trailing dot. */
+function normalizeDomain(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+function domainProblem(name: string, re: RegExp = DOMAIN_RE): string | undefined {
+  if (!re.test(name)) return 'must be a domain name such as mesos or example.com';
+  if (name.length > 253) return 'must be at most 253 characters long';
+  const long = name.split('.').find((label) => label.length > 63);
+  return long === undefined ? undefined : `label '${long}' is longer than 63 characters`;
+}
+
+/** Lower-case FQDN with one trailing dot; for RNAME `@` becomes `.` (`root@ns1.mesos`). */
+function normalizeSoaName(name: string, isMailbox: boolean): string {
+  const dotted = isMailbox ? name.replaceAll('@', '.') : name;
+  return `${dotted.toLowerCase().replace(/\.+$/, '')}.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building a Config from a document in the YAML layout (JSON files are mapped to it first)
+
+interface BuildOptions {
+  /** Check that exactly one master source is set (the JSON mapper does its own check). */
+  readonly checkSource: boolean;
+}
+
+/**
+ * Reads every key of `doc` (already checked by the schema), applies defaults and the checks the
+ * schema cannot express. Values at flagged paths are skipped and replaced by defaults.
+ */
+function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
+  const D = DEFAULT_CONFIG;
+  const get = (path: Path): unknown => (r.isFlagged(path) ? undefined : valueAt(doc, path));
+  const str = (path: Path, fallback: string): string => {
+    const v = get(path);
+    return typeof v === 'string' ? v : fallback;
+  };
+  const bool = (path: Path, fallback: boolean): boolean => {
+    const v = get(path);
+    return typeof v === 'boolean' ? v : fallback;
+  };
+  const int = (path: Path, fallback: number): number => {
+    const v = get(path);
+    return typeof v === 'number' && Number.isInteger(v) ? v : fallback;
+  };
+  const list = (path: Path): readonly unknown[] => {
+    const v = get(path);
+    return Array.isArray(v) ? v : [];
+  };
+  const duration = (path: Path, fallback: number): number => {
+    const v = get(path);
+    if (typeof v !== 'string') return fallback;
+    let ms: number;
+    try {
+      ms = parseDuration(v);
+    } catch (error) {
+      r.error(path, errorMessage(error));
+      return fallback;
+    }
+    if (ms <= 0) r.error(path, 'must be greater than 0');
+    else if (ms > MAX_DURATION_MS)
+      r.error(path, `must be at most ${formatDuration(MAX_DURATION_MS)}`);
+    return ms;
+  };
+  /** Parses every string item of a list, reporting bad items and duplicates after parsing. */
+  const items = <T>(path: Path, parse: (s: string) => Parsed<T>, key: (v: T) => string): T[] => {
+    const out: T[] = [];
+    const seen = new Map<string, number>();
+    list(path).forEach((item, index) => {
+      const at = [...path, index];
+      if (typeof item !== 'string' || r.isFlagged(at)) return;
+      const parsed = parse(item);
+      if ('problem' in parsed) {
+        r.error(at, parsed.problem);
+        return;
+      }
+      const id = key(parsed.value);
+      const first = seen.get(id);
+      if (first !== undefined) {
+        r.error(at, `duplicate of ${r.display([...path, first])}`);
+        return;
+      }
+      seen.set(id, index);
+      out.push(parsed.value);
+    });
+    return out;
+  };
+  const hostPortKey = (hp: HostPort): string => joinHostPort(hp.host, hp.port);
+  const listen = (path: Path, fallback: HostPort): HostPort => {
+    const v = get(path);
+    if (typeof v !== 'string') return fallback;
+    const parsed = parseListen(v);
+    if ('problem' in parsed) {
+      r.error(path, parsed.problem);
+      return fallback;
+    }
+    return parsed.value;
+  };
+
+  // domain
+  const domain = normalizeDomain(str(['domain'], D.domain));
+  const badDomain = domainProblem(domain);
+  if (badDomain !== undefined) r.error(['domain'], badDomain);
+
+  // mesos: exactly one source
+  const masters = items(['mesos', 'masters'], parseMaster, (m) => m);
+  const zk = str(['mesos', 'zk'], '');
+  if (zk !== '') {
+    const bad = checkZk(zk);
+    if (bad !== undefined) r.error(['mesos', 'zk'], bad);
+  }
+  const stateFile = str(['mesos', 'stateFile'], '');
+  if (options.checkSource) {
+    const sources: Path[] = [
+      ['mesos', 'masters'],
+      ['mesos', 'zk'],
+      ['mesos', 'stateFile'],
+    ];
+    const names = sources.map((p) => r.display(p));
+    const choices = `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
+    const used = sources.filter((p) => {
+      const v = valueAt(doc, p);
+      return (typeof v === 'string' && v !== '') || (Array.isArray(v) && v.length > 0);
+    });
+    if (used.length === 0) {
+      r.error(['mesos'], `one of ${choices} must be set`, 'key');
+    } else if (used.length > 1) {
+      r.error(
+        ['mesos'],
+        `only one of ${choices} may be set (found ${used.map((p) => r.display(p)).join(' and ')})`,
+        'key',
+      );
+    }
+  }
+
+  const refreshMs = duration(['mesos', 'refresh'], D.mesos.refreshMs);
+  const timeoutMs = duration(['mesos', 'timeout'], D.mesos.timeoutMs);
+
+  const principal = str(['mesos', 'auth', 'principal'], '');
+  const secret = str(['mesos', 'auth', 'secret'], '');
+  const secretFile = str(['mesos', 'auth', 'secretFile'], '');
+  if (secret !== '' && secretFile !== '') {
+    r.error(
+      ['mesos', 'auth', 'secretFile'],
+      `set either ${r.display(['mesos', 'auth', 'secret'])} or ${r.display(['mesos', 'auth', 'secretFile'])}, not both`,
+      'key',
+    );
+  }
+  if ((secret !== '' || secretFile !== '') && principal === '') {
+    r.error(
+      ['mesos', 'auth', secret !== '' ? 'secret' : 'secretFile'],
+      `needs ${r.display(['mesos', 'auth', 'principal'])} (the Basic auth user name)`,
+      'key',
+    );
+  }
+  if (principal !== '' && secret === '' && secretFile === '') {
+    r.warn(['mesos', 'auth', 'principal'], 'no secret is set: an empty password is sent', 'key');
+  }
+
+  const ca = str(['mesos', 'tls', 'ca'], '');
+  const cert = str(['mesos', 'tls', 'cert'], '');
+  const key = str(['mesos', 'tls', 'key'], '');
+  if ((cert === '') !== (key === '')) {
+    const [given, missing] = cert === '' ? ['key', 'cert'] : ['cert', 'key'];
+    r.error(
+      ['mesos', 'tls', given],
+      `needs ${r.display(['mesos', 'tls', missing])} too (a client certificate needs its key)`,
+      'key',
+    );
+  }
+  const insecure = bool(['mesos', 'tls', 'insecure'], false);
+
+  // records
+  const ipSourceList = list(['records', 'ipSources']).filter((s) => includes(IP_SOURCES, s));
+  const records = {
+    ttl: int(['records', 'ttl'], D.records.ttl),
+    ipSources: ipSourceList.length > 0 ? ipSourceList : D.records.ipSources,
+    enforceRFC952: bool(['records', 'enforceRFC952'], D.records.enforceRFC952),
+    srvWeight: int(['records', 'srvWeight'], D.records.srvWeight),
+  };
+
+  // dns
+  const defaultNames = defaultSoaNames(domain);
+  const soaName = (field: 'mname' | 'rname'): string => {
+    const path = ['dns', 'soa', field];
+    const v = get(path);
+    if (typeof v !== 'string') return defaultNames[field];
+    const name = normalizeSoaName(v, field === 'rname');
+    const bad = domainProblem(name.slice(0, -1), SOA_NAME_RE);
+    if (bad !== undefined) r.error(path, bad);
+    return name;
+  };
+  const soa = {
+    mname: soaName('mname'),
+    rname: soaName('rname'),
+    refresh: int(['dns', 'soa', 'refresh'], D.dns.soa.refresh),
+    retry: int(['dns', 'soa', 'retry'], D.dns.soa.retry),
+    expire: int(['dns', 'soa', 'expire'], D.dns.soa.expire),
+    minimum: int(['dns', 'soa', 'minimum'], D.dns.soa.minimum),
+  };
+
+  // forward
+  const resolvers = items(['forward', 'resolvers'], parseUpstream, hostPortKey);
+  const zones: Record<string, readonly HostPort[]> = {};
+  const zonePaths = new Map<string, Path>();
+  const rawZones = get(['forward', 'zones']);
+  for (const name of isRecord(rawZones) ? Object.keys(rawZones) : []) {
+    const path = ['forward', 'zones', name];
+    if (r.isFlagged(path)) continue;
+    const zone = normalizeDomain(name);
+    const bad = domainProblem(zone);
+    if (bad !== undefined) {
+      r.error(path, bad, 'key');
+      continue;
+    }
+    const same = zonePaths.get(zone);
+    if (same !== undefined) {
+      r.error(path, `duplicate of ${r.display(same)}`, 'key');
+      continue;
+    }
+    zonePaths.set(zone, path);
+    zones[zone] = items(path, parseUpstream, hostPortKey);
+  }
+  // Mesos-DNS rules (reference/mesos-dns.md 4.2): no zone is the domain, and no name among the
+  // zones and the domain is inside another, so that the answer never depends on match order.
+  for (const [zone, path] of zonePaths) {
+    if (zone === domain) {
+      r.error(path, `is the Mesos domain '${domain}', which is answered, never forwarded`, 'key');
+    } else if (zone.endsWith(`.${domain}`)) {
+      r.error(
+        path,
+        `is inside the Mesos domain '${domain}', which is answered, never forwarded`,
+        'key',
+      );
+    } else if (domain.endsWith(`.${zone}`)) {
+      r.error(path, `contains the Mesos domain '${domain}' (zones must not overlap it)`, 'key');
+    } else {
+      for (const other of zonePaths.keys()) {
+        if (zone.endsWith(`.${other}`)) {
+          r.error(path, `is inside zone '${other}' (zones must not overlap)`, 'key');
+          break;
+        }
+      }
+    }
+  }
+
+  // log
+  const level = get(['log', 'level']);
+  const format = get(['log', 'format']);
+
+  return {
+    domain,
+    mesos: {
+      masters,
+      zk,
+      stateFile,
+      refreshMs,
+      timeoutMs,
+      auth: { principal, secret, secretFile },
+      tls: { ca, cert, key, insecure },
+    },
+    records,
+    dns: {
+      listen: listen(['dns', 'listen'], D.dns.listen),
+      recursionAvailable: bool(['dns', 'recursionAvailable'], D.dns.recursionAvailable),
+      soa,
+    },
+    forward: {
+      enabled: bool(['forward', 'enabled'], D.forward.enabled),
+      resolvers,
+      zones,
+      timeoutMs: duration(['forward', 'timeout'], D.forward.timeoutMs),
+    },
+    http: {
+      enabled: bool(['http', 'enabled'], D.http.enabled),
+      listen: listen(['http', 'listen'], D.http.listen),
+    },
+    log: {
+      level: includes(LOG_LEVELS, level) ? level : D.log.level,
+      format: includes(LOG_FORMATS, format) ? format : D.log.format,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML files
+
+function analyzeYaml(text: string): Analysis {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    prettyErrors: false,
+    merge: true,
+    uniqueKeys: true,
+  });
+  const findings = new Findings();
+  const reporter = new Reporter(findings, {
+    display: formatPath,
+    position: (path, at) => locate(doc, counter, path, at, false),
+  });
+  for (const warning of doc.warnings) {
+    findings.warnings.push({
+      path: '',
+      ...offsetPosition(counter, warning.pos[0]),
+      message: warning.message,
+    });
+  }
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      findings.errors.push({
+        path: '',
+        ...offsetPosition(counter, error.pos[0]),
+        message: error.message,
+      });
+    }
+    return analysis(findings, undefined);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    reporter.error([], errorMessage(error));
+    return analysis(findings, undefined);
+  }
+  data ??= {}; // an empty file or one with only comments: all defaults
+  if (!isRecord(data)) {
+    findings.errors.push({
+      path: '',
+      ...locate(doc, counter, [], 'value', false),
+      message: 'the configuration must be a mapping of keys to values',
+    });
+    return analysis(findings, undefined);
+  }
+  const schema = yamlSchema();
+  if (!schema.validate(data)) {
+    reportAjvErrors(schema.validate.errors ?? [], data, reporter, schema.keyPaths);
+  }
+  const config = buildConfig(data, reporter, { checkSource: true });
+  return analysis(findings, config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mesos-DNS config.json files
+
+const uint32 = { type: 'integer', minimum: 0, maximum: 4294967295 };
+const port = { type: 'integer', minimum: 0, maximum: 65535 };
+const strings = { type: 'array', items: { type: 'string' } };
+
+/** Types of the keys Mesos-DNS reads (reference/mesos-dns.md 4.2), canonical Go field names. */
+const MESOS_DNS_PROPERTIES: Readonly<Record<string, SchemaObject>> = {
+  Zk: { type: 'string' },
+  Masters: strings,
+  ZkDetectionTimeout: { type: 'integer' },
+  RefreshSeconds: { type: 'integer', minimum: 1 },
+  StateTimeoutSeconds: { type: 'integer', minimum: 1 },
+  TTL: { type: 'integer', minimum: 0, maximum: 2147483647 },
+  SRVRecordDefaultWeight: { type: 'integer', minimum: 0, maximum: 65535 },
+  Domain: { type: 'string' },
+  Port: port,
+  Listener: { type: 'string' },
+  HTTPListener: { type: 'string' },
+  HttpPort: port,
+  DnsOn: { type: 'boolean' },
+  HttpOn: { type: 'boolean' },
+  ExternalOn: { type: 'boolean' },
+  Resolvers: strings,
+  ZoneResolvers: { type: 'object', additionalProperties: strings },
+  Timeout: { type: 'integer', minimum: 0 },
+  RecurseOn: { type: 'boolean' },
+  SOAMname: { type: 'string' },
+  SOARname: { type: 'string' },
+  SOASerial: uint32,
+  SOARefresh: uint32,
+  SOARetry: uint32,
+  SOAExpire: uint32,
+  SOAMinttl: uint32,
+  IPSources: {
+    type: 'array',
+    minItems: 1,
+    uniqueItems: true,
+    items: { type: 'string', enum: IP_SOURCES },
+  },
+  EnforceRFC952: { type: 'boolean' },
+  SetTruncateBit: { type: 'boolean' },
+  EnumerationOn: { type: 'boolean' },
+  MesosHTTPSOn: { type: 'boolean' },
+  CACertFile: { type: 'string' },
+  CertFile: { type: 'string' },
+  KeyFile: { type: 'string' },
+  MesosAuthentication: { type: 'string' },
+  MesosCredentials: {
+    type: 'object',
+    properties: { Principal: { type: 'string' }, Secret: { type: 'string' } },
+  },
+  IAMConfigFile: { type: 'string' },
+  File: { type: 'string' },
+};
+
+const MESOS_DNS_SCHEMA: SchemaObject = { type: 'object', properties: MESOS_DNS_PROPERTIES };
+const MESOS_DNS_KEYS = Object.keys(MESOS_DNS_PROPERTIES);
+const MESOS_DNS_COLLECTIONS = new Set(['Masters', 'Resolvers', 'ZoneResolvers', 'IPSources']);
+const CREDENTIAL_KEYS = ['Principal', 'Secret'];
+
+let mesosDnsValidator: ValidateFunction | undefined;
+
+/** Where each key of the YAML layout comes from in a Mesos-DNS file (for problem reports). */
+const JSON_KEY_OF: ReadonlyArray<readonly [Path, Path]> = [
+  [['domain'], ['Domain']],
+  [['mesos', 'masters'], ['Masters']],
+  [['mesos', 'zk'], ['Zk']],
+  [['mesos', 'refresh'], ['RefreshSeconds']],
+  [['mesos', 'timeout'], ['StateTimeoutSeconds']],
+  [
+    ['mesos', 'auth', 'principal'],
+    ['MesosCredentials', 'Principal'],
+  ],
+  [
+    ['mesos', 'auth', 'secret'],
+    ['MesosCredentials', 'Secret'],
+  ],
+  [['mesos', 'auth'], ['MesosCredentials']],
+  [['mesos', 'tls', 'ca'], ['CACertFile']],
+  [['mesos', 'tls', 'cert'], ['CertFile']],
+  [['mesos', 'tls', 'key'], ['KeyFile']],
+  [['mesos', 'tls', 'insecure'], ['CACertFile']],
+  [['mesos'], []],
+  [['records', 'ttl'], ['TTL']],
+  [['records', 'ipSources'], ['IPSources']],
+  [['records', 'enforceRFC952'], ['EnforceRFC952']],
+  [['records', 'srvWeight'], ['SRVRecordDefaultWeight']],
+  [['dns', 'listen'], ['Listener']],
+  [['dns', 'recursionAvailable'], ['RecurseOn']],
+  [['dns', 'soa', 'mname'], ['SOAMname']],
+  [['dns', 'soa', 'rname'], ['SOARname']],
+  [['dns', 'soa', 'refresh'], ['SOARefresh']],
+  [['dns', 'soa', 'retry'], ['SOARetry']],
+  [['dns', 'soa', 'expire'], ['SOAExpire']],
+  [['dns', 'soa', 'minimum'], ['SOAMinttl']],
+  [['forward', 'enabled'], ['ExternalOn']],
+  [['forward', 'resolvers'], ['Resolvers']],
+  [['forward', 'zones'], ['ZoneResolvers']],
+  [['forward', 'timeout'], ['Timeout']],
+  [['http', 'enabled'], ['HttpOn']],
+  [['http', 'listen'], ['HTTPListener']],
+];
+
+function toJsonPath(path: Path): Path {
+  for (const [prefix, target] of JSON_KEY_OF) {
+    if (prefix.length <= path.length && prefix.every((seg, i) => path[i] === seg)) {
+      return [...target, ...path.slice(prefix.length)];
+    }
+  }
+  return path;
+}
+
+function jsonSyntaxPosition(text: string, error: unknown): Position {
+  const match = /position (\d+)/.exec(errorMessage(error));
+  if (match?.[1] === undefined) return NOWHERE;
+  const offset = Math.min(Number(match[1]), text.length);
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+/** Copies an object with keys matched case-insensitively to `canonical` (Go's encoding/json). */
+function canonicalKeys(
+  object: Record<string, unknown>,
+  canonical: readonly string[],
+  onUnknown: (key: string) => void,
+  onRepeat: (key: string, canonicalKey: string) => void,
+): Record<string, unknown> {
+  const byLower = new Map(canonical.map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    const name = byLower.get(key.toLowerCase());
+    if (name === undefined) {
+      onUnknown(key);
+      continue;
+    }
+    if (Object.hasOwn(out, name)) onRepeat(key, name);
+    out[name] = value;
+  }
+  return out;
+}
+
+function analyzeMesosDnsJson(text: string): Analysis {
+  const findings = new Findings();
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (error) {
+    findings.errors.push({
+      path: '',
+      ...jsonSyntaxPosition(text, error),
+      message: `invalid JSON: ${errorMessage(error)}`,
+    });
+    return analysis(findings, undefined);
+  }
+  // JSON is YAML: the YAML parser gives the positions of keys and values for reports.
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false });
+  const jsonPosition = (path: Path, at: 'key' | 'value'): Position =>
+    doc.errors.length > 0 ? NOWHERE : locate(doc, counter, path, at, true);
+  const j = new Reporter(findings, { display: formatPath, position: jsonPosition });
+  const y = new Reporter(findings, {
+    display: (path) => formatPath(toJsonPath(path)),
+    position: (path, at) => jsonPosition(toJsonPath(path), at),
+  });
+
+  if (!isRecord(root)) {
+    j.error([], 'a Mesos-DNS config.json must be a JSON object');
+    return analysis(findings, undefined);
+  }
+  const unknownKey = (path: Path, key: string, candidates: readonly string[]): void => {
+    const near = closest(key, candidates);
+    const hint = near === undefined ? '' : ` (did you mean '${near}'?)`;
+    j.warn([...path, key], `unknown key '${key}' ignored, as Mesos-DNS does${hint}`, 'key');
+  };
+  const repeated = (path: Path) => (key: string, name: string) => {
+    j.warn([...path, key], `'${name}' is given more than once; the last value is used`, 'key');
+  };
+  const data = canonicalKeys(
+    root,
+    MESOS_DNS_KEYS,
+    (key) => {
+      unknownKey([], key, MESOS_DNS_KEYS);
+    },
+    repeated([]),
+  );
+  // Go's decoder leaves a field at its default for `null`, and makes slices and maps empty.
+  for (const [key, value] of Object.entries(data)) {
+    if (value !== null) continue;
+    if (MESOS_DNS_COLLECTIONS.has(key)) data[key] = key === 'ZoneResolvers' ? {} : [];
+    else Reflect.deleteProperty(data, key);
+  }
+  if (isRecord(data.MesosCredentials)) {
+    data.MesosCredentials = canonicalKeys(
+      data.MesosCredentials,
+      CREDENTIAL_KEYS,
+      (key) => {
+        unknownKey(['MesosCredentials'], key, CREDENTIAL_KEYS);
+      },
+      repeated(['MesosCredentials']),
+    );
+  }
+  mesosDnsValidator ??= newAjv().compile(MESOS_DNS_SCHEMA);
+  if (!mesosDnsValidator(data)) reportAjvErrors(mesosDnsValidator.errors ?? [], data, j, undefined);
+
+  const D = MESOS_DNS_DEFAULTS;
+  const get = (key: string): unknown => (j.isFlagged([key]) ? undefined : data[key]);
+  const str = (key: string, fallback: string): string => {
+    const v = get(key);
+    return typeof v === 'string' ? v : fallback;
+  };
+  const num = (key: string, fallback: number): number => {
+    const v = get(key);
+    return typeof v === 'number' ? v : fallback;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = get(key);
+    return typeof v === 'boolean' ? v : fallback;
+  };
+  const list = (key: string, fallback: readonly string[]): readonly string[] => {
+    const v = get(key);
+    return Array.isArray(v) ? v.filter((s) => typeof s === 'string') : fallback;
+  };
+  const present = (key: string): boolean => Object.hasOwn(data, key);
+
+  // Master source: Mesos-DNS uses Zk for leader detection when both are set.
+  const zk = str('Zk', D.Zk);
+  let masters = list('Masters', D.Masters);
+  if (zk !== '' && masters.length > 0) {
+    j.warn(
+      ['Masters'],
+      'ignored: Zk is also set and mesodns uses one master source (the leader is found through Zk)',
+      'key',
+    );
+    masters = [];
+  }
+  if (zk === '' && masters.length === 0 && !j.isFlagged(['Zk']) && !j.isFlagged(['Masters'])) {
+    j.error([], 'one of Zk or Masters must be set', 'file');
+  }
+  const https = bool('MesosHTTPSOn', D.MesosHTTPSOn);
+  if (https && zk !== '') {
+    j.warn(
+      ['MesosHTTPSOn'],
+      'applies to Masters only: masters found through Zk are fetched over http',
+      'key',
+    );
+  }
+  const scheme = https ? 'https' : 'http';
+  const masterUrls = masters.map((m) =>
+    /^(\[[^\]]+\]|[^:/\s[\]]+):[0-9]+$/.test(m) ? `${scheme}://${m}` : m,
+  );
+
+  // Authentication
+  let principal = '';
+  let secret = '';
+  const credentials = get('MesosCredentials');
+  const givenPrincipal =
+    isRecord(credentials) && typeof credentials.Principal === 'string' ? credentials.Principal : '';
+  const givenSecret =
+    isRecord(credentials) && typeof credentials.Secret === 'string' ? credentials.Secret : '';
+  const authentication = str('MesosAuthentication', D.MesosAuthentication);
+  if (authentication === 'basic') {
+    if (givenPrincipal === '' || givenSecret === '') {
+      j.error(
+        ['MesosCredentials'],
+        "Principal and Secret are required when MesosAuthentication is 'basic'",
+        'key',
+      );
+    }
+    principal = givenPrincipal;
+    secret = givenSecret;
+  } else if (authentication === 'iam') {
+    j.error(
+      ['MesosAuthentication'],
+      "'iam' (DC/OS service accounts) is not supported; use 'basic'",
+    );
+  } else if (authentication !== '') {
+    j.error(['MesosAuthentication'], "must be '', 'basic' or 'iam'");
+  } else if (givenPrincipal !== '' || givenSecret !== '') {
+    j.warn(['MesosCredentials'], "ignored because MesosAuthentication is not 'basic'", 'key');
+  }
+
+  // TLS: Mesos-DNS skips verification when HTTPS is on without a CA file; keep that, loudly.
+  const caFile = str('CACertFile', D.CACertFile);
+  const insecure = https && caFile === '' && masterUrls.length > 0;
+  if (insecure) {
+    j.warn(
+      ['MesosHTTPSOn'],
+      "without CACertFile the masters' certificates are not verified (as in Mesos-DNS); set CACertFile",
+      'key',
+    );
+  }
+
+  // Servers
+  const dnsOn = bool('DnsOn', D.DnsOn);
+  const httpOn = bool('HttpOn', D.HttpOn);
+  if (!dnsOn && !httpOn) j.error(['DnsOn'], 'DnsOn or HttpOn must be true');
+  else if (!dnsOn) j.warn(['DnsOn'], 'ignored: mesodns always serves DNS', 'key');
+  if (present('ZkDetectionTimeout')) {
+    j.warn(
+      ['ZkDetectionTimeout'],
+      'ignored: mesodns keeps serving and retrying while no leader is known',
+      'key',
+    );
+  }
+  if (!bool('SetTruncateBit', D.SetTruncateBit)) {
+    j.warn(
+      ['SetTruncateBit'],
+      'ignored: truncated answers always carry the TC bit (RFC 1035)',
+      'key',
+    );
+  }
+  if (!bool('EnumerationOn', D.EnumerationOn)) {
+    j.warn(['EnumerationOn'], 'ignored: /v1/enumerate and /v1/axfr are always served', 'key');
+  }
+  const listener = (key: string, fallback: string): string => {
+    const host = str(key, fallback);
+    return host === '' ? '0.0.0.0' : host;
+  };
+
+  // Forwarding: Mesos-DNS checks resolvers only when ExternalOn is true.
+  const externalOn = bool('ExternalOn', D.ExternalOn);
+  const zones = get('ZoneResolvers');
+  const timeout = num('Timeout', D.Timeout);
+
+  const draft = {
+    domain: str('Domain', D.Domain),
+    mesos: {
+      masters: masterUrls,
+      zk,
+      refresh: `${num('RefreshSeconds', D.RefreshSeconds)}s`,
+      timeout: `${num('StateTimeoutSeconds', D.StateTimeoutSeconds)}s`,
+      auth: { principal, secret },
+      tls: {
+        ca: caFile,
+        cert: str('CertFile', D.CertFile),
+        key: str('KeyFile', D.KeyFile),
+        insecure,
+      },
+    },
+    records: {
+      ttl: num('TTL', D.TTL),
+      ipSources: list('IPSources', D.IPSources),
+      enforceRFC952: bool('EnforceRFC952', D.EnforceRFC952),
+      srvWeight: num('SRVRecordDefaultWeight', D.SRVRecordDefaultWeight),
+    },
+    dns: {
+      listen: joinHostPort(listener('Listener', D.Listener), num('Port', D.Port)),
+      recursionAvailable: bool('RecurseOn', D.RecurseOn),
+      soa: {
+        mname: str('SOAMname', D.SOAMname),
+        rname: str('SOARname', D.SOARname),
+        refresh: num('SOARefresh', D.SOARefresh),
+        retry: num('SOARetry', D.SOARetry),
+        expire: num('SOAExpire', D.SOAExpire),
+        minimum: num('SOAMinttl', D.SOAMinttl),
+      },
+    },
+    forward: {
+      enabled: externalOn,
+      resolvers: externalOn ? list('Resolvers', D.Resolvers) : [],
+      zones: externalOn && isRecord(zones) ? zones : {},
+      timeout: `${timeout === 0 ? D.Timeout : timeout}s`, // Mesos-DNS: 0 means the default
+    },
+    http: {
+      enabled: httpOn,
+      listen: joinHostPort(listener('HTTPListener', D.HTTPListener), num('HttpPort', D.HttpPort)),
+    },
+  };
+  const config = buildConfig(draft, y, { checkSource: false });
+  return analysis(findings, config);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+function analyze(text: string, file: string): Analysis {
+  const extension = extname(file).toLowerCase();
+  if (extension === '.yaml' || extension === '.yml') return analyzeYaml(text);
+  if (extension === '.json') return analyzeMesosDnsJson(text);
+  return {
+    config: undefined,
+    errors: [
+      {
+        path: '',
+        line: 0,
+        column: 0,
+        message: `unsupported file type '${extension}': use .yaml or .yml (or a Mesos-DNS .json)`,
+      },
+    ],
+    warnings: [],
+  };
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [], { cause: error });
+  }
+}
+
+/**
+ * Parses configuration text and returns the frozen `Config` with the warnings found.
+ *
+ * The format follows the extension of `file`: `.yaml`/`.yml` is the mesodns YAML file (SPEC.md),
+ * `.json` a Mesos-DNS `config.json` (keys case-insensitive, Mesos-DNS defaults, unknown keys
+ * ignored with a warning). Every problem is collected and thrown at once in one `ConfigError`
+ * (`ERR_CONFIG_INVALID`), each with its key path and line:column.
+ */
+export function parseConfigWithWarnings(text: string, file: string): ParsedConfig {
+  const result = analyze(text, file);
+  if (result.config === undefined || result.errors.length > 0) {
+    throw new ConfigError(file, result.errors);
+  }
+  return { config: deepFreeze(result.config), warnings: result.warnings };
+}
+
+/**
+ * Parses configuration text (YAML or Mesos-DNS JSON, chosen by the extension of `file`) into a
+ * validated, deep-frozen `Config`; throws a `ConfigError` listing every problem. Warnings are
+ * dropped: use `parseConfigWithWarnings` to get them.
+ */
+export function parseConfig(text: string, file: string): Config {
+  return parseConfigWithWarnings(text, file).config;
+}
+
+/**
+ * Reads and parses a configuration file, returning the config and its warnings.
+ *
+ * A file that cannot be read throws a `ConfigError` with code `ERR_CONFIG_READ`, no problems and
+ * the OS error as `cause`; invalid content throws `ERR_CONFIG_INVALID`.
+ */
+export function loadConfigWithWarnings(file: string): ParsedConfig {
+  return parseConfigWithWarnings(readText(file), file);
+}
+
+/** Reads and parses a configuration file into a frozen `Config` (see `loadConfigWithWarnings`). */
+export function loadConfig(file: string): Config {
+  return loadConfigWithWarnings(file).config;
+}
+
+/**
+ * Describes a `ConfigError` as `file:line:column: key: message` lines; a read error (no
+ * problems) gives one line with the OS message.
+ */
+export function describeConfigError(error: ConfigError): string[] {
+  if (error.problems.length > 0)
+    return error.problems.map((p) => formatConfigProblem(error.file, p));
+  const reason = error.cause === undefined ? error.message : errorMessage(error.cause);
+  return [`${error.file}: cannot read configuration: ${reason}`];
+}
+
+/**
+ * Validates a configuration file for `mesodns check-config`: every error and warning as
+ * `file:line:column: key: message` lines (warnings prefixed `warning:`), sorted by position;
+ * `ok` is false when there is an error (the CLI exits 1).
+ */
+export function checkConfig(file: string): CheckResult {
+  let text: string;
+  try {
+    text = readText(file);
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, messages: describeConfigError(error) };
+    throw error;
+  }
+  const result = analyze(text, file);
+  const all = [
+    ...result.errors,
+    ...result.warnings.map((w) => ({ ...w, message: `warning: ${w.message}` })),
+  ].sort(byPosition);
+  return {
+    ok: result.errors.length === 0,
+    messages: all.map((p) => formatConfigProblem(file, p)),
+  };
+}
+
+function formatListen(hp: HostPort): string {
+  return joinHostPort(hp.host, hp.port);
+}
+
+function formatUpstream(hp: HostPort): string {
+  if (hp.port !== DEFAULT_UPSTREAM_PORT) return joinHostPort(hp.host, hp.port);
+  return hp.host;
+}
+
+/**
+ * Renders a `Config` as YAML in SPEC.md's key layout (durations as `30s`, addresses as
+ * `host:port`), for `mesodns convert-config`. `parseConfig` reads the result back to an equal
+ * `Config`. Secrets are included: the output is the operator's own file.
+ */
+export function configToYaml(config: Config): string {
+  const { mesos, records, dns, forward, http, log } = config;
+  const doc = new Document({
+    domain: config.domain,
+    mesos: {
+      masters: [...mesos.masters],
+      zk: mesos.zk,
+      stateFile: mesos.stateFile,
+      refresh: formatDuration(mesos.refreshMs),
+      timeout: formatDuration(mesos.timeoutMs),
+      auth: { ...mesos.auth },
+      tls: { ...mesos.tls },
+    },
+    records: { ...records, ipSources: [...records.ipSources] },
+    dns: {
+      listen: formatListen(dns.listen),
+      recursionAvailable: dns.recursionAvailable,
+      soa: { ...dns.soa },
+    },
+    forward: {
+      enabled: forward.enabled,
+      resolvers: forward.resolvers.map(formatUpstream),
+      zones: Object.fromEntries(
+        Object.entries(forward.zones).map(([zone, ups]) => [zone, ups.map(formatUpstream)]),
+      ),
+      timeout: formatDuration(forward.timeoutMs),
+    },
+    http: { enabled: http.enabled, listen: formatListen(http.listen) },
+    log: { ...log },
+  });
+  // Short lists and the auth/tls/soa groups read best on one line, as in SPEC.md.
+  visit(doc, {
+    Seq(_, node) {
+      node.flow = true;
+    },
+    Pair(_, pair) {
+      if (
+        isScalar(pair.key) &&
+        ['auth', 'tls', 'soa'].includes(String(pair.key.value)) &&
+        isMap(pair.value)
+      ) {
+        pair.value.flow = true;
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/**
+ * Returns a plain, unfrozen copy of `config` with secrets replaced by `******`: the Basic auth
+ * secret and a password in the ZooKeeper URL. For `/v1/config` and logs.
+ */
+export function redactConfig(config: Config): Config {
+  const copy = structuredClone(config);
+  const { auth } = copy.mesos;
+  return {
+    ...copy,
+    mesos: {
+      ...copy.mesos,
+      zk: copy.mesos.zk.replace(/^(zk:\/\/[^:@/]*:)[^@/]*@/, `$1${REDACTED}@`),
+      auth: { ...auth, secret: auth.secret === '' ? '' : REDACTED },
+    },
+  };
+}

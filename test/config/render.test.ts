@@ -1,0 +1,120 @@
+import test from 'ava';
+import { fileURLToPath } from 'node:url';
+import {
+  REDACTED,
+  configToYaml,
+  loadConfig,
+  parseConfig,
+  redactConfig,
+} from '../../src/config/index.js';
+import type { Config } from '../../src/config/index.js';
+
+const SAMPLE = fileURLToPath(new URL('../fixtures/mesos-dns-config.json', import.meta.url));
+
+const RICH = `
+domain: dc1.Example.org
+mesos:
+  masters: ["https://m1.example.org:5050", "[fd00::2]:5050", "10.0.0.3:5050"]
+  refresh: 1500ms
+  timeout: 90s
+  auth: { principal: dns, secret: "p@ss: word" }
+  tls: { ca: /etc/ca.pem, cert: c.pem, key: k.pem, insecure: false }
+records:
+  ttl: 5
+  ipSources: [docker, netinfo]
+  enforceRFC952: true
+  srvWeight: 0
+dns:
+  listen: "[::]:8053"
+  recursionAvailable: false
+  soa: { mname: ns.dc1.example.org, rname: hostmaster@example.org, refresh: 1, retry: 2, expire: 3, minimum: 4 }
+forward:
+  enabled: true
+  resolvers: [10.0.0.53, "10.0.0.54:5353", "[2001:db8::1]:5353", "2001:db8::2"]
+  zones:
+    consul: ["10.0.0.5:8600", "[fd00::5]:8600"]
+    corp.example.com: [10.1.0.53]
+  timeout: 2h
+http:
+  enabled: false
+  listen: "localhost:9000"
+log: { level: debug, format: json }
+`;
+
+const ROUND_TRIPS: ReadonlyArray<readonly [string, () => Config]> = [
+  ['the Mesos-DNS sample config.json', () => loadConfig(SAMPLE)],
+  ['a YAML file using every key', () => parseConfig(RICH, 'rich.yaml')],
+  [
+    'a state-file config with defaults',
+    () => parseConfig('mesos: { stateFile: s.json }', 'a.yaml'),
+  ],
+];
+
+for (const [name, make] of ROUND_TRIPS) {
+  test(`configToYaml round-trips ${name} through parseConfig`, (t) => {
+    const config = make();
+    const yaml = configToYaml(config);
+    t.deepEqual(parseConfig(yaml, 'converted.yaml'), config, yaml);
+  });
+}
+
+test('configToYaml uses the SPEC layout and human durations', (t) => {
+  const yaml = configToYaml(loadConfig(SAMPLE));
+  t.is(
+    yaml,
+    [
+      'domain: mesos',
+      'mesos:',
+      '  masters: []',
+      '  zk: zk://127.0.0.1:2181/mesos',
+      '  stateFile: ""',
+      '  refresh: 1m',
+      '  timeout: 5m',
+      '  auth: {principal: "", secret: "", secretFile: ""}',
+      '  tls: {ca: "", cert: "", key: "", insecure: false}',
+      'records:',
+      '  ttl: 60',
+      '  ipSources: [mesos, host]',
+      '  enforceRFC952: false',
+      '  srvWeight: 1',
+      'dns:',
+      '  listen: 0.0.0.0:8053',
+      '  recursionAvailable: true',
+      '  soa: {mname: ns1.mesos., rname: root.ns1.mesos., refresh: 60, retry: 600, expire: 86400, minimum: 60}',
+      'forward:',
+      '  enabled: true',
+      '  resolvers: [8.8.8.8]',
+      '  zones: {}',
+      '  timeout: 5s',
+      'http:',
+      '  enabled: true',
+      '  listen: 0.0.0.0:8123',
+      'log:',
+      '  level: info',
+      '  format: text',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('redactConfig hides the Basic auth secret and a ZooKeeper password', (t) => {
+  const config = parseConfig(
+    'mesos:\n  zk: zk://dns:zkpass@10.0.0.1:2181/mesos\n  auth: { principal: dns, secret: s3cret }\n',
+    'a.yaml',
+  );
+  const redacted = redactConfig(config);
+  t.is(redacted.mesos.auth.secret, REDACTED);
+  t.is(redacted.mesos.auth.principal, 'dns');
+  t.is(redacted.mesos.zk, `zk://dns:${REDACTED}@10.0.0.1:2181/mesos`);
+  t.false(JSON.stringify(redacted).includes('s3cret'));
+  t.false(JSON.stringify(redacted).includes('zkpass'));
+  // The original is untouched, the copy is a plain object.
+  t.is(config.mesos.auth.secret, 's3cret');
+  t.false(Object.isFrozen(redacted));
+  t.deepEqual({ ...redacted, mesos: config.mesos }, { ...config });
+});
+
+test('redactConfig leaves an unset secret empty', (t) => {
+  const redacted = redactConfig(parseConfig('mesos: { masters: ["m:5050"] }', 'a.yaml'));
+  t.is(redacted.mesos.auth.secret, '');
+});
