@@ -24,6 +24,7 @@ export function hostnamesOf(state: State, masters: readonly string[]): Set<strin
     const host = h.trim();
     if (host !== '' && isIP(host) === 0) names.add(host.toLowerCase());
   };
+  if (state.leader !== undefined) add(state.leader.host);
   for (const agent of state.agents) add(agent.pid.host);
   for (const fw of state.frameworks) {
     if (fw.pid !== undefined) add(fw.pid.host);

@@ -1,0 +1,26 @@
+/**
+ * Public surface of the records module: the pure record generator, the Mesos-DNS label
+ * functions and task-id hash, and the zone-file renderer.
+ */
+export type {
+  EnumeratedFramework,
+  EnumeratedRecord,
+  EnumeratedTask,
+  GeneratorOptions,
+  GeneratorStats,
+  RecordSet,
+  RecordType,
+  SrvTarget,
+} from './types.js';
+export type { LabelFunction } from './labels.js';
+export {
+  RFC1123_MAX,
+  RFC952_MAX,
+  domainFragment,
+  labelFunction,
+  rfc1123Label,
+  rfc952Label,
+} from './labels.js';
+export { taskIdHash } from './hash.js';
+export { generateRecords } from './generator.js';
+export { toZoneFile } from './zone-file.js';
