@@ -263,7 +263,9 @@ const NO_REPLY: DigMessage = {
  * most callers use `dig()`. `+short`, `+multiline` and `+yaml` output are not understood.
  */
 export function parseDigOutput(stdout: string, stderr = '', exitCode = 0): DigResult {
-  const blocks = stdout.split(/^;; Got answer:$/m).slice(1);
+  // Not anchored: with several queries dig can print `;; Got answer:` right after another
+  // partial line (`;; global options;; Got answer:`).
+  const blocks = stdout.split(/;; Got answer:$/m).slice(1);
   const messages = blocks
     .map((block) => parseMessage(block))
     .filter((m): m is DigMessage => m !== undefined);

@@ -1,9 +1,9 @@
 import test from 'ava';
-import type { IpSource } from '../../src/config/types.js';
 import { parsePid, parseState } from '../../src/mesos/index.js';
 import type { State } from '../../src/mesos/index.js';
 import { generateRecords, toZoneFile } from '../../src/records/index.js';
 import type { GeneratorOptions, RecordSet } from '../../src/records/index.js';
+import { RFC1123_DEFAULT, UPSTREAM } from '../fixtures/fake-expected.js';
 import {
   agent,
   discovery,
@@ -55,126 +55,6 @@ const UPSTREAM_OPTIONS: Omit<GeneratorOptions, 'ipSources'> = options({
   masters: ['144.76.157.37:5050'],
 });
 
-const UPSTREAM: readonly {
-  sources: readonly IpSource[];
-  expect: readonly [Kind, string, readonly string[] | undefined][];
-}[] = [
-  {
-    sources: ['netinfo', 'docker', 'mesos', 'host'],
-    expect: [
-      ['A', 'big-dog.marathon.mesos.', ['10.3.0.1']],
-      ['A', 'liquor-store.marathon.mesos.', ['10.3.0.1', '10.3.0.2']],
-      ['A', 'liquor-store.marathon.slave.mesos.', ['1.2.3.11', '1.2.3.12']],
-      ['A', 'car-store.marathon.slave.mesos.', ['1.2.3.11']],
-      ['A', 'nginx.marathon.mesos.', ['10.3.0.3']],
-      ['A', 'poseidon.marathon.mesos.', undefined],
-      ['A', 'poseidon.marathon.slave.mesos.', undefined],
-      ['A', 'master.mesos.', ['144.76.157.37']],
-      ['A', 'master0.mesos.', ['144.76.157.37']],
-      ['A', 'leader.mesos.', ['144.76.157.37']],
-      ['A', 'slave.mesos.', ['1.2.3.10', '1.2.3.11', '1.2.3.12']],
-      ['A', 'some-box.chronoswithaspaceandmixe.mesos.', ['1.2.3.11']],
-      ['A', 'marathon.mesos.', ['1.2.3.11']],
-      ['A', 'mesos-dns.mesos.', ['127.0.0.1']],
-      ['AAAA', 'toy-store.ipv6-framework.mesos.', ['fd01:b::1:8000:2']],
-      ['AAAA', 'toy-store.ipv6-framework.slave.mesos.', ['2001:db8::1']],
-      ['AAAA', 'ipv6-framework.mesos.', ['2001:db8::1']],
-      ['AAAA', 'slave.mesos.', ['2001:db8::1']],
-      [
-        'SRV',
-        '_big-dog._tcp.marathon.mesos.',
-        ['big-dog-4dfjd-0.marathon.mesos.:80', 'big-dog-4dfjd-0.marathon.mesos.:443'],
-      ],
-      ['SRV', '_poseidon._tcp.marathon.mesos.', undefined],
-      ['SRV', '_leader._tcp.mesos.', ['leader.mesos.:5050']],
-      [
-        'SRV',
-        '_liquor-store._tcp.marathon.mesos.',
-        [
-          'liquor-store-4dfjd-0.marathon.mesos.:80',
-          'liquor-store-4dfjd-0.marathon.mesos.:443',
-          'liquor-store-zasmd-1.marathon.mesos.:80',
-          'liquor-store-zasmd-1.marathon.mesos.:443',
-        ],
-      ],
-      ['SRV', '_liquor-store._udp.marathon.mesos.', undefined],
-      ['SRV', '_liquor-store.marathon.mesos.', undefined],
-      [
-        'SRV',
-        '_https._liquor-store._tcp.marathon.mesos.',
-        ['liquor-store-4dfjd-0.marathon.mesos.:443', 'liquor-store-zasmd-1.marathon.mesos.:443'],
-      ],
-      [
-        'SRV',
-        '_http._liquor-store._tcp.marathon.mesos.',
-        ['liquor-store-4dfjd-0.marathon.mesos.:80', 'liquor-store-zasmd-1.marathon.mesos.:80'],
-      ],
-      [
-        'SRV',
-        '_car-store._tcp.marathon.mesos.',
-        [
-          'car-store-zinaz-0.marathon.slave.mesos.:31364',
-          'car-store-zinaz-0.marathon.slave.mesos.:31365',
-        ],
-      ],
-      [
-        'SRV',
-        '_car-store._udp.marathon.mesos.',
-        [
-          'car-store-zinaz-0.marathon.slave.mesos.:31364',
-          'car-store-zinaz-0.marathon.slave.mesos.:31365',
-        ],
-      ],
-      ['SRV', '_slave._tcp.mesos.', ['slave.mesos.:5051']],
-      ['SRV', '_framework._tcp.marathon.mesos.', ['marathon.mesos.:25501']],
-    ],
-  },
-  {
-    sources: ['host'],
-    expect: [
-      ['A', 'liquor-store.marathon.mesos.', ['1.2.3.11', '1.2.3.12']],
-      ['A', 'liquor-store.marathon.slave.mesos.', ['1.2.3.11', '1.2.3.12']],
-      ['A', 'nginx.marathon.mesos.', ['1.2.3.11']],
-      ['A', 'car-store.marathon.slave.mesos.', ['1.2.3.11']],
-      ['AAAA', 'toy-store.ipv6-framework.mesos.', ['2001:db8::1']],
-      ['AAAA', 'toy-store.ipv6-framework.slave.mesos.', ['2001:db8::1']],
-    ],
-  },
-  {
-    sources: ['mesos', 'host'],
-    expect: [
-      ['A', 'liquor-store.marathon.mesos.', ['1.2.3.11', '1.2.3.12']],
-      ['A', 'liquor-store.marathon.slave.mesos.', ['1.2.3.11', '1.2.3.12']],
-      ['A', 'nginx.marathon.mesos.', ['10.3.0.3']],
-      ['A', 'car-store.marathon.slave.mesos.', ['1.2.3.11']],
-      ['AAAA', 'toy-store.ipv6-framework.mesos.', ['2001:db8::1']],
-      ['AAAA', 'toy-store.ipv6-framework.slave.mesos.', ['2001:db8::1']],
-    ],
-  },
-  {
-    sources: ['netinfo'],
-    expect: [
-      ['A', 'toy-store.ipv6-framework.mesos.', ['12.0.1.2', '12.0.1.3']],
-      ['AAAA', 'toy-store.ipv6-framework.mesos.', ['fd01:b::1:8000:2']],
-      ['AAAA', 'toy-store.ipv6-framework.slave.mesos.', ['2001:db8::1']],
-      // No netinfo on the Marathon tasks: no T1/T2, but T3/T4 still.
-      ['A', 'liquor-store.marathon.mesos.', undefined],
-      ['A', 'liquor-store.marathon.slave.mesos.', ['1.2.3.11', '1.2.3.12']],
-    ],
-  },
-  {
-    sources: ['docker', 'host'],
-    expect: [
-      ['A', 'liquor-store.marathon.mesos.', ['10.3.0.1', '10.3.0.2']],
-      ['A', 'liquor-store.marathon.slave.mesos.', ['1.2.3.11', '1.2.3.12']],
-      ['A', 'nginx.marathon.mesos.', ['1.2.3.11']],
-      ['A', 'car-store.marathon.slave.mesos.', ['1.2.3.11']],
-      ['AAAA', 'toy-store.ipv6-framework.mesos.', ['2001:db8::1']],
-      ['AAAA', 'toy-store.ipv6-framework.slave.mesos.', ['2001:db8::1']],
-    ],
-  },
-];
-
 for (const { sources, expect } of UPSTREAM) {
   test(`generateRecords matches upstream's fixture expectations with RFC 952 and [${sources.join(', ')}]`, (t) => {
     const rs = generateRecords(fixtureState('master@144.76.157.37:5050'), {
@@ -193,94 +73,7 @@ for (const { sources, expect } of UPSTREAM) {
 
 test('generateRecords reproduces the worked example of reference section 2.6 (RFC 1123)', (t) => {
   const rs = generateRecords(fixtureState(), options());
-  const expect: [Kind, string, string[] | undefined][] = [
-    // liquor.store (agent ...-2410-0) and non-human-readable-liquor-store (agent ...-1) share the
-    // DiscoveryInfo name, so the shared names carry both tasks, in insertion order.
-    ['A', 'liquor-store.marathon.mesos.', ['1.2.3.11', '1.2.3.12']],
-    ['A', 'liquor-store-4dfjd-0.marathon.mesos.', ['1.2.3.11']],
-    ['A', 'liquor-store.marathon.slave.mesos.', ['1.2.3.11', '1.2.3.12']],
-    ['A', 'liquor-store-4dfjd-0.marathon.slave.mesos.', ['1.2.3.11']],
-    ['A', 'liquor-store-zasmd-1.marathon.mesos.', ['1.2.3.12']],
-    [
-      'SRV',
-      '_liquor-store._tcp.marathon.slave.mesos.',
-      [
-        'liquor-store-4dfjd-0.marathon.slave.mesos.:31354',
-        'liquor-store-4dfjd-0.marathon.slave.mesos.:31355',
-        'liquor-store-zasmd-1.marathon.slave.mesos.:31737',
-        'liquor-store-zasmd-1.marathon.slave.mesos.:31738',
-      ],
-    ],
-    [
-      'SRV',
-      '_liquor-store._udp.marathon.slave.mesos.',
-      [
-        'liquor-store-4dfjd-0.marathon.slave.mesos.:31354',
-        'liquor-store-4dfjd-0.marathon.slave.mesos.:31355',
-        'liquor-store-zasmd-1.marathon.slave.mesos.:31737',
-        'liquor-store-zasmd-1.marathon.slave.mesos.:31738',
-      ],
-    ],
-    [
-      'SRV',
-      '_liquor-store._tcp.marathon.mesos.',
-      [
-        'liquor-store-4dfjd-0.marathon.mesos.:80',
-        'liquor-store-4dfjd-0.marathon.mesos.:443',
-        'liquor-store-zasmd-1.marathon.mesos.:80',
-        'liquor-store-zasmd-1.marathon.mesos.:443',
-      ],
-    ],
-    // DiscoveryInfo tasks get no T6 and the ports are tcp only.
-    ['SRV', '_liquor-store._udp.marathon.mesos.', undefined],
-    [
-      'SRV',
-      '_http._liquor-store._tcp.marathon.mesos.',
-      ['liquor-store-4dfjd-0.marathon.mesos.:80', 'liquor-store-zasmd-1.marathon.mesos.:80'],
-    ],
-    [
-      'SRV',
-      '_https._liquor-store._tcp.marathon.mesos.',
-      ['liquor-store-4dfjd-0.marathon.mesos.:443', 'liquor-store-zasmd-1.marathon.mesos.:443'],
-    ],
-    // The verbatim DiscoveryInfo pass: the same with `liquor.store`.
-    ['A', 'liquor.store.marathon.mesos.', ['1.2.3.11', '1.2.3.12']],
-    ['A', 'liquor.store-4dfjd-0.marathon.slave.mesos.', ['1.2.3.11']],
-    [
-      'SRV',
-      '_https._liquor.store._tcp.marathon.mesos.',
-      ['liquor.store-4dfjd-0.marathon.mesos.:443', 'liquor.store-zasmd-1.marathon.mesos.:443'],
-    ],
-    // Tasks without DiscoveryInfo: T6 (tcp and udp) points at the agent name.
-    [
-      'SRV',
-      '_car-store._udp.marathon.mesos.',
-      [
-        'car-store-zinaz-0.marathon.slave.mesos.:31364',
-        'car-store-zinaz-0.marathon.slave.mesos.:31365',
-      ],
-    ],
-    ['A', 'nginx.marathon.mesos.', ['10.3.0.3']],
-    ['A', 'nginx.marathon.slave.mesos.', ['1.2.3.11']],
-    // Frameworks: RFC 1123 fragment keeps the dots of `2.0.1`.
-    ['A', 'chronoswithaspaceandmixedcase-2.0.1.mesos.', ['1.2.3.12']],
-    [
-      'SRV',
-      '_framework._tcp.chronoswithaspaceandmixedcase-2.0.1.mesos.',
-      ['chronoswithaspaceandmixedcase-2.0.1.mesos.:25501'],
-    ],
-    ['A', 'some-box.chronoswithaspaceandmixedcase-2.0.1.mesos.', ['1.2.3.11']],
-    // `no pid` has only the hostname `localhost`, which is not in hostIps.
-    ['A', 'nopid.mesos.', undefined],
-    // The marathon pid wins over its hostname google.com.
-    ['A', 'marathon.mesos.', ['1.2.3.11']],
-    ['A', 'leader.mesos.', ['1.2.3.4']],
-    ['A', 'master.mesos.', ['1.2.3.4']],
-    ['A', 'master0.mesos.', ['1.2.3.4']],
-    ['SRV', '_leader._udp.mesos.', ['leader.mesos.:5050']],
-    ['A', 'toy-store.ipv6-framework.mesos.', ['12.0.1.3', '12.0.1.2']],
-    ['AAAA', 'toy-store-go588-3.ipv6-framework.mesos.', ['fd01:b::1:8000:2']],
-  ];
+  const expect = RFC1123_DEFAULT;
   for (const [kind, name, want] of expect) {
     t.deepEqual(values(rs, kind, name), want, `${kind} ${name}`);
   }
