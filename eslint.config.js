@@ -12,7 +12,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
@@ -22,8 +24,23 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  { files: ['src/records/**'], rules: layer([['**/dns/**', '**/http/**', '**/main.js']], 'records/ is pure: it imports only types from mesos/ and config/') },
-  { files: ['src/dns/**', 'src/http/**'], rules: layer([['**/mesos/**', '**/main.js']], 'dns/ and http/ never import mesos/') },
-  { files: ['src/config/**', 'src/mesos/**'], rules: layer([['**/dns/**', '**/http/**', '**/main.js']], 'data flows config -> mesos -> records -> dns|http') },
+  {
+    files: ['src/records/**'],
+    rules: layer(
+      [['**/dns/**', '**/http/**', '**/main.js']],
+      'records/ is pure: it imports only types from mesos/ and config/',
+    ),
+  },
+  {
+    files: ['src/dns/**', 'src/http/**'],
+    rules: layer([['**/mesos/**', '**/main.js']], 'dns/ and http/ never import mesos/'),
+  },
+  {
+    files: ['src/config/**', 'src/mesos/**'],
+    rules: layer(
+      [['**/dns/**', '**/http/**', '**/main.js']],
+      'data flows config -> mesos -> records -> dns|http',
+    ),
+  },
   { files: ['src/log.ts', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
 );

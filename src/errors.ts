@@ -83,7 +83,12 @@ export class UpstreamError extends MesosDnsError {
   readonly upstreams: readonly string[];
   readonly transport: 'udp' | 'tcp';
 
-  constructor(upstreams: readonly string[], transport: 'udp' | 'tcp', message: string, options?: { cause?: unknown }) {
+  constructor(
+    upstreams: readonly string[],
+    transport: 'udp' | 'tcp',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super('ERR_UPSTREAM', message, options);
     this.upstreams = upstreams;
     this.transport = transport;

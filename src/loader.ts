@@ -50,7 +50,13 @@ export function masterHosts(config: Config): string[] {
 /** Turns states into published zones. Implements the sources' listener. */
 export class Loader implements StateListener {
   readonly #options: LoaderOptions;
-  readonly stats: LoaderStats = { loads: 0, failures: 0, lastError: undefined, lastLoadMs: 0, lastSkippedTasks: 0 };
+  readonly stats: LoaderStats = {
+    loads: 0,
+    failures: 0,
+    lastError: undefined,
+    lastLoadMs: 0,
+    lastSkippedTasks: 0,
+  };
   #lastState: ParsedState | undefined;
   #lastHostIps: ReadonlyMap<string, readonly string[]> = new Map();
 
@@ -63,7 +69,11 @@ export class Loader implements StateListener {
     const config = getConfig();
     const started = clock.now();
     const masters = masterHosts(config);
-    const hostIps = await resolveHosts(hostnamesOf(parsed.state, masters), lookup, Math.min(2000, config.mesos.timeoutMs));
+    const hostIps = await resolveHosts(
+      hostnamesOf(parsed.state, masters),
+      lookup,
+      Math.min(2000, config.mesos.timeoutMs),
+    );
     this.#lastState = parsed;
     this.#lastHostIps = hostIps;
     this.#publish(parsed, hostIps, info, started);
@@ -100,7 +110,8 @@ export class Loader implements StateListener {
     );
     const tookMs = clock.now() - started;
     const skipped = parsed.report.skippedTasks + records.stats.skippedTasks;
-    if (this.stats.lastError !== undefined) logger.info('state loads again', { origin: info?.origin });
+    if (this.stats.lastError !== undefined)
+      logger.info('state loads again', { origin: info?.origin });
     this.stats.loads++;
     this.stats.lastError = undefined;
     this.stats.lastLoadMs = tookMs;

@@ -12,7 +12,13 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from './clock.js';
 import type { Config, HostPort } from './config/index.js';
-import { checkConfig, configToYaml, DEFAULT_CONFIG, describeConfigError, loadConfig } from './config/index.js';
+import {
+  checkConfig,
+  configToYaml,
+  DEFAULT_CONFIG,
+  describeConfigError,
+  loadConfig,
+} from './config/index.js';
 import type { DnsSettings } from './dns/index.js';
 import { DnsServer, Forwarder, excludeSelf, parseResolvConf } from './dns/index.js';
 import { ConfigError, MesosDnsError } from './errors.js';
@@ -21,7 +27,14 @@ import type { Logger } from './log.js';
 import { createLogger } from './log.js';
 import { Loader } from './loader.js';
 import type { StateSource } from './mesos/index.js';
-import { MasterPoller, StateFileSource, parseState, systemLookup, hostnamesOf, resolveHosts } from './mesos/index.js';
+import {
+  MasterPoller,
+  StateFileSource,
+  parseState,
+  systemLookup,
+  hostnamesOf,
+  resolveHosts,
+} from './mesos/index.js';
 import { generateRecords, toZoneFile } from './records/index.js';
 import { ZoneStore } from './store.js';
 import { masterHosts } from './loader.js';
@@ -30,8 +43,15 @@ const VERSION = readVersion();
 
 function readVersion(): string {
   try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-    if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') {
+    const pkg: unknown = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    );
+    if (
+      typeof pkg === 'object' &&
+      pkg !== null &&
+      'version' in pkg &&
+      typeof pkg.version === 'string'
+    ) {
       return pkg.version;
     }
   } catch {
@@ -78,10 +98,19 @@ async function upstreams(config: Config, listen: HostPort): Promise<readonly Hos
   } catch {
     return [];
   }
-  return excludeSelf(parseResolvConf(text), listen, listenerAddresses({ host: '0.0.0.0', port: 0 }));
+  return excludeSelf(
+    parseResolvConf(text),
+    listen,
+    listenerAddresses({ host: '0.0.0.0', port: 0 }),
+  );
 }
 
-function makeSource(config: Config, configFile: string, loader: Loader, logger: Logger): StateSource {
+function makeSource(
+  config: Config,
+  configFile: string,
+  loader: Loader,
+  logger: Logger,
+): StateSource {
   const m = config.mesos;
   if (m.stateFile !== '') {
     return new StateFileSource({
@@ -92,7 +121,8 @@ function makeSource(config: Config, configFile: string, loader: Loader, logger: 
     });
   }
   if (m.masters.length > 0) {
-    const secret = m.auth.secretFile !== '' ? readFileSync(m.auth.secretFile, 'utf8').trim() : m.auth.secret;
+    const secret =
+      m.auth.secretFile !== '' ? readFileSync(m.auth.secretFile, 'utf8').trim() : m.auth.secret;
     return new MasterPoller({
       masters: m.masters,
       refreshMs: m.refreshMs,
@@ -132,7 +162,12 @@ async function serve(configFile: string): Promise<number> {
     if (c.forward.enabled) {
       const ups = await upstreams(c, listen);
       if (ups.length === 0) logger.warn('forwarding enabled but no upstream resolvers found');
-      forwarder = new Forwarder({ resolvers: ups, zones: c.forward.zones, timeoutMs: c.forward.timeoutMs, logger });
+      forwarder = new Forwarder({
+        resolvers: ups,
+        zones: c.forward.zones,
+        timeoutMs: c.forward.timeoutMs,
+        logger,
+      });
     }
     return { domain: c.domain, recursionAvailable: c.dns.recursionAvailable, forwarder };
   };
@@ -140,14 +175,22 @@ async function serve(configFile: string): Promise<number> {
   const dns = new DnsServer({ listen, settings, zone: () => store.zone(), logger });
   let source = makeSource(config, configFile, loader, logger);
   const http = config.http.enabled
-    ? new HttpApi({ listen: await resolveListen(config.http.listen), store, config: () => config, loader, version: VERSION, logger })
+    ? new HttpApi({
+        listen: await resolveListen(config.http.listen),
+        store,
+        config: () => config,
+        loader,
+        version: VERSION,
+        logger,
+      })
     : undefined;
   await dns.start();
   await http?.start();
   logger.info('mesodns started', {
     version: VERSION,
     dns: `${listen.host}:${String(dns.port)}`,
-    http: http === undefined ? 'off' : `${config.http.listen.host}:${String(config.http.listen.port)}`,
+    http:
+      http === undefined ? 'off' : `${config.http.listen.host}:${String(config.http.listen.port)}`,
     domain: config.domain,
   });
   source.start();
@@ -173,8 +216,10 @@ async function serve(configFile: string): Promise<number> {
         loader.rebuild();
         source.reloadNow();
       }
-      if (JSON.stringify(previous.dns.listen) !== JSON.stringify(next.dns.listen) ||
-          JSON.stringify(previous.http) !== JSON.stringify(next.http)) {
+      if (
+        JSON.stringify(previous.dns.listen) !== JSON.stringify(next.dns.listen) ||
+        JSON.stringify(previous.http) !== JSON.stringify(next.http)
+      ) {
         logger.warn('listener changes take effect after a restart');
       }
       logger.info('configuration reloaded', { file: configFile });
@@ -227,7 +272,10 @@ async function printRecords(stateFile: string, configFile: string | undefined): 
     masters,
     hostIps,
   });
-  const lines = toZoneFile(records, { ttl: config.records.ttl, srvWeight: config.records.srvWeight });
+  const lines = toZoneFile(records, {
+    ttl: config.records.ttl,
+    srvWeight: config.records.srvWeight,
+  });
   process.stdout.write(lines.join('\n') + (lines.length > 0 ? '\n' : ''));
   const skipped = parsed.report.skippedTasks + records.stats.skippedTasks;
   if (skipped > 0) process.stderr.write(`${String(skipped)} task(s) skipped because of bad data\n`);
@@ -291,9 +339,13 @@ main(process.argv.slice(2)).then(
     process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof ConfigError) process.stderr.write(describeConfigError(err).join('\n') + '\n');
+    if (err instanceof ConfigError)
+      process.stderr.write(describeConfigError(err).join('\n') + '\n');
     else if (err instanceof MesosDnsError) process.stderr.write(`mesodns: ${err.message}\n`);
-    else process.stderr.write(`mesodns: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    else
+      process.stderr.write(
+        `mesodns: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     process.exit(1);
   },
 );

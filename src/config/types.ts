@@ -30,8 +30,17 @@ export interface Config {
     readonly stateFile: string;
     readonly refreshMs: number;
     readonly timeoutMs: number;
-    readonly auth: { readonly principal: string; readonly secret: string; readonly secretFile: string };
-    readonly tls: { readonly ca: string; readonly cert: string; readonly key: string; readonly insecure: boolean };
+    readonly auth: {
+      readonly principal: string;
+      readonly secret: string;
+      readonly secretFile: string;
+    };
+    readonly tls: {
+      readonly ca: string;
+      readonly cert: string;
+      readonly key: string;
+      readonly insecure: boolean;
+    };
   };
   readonly records: {
     readonly ttl: number;

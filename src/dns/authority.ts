@@ -34,7 +34,13 @@ export function answerAuthoritative(
 ): AuthorityResult {
   if (zone === undefined) {
     return {
-      response: errorResponse(msg, RCODE.SERVFAIL, query.questionEnd, query.edns, recursionAvailable),
+      response: errorResponse(
+        msg,
+        RCODE.SERVFAIL,
+        query.questionEnd,
+        query.edns,
+        recursionAvailable,
+      ),
       rcode: RCODE.SERVFAIL,
       kind: 'servfail',
     };
@@ -45,7 +51,13 @@ export function answerAuthoritative(
     query.qtype === TYPE.IXFR
   ) {
     return {
-      response: errorResponse(msg, RCODE.REFUSED, query.questionEnd, query.edns, recursionAvailable),
+      response: errorResponse(
+        msg,
+        RCODE.REFUSED,
+        query.questionEnd,
+        query.edns,
+        recursionAvailable,
+      ),
       rcode: RCODE.REFUSED,
       kind: 'refused',
     };

@@ -88,7 +88,10 @@ export class Forwarder {
         reply[2] = (reply[2] ?? 0) & ~0x04; // AA cleared: we are not the authority.
         return reply;
       }
-      this.#options.logger.debug('upstream failed', { upstream: formatHostPort(upstream), transport });
+      this.#options.logger.debug('upstream failed', {
+        upstream: formatHostPort(upstream),
+        transport,
+      });
     }
     throw new UpstreamError(upstreams.map(formatHostPort), transport, 'all upstreams failed');
   }
@@ -114,10 +117,13 @@ export class Forwarder {
     const id = reply.readUInt16BE(0);
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
-    if (rinfo.port !== pending.upstream.port || !sameAddress(rinfo.address, pending.upstream.host)) return;
+    if (rinfo.port !== pending.upstream.port || !sameAddress(rinfo.address, pending.upstream.host))
+      return;
     // The question must match too (RFC 5452 9.1), unless the upstream sent none (e.g. FORMERR).
     if (reply.readUInt16BE(4) === 1) {
-      const q = reply.toString('latin1', HEADER_SIZE, HEADER_SIZE + pending.question.length).toLowerCase();
+      const q = reply
+        .toString('latin1', HEADER_SIZE, HEADER_SIZE + pending.question.length)
+        .toLowerCase();
       if (q !== pending.question) return;
     }
     this.#pending.delete(id);
@@ -125,7 +131,12 @@ export class Forwarder {
     pending.resolve(reply);
   }
 
-  #exchangeUdp(msg: Buffer, upstream: HostPort, question: string, timeoutMs: number): Promise<Buffer | undefined> {
+  #exchangeUdp(
+    msg: Buffer,
+    upstream: HostPort,
+    question: string,
+    timeoutMs: number,
+  ): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
       let id = randomInt(0, 0x10000);
       for (let tries = 0; this.#pending.has(id) && tries < 16; tries++) id = randomInt(0, 0x10000);
@@ -151,7 +162,12 @@ export class Forwarder {
     });
   }
 
-  #exchangeTcp(msg: Buffer, upstream: HostPort, question: string, timeoutMs: number): Promise<Buffer | undefined> {
+  #exchangeTcp(
+    msg: Buffer,
+    upstream: HostPort,
+    question: string,
+    timeoutMs: number,
+  ): Promise<Buffer | undefined> {
     return new Promise((resolve) => {
       const id = randomInt(0, 0x10000);
       const frame = Buffer.allocUnsafe(msg.length + 2);
@@ -182,7 +198,9 @@ export class Forwarder {
           const reply = buffered.subarray(2, 2 + len);
           buffered = buffered.subarray(2 + len);
           if (reply.length >= HEADER_SIZE && reply.readUInt16BE(0) === id) {
-            const q = reply.toString('latin1', HEADER_SIZE, HEADER_SIZE + question.length).toLowerCase();
+            const q = reply
+              .toString('latin1', HEADER_SIZE, HEADER_SIZE + question.length)
+              .toLowerCase();
             if (reply.readUInt16BE(4) !== 1 || q === question) {
               finish(Buffer.from(reply));
               return;

@@ -9,5 +9,15 @@ export { parseResolvConf, excludeSelf } from './resolv-conf.js';
 export { answerAuthoritative, isInZone } from './authority.js';
 export { buildResponse, errorResponse, sizeLimit, MAX_UDP_SIZE } from './response.js';
 export type { Transport } from './response.js';
-export { TYPE, CLASS, RCODE, RCODE_NAME, encodeName, nameKey, keyToName, parseQuery, isProblem } from './wire.js';
+export {
+  TYPE,
+  CLASS,
+  RCODE,
+  RCODE_NAME,
+  encodeName,
+  nameKey,
+  keyToName,
+  parseQuery,
+  isProblem,
+} from './wire.js';
 export type { Query, QueryProblem, Edns } from './wire.js';

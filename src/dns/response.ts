@@ -130,7 +130,8 @@ export function buildResponse(
     additional.data.copy(out, off);
     off += additional.data.length;
   }
-  if (query.edns !== undefined) writeOpt(out, off, MAX_UDP_SIZE, sections.rcode, query.edns.dnssecOk);
+  if (query.edns !== undefined)
+    writeOpt(out, off, MAX_UDP_SIZE, sections.rcode, query.edns.dnssecOk);
   return out;
 }
 
@@ -179,6 +180,7 @@ export function errorResponse(
   out.writeUInt16BE(hasQuestion ? 1 : 0, 4);
   out.writeUInt16BE(edns === undefined ? 0 : 1, 10);
   if (hasQuestion) msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
-  if (edns !== undefined) writeOpt(out, HEADER_SIZE + questionLength, MAX_UDP_SIZE, rcode, edns.dnssecOk);
+  if (edns !== undefined)
+    writeOpt(out, HEADER_SIZE + questionLength, MAX_UDP_SIZE, rcode, edns.dnssecOk);
   return out;
 }

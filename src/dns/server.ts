@@ -127,17 +127,35 @@ export class DnsServer {
     if (isProblem(parsed)) {
       if (parsed.action === 'drop') return undefined;
       this.#emit(transport, 0, parsed.action, 'malformed', started);
-      return errorResponse(msg, parsed.action, parsed.questionEnd, parsed.edns, settings.recursionAvailable);
+      return errorResponse(
+        msg,
+        parsed.action,
+        parsed.questionEnd,
+        parsed.edns,
+        settings.recursionAvailable,
+      );
     }
     if (isInZone(msg, parsed, { apexKey: this.#apexKey })) {
-      const result = answerAuthoritative(msg, parsed, this.#options.zone(), settings.recursionAvailable, transport);
+      const result = answerAuthoritative(
+        msg,
+        parsed,
+        this.#options.zone(),
+        settings.recursionAvailable,
+        transport,
+      );
       this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started);
       return result.response;
     }
     const forwarder = settings.forwarder;
     if (forwarder === undefined) {
       this.#emit(transport, parsed.qtype, RCODE.REFUSED, 'refused', started);
-      return errorResponse(msg, RCODE.REFUSED, parsed.questionEnd, parsed.edns, settings.recursionAvailable);
+      return errorResponse(
+        msg,
+        RCODE.REFUSED,
+        parsed.questionEnd,
+        parsed.edns,
+        settings.recursionAvailable,
+      );
     }
     this.#inflight++;
     return forwarder
@@ -147,18 +165,33 @@ export class DnsServer {
         return reply;
       })
       .catch((err: unknown) => {
-        this.#options.logger.debug('forwarding failed', { error: err instanceof Error ? err.message : String(err) });
+        this.#options.logger.debug('forwarding failed', {
+          error: err instanceof Error ? err.message : String(err),
+        });
         this.#emit(transport, parsed.qtype, RCODE.SERVFAIL, 'forwarded', started);
-        return errorResponse(msg, RCODE.SERVFAIL, parsed.questionEnd, parsed.edns, settings.recursionAvailable);
+        return errorResponse(
+          msg,
+          RCODE.SERVFAIL,
+          parsed.questionEnd,
+          parsed.edns,
+          settings.recursionAvailable,
+        );
       })
       .finally(() => {
         this.#inflight--;
       });
   }
 
-  #emit(transport: Transport, qtype: number, rcode: number, path: QueryEvent['path'], started: number): void {
+  #emit(
+    transport: Transport,
+    qtype: number,
+    rcode: number,
+    path: QueryEvent['path'],
+    started: number,
+  ): void {
     const hook = this.#options.onQuery;
-    if (hook !== undefined) hook({ transport, qtype, rcode, path, durationMs: performance.now() - started });
+    if (hook !== undefined)
+      hook({ transport, qtype, rcode, path, durationMs: performance.now() - started });
   }
 
   #safeHandle(msg: Buffer, transport: Transport): Buffer | Promise<Buffer | undefined> | undefined {
@@ -166,7 +199,9 @@ export class DnsServer {
       return this.handle(msg, transport);
     } catch (err) {
       // A bug must cost one answer, never the server.
-      this.#options.logger.error('query handling failed', { error: err instanceof Error ? err.stack : String(err) });
+      this.#options.logger.error('query handling failed', {
+        error: err instanceof Error ? err.stack : String(err),
+      });
       if (msg.length < 12 || ((msg[2] ?? 0) & 0x80) !== 0) return undefined;
       return errorResponse(msg, RCODE.SERVFAIL, 0, undefined, this.#settings.recursionAvailable);
     }
@@ -230,7 +265,14 @@ export class DnsServer {
     this.#closing = true;
     const tcp = this.#tcp;
     this.#tcp = undefined;
-    const tcpClosed = tcp === undefined ? Promise.resolve() : new Promise<void>((r) => tcp.close(() => { r(); }));
+    const tcpClosed =
+      tcp === undefined
+        ? Promise.resolve()
+        : new Promise<void>((r) =>
+            tcp.close(() => {
+              r();
+            }),
+          );
     const deadline = Date.now() + graceMs;
     while (this.#inflight > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));

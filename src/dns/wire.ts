@@ -172,9 +172,11 @@ function skipName(msg: Buffer, off: number): number {
  * or which rcode to answer (FORMERR, NOTIMP, BADVERS).
  */
 export function parseQuery(msg: Buffer): Query | QueryProblem {
-  if (msg.length < HEADER_SIZE) return { action: 'drop', questionEnd: 0, edns: undefined, reason: 'short' };
+  if (msg.length < HEADER_SIZE)
+    return { action: 'drop', questionEnd: 0, edns: undefined, reason: 'short' };
   const flags1 = msg[2] ?? 0;
-  if ((flags1 & 0x80) !== 0) return { action: 'drop', questionEnd: 0, edns: undefined, reason: 'response' };
+  if ((flags1 & 0x80) !== 0)
+    return { action: 'drop', questionEnd: 0, edns: undefined, reason: 'response' };
   const opcode = (flags1 >> 3) & 0x0f;
   const qdcount = msg.readUInt16BE(4);
   const ancount = msg.readUInt16BE(6);
@@ -274,7 +276,13 @@ export function hasLabelBoundaryAt(msg: Buffer, start: number, boundary: number)
 export const OPT_SIZE = 11;
 
 /** Writes an OPT RR (root owner, our UDP size, extended rcode high bits, DO copied) at `off`. */
-export function writeOpt(out: Buffer, off: number, udpSize: number, rcode: number, dnssecOk: boolean): number {
+export function writeOpt(
+  out: Buffer,
+  off: number,
+  udpSize: number,
+  rcode: number,
+  dnssecOk: boolean,
+): number {
   out[off] = 0;
   out.writeUInt16BE(TYPE.OPT, off + 1);
   out.writeUInt16BE(udpSize, off + 3);

@@ -60,10 +60,21 @@ export interface Zone {
   readonly rrs: number;
 }
 
-const EMPTY_NODE: ZoneNode = { a: undefined, aaaa: undefined, srv: undefined, srvAdditional: undefined };
+const EMPTY_NODE: ZoneNode = {
+  a: undefined,
+  aaaa: undefined,
+  srv: undefined,
+  srvAdditional: undefined,
+};
 
 /** Writes the fixed RR header after the owner: type, class IN, ttl, rdlength. */
-function writeRRHeader(out: Buffer, off: number, type: number, ttl: number, rdlength: number): number {
+function writeRRHeader(
+  out: Buffer,
+  off: number,
+  type: number,
+  ttl: number,
+  rdlength: number,
+): number {
   out.writeUInt16BE(type, off);
   out.writeUInt16BE(CLASS.IN, off + 2);
   out.writeUInt32BE(ttl >>> 0, off + 4);
@@ -79,7 +90,13 @@ function addressRR(owner: Buffer, ip: string, ttl: number): Buffer | undefined {
   if (rdata === undefined) return undefined;
   const out = Buffer.allocUnsafe(owner.length + 10 + rdata.length);
   owner.copy(out, 0);
-  const off = writeRRHeader(out, owner.length, family === 4 ? TYPE.A : TYPE.AAAA, ttl, rdata.length);
+  const off = writeRRHeader(
+    out,
+    owner.length,
+    family === 4 ? TYPE.A : TYPE.AAAA,
+    ttl,
+    rdata.length,
+  );
   rdata.copy(out, off);
   return out;
 }
@@ -174,7 +191,11 @@ function toRRSet(rrs: readonly Buffer[]): RRSet | undefined {
   return { data: Buffer.concat(rrs, size), offsets };
 }
 
-function addressSet(ips: readonly string[] | undefined, owner: Buffer, ttl: number): RRSet | undefined {
+function addressSet(
+  ips: readonly string[] | undefined,
+  owner: Buffer,
+  ttl: number,
+): RRSet | undefined {
   if (ips === undefined) return undefined;
   const rrs: Buffer[] = [];
   for (const ip of ips) {
@@ -226,7 +247,11 @@ export function compileZone(records: RecordSet, options: ZoneOptions): Zone {
   const digest = createHash('sha1');
   const nodes = new Map<string, ZoneNode>();
   const apexKey = nameKey(records.zone);
-  const names = new Set<string>([...records.a.keys(), ...records.aaaa.keys(), ...records.srv.keys()]);
+  const names = new Set<string>([
+    ...records.a.keys(),
+    ...records.aaaa.keys(),
+    ...records.srv.keys(),
+  ]);
   let rrs = 0;
   for (const name of names) {
     const labels = nameLabels(name);

@@ -22,7 +22,9 @@ export interface HttpApiOptions {
   readonly config: () => Config;
   readonly version: string;
   readonly logger: Logger;
-  readonly loader: { readonly stats: { readonly lastError: string | undefined; readonly loads: number } };
+  readonly loader: {
+    readonly stats: { readonly lastError: string | undefined; readonly loads: number };
+  };
 }
 
 type Route = (parts: readonly string[]) => { status: number; body: unknown } | undefined;
@@ -47,23 +49,30 @@ export class HttpApi {
     const parts = url.pathname.split('/').filter((p) => p !== '');
     const route = this.#match(parts);
     if (route === undefined) return { status: 404, body: '404: Page Not Found', text: true };
-    if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: '405: Method Not Allowed', text: true };
+    if (method !== 'GET' && method !== 'HEAD')
+      return { status: 405, body: '405: Method Not Allowed', text: true };
     const result = route(parts);
     return result ?? { status: 404, body: '404: Page Not Found', text: true };
   }
 
   #match(parts: readonly string[]): Route | undefined {
     const [a, b, c] = parts;
-    if (parts.length === 1 && a === 'health') return () => ({ status: 200, body: { status: 'ok' } });
+    if (parts.length === 1 && a === 'health')
+      return () => ({ status: 200, body: { status: 'ok' } });
     if (parts.length === 1 && a === 'ready') return () => this.#ready();
     if (a !== 'v1') return undefined;
     if (parts.length === 2 && b === 'version') {
       return () => ({
         status: 200,
-        body: { Service: 'mesodns', URL: 'https://github.com/mesodns/mesodns', Version: this.#options.version },
+        body: {
+          Service: 'mesodns',
+          URL: 'https://github.com/mesodns/mesodns',
+          Version: this.#options.version,
+        },
       });
     }
-    if (parts.length === 2 && b === 'config') return () => ({ status: 200, body: redactConfig(this.#options.config()) });
+    if (parts.length === 2 && b === 'config')
+      return () => ({ status: 200, body: redactConfig(this.#options.config()) });
     if (parts.length === 3 && b === 'hosts' && c !== undefined) return () => this.#hosts(c);
     if (parts.length === 3 && b === 'services' && c !== undefined) return () => this.#services(c);
     if (parts.length === 2 && b === 'enumerate') return () => this.#enumerate();
@@ -74,9 +83,22 @@ export class HttpApi {
   #ready(): { status: number; body: unknown } {
     const current = this.#options.store.current;
     if (current === undefined) {
-      return { status: 503, body: { ready: false, reason: this.#options.loader.stats.lastError ?? 'no state loaded yet' } };
+      return {
+        status: 503,
+        body: {
+          ready: false,
+          reason: this.#options.loader.stats.lastError ?? 'no state loaded yet',
+        },
+      };
     }
-    return { status: 200, body: { ready: true, serial: current.zone.serial, loadedAt: new Date(current.loadedAt).toISOString() } };
+    return {
+      status: 200,
+      body: {
+        ready: true,
+        serial: current.zone.serial,
+        loadedAt: new Date(current.loadedAt).toISOString(),
+      },
+    };
   }
 
   #hosts(host: string): { status: number; body: unknown } {
@@ -95,9 +117,13 @@ export class HttpApi {
       const a = records?.a.get(srv.target)?.[0];
       const aaaa = records?.aaaa.get(srv.target)?.[0];
       if (a !== undefined) out.push({ service, host: srv.target, ip: a, port: String(srv.port) });
-      if (aaaa !== undefined) out.push({ service, host: srv.target, ip: aaaa, port: String(srv.port) });
+      if (aaaa !== undefined)
+        out.push({ service, host: srv.target, ip: aaaa, port: String(srv.port) });
     }
-    return { status: 200, body: out.length > 0 ? out : [{ service: '', host: '', ip: '', port: '' }] };
+    return {
+      status: 200,
+      body: out.length > 0 ? out : [{ service: '', host: '', ip: '', port: '' }],
+    };
   }
 
   #enumerate(): { status: number; body: unknown } {
@@ -108,8 +134,9 @@ export class HttpApi {
   #axfr(): { status: number; body: unknown } {
     const current = this.#options.store.current;
     const config = this.#options.config();
-    const obj = (m: ReadonlyMap<string, readonly string[]> | undefined): Record<string, readonly string[]> =>
-      Object.fromEntries(m ?? []);
+    const obj = (
+      m: ReadonlyMap<string, readonly string[]> | undefined,
+    ): Record<string, readonly string[]> => Object.fromEntries(m ?? []);
     const srvs: Record<string, string[]> = {};
     for (const [name, targets] of current?.records.srv ?? []) {
       srvs[name] = targets.map((t) => `${t.target}:${String(t.port)}`);
@@ -135,10 +162,13 @@ export class HttpApi {
       try {
         result = this.route(req.method ?? 'GET', req.url ?? '/');
       } catch (err) {
-        this.#options.logger.error('HTTP handler failed', { error: err instanceof Error ? err.message : String(err) });
+        this.#options.logger.error('HTTP handler failed', {
+          error: err instanceof Error ? err.message : String(err),
+        });
         result = { status: 500, body: '500: Internal Server Error', text: true };
       }
-      const body = result.text === true ? String(result.body) : JSON.stringify(result.body, null, 2) + '\n';
+      const body =
+        result.text === true ? String(result.body) : JSON.stringify(result.body, null, 2) + '\n';
       res.writeHead(result.status, {
         'Content-Type': result.text === true ? 'text/plain; charset=utf-8' : 'application/json',
         ...(result.status === 405 ? { Allow: 'GET, HEAD' } : {}),

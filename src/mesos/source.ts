@@ -46,9 +46,12 @@ function parseJson(text: string, origin: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new StateParseError(`${origin}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    throw new StateParseError(
+      `${origin}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -135,7 +138,11 @@ export class StateFileSource implements StateSource {
       const text = await readFile(path, 'utf8');
       const parsed = parseState(parseJson(text, path));
       this.#signature = signature;
-      await listener.onState(parsed, { origin: path, bytes: Buffer.byteLength(text), fetchMs: clock.now() - started });
+      await listener.onState(parsed, {
+        origin: path,
+        bytes: Buffer.byteLength(text),
+        fetchMs: clock.now() - started,
+      });
     } catch (err) {
       this.#signature = '';
       listener.onFailure(toError(err, path));
@@ -239,7 +246,9 @@ export class MasterPoller implements StateSource {
         compress: true,
       });
     } catch (err) {
-      throw new StateFetchError(base, err instanceof Error ? err.message : String(err), { cause: err });
+      throw new StateFetchError(base, err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
     }
     if (res.status === 503) throw new NoLeaderError(`${base}: 503 no leader elected`);
     if (!res.ok) throw new StateFetchError(base, `HTTP ${String(res.status)}`);
@@ -247,10 +256,15 @@ export class MasterPoller implements StateSource {
     try {
       text = await res.text();
     } catch (err) {
-      throw new StateFetchError(base, err instanceof Error ? err.message : String(err), { cause: err });
+      throw new StateFetchError(base, err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
     }
     const doc = parseJson(text, base);
-    return { doc, info: { origin: base, bytes: Buffer.byteLength(text), fetchMs: clock.now() - started } };
+    return {
+      doc,
+      info: { origin: base, bytes: Buffer.byteLength(text), fetchMs: clock.now() - started },
+    };
   }
 
   async close(): Promise<void> {

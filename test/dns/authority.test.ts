@@ -5,7 +5,14 @@ import { recordsFromText } from '../helpers/records-text.js';
 import type { Message } from '../helpers/dns-message.js';
 import { decodeMessage, encodeQuery, soaData, srvData } from '../helpers/dns-message.js';
 
-const SOA = { mname: 'ns1.mesos.', rname: 'root.ns1.mesos.', refresh: 60, retry: 600, expire: 86400, minimum: 30 };
+const SOA = {
+  mname: 'ns1.mesos.',
+  rname: 'root.ns1.mesos.',
+  refresh: 60,
+  retry: 600,
+  expire: 86400,
+  minimum: 30,
+};
 
 const zone: Zone = compileZone(
   recordsFromText(`
@@ -40,25 +47,33 @@ test('answers A records with AA, RA, RD and the question echoed as sent', (t) =>
   t.true(r.ra);
   t.true(r.rd);
   t.is(r.questions[0]?.name, 'Web.Marathon.MESOS');
-  t.deepEqual(r.answers?.map((a) => a.data).sort(), ['10.0.0.1', '10.0.0.2']);
-  t.true(r.answers?.every((a) => a.ttl === 60 && a.name === 'Web.Marathon.MESOS'));
+  t.deepEqual(r.answers.map((a) => a.data).sort(), ['10.0.0.1', '10.0.0.2']);
+  t.true(r.answers.every((a) => a.ttl === 60 && a.name === 'Web.Marathon.MESOS'));
 });
 
 test('answers AAAA records', (t) => {
   const r = ask('web.marathon.mesos', 'AAAA');
-  t.deepEqual(r.answers?.map((a) => a.data), ['fd01::1']);
+  t.deepEqual(
+    r.answers.map((a) => a.data),
+    ['fd01::1'],
+  );
 });
 
 test('answers SRV with the targets addresses in the additional section', (t) => {
   const r = ask('_web._tcp.marathon.mesos', 'SRV');
-  t.is(r.answers?.length, 2);
+  t.is(r.answers.length, 2);
   const ports = r.answers.map((a) => srvData(a).port).sort();
   t.deepEqual(ports, [31000, 31001]);
   for (const a of r.answers) {
-    t.deepEqual(srvData(a), { priority: 0, weight: 1, port: srvData(a).port, target: 'web-abcde-0.marathon.slave.mesos' });
+    t.deepEqual(srvData(a), {
+      priority: 0,
+      weight: 1,
+      port: srvData(a).port,
+      target: 'web-abcde-0.marathon.slave.mesos',
+    });
   }
   t.deepEqual(
-    r.additionals?.map((a) => [a.name, a.type, a.data]),
+    r.additionals.map((a) => [a.name, a.type, a.data]),
     [['web-abcde-0.marathon.slave.mesos', 'A', '10.0.1.1']],
   );
 });
@@ -66,8 +81,8 @@ test('answers SRV with the targets addresses in the additional section', (t) => 
 test('returns NXDOMAIN with the SOA in authority, TTL min(ttl, minimum)', (t) => {
   const r = ask('nope.marathon.mesos', 'A');
   t.is(r.rcode, 'NXDOMAIN');
-  t.is(r.answers?.length, 0);
-  const soa = r.authorities?.[0];
+  t.is(r.answers.length, 0);
+  const soa = r.authorities[0];
   t.is(soa?.type, 'SOA');
   t.is(soa?.name, 'mesos');
   t.is(soa?.ttl, 30);
@@ -79,36 +94,39 @@ test('returns NXDOMAIN with the SOA in authority, TTL min(ttl, minimum)', (t) =>
 test('returns NODATA with SOA for an existing name and another type', (t) => {
   const r = ask('web-abcde-0.marathon.slave.mesos', 'AAAA');
   t.is(r.rcode, 'NOERROR');
-  t.is(r.answers?.length, 0);
-  t.is(r.authorities?.[0]?.type, 'SOA');
+  t.is(r.answers.length, 0);
+  t.is(r.authorities[0]?.type, 'SOA');
 });
 
 test('returns NODATA for empty non-terminals and the apex (RFC 8020)', (t) => {
   for (const name of ['marathon.slave.mesos', '_tcp.marathon.mesos', 'slave.mesos', 'mesos']) {
     const r = ask(name, 'A');
     t.is(r.rcode, 'NOERROR', name);
-    t.is(r.authorities?.[0]?.type, 'SOA', name);
+    t.is(r.authorities[0]?.type, 'SOA', name);
   }
 });
 
 test('answers SOA and NS at the apex in the answer section', (t) => {
   const soa = ask('MESOS', 'SOA');
-  t.is(soa.answers?.[0]?.type, 'SOA');
-  t.is(soa.answers?.[0]?.name, 'MESOS');
+  t.is(soa.answers[0]?.type, 'SOA');
+  t.is(soa.answers[0]?.name, 'MESOS');
   const ns = ask('mesos', 'NS');
-  t.deepEqual(ns.answers?.map((a) => a.data), ['ns1.mesos']);
+  t.deepEqual(
+    ns.answers.map((a) => a.data),
+    ['ns1.mesos'],
+  );
 });
 
 test('answers SOA below the apex with NODATA', (t) => {
   const r = ask('web.marathon.mesos', 'SOA');
   t.is(r.rcode, 'NOERROR');
-  t.is(r.answers?.length, 0);
-  t.is(r.authorities?.[0]?.type, 'SOA');
+  t.is(r.answers.length, 0);
+  t.is(r.authorities[0]?.type, 'SOA');
 });
 
 test('answers ANY with every record of the name', (t) => {
   const r = ask('web.marathon.mesos', 'ANY');
-  t.is(r.answers?.length, 3);
+  t.is(r.answers.length, 3);
 });
 
 test('echoes an OPT with our UDP size when the query has EDNS0', (t) => {
@@ -119,7 +137,12 @@ test('echoes an OPT with our UDP size when the query has EDNS0', (t) => {
 
 test('shuffles answers across queries', (t) => {
   const orders = new Set<string>();
-  for (let i = 0; i < 50; i++) orders.add(ask('web.marathon.mesos', 'A').answers?.map((a) => a.data).join() ?? '');
+  for (let i = 0; i < 50; i++)
+    orders.add(
+      ask('web.marathon.mesos', 'A')
+        .answers.map((a) => a.data)
+        .join(),
+    );
   t.is(orders.size, 2);
 });
 

@@ -1,8 +1,22 @@
 import test from 'ava';
 import { encodeQuery } from '../helpers/dns-message.js';
-import { RCODE, encodeName, isProblem, keyToName, nameKey, parseQuery } from '../../src/dns/index.js';
+import {
+  RCODE,
+  encodeName,
+  isProblem,
+  keyToName,
+  nameKey,
+  parseQuery,
+} from '../../src/dns/index.js';
 
-function header(opts: { id?: number; flags1?: number; qd?: number; an?: number; ns?: number; ar?: number }): Buffer {
+function header(opts: {
+  id?: number;
+  flags1?: number;
+  qd?: number;
+  an?: number;
+  ns?: number;
+  ar?: number;
+}): Buffer {
   const h = Buffer.alloc(12);
   h.writeUInt16BE(opts.id ?? 7, 0);
   h[2] = opts.flags1 ?? 0;
@@ -44,29 +58,80 @@ test('reads EDNS0 size, version and DO', (t) => {
 const bad: { name: string; msg: Buffer; action: 'drop' | number }[] = [
   { name: 'empty packet', msg: Buffer.alloc(0), action: 'drop' },
   { name: 'short header', msg: Buffer.alloc(11), action: 'drop' },
-  { name: 'a response (QR=1)', msg: Buffer.concat([header({ flags1: 0x80 }), question]), action: 'drop' },
-  { name: 'opcode STATUS', msg: Buffer.concat([header({ flags1: 2 << 3 }), question]), action: RCODE.NOTIMP },
+  {
+    name: 'a response (QR=1)',
+    msg: Buffer.concat([header({ flags1: 0x80 }), question]),
+    action: 'drop',
+  },
+  {
+    name: 'opcode STATUS',
+    msg: Buffer.concat([header({ flags1: 2 << 3 }), question]),
+    action: RCODE.NOTIMP,
+  },
   { name: 'no question', msg: header({ qd: 0 }), action: RCODE.FORMERR },
-  { name: 'two questions', msg: Buffer.concat([header({ qd: 2 }), question, question]), action: RCODE.FORMERR },
-  { name: 'truncated name', msg: Buffer.concat([header({}), Buffer.from([3, 119, 101])]), action: RCODE.FORMERR },
-  { name: 'missing qtype', msg: Buffer.concat([header({}), encodeName('a.mesos')]), action: RCODE.FORMERR },
-  { name: 'compression pointer in qname', msg: Buffer.concat([header({}), Buffer.from([0xc0, 12, 0, 1, 0, 1])]), action: RCODE.FORMERR },
-  { name: 'label over 63', msg: Buffer.concat([header({}), Buffer.from([64]), Buffer.alloc(70, 97)]), action: RCODE.FORMERR },
-  { name: 'answers in a query', msg: Buffer.concat([header({ an: 1 }), question]), action: RCODE.FORMERR },
-  { name: 'additional count without data', msg: Buffer.concat([header({ ar: 1 }), question]), action: RCODE.FORMERR },
+  {
+    name: 'two questions',
+    msg: Buffer.concat([header({ qd: 2 }), question, question]),
+    action: RCODE.FORMERR,
+  },
+  {
+    name: 'truncated name',
+    msg: Buffer.concat([header({}), Buffer.from([3, 119, 101])]),
+    action: RCODE.FORMERR,
+  },
+  {
+    name: 'missing qtype',
+    msg: Buffer.concat([header({}), encodeName('a.mesos')]),
+    action: RCODE.FORMERR,
+  },
+  {
+    name: 'compression pointer in qname',
+    msg: Buffer.concat([header({}), Buffer.from([0xc0, 12, 0, 1, 0, 1])]),
+    action: RCODE.FORMERR,
+  },
+  {
+    name: 'label over 63',
+    msg: Buffer.concat([header({}), Buffer.from([64]), Buffer.alloc(70, 97)]),
+    action: RCODE.FORMERR,
+  },
+  {
+    name: 'answers in a query',
+    msg: Buffer.concat([header({ an: 1 }), question]),
+    action: RCODE.FORMERR,
+  },
+  {
+    name: 'additional count without data',
+    msg: Buffer.concat([header({ ar: 1 }), question]),
+    action: RCODE.FORMERR,
+  },
   {
     name: 'two OPT records',
-    msg: Buffer.concat([header({ ar: 2 }), question, Buffer.from([0, 0, 41, 16, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([0, 0, 41, 16, 0, 0, 0, 0, 0, 0, 0])]),
+    msg: Buffer.concat([
+      header({ ar: 2 }),
+      question,
+      Buffer.from([0, 0, 41, 16, 0, 0, 0, 0, 0, 0, 0]),
+      Buffer.from([0, 0, 41, 16, 0, 0, 0, 0, 0, 0, 0]),
+    ]),
     action: RCODE.FORMERR,
   },
   {
     name: 'EDNS version 1',
-    msg: Buffer.concat([header({ ar: 1 }), question, Buffer.from([0, 0, 41, 16, 0, 0, 1, 0, 0, 0, 0])]),
+    msg: Buffer.concat([
+      header({ ar: 1 }),
+      question,
+      Buffer.from([0, 0, 41, 16, 0, 0, 1, 0, 0, 0, 0]),
+    ]),
     action: RCODE.BADVERS,
   },
   {
     name: 'name over 255 bytes',
-    msg: Buffer.concat([header({}), Buffer.concat(Array.from({ length: 5 }, () => Buffer.concat([Buffer.from([60]), Buffer.alloc(60, 97)]))), Buffer.from([0, 0, 1, 0, 1])]),
+    msg: Buffer.concat([
+      header({}),
+      Buffer.concat(
+        Array.from({ length: 5 }, () => Buffer.concat([Buffer.from([60]), Buffer.alloc(60, 97)])),
+      ),
+      Buffer.from([0, 0, 1, 0, 1]),
+    ]),
     action: RCODE.FORMERR,
   },
 ];

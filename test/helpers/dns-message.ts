@@ -56,7 +56,8 @@ export function decodeMessage(buf: Buffer): Message {
   let optSize: number | undefined;
   if (Array.isArray(rawAdditionals)) {
     for (const r of rawAdditionals as unknown[]) {
-      if (typeof r === 'object' && r !== null && field(r, 'type') === 'OPT') optSize = Number(field(r, 'udpPayloadSize'));
+      if (typeof r === 'object' && r !== null && field(r, 'type') === 'OPT')
+        optSize = Number(field(r, 'udpPayloadSize'));
     }
   }
   return {
@@ -76,19 +77,31 @@ export function decodeMessage(buf: Buffer): Message {
 }
 
 /** Encodes a one-question query; `edns` adds an OPT with that UDP size. */
-export function encodeQuery(name: string, type: string, opts: { id?: number; edns?: number; rd?: boolean } = {}): Buffer {
+export function encodeQuery(
+  name: string,
+  type: string,
+  opts: { id?: number; edns?: number; rd?: boolean } = {},
+): Buffer {
   const packet = {
     type: 'query' as const,
     id: opts.id ?? 4242,
     flags: opts.rd === false ? 0 : dnsPacket.RECURSION_DESIRED,
     questions: [{ name, type: type as 'A', class: 'IN' as const }],
-    additionals: opts.edns === undefined ? [] : [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, flags: 0 }],
+    additionals:
+      opts.edns === undefined
+        ? []
+        : [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, flags: 0 }],
   };
   return dnsPacket.encode(packet as dnsPacket.Packet);
 }
 
 /** SRV data narrowed. */
-export function srvData(r: Rec): { priority: number; weight: number; port: number; target: string } {
+export function srvData(r: Rec): {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+} {
   const d = typeof r.data === 'object' && r.data !== null ? r.data : {};
   return {
     priority: Number(field(d, 'priority')),

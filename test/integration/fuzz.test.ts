@@ -59,8 +59,15 @@ function mutate(rand: () => number, base: Buffer): Buffer {
     if (op === 0 && p.length > 0) p[at] = Math.floor(rand() * 256);
     else if (op === 1 && p.length > 0) p[at] = (p[at] ?? 0) ^ (1 << Math.floor(rand() * 8));
     else if (op === 2) p = p.subarray(0, at);
-    else if (op === 3) p = Buffer.concat([p, Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)))]);
-    else if (op === 4 && p.length >= 12) p.writeUInt16BE(Math.floor(rand() * 0x10000), 4 + 2 * Math.floor(rand() * 4));
+    else if (op === 3)
+      p = Buffer.concat([
+        p,
+        Buffer.from(
+          Array.from({ length: 1 + Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)),
+        ),
+      ]);
+    else if (op === 4 && p.length >= 12)
+      p.writeUInt16BE(Math.floor(rand() * 0x10000), 4 + 2 * Math.floor(rand() * 4));
     else if (op === 5 && p.length >= 12) p[2] = (p[2] ?? 0) ^ 0x80;
     else if (op === 6 && p.length > 13) p[12 + Math.floor(rand() * (p.length - 12))] = 0xc0;
   }
@@ -79,7 +86,10 @@ test('survives 100k random and mutated packets, never answers responses, keeps a
   t.teardown(() => knot.stop());
   const srv = await startMesodns({
     stateFile: 'test/fixtures/fake.json',
-    config: { forward: { enabled: true, resolvers: [knot.address], timeout: '500ms' }, log: { level: 'warn' } },
+    config: {
+      forward: { enabled: true, resolvers: [knot.address], timeout: '500ms' },
+      log: { level: 'warn' },
+    },
   });
   t.teardown(async () => {
     await srv.stop();
@@ -118,7 +128,12 @@ test('survives 100k random and mutated packets, never answers responses, keeps a
     if ((i / BURST) % 40 === 0) {
       // UDP may drop a datagram under this load; like a stub resolver, retry.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const reply = await queryRaw(srv.dnsPort, buildQuery('liquor-store.marathon.mesos', 'A', { id: 4321 }), 'udp', 1000);
+        const reply = await queryRaw(
+          srv.dnsPort,
+          buildQuery('liquor-store.marathon.mesos', 'A', { id: 4321 }),
+          'udp',
+          1000,
+        );
         if (reply !== undefined && reply.readUInt16BE(0) === 4321 && (reply[3] ?? 0) % 16 === 0) {
           probesOk++;
           break;
@@ -127,36 +142,45 @@ test('survives 100k random and mutated packets, never answers responses, keeps a
     }
   }
   await new Promise((r) => setTimeout(r, 1000));
-  t.log(`seed ${String(SEED)}: ${String(sentQueries)} queries, ${String(sentResponses)} response packets, ${String(replies)} replies`);
+  t.log(
+    `seed ${String(SEED)}: ${String(sentQueries)} queries, ${String(sentResponses)} response packets, ${String(replies)} replies`,
+  );
   t.true(sentResponses > 1000, 'the mix contains many QR=1 packets');
   t.is(repliesToResponses, 0, 'a packet with QR=1 was answered');
   t.true(replies > 10_000, 'malformed queries with a readable header get FORMERR or an answer');
-  t.is(probesOk, Math.ceil(PACKETS / BURST / 40), 'every valid probe during the flood was answered');
+  t.is(
+    probesOk,
+    Math.ceil(PACKETS / BURST / 40),
+    'every valid probe during the flood was answered',
+  );
 
   // TCP: garbage frames, oversized lengths, half frames, then close.
   const trand = prng(SEED + 1);
   await Promise.all(
-    Array.from({ length: 100 }, () =>
-      new Promise<void>((resolve) => {
-        const s = net.connect(srv.dnsPort, '127.0.0.1', () => {
-          const frames: Buffer[] = [];
-          for (let k = 0; k < 5; k++) {
-            const body = trand() < 0.5 ? randomPacket(trand) : mutate(trand, seeds[k] ?? Buffer.alloc(0));
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(trand() < 0.1 ? 0xffff : body.length);
-            frames.push(len, body);
-          }
-          s.end(Buffer.concat(frames));
-        });
-        s.on('data', () => undefined);
-        s.on('error', () => {
-          resolve();
-        });
-        s.on('close', () => {
-          resolve();
-        });
-        s.setTimeout(3000, () => s.destroy());
-      }),
+    Array.from(
+      { length: 100 },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = net.connect(srv.dnsPort, '127.0.0.1', () => {
+            const frames: Buffer[] = [];
+            for (let k = 0; k < 5; k++) {
+              const body =
+                trand() < 0.5 ? randomPacket(trand) : mutate(trand, seeds[k] ?? Buffer.alloc(0));
+              const len = Buffer.alloc(2);
+              len.writeUInt16BE(trand() < 0.1 ? 0xffff : body.length);
+              frames.push(len, body);
+            }
+            s.end(Buffer.concat(frames));
+          });
+          s.on('data', () => undefined);
+          s.on('error', () => {
+            resolve();
+          });
+          s.on('close', () => {
+            resolve();
+          });
+          s.setTimeout(3000, () => s.destroy());
+        }),
     ),
   );
 
@@ -164,7 +188,10 @@ test('survives 100k random and mutated packets, never answers responses, keeps a
   for (const tcp of [false, true]) {
     const r = await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A', ...(tcp ? ['+tcp'] : [])]);
     t.is(r.status, 'NOERROR', r.raw);
-    t.deepEqual(r.answer.map((a) => a.data), ['1.2.3.11']);
+    t.deepEqual(
+      r.answer.map((a) => a.data),
+      ['1.2.3.11'],
+    );
   }
   const fwd = await dig(srv.dnsPort, ['www.example.test', 'A']);
   t.is(fwd.status, 'NOERROR', fwd.raw);

@@ -48,7 +48,12 @@ const cases: Case[] = [
 ];
 
 /** The expected values once the leader is the fake master on 127.0.0.1:<port>. */
-function adapt(kind: string, name: string, want: readonly string[] | undefined, port: number): string[] | undefined {
+function adapt(
+  kind: string,
+  name: string,
+  want: readonly string[] | undefined,
+  port: number,
+): string[] | undefined {
   if (want === undefined) {
     // `no pid` has only the hostname localhost: Mesos-DNS resolves it with the system resolver,
     // and so does mesodns (before generating, not during).
@@ -91,8 +96,16 @@ for (const c of cases) {
     // One dig run per transport asks every question (dig takes several on one command line).
     const args = expect.flatMap(([kind, name]) => [name, kind]);
     for (const transport of ['udp', 'tcp'] as const) {
-      const result = await dig(srv.dnsPort, [...args, ...(transport === 'tcp' ? ['+tcp'] : []), '+bufsize=4096']);
-      t.is(result.messages.length, expect.length, result.raw.slice(0, 2000));
+      const result = await dig(srv.dnsPort, [
+        ...args,
+        ...(transport === 'tcp' ? ['+tcp'] : []),
+        '+bufsize=4096',
+      ]);
+      t.is(
+        result.messages.length,
+        expect.length,
+        `${result.raw.slice(0, 1500)}\n--- server logs:\n${srv.logs().slice(-3000)}\nexit ${String(srv.proc.exitCode)}`,
+      );
       expect.forEach(([kind, name, want], i) => {
         const m = result.messages[i];
         if (m === undefined) return;
@@ -101,7 +114,11 @@ for (const c of cases) {
         t.false(m.flags.has('tc'), `${kind} ${name} truncated`);
         t.true(m.flags.has('aa'), `${kind} ${name} not authoritative`);
         if (expected === undefined) {
-          t.deepEqual(valuesOf(m, kind, 1), [], `${transport} ${kind} ${name}: expected no records`);
+          t.deepEqual(
+            valuesOf(m, kind, 1),
+            [],
+            `${transport} ${kind} ${name}: expected no records`,
+          );
           t.true(m.status === 'NXDOMAIN' || m.status === 'NOERROR', `${kind} ${name}: ${m.status}`);
           t.is(m.authority[0]?.type, 'SOA', `${kind} ${name}: negative answer carries the SOA`);
         } else {

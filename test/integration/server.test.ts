@@ -12,7 +12,10 @@ import { startDeadUpstream, startKnot } from '../helpers/upstream.js';
 
 const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));
 
-async function withMaster(t: { teardown: (fn: () => unknown) => void }, state: unknown = fixture): Promise<FakeMaster> {
+async function withMaster(
+  t: { teardown: (fn: () => unknown) => void },
+  state: unknown = fixture,
+): Promise<FakeMaster> {
   const master = new FakeMaster(state);
   await master.start();
   t.teardown(() => master.close());
@@ -28,14 +31,23 @@ test('serves A, SRV with additional, NXDOMAIN and NODATA over UDP and TCP from a
     t.is(a.status, 'NOERROR', a.raw);
     t.true(a.flags.has('aa'));
     t.is(a.question[0]?.name, 'CAR-STORE.marathon.mesos.');
-    t.deepEqual(a.answer.map((r) => r.data), ['1.2.3.11']);
+    t.deepEqual(
+      a.answer.map((r) => r.data),
+      ['1.2.3.11'],
+    );
     t.is(a.transport, transport.length > 0 ? 'tcp' : 'udp');
 
     const s = await dig(srv.dnsPort, ['_car-store._tcp.marathon.mesos', 'SRV', ...transport]);
     t.is(s.status, 'NOERROR', s.raw);
     t.true(s.answer.length > 0);
-    t.true(s.answer.every((r) => r.type === 'SRV' && r.data.endsWith('.marathon.slave.mesos.')), s.raw);
-    t.true(s.additional.some((r) => r.type === 'A' && r.data === '1.2.3.11'), s.raw);
+    t.true(
+      s.answer.every((r) => r.type === 'SRV' && r.data.endsWith('.marathon.slave.mesos.')),
+      s.raw,
+    );
+    t.true(
+      s.additional.some((r) => r.type === 'A' && r.data === '1.2.3.11'),
+      s.raw,
+    );
 
     const nx = await dig(srv.dnsPort, ['no-such-task.marathon.mesos', 'A', ...transport]);
     t.is(nx.status, 'NXDOMAIN', nx.raw);
@@ -51,7 +63,10 @@ test('serves A, SRV with additional, NXDOMAIN and NODATA over UDP and TCP from a
   }
   // The leader field was rewritten by the fake master to itself: M1 follows it.
   const leader = await dig(srv.dnsPort, ['leader.mesos', 'A']);
-  t.deepEqual(leader.answer.map((r) => r.data), ['127.0.0.1']);
+  t.deepEqual(
+    leader.answer.map((r) => r.data),
+    ['127.0.0.1'],
+  );
   t.true(master.requests > 0);
 });
 
@@ -61,7 +76,11 @@ test('honours EDNS0 size, echoes OPT, truncates with TC and answers in full over
     hostname: `10.9.${String(i >> 8)}.${String(i & 255)}`,
     pid: `slave(1)@10.9.${String(i >> 8)}.${String(i & 255)}:5051`,
   }));
-  const master = await withMaster(t, { leader: 'master@127.0.0.1:5050', slaves: agents, frameworks: [] });
+  const master = await withMaster(t, {
+    leader: 'master@127.0.0.1:5050',
+    slaves: agents,
+    frameworks: [],
+  });
   const srv = await startMesodns({ config: { mesos: { masters: [master.url] } } });
   t.teardown(() => srv.stop());
   const plain = await dig(srv.dnsPort, ['slave.mesos', 'A', '+noedns', '+ignore']);
@@ -83,14 +102,20 @@ test('honours EDNS0 size, echoes OPT, truncates with TC and answers in full over
 test('answers SERVFAIL for the domain before the first load, and loads when the master appears', async (t) => {
   const master = await withMaster(t);
   master.fail(503);
-  const srv = await startMesodns({ config: { mesos: { masters: [master.url] } }, readiness: 'answer' });
+  const srv = await startMesodns({
+    config: { mesos: { masters: [master.url] } },
+    readiness: 'answer',
+  });
   t.teardown(() => srv.stop());
   const before = await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A']);
   t.is(before.status, 'SERVFAIL');
   const notReady = await fetch(`${srv.httpUrl}/ready`);
   t.is(notReady.status, 503);
   master.reset();
-  await waitFor(async () => (await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).status === 'NOERROR', 5000);
+  await waitFor(
+    async () => (await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).status === 'NOERROR',
+    5000,
+  );
   t.is((await fetch(`${srv.httpUrl}/ready`)).status, 200);
 });
 
@@ -101,15 +126,23 @@ test('keeps serving the last good zone when the master fails or sends malformed 
   const seen = master.requests;
   master.malformed();
   await waitFor(() => master.requests >= seen + 2, 5000);
-  t.deepEqual((await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).answer.map((r) => r.data), ['1.2.3.11']);
+  t.deepEqual(
+    (await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).answer.map((r) => r.data),
+    ['1.2.3.11'],
+  );
   master.fail(500);
   await waitFor(() => master.requests >= seen + 4, 5000);
-  t.deepEqual((await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).answer.map((r) => r.data), ['1.2.3.11']);
+  t.deepEqual(
+    (await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).answer.map((r) => r.data),
+    ['1.2.3.11'],
+  );
   t.regex(srv.logs(), /state load failed/);
 });
 
 test('a bad task is skipped and counted, the rest of the state loads', async (t) => {
-  const doc = structuredClone(fixture) as { frameworks: { tasks: { resources: { ports?: string } }[] }[] };
+  const doc = structuredClone(fixture) as {
+    frameworks: { tasks: { resources: { ports?: string } }[] }[];
+  };
   const marathon = doc.frameworks[3];
   const task = marathon?.tasks[4];
   if (task !== undefined) task.resources.ports = '[not-a-range]';
@@ -131,7 +164,10 @@ test('forwards other names to the upstream, with the client transport, AA cleare
   for (const transport of [[], ['+tcp']]) {
     const r = await dig(srv.dnsPort, ['www.example.test', 'A', ...transport]);
     t.is(r.status, 'NOERROR', r.raw);
-    t.deepEqual(r.answer.map((a) => a.data), ['192.0.2.10']);
+    t.deepEqual(
+      r.answer.map((a) => a.data),
+      ['192.0.2.10'],
+    );
     t.false(r.flags.has('aa'));
   }
   const nx = await dig(srv.dnsPort, ['nope.example.test', 'A']);
@@ -188,7 +224,11 @@ test('reloads the state file when it changes', async (t) => {
   const task = doc.frameworks[3]?.tasks[6];
   if (task !== undefined) task.name = 'nginx-renamed';
   await writeFile(join(srv.dir, 'state.json'), JSON.stringify(doc));
-  await waitFor(async () => (await dig(srv.dnsPort, ['nginx-renamed.marathon.mesos', 'A'])).status === 'NOERROR', 5000);
+  await waitFor(
+    async () =>
+      (await dig(srv.dnsPort, ['nginx-renamed.marathon.mesos', 'A'])).status === 'NOERROR',
+    5000,
+  );
   t.is((await dig(srv.dnsPort, ['nginx.marathon.mesos', 'A'])).status, 'NXDOMAIN');
 });
 
@@ -197,7 +237,11 @@ test('SIGHUP applies a valid config and rejects an invalid one, SIGTERM exits 0'
   const ttl = async (): Promise<number | undefined> =>
     (await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).answer[0]?.ttl;
   t.is(await ttl(), 60);
-  await srv.rewriteConfig({ stateFile: undefined, mesos: { stateFile: join(process.cwd(), 'test/fixtures/fake.json') }, records: { ttl: 5 } });
+  await srv.rewriteConfig({
+    stateFile: undefined,
+    mesos: { stateFile: join(process.cwd(), 'test/fixtures/fake.json') },
+    records: { ttl: 5 },
+  });
   srv.reload();
   await waitFor(async () => (await ttl()) === 5, 5000);
   await writeFile(srv.configPath, 'records:\n  ttl: -3\n  bogus: 1\n');
