@@ -32,82 +32,51 @@ export function answerAuthoritative(
   recursionAvailable: boolean,
   transport: Transport,
 ): AuthorityResult {
-  if (zone === undefined) {
-    return {
-      response: errorResponse(
-        msg,
-        RCODE.SERVFAIL,
-        query.questionEnd,
-        query.edns,
-        recursionAvailable,
-      ),
-      rcode: RCODE.SERVFAIL,
-      kind: 'servfail',
-    };
-  }
+  const refuse = (rcode: number, kind: AnswerKind): AuthorityResult => ({
+    response: errorResponse(msg, rcode, query.questionEnd, query.edns, recursionAvailable),
+    rcode,
+    kind,
+  });
+  if (zone === undefined) return refuse(RCODE.SERVFAIL, 'servfail');
   if (
     (query.qclass !== CLASS.IN && query.qclass !== CLASS.ANY) ||
     query.qtype === TYPE.AXFR ||
     query.qtype === TYPE.IXFR
   ) {
-    return {
-      response: errorResponse(
-        msg,
-        RCODE.REFUSED,
-        query.questionEnd,
-        query.edns,
-        recursionAvailable,
-      ),
-      rcode: RCODE.REFUSED,
-      kind: 'refused',
+    return refuse(RCODE.REFUSED, 'refused');
+  }
+  const node = zone.nodes.get(query.key);
+  const answers =
+    node === undefined ? NONE : select(node, query.qtype, query.key === zone.apexKey, zone);
+  let kind: AnswerKind;
+  let sections: Sections;
+  if (answers.length === 0) {
+    // NXDOMAIN or NODATA: the SOA goes in authority (RFC 2308 2.1, 2.2), its owner a pointer to
+    // the apex as a suffix of the QNAME.
+    kind = node === undefined ? 'nxdomain' : 'nodata';
+    sections = {
+      rcode: node === undefined ? RCODE.NXDOMAIN : RCODE.NOERROR,
+      answers: NONE,
+      authority: [zone.soaNegative],
+      soaPointer: query.qnameEnd - zone.apexWireLength,
+      additional: undefined,
+    };
+  } else {
+    const withAdditional = query.qtype === TYPE.SRV || query.qtype === TYPE.ANY;
+    kind = 'answer';
+    sections = {
+      rcode: RCODE.NOERROR,
+      answers,
+      authority: [],
+      soaPointer: 0,
+      additional: withAdditional ? node?.srvAdditional : undefined,
     };
   }
   const flags = { authoritative: true, recursionAvailable };
-  const node = zone.nodes.get(query.key);
-  // Pointer to the apex as a suffix of the QNAME, for the SOA owner in negative answers.
-  const soaPointer = query.qnameEnd - zone.apexWireLength;
-  if (node === undefined) {
-    const sections: Sections = {
-      rcode: RCODE.NXDOMAIN,
-      answers: NONE,
-      authority: [zone.soaNegative],
-      soaPointer,
-      additional: undefined,
-    };
-    return {
-      response: buildResponse(msg, query, sections, flags, transport),
-      rcode: RCODE.NXDOMAIN,
-      kind: 'nxdomain',
-    };
-  }
-  const isApex = query.key === zone.apexKey;
-  const answers = select(node, query.qtype, isApex, zone);
-  if (answers.length === 0) {
-    const sections: Sections = {
-      rcode: RCODE.NOERROR,
-      answers: NONE,
-      authority: [zone.soaNegative],
-      soaPointer,
-      additional: undefined,
-    };
-    return {
-      response: buildResponse(msg, query, sections, flags, transport),
-      rcode: RCODE.NOERROR,
-      kind: 'nodata',
-    };
-  }
-  const withAdditional = query.qtype === TYPE.SRV || query.qtype === TYPE.ANY;
-  const sections: Sections = {
-    rcode: RCODE.NOERROR,
-    answers,
-    authority: [],
-    soaPointer: 0,
-    additional: withAdditional ? node.srvAdditional : undefined,
-  };
   return {
     response: buildResponse(msg, query, sections, flags, transport),
-    rcode: RCODE.NOERROR,
-    kind: 'answer',
+    rcode: sections.rcode,
+    kind,
   };
 }
 

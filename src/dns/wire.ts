@@ -77,11 +77,12 @@ export function nameLabels(name: string): string[] | undefined {
   return wire > MAX_NAME_WIRE ? undefined : labels;
 }
 
-/** Encodes a dotted name as uncompressed wire format (labels + root). Throws on an invalid name. */
-export function encodeName(name: string): Buffer {
-  const labels = nameLabels(name);
-  if (labels === undefined) throw new RangeError(`invalid DNS name: ${JSON.stringify(name)}`);
-  let size = 1;
+/**
+ * Encodes labels followed by a terminator: the root label (0), or a 2-byte compression pointer
+ * to `pointer` (RFC 1035 4.1.4).
+ */
+export function encodeLabels(labels: readonly string[], pointer?: number): Buffer {
+  let size = pointer === undefined ? 1 : 2;
   for (const l of labels) size += l.length + 1;
   const out = Buffer.alloc(size);
   let off = 0;
@@ -89,8 +90,16 @@ export function encodeName(name: string): Buffer {
     out[off++] = l.length;
     off += out.write(l, off, 'latin1');
   }
-  out[off] = 0;
+  if (pointer === undefined) out[off] = 0;
+  else out.writeUInt16BE(0xc000 | pointer, off);
   return out;
+}
+
+/** Encodes a dotted name as uncompressed wire format (labels + root). Throws on an invalid name. */
+export function encodeName(name: string): Buffer {
+  const labels = nameLabels(name);
+  if (labels === undefined) throw new RangeError(`invalid DNS name: ${JSON.stringify(name)}`);
+  return encodeLabels(labels);
 }
 
 /**

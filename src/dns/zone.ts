@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { RecordSet, SrvTarget } from '../records/index.js';
 import type { SoaConfig } from '../config/index.js';
-import { CLASS, HEADER_SIZE, TYPE, encodeName, nameKey, nameLabels } from './wire.js';
+import { CLASS, HEADER_SIZE, TYPE, encodeLabels, encodeName, nameKey, nameLabels } from './wire.js';
 
 /** A set of encoded RRs: `data` holds them back to back, `offsets[i]..offsets[i+1]` is RR i. */
 export interface RRSet {
@@ -165,16 +165,7 @@ function encodeRelative(name: string, base: readonly string[]): Buffer {
   const prefix = labels.slice(0, labels.length - shared);
   let pointer = HEADER_SIZE;
   for (let i = 0; i < base.length - shared; i++) pointer += (base[i] ?? '').length + 1;
-  let size = 2;
-  for (const l of prefix) size += l.length + 1;
-  const out = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (const l of prefix) {
-    out[off++] = l.length;
-    off += out.write(l, off, 'latin1');
-  }
-  out.writeUInt16BE(0xc000 | pointer, off);
-  return out;
+  return encodeLabels(prefix, pointer);
 }
 
 const QNAME_POINTER = Buffer.from([0xc0, HEADER_SIZE]);

@@ -1,24 +1,15 @@
 import test from 'ava';
-import { answerAuthoritative, compileZone, isProblem, parseQuery } from '../../src/dns/index.js';
 import type { Transport } from '../../src/dns/index.js';
-import { recordsFromText } from '../helpers/records-text.js';
-import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
+import { askZone, zoneFromText } from '../helpers/records-text.js';
+import { decodeMessage } from '../helpers/dns-message.js';
 
-const SOA = {
-  mname: 'ns1.mesos.',
-  rname: 'root.ns1.mesos.',
-  refresh: 60,
-  retry: 600,
-  expire: 86400,
-  minimum: 60,
-};
 let text = '';
 for (let i = 0; i < 80; i++) {
   text += `big.marathon.mesos. A 10.1.0.${String(i)}\n`;
   text += `t${String(i)}-abcde-0.marathon.slave.mesos. A 10.2.0.${String(i)}\n`;
   text += `_big._tcp.marathon.mesos. SRV ${String(31000 + i)} t${String(i)}-abcde-0.marathon.slave.mesos.\n`;
 }
-const zone = compileZone(recordsFromText(text), { ttl: 60, srvWeight: 1, soa: SOA, serial: 1 });
+const zone = zoneFromText(text);
 
 function ask(
   name: string,
@@ -26,10 +17,7 @@ function ask(
   transport: Transport,
   edns?: number,
 ): { raw: Buffer; size: number } {
-  const query = encodeQuery(name, type, edns === undefined ? {} : { edns });
-  const parsed = parseQuery(query);
-  if (isProblem(parsed)) throw new Error(parsed.reason);
-  const raw = answerAuthoritative(query, parsed, zone, true, transport).response;
+  const raw = askZone(zone, name, type, edns === undefined ? { transport } : { transport, edns });
   return { raw, size: raw.length };
 }
 
