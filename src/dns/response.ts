@@ -80,27 +80,42 @@ export function buildResponse(
   const additional = sections.additional;
   const additionalBytes = additional === undefined ? 0 : additional.data.length;
   const base = HEADER_SIZE + questionLength + optSize;
-  let size = base + answerBytes + authorityBytes + additionalBytes;
+  let size = base + answerBytes + authorityBytes;
   let truncated = false;
-  let includeAdditional = additional !== undefined;
   let includeAuthority = true;
 
   // Flatten the answer RRs into (set, index) order, shuffled.
   const order = shuffled(answerCount);
   let keptAnswers = answerCount;
   if (size > limit) {
+    // The answer itself does not fit: drop authority, then answers from the end of the shuffled
+    // order, and set TC so that the client retries over TCP.
     truncated = true;
-    includeAdditional = false;
-    size -= additionalBytes;
-    if (size > limit) {
-      includeAuthority = false;
-      size -= authorityBytes;
-    }
-    // Drop answers from the end of the shuffled order until the message fits.
+    includeAuthority = false;
+    size -= authorityBytes;
     while (size > limit && keptAnswers > 0) {
       keptAnswers--;
       size -= rrLength(sections.answers, order[keptAnswers] ?? 0);
     }
+  }
+  // Additional records are extra information: as many whole ones as fit, and never TC for the
+  // rest (RFC 2181 9). None at all once the answer was truncated.
+  let additionalCount = 0;
+  let additionalEnd = 0;
+  if (additional !== undefined && !truncated) {
+    if (size + additionalBytes <= limit) {
+      additionalCount = count(additional);
+      additionalEnd = additionalBytes;
+    } else {
+      while (
+        additionalCount < count(additional) &&
+        size + (additional.offsets[additionalCount + 1] ?? Infinity) <= limit
+      ) {
+        additionalCount++;
+      }
+      additionalEnd = additional.offsets[additionalCount] ?? 0;
+    }
+    size += additionalEnd;
   }
 
   const out = Buffer.allocUnsafe(size);
@@ -112,7 +127,6 @@ export function buildResponse(
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(keptAnswers, 6);
   out.writeUInt16BE(includeAuthority ? sections.authority.length : 0, 8);
-  const additionalCount = includeAdditional && additional !== undefined ? count(additional) : 0;
   out.writeUInt16BE(additionalCount + (optSize > 0 ? 1 : 0), 10);
   msg.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
   let off = HEADER_SIZE + questionLength;
@@ -126,10 +140,11 @@ export function buildResponse(
       off += rr.length;
     }
   }
-  if (includeAdditional && additional !== undefined) {
-    additional.data.copy(out, off);
-    off += additional.data.length;
+  if (additional !== undefined && additionalEnd > 0) {
+    additional.data.copy(out, off, 0, additionalEnd);
+    off += additionalEnd;
   }
+
   if (query.edns !== undefined)
     writeOpt(out, off, MAX_UDP_SIZE, sections.rcode, query.edns.dnssecOk);
   return out;

@@ -63,3 +63,25 @@ test('a 512-byte UDP reply holds as many A records as Mesos-DNS fits (29 of 80, 
   const r = decodeMessage(ask('big.marathon.mesos', 'A', 'udp').raw);
   t.is(r.answers.length, 29);
 });
+
+test('keeps the whole answer without TC when only additional records do not fit (RFC 2181 9)', (t) => {
+  let text = '';
+  for (let i = 0; i < 60; i++) text += `fat-abcde-0.marathon.slave.mesos. A 10.5.0.${String(i)}\n`;
+  for (const port of [31000, 31001, 31002]) {
+    text += `_fat._tcp.marathon.mesos. SRV ${String(port)} fat-abcde-0.marathon.slave.mesos.\n`;
+  }
+  const fat = zoneFromText(text);
+  const udp = askZone(fat, '_fat._tcp.marathon.mesos', 'SRV');
+  const r = decodeMessage(udp);
+  t.true(udp.length <= 512);
+  t.false(r.tc);
+  t.is(r.answers.length, 3);
+  // As many whole additional records as fit, each a valid A of the target.
+  t.true(r.additionals.length > 0 && r.additionals.length < 60, String(r.additionals.length));
+  t.true(
+    r.additionals.every((a) => a.name === 'fat-abcde-0.marathon.slave.mesos' && a.type === 'A'),
+  );
+  t.true(udp.length + 16 > 512, 'one more additional A would not have fitted');
+  const tcp = decodeMessage(askZone(fat, '_fat._tcp.marathon.mesos', 'SRV', { transport: 'tcp' }));
+  t.is(tcp.additionals.length, 60);
+});
