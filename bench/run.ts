@@ -1,0 +1,1060 @@
+/**
+ * `npm run bench`: mesodns against knot on the same synthetic Mesos cluster (bench/README.md).
+ *
+ * For each cluster size (env `BENCH_SIZES`, default `10000` tasks):
+ *  1. generate the state (`bench/cluster.ts`) and export it with `dist/main.js records`;
+ *  2. build a 100k-line dnsperf query file: 55 % A, 25 % SRV, 10 % AAAA, 10 % nonexistent names;
+ *  3. start mesodns on the state file (time to first answer, RSS), then knotd on the exported zone
+ *     with mesodns' own SOA and NS, and check that both answer a sample of queries alike;
+ *  4. dnsperf `-c 10 -T 1 -q 100 -l 10` against both servers back to back, alternating which goes
+ *     first, `BENCH_ROUNDS` rounds (default 3) after a short warm-up; then a paced latency run
+ *     (`-Q 20000 -v -l 5`) against both for p50/p99.
+ *
+ * Results go to bench/out/ as JSON and markdown. Only 127.0.0.1 is contacted. Every process
+ * started here is stopped by pid at the end, on error and on SIGINT/SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { decode, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
+import { buildQuery, queryRaw, rcodeOf } from '../test/helpers/mesodns.js';
+import { freePort } from '../test/helpers/ports.js';
+import { createRandom, syntheticState, writeState, type Random } from './cluster.js';
+
+// ---------------------------------------------------------------------------------------------
+// Settings.
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MAIN_JS = join(ROOT, 'dist', 'main.js');
+const OUT_DIR = join(ROOT, 'bench', 'out');
+const HOST = '127.0.0.1';
+const SEED = 42;
+const QUERY_LINES = 100_000;
+const CLK_TCK = 100;
+const STOP_GRACE_MS = 5_000;
+const SAMPLE_QUERIES = 300;
+const KNOTD = existsSync('/usr/sbin/knotd') ? '/usr/sbin/knotd' : 'knotd';
+
+function envInt(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer`);
+  return n;
+}
+
+const SIZES = (process.env['BENCH_SIZES'] ?? '10000')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '')
+  .map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_SIZES: bad size ${s}`);
+    return n;
+  });
+const ROUNDS = envInt('BENCH_ROUNDS', 3);
+const SECONDS = envInt('BENCH_SECONDS', 10);
+const WARMUP_SECONDS = envInt('BENCH_WARMUP_SECONDS', 3);
+const LATENCY_SECONDS = envInt('BENCH_LATENCY_SECONDS', 5);
+const LATENCY_QPS = envInt('BENCH_LATENCY_QPS', 20_000);
+const KEEP = process.env['BENCH_KEEP'] === '1';
+
+const LOAD_ARGS = ['-c', '10', '-T', '1', '-q', '100'];
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: every one is registered and stopped by pid.
+
+const children = new Set<ChildProcess>();
+/** The scratch directory of the current run, removed at the end (kept with BENCH_KEEP=1). */
+let tempRoot: string | undefined;
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** SIGTERM, then SIGKILL after a grace period; `group` kills the child's own process group. */
+async function stopChild(child: ChildProcess, group = false): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || !isRunning(child)) return;
+  const exited = new Promise<void>((done) =>
+    child.once('exit', () => {
+      done();
+    }),
+  );
+  const kill = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(group ? -pid : pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  kill('SIGTERM');
+  const timer = setTimeout(() => {
+    kill('SIGKILL');
+  }, STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((c) => stopChild(c, c.spawnargs[0] === 'timeout')));
+}
+
+interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/**
+ * Runs a command to completion. `stdoutFile` sends stdout to a file instead of memory.
+ * Commands started through `timeout` get their own process group, so stopping it ends them all.
+ */
+function runCommand(
+  command: string,
+  args: readonly string[],
+  stdoutFile?: string,
+): Promise<CommandResult> {
+  const started = performance.now();
+  const fd = stdoutFile === undefined ? undefined : openSync(stdoutFile, 'w');
+  const child = track(
+    spawn(command, args, {
+      stdio: ['ignore', fd ?? 'pipe', 'pipe'],
+      detached: command === 'timeout',
+    }),
+  );
+  if (fd !== undefined) closeSync(fd);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+  return new Promise((done, fail) => {
+    child.once('error', fail);
+    child.once('close', (code) => {
+      done({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: performance.now() - started,
+      });
+    });
+  });
+}
+
+/** A long-running server: its process and the tail of its output. */
+interface Server {
+  readonly name: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  logs(): string;
+}
+
+function spawnServer(name: string, port: number, command: string, args: string[]): Server {
+  const child = track(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let output = '';
+  const append = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-65536);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  child.once('error', (error) => {
+    append(Buffer.from(`[spawn error] ${error.message}\n`));
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: could not start ${command}`);
+  return { name, port, child, pid, logs: () => output };
+}
+
+// ---------------------------------------------------------------------------------------------
+// procfs.
+
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+    return match?.[1] === undefined ? undefined : Number(match[1]) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a process (all its threads), in seconds. */
+function cpuSeconds(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Strip "pid (comm) " first: comm may contain spaces.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Aggregate CPU ticks from the first line of /proc/stat: total, busy (not idle/iowait), steal. */
+function cpuTicks(): { total: number; busy: number; steal: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+    fields;
+  const busy = user + nice + system + irq + softirq;
+  return { total: busy + idle + iowait + steal, busy, steal };
+}
+
+/** Share of the machine's CPU time that was busy (or stolen) between two `cpuTicks()`. */
+function busyPct(
+  a: ReturnType<typeof cpuTicks>,
+  b: ReturnType<typeof cpuTicks>,
+): { busy: number; steal: number } {
+  const total = Math.max(1, b.total - a.total);
+  return {
+    busy: round(((b.busy - a.busy) / total) * 100),
+    steal: round(((b.steal - a.steal) / total) * 100),
+  };
+}
+
+function machineInfo(): Record<string, string | number> {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const [load1 = 0, load5 = 0] = loadavg();
+  return {
+    nproc: cpus().length,
+    cpuModel: model.trim(),
+    memTotalMB: Math.round(totalmem() / 2 ** 20),
+    memFreeMB: Math.round(freemem() / 2 ** 20),
+    kernel: release(),
+    node: process.version,
+    loadAvg1AtStart: round(load1, 2),
+    loadAvg5AtStart: round(load5, 2),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small numeric helpers.
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
+
+/** Nearest-rank percentile of an ascending list (as bench.sh: element int(n*p)+1). */
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+}
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zone export and query file.
+
+interface ZoneNames {
+  readonly a: string[];
+  readonly aaaa: string[];
+  readonly srv: string[];
+  readonly owners: Set<string>;
+  readonly lines: number;
+  readonly counts: Record<string, number>;
+}
+
+function collectNames(text: string): ZoneNames {
+  const sets = { A: new Set<string>(), AAAA: new Set<string>(), SRV: new Set<string>() };
+  const owners = new Set<string>();
+  const counts: Record<string, number> = {};
+  let lines = 0;
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith(';') || line.startsWith('$')) continue;
+    lines++;
+    const fields = line.split(/\s+/);
+    const owner = (fields[0] ?? '').toLowerCase();
+    const type = fields[3] ?? '';
+    owners.add(owner);
+    counts[type] = (counts[type] ?? 0) + 1;
+    if (type === 'A' || type === 'AAAA' || type === 'SRV') sets[type].add(owner);
+  }
+  return {
+    a: [...sets.A].sort(),
+    aaaa: [...sets.AAAA].sort(),
+    srv: [...sets.SRV].sort(),
+    owners,
+    lines,
+    counts,
+  };
+}
+
+/** A nonexistent name: a missing app, a child of an existing name, or a missing SRV service. */
+function nxQuery(random: Random, names: ZoneNames, k: number): string {
+  for (;;) {
+    const r = random.next();
+    const line =
+      r < 0.4
+        ? `nxapp-${k}.marathon.mesos. A`
+        : r < 0.7
+          ? `nx${k}.${random.pick(names.a)} A`
+          : `_nxsvc-${k}._tcp.marathon.mesos. SRV`;
+    const owner = line.slice(0, line.indexOf(' '));
+    // The `nx` labels appear in no generated name, so none of these is an owner or an empty
+    // non-terminal; the check is a guard against a future generator change.
+    if (!names.owners.has(owner)) return line;
+    k += 1_000_000;
+  }
+}
+
+interface QueryMix {
+  readonly A: number;
+  readonly SRV: number;
+  readonly AAAA: number;
+  readonly NX: number;
+  readonly aaaaFromA: boolean;
+}
+
+function buildQueries(names: ZoneNames, seed: number): { lines: string[]; mix: QueryMix } {
+  const random = createRandom(seed);
+  const aaaaFromA = names.aaaa.length === 0;
+  const aaaaPool = aaaaFromA ? names.a : names.aaaa;
+  const mix = { A: 0, SRV: 0, AAAA: 0, NX: 0 };
+  const lines: string[] = [];
+  for (let i = 0; i < QUERY_LINES; i++) {
+    const r = random.next();
+    if (r < 0.55) {
+      mix.A++;
+      lines.push(`${random.pick(names.a)} A`);
+    } else if (r < 0.8) {
+      mix.SRV++;
+      lines.push(`${random.pick(names.srv)} SRV`);
+    } else if (r < 0.9) {
+      mix.AAAA++;
+      lines.push(`${random.pick(aaaaPool)} AAAA`);
+    } else {
+      mix.NX++;
+      lines.push(nxQuery(random, names, i));
+    }
+  }
+  return { lines, mix: { ...mix, aaaaFromA } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DNS probes.
+
+/** A decoded response with the header fields dns-packet's types leave out. */
+interface Reply {
+  readonly rcode: number;
+  readonly tc: boolean;
+  readonly packet: DecodedPacket;
+}
+
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+
+async function ask(port: number, name: string, type: RecordType): Promise<Reply | undefined> {
+  const response = await queryRaw(port, buildQuery(name, type), 'udp', 500, HOST);
+  if (response === undefined || response.length < 12) return undefined;
+  try {
+    const packet = decode(response);
+    return { rcode: rcodeOf(response), tc: packet.flag_tc, packet };
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitUntil(
+  what: string,
+  server: Server,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!isRunning(server.child)) {
+      throw new Error(`${server.name} exited before ${what}:\n${server.logs()}`);
+    }
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${server.name}: no ${what} within ${timeoutMs} ms:\n${server.logs()}`);
+    }
+    await delay(10);
+  }
+}
+
+function answerKey(answer: Answer): string {
+  const data = 'data' in answer ? JSON.stringify(answer.data) : '';
+  return `${answer.name.toLowerCase()} ${answer.type} ${data}`;
+}
+
+interface Sanity {
+  readonly sampled: number;
+  /** Same RCODE, and the same answer RRs (or both truncated). */
+  readonly agree: number;
+  readonly truncatedBoth: number;
+  /** Answered alike except that one server set TC and the other did not. */
+  readonly tcOnlyOne: number;
+  readonly mismatches: string[];
+  readonly tcExamples: string[];
+}
+
+/** Sends a sample of the query file to both servers and compares RCODE, answers and TC. */
+async function compareServers(
+  lines: readonly string[],
+  knot: number,
+  meso: number,
+): Promise<Sanity> {
+  const random = createRandom(SEED + 7);
+  let agree = 0;
+  let truncatedBoth = 0;
+  let tcOnlyOne = 0;
+  const mismatches: string[] = [];
+  const tcExamples: string[] = [];
+  const tc = (p: Reply | undefined): boolean => p?.tc === true;
+  const rcode = (p: Reply | undefined): string =>
+    p === undefined ? 'no answer' : (RCODES[p.rcode] ?? String(p.rcode));
+  const set = (p: Reply | undefined): string =>
+    (p?.packet.answers ?? []).map(answerKey).sort().join('|');
+  const describeReply = (p: Reply | undefined): string =>
+    `${rcode(p)}${tc(p) ? ' TC' : ''} ${String(p?.packet.answers?.length ?? 0)} answers ` +
+    `${String(p?.packet.additionals?.length ?? 0)} additional`;
+  for (let i = 0; i < SAMPLE_QUERIES; i++) {
+    const line = random.pick(lines);
+    const [name = '', type = 'A'] = line.split(' ');
+    const qtype = type as RecordType;
+    const [k, m] = await Promise.all([ask(knot, name, qtype), ask(meso, name, qtype)]);
+    const bothTc = tc(k) && tc(m);
+    if (bothTc) truncatedBoth++;
+    const example = `${line}: knot ${describeReply(k)}, mesodns ${describeReply(m)}`;
+    if (rcode(k) === rcode(m) && (bothTc || set(k) === set(m))) {
+      agree++;
+      if (tc(k) !== tc(m)) {
+        tcOnlyOne++;
+        if (tcExamples.length < 3) tcExamples.push(example);
+      }
+    } else if (mismatches.length < 5) {
+      mismatches.push(example);
+    }
+  }
+  return { sampled: SAMPLE_QUERIES, agree, truncatedBoth, tcOnlyOne, mismatches, tcExamples };
+}
+
+// ---------------------------------------------------------------------------------------------
+// dnsperf.
+
+interface PerfRun {
+  readonly server: string;
+  readonly qps: number;
+  readonly completed: number;
+  readonly lost: number;
+  readonly avgLatencyMs: number;
+  readonly rcodes: string;
+  readonly responseBytes: number;
+  /** Server CPU (all threads) over the run, in % of one core. */
+  readonly serverCpuPct: number;
+  /** Server CPU time per completed query, in microseconds. */
+  readonly cpuUsPerQuery: number;
+  readonly dnsperfCpuPct: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly p999Ms?: number;
+}
+
+function num(text: string, re: RegExp): number {
+  const value = re.exec(text)?.[1];
+  return value === undefined ? Number.NaN : Number(value);
+}
+
+async function dnsperf(
+  server: Server,
+  queryFile: string,
+  seconds: number,
+  extra: readonly string[],
+  timeFile: string,
+): Promise<PerfRun> {
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = performance.now();
+  const args = [
+    ...['-k', '5', String(seconds + 20)],
+    ...['/usr/bin/time', '-f', '%U %S %e', '-o', timeFile],
+    ...['dnsperf', '-s', HOST, '-p', String(server.port), '-d', queryFile, '-l', String(seconds)],
+    ...LOAD_ARGS,
+    ...extra,
+  ];
+  const result = await runCommand('timeout', args);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(server.pid) - cpu0;
+  const out = result.stdout;
+  if (result.code !== 0 || !out.includes('Queries per second')) {
+    throw new Error(
+      `dnsperf against ${server.name} failed (${String(result.code)}):\n${out.slice(-2000)}\n${result.stderr}`,
+    );
+  }
+  const [user = Number.NaN, sys = Number.NaN, elapsed = Number.NaN] =
+    (await readFile(timeFile, 'utf8')).trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+  const completed = num(out, /Queries completed:\s+(\d+)/);
+  let latencies: number[] = [];
+  if (extra.includes('-v')) {
+    latencies = out
+      .split('\n')
+      .filter((l) => l.startsWith('> '))
+      .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)) * 1000)
+      .filter((x) => Number.isFinite(x))
+      .sort((a, b) => a - b);
+  }
+  const run: PerfRun = {
+    server: server.name,
+    qps: num(out, /Queries per second:\s+([\d.]+)/),
+    completed,
+    lost: num(out, /Queries lost:\s+(\d+)/),
+    avgLatencyMs: num(out, /Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    rcodes: /Response codes:\s+(.+)/.exec(out)?.[1]?.trim() ?? '',
+    responseBytes: num(out, /Average packet size:.*response (\d+)/),
+    serverCpuPct: (cpu / wall) * 100,
+    cpuUsPerQuery: (cpu / completed) * 1e6,
+    dnsperfCpuPct: ((user + sys) / elapsed) * 100,
+  };
+  if (latencies.length === 0) return run;
+  return {
+    ...run,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    p999Ms: percentile(latencies, 0.999),
+  };
+}
+
+function perfLine(run: PerfRun): string {
+  const lat =
+    run.p50Ms === undefined
+      ? ''
+      : ` p50 ${fmt(run.p50Ms, 3)} ms p99 ${fmt(run.p99Ms ?? Number.NaN, 3)} ms`;
+  return (
+    `${run.server.padEnd(8)} ${fmt(run.qps).padStart(7)} qps  lost ${String(run.lost)}  ` +
+    `avg ${fmt(run.avgLatencyMs, 3)} ms  server CPU ${fmt(run.serverCpuPct)} % ` +
+    `(${fmt(run.cpuUsPerQuery, 1)} µs/q)  dnsperf CPU ${fmt(run.dnsperfCpuPct)} %${lat}`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers.
+
+function mesodnsConfig(stateFile: string, port: number): string {
+  return [
+    'domain: mesos',
+    'mesos:',
+    `  stateFile: ${JSON.stringify(stateFile)}`,
+    'dns:',
+    `  listen: ${HOST}:${port}`,
+    'http:',
+    '  enabled: false',
+    'forward:',
+    '  enabled: false',
+    'log:',
+    '  level: warn',
+    '',
+  ].join('\n');
+}
+
+function knotConf(dir: string, port: number): string {
+  return [
+    'server:',
+    `    rundir: "${join(dir, 'run')}"`,
+    ...(process.getuid?.() === 0 ? ['    user: root:root'] : []),
+    `    listen: ${HOST}@${port}`,
+    '    udp-workers: 2',
+    '    tcp-workers: 1',
+    '    background-workers: 1',
+    'database:',
+    `    storage: "${join(dir, 'db')}"`,
+    'log:',
+    '  - target: stderr',
+    '    any: notice',
+    'template:',
+    '  - id: default',
+    `    storage: "${dir}"`,
+    '    file: "mesos.zone"',
+    '    semantic-checks: off',
+    '    zonefile-sync: -1',
+    '    zonefile-load: whole',
+    '    journal-content: none',
+    'zone:',
+    '  - domain: mesos.',
+    '',
+  ].join('\n');
+}
+
+/** `$ORIGIN`, `$TTL`, SOA and NS as mesodns serves them, so negative answers match in size. */
+async function zoneHeader(mesodnsPort: number): Promise<string> {
+  const soa = (await ask(mesodnsPort, 'mesos.', 'SOA'))?.packet.answers?.find(
+    (a) => a.type === 'SOA',
+  );
+  const ns = (await ask(mesodnsPort, 'mesos.', 'NS'))?.packet.answers?.filter(
+    (a) => a.type === 'NS',
+  );
+  if (soa?.type !== 'SOA') throw new Error('mesodns did not answer mesos. SOA');
+  const d = soa.data;
+  const dot = (n: string): string => (n.endsWith('.') ? n : `${n}.`);
+  const nsLines = (ns ?? []).flatMap((a) =>
+    a.type === 'NS' ? [`mesos. ${String(a.ttl ?? 60)} IN NS ${dot(a.data)}`] : [],
+  );
+  return [
+    '$ORIGIN mesos.',
+    `mesos. ${String(soa.ttl ?? 60)} IN SOA ${dot(d.mname)} ${dot(d.rname)} ${String(d.serial ?? 1)} ` +
+      `${String(d.refresh ?? 60)} ${String(d.retry ?? 600)} ${String(d.expire ?? 86400)} ` +
+      String(d.minimum ?? 60),
+    ...(nsLines.length > 0 ? nsLines : ['mesos. 60 IN NS ns1.mesos.']),
+    '',
+  ].join('\n');
+}
+
+interface StartupResult {
+  readonly server: Server;
+  /** Spawn to the first DNS response of any kind (the listener is up). */
+  readonly listenMs: number;
+  /** Spawn to the first NOERROR answer for a name of the zone. */
+  readonly firstAnswerMs: number;
+  readonly rssAtFirstAnswerMB: number;
+}
+
+async function startMesodns(
+  configPath: string,
+  port: number,
+  probeName: string,
+): Promise<StartupResult> {
+  const t0 = performance.now();
+  const server = spawnServer('mesodns', port, process.execPath, [
+    MAIN_JS,
+    'serve',
+    '--config',
+    configPath,
+  ]);
+  let listenMs = Number.NaN;
+  await waitUntil('first answer', server, 120_000, async () => {
+    const response = await queryRaw(port, buildQuery(probeName, 'A'), 'udp', 100, HOST);
+    if (response === undefined || response.length < 12) return false;
+    if (Number.isNaN(listenMs)) listenMs = performance.now() - t0;
+    return rcodeOf(response) === 0 && response.readUInt16BE(6) > 0;
+  });
+  const firstAnswerMs = performance.now() - t0;
+  return {
+    server,
+    listenMs,
+    firstAnswerMs,
+    rssAtFirstAnswerMB: procStatus(server.pid, 'VmRSS') ?? Number.NaN,
+  };
+}
+
+async function startKnot(dir: string): Promise<{ server: Server; loadMs: number }> {
+  await mkdir(join(dir, 'run'), { recursive: true });
+  await mkdir(join(dir, 'db'), { recursive: true });
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const confPath = join(dir, 'knot.conf');
+    await writeFile(confPath, knotConf(dir, port));
+    const t0 = performance.now();
+    const server = spawnServer('knot', port, KNOTD, ['-c', confPath]);
+    try {
+      await waitUntil('zone loaded', server, 180_000, async () => {
+        const p = await ask(port, 'mesos.', 'SOA');
+        return p?.rcode === 0 && (p.packet.answers?.length ?? 0) > 0;
+      });
+      return { server, loadMs: performance.now() - t0 };
+    } catch (error) {
+      await stopChild(server.child);
+      lastError = error;
+      if (!(error instanceof Error && /address already in use/i.test(error.message))) throw error;
+    }
+  }
+  throw new Error('knotd: ports kept being taken', { cause: lastError });
+}
+
+// ---------------------------------------------------------------------------------------------
+// One cluster size.
+
+interface RoundResult {
+  readonly round: number;
+  readonly order: string;
+  readonly knot: PerfRun;
+  readonly mesodns: PerfRun;
+  readonly ratio: number;
+}
+
+interface SizeResult {
+  readonly tasks: number;
+  readonly agents: number;
+  readonly stateBytes: number;
+  readonly generateMs: number;
+  readonly exportMs: number;
+  readonly zone: { lines: number; counts: Record<string, number>; names: Record<string, number> };
+  readonly queryMix: QueryMix;
+  readonly mesodns: {
+    listenMs: number;
+    firstAnswerMs: number;
+    rssAtFirstAnswerMB: number;
+    rssAfterLoadMB: number;
+    rssPeakMB: number;
+    rssAfterBenchMB: number;
+  };
+  readonly knot: { loadMs: number; rssMB: number };
+  readonly sanity: Sanity;
+  readonly warmup: PerfRun[];
+  readonly rounds: RoundResult[];
+  readonly medians: {
+    knotQps: number;
+    mesodnsQps: number;
+    ratio: number;
+    ratioOfRounds: number;
+    knotCpuUsPerQuery: number;
+    mesodnsCpuUsPerQuery: number;
+  };
+  readonly latency: { knot: PerfRun; mesodns: PerfRun };
+}
+
+async function benchSize(tasks: number, root: string): Promise<SizeResult> {
+  const dir = join(root, `t${tasks}`);
+  await mkdir(dir, { recursive: true });
+  const log = (s: string): void => {
+    console.log(`[${tasks}] ${s}`);
+  };
+
+  const t = performance.now();
+  const doc = syntheticState({ tasks, seed: SEED });
+  const statePath = join(dir, 'state.json');
+  const stateBytes = await writeState(statePath, doc);
+  const generateMs = performance.now() - t;
+  const agents = doc.slaves.length;
+  log(`state: ${agents} agents, ${fmt(stateBytes / 2 ** 20, 1)} MB JSON in ${fmt(generateMs)} ms`);
+
+  const mesodnsPort = await freePort();
+  const configPath = join(dir, 'mesodns.yaml');
+  await writeFile(configPath, mesodnsConfig(statePath, mesodnsPort));
+  const recordsPath = join(dir, 'records.txt');
+  const exported = await runCommand(
+    process.execPath,
+    [MAIN_JS, 'records', '--state', statePath, '--config', configPath],
+    recordsPath,
+  );
+  if (exported.code !== 0) throw new Error(`mesodns records failed:\n${exported.stderr}`);
+  const exportMs = exported.ms;
+  const recordsText = await readFile(recordsPath, 'utf8');
+  const names = collectNames(recordsText);
+  log(
+    `zone: ${names.lines} records (${Object.entries(names.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}), exported in ${fmt(exportMs)} ms`,
+  );
+  if (names.a.length === 0 || names.srv.length === 0) throw new Error('zone has no A or SRV names');
+
+  const { lines, mix } = buildQueries(names, SEED + tasks);
+  const queryFile = join(dir, 'queries.txt');
+  await writeFile(queryFile, lines.join('\n') + '\n');
+
+  // mesodns first, alone on the machine, for a clean startup time.
+  const start = await startMesodns(configPath, mesodnsPort, names.a[0] ?? 'leader.mesos.');
+  const meso = start.server;
+  log(
+    `mesodns: listening after ${fmt(start.listenMs)} ms, first answer after ` +
+      `${fmt(start.firstAnswerMs)} ms, RSS ${fmt(start.rssAtFirstAnswerMB)} MB`,
+  );
+  await delay(2000);
+  const rssAfterLoadMB = procStatus(meso.pid, 'VmRSS') ?? Number.NaN;
+
+  await writeFile(join(dir, 'mesos.zone'), (await zoneHeader(mesodnsPort)) + recordsText);
+  const knotStart = await startKnot(dir);
+  const knot = knotStart.server;
+  const knotRss = procStatus(knot.pid, 'VmRSS') ?? Number.NaN;
+  log(`knot: zone loaded in ${fmt(knotStart.loadMs)} ms, RSS ${fmt(knotRss)} MB`);
+
+  const sanity = await compareServers(lines, knot.port, meso.port);
+  log(
+    `sanity: ${sanity.agree}/${sanity.sampled} sampled queries answered alike ` +
+      `(${sanity.truncatedBoth} truncated by both, ${sanity.tcOnlyOne} with TC from one server only)`,
+  );
+  for (const m of sanity.mismatches) log(`  mismatch: ${m}`);
+  for (const m of sanity.tcExamples) log(`  TC from one only: ${m}`);
+
+  const timeFile = join(dir, 'time.out');
+  const warmup: PerfRun[] = [];
+  for (const server of [knot, meso]) {
+    const run = await dnsperf(server, queryFile, WARMUP_SECONDS, [], timeFile);
+    warmup.push(run);
+    log(`warm-up  ${perfLine(run)}`);
+  }
+
+  const rounds: RoundResult[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const order = r % 2 === 1 ? [knot, meso] : [meso, knot];
+    const runs = new Map<string, PerfRun>();
+    for (const server of order) {
+      const run = await dnsperf(server, queryFile, SECONDS, [], timeFile);
+      runs.set(server.name, run);
+      log(`round ${r} ${perfLine(run)}`);
+    }
+    const k = runs.get('knot');
+    const m = runs.get('mesodns');
+    if (k === undefined || m === undefined) throw new Error('missing run');
+    rounds.push({
+      round: r,
+      order: order.map((s) => s.name).join(' then '),
+      knot: k,
+      mesodns: m,
+      ratio: m.qps / k.qps,
+    });
+    log(`round ${r} ratio mesodns/knot ${fmt(m.qps / k.qps, 2)}`);
+  }
+
+  const pacedArgs = ['-Q', String(LATENCY_QPS), '-v'];
+  const latencyKnot = await dnsperf(knot, queryFile, LATENCY_SECONDS, pacedArgs, timeFile);
+  log(`paced    ${perfLine(latencyKnot)}`);
+  const latencyMeso = await dnsperf(meso, queryFile, LATENCY_SECONDS, pacedArgs, timeFile);
+  log(`paced    ${perfLine(latencyMeso)}`);
+
+  const rssAfterBenchMB = procStatus(meso.pid, 'VmRSS') ?? Number.NaN;
+  const rssPeakMB = procStatus(meso.pid, 'VmHWM') ?? Number.NaN;
+  await stopChild(meso.child);
+  await stopChild(knot.child);
+
+  const knotQps = median(rounds.map((x) => x.knot.qps));
+  const mesodnsQps = median(rounds.map((x) => x.mesodns.qps));
+  return {
+    tasks,
+    agents,
+    stateBytes,
+    generateMs: round(generateMs),
+    exportMs: round(exportMs),
+    zone: {
+      lines: names.lines,
+      counts: names.counts,
+      names: { A: names.a.length, AAAA: names.aaaa.length, SRV: names.srv.length },
+    },
+    queryMix: mix,
+    mesodns: {
+      listenMs: round(start.listenMs),
+      firstAnswerMs: round(start.firstAnswerMs),
+      rssAtFirstAnswerMB: round(start.rssAtFirstAnswerMB),
+      rssAfterLoadMB: round(rssAfterLoadMB),
+      rssPeakMB: round(rssPeakMB),
+      rssAfterBenchMB: round(rssAfterBenchMB),
+    },
+    knot: { loadMs: round(knotStart.loadMs), rssMB: round(knotRss) },
+    sanity,
+    warmup,
+    rounds,
+    medians: {
+      knotQps: round(knotQps),
+      mesodnsQps: round(mesodnsQps),
+      ratio: round(mesodnsQps / knotQps, 3),
+      ratioOfRounds: round(median(rounds.map((x) => x.ratio)), 3),
+      knotCpuUsPerQuery: round(median(rounds.map((x) => x.knot.cpuUsPerQuery)), 2),
+      mesodnsCpuUsPerQuery: round(median(rounds.map((x) => x.mesodns.cpuUsPerQuery)), 2),
+    },
+    latency: { knot: latencyKnot, mesodns: latencyMeso },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+function markdown(
+  date: string,
+  machine: Record<string, string | number>,
+  results: readonly SizeResult[],
+): string {
+  const out: string[] = [
+    `# mesodns benchmark, ${date}`,
+    '',
+    `Machine: ${String(machine['nproc'])} CPUs (${String(machine['cpuModel'])}), ` +
+      `${String(machine['memTotalMB'])} MB RAM, Linux ${String(machine['kernel'])}, ` +
+      `Node ${String(machine['node'])}, ${String(machine['knot'])}, ${String(machine['dnsperf'])}; ` +
+      `load average at start ${String(machine['loadAvg1AtStart'])}; CPU busy in the second ` +
+      `before the start ${String(machine['busyPctBeforeStart'])} %, ` +
+      `steal during the run ${String(machine['stealPctDuringRun'])} %` +
+      (Number(machine['busyPctBeforeStart']) > 10
+        ? ' (other work was running: expect noisy figures, compare within a round).'
+        : '.'),
+    '',
+    `dnsperf \`${LOAD_ARGS.join(' ')} -l ${SECONDS}\`, ${ROUNDS} rounds alternating which server ` +
+      `goes first, after a ${WARMUP_SECONDS} s warm-up of each; paced latency run ` +
+      `\`-Q ${LATENCY_QPS} -v -l ${LATENCY_SECONDS}\`. Query mix: 55 % A, 25 % SRV, 10 % AAAA, ` +
+      '10 % nonexistent; 100k lines, names drawn uniformly from the distinct owners of the ' +
+      'exported zone. knot 3.2 with 2 UDP workers serves the same records (exported with ' +
+      '`mesodns records`) with the same SOA.',
+    '',
+  ];
+  for (const r of results) {
+    out.push(
+      `## ${r.tasks} tasks`,
+      '',
+      `${r.agents} agents, state ${fmt(r.stateBytes / 2 ** 20, 1)} MB; zone ${r.zone.lines} records ` +
+        `(${Object.entries(r.zone.counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(
+            ', ',
+          )}); distinct names A ${r.zone.names['A'] ?? 0}, SRV ${r.zone.names['SRV'] ?? 0}, ` +
+        `AAAA ${r.zone.names['AAAA'] ?? 0}. Sanity: ${r.sanity.agree}/${r.sanity.sampled} sampled ` +
+        `queries answered alike by both servers (same RCODE and answers; ${r.sanity.tcOnlyOne} of ` +
+        'them with TC set by only one server).',
+      '',
+      '| round | order | knot QPS | mesodns QPS | ratio | knot µs CPU/q | mesodns µs CPU/q | mesodns avg latency |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...r.rounds.map(
+        (x) =>
+          `| ${x.round} | ${x.order} | ${fmt(x.knot.qps)} | ${fmt(x.mesodns.qps)} | ${fmt(x.ratio, 2)} | ` +
+          `${fmt(x.knot.cpuUsPerQuery, 1)} | ${fmt(x.mesodns.cpuUsPerQuery, 1)} | ${fmt(x.mesodns.avgLatencyMs, 2)} ms |`,
+      ),
+      `| **median** | | **${fmt(r.medians.knotQps)}** | **${fmt(r.medians.mesodnsQps)}** | ` +
+        `**${fmt(r.medians.ratio, 2)}** | ${fmt(r.medians.knotCpuUsPerQuery, 1)} | ` +
+        `${fmt(r.medians.mesodnsCpuUsPerQuery, 1)} | |`,
+      '',
+      `Ratio mesodns/knot: ${fmt(r.medians.ratio, 2)} from the median QPS, ` +
+        `${fmt(r.medians.ratioOfRounds, 2)} as the median of the per-round ratios. ` +
+        `CPU per query ratio: ${fmt(r.medians.mesodnsCpuUsPerQuery / r.medians.knotCpuUsPerQuery, 1)}x.`,
+      '',
+      ...r.rounds
+        .slice(0, 1)
+        .flatMap((x) => [
+          `Response codes (round 1): knot ${x.knot.rcodes}; mesodns ${x.mesodns.rcodes}. ` +
+            `Average response size: knot ${fmt(x.knot.responseBytes)} B, mesodns ` +
+            `${fmt(x.mesodns.responseBytes)} B.`,
+          '',
+        ]),
+      `Paced at ${LATENCY_QPS} qps: knot p50 ${fmt(r.latency.knot.p50Ms ?? Number.NaN, 3)} ms / ` +
+        `p99 ${fmt(r.latency.knot.p99Ms ?? Number.NaN, 3)} ms; mesodns p50 ` +
+        `${fmt(r.latency.mesodns.p50Ms ?? Number.NaN, 3)} ms / p99 ` +
+        `${fmt(r.latency.mesodns.p99Ms ?? Number.NaN, 3)} ms ` +
+        `(server CPU knot ${fmt(r.latency.knot.serverCpuPct)} %, mesodns ${fmt(r.latency.mesodns.serverCpuPct)} %).`,
+      '',
+      `mesodns startup: listening after ${fmt(r.mesodns.listenMs)} ms, first answer after ` +
+        `${fmt(r.mesodns.firstAnswerMs)} ms; RSS ${fmt(r.mesodns.rssAtFirstAnswerMB)} MB at first ` +
+        `answer, ${fmt(r.mesodns.rssAfterLoadMB)} MB 2 s later, ${fmt(r.mesodns.rssAfterBenchMB)} MB ` +
+        `after the runs (peak ${fmt(r.mesodns.rssPeakMB)} MB). knot: zone loaded in ` +
+        `${fmt(r.knot.loadMs)} ms, RSS ${fmt(r.knot.rssMB)} MB. State generated in ${fmt(r.generateMs)} ms, ` +
+        `exported by \`mesodns records\` in ${fmt(r.exportMs)} ms.`,
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main.
+
+async function main(): Promise<void> {
+  for (const tool of ['/usr/bin/time', '/usr/bin/dnsperf', '/usr/bin/timeout']) {
+    if (!existsSync(tool)) throw new Error(`${tool} is missing (see reference/toolbox.md)`);
+  }
+  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first`);
+  const date = new Date().toISOString();
+  const machine = machineInfo();
+  const ticks0 = cpuTicks();
+  await delay(1000);
+  const ticksStart = cpuTicks();
+  machine['busyPctBeforeStart'] = busyPct(ticks0, ticksStart).busy;
+  const knotVersion = await runCommand(KNOTD, ['--version']);
+  machine['knot'] = knotVersion.stdout.trim().replace(/^knotd \(Knot DNS\), version/, 'knot');
+  const perfVersion = await runCommand('/usr/bin/dnsperf', ['-h']);
+  machine['dnsperf'] =
+    `dnsperf ${/Version ([\d.]+)/.exec(perfVersion.stdout + perfVersion.stderr)?.[1] ?? '?'}`;
+  console.log(
+    `mesodns bench ${date}: sizes ${SIZES.join(', ')}, ${ROUNDS} rounds of ${SECONDS} s; ` +
+      `${String(machine['nproc'])} CPUs ${String(machine['cpuModel'])}, Node ${process.version}, ` +
+      `load ${String(machine['loadAvg1AtStart'])}, CPU busy before start ` +
+      `${String(machine['busyPctBeforeStart'])} %`,
+  );
+  const root = await mkdtemp(join(tmpdir(), 'mesodns-bench-'));
+  tempRoot = root;
+  const results: SizeResult[] = [];
+  let failure: Error | undefined;
+  try {
+    for (const tasks of SIZES) results.push(await benchSize(tasks, root));
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error('benchmark failed', { cause: error });
+  } finally {
+    await stopAll();
+    if (KEEP) console.log(`kept ${root}`);
+    else await rm(root, { recursive: true, force: true });
+    tempRoot = undefined;
+  }
+  machine['stealPctDuringRun'] = busyPct(ticksStart, cpuTicks()).steal;
+  // Sizes that completed are reported even when a later one failed.
+  if (results.length > 0) await writeReport(date, machine, results);
+  if (failure !== undefined) throw failure;
+}
+
+async function writeReport(
+  date: string,
+  machine: Record<string, string | number>,
+  results: readonly SizeResult[],
+): Promise<void> {
+  await mkdir(OUT_DIR, { recursive: true });
+  const stamp = date.replace(/[:.]/g, '-');
+  const report = {
+    date,
+    machine,
+    settings: {
+      sizes: SIZES,
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      latencySeconds: LATENCY_SECONDS,
+      latencyQps: LATENCY_QPS,
+      dnsperfArgs: LOAD_ARGS.join(' '),
+      seed: SEED,
+    },
+    results,
+  };
+  const md = markdown(date, machine, results);
+  await writeFile(join(OUT_DIR, `bench-${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+  await writeFile(join(OUT_DIR, `bench-${stamp}.md`), md);
+  await writeFile(join(OUT_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFile(join(OUT_DIR, 'latest.md'), md);
+
+  console.log('');
+  for (const r of results) {
+    console.log(
+      `${r.tasks} tasks: knot ${fmt(r.medians.knotQps)} qps, mesodns ${fmt(r.medians.mesodnsQps)} qps ` +
+        `(median of ${ROUNDS}), ratio ${fmt(r.medians.ratio, 2)} (median of round ratios ` +
+        `${fmt(r.medians.ratioOfRounds, 2)}), CPU/query ${fmt(r.medians.knotCpuUsPerQuery, 1)} vs ` +
+        `${fmt(r.medians.mesodnsCpuUsPerQuery, 1)} µs; paced p50/p99 knot ` +
+        `${fmt(r.latency.knot.p50Ms ?? Number.NaN, 3)}/${fmt(r.latency.knot.p99Ms ?? Number.NaN, 3)} ms, ` +
+        `mesodns ${fmt(r.latency.mesodns.p50Ms ?? Number.NaN, 3)}/` +
+        `${fmt(r.latency.mesodns.p99Ms ?? Number.NaN, 3)} ms; first answer ` +
+        `${fmt(r.mesodns.firstAnswerMs)} ms, RSS ${fmt(r.mesodns.rssAfterLoadMB)} MB`,
+    );
+  }
+  console.log(`results: ${join(OUT_DIR, `bench-${stamp}.md`)} (and .json)`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping servers`);
+    void stopAll().finally(() => {
+      if (tempRoot !== undefined && !KEEP) rmSync(tempRoot, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  await stopAll();
+  process.exitCode = 1;
+});
