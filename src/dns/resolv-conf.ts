@@ -17,7 +17,10 @@ export function parseResolvConf(text: string): HostPort[] {
 
 /**
  * Removes upstreams that are this server itself (same port, and the listen address or, for a
- * wildcard listener, any local or loopback address), so that mesodns never forwards to itself.
+ * wildcard listener, 127.0.0.1, ::1 or an interface address), so that mesodns never forwards to
+ * itself. Other loopback addresses are kept: by convention they are local stub resolvers
+ * (systemd-resolved's 127.0.0.53, Docker's 127.0.0.11), and the forwarder's loop guard catches a
+ * real loop anyway.
  */
 export function excludeSelf(
   upstreams: readonly HostPort[],
@@ -29,7 +32,7 @@ export function excludeSelf(
     if (u.port !== listen.port) return true;
     if (u.host === listen.host) return false;
     if (!wildcard) return true;
-    const loopback = u.host.startsWith('127.') || u.host === '::1';
+    const loopback = u.host === '127.0.0.1' || u.host === '::1';
     return !(loopback || localAddresses.includes(u.host));
   });
 }
