@@ -40,7 +40,7 @@ test('fake master serves the state on /master/state and /state with itself as le
       leader: `master@127.0.0.1:${master.port}`,
       pid: `master@127.0.0.1:${master.port}`,
       hostname: '127.0.0.1',
-      leader_info: { id: 'x', pid: master.pid, port: master.port, hostname: '127.0.0.1' },
+      leader_info: { id: master.id, pid: master.pid, port: master.port, hostname: '127.0.0.1' },
     });
   }
   t.is((await fetch(`${master.url}/master/state.json`)).status, 404);

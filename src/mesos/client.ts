@@ -1,0 +1,314 @@
+/**
+ * The HTTP client of the Mesos master: `GET <base>/master/state` with keep-alive, gzip, a size
+ * limit, a timeout per request, HTTP Basic auth and TLS (custom CA, client certificate), following
+ * the masters' 307 redirects to the leader (reference/mesos-api.md 1.1). It knows nothing about
+ * leaders beyond the redirects: leader.ts and poller.ts decide whom to ask.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import fetch from 'node-fetch';
+import type { Response } from 'node-fetch';
+import type { Clock } from '../clock.js';
+import { MesosDnsError, NoLeaderError, StateFetchError, StateParseError } from '../errors.js';
+
+/** Largest state document accepted, after decompression (a 100k-task state is about 200 MB). */
+export const DEFAULT_MAX_STATE_BYTES = 256 * 1024 * 1024;
+
+/** Redirects followed for one state request (Mesos needs one; a stale follower may add one). */
+export const MAX_REDIRECTS = 5;
+
+/** The state path below a master's base URL (`/state` is its libprocess alias). */
+export const STATE_PATH = '/master/state';
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const RETRYABLE_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
+
+/** TLS material as PEM text (already read from the files named in the config). */
+export interface TlsMaterial {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  /** Skip verification of the masters' certificates. */
+  readonly insecure?: boolean;
+}
+
+/** Options of `StateClient`. */
+export interface StateClientOptions {
+  /** Bound on one HTTP request, headers and body (`mesos.timeout`). */
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+  /** HTTP Basic credentials, sent with every request. */
+  readonly auth?: { readonly principal: string; readonly secret: string };
+  readonly tls?: TlsMaterial;
+  /** Default `DEFAULT_MAX_STATE_BYTES`. */
+  readonly maxBytes?: number;
+  /** `User-Agent` header; default `mesodns`. */
+  readonly userAgent?: string;
+}
+
+/** A state document and how it was fetched. */
+export interface FetchedState {
+  /** The parsed JSON (untrusted: `parseState` validates it). */
+  readonly doc: unknown;
+  /** Base URL of the master that sent the document, after redirects (`http://10.0.0.1:5050`). */
+  readonly url: string;
+  /** Size of the decoded body. */
+  readonly bytes: number;
+  /** Milliseconds from the first request to the parsed document. */
+  readonly fetchMs: number;
+  /** Redirects followed. */
+  readonly redirects: number;
+}
+
+/**
+ * Reads the PEM files named by `mesos.tls` (empty names are skipped), synchronously at startup
+ * and reload. Throws `ERR_CONFIG_READ` naming the key of a file that cannot be read.
+ */
+export function readTlsFiles(tls: {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly insecure: boolean;
+}): TlsMaterial {
+  const read = (key: 'ca' | 'cert' | 'key'): string | undefined => {
+    const path = tls[key];
+    if (path === '') return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new MesosDnsError(
+        'ERR_CONFIG_READ',
+        `mesos.tls.${key}: cannot read ${path}: ${messageOf(err)}`,
+        { cause: err },
+      );
+    }
+  };
+  const ca = read('ca');
+  const cert = read('cert');
+  const key = read('key');
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    insecure: tls.insecure,
+  };
+}
+
+/**
+ * A redirect led to a master already asked during the same poll (`visited`): asking it again
+ * would only repeat its answer. The poller skips it silently.
+ */
+export class AlreadyAskedError extends StateFetchError {}
+
+/** The base URL (scheme, host, port and any path prefix) of a state URL. */
+export function baseOf(url: URL): string {
+  let path = url.pathname;
+  for (const suffix of [STATE_PATH, '/state']) {
+    if (path.endsWith(suffix)) {
+      path = path.slice(0, -suffix.length);
+      break;
+    }
+  }
+  return `${url.protocol}//${url.host}${path.replace(/\/+$/, '')}`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/**
+ * Fetches state documents from masters. One instance keeps one keep-alive connection pool per
+ * scheme; callers serialise their requests (the poller never has two in flight).
+ */
+export class StateClient {
+  readonly #options: StateClientOptions;
+  readonly #httpAgent: http.Agent;
+  readonly #httpsAgent: https.Agent;
+  readonly #headers: Readonly<Record<string, string>>;
+
+  /** Creates the client and its connection pools (TLS material is used as given). */
+  constructor(options: StateClientOptions) {
+    this.#options = options;
+    this.#httpAgent = new http.Agent({ keepAlive: true, maxSockets: 2, maxFreeSockets: 2 });
+    const tls = options.tls ?? {};
+    this.#httpsAgent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 2,
+      maxFreeSockets: 2,
+      rejectUnauthorized: tls.insecure !== true,
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+      ...(tls.key === undefined ? {} : { key: tls.key }),
+    });
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': options.userAgent ?? 'mesodns',
+    };
+    const auth = options.auth;
+    if (auth !== undefined && auth.principal !== '') {
+      const token = Buffer.from(`${auth.principal}:${auth.secret}`).toString('base64');
+      headers.Authorization = `Basic ${token}`;
+    }
+    this.#headers = headers;
+  }
+
+  /**
+   * Fetches `<base>/master/state`, following up to `MAX_REDIRECTS` redirects (Mesos answers 307
+   * with a protocol-relative `Location` from a master that does not lead). Each request is bounded
+   * by the timeout; `signal` aborts everything (shutdown).
+   *
+   * Throws `NoLeaderError` on 503 (no leader elected), `StateFetchError` on transport errors,
+   * other statuses, timeouts and oversized bodies, `StateParseError` when the body is not JSON.
+   * Every base URL asked is added to `visited`; a redirect to one already in it throws
+   * `AlreadyAskedError` instead of asking again.
+   */
+  async fetchState(
+    base: string,
+    signal?: AbortSignal,
+    visited: Set<string> = new Set(),
+  ): Promise<FetchedState> {
+    const { clock } = this.#options;
+    const started = clock.now();
+    let url = new URL(`${base.replace(/\/+$/, '')}${STATE_PATH}`);
+    for (let redirects = 0; ; redirects++) {
+      const asked = baseOf(url);
+      if (redirects > 0 && visited.has(asked)) {
+        throw new AlreadyAskedError(base, `redirects to ${asked}, already asked`);
+      }
+      visited.add(asked);
+      const res = await this.#request(url, signal);
+      const location = res.headers.get('location');
+      if (REDIRECT_STATUSES.has(res.status) && location !== null) {
+        res.body?.resume();
+        if (redirects >= MAX_REDIRECTS) {
+          throw new StateFetchError(
+            base,
+            `more than ${String(MAX_REDIRECTS)} redirects (last to ${location})`,
+          );
+        }
+        let next: URL;
+        try {
+          next = new URL(location, url); // `//leader:5050/master/state` keeps the scheme
+        } catch (err) {
+          throw new StateFetchError(url.origin, `bad redirect location '${location}'`, {
+            cause: err,
+          });
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+          throw new StateFetchError(url.origin, `redirect to unsupported URL '${location}'`);
+        }
+        url = next;
+        continue;
+      }
+      const body = await this.#body(res, url);
+      const doc = parseBody(body, url);
+      return {
+        doc,
+        url: baseOf(url),
+        bytes: body.byteLength,
+        fetchMs: clock.now() - started,
+        redirects,
+      };
+    }
+  }
+
+  /** One request (one retry when a kept-alive connection turns out to be closed). */
+  async #request(url: URL, signal: AbortSignal | undefined): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#requestOnce(url, signal);
+      } catch (err) {
+        const cause = err instanceof StateFetchError ? err.cause : undefined;
+        const code = codeOf(cause);
+        if (attempt > 0 || code === undefined || !RETRYABLE_CODES.has(code)) throw err;
+      }
+    }
+  }
+
+  async #requestOnce(url: URL, signal: AbortSignal | undefined): Promise<Response> {
+    const { timeoutMs } = this.#options;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const both = signal === undefined ? timeout : AbortSignal.any([timeout, signal]);
+    let res: Response;
+    try {
+      res = await fetch(url.href, {
+        headers: this.#headers,
+        signal: both,
+        redirect: 'manual',
+        compress: true,
+        size: this.#options.maxBytes ?? DEFAULT_MAX_STATE_BYTES,
+        agent: (u) => (u.protocol === 'https:' ? this.#httpsAgent : this.#httpAgent),
+      });
+    } catch (err) {
+      throw this.#transportError(url, err, timeout, signal);
+    }
+    if (res.ok || REDIRECT_STATUSES.has(res.status)) {
+      // Keep the timeout for the body: the caller reads it under the same signal.
+      return res;
+    }
+    const text = await res.text().catch(() => '');
+    const detail = text.trim().slice(0, 200);
+    const what = `HTTP ${String(res.status)}${detail === '' ? '' : ` ${detail}`}`;
+    if (res.status === 503) throw new NoLeaderError(`${url.origin}: ${what}`);
+    if (res.status === 401 || res.status === 403) {
+      throw new StateFetchError(url.origin, `${what} (check mesos.auth)`);
+    }
+    throw new StateFetchError(url.origin, what);
+  }
+
+  async #body(res: Response, url: URL): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      throw this.#transportError(url, err, undefined, undefined);
+    }
+  }
+
+  #transportError(
+    url: URL,
+    err: unknown,
+    timeout: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
+  ): StateFetchError {
+    const { timeoutMs, maxBytes } = this.#options;
+    const message = messageOf(err);
+    if (signal?.aborted === true) return new StateFetchError(url.origin, 'aborted', { cause: err });
+    if (timeout?.aborted === true || /timeout|aborted/i.test(message)) {
+      return new StateFetchError(
+        url.origin,
+        `no complete answer within ${String(timeoutMs)} ms (mesos.timeout)`,
+        { cause: err },
+      );
+    }
+    if (/max-size|over limit|content size/i.test(message) || codeOf(err) === 'max-size') {
+      const limit = maxBytes ?? DEFAULT_MAX_STATE_BYTES;
+      return new StateFetchError(url.origin, `state larger than ${String(limit)} bytes`, {
+        cause: err,
+      });
+    }
+    return new StateFetchError(url.origin, message, { cause: err });
+  }
+
+  /** Closes the pooled connections. */
+  close(): void {
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
+  }
+}
+
+function parseBody(body: Uint8Array, url: URL): unknown {
+  const text = new TextDecoder().decode(body);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new StateParseError(`${url.origin}: state is not valid JSON: ${messageOf(err)}`, {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The polling loop shared by the state sources, and the retry backoff of the master poller.
+ * One run at a time: the next run is scheduled only after the previous one settled, so a slow
+ * master can never cause overlapping requests.
+ */
+
+/** Delay of the first retry after a failure; each further failure doubles it. */
+export const FIRST_RETRY_MS = 250;
+
+/**
+ * Returns how long to wait before the next attempt after `failures` consecutive failures:
+ * exponential from `FIRST_RETRY_MS`, capped at `maxMs` (the refresh period), with jitter
+ * (a uniform value in the upper half of the capped delay, so that several mesodns instances do
+ * not poll a recovering master in lockstep). `random` returns a float in [0, 1).
+ */
+export function backoffMs(failures: number, maxMs: number, random: () => number): number {
+  const exponent = Math.min(Math.max(failures, 1) - 1, 30);
+  const capped = Math.min(maxMs, FIRST_RETRY_MS * 2 ** exponent);
+  return Math.round(capped / 2 + (random() * capped) / 2);
+}
+
+/**
+ * Runs `run` now and again after the delay it resolves to (milliseconds), never two runs at
+ * once. `trigger()` runs at once, or right after the current run when one is in progress
+ * (a leader change during a poll gets a fresh poll, not a skipped one).
+ */
+export class Loop {
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #closed = false;
+  #again = false;
+  readonly #run: () => Promise<number>;
+
+  /** Creates a stopped loop; nothing runs before the first `trigger()`. */
+  constructor(run: () => Promise<number>) {
+    this.#run = run;
+  }
+
+  /** Whether a run is in progress. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Runs now, or right after the run in progress. */
+  trigger(): void {
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#running = true;
+    void this.#run()
+      .catch(() => 1000) // a run never throws by contract; this only guards the schedule
+      .then((nextMs) => {
+        this.#running = false;
+        if (this.#closed) return;
+        if (this.#again) {
+          this.#again = false;
+          this.trigger();
+          return;
+        }
+        this.#timer = setTimeout(() => {
+          this.trigger();
+        }, nextMs);
+      });
+  }
+
+  /** Stops scheduling; a run in progress finishes but is not followed by another. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

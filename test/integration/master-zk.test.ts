@@ -1,0 +1,179 @@
+/**
+ * End to end: mesodns finds the leading master through a real ZooKeeper (Debian's package,
+ * started once for this file) where three fake masters registered as Mesos masters do
+ * (`json.info_*` ephemeral sequential znodes). Serial: one test restarts ZooKeeper.
+ */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { syntheticState } from '../../bench/cluster.js';
+import { dig } from '../helpers/dig.js';
+import { FakeMasterCluster, addTask } from '../helpers/fake-master.js';
+import type { FakeMaster, FakeMasterOptions } from '../helpers/fake-master.js';
+import { startMesodns, waitFor } from '../helpers/mesodns.js';
+import type { Mesodns } from '../helpers/mesodns.js';
+import { makeTestCa } from '../helpers/test-ca.js';
+import { joinGroup, masterInfoJson, startZooKeeper } from '../helpers/zookeeper.js';
+import type { Membership } from '../helpers/zookeeper.js';
+
+const zk = await startZooKeeper();
+test.after.always(() => zk.close());
+
+const PROBE = 'probe.marathon.mesos';
+let groups = 0;
+
+function clusterState(probeIp: string): unknown {
+  const doc = syntheticState({ tasks: 40 });
+  addTask(doc, { name: 'probe', ip: probeIp, framework: 'marathon' });
+  return doc;
+}
+
+interface ZkCluster {
+  readonly cluster: FakeMasterCluster;
+  readonly members: Membership[];
+  readonly path: string;
+}
+
+/** Three fake masters, each registered in a fresh ZooKeeper group in master order. */
+async function zkCluster(
+  t: ExecutionContext,
+  options: FakeMasterOptions = {},
+  hostname = '127.0.0.1',
+): Promise<ZkCluster> {
+  groups++;
+  const path = `/cluster${String(groups)}/mesos`;
+  const cluster = new FakeMasterCluster({ size: 3, state: clusterState('10.99.0.1'), ...options });
+  await cluster.start();
+  t.teardown(() => cluster.close());
+  const members: Membership[] = [];
+  for (const m of cluster.masters) {
+    const member = await joinGroup(
+      zk.connectString,
+      path,
+      masterInfoJson('127.0.0.1', m.port, hostname),
+    );
+    t.teardown(() => member.leave());
+    members.push(member);
+  }
+  return { cluster, members, path };
+}
+
+async function probe(srv: Mesodns): Promise<string[]> {
+  return (await dig(srv.dnsPort, [PROBE, 'A'])).answer.map((r) => r.data);
+}
+
+async function leaderPort(srv: Mesodns): Promise<number | undefined> {
+  const r = await dig(srv.dnsPort, ['_leader._tcp.mesos', 'SRV']);
+  const port = r.answer[0]?.data.split(' ')[2];
+  return port === undefined ? undefined : Number(port);
+}
+
+/** The leader's znode goes (its session ends) and the next master leads with `probeIp`. */
+async function failover(
+  z: ZkCluster,
+  from: number,
+  to: number,
+  probeIp: string,
+): Promise<FakeMaster> {
+  const leaving = z.members[from];
+  if (leaving === undefined) throw new Error(`no member ${String(from)}`);
+  const next = z.cluster.failover(to, clusterState(probeIp));
+  await leaving.leave();
+  return next;
+}
+
+test.serial('finds the leader in ZooKeeper and follows a leader change at once', async (t) => {
+  const z = await zkCluster(t);
+  // A long refresh: following the change cannot be the periodic poll.
+  const srv = await startMesodns({ config: { mesos: { zk: zk.url(z.path), refresh: '60s' } } });
+  t.teardown(() => srv.stop());
+  t.deepEqual(await probe(srv), ['10.99.0.1']);
+  t.is(await leaderPort(srv), z.cluster.master(0).port);
+  // Every master in ZooKeeper is a master record.
+  const masters = await dig(srv.dnsPort, ['master.mesos', 'A']);
+  t.deepEqual(
+    masters.answer.map((r) => r.data),
+    ['127.0.0.1'],
+  );
+
+  const changed = Date.now();
+  await failover(z, 0, 1, '10.99.0.2');
+  await waitFor(async () => (await probe(srv))[0] === '10.99.0.2', 5000, 'records follow');
+  t.true(Date.now() - changed < 5000);
+  t.is(await leaderPort(srv), z.cluster.master(1).port);
+  t.regex(srv.logs(), /ZooKeeper names the Mesos leader/);
+  t.regex(srv.logs(), /Mesos leader changed/);
+  // Only the leader is polled: the followers were never asked.
+  t.is(z.cluster.master(2).requests, 0);
+});
+
+test.serial('keeps serving through a ZooKeeper restart and follows changes after it', async (t) => {
+  const z = await zkCluster(t);
+  const srv = await startMesodns({ config: { mesos: { zk: zk.url(z.path), refresh: '1s' } } });
+  t.teardown(() => srv.stop());
+  t.deepEqual(await probe(srv), ['10.99.0.1']);
+
+  await zk.stop();
+  await waitFor(() => srv.logs().includes('ZooKeeper connection lost'), 10_000, 'noticed');
+  // ZooKeeper is down: the last known leader is still polled, and its answers still served.
+  const polls = z.cluster.master(0).requests;
+  await waitFor(() => z.cluster.master(0).requests >= polls + 2, 10_000, 'polls go on');
+  t.deepEqual(await probe(srv), ['10.99.0.1']);
+  // A failover while ZooKeeper is down is still followed through the old leader's 307.
+  z.cluster.failover(1, clusterState('10.99.0.2'));
+  await waitFor(async () => (await probe(srv))[0] === '10.99.0.2', 10_000, 'followed by 307');
+
+  await zk.start();
+  await waitFor(() => srv.logs().includes('ZooKeeper connection restored'), 15_000, 'reconnected');
+  // After the restart, ZooKeeper drives leader changes again: masters 0 and 1 leave.
+  const member0 = z.members[0];
+  if (member0 !== undefined) await member0.leave();
+  await failover(z, 1, 2, '10.99.0.3');
+  await waitFor(async () => (await probe(srv))[0] === '10.99.0.3', 10_000, 'records follow');
+  t.is(await leaderPort(srv), z.cluster.master(2).port);
+  t.false(srv.logs().includes('starting a new session'), 'the session survived the restart');
+});
+
+test.serial(
+  'no master in ZooKeeper: SERVFAIL and a warning, then the zone once one registers',
+  async (t) => {
+    groups++;
+    const path = `/empty${String(groups)}/mesos`;
+    const cluster = new FakeMasterCluster({ size: 1, state: clusterState('10.99.0.1') });
+    await cluster.start();
+    t.teardown(() => cluster.close());
+    const srv = await startMesodns({
+      config: { mesos: { zk: zk.url(path), refresh: '60s' } },
+      readiness: 'answer',
+    });
+    t.teardown(() => srv.stop());
+    t.is((await dig(srv.dnsPort, [PROBE, 'A'])).status, 'SERVFAIL');
+    await waitFor(() => srv.logs().includes('ZooKeeper names no Mesos leader'), 5000, 'warned');
+    const member = await joinGroup(
+      zk.connectString,
+      path,
+      masterInfoJson('127.0.0.1', cluster.master(0).port),
+    );
+    t.teardown(() => member.leave());
+    await waitFor(async () => (await probe(srv))[0] === '10.99.0.1', 5000, 'loaded at once');
+    t.pass();
+  },
+);
+
+test.serial(
+  'mesos.scheme https: the ZooKeeper leader is fetched over TLS by its hostname',
+  async (t) => {
+    const ca = await makeTestCa();
+    t.teardown(() => ca.remove());
+    const z = await zkCluster(
+      t,
+      { tls: { key: ca.serverKey.pem, cert: ca.serverCert.pem } },
+      'localhost',
+    );
+    const srv = await startMesodns({
+      config: { mesos: { zk: zk.url(z.path), scheme: 'https', tls: { ca: ca.ca.path } } },
+    });
+    t.teardown(() => srv.stop());
+    t.deepEqual(await probe(srv), ['10.99.0.1']);
+    t.regex(srv.logs(), new RegExp(`https://localhost:${String(z.cluster.master(0).port)}`));
+  },
+);

@@ -1,0 +1,161 @@
+// The loader's failover safety rule (mesos.failover): the pure verdict and the loader holding a
+// partial post-failover state back while the served zone stays.
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { DEFAULT_CONFIG } from '../src/config/index.js';
+import type { Config } from '../src/config/index.js';
+import { Loader, failoverVerdict } from '../src/loader.js';
+import type { FailoverInput, FailoverVerdict } from '../src/loader.js';
+import type { Logger } from '../src/log.js';
+import { parseState } from '../src/mesos/index.js';
+import type { LoadInfo, ParsedState } from '../src/mesos/index.js';
+import { ZoneStore } from '../src/store.js';
+import { syntheticState } from '../bench/cluster.js';
+import type { MasterState } from '../bench/cluster.js';
+
+const BASE: FailoverInput = {
+  servedTasks: 100,
+  tasks: 10,
+  isLeaderChange: true,
+  minRetained: 0.5,
+  maxHoldMs: 600_000,
+  heldForMs: undefined,
+};
+
+const VERDICTS: ReadonlyArray<readonly [string, Partial<FailoverInput>, FailoverVerdict]> = [
+  ['a failover that lost most tasks is held', {}, 'hold'],
+  ['still held before maxHold', { heldForMs: 599_999 }, 'hold'],
+  ['published at maxHold', { heldForMs: 600_000 }, 'publish-after-hold'],
+  ['published once it keeps minRetained of the tasks', { tasks: 50 }, 'publish'],
+  [
+    'published without a leader change (the tasks are really gone)',
+    { isLeaderChange: false },
+    'publish',
+  ],
+  ['published on the first load', { servedTasks: undefined }, 'publish'],
+  ['published when the served zone has no tasks', { servedTasks: 0, tasks: 0 }, 'publish'],
+  ['minRetained 0 turns the rule off', { minRetained: 0 }, 'publish'],
+  ['minRetained 1 holds any loss after a failover', { minRetained: 1, tasks: 99 }, 'hold'],
+];
+
+for (const [title, over, want] of VERDICTS) {
+  test(`failoverVerdict: ${title}`, (t) => {
+    t.is(failoverVerdict({ ...BASE, ...over }), want);
+  });
+}
+
+/** The full state, or one keeping only every `keepEvery`-th task (a freshly elected leader). */
+function state(keepEvery = 1): ParsedState {
+  const doc: MasterState = syntheticState({ tasks: 200 });
+  for (const fw of doc.frameworks) fw.tasks = fw.tasks.filter((_, i) => i % keepEvery === 0);
+  return parseState(doc);
+}
+
+interface Harness {
+  readonly loader: Loader;
+  readonly store: ZoneStore;
+  readonly logs: string[];
+  readonly clock: { now: number };
+  load(parsed: ParsedState, leaderKey: string): Promise<void>;
+}
+
+function harness(
+  t: ExecutionContext,
+  failover: Partial<Config['mesos']['failover']> = {},
+): Harness {
+  const config: Config = {
+    ...DEFAULT_CONFIG,
+    mesos: { ...DEFAULT_CONFIG.mesos, failover: { ...DEFAULT_CONFIG.mesos.failover, ...failover } },
+  };
+  const logs: string[] = [];
+  const log =
+    (level: string) =>
+    (message: string, fields?: Readonly<Record<string, unknown>>): void => {
+      logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+    };
+  const logger: Logger = {
+    error: log('error'),
+    warn: log('warn'),
+    info: log('info'),
+    debug: log('debug'),
+  };
+  const clock = { now: 1_700_000_000_000 };
+  const store = new ZoneStore();
+  const loader = new Loader({
+    config: () => config,
+    store,
+    logger,
+    clock: { now: () => clock.now },
+    lookup: () => {
+      t.fail('no DNS lookup is needed for this state');
+      return Promise.resolve([]);
+    },
+    nsIps: () => ['127.0.0.1'],
+  });
+  const load = (parsed: ParsedState, leaderKey: string): Promise<void> => {
+    const info: LoadInfo = { origin: 'test', bytes: 1, fetchMs: 1, leader: leaderKey, leaderKey };
+    return loader.onState(parsed, info);
+  };
+  return { loader, store, logs, clock, load };
+}
+
+const warnings = (h: Harness, text: string): number =>
+  h.logs.filter((l) => l.startsWith('warn') && l.includes(text)).length;
+
+test('holds a post-failover state that lost most tasks, logs why once, publishes it when it recovers', async (t) => {
+  const h = harness(t);
+  await h.load(state(), 'A');
+  const served = h.store.current;
+  t.truthy(served);
+  t.is(h.loader.stats.loads, 1);
+
+  await h.load(state(10), 'B');
+  await h.load(state(10), 'B');
+  t.is(h.store.current, served, 'the served zone stays');
+  t.is(h.loader.stats.heldLoads, 2);
+  t.is(h.loader.stats.holdingSince, h.clock.now);
+  t.is(warnings(h, 'lost most tasks'), 1, 'logged once per hold, not per poll');
+  t.regex(h.logs.find((l) => l.includes('lost most tasks')) ?? '', /"minRetained":0.5/);
+
+  await h.load(state(2), 'B'); // half the tasks: enough
+  t.not(h.store.current, served);
+  t.is(h.loader.stats.holdingSince, undefined);
+  t.true(h.logs.some((l) => l.includes('recovered; publishing it')));
+  // B is now the served leader: losing tasks without a failover is published as it is.
+  await h.load(state(10), 'B');
+  t.is(h.loader.stats.heldLoads, 2);
+  t.is(h.loader.stats.loads, 3);
+});
+
+test('publishes the partial state after maxHold, with a warning', async (t) => {
+  const h = harness(t, { maxHoldMs: 60_000 });
+  await h.load(state(), 'A');
+  await h.load(state(10), 'B');
+  t.is(h.loader.stats.loads, 1);
+  h.clock.now += 59_000;
+  await h.load(state(10), 'B');
+  t.is(h.loader.stats.loads, 1);
+  h.clock.now += 1_000;
+  await h.load(state(10), 'B');
+  t.is(h.loader.stats.loads, 2);
+  t.is(warnings(h, 'after mesos.failover.maxHold'), 1);
+  t.is(h.loader.dataAgeMs(), 0);
+});
+
+test('minRetained 0 publishes every state', async (t) => {
+  const h = harness(t, { minRetained: 0 });
+  await h.load(state(), 'A');
+  await h.load(state(10), 'B');
+  t.is(h.loader.stats.loads, 2);
+  t.is(h.loader.stats.heldLoads, 0);
+});
+
+test('the data age grows while a state is held back', async (t) => {
+  const h = harness(t);
+  t.is(h.loader.dataAgeMs(), undefined);
+  await h.load(state(), 'A');
+  h.clock.now += 5_000;
+  await h.load(state(10), 'B');
+  t.is(h.loader.dataAgeMs(), 5_000);
+  t.is(h.loader.stats.lastPublishAt, h.clock.now - 5_000);
+});

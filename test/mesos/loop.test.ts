@@ -1,0 +1,70 @@
+// The polling loop (never two runs at once) and the retry backoff (pure).
+import test from 'ava';
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffMs } from '../../src/mesos/index.js';
+import { FIRST_RETRY_MS, Loop } from '../../src/mesos/loop.js';
+
+test('backoff doubles from 250 ms and stops at the refresh period', (t) => {
+  const top = (): number => 0.999999;
+  t.deepEqual(
+    [1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffMs(n, 30_000, top)),
+    [250, 500, 1000, 2000, 4000, 8000, 16_000, 30_000],
+  );
+  t.is(backoffMs(100, 30_000, top), 30_000);
+  t.is(backoffMs(1, 100, top), 100, 'a refresh shorter than the first retry caps it');
+  t.is(FIRST_RETRY_MS, 250);
+});
+
+test('backoff jitter stays within the upper half of the delay', (t) => {
+  for (let failures = 1; failures < 12; failures++) {
+    const full = backoffMs(failures, 60_000, () => 0.999999);
+    t.is(
+      backoffMs(failures, 60_000, () => 0),
+      full / 2,
+    );
+    for (let i = 0; i < 20; i++) {
+      const d = backoffMs(failures, 60_000, Math.random);
+      t.true(d >= full / 2 && d <= full, `${String(d)} for ${String(failures)} failures`);
+    }
+  }
+});
+
+test('the loop never overlaps runs; a trigger during a run runs once more right after', async (t) => {
+  let running = 0;
+  let maxRunning = 0;
+  let runs = 0;
+  const loop = new Loop(async () => {
+    running++;
+    runs++;
+    maxRunning = Math.max(maxRunning, running);
+    await delay(50);
+    running--;
+    return 60_000;
+  });
+  t.teardown(() => {
+    loop.close();
+  });
+  loop.trigger();
+  loop.trigger();
+  loop.trigger();
+  t.true(loop.running);
+  await delay(200);
+  t.is(runs, 2, 'the triggers during the run collapse into one more run');
+  t.is(maxRunning, 1);
+  t.false(loop.running);
+});
+
+test('the loop waits the delay its run returns, and stops when closed', async (t) => {
+  const times: number[] = [];
+  const loop = new Loop(() => {
+    times.push(Date.now());
+    return Promise.resolve(times.length === 1 ? 30 : 60_000);
+  });
+  loop.trigger();
+  while (times.length < 2) await delay(10);
+  t.true((times[1] ?? 0) - (times[0] ?? 0) >= 25);
+  loop.close();
+  loop.trigger();
+  await delay(50);
+  t.is(times.length, 2);
+});
