@@ -1,244 +1,301 @@
 /**
- * Forwarding of names outside the zone: the client's packet is relayed as is (EDNS options and
- * all) with a fresh ID, over the client's transport, to the upstreams of the longest matching
- * `forward.zones` entry or else `forward.resolvers`, tried in order within one overall deadline.
+ * Forwarding of names outside the zone (the forward step of the server's chain). The client's
+ * packet is relayed as is (EDNS options, DO/CD, unknown types) with a fresh ID, over the client's
+ * transport, to the upstreams of the longest matching `forward.zones` entry or else
+ * `forward.resolvers`, in the order of `forward.policy`, healthy ones first, all within one
+ * `forward.timeout` deadline. A truncated UDP reply is fetched again over TCP (`tcpFallback`).
+ * Answers go into the cache; when every upstream fails, a stale answer (serve-stale) or SERVFAIL
+ * is returned. Client access (`allowFrom`), loops and `maxConcurrent` are checked by the server
+ * through `allows`, `isLoop` and `admits` before `forward`.
  */
-import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import type { HostPort } from '../config/index.js';
-import { UpstreamError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Query } from './wire.js';
-import { HEADER_SIZE, keyToName } from './wire.js';
+import { Acl } from './acl.js';
+import { AnswerCache } from './cache.js';
+import type { PolicyName, Policy } from './policy.js';
+import { createPolicy } from './policy.js';
 import type { Transport } from './response.js';
-import { ipv6Bytes } from './zone.js';
+import { errorResponse, sizeLimit } from './response.js';
+import type { ReplyLayout } from './upstream-message.js';
+import { layoutOf, truncateReply } from './upstream-message.js';
+import type { ForwardObserver } from './upstream-stats.js';
+import { ForwardStats } from './upstream-stats.js';
+import { Upstream, UpstreamClient, formatHostPort } from './upstream.js';
+import type { Query } from './wire.js';
+import { HEADER_SIZE, RCODE, keyToName } from './wire.js';
 
-/** Options of the forwarder. */
+export { formatHostPort } from './upstream.js';
+
+/** Longest wait of a health probe. */
+const MAX_PROBE_TIMEOUT_MS = 2_000;
+
+/** Options of the forwarder (the `forward.*` settings; defaults live in config/defaults.ts). */
 export interface ForwarderOptions {
   readonly resolvers: readonly HostPort[];
   /** Zone (lower case, no trailing dot) -> upstreams. */
   readonly zones: Readonly<Record<string, readonly HostPort[]>>;
+  /** Deadline of one forwarded query, all attempts included. */
   readonly timeoutMs: number;
+  readonly policy: PolicyName;
+  /** Forwarded queries in flight at most; more get REFUSED. */
+  readonly maxConcurrent: number;
+  /** CIDRs of the clients that may use forwarding. */
+  readonly allowFrom: readonly string[];
+  /** Retry a truncated UDP reply over TCP (else pass it through with TC). */
+  readonly tcpFallback: boolean;
+  /** Consecutive failures that mark an upstream down (0: never). */
+  readonly maxFails: number;
+  /** Probe period of an upstream marked down. */
+  readonly healthCheckMs: number;
+  /** The RA bit of the SERVFAIL and REFUSED answers this step builds. */
+  readonly recursionAvailable: boolean;
+  /** The answer cache, if enabled (it may outlive the forwarder across reloads). */
+  readonly cache?: AnswerCache | undefined;
+  /** Metrics hooks; a private `ForwardStats` when absent. */
+  readonly observer?: ForwardObserver | undefined;
   readonly logger: Logger;
+  /** Random source of the `random` policy (tests). */
+  readonly random?: () => number;
 }
 
-interface Pending {
-  readonly upstream: HostPort;
-  readonly question: string;
-  readonly resolve: (reply: Buffer | undefined) => void;
-  readonly timer: NodeJS.Timeout;
+interface Group {
+  readonly upstreams: readonly Upstream[];
+  readonly policy: Policy;
 }
 
-/** Formats an upstream as `ip:port` / `[v6]:port`. */
-export function formatHostPort(hp: HostPort): string {
-  return net.isIPv6(hp.host) ? `[${hp.host}]:${String(hp.port)}` : `${hp.host}:${String(hp.port)}`;
+/** A reply and its layout (undefined when it could not be walked: relayed, never cached). */
+interface Relayed {
+  readonly reply: Buffer;
+  readonly layout: ReplyLayout | undefined;
 }
 
-/** Relays queries to upstream resolvers. `close()` releases its sockets. */
+/** Relays queries to upstream resolvers. `close()` releases its sockets and timers. */
 export class Forwarder {
   readonly #options: ForwarderOptions;
-  readonly #zones: readonly (readonly [string, readonly HostPort[]])[];
-  #udp4: dgram.Socket | undefined;
-  #udp6: dgram.Socket | undefined;
-  readonly #pending = new Map<number, Pending>();
-  readonly #sockets = new Set<net.Socket>();
+  readonly #client: UpstreamClient;
+  readonly #acl: Acl;
+  readonly #observer: ForwardObserver;
+  readonly #default: Group;
+  /** Longest zone first, so the first suffix match is the most specific. */
+  readonly #zones: readonly (readonly [string, Group])[];
+  readonly #all: readonly Upstream[];
+  #inFlight = 0;
+  #hasWarnedLoop = false;
 
   constructor(options: ForwarderOptions) {
     this.#options = options;
-    // Longest zone first, so the first suffix match is the most specific.
+    this.#client = new UpstreamClient(options.logger);
+    this.#acl = new Acl(options.allowFrom);
+    this.#observer = options.observer ?? new ForwardStats();
+    // One Upstream per address, so that its health is shared by every list naming it.
+    const byName = new Map<string, Upstream>();
+    const group = (list: readonly HostPort[]): Group => ({
+      upstreams: list.map((address) => {
+        const name = formatHostPort(address);
+        let upstream = byName.get(name);
+        if (upstream === undefined) {
+          upstream = new Upstream({
+            address,
+            client: this.#client,
+            maxFails: options.maxFails,
+            healthCheckMs: options.healthCheckMs,
+            probeTimeoutMs: Math.min(options.timeoutMs, MAX_PROBE_TIMEOUT_MS),
+            observer: this.#observer,
+            logger: options.logger,
+          });
+          byName.set(name, upstream);
+        }
+        return upstream;
+      }),
+      policy: createPolicy(options.policy, options.random),
+    });
+    this.#default = group(options.resolvers);
     this.#zones = Object.entries(options.zones)
-      .map(([zone, ups]) => [zone.toLowerCase().replace(/\.$/, ''), ups] as const)
+      .map(([zone, ups]) => [zone.toLowerCase().replace(/\.$/, ''), group(ups)] as const)
       .sort((a, b) => b[0].length - a[0].length);
+    this.#all = [...byName.values()];
   }
 
-  /** The upstreams for a lower-case dotted FQDN. */
+  /** The upstreams for a lower-case dotted FQDN, in configuration order. */
   upstreamsFor(name: string): readonly HostPort[] {
+    return this.#groupFor(name).upstreams.map((u) => u.address);
+  }
+
+  /** Health of every upstream, by `ip:port`. */
+  health(): ReadonlyMap<string, boolean> {
+    return new Map(this.#all.map((u) => [u.name, u.isHealthy]));
+  }
+
+  /** Forwarded queries waiting for upstreams right now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  #groupFor(name: string): Group {
     const bare = name.replace(/\.$/, '');
-    for (const [zone, ups] of this.#zones) {
-      if (bare === zone || bare.endsWith('.' + zone)) return ups;
+    for (const [zone, group] of this.#zones) {
+      if (bare === zone || bare.endsWith('.' + zone)) return group;
     }
-    return this.#options.resolvers;
+    return this.#default;
   }
 
   /**
-   * Forwards `msg` (a parsed query) and resolves with the upstream's reply, its ID restored and
-   * AA cleared. Rejects with UpstreamError when every upstream failed within `forward.timeout`.
+   * True when `client` (an IP literal; undefined for in-process callers) may use forwarding
+   * (`forward.allowFrom`). Counts a rejection otherwise.
+   */
+  allows(client: string | undefined): boolean {
+    if (client === undefined || this.#acl.allows(client)) return true;
+    this.#observer.rejected('acl');
+    return false;
+  }
+
+  /** A fresh cached answer to `query`, ready to send, or undefined (a miss). Synchronous. */
+  cached(msg: Buffer, query: Query, transport: Transport): Buffer | undefined {
+    const cache = this.#options.cache;
+    if (cache === undefined) return undefined;
+    const key = AnswerCache.keyOf(msg, query);
+    if (key === undefined) return undefined;
+    const hit = cache.get(key, msg, query, transport);
+    this.#observer.cache(hit === undefined ? 'miss' : 'hit');
+    return hit;
+  }
+
+  /**
+   * True when `msg` is one of this forwarder's own queries that came back to our listener (we
+   * are, directly or through a relay that keeps IDs, our own upstream). It must not be
+   * forwarded again; the exchange it belongs to fails and the next upstream is tried.
+   */
+  isLoop(msg: Buffer, query: Query): boolean {
+    if (!this.#client.isOwnQuery(msg, query.questionEnd)) return false;
+    this.#observer.rejected('loop');
+    if (!this.#hasWarnedLoop) {
+      this.#hasWarnedLoop = true;
+      this.#options.logger.warn(
+        'forwarding loop: a query this server forwarded came back to it; check forward.resolvers',
+        { qname: keyToName(query.key) },
+      );
+    }
+    return true;
+  }
+
+  /** True when one more query may be forwarded now (`forward.maxConcurrent`). */
+  admits(): boolean {
+    if (this.#inFlight < this.#options.maxConcurrent) return true;
+    this.#observer.rejected('concurrency');
+    return false;
+  }
+
+  /**
+   * Forwards `msg` (a parsed query) and resolves with the response for the client: the
+   * upstream's reply with the client's ID, question spelling and AA cleared (over UDP cut to
+   * the client's size, at most 1232 bytes, when larger: after a TCP fallback, or from an upstream
+   * that honoured a larger EDNS size), a stale cached answer, or SERVFAIL. Never rejects.
    */
   async forward(msg: Buffer, query: Query, transport: Transport): Promise<Buffer> {
-    const upstreams = this.upstreamsFor(keyToName(query.key));
-    if (upstreams.length === 0) {
-      throw new UpstreamError([], transport, 'no upstream resolvers configured');
+    this.#inFlight++;
+    this.#observer.forwarded();
+    try {
+      return await this.#resolve(msg, query, transport);
+    } finally {
+      this.#inFlight--;
     }
-    const deadline = Date.now() + this.#options.timeoutMs;
-    const question = msg.toString('latin1', HEADER_SIZE, query.questionEnd).toLowerCase();
-    for (let i = 0; i < upstreams.length; i++) {
-      const upstream = upstreams[i];
+  }
+
+  async #resolve(msg: Buffer, query: Query, transport: Transport): Promise<Buffer> {
+    const cache = this.#options.cache;
+    const key = cache === undefined ? undefined : AnswerCache.keyOf(msg, query);
+    const stale = (): Buffer | undefined => {
+      if (cache === undefined || key === undefined) return undefined;
+      const answer = cache.getStale(key, msg, query, transport);
+      if (answer !== undefined) this.#observer.cache('stale');
+      return answer;
+    };
+    const group = this.#groupFor(keyToName(query.key));
+    const order = group.policy.order(group.upstreams);
+    // Every upstream is down: a stale answer now beats waiting for the deadline (RFC 8767 5).
+    if (order[0]?.isHealthy === false) {
+      const answer = stale();
+      if (answer !== undefined) return answer;
+    }
+    const relayed = await this.#tryUpstreams(msg, query, transport, order);
+    if (relayed !== undefined) {
+      const { reply, layout } = relayed;
+      if (layout?.rcode === RCODE.SERVFAIL) {
+        const answer = stale();
+        if (answer !== undefined) return answer;
+      }
+      if (cache !== undefined && key !== undefined && layout !== undefined) {
+        cache.put(key, reply, layout);
+      }
+      const limit = sizeLimit(transport, query.edns);
+      if (transport === 'udp' && layout !== undefined && reply.length > limit) {
+        return truncateReply(reply, layout, limit);
+      }
+      return reply;
+    }
+    const answer = stale();
+    if (answer !== undefined) return answer;
+    this.#observer.failed();
+    this.#options.logger.debug('every upstream failed', {
+      qname: keyToName(query.key),
+      upstreams: group.upstreams.map((u) => u.name),
+      transport,
+    });
+    const servfail = errorResponse(
+      msg,
+      RCODE.SERVFAIL,
+      query.questionEnd,
+      query.edns,
+      this.#options.recursionAvailable,
+    );
+    if (cache !== undefined && key !== undefined) cache.put(key, servfail);
+    return servfail;
+  }
+
+  /** Tries the upstreams in order within the deadline; the first reply wins. */
+  async #tryUpstreams(
+    msg: Buffer,
+    query: Query,
+    transport: Transport,
+    order: readonly Upstream[],
+  ): Promise<Relayed | undefined> {
+    const deadline = performance.now() + this.#options.timeoutMs;
+    let healthyLeft = 0;
+    for (const u of order) if (u.isHealthy) healthyLeft++;
+    for (let i = 0; i < order.length; i++) {
+      const upstream = order[i];
       if (upstream === undefined) continue;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      // Share what is left of the deadline among the upstreams not yet tried.
-      const budget = Math.max(1, Math.floor(remaining / (upstreams.length - i)));
-      const reply =
-        transport === 'udp'
-          ? await this.#exchangeUdp(msg, upstream, question, budget)
-          : await this.#exchangeTcp(msg, upstream, question, budget);
-      if (reply !== undefined) {
-        reply.writeUInt16BE(query.id, 0);
-        reply[2] = (reply[2] ?? 0) & ~0x04; // AA cleared: we are not the authority.
-        return reply;
-      }
-      this.#options.logger.debug('upstream failed', {
-        upstream: formatHostPort(upstream),
-        transport,
-      });
-    }
-    throw new UpstreamError(upstreams.map(formatHostPort), transport, 'all upstreams failed');
-  }
-
-  #socket(family: 4 | 6): dgram.Socket {
-    const existing = family === 4 ? this.#udp4 : this.#udp6;
-    if (existing !== undefined) return existing;
-    const socket = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
-    socket.on('message', (reply, rinfo) => {
-      this.#onReply(reply, rinfo);
-    });
-    socket.on('error', (err) => {
-      this.#options.logger.warn('forwarder socket error', { error: err.message });
-    });
-    socket.unref();
-    if (family === 4) this.#udp4 = socket;
-    else this.#udp6 = socket;
-    return socket;
-  }
-
-  #onReply(reply: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (reply.length < HEADER_SIZE || ((reply[2] ?? 0) & 0x80) === 0) return;
-    const id = reply.readUInt16BE(0);
-    const pending = this.#pending.get(id);
-    if (pending === undefined) return;
-    if (rinfo.port !== pending.upstream.port || !sameAddress(rinfo.address, pending.upstream.host))
-      return;
-    // The question must match too (RFC 5452 9.1), unless the upstream sent none (e.g. FORMERR).
-    if (reply.readUInt16BE(4) === 1) {
-      const q = reply
-        .toString('latin1', HEADER_SIZE, HEADER_SIZE + pending.question.length)
-        .toLowerCase();
-      if (q !== pending.question) return;
-    }
-    this.#pending.delete(id);
-    clearTimeout(pending.timer);
-    pending.resolve(reply);
-  }
-
-  #exchangeUdp(
-    msg: Buffer,
-    upstream: HostPort,
-    question: string,
-    timeoutMs: number,
-  ): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      let id = randomInt(0, 0x10000);
-      for (let tries = 0; this.#pending.has(id) && tries < 16; tries++) id = randomInt(0, 0x10000);
-      if (this.#pending.has(id)) {
-        resolve(undefined);
-        return;
-      }
-      const out = Buffer.from(msg);
-      out.writeUInt16BE(id, 0);
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        resolve(undefined);
-      }, timeoutMs);
-      this.#pending.set(id, { upstream, question, resolve, timer });
-      const socket = this.#socket(net.isIPv6(upstream.host) ? 6 : 4);
-      socket.send(out, upstream.port, upstream.host, (err) => {
-        if (err !== null && this.#pending.get(id)?.timer === timer) {
-          this.#pending.delete(id);
-          clearTimeout(timer);
-          resolve(undefined);
+      const remaining = deadline - performance.now();
+      if (remaining <= 1) break;
+      // Healthy upstreams share the deadline; those marked down get what is left after them.
+      const sharing = upstream.isHealthy ? healthyLeft : order.length - i;
+      if (upstream.isHealthy) healthyLeft--;
+      const budget = Math.max(1, Math.floor(remaining / Math.max(1, sharing)));
+      let reply = await upstream.exchange(msg, query.questionEnd, transport, budget);
+      if (reply === undefined) continue;
+      let layout = layoutOf(reply);
+      if (transport === 'udp' && ((reply[2] ?? 0) & 0x02) !== 0 && this.#options.tcpFallback) {
+        const left = Math.max(1, Math.floor(deadline - performance.now()));
+        // A TCP failure here says nothing about the upstream's UDP service: not a health failure.
+        const full = await upstream.exchange(msg, query.questionEnd, 'tcp', left, false);
+        const fullLayout = full === undefined ? undefined : layoutOf(full);
+        if (full !== undefined && fullLayout !== undefined) {
+          reply = full;
+          layout = fullLayout;
         }
-      });
-    });
+      }
+      reply.writeUInt16BE(query.id, 0);
+      reply[2] = (reply[2] ?? 0) & ~0x04; // AA cleared: we are not the authority.
+      // The question as the client spelled it (the upstream's matched case-insensitively).
+      if (reply.readUInt16BE(4) === 1) msg.copy(reply, HEADER_SIZE, HEADER_SIZE, query.qnameEnd);
+      return { reply, layout };
+    }
+    return undefined;
   }
 
-  #exchangeTcp(
-    msg: Buffer,
-    upstream: HostPort,
-    question: string,
-    timeoutMs: number,
-  ): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      const id = randomInt(0, 0x10000);
-      const frame = Buffer.allocUnsafe(msg.length + 2);
-      frame.writeUInt16BE(msg.length, 0);
-      msg.copy(frame, 2);
-      frame.writeUInt16BE(id, 2);
-      const socket = net.connect({ host: upstream.host, port: upstream.port });
-      this.#sockets.add(socket);
-      let buffered = Buffer.alloc(0);
-      let done = false;
-      const finish = (reply: Buffer | undefined): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        this.#sockets.delete(socket);
-        socket.destroy();
-        resolve(reply);
-      };
-      const timer = setTimeout(() => {
-        finish(undefined);
-      }, timeoutMs);
-      socket.on('connect', () => socket.write(frame));
-      socket.on('data', (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 2) {
-          const len = buffered.readUInt16BE(0);
-          if (buffered.length < 2 + len) return;
-          const reply = buffered.subarray(2, 2 + len);
-          buffered = buffered.subarray(2 + len);
-          if (reply.length >= HEADER_SIZE && reply.readUInt16BE(0) === id) {
-            const q = reply
-              .toString('latin1', HEADER_SIZE, HEADER_SIZE + question.length)
-              .toLowerCase();
-            if (reply.readUInt16BE(4) !== 1 || q === question) {
-              finish(Buffer.from(reply));
-              return;
-            }
-          }
-        }
-      });
-      socket.on('error', () => {
-        finish(undefined);
-      });
-      socket.on('close', () => {
-        finish(undefined);
-      });
-    });
-  }
-
-  /** Stops every exchange in flight and closes the sockets. */
+  /** Stops every exchange in flight, the health probes, and closes the sockets. */
   close(): void {
-    for (const [id, p] of this.#pending) {
-      clearTimeout(p.timer);
-      p.resolve(undefined);
-      this.#pending.delete(id);
-    }
-    for (const s of this.#sockets) s.destroy();
-    this.#udp4?.close();
-    this.#udp6?.close();
-    this.#udp4 = undefined;
-    this.#udp6 = undefined;
+    for (const u of this.#all) u.close();
+    this.#client.close();
   }
-}
-
-function sameAddress(a: string, b: string): boolean {
-  if (a === b) return true;
-  // IPv4-mapped IPv6 forms, and different spellings of the same IPv6 address.
-  const strip = (s: string): string => s.replace(/^::ffff:/i, '').toLowerCase();
-  if (strip(a) === strip(b)) return true;
-  if (!net.isIPv6(a) || !net.isIPv6(b)) return false;
-  const x = ipv6Bytes(a);
-  const y = ipv6Bytes(b);
-  return x !== undefined && y !== undefined && x.equals(y);
 }

@@ -1,0 +1,74 @@
+/**
+ * Client access control for forwarding (`forward.allowFrom`): a list of CIDR prefixes, IPv4 and
+ * IPv6. An IPv4-mapped IPv6 client (`::ffff:10.1.2.3`, from a dual-stack listener) is matched as
+ * IPv4. Pure.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { ipv4Bytes, ipv6Bytes } from './zone.js';
+
+interface Prefix {
+  readonly bytes: Buffer;
+  readonly length: number;
+}
+
+/** Remembered decisions per client address, cleared when it grows past this. */
+const MEMO_LIMIT = 4096;
+
+/** Parses `addr/len` or a bare address (a host prefix); undefined when invalid. */
+export function parseCidr(text: string): Prefix | undefined {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const bytes = isIPv4(addr) ? ipv4Bytes(addr) : isIPv6(addr) ? ipv6Bytes(addr) : undefined;
+  if (bytes === undefined) return undefined;
+  const max = bytes.length * 8;
+  if (slash < 0) return { bytes, length: max };
+  const lenText = text.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(lenText)) return undefined;
+  const length = Number(lenText);
+  return length <= max ? { bytes, length } : undefined;
+}
+
+function matches(prefix: Prefix, bytes: Buffer): boolean {
+  if (prefix.bytes.length !== bytes.length) return false;
+  const whole = prefix.length >> 3;
+  for (let i = 0; i < whole; i++) if (prefix.bytes[i] !== bytes[i]) return false;
+  const rest = prefix.length & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return ((prefix.bytes[whole] ?? 0) & mask) === ((bytes[whole] ?? 0) & mask);
+}
+
+/** Client address bytes, IPv4-mapped IPv6 as IPv4; undefined when not an IP literal. */
+function addressBytes(address: string): Buffer | undefined {
+  if (isIPv4(address)) return ipv4Bytes(address);
+  const v6 = isIPv6(address) ? ipv6Bytes(address) : undefined;
+  if (v6 === undefined) return undefined;
+  const mapped = v6.subarray(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
+  return mapped ? v6.subarray(12) : v6;
+}
+
+/** Decides which client addresses may use forwarding. */
+export class Acl {
+  readonly #prefixes: readonly Prefix[];
+  readonly #memo = new Map<string, boolean>();
+
+  /** Throws a RangeError on an invalid CIDR (the config loader has checked them already). */
+  constructor(cidrs: readonly string[]) {
+    this.#prefixes = cidrs.map((c) => {
+      const p = parseCidr(c);
+      if (p === undefined) throw new RangeError(`invalid CIDR: ${c}`);
+      return p;
+    });
+  }
+
+  /** True when `address` (an IP literal, as a socket reports it) is inside one of the prefixes. */
+  allows(address: string): boolean {
+    const known = this.#memo.get(address);
+    if (known !== undefined) return known;
+    const bytes = addressBytes(address);
+    const allowed = bytes !== undefined && this.#prefixes.some((p) => matches(p, bytes));
+    if (this.#memo.size >= MEMO_LIMIT) this.#memo.clear();
+    this.#memo.set(address, allowed);
+    return allowed;
+  }
+}

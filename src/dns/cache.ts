@@ -1,0 +1,284 @@
+/**
+ * The cache of forwarded answers (lru-cache, bounded in entries and bytes). Entries are upstream
+ * replies stored as wire messages without their OPT; serving one copies it, patches the ID and
+ * the question's case, rewrites every TTL minus the time spent in the cache, truncates for the
+ * client's transport and appends a fresh OPT. Positive answers live for their smallest TTL,
+ * negative ones (NXDOMAIN, NODATA) for min(SOA TTL, SOA MINIMUM) (RFC 2308 5), SERVFAIL briefly;
+ * with serve-stale, expired entries stay usable while every upstream fails (RFC 8767).
+ * No sockets, no timers: time comes from the injected clock.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock.js';
+import type { Transport } from './response.js';
+import { MAX_UDP_SIZE, sizeLimit } from './response.js';
+import type { ReplyLayout } from './upstream-message.js';
+import { isNegative, isShareableQuery, layoutOf, rrsFitting } from './upstream-message.js';
+import type { Query } from './wire.js';
+import { HEADER_SIZE, OPT_SIZE, RCODE, TYPE, writeOpt } from './wire.js';
+
+/** TTL of every record in a stale answer (RFC 8767 4 recommends 30 seconds). */
+export const STALE_ANSWER_TTL = 30;
+
+/** Bytes counted per entry on top of its message, for the `maxBytes` bound. */
+const ENTRY_OVERHEAD = 160;
+
+/** Bytes an entry is charged: the stored reply and its last rendering, the key, the overhead. */
+function entrySize(messageLength: number, key: string): number {
+  return 2 * messageLength + key.length + ENTRY_OVERHEAD;
+}
+
+/** Settings of the cache; TTLs in seconds. */
+export interface AnswerCacheOptions {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  /** Cap on the lifetime of a positive answer. */
+  readonly maxTtl: number;
+  /** Cap on the lifetime of a negative answer. */
+  readonly negativeMaxTtl: number;
+  /** Lifetime of a SERVFAIL; 0 keeps SERVFAIL out of the cache. */
+  readonly servfailTtl: number;
+  /** Keep expired answers for `staleTtl` seconds, to serve when every upstream fails. */
+  readonly serveStale: boolean;
+  readonly staleTtl: number;
+  readonly clock: Clock;
+}
+
+/** What an entry holds: a positive answer, a negative one, or a SERVFAIL. */
+export type CacheEntryKind = 'positive' | 'negative' | 'servfail';
+
+interface Entry {
+  readonly kind: CacheEntryKind;
+  /** The reply without OPT (ARCOUNT adjusted). */
+  readonly message: Buffer;
+  readonly rcode: number;
+  readonly questionEnd: number;
+  readonly counts: readonly [number, number, number];
+  readonly rrEnds: Uint32Array;
+  readonly ttlOffsets: Uint32Array;
+  /** The TTLs as received, one per `ttlOffsets` entry. */
+  readonly ttls: Uint32Array;
+  readonly storedAtMs: number;
+  readonly expiresAtMs: number;
+  /** The last rendering (see `render`). */
+  memo: RenderMemo | undefined;
+}
+
+/** An entry rendered for one size budget, all but the ID, question case and OPT. */
+interface RenderMemo {
+  /** Size limit minus the OPT. */
+  readonly budget: number;
+  /** Whole seconds since the entry was stored that the TTLs in `body` show; -1: stale (30). */
+  age: number;
+  readonly body: Buffer;
+  /** Additional RRs kept, the OPT not included. */
+  readonly arcount: number;
+}
+
+/** Lifetime in seconds of a reply in the cache, or 0 when it must not be cached. */
+function lifetime(layout: ReplyLayout, options: AnswerCacheOptions): [number, CacheEntryKind] {
+  if (layout.isTruncated) return [0, 'positive'];
+  if (layout.rcode === RCODE.SERVFAIL) return [options.servfailTtl, 'servfail'];
+  if (isNegative(layout)) {
+    // RFC 2308 5: no SOA, no negative caching.
+    if (layout.negativeTtl === undefined) return [0, 'negative'];
+    const ttl = Math.min(layout.negativeTtl, layout.minTtl ?? Infinity, options.negativeMaxTtl);
+    return [ttl, 'negative'];
+  }
+  if (layout.rcode !== RCODE.NOERROR) return [0, 'positive'];
+  return [Math.min(layout.minTtl ?? 0, options.maxTtl), 'positive'];
+}
+
+/** Answers from upstreams, kept for their TTL. */
+export class AnswerCache {
+  readonly #options: AnswerCacheOptions;
+  readonly #lru: LRUCache<string, Entry>;
+  #evictions = 0;
+
+  constructor(options: AnswerCacheOptions) {
+    this.#options = options;
+    this.#lru = new LRUCache<string, Entry>({
+      max: Math.max(1, options.maxEntries),
+      maxSize: Math.max(1, options.maxBytes),
+      sizeCalculation: (entry, key) => entrySize(entry.message.length, key),
+      dispose: (_entry, _key, reason) => {
+        if (reason === 'evict') this.#evictions++;
+      },
+    });
+  }
+
+  /**
+   * The cache key of a query: lower-cased QNAME, QTYPE, QCLASS and the DO, CD and RD bits; or
+   * undefined when its answer must not be shared (zone transfers, TSIG or SIG(0), Client Subnet).
+   */
+  static keyOf(msg: Buffer, query: Query): string | undefined {
+    if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) return undefined;
+    if (!isShareableQuery(msg, query)) return undefined;
+    const bits =
+      (query.edns?.dnssecOk === true ? 1 : 0) |
+      ((query.flags2 & 0x10) !== 0 ? 2 : 0) |
+      ((query.flags1 & 0x01) !== 0 ? 4 : 0);
+    return String.fromCharCode(query.qtype, query.qclass, bits) + query.key;
+  }
+
+  /** Number of entries, expired ones included. */
+  get size(): number {
+    return this.#lru.size;
+  }
+
+  /** Bytes accounted for the entries. */
+  get bytes(): number {
+    return this.#lru.calculatedSize;
+  }
+
+  /** Entries dropped to stay within `maxEntries`/`maxBytes` so far. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /**
+   * Serves a fresh entry for `query` (key from `keyOf`): the response to send, or undefined on
+   * a miss. Expired entries are misses (and dropped unless they may still be served stale).
+   */
+  get(key: string, msg: Buffer, query: Query, transport: Transport): Buffer | undefined {
+    const entry = this.#lru.get(key);
+    if (entry === undefined) return undefined;
+    const now = this.#options.clock.now();
+    if (now < entry.expiresAtMs) return render(entry, msg, query, transport, now, false);
+    if (!this.#isStaleUsable(entry, now)) this.#lru.delete(key);
+    return undefined;
+  }
+
+  /**
+   * Serves an expired (or fresh) answer for `query` with every TTL set to 30 s, when serve-stale
+   * is on and the entry expired less than `staleTtl` ago. SERVFAIL entries are never served stale.
+   */
+  getStale(key: string, msg: Buffer, query: Query, transport: Transport): Buffer | undefined {
+    if (!this.#options.serveStale) return undefined;
+    const entry = this.#lru.get(key);
+    if (entry === undefined || entry.kind === 'servfail') return undefined;
+    const now = this.#options.clock.now();
+    if (now < entry.expiresAtMs) return render(entry, msg, query, transport, now, false);
+    if (!this.#isStaleUsable(entry, now)) return undefined;
+    return render(entry, msg, query, transport, now, true);
+  }
+
+  #isStaleUsable(entry: Entry, now: number): boolean {
+    return (
+      this.#options.serveStale &&
+      entry.kind !== 'servfail' &&
+      now < entry.expiresAtMs + this.#options.staleTtl * 1000
+    );
+  }
+
+  /**
+   * Stores a reply under `key` if it may be cached (not truncated; NOERROR with a TTL above 0,
+   * NXDOMAIN/NODATA with an SOA, or SERVFAIL) and returns what was stored, or undefined.
+   */
+  put(key: string, reply: Buffer, layout = layoutOf(reply)): CacheEntryKind | undefined {
+    // Serving patches the client's question over the stored one: it must be there.
+    if (layout === undefined || reply.readUInt16BE(4) !== 1) return undefined;
+    const [ttl, kind] = lifetime(layout, this.#options);
+    if (ttl <= 0) return undefined;
+    const end = layout.opt === undefined ? reply.length : layout.opt.start;
+    if (entrySize(end, key) > this.#options.maxBytes) return undefined;
+    const message = Buffer.from(reply.subarray(0, end));
+    const arcount = layout.counts[2] - (layout.opt === undefined ? 0 : 1);
+    message.writeUInt16BE(arcount, 10);
+    message.writeUInt16BE(0, 0);
+    const ttls = new Uint32Array(layout.ttlOffsets.length);
+    for (let i = 0; i < ttls.length; i++) {
+      ttls[i] = reply.readUInt32BE(layout.ttlOffsets[i] ?? 0) & 0x7fffffff;
+    }
+    const now = this.#options.clock.now();
+    const entry: Entry = {
+      kind,
+      message,
+      rcode: layout.rcode & 0x0f,
+      questionEnd: layout.questionEnd,
+      counts: [layout.counts[0], layout.counts[1], arcount],
+      rrEnds: layout.rrEnds.slice(0, layout.counts[0] + layout.counts[1] + arcount),
+      ttlOffsets: layout.ttlOffsets.slice(),
+      ttls,
+      storedAtMs: now,
+      expiresAtMs: now + ttl * 1000,
+      memo: undefined,
+    };
+    this.#lru.set(key, entry);
+    return kind;
+  }
+
+  /** Drops every entry. */
+  clear(): void {
+    this.#lru.clear();
+  }
+}
+
+/**
+ * Builds the response to `query` from an entry (see the module comment). The cut for the
+ * client's size limit is kept on the entry, and its TTLs are rewritten in place only when the
+ * entry's age in whole seconds changed: a hit is then a copy and three patches (ID, question,
+ * OPT).
+ */
+function render(
+  entry: Entry,
+  msg: Buffer,
+  query: Query,
+  transport: Transport,
+  now: number,
+  isStale: boolean,
+): Buffer {
+  const optLength = query.edns === undefined ? 0 : OPT_SIZE;
+  const budget = sizeLimit(transport, query.edns) - optLength;
+  let memo = entry.memo;
+  if (memo?.budget !== budget) {
+    memo = cut(entry, budget);
+    entry.memo = memo;
+  }
+  const age = isStale ? -1 : Math.floor((now - entry.storedAtMs) / 1000);
+  if (memo.age !== age) {
+    const { body } = memo;
+    const offsets = entry.ttlOffsets;
+    for (let i = 0; i < offsets.length; i++) {
+      const off = offsets[i] ?? 0;
+      if (off >= body.length) break;
+      const ttl = age < 0 ? STALE_ANSWER_TTL : Math.max(0, (entry.ttls[i] ?? 0) - age);
+      body.writeUInt32BE(ttl, off);
+    }
+    memo.age = age;
+  }
+  const body = memo.body;
+  const out = Buffer.allocUnsafe(body.length + optLength);
+  body.copy(out, 0);
+  out.writeUInt16BE(query.id, 0);
+  // The question as this client sent it (same length: the key matched case-insensitively).
+  msg.copy(out, HEADER_SIZE, HEADER_SIZE, query.qnameEnd);
+  out.writeUInt16BE(memo.arcount + (optLength > 0 ? 1 : 0), 10);
+  if (query.edns !== undefined) {
+    writeOpt(out, body.length, MAX_UDP_SIZE, entry.rcode, query.edns.dnssecOk);
+  }
+  return out;
+}
+
+/** A copy of the stored reply cut to `budget` bytes (whole RRs), its TTLs not yet aged. */
+function cut(entry: Entry, budget: number): RenderMemo {
+  const stored = entry.message;
+  const total = entry.counts[0] + entry.counts[1] + entry.counts[2];
+  let kept = total;
+  let end = stored.length;
+  if (end > budget) {
+    kept = rrsFitting(entry.rrEnds, total, budget);
+    end = kept === 0 ? entry.questionEnd : (entry.rrEnds[kept - 1] ?? entry.questionEnd);
+  }
+  const body = Buffer.from(stored.subarray(0, end));
+  let arcount = entry.counts[2];
+  if (kept < total) {
+    const an = Math.min(kept, entry.counts[0]);
+    const ns = Math.min(kept - an, entry.counts[1]);
+    arcount = kept - an - ns;
+    body.writeUInt16BE(an, 6);
+    body.writeUInt16BE(ns, 8);
+    // RFC 2181 9: TC only when required data (answer or authority) was left out.
+    if (kept < entry.counts[0] + entry.counts[1]) body[2] = (body[2] ?? 0) | 0x02;
+  }
+  return { budget, age: Number.NaN, body, arcount };
+}

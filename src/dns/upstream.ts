@@ -1,0 +1,388 @@
+/**
+ * Talking to upstream resolvers. `UpstreamClient` owns the sockets: a small pool of UDP sockets
+ * per address family (replies matched on ID, source address and port, socket and question:
+ * RFC 5452 9.1) and one TCP connection per exchange (2-byte framing, RFC 1035 4.2.2). It also
+ * remembers every query in flight, so that one of our own queries arriving at our listener (a
+ * forwarding loop) is recognised. `Upstream` is one resolver with its health: `maxFails`
+ * consecutive failures mark it down, and a probe (`. IN NS`) every `healthCheckMs` brings it back
+ * once it answers anything.
+ */
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { HostPort } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Transport } from './response.js';
+import type { ExchangeOutcome, ForwardObserver } from './upstream-stats.js';
+import type { Candidate } from './policy.js';
+import { HEADER_SIZE } from './wire.js';
+import { ipv6Bytes } from './zone.js';
+
+/** UDP sockets per address family; a query goes out from one of them, chosen in turn. */
+const UDP_POOL_SIZE = 4;
+
+/** `. IN NS` with RD set: the health probe (what CoreDNS sends). */
+const PROBE = Buffer.from([0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1]);
+
+/** Formats an upstream as `ip:port` / `[v6]:port`. */
+export function formatHostPort(hp: HostPort): string {
+  return net.isIPv6(hp.host) ? `[${hp.host}]:${String(hp.port)}` : `${hp.host}:${String(hp.port)}`;
+}
+
+/** True when two IP literals are the same address (IPv4-mapped and IPv6 spellings included). */
+export function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  const strip = (s: string): string => s.replace(/^::ffff:/i, '').toLowerCase();
+  if (strip(a) === strip(b)) return true;
+  if (!net.isIPv6(a) || !net.isIPv6(b)) return false;
+  const x = ipv6Bytes(a);
+  const y = ipv6Bytes(b);
+  return x !== undefined && y !== undefined && x.equals(y);
+}
+
+/** The reply of an exchange, or why there is none. */
+export type ExchangeResult =
+  { readonly reply: Buffer } | { readonly failure: Exclude<ExchangeOutcome, 'ok'> };
+
+interface InFlight {
+  /** Set when the query came back to our own listener. */
+  looped: boolean;
+}
+
+interface Pending {
+  readonly socket: dgram.Socket;
+  readonly upstream: HostPort;
+  readonly question: string;
+  readonly settle: (result: ExchangeResult) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** The sockets of forwarding, shared by every upstream of a forwarder. `close()` releases them. */
+export class UpstreamClient {
+  readonly #logger: Logger;
+  readonly #pools: Record<4 | 6, dgram.Socket[]> = { 4: [], 6: [] };
+  #turn = 0;
+  readonly #pending = new Map<number, Pending>();
+  readonly #tcp = new Set<net.Socket>();
+  readonly #inFlight = new Map<string, InFlight>();
+  #isClosed = false;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /**
+   * True when `msg` is a query this client has in flight (same ID and question): it left this
+   * server and came back, so forwarding it again would loop. The exchange it belongs to then
+   * ends as a `loop` failure.
+   */
+  isOwnQuery(msg: Buffer, questionEnd: number): boolean {
+    if (this.#inFlight.size === 0) return false;
+    const entry = this.#inFlight.get(
+      inFlightKey(msg.readUInt16BE(0), questionOf(msg, questionEnd)),
+    );
+    if (entry === undefined) return false;
+    entry.looped = true;
+    return true;
+  }
+
+  /**
+   * Sends `msg` (a query; its ID is replaced by a fresh random one) to `upstream` over
+   * `transport` and resolves with the reply (still carrying that ID), or why there is none.
+   * Never rejects.
+   */
+  exchange(
+    msg: Buffer,
+    questionEnd: number,
+    upstream: HostPort,
+    transport: Transport,
+    timeoutMs: number,
+  ): Promise<ExchangeResult> {
+    if (this.#isClosed) return Promise.resolve({ failure: 'error' });
+    const question = questionOf(msg, questionEnd);
+    let id = randomInt(0, 0x10000);
+    for (let tries = 0; this.#pending.has(id) && tries < 32; tries++) id = randomInt(0, 0x10000);
+    if (this.#pending.has(id)) return Promise.resolve({ failure: 'error' });
+    const out = Buffer.from(msg);
+    out.writeUInt16BE(id, 0);
+    const key = inFlightKey(id, question);
+    const entry: InFlight = { looped: false };
+    this.#inFlight.set(key, entry);
+    const sent =
+      transport === 'udp'
+        ? this.#udp(out, id, upstream, question, timeoutMs)
+        : this.#tcpExchange(out, id, upstream, question, timeoutMs);
+    return sent.then((result) => {
+      if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
+      return entry.looped ? { failure: 'loop' } : result;
+    });
+  }
+
+  #socket(family: 4 | 6): dgram.Socket {
+    const pool = this.#pools[family];
+    const index = this.#turn++ % UDP_POOL_SIZE;
+    const existing = pool[index];
+    if (existing !== undefined) return existing;
+    const socket = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
+    socket.on('message', (reply, rinfo) => {
+      this.#onReply(socket, reply, rinfo);
+    });
+    socket.on('error', (err) => {
+      this.#logger.warn('forwarder socket error', { error: err.message });
+    });
+    socket.unref();
+    pool[index] = socket;
+    return socket;
+  }
+
+  #onReply(socket: dgram.Socket, reply: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (reply.length < HEADER_SIZE || ((reply[2] ?? 0) & 0x80) === 0) return;
+    const id = reply.readUInt16BE(0);
+    const pending = this.#pending.get(id);
+    if (pending?.socket !== socket) return;
+    if (rinfo.port !== pending.upstream.port || !sameAddress(rinfo.address, pending.upstream.host))
+      return;
+    if (!questionMatches(reply, pending.question)) return;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.settle({ reply });
+  }
+
+  #udp(
+    out: Buffer,
+    id: number,
+    upstream: HostPort,
+    question: string,
+    timeoutMs: number,
+  ): Promise<ExchangeResult> {
+    return new Promise((settle) => {
+      const socket = this.#socket(net.isIPv6(upstream.host) ? 6 : 4);
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        settle({ failure: 'timeout' });
+      }, timeoutMs);
+      this.#pending.set(id, { socket, upstream, question, settle, timer });
+      socket.send(out, upstream.port, upstream.host, (err) => {
+        if (err !== null && this.#pending.get(id)?.timer === timer) {
+          this.#pending.delete(id);
+          clearTimeout(timer);
+          settle({ failure: 'error' });
+        }
+      });
+    });
+  }
+
+  #tcpExchange(
+    out: Buffer,
+    id: number,
+    upstream: HostPort,
+    question: string,
+    timeoutMs: number,
+  ): Promise<ExchangeResult> {
+    return new Promise((settle) => {
+      const frame = Buffer.allocUnsafe(out.length + 2);
+      frame.writeUInt16BE(out.length, 0);
+      out.copy(frame, 2);
+      const socket = net.connect({ host: upstream.host, port: upstream.port, noDelay: true });
+      this.#tcp.add(socket);
+      let buffered: Buffer = Buffer.alloc(0);
+      let isDone = false;
+      const finish = (result: ExchangeResult): void => {
+        if (isDone) return;
+        isDone = true;
+        clearTimeout(timer);
+        this.#tcp.delete(socket);
+        socket.destroy();
+        settle(result);
+      };
+      const timer = setTimeout(() => {
+        finish({ failure: 'timeout' });
+      }, timeoutMs);
+      socket.on('connect', () => socket.write(frame));
+      socket.on('data', (chunk: Buffer) => {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 2) {
+          const len = buffered.readUInt16BE(0);
+          if (buffered.length < 2 + len) return;
+          const reply = buffered.subarray(2, 2 + len);
+          buffered = buffered.subarray(2 + len);
+          if (
+            reply.length >= HEADER_SIZE &&
+            reply.readUInt16BE(0) === id &&
+            ((reply[2] ?? 0) & 0x80) !== 0 &&
+            questionMatches(reply, question)
+          ) {
+            finish({ reply: Buffer.from(reply) });
+            return;
+          }
+        }
+      });
+      socket.on('error', () => {
+        finish({ failure: 'error' });
+      });
+      socket.on('close', () => {
+        finish({ failure: 'error' });
+      });
+    });
+  }
+
+  /** Ends every exchange in flight (as errors) and closes the sockets. */
+  close(): void {
+    this.#isClosed = true;
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      this.#pending.delete(id);
+      p.settle({ failure: 'error' });
+    }
+    for (const s of this.#tcp) s.destroy();
+    for (const pool of [this.#pools[4], this.#pools[6]]) {
+      for (const s of pool) s.close();
+      pool.length = 0;
+    }
+  }
+}
+
+/** The question section of a query, lower-cased, as a latin1 string. */
+function questionOf(msg: Buffer, questionEnd: number): string {
+  return msg.toString('latin1', HEADER_SIZE, questionEnd).toLowerCase();
+}
+
+function inFlightKey(id: number, question: string): string {
+  return String.fromCharCode(id) + question;
+}
+
+/** The reply echoes our question (case-insensitively), or has none (e.g. FORMERR). */
+function questionMatches(reply: Buffer, question: string): boolean {
+  if (reply.readUInt16BE(4) === 0) return true;
+  if (reply.readUInt16BE(4) !== 1) return false;
+  const echoed = reply.toString('latin1', HEADER_SIZE, HEADER_SIZE + question.length);
+  return echoed.toLowerCase() === question;
+}
+
+/** Settings of one upstream. */
+export interface UpstreamOptions {
+  readonly address: HostPort;
+  readonly client: UpstreamClient;
+  /** Consecutive failures that mark it down; 0 never marks it down. */
+  readonly maxFails: number;
+  /** Probe period while down. */
+  readonly healthCheckMs: number;
+  /** How long a probe waits for its answer. */
+  readonly probeTimeoutMs: number;
+  readonly observer: ForwardObserver;
+  readonly logger: Logger;
+}
+
+/** One upstream resolver and its health. `close()` stops its probes. */
+export class Upstream implements Candidate {
+  /** `ip:port` / `[v6]:port`. */
+  readonly name: string;
+  readonly address: HostPort;
+  readonly #options: UpstreamOptions;
+  #fails = 0;
+  #isDown = false;
+  #probe: NodeJS.Timeout | undefined;
+  #isProbing = false;
+  #isClosed = false;
+
+  constructor(options: UpstreamOptions) {
+    this.#options = options;
+    this.address = options.address;
+    this.name = formatHostPort(options.address);
+  }
+
+  /** False while marked down (until a probe is answered). */
+  get isHealthy(): boolean {
+    return !this.#isDown;
+  }
+
+  /**
+   * Sends a query to this upstream and resolves with the reply (ID still the upstream one), or
+   * undefined. Failures count towards marking it down unless `countsForHealth` is false.
+   */
+  async exchange(
+    msg: Buffer,
+    questionEnd: number,
+    transport: Transport,
+    timeoutMs: number,
+    countsForHealth = true,
+  ): Promise<Buffer | undefined> {
+    const started = performance.now();
+    const result = await this.#options.client.exchange(
+      msg,
+      questionEnd,
+      this.address,
+      transport,
+      timeoutMs,
+    );
+    const durationMs = performance.now() - started;
+    const isOk = 'reply' in result;
+    this.#options.observer.exchange({
+      upstream: this.name,
+      transport,
+      outcome: isOk ? 'ok' : result.failure,
+      rcode: isOk ? (result.reply[3] ?? 0) & 0x0f : undefined,
+      durationMs,
+    });
+    if (isOk) {
+      this.#fails = 0;
+      if (this.#isDown) this.#markUp();
+      return result.reply;
+    }
+    this.#options.logger.debug('upstream exchange failed', {
+      upstream: this.name,
+      transport,
+      reason: result.failure,
+    });
+    if (countsForHealth) this.#failed();
+    return undefined;
+  }
+
+  #failed(): void {
+    this.#fails++;
+    const { maxFails } = this.#options;
+    if (this.#isDown || maxFails === 0 || this.#fails < maxFails || this.#isClosed) return;
+    this.#isDown = true;
+    this.#options.observer.health(this.name, false);
+    this.#options.logger.warn('upstream marked down', {
+      upstream: this.name,
+      failures: this.#fails,
+    });
+    this.#scheduleProbe();
+  }
+
+  #markUp(): void {
+    this.#isDown = false;
+    this.#fails = 0;
+    if (this.#probe !== undefined) clearTimeout(this.#probe);
+    this.#probe = undefined;
+    this.#options.observer.health(this.name, true);
+    this.#options.logger.info('upstream is back', { upstream: this.name });
+  }
+
+  #scheduleProbe(): void {
+    if (this.#isClosed || this.#probe !== undefined || this.#isProbing) return;
+    this.#probe = setTimeout(() => {
+      this.#probe = undefined;
+      void this.#runProbe();
+    }, this.#options.healthCheckMs);
+    this.#probe.unref();
+  }
+
+  async #runProbe(): Promise<void> {
+    const { client, probeTimeoutMs } = this.#options;
+    this.#isProbing = true;
+    const result = await client.exchange(PROBE, PROBE.length, this.address, 'udp', probeTimeoutMs);
+    this.#isProbing = false;
+    if (this.#isClosed || !this.#isDown) return;
+    if ('reply' in result) this.#markUp();
+    else this.#scheduleProbe();
+  }
+
+  /** Stops probing. */
+  close(): void {
+    this.#isClosed = true;
+    if (this.#probe !== undefined) clearTimeout(this.#probe);
+    this.#probe = undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import test from 'ava';
+import { EMPTY_NODE, NO_NODE, findNode, nameKey } from '../../src/dns/index.js';
+import { askZone, zoneFromText } from '../helpers/records-text.js';
+import { decodeMessage, srvData } from '../helpers/dns-message.js';
+
+const zone = zoneFromText(`
+  web.marathon.mesos.                 A    10.0.0.1
+  web.marathon.mesos.                 AAAA fd01::1
+  web-a-s1.marathon.slave.mesos.      A    10.0.1.1
+  web-a-s1.marathon.slave.mesos.      AAAA fd01::2
+  web-b-s2.marathon.slave.mesos.      A    10.0.1.2
+  _web._tcp.marathon.mesos.           SRV  31000 web-a-s1.marathon.slave.mesos.
+  _web._tcp.marathon.mesos.           SRV  31001 web-a-s1.marathon.slave.mesos.
+  _web._tcp.marathon.mesos.           SRV  31002 web-b-s2.marathon.slave.mesos.
+  _gone._tcp.marathon.mesos.          SRV  31003 gone-x-s3.marathon.slave.mesos.
+`);
+
+test('findNode tells owners, empty non-terminals and missing names apart', (t) => {
+  t.true(findNode(zone, nameKey('web.marathon.mesos.')) >= 0);
+  t.true(findNode(zone, nameKey('_web._tcp.marathon.mesos.')) >= 0);
+  for (const ent of ['marathon.mesos.', '_tcp.marathon.mesos.', 'slave.mesos.', 'mesos.']) {
+    t.is(findNode(zone, nameKey(ent)), EMPTY_NODE, ent);
+  }
+  t.is(findNode(zone, nameKey('nope.marathon.mesos.')), NO_NODE);
+  t.is(findNode(zone, nameKey('eb.marathon.mesos.')), NO_NODE);
+  t.is(findNode(zone, nameKey('xweb.marathon.mesos.')), NO_NODE);
+  // A name that is only an SRV target, without records of its own, does not exist.
+  t.is(findNode(zone, nameKey('gone-x-s3.marathon.slave.mesos.')), NO_NODE);
+  t.is(decodeMessage(askZone(zone, 'gone-x-s3.marathon.slave.mesos', 'A')).rcode, 'NXDOMAIN');
+});
+
+test('SRV answers carry the A and AAAA records of each distinct target, owners compressed', (t) => {
+  const raw = askZone(zone, '_web._tcp.marathon.mesos', 'SRV', { edns: 1232 });
+  const r = decodeMessage(raw);
+  t.is(r.answers.length, 3);
+  t.deepEqual(r.additionals.map((a) => `${a.name} ${a.type} ${String(a.data)}`).sort(), [
+    'web-a-s1.marathon.slave.mesos A 10.0.1.1',
+    'web-a-s1.marathon.slave.mesos AAAA fd01::2',
+    'web-b-s2.marathon.slave.mesos A 10.0.1.2',
+  ]);
+  // Each additional owner is a 2-byte pointer to the target name inside its SRV answer.
+  const answerBytes = r.answers.reduce((n, a) => n + 18 + srvData(a).target.length + 2, 0);
+  const question = '_web._tcp.marathon.mesos'.length + 2 + 4;
+  t.is(raw.length, 12 + question + answerBytes + 16 + 28 + 16 + 11);
+});
+
+test('an SRV target without addresses adds nothing to the additional section', (t) => {
+  const r = decodeMessage(askZone(zone, '_gone._tcp.marathon.mesos', 'SRV'));
+  t.is(r.answers.length, 1);
+  t.is(r.additionals.length, 0);
+});
+
+test('ANY at the apex answers the SOA and the NS; elsewhere every record of the name', (t) => {
+  const apex = decodeMessage(askZone(zone, 'mesos', 'ANY'));
+  t.deepEqual(apex.answers.map((a) => a.type).sort(), ['NS', 'SOA']);
+  const web = decodeMessage(askZone(zone, 'web.marathon.mesos', 'ANY'));
+  t.deepEqual(web.answers.map((a) => a.type).sort(), ['A', 'AAAA']);
+  const srv = decodeMessage(askZone(zone, '_web._tcp.marathon.mesos', 'ANY', { edns: 1232 }));
+  t.is(srv.answers.length, 3);
+  t.is(srv.additionals.length, 3);
+});
+
+test('a TCP answer beyond pointer reach writes the additional owners in full', (t) => {
+  let text = '';
+  for (let i = 0; i < 400; i++) {
+    const target = `task-${String(i).padStart(4, '0')}-abcde-s1.marathon.slave.mesos.`;
+    text += `${target} A 10.3.${String(i >> 8)}.${String(i & 255)}\n`;
+    text += `_big._tcp.marathon.mesos. SRV ${String(31000 + i)} ${target}\n`;
+  }
+  const big = zoneFromText(text);
+  const raw = askZone(big, '_big._tcp.marathon.mesos', 'SRV', { transport: 'tcp' });
+  t.true(raw.length > 0x4000, `only ${String(raw.length)} bytes`);
+  const r = decodeMessage(raw);
+  t.is(r.answers.length, 400);
+  t.is(r.additionals.length, 400);
+  const byTarget = new Map(r.additionals.map((a) => [a.name, String(a.data)]));
+  for (const a of r.answers) {
+    const target = srvData(a).target;
+    const i = Number(target.slice(5, 9));
+    t.is(byTarget.get(target), `10.3.${String(i >> 8)}.${String(i & 255)}`, target);
+  }
+});
