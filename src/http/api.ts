@@ -1,18 +1,36 @@
 /**
- * The HTTP API: Mesos-DNS's `/v1` endpoints with the same JSON shapes (reference/mesos-dns.md
- * section 6), plus `/health` and `/ready`. Reads the store; never touches Mesos.
+ * The HTTP API: Mesos-DNS's `/v1` endpoints with the same JSON shapes (views.ts), and the
+ * operational endpoints Mesos-DNS lacks: `/health`, `/ready`, `/metrics` and `/config`. Reads the
+ * store and the config; never touches Mesos.
  */
 import http from 'node:http';
 import type { Config, HostPort } from '../config/index.js';
-import { redactConfig } from '../config/index.js';
+import { configToYaml, formatDuration, redactConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { RecordSet } from '../records/index.js';
+import type { ConfigFacts } from './views.js';
+import {
+  axfrView,
+  enumerateView,
+  hostsView,
+  mesosDnsConfigView,
+  pathName,
+  servicesView,
+  versionView,
+} from './views.js';
 
 /** What the API reads from the store. */
 export interface SnapshotView {
   readonly records: RecordSet;
   readonly zone: { readonly serial: number };
+  /** When this snapshot was published (ms since the epoch). */
   readonly loadedAt: number;
+}
+
+/** A rendered metrics scrape. */
+export interface MetricsScrape {
+  readonly contentType: string;
+  readonly body: string;
 }
 
 /** Options of `HttpApi`. */
@@ -22,19 +40,48 @@ export interface HttpApiOptions {
   readonly config: () => Config;
   readonly version: string;
   readonly logger: Logger;
-  readonly loader: {
-    readonly stats: { readonly lastError: string | undefined; readonly loads: number };
-  };
+  /** The last state load error (`code: message`), shown by `/ready` while not ready. */
+  readonly lastError?: () => string | undefined;
+  /**
+   * Age of the data served (ms), checked against `http.readyMaxAge` by `/ready`; undefined when
+   * the data does not age (a state file is the truth until it changes).
+   */
+  readonly dataAgeMs?: () => number | undefined;
+  /** What `/v1/config` needs besides the config; defaults: no file, the configured resolvers. */
+  readonly configFacts?: () => Omit<ConfigFacts, 'serial'>;
+  /** Renders `/metrics`; the endpoint is 404 without it. */
+  readonly metrics?: () => Promise<MetricsScrape>;
 }
 
-type Route = (parts: readonly string[]) => { status: number; body: unknown } | undefined;
-
-function fqdn(name: string): string {
-  const lower = decodeURIComponent(name).toLowerCase().replaceAll('.*', '');
-  return lower.endsWith('.') ? lower : lower + '.';
+/** One HTTP answer, before it is written. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** The HTTP server. `start()`/`close()`. */
+type Handler = () => HttpResponse | Promise<HttpResponse>;
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json';
+const YAML_TYPE = 'application/yaml; charset=utf-8';
+const ALLOW = 'GET, HEAD';
+/** Active requests get this long to finish on close before their connections are cut. */
+const CLOSE_GRACE_MS = 2_000;
+
+function json(body: unknown, status = 200): HttpResponse {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(body, null, 2) + '\n' };
+}
+
+function text(status: number, body: string): HttpResponse {
+  return { status, contentType: TEXT, body };
+}
+
+/** Mesos-DNS's (go-restful's) answer to an unknown path. */
+const NOT_FOUND = text(404, '404: Page Not Found');
+
+/** The HTTP server. `start()`/`close()`; `handle()` is the routing, exposed for tests. */
 export class HttpApi {
   readonly #options: HttpApiOptions;
   #server: http.Server | undefined;
@@ -43,137 +90,140 @@ export class HttpApi {
     this.#options = options;
   }
 
-  /** Handles one request path (GET only) and returns status and body; exposed for tests. */
-  route(method: string, path: string): { status: number; body: unknown; text?: boolean } {
-    const url = new URL(path, 'http://x');
-    const parts = url.pathname.split('/').filter((p) => p !== '');
-    const route = this.#match(parts);
-    if (route === undefined) return { status: 404, body: '404: Page Not Found', text: true };
-    if (method !== 'GET' && method !== 'HEAD')
-      return { status: 405, body: '405: Method Not Allowed', text: true };
-    const result = route(parts);
-    return result ?? { status: 404, body: '404: Page Not Found', text: true };
+  /** The bound port (useful with port 0); 0 before `start()`. */
+  get port(): number {
+    const address = this.#server?.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
   }
 
-  #match(parts: readonly string[]): Route | undefined {
-    const [a, b, c] = parts;
-    if (parts.length === 1 && a === 'health')
-      return () => ({ status: 200, body: { status: 'ok' } });
-    if (parts.length === 1 && a === 'ready') return () => this.#ready();
-    if (a !== 'v1') return undefined;
-    if (parts.length === 2 && b === 'version') {
-      return () => ({
-        status: 200,
-        body: {
-          Service: 'mesodns',
-          URL: 'https://github.com/mesodns/mesodns',
-          Version: this.#options.version,
-        },
-      });
+  /**
+   * Answers one request: 404 for unknown paths, 405 (with `Allow`) for methods other than GET
+   * and HEAD on known ones. Never throws for bad input.
+   */
+  async handle(method: string, target: string): Promise<HttpResponse> {
+    let pathname: string;
+    try {
+      pathname = new URL(target, 'http://localhost').pathname;
+    } catch {
+      return NOT_FOUND;
     }
-    if (parts.length === 2 && b === 'config')
-      return () => ({ status: 200, body: redactConfig(this.#options.config()) });
-    if (parts.length === 3 && b === 'hosts' && c !== undefined) return () => this.#hosts(c);
-    if (parts.length === 3 && b === 'services' && c !== undefined) return () => this.#services(c);
-    if (parts.length === 2 && b === 'enumerate') return () => this.#enumerate();
-    if (parts.length === 2 && b === 'axfr') return () => this.#axfr();
+    const handler = this.#match(pathname.split('/').filter((p) => p !== ''));
+    if (handler === undefined) return NOT_FOUND;
+    if (method !== 'GET' && method !== 'HEAD') {
+      return { ...text(405, '405: Method Not Allowed'), headers: { Allow: ALLOW } };
+    }
+    return handler();
+  }
+
+  #match(parts: readonly string[]): Handler | undefined {
+    const [a, b, c, d] = parts;
+    if (parts.length === 1) {
+      if (a === 'health') return () => json({ status: 'ok' });
+      if (a === 'ready') return () => this.#ready();
+      if (a === 'metrics' && this.#options.metrics !== undefined) {
+        const render = this.#options.metrics;
+        return async () => {
+          const scrape = await render();
+          return { status: 200, contentType: scrape.contentType, body: scrape.body };
+        };
+      }
+      if (a === 'config') {
+        return () => ({
+          status: 200,
+          contentType: YAML_TYPE,
+          body: configToYaml(redactConfig(this.#options.config())),
+        });
+      }
+      return undefined;
+    }
+    if (a !== 'v1' || b === undefined) return undefined;
+    if (parts.length === 2) {
+      switch (b) {
+        case 'version':
+          return () => json(versionView(this.#options.version));
+        case 'config':
+          return () => json(mesosDnsConfigView(this.#options.config(), this.#facts()));
+        case 'enumerate':
+          return () => json(enumerateView(this.#options.store.current?.records));
+        case 'axfr':
+          return () => {
+            const current = this.#options.store.current;
+            return json(axfrView(this.#options.config(), current?.records, current?.zone.serial));
+          };
+        default:
+          return undefined;
+      }
+    }
+    if (c === undefined) return undefined;
+    if (parts.length === 3 && b === 'hosts') {
+      return () => {
+        const name = pathName(c);
+        if (name === undefined) return NOT_FOUND;
+        return json(hostsView(this.#options.store.current?.records, name));
+      };
+    }
+    // Mesos-DNS registers this route and answers it so.
+    if (parts.length === 4 && b === 'hosts' && d === 'ports') {
+      return () => text(501, 'To be implemented...');
+    }
+    if (parts.length === 3 && b === 'services') {
+      return () => {
+        const name = pathName(c);
+        if (name === undefined) return NOT_FOUND;
+        const service = decodeURIComponent(c);
+        return json(servicesView(this.#options.store.current?.records, name, service));
+      };
+    }
     return undefined;
   }
 
-  #ready(): { status: number; body: unknown } {
-    const current = this.#options.store.current;
-    if (current === undefined) {
-      return {
-        status: 503,
-        body: {
-          ready: false,
-          reason: this.#options.loader.stats.lastError ?? 'no state loaded yet',
-        },
-      };
-    }
-    return {
-      status: 200,
-      body: {
-        ready: true,
-        serial: current.zone.serial,
-        loadedAt: new Date(current.loadedAt).toISOString(),
-      },
-    };
-  }
-
-  #hosts(host: string): { status: number; body: unknown } {
-    const records = this.#options.store.current?.records;
-    const name = fqdn(host);
-    const out: { host: string; ip: string }[] = [];
-    for (const ip of records?.a.get(name) ?? []) out.push({ host: name, ip });
-    for (const ip of records?.aaaa.get(name) ?? []) out.push({ host: name, ip });
-    return { status: 200, body: out.length > 0 ? out : [{ host: '', ip: '' }] };
-  }
-
-  #services(service: string): { status: number; body: unknown } {
-    const records = this.#options.store.current?.records;
-    const out: { service: string; host: string; ip: string; port: string }[] = [];
-    for (const srv of records?.srv.get(fqdn(service)) ?? []) {
-      const a = records?.a.get(srv.target)?.[0];
-      const aaaa = records?.aaaa.get(srv.target)?.[0];
-      if (a !== undefined) out.push({ service, host: srv.target, ip: a, port: String(srv.port) });
-      if (aaaa !== undefined)
-        out.push({ service, host: srv.target, ip: aaaa, port: String(srv.port) });
-    }
-    return {
-      status: 200,
-      body: out.length > 0 ? out : [{ service: '', host: '', ip: '', port: '' }],
-    };
-  }
-
-  #enumerate(): { status: number; body: unknown } {
-    const records = this.#options.store.current?.records;
-    return { status: 200, body: { frameworks: records?.enumeration ?? [] } };
-  }
-
-  #axfr(): { status: number; body: unknown } {
-    const current = this.#options.store.current;
+  #facts(): ConfigFacts {
     const config = this.#options.config();
-    const obj = (
-      m: ReadonlyMap<string, readonly string[]> | undefined,
-    ): Record<string, readonly string[]> => Object.fromEntries(m ?? []);
-    const srvs: Record<string, string[]> = {};
-    for (const [name, targets] of current?.records.srv ?? []) {
-      srvs[name] = targets.map((t) => `${t.target}:${String(t.port)}`);
-    }
+    const given = this.#options.configFacts?.();
     return {
-      status: 200,
-      body: {
-        TTL: config.records.ttl,
-        Serial: current?.zone.serial ?? 0,
-        RefreshSeconds: Math.round(config.mesos.refreshMs / 1000),
-        Mname: config.dns.soa.mname,
-        Rname: config.dns.soa.rname,
-        Domain: config.domain,
-        Records: { As: obj(current?.records.a), AAAAs: obj(current?.records.aaaa), SRVs: srvs },
-      },
+      file: given?.file ?? '',
+      resolvers: given?.resolvers ?? config.forward.resolvers,
+      serial: this.#options.store.current?.zone.serial,
     };
   }
 
-  /** Binds the listener. */
+  /**
+   * Ready when a state has been loaded and its data is not older than `http.readyMaxAge`;
+   * otherwise 503 with the reason (and the last load error).
+   */
+  #ready(): HttpResponse {
+    const current = this.#options.store.current;
+    const lastError = this.#options.lastError?.();
+    if (current === undefined) {
+      return json({ ready: false, reason: lastError ?? 'no state loaded yet' }, 503);
+    }
+    const ageMs = this.#options.dataAgeMs?.();
+    const maxAgeMs = this.#options.config().http.readyMaxAgeMs;
+    const age = ageMs === undefined ? {} : { ageSeconds: Math.floor(ageMs / 1000) };
+    if (ageMs !== undefined && ageMs > maxAgeMs) {
+      const reason = `data is ${formatDuration(Math.floor(ageMs / 1000) * 1000)} old, more than http.readyMaxAge (${formatDuration(maxAgeMs)})`;
+      return json(
+        {
+          ready: false,
+          reason: lastError === undefined ? reason : `${reason}; last error: ${lastError}`,
+          serial: current.zone.serial,
+          ...age,
+        },
+        503,
+      );
+    }
+    return json({
+      ready: true,
+      serial: current.zone.serial,
+      loadedAt: new Date(current.loadedAt).toISOString(),
+      ...age,
+    });
+  }
+
+  /** Binds the listener; rejects when the address cannot be bound. */
   async start(): Promise<void> {
     const server = http.createServer((req, res) => {
-      let result: { status: number; body: unknown; text?: boolean };
-      try {
-        result = this.route(req.method ?? 'GET', req.url ?? '/');
-      } catch (err) {
-        this.#options.logger.error('HTTP handler failed', {
-          error: err instanceof Error ? err.message : String(err),
-        });
-        result = { status: 500, body: '500: Internal Server Error', text: true };
-      }
-      const body =
-        result.text === true ? String(result.body) : JSON.stringify(result.body, null, 2) + '\n';
-      res.writeHead(result.status, {
-        'Content-Type': result.text === true ? 'text/plain; charset=utf-8' : 'application/json',
-        ...(result.status === 405 ? { Allow: 'GET, HEAD' } : {}),
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      void this.#respond(req, res);
     });
     server.keepAliveTimeout = 5_000;
     const { host, port } = this.#options.listen;
@@ -184,19 +234,48 @@ export class HttpApi {
         resolve();
       });
     });
+    server.on('error', (err) => {
+      this.#options.logger.error('HTTP server error', { error: err.message });
+    });
     this.#server = server;
   }
 
-  /** Stops accepting and closes idle connections. */
-  async close(): Promise<void> {
+  async #respond(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let result: HttpResponse;
+    try {
+      result = await this.handle(req.method ?? 'GET', req.url ?? '/');
+    } catch (err) {
+      this.#options.logger.error('HTTP handler failed', {
+        path: req.url,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      result = text(500, '500: Internal Server Error');
+    }
+    res.writeHead(result.status, {
+      'Content-Type': result.contentType,
+      'Content-Length': Buffer.byteLength(result.body),
+      ...result.headers,
+    });
+    res.end(req.method === 'HEAD' ? undefined : result.body);
+  }
+
+  /**
+   * Stops accepting, closes idle keep-alive connections, lets requests in flight finish for up
+   * to `graceMs`, then cuts what is left.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
     if (server === undefined) return;
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+    }, graceMs);
     await new Promise<void>((resolve) => {
       server.close(() => {
         resolve();
       });
       server.closeIdleConnections();
     });
+    clearTimeout(timer);
   }
 }

@@ -1,0 +1,67 @@
+/** What the loader reports for metrics: one `onLoad` event per state load, and the data age. */
+import test from 'ava';
+import { DEFAULT_CONFIG } from '../src/config/index.js';
+import { StateFetchError } from '../src/errors.js';
+import { Loader } from '../src/loader.js';
+import type { LoadEvent } from '../src/loader.js';
+import { silentLogger } from '../src/log.js';
+import { parseState } from '../src/mesos/index.js';
+import type { ParsedState } from '../src/mesos/index.js';
+import { ZoneStore } from '../src/store.js';
+import { syntheticState } from '../bench/cluster.js';
+
+function state(keepEvery = 1): ParsedState {
+  const doc = syntheticState({ tasks: 40 });
+  for (const fw of doc.frameworks) fw.tasks = fw.tasks.filter((_, i) => i % keepEvery === 0);
+  return parseState(doc);
+}
+
+function harness(): { loader: Loader; events: LoadEvent[]; clock: { now: number } } {
+  const events: LoadEvent[] = [];
+  const clock = { now: 1_000_000 };
+  const loader = new Loader({
+    config: () => DEFAULT_CONFIG,
+    store: new ZoneStore(),
+    logger: silentLogger,
+    clock: { now: () => clock.now },
+    lookup: () => Promise.resolve([]),
+    nsIps: () => ['127.0.0.1'],
+    onLoad: (event) => events.push(event),
+  });
+  return { loader, events, clock };
+}
+
+test('a published state reports its fetch, size, build and zone figures', async (t) => {
+  const { loader, events } = harness();
+  await loader.onState(state(), { origin: 'm1', bytes: 1234, fetchMs: 12, leaderKey: 'a' });
+  t.is(events.length, 1);
+  const [event] = events;
+  t.like(event, { result: 'published', fetchMs: 12, bytes: 1234, skippedTasks: 0 });
+  t.true((event?.tasks ?? 0) > 0);
+  t.true((event?.records ?? 0) > (event?.tasks ?? 0));
+  t.true((event?.names ?? 0) > 0);
+  t.is(typeof event?.buildMs, 'number');
+});
+
+test('a failure reports failed; a rebuild reports nothing and keeps the data age', async (t) => {
+  const { loader, events, clock } = harness();
+  t.is(loader.dataAgeMs(), undefined, 'no data before the first load');
+  await loader.onState(state(), { origin: 'm1', bytes: 1, fetchMs: 1 });
+  clock.now += 5_000;
+  loader.onFailure(new StateFetchError('m1', 'connection refused'));
+  loader.rebuild();
+  t.deepEqual(
+    events.map((e) => e.result),
+    ['published', 'failed'],
+  );
+  t.is(loader.dataAgeMs(), 5_000, 'a rebuild after a reload does not make old data new');
+  await loader.onState(state(), { origin: 'm1', bytes: 1, fetchMs: 1 });
+  t.is(loader.dataAgeMs(), 0);
+});
+
+test('a state held back by the failover rule reports held', async (t) => {
+  const { loader, events } = harness();
+  await loader.onState(state(), { origin: 'm1', bytes: 1, fetchMs: 1, leaderKey: 'a' });
+  await loader.onState(state(10), { origin: 'm2', bytes: 2, fetchMs: 3, leaderKey: 'b' });
+  t.deepEqual(events.at(-1), { result: 'held', fetchMs: 3, bytes: 2 });
+});
