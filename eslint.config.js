@@ -8,7 +8,7 @@ const layer = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', '*.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/out/**', '.tmp/**', '*.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -23,7 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { decode, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
 import { buildQuery, queryRaw, rcodeOf } from '../test/helpers/mesodns.js';
 import { freePort } from '../test/helpers/ports.js';
-import { createRandom, syntheticState, writeState, type Random } from './cluster.js';
+import {
+  createRandom,
+  syntheticState,
+  writeState,
+  type MasterState,
+  type Random,
+} from './cluster.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings.
@@ -47,6 +53,10 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
+function envIntOrZero(name: string, fallback: number): number {
+  return process.env[name]?.trim() === '0' ? 0 : envInt(name, fallback);
+}
+
 const SIZES = (process.env['BENCH_SIZES'] ?? '10000')
   .split(',')
   .map((s) => s.trim())
@@ -62,6 +72,9 @@ const WARMUP_SECONDS = envInt('BENCH_WARMUP_SECONDS', 3);
 const LATENCY_SECONDS = envInt('BENCH_LATENCY_SECONDS', 5);
 const LATENCY_QPS = envInt('BENCH_LATENCY_QPS', 20_000);
 const KEEP = process.env['BENCH_KEEP'] === '1';
+/** Length of the paced run during which the state is rewritten every `RELOAD_PERIOD_MS` (0: off). */
+const RELOAD_SECONDS = envIntOrZero('BENCH_RELOAD_SECONDS', 20);
+const RELOAD_PERIOD_MS = envInt('BENCH_RELOAD_PERIOD_MS', 5000);
 
 const LOAD_ARGS = ['-c', '10', '-T', '1', '-q', '100'];
 
@@ -560,14 +573,21 @@ function mesodnsConfig(stateFile: string, port: number): string {
     'domain: mesos',
     'mesos:',
     `  stateFile: ${JSON.stringify(stateFile)}`,
+    // TTLs of an hour (positive and negative) keep the forwarded answers cached by the
+    // forwarding run fresh for the whole benchmark; TTL values cost nothing to serve.
+    'records:',
+    '  ttl: 3600',
     'dns:',
     `  listen: ${HOST}:${port}`,
+    '  soa: { minimum: 3600 }',
     'http:',
     '  enabled: false',
     'forward:',
     '  enabled: false',
+    // Debug: the pipeline logs each load's timing and memory ('pipeline worker: load done',
+    // 'zone installed'); there is one such line per load, none per query.
     'log:',
-    '  level: warn',
+    '  level: debug',
     '',
   ].join('\n');
 }
@@ -687,6 +707,279 @@ async function startKnot(dir: string): Promise<{ server: Server; loadMs: number 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Forwarded names with a warm cache (issue 4).
+
+/**
+ * A second mesodns whose domain is not `mesos.`: it forwards every name of the query file to
+ * knot, and caches the answers (room for all of them).
+ */
+function forwardingConfig(stateFile: string, port: number, upstreamPort: number): string {
+  return [
+    'domain: forwarded.invalid',
+    'mesos:',
+    `  stateFile: ${JSON.stringify(stateFile)}`,
+    'dns:',
+    `  listen: ${HOST}:${port}`,
+    'http:',
+    '  enabled: false',
+    'forward:',
+    `  resolvers: ["${HOST}:${upstreamPort}"]`,
+    '  timeout: 2s',
+    '  maxConcurrent: 10000',
+    '  cache: { maxEntries: 1000000, maxBytes: 1073741824 }',
+    'log:',
+    '  level: warn',
+    '',
+  ].join('\n');
+}
+
+interface ForwardedRound {
+  readonly round: number;
+  readonly order: string;
+  readonly knot: PerfRun;
+  readonly forwarded: PerfRun;
+  readonly ratio: number;
+}
+
+interface ForwardedResult {
+  /** One pass through the query file: every answer goes from knot into the cache. */
+  readonly fill: PerfRun;
+  /** Cached forwarded answers compared with knot's own. */
+  readonly sanity: Sanity;
+  readonly rounds: ForwardedRound[];
+  readonly medians: {
+    knotQps: number;
+    forwardedQps: number;
+    ratio: number;
+    ratioOfRounds: number;
+    knotCpuUsPerQuery: number;
+    forwardedCpuUsPerQuery: number;
+  };
+}
+
+/** knot against a mesodns that answers the same names from its forwarding cache, back to back. */
+async function benchForwarded(
+  dir: string,
+  statePath: string,
+  lines: readonly string[],
+  queryFile: string,
+  knot: Server,
+  probeName: string,
+  log: (s: string) => void,
+): Promise<ForwardedResult> {
+  const port = await freePort();
+  const configPath = join(dir, 'mesodns-forward.yaml');
+  await writeFile(configPath, forwardingConfig(statePath, port, knot.port));
+  const fwd = spawnServer('forwarded', port, process.execPath, [
+    MAIN_JS,
+    'serve',
+    '--config',
+    configPath,
+  ]);
+  try {
+    await waitUntil('first forwarded answer', fwd, 120_000, async () => {
+      return (await ask(port, probeName, 'A'))?.rcode === 0;
+    });
+    const timeFile = join(dir, 'time-forward.out');
+    const fill = await dnsperf(fwd, queryFile, 120, ['-n', '1'], timeFile);
+    log(`forward fill ${perfLine(fill)}`);
+    const sanity = await compareServers(lines, knot.port, port);
+    log(`forward sanity: ${sanity.agree}/${sanity.sampled} cached answers alike knot's`);
+    for (const m of sanity.mismatches) log(`  mismatch: ${m}`);
+    const rounds: ForwardedRound[] = [];
+    for (let r = 1; r <= ROUNDS; r++) {
+      const order = r % 2 === 1 ? [knot, fwd] : [fwd, knot];
+      const runs = new Map<string, PerfRun>();
+      for (const server of order) {
+        const run = await dnsperf(server, queryFile, SECONDS, [], timeFile);
+        runs.set(server.name, run);
+        log(`forward round ${r} ${perfLine(run)}`);
+      }
+      const k = runs.get('knot');
+      const f = runs.get('forwarded');
+      if (k === undefined || f === undefined) throw new Error('missing run');
+      rounds.push({
+        round: r,
+        order: order.map((x) => x.name).join(' then '),
+        knot: k,
+        forwarded: f,
+        ratio: f.qps / k.qps,
+      });
+      log(`forward round ${r} ratio forwarded/knot ${fmt(f.qps / k.qps, 2)}`);
+    }
+    const knotQps = median(rounds.map((x) => x.knot.qps));
+    const forwardedQps = median(rounds.map((x) => x.forwarded.qps));
+    return {
+      fill,
+      sanity,
+      rounds,
+      medians: {
+        knotQps: round(knotQps),
+        forwardedQps: round(forwardedQps),
+        ratio: round(forwardedQps / knotQps, 3),
+        ratioOfRounds: round(median(rounds.map((x) => x.ratio)), 3),
+        knotCpuUsPerQuery: round(median(rounds.map((x) => x.knot.cpuUsPerQuery)), 2),
+        forwardedCpuUsPerQuery: round(median(rounds.map((x) => x.forwarded.cpuUsPerQuery)), 2),
+      },
+    };
+  } finally {
+    await stopChild(fwd.child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load figures from mesodns's debug log, and latency while the state reloads.
+
+/** A numeric `field=value` of the last log line containing `message`, or NaN. */
+function logField(logs: string, message: string, field: string): number {
+  const lines = logs.split('\n').filter((l) => l.includes(message));
+  const line = lines[lines.length - 1] ?? '';
+  return num(line, new RegExp(`\\b${field}=(\\d+(?:\\.\\d+)?)`));
+}
+
+/** Every numeric `field=value` of the log lines containing `message`, in order. */
+function logFields(logs: string, message: string, field: string): number[] {
+  return logs
+    .split('\n')
+    .filter((l) => l.includes(message))
+    .map((l) => num(l, new RegExp(`\\b${field}=(\\d+(?:\\.\\d+)?)`)))
+    .filter((x) => Number.isFinite(x));
+}
+
+/** How a state load went, from the pipeline's log lines. */
+interface LoadFigures {
+  /** Read, JSON parse and validation of the state in the pipeline worker. */
+  readonly parseMs: number;
+  /** From the parsed state to the compiled zone (host lookups, records, zone). */
+  readonly buildMs: number;
+  /** Main thread heap after the zone was installed. */
+  readonly mainHeapUsedMB: number;
+  /** Pipeline worker heap after the load's garbage was collected. */
+  readonly workerHeapUsedMB: number;
+  readonly workerHeapTotalMB: number;
+}
+
+async function loadFigures(server: Server): Promise<LoadFigures> {
+  const deadline = Date.now() + 15_000;
+  while (!server.logs().includes('pipeline worker: load done') && Date.now() < deadline) {
+    await delay(50);
+  }
+  const logs = server.logs();
+  return {
+    parseMs: logField(logs, 'pipeline worker: load done', 'fetchMs'),
+    buildMs: logField(logs, 'zone published', 'buildMs'),
+    mainHeapUsedMB: logField(logs, 'zone installed', 'mainHeapUsedMB'),
+    workerHeapUsedMB: logField(logs, 'pipeline worker: load done', 'workerHeapUsedMB'),
+    workerHeapTotalMB: logField(logs, 'pipeline worker: load done', 'workerHeapTotalMB'),
+  };
+}
+
+/** Latency while the state is rewritten every `RELOAD_PERIOD_MS`. */
+interface ReloadResult {
+  readonly run: PerfRun;
+  readonly seconds: number;
+  /** State files written (alternately the original and one with 1 % of the tasks killed). */
+  readonly writes: number;
+  /** Zones published during the run, and their build and parse times. */
+  readonly published: number;
+  readonly buildMs: number[];
+  readonly parseMs: number[];
+  readonly rssPeakMB: number;
+}
+
+/**
+ * Kills 1 % of the running tasks (every 100th), so that the alternate state differs from the
+ * original by a realistic amount of churn. Mutates `doc`.
+ */
+function churn(doc: MasterState): number {
+  let i = 0;
+  let killed = 0;
+  for (const fw of doc.frameworks) {
+    for (const task of fw.tasks) {
+      if (task.state !== 'TASK_RUNNING') continue;
+      if (i++ % 100 === 0) {
+        task.state = 'TASK_KILLED';
+        killed++;
+      }
+    }
+  }
+  return killed;
+}
+
+/**
+ * The paced latency run (`-Q LATENCY_QPS -v`) against mesodns while its state file is replaced
+ * (write and rename) every `RELOAD_PERIOD_MS`, alternating two versions: every reload parses
+ * and compiles a new zone. The original state is back in place at the end.
+ */
+async function benchReload(
+  server: Server,
+  dir: string,
+  statePath: string,
+  doc: MasterState,
+  queryFile: string,
+  timeFile: string,
+  log: (s: string) => void,
+): Promise<ReloadResult> {
+  const original = join(dir, 'state-a.json');
+  const changed = join(dir, 'state-b.json');
+  await copyFile(statePath, original);
+  const killed = churn(doc);
+  await writeState(changed, doc);
+  log(
+    `reload: alternate state with ${killed} tasks killed; rewriting every ${RELOAD_PERIOD_MS} ms`,
+  );
+  // Log lines start with their ISO timestamp: the run's lines are those from now on.
+  const since = new Date().toISOString();
+  const tmp = join(dir, 'state.tmp');
+  let writes = 0;
+  let writing = Promise.resolve();
+  const write = (): void => {
+    const from = writes % 2 === 0 ? changed : original;
+    writes++;
+    writing = writing.then(async () => {
+      await copyFile(from, tmp);
+      await rename(tmp, statePath);
+    });
+  };
+  write();
+  const timer = setInterval(write, RELOAD_PERIOD_MS);
+  let run: PerfRun;
+  try {
+    run = await dnsperf(
+      server,
+      queryFile,
+      RELOAD_SECONDS,
+      ['-Q', String(LATENCY_QPS), '-v'],
+      timeFile,
+    );
+  } finally {
+    clearInterval(timer);
+    await writing;
+  }
+  const logs = server
+    .logs()
+    .split('\n')
+    .filter((l) => l.slice(0, since.length) >= since)
+    .join('\n');
+  const result: ReloadResult = {
+    run,
+    seconds: RELOAD_SECONDS,
+    writes,
+    published: logFields(logs, 'zone published', 'buildMs').length,
+    buildMs: logFields(logs, 'zone published', 'buildMs'),
+    parseMs: logFields(logs, 'pipeline worker: load done', 'fetchMs'),
+    rssPeakMB: procStatus(server.pid, 'VmHWM') ?? Number.NaN,
+  };
+  // Put the original state back (the forwarding run reads it too) and let it load.
+  if (writes % 2 === 1) {
+    await copyFile(original, tmp);
+    await rename(tmp, statePath);
+    await delay(1500);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // One cluster size.
 
 interface RoundResult {
@@ -726,6 +1019,12 @@ interface SizeResult {
     mesodnsCpuUsPerQuery: number;
   };
   readonly latency: { knot: PerfRun; mesodns: PerfRun };
+  /** The first load of mesodns, from its log. */
+  readonly load: LoadFigures;
+  /** Paced latency while the state reloads (undefined with BENCH_RELOAD_SECONDS=0). */
+  readonly reload: ReloadResult | undefined;
+  /** Forwarded names answered from a warm cache, against knot (issue 4). */
+  readonly forwarded: ForwardedResult;
 }
 
 async function benchSize(tasks: number, root: string): Promise<SizeResult> {
@@ -773,6 +1072,12 @@ async function benchSize(tasks: number, root: string): Promise<SizeResult> {
   log(
     `mesodns: listening after ${fmt(start.listenMs)} ms, first answer after ` +
       `${fmt(start.firstAnswerMs)} ms, RSS ${fmt(start.rssAtFirstAnswerMB)} MB`,
+  );
+  const load = await loadFigures(meso);
+  log(
+    `mesodns load: state read and parsed in ${fmt(load.parseMs)} ms, zone built in ` +
+      `${fmt(load.buildMs)} ms; heap: main ${fmt(load.mainHeapUsedMB)} MB, pipeline worker ` +
+      `${fmt(load.workerHeapUsedMB)} MB used (${fmt(load.workerHeapTotalMB)} MB total)`,
   );
   await delay(2000);
   const rssAfterLoadMB = procStatus(meso.pid, 'VmRSS') ?? Number.NaN;
@@ -826,10 +1131,27 @@ async function benchSize(tasks: number, root: string): Promise<SizeResult> {
   log(`paced    ${perfLine(latencyKnot)}`);
   const latencyMeso = await dnsperf(meso, queryFile, LATENCY_SECONDS, pacedArgs, timeFile);
   log(`paced    ${perfLine(latencyMeso)}`);
+  let reload: ReloadResult | undefined;
+  if (RELOAD_SECONDS > 0) {
+    reload = await benchReload(meso, dir, statePath, doc, queryFile, timeFile, log);
+    log(
+      `reload   ${perfLine(reload.run)}; ${reload.published} zones published from ` +
+        `${reload.writes} writes (build ${reload.buildMs.map((x) => fmt(x)).join(', ')} ms)`,
+    );
+  }
 
   const rssAfterBenchMB = procStatus(meso.pid, 'VmRSS') ?? Number.NaN;
   const rssPeakMB = procStatus(meso.pid, 'VmHWM') ?? Number.NaN;
   await stopChild(meso.child);
+  const forwarded = await benchForwarded(
+    dir,
+    statePath,
+    lines,
+    queryFile,
+    knot,
+    names.a[0] ?? 'leader.mesos.',
+    log,
+  );
   await stopChild(knot.child);
 
   const knotQps = median(rounds.map((x) => x.knot.qps));
@@ -867,6 +1189,9 @@ async function benchSize(tasks: number, root: string): Promise<SizeResult> {
       mesodnsCpuUsPerQuery: round(median(rounds.map((x) => x.mesodns.cpuUsPerQuery)), 2),
     },
     latency: { knot: latencyKnot, mesodns: latencyMeso },
+    load,
+    reload,
+    forwarded,
   };
 }
 
@@ -942,6 +1267,35 @@ function markdown(
         `${fmt(r.latency.mesodns.p99Ms ?? Number.NaN, 3)} ms ` +
         `(server CPU knot ${fmt(r.latency.knot.serverCpuPct)} %, mesodns ${fmt(r.latency.mesodns.serverCpuPct)} %).`,
       '',
+      ...reloadLines(r),
+      `### Forwarded names, warm cache`,
+      '',
+      'A second mesodns with another domain forwards the same query file to knot; one pass ' +
+        `through the file fills its cache (${fmt(r.forwarded.fill.qps)} qps while filling), then ` +
+        `it answers from the cache. Sanity: ${r.forwarded.sanity.agree}/${r.forwarded.sanity.sampled} ` +
+        "sampled cached answers alike knot's.",
+      '',
+      '| round | order | knot QPS | forwarded QPS | ratio | knot µs CPU/q | forwarded µs CPU/q |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...r.forwarded.rounds.map(
+        (x) =>
+          `| ${x.round} | ${x.order} | ${fmt(x.knot.qps)} | ${fmt(x.forwarded.qps)} | ` +
+          `${fmt(x.ratio, 2)} | ${fmt(x.knot.cpuUsPerQuery, 1)} | ${fmt(x.forwarded.cpuUsPerQuery, 1)} |`,
+      ),
+      `| **median** | | **${fmt(r.forwarded.medians.knotQps)}** | ` +
+        `**${fmt(r.forwarded.medians.forwardedQps)}** | **${fmt(r.forwarded.medians.ratio, 2)}** | ` +
+        `${fmt(r.forwarded.medians.knotCpuUsPerQuery, 1)} | ` +
+        `${fmt(r.forwarded.medians.forwardedCpuUsPerQuery, 1)} |`,
+      '',
+      `Ratio forwarded/knot: ${fmt(r.forwarded.medians.ratio, 2)} from the median QPS, ` +
+        `${fmt(r.forwarded.medians.ratioOfRounds, 2)} as the median of the per-round ratios ` +
+        '(issue 4 asks for at least 0.5).',
+      '',
+      `mesodns first load (from its log): state read, parsed and validated in ` +
+        `${fmt(r.load.parseMs)} ms, then records and zone built in ${fmt(r.load.buildMs)} ms ` +
+        `(issue #6: at most 1500 ms); heap after the load: main thread ${fmt(r.load.mainHeapUsedMB)} MB, ` +
+        `pipeline worker ${fmt(r.load.workerHeapUsedMB)} MB used of ${fmt(r.load.workerHeapTotalMB)} MB.`,
+      '',
       `mesodns startup: listening after ${fmt(r.mesodns.listenMs)} ms, first answer after ` +
         `${fmt(r.mesodns.firstAnswerMs)} ms; RSS ${fmt(r.mesodns.rssAtFirstAnswerMB)} MB at first ` +
         `answer, ${fmt(r.mesodns.rssAfterLoadMB)} MB 2 s later, ${fmt(r.mesodns.rssAfterBenchMB)} MB ` +
@@ -952,6 +1306,24 @@ function markdown(
     );
   }
   return out.join('\n');
+}
+
+/** The markdown paragraph of the reload run. */
+function reloadLines(r: SizeResult): string[] {
+  const x = r.reload;
+  if (x === undefined) return [];
+  const list = (values: readonly number[]): string =>
+    values.length === 0 ? 'none' : values.map((v) => fmt(v)).join(', ');
+  return [
+    `Paced at ${LATENCY_QPS} qps for ${x.seconds} s while the state file is replaced every ` +
+      `${RELOAD_PERIOD_MS / 1000} s (the original and a version with 1 % of the tasks killed, ` +
+      `alternately): mesodns p50 ${fmt(x.run.p50Ms ?? Number.NaN, 3)} ms / p99 ` +
+      `${fmt(x.run.p99Ms ?? Number.NaN, 3)} ms / p99.9 ${fmt(x.run.p999Ms ?? Number.NaN, 3)} ms, ` +
+      `${fmt(x.run.lost)} lost (issue #6: p99 at most 5 ms). ${x.published} zones published ` +
+      `from ${x.writes} writes; parse ${list(x.parseMs)} ms; build ${list(x.buildMs)} ms; ` +
+      `server CPU ${fmt(x.run.serverCpuPct)} %; peak RSS ${fmt(x.rssPeakMB)} MB.`,
+    '',
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1037,7 +1409,18 @@ async function writeReport(
         `${fmt(r.latency.knot.p50Ms ?? Number.NaN, 3)}/${fmt(r.latency.knot.p99Ms ?? Number.NaN, 3)} ms, ` +
         `mesodns ${fmt(r.latency.mesodns.p50Ms ?? Number.NaN, 3)}/` +
         `${fmt(r.latency.mesodns.p99Ms ?? Number.NaN, 3)} ms; first answer ` +
-        `${fmt(r.mesodns.firstAnswerMs)} ms, RSS ${fmt(r.mesodns.rssAfterLoadMB)} MB`,
+        `${fmt(r.mesodns.firstAnswerMs)} ms, RSS ${fmt(r.mesodns.rssAfterLoadMB)} MB; ` +
+        `load: parse ${fmt(r.load.parseMs)} ms, build ${fmt(r.load.buildMs)} ms` +
+        (r.reload === undefined
+          ? ''
+          : `; while reloading every ${RELOAD_PERIOD_MS / 1000} s: p99 ` +
+            `${fmt(r.reload.run.p99Ms ?? Number.NaN, 3)} ms (${r.reload.published} reloads)`),
+    );
+    console.log(
+      `${r.tasks} tasks, forwarded names from a warm cache: knot ` +
+        `${fmt(r.forwarded.medians.knotQps)} qps, forwarded ${fmt(r.forwarded.medians.forwardedQps)} ` +
+        `qps, ratio ${fmt(r.forwarded.medians.ratio, 2)} (median of round ratios ` +
+        `${fmt(r.forwarded.medians.ratioOfRounds, 2)})`,
     );
   }
   console.log(`results: ${join(OUT_DIR, `bench-${stamp}.md`)} (and .json)`);

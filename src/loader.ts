@@ -1,14 +1,18 @@
 /**
  * The load pipeline: a validated state goes through host resolution (edge I/O), the pure record
- * generator and the zone compiler into the store. A failed load keeps the last good zone.
- * Failures are logged once per change of error, not once per poll.
+ * generator and the zone compiler into the store. A failed load keeps the last good zone, and so
+ * does a suspicious one: after a master failover the new leader's state can miss most tasks
+ * until the agents re-register, and such a state is held back (`mesos.failover`, see
+ * `failoverVerdict`). Failures are logged once per change of error, not once per poll.
  */
 import type { Clock } from './clock.js';
 import type { Config } from './config/index.js';
+import { formatDuration } from './config/index.js';
 import type { MesosDnsError } from './errors.js';
 import type { Logger } from './log.js';
 import type { HostLookup, LoadInfo, ParsedState, StateListener } from './mesos/index.js';
 import { hostnamesOf, resolveHosts } from './mesos/index.js';
+import type { RecordSet } from './records/index.js';
 import { generateRecords } from './records/index.js';
 import type { ZoneStore } from './store.js';
 
@@ -19,6 +23,71 @@ export interface LoaderStats {
   lastError: string | undefined;
   lastLoadMs: number;
   lastSkippedTasks: number;
+  /**
+   * When the state behind the zone served was published (ms since the epoch); its data age is
+   * now - this. A rebuild after a config reload keeps it: the data is as old as before.
+   */
+  lastPublishAt: number | undefined;
+  /** States held back by the failover rule (`mesos.failover`), in all. */
+  heldLoads: number;
+  /** Since when the current hold lasts (ms since the epoch), undefined when none. */
+  holdingSince: number | undefined;
+}
+
+/** What happened to one state load, for metrics (`LoaderOptions.onLoad`). */
+export interface LoadEvent {
+  /** `published`, `held` (by the failover rule, the served zone kept) or `failed`. */
+  readonly result: 'published' | 'held' | 'failed';
+  /** Fetch (and parse) time of the state, from its source. */
+  readonly fetchMs?: number;
+  /** Size of the state document. */
+  readonly bytes?: number;
+  /** Time from receiving the state to serving its zone (lookups, records, compilation). */
+  readonly buildMs?: number;
+  readonly tasks?: number;
+  readonly skippedTasks?: number;
+  readonly records?: number;
+  readonly names?: number;
+}
+
+/** Inputs of the failover rule for one state. */
+export interface FailoverInput {
+  /** Running tasks with records in the zone served now (undefined before the first load). */
+  readonly servedTasks: number | undefined;
+  /** Running tasks with records in the new state. */
+  readonly tasks: number;
+  /** Whether the leading master changed since the zone served was loaded. */
+  readonly isLeaderChange: boolean;
+  /** `mesos.failover.minRetained`. */
+  readonly minRetained: number;
+  /** `mesos.failover.maxHoldMs`. */
+  readonly maxHoldMs: number;
+  /** How long states have been held back so far, undefined when none is. */
+  readonly heldForMs: number | undefined;
+}
+
+/** What to do with a state: publish it, or keep serving the previous zone. */
+export type FailoverVerdict =
+  | 'publish'
+  /** Held back: it lost too many tasks right after a leader change. */
+  | 'hold'
+  /** Published although it still lacks tasks: it was held for `maxHold` already. */
+  | 'publish-after-hold';
+
+/**
+ * The failover safety rule (pure). A newly elected Mesos master knows only the agents that
+ * re-registered with it, so its first states can miss most tasks; publishing them would make
+ * NXDOMAIN out of healthy services. A state is held back when the leader changed since the zone
+ * served was loaded and it keeps fewer than `minRetained` (a share) of that zone's running tasks;
+ * it is published once it recovers, or anyway after `maxHoldMs` (the tasks may really be gone).
+ * Without a leader change every state is published: losing tasks is then real.
+ */
+export function failoverVerdict(input: FailoverInput): FailoverVerdict {
+  const { servedTasks, tasks, isLeaderChange, minRetained, maxHoldMs, heldForMs } = input;
+  if (servedTasks === undefined || servedTasks === 0 || minRetained <= 0) return 'publish';
+  if (!isLeaderChange || tasks >= minRetained * servedTasks) return 'publish';
+  if (heldForMs !== undefined && heldForMs >= maxHoldMs) return 'publish-after-hold';
+  return 'hold';
 }
 
 /** Options of `Loader`. */
@@ -32,6 +101,14 @@ export interface LoaderOptions {
   readonly nsIps: () => readonly string[];
   /** Called after every successful publish. */
   readonly onPublish?: () => void;
+  /** Called once per state load (not for rebuilds), for metrics. */
+  readonly onLoad?: (event: LoadEvent) => void;
+  /**
+   * Whether to keep the last state for `rebuild()` (default true). The pipeline worker turns it
+   * off: a 100k-task state holds about 160 MB of heap, and after a config change its source
+   * loads again at once anyway.
+   */
+  readonly retainState?: boolean;
 }
 
 /** Masters' hosts from the configured URLs (for M2/M3). */
@@ -56,9 +133,18 @@ export class Loader implements StateListener {
     lastError: undefined,
     lastLoadMs: 0,
     lastSkippedTasks: 0,
+    lastPublishAt: undefined,
+    heldLoads: 0,
+    holdingSince: undefined,
   };
   #lastState: ParsedState | undefined;
   #lastHostIps: ReadonlyMap<string, readonly string[]> = new Map();
+  /** Master hosts of the last published state (from ZooKeeper), undefined: the config's. */
+  #lastMasters: readonly string[] | undefined;
+  /** Leader identity of the last published state. */
+  #leaderKey: string | undefined;
+  /** Running tasks with records in the zone served. */
+  #servedTasks: number | undefined;
 
   constructor(options: LoaderOptions) {
     this.#options = options;
@@ -68,41 +154,120 @@ export class Loader implements StateListener {
     const { config: getConfig, clock, lookup } = this.#options;
     const config = getConfig();
     const started = clock.now();
-    const masters = masterHosts(config);
+    const masters = info.masters ?? masterHosts(config);
     const hostIps = await resolveHosts(
       hostnamesOf(parsed.state, masters),
       lookup,
       Math.min(2000, config.mesos.timeoutMs),
     );
-    this.#lastState = parsed;
+    const records = this.#generate(parsed, hostIps, masters);
+    if (!this.#passesFailoverRule(records, info)) {
+      this.#options.onLoad?.({ result: 'held', fetchMs: info.fetchMs, bytes: info.bytes });
+      return;
+    }
+    if (this.#options.retainState !== false) this.#lastState = parsed;
     this.#lastHostIps = hostIps;
-    this.#publish(parsed, hostIps, info, started);
+    this.#lastMasters = info.masters;
+    this.#leaderKey = info.leaderKey;
+    this.#publish(parsed, records, info, started);
   }
 
   /** Rebuilds the zone from the last state with the current config (after a config reload). */
   rebuild(): void {
     const parsed = this.#lastState;
     if (parsed === undefined) return;
-    this.#publish(parsed, this.#lastHostIps, undefined, this.#options.clock.now());
+    const masters = this.#lastMasters ?? masterHosts(this.#options.config());
+    const records = this.#generate(parsed, this.#lastHostIps, masters);
+    this.#publish(parsed, records, undefined, this.#options.clock.now());
   }
 
-  #publish(
+  /** Age of the data served (ms), undefined before the first load. */
+  dataAgeMs(): number | undefined {
+    const at = this.stats.lastPublishAt;
+    return at === undefined ? undefined : this.#options.clock.now() - at;
+  }
+
+  #generate(
     parsed: ParsedState,
     hostIps: ReadonlyMap<string, readonly string[]>,
-    info: LoadInfo | undefined,
-    started: number,
-  ): void {
-    const { config: getConfig, store, logger, clock, nsIps } = this.#options;
+    masters: readonly string[],
+  ): RecordSet {
+    const { config: getConfig, nsIps } = this.#options;
     const config = getConfig();
-    const records = generateRecords(parsed.state, {
+    return generateRecords(parsed.state, {
       domain: config.domain,
       ipSources: config.records.ipSources,
       enforceRFC952: config.records.enforceRFC952,
       nsName: config.dns.soa.mname,
       nsIps: nsIps(),
-      masters: masterHosts(config),
+      masters,
       hostIps,
     });
+  }
+
+  /** Applies `failoverVerdict`; logs a hold once when it starts and once when it ends. */
+  #passesFailoverRule(records: RecordSet, info: LoadInfo): boolean {
+    const { config: getConfig, logger, clock } = this.#options;
+    const { minRetained, maxHoldMs } = getConfig().mesos.failover;
+    const now = clock.now();
+    const since = this.stats.holdingSince;
+    const tasks = records.stats.tasks;
+    const verdict = failoverVerdict({
+      servedTasks: this.#servedTasks,
+      tasks,
+      isLeaderChange:
+        info.leaderKey !== undefined &&
+        this.#leaderKey !== undefined &&
+        info.leaderKey !== this.#leaderKey,
+      minRetained,
+      maxHoldMs,
+      heldForMs: since === undefined ? undefined : now - since,
+    });
+    const fields = {
+      leader: info.leader,
+      tasks,
+      servedTasks: this.#servedTasks,
+      minRetained,
+      maxHold: formatDuration(maxHoldMs),
+    };
+    if (verdict === 'hold') {
+      this.stats.heldLoads++;
+      if (since === undefined) {
+        this.stats.holdingSince = now;
+        logger.warn(
+          'new Mesos leader sent a state that lost most tasks; keeping the served zone until agents re-register (mesos.failover)',
+          fields,
+        );
+      } else {
+        logger.debug('still holding back the new leader state', fields);
+      }
+      return false;
+    }
+    if (since !== undefined) {
+      this.stats.holdingSince = undefined;
+      if (verdict === 'publish-after-hold') {
+        logger.warn(
+          'publishing the new leader state after mesos.failover.maxHold although tasks are still missing',
+          { ...fields, heldMs: now - since },
+        );
+      } else {
+        logger.info('the new leader state recovered; publishing it', {
+          ...fields,
+          heldMs: now - since,
+        });
+      }
+    }
+    return true;
+  }
+
+  #publish(
+    parsed: ParsedState,
+    records: RecordSet,
+    info: LoadInfo | undefined,
+    started: number,
+  ): void {
+    const { config: getConfig, store, logger, clock } = this.#options;
+    const config = getConfig();
     const snapshot = store.publish(
       records,
       { ttl: config.records.ttl, srvWeight: config.records.srvWeight, soa: config.dns.soa },
@@ -116,6 +281,8 @@ export class Loader implements StateListener {
     this.stats.lastError = undefined;
     this.stats.lastLoadMs = tookMs;
     this.stats.lastSkippedTasks = skipped;
+    if (info !== undefined) this.stats.lastPublishAt = snapshot.loadedAt;
+    this.#servedTasks = records.stats.tasks;
     const fields = {
       origin: info?.origin ?? 'rebuild',
       tasks: records.stats.tasks,
@@ -128,11 +295,24 @@ export class Loader implements StateListener {
     if (snapshot.changed) logger.info('zone published', fields);
     else logger.debug('zone unchanged', fields);
     for (const p of parsed.report.problems) logger.debug('skipped state entry', { problem: p });
+    if (info !== undefined) {
+      this.#options.onLoad?.({
+        result: 'published',
+        fetchMs: info.fetchMs,
+        bytes: info.bytes,
+        buildMs: tookMs,
+        tasks: records.stats.tasks,
+        skippedTasks: skipped,
+        records: records.stats.records,
+        names: snapshot.zone.names,
+      });
+    }
     this.#options.onPublish?.();
   }
 
   onFailure(error: MesosDnsError): void {
     this.stats.failures++;
+    this.#options.onLoad?.({ result: 'failed' });
     const message = `${error.code}: ${error.message}`;
     if (message !== this.stats.lastError) {
       this.#options.logger.warn('state load failed; serving the last good zone', {

@@ -2,6 +2,9 @@
  * The zone store: holds the one current compiled zone and its record set. A successful load
  * replaces both atomically; the SOA serial moves only when the records changed. DNS and HTTP
  * read from it; nothing mutates what it hands out.
+ *
+ * The pipeline worker (build/) compiles with its own store and posts each snapshot to the main
+ * thread, whose store only `install`s it: the serial rule runs where the zone is built.
  */
 import type { SoaConfig } from './config/index.js';
 import type { Zone } from './dns/index.js';
@@ -55,5 +58,10 @@ export class ZoneStore {
     const snapshot: Snapshot = { records, zone, loadedAt: nowMs, changed };
     this.#current = snapshot;
     return snapshot;
+  }
+
+  /** Swaps in a snapshot compiled elsewhere (the pipeline worker), serial already decided. */
+  install(snapshot: Snapshot): void {
+    this.#current = snapshot;
   }
 }

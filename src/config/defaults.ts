@@ -44,6 +44,10 @@ export const DEFAULT_CONFIG: Config = frozen({
     stateFile: '',
     refreshMs: 30_000,
     timeoutMs: 10_000,
+    scheme: 'http',
+    // Mesos marks agents that did not re-register within 10 minutes of a failover unreachable
+    // (--agent_reregister_timeout): after that, the new leader's state is the truth.
+    failover: { minRetained: 0.5, maxHoldMs: 600_000 },
     auth: { principal: '', secret: '', secretFile: '' },
     tls: { ca: '', cert: '', key: '', insecure: false },
   },
@@ -63,14 +67,46 @@ export const DEFAULT_CONFIG: Config = frozen({
     resolvers: [],
     zones: {},
     timeoutMs: 5_000,
+    // Mesos-DNS tries its resolvers in list order; health tracking makes that cheap.
+    policy: 'sequential',
+    maxConcurrent: 1_000,
+    // Never an open resolver: loopback, RFC 1918, RFC 4193 and link-local clients only.
+    allowFrom: [
+      '127.0.0.0/8',
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '169.254.0.0/16',
+      '::1/128',
+      'fc00::/7',
+      'fe80::/10',
+    ],
+    tcpFallback: true,
+    // CoreDNS forward: max_fails 2, health_check 0.5s.
+    maxFails: 2,
+    healthCheckMs: 500,
+    cache: {
+      enabled: true,
+      maxEntries: 10_000,
+      maxBytes: 16 * 1024 * 1024,
+      // CoreDNS cache caps: 3600 s success, 1800 s denial, 5 s SERVFAIL; serve_stale 1 h.
+      maxTtl: 3600,
+      negativeMaxTtl: 1800,
+      servfailTtl: 5,
+      serveStale: false,
+      staleTtl: 3600,
+    },
   },
   http: {
     enabled: true,
     listen: { host: '0.0.0.0', port: 8123 },
+    // Ten default polls (30s) without a fresh state: the master is gone, not just slow.
+    readyMaxAgeMs: 300_000,
   },
   log: {
     level: 'info',
     format: 'text',
+    queries: false,
   },
 });
 

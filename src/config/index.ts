@@ -1,11 +1,19 @@
 // Public surface of the config module: load, validate and render the configuration.
-export type { Config, HostPort, IpSource, SoaConfig } from './types.js';
-export type { CheckResult, ParsedConfig } from './load.js';
+export type {
+  Config,
+  ForwardCacheConfig,
+  ForwardPolicy,
+  HostPort,
+  IpSource,
+  SoaConfig,
+} from './types.js';
+export type { CheckResult, ParsedConfig, YamlComments } from './load.js';
 export {
   CONFIG_SCHEMA_URL,
   REDACTED,
   checkConfig,
   configToYaml,
+  convertConfig,
   describeConfigError,
   loadConfig,
   loadConfigWithWarnings,

@@ -15,7 +15,7 @@ import {
   defaultSoaNames,
 } from './defaults.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
-import type { Config, HostPort, IpSource } from './types.js';
+import type { Config, ForwardPolicy, HostPort, IpSource } from './types.js';
 
 /**
  * Location of the JSON Schema of the YAML file. Resolved from this module so that it works from
@@ -51,6 +51,7 @@ const HOSTNAME_RE =
 const IP_SOURCES: readonly IpSource[] = ['netinfo', 'mesos', 'docker', 'host'];
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 const LOG_FORMATS: readonly Config['log']['format'][] = ['text', 'json'];
+const FORWARD_POLICIES: readonly ForwardPolicy[] = ['sequential', 'random', 'round_robin'];
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers on untrusted values
@@ -530,8 +531,25 @@ function parseUpstream(text: string): Parsed<HostPort> {
   return { value: { host: split.host, port } };
 }
 
-/** A master: `http(s)://host[:port][/path]` or a bare `host:port` (http), as a base URL. */
-function parseMaster(text: string): Parsed<string> {
+/** A client prefix of `forward.allowFrom`: `addr/len` or a bare address (a host prefix). */
+function parseCidr(text: string): Parsed<string> {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const family = isIP(addr);
+  if (family === 0) {
+    return { problem: 'must be a CIDR such as 10.0.0.0/8 or fc00::/7, or an IP address' };
+  }
+  if (slash < 0) return { value: text };
+  const max = family === 4 ? 32 : 128;
+  const length = text.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(length) || Number(length) > max) {
+    return { problem: `prefix length '${length}' must be a number from 0 to ${max}` };
+  }
+  return { value: text };
+}
+
+/** A master: `http(s)://host[:port][/path]` or a bare `host:port` (`scheme`), as a base URL. */
+function parseMaster(text: string, scheme: 'http' | 'https'): Parsed<string> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     const port = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^/:]*):([^/]*)/i.exec(text)?.[1];
     if (port !== undefined && port !== '' && parsePort(port, 1) === undefined) {
@@ -561,7 +579,7 @@ function parseMaster(text: string): Parsed<string> {
   const port = parsePort(split.port, 1);
   if (port === undefined)
     return { problem: `port '${split.port}' must be a number from 1 to 65535` };
-  return { value: `http://${joinHostPort(split.host.toLowerCase(), port)}` };
+  return { value: `${scheme}://${joinHostPort(split.host.toLowerCase(), port)}` };
 }
 
 /** A ZooKeeper URL `zk://[user:pass@]host[:port][,host[:port]...]/path`. */
@@ -690,7 +708,13 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
   if (badDomain !== undefined) r.error(['domain'], badDomain);
 
   // mesos: exactly one source
-  const masters = items(['mesos', 'masters'], parseMaster, (m) => m);
+  const schemeValue = get(['mesos', 'scheme']);
+  const scheme: 'http' | 'https' = schemeValue === 'https' ? 'https' : D.mesos.scheme;
+  const masters = items(
+    ['mesos', 'masters'],
+    (m) => parseMaster(m, scheme),
+    (m) => m,
+  );
   const zk = str(['mesos', 'zk'], '');
   if (zk !== '') {
     const bad = checkZk(zk);
@@ -722,6 +746,14 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
 
   const refreshMs = duration(['mesos', 'refresh'], D.mesos.refreshMs);
   const timeoutMs = duration(['mesos', 'timeout'], D.mesos.timeoutMs);
+  const minRetained = get(['mesos', 'failover', 'minRetained']);
+  const failover = {
+    minRetained:
+      typeof minRetained === 'number' && minRetained >= 0 && minRetained <= 1
+        ? minRetained
+        : D.mesos.failover.minRetained,
+    maxHoldMs: duration(['mesos', 'failover', 'maxHold'], D.mesos.failover.maxHoldMs),
+  };
 
   const principal = str(['mesos', 'auth', 'principal'], '');
   const secret = str(['mesos', 'auth', 'secret'], '');
@@ -831,6 +863,43 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     }
   }
 
+  // forward: policy, limits, access control, health and cache
+  const policy = get(['forward', 'policy']);
+  const cacheInt = (key: keyof Config['forward']['cache']): number => {
+    const fallback = D.forward.cache[key];
+    return int(['forward', 'cache', key], typeof fallback === 'number' ? fallback : 0);
+  };
+  const forwardExtras = {
+    policy: includes(FORWARD_POLICIES, policy) ? policy : D.forward.policy,
+    maxConcurrent: int(['forward', 'maxConcurrent'], D.forward.maxConcurrent),
+    allowFrom:
+      get(['forward', 'allowFrom']) === undefined
+        ? D.forward.allowFrom
+        : items(['forward', 'allowFrom'], parseCidr, (c) => c.toLowerCase()),
+    tcpFallback: bool(['forward', 'tcpFallback'], D.forward.tcpFallback),
+    maxFails: int(['forward', 'maxFails'], D.forward.maxFails),
+    healthCheckMs: duration(['forward', 'healthCheck'], D.forward.healthCheckMs),
+    cache: {
+      enabled: bool(['forward', 'cache', 'enabled'], D.forward.cache.enabled),
+      maxEntries: cacheInt('maxEntries'),
+      maxBytes: cacheInt('maxBytes'),
+      maxTtl: cacheInt('maxTtl'),
+      negativeMaxTtl: cacheInt('negativeMaxTtl'),
+      servfailTtl: cacheInt('servfailTtl'),
+      serveStale: bool(['forward', 'cache', 'serveStale'], D.forward.cache.serveStale),
+      staleTtl: cacheInt('staleTtl'),
+    },
+  };
+
+  // http: a ready limit below the poll period would fail /ready between two good polls.
+  const readyMaxAgeMs = duration(['http', 'readyMaxAge'], D.http.readyMaxAgeMs);
+  if (get(['http', 'readyMaxAge']) !== undefined && stateFile === '' && readyMaxAgeMs < refreshMs) {
+    r.warn(
+      ['http', 'readyMaxAge'],
+      `is shorter than ${r.display(['mesos', 'refresh'])}: /ready would fail between two polls`,
+    );
+  }
+
   // log
   const level = get(['log', 'level']);
   const format = get(['log', 'format']);
@@ -843,6 +912,8 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
       stateFile,
       refreshMs,
       timeoutMs,
+      scheme,
+      failover,
       auth: { principal, secret, secretFile },
       tls: { ca, cert, key, insecure },
     },
@@ -857,14 +928,17 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
       resolvers,
       zones,
       timeoutMs: duration(['forward', 'timeout'], D.forward.timeoutMs),
+      ...forwardExtras,
     },
     http: {
       enabled: bool(['http', 'enabled'], D.http.enabled),
       listen: listen(['http', 'listen'], D.http.listen),
+      readyMaxAgeMs,
     },
     log: {
       level: includes(LOG_LEVELS, level) ? level : D.log.level,
       format: includes(LOG_FORMATS, format) ? format : D.log.format,
+      queries: bool(['log', 'queries'], D.log.queries),
     },
   };
 }
@@ -997,6 +1071,7 @@ const JSON_KEY_OF: ReadonlyArray<readonly [Path, Path]> = [
   [['mesos', 'zk'], ['Zk']],
   [['mesos', 'refresh'], ['RefreshSeconds']],
   [['mesos', 'timeout'], ['StateTimeoutSeconds']],
+  [['mesos', 'scheme'], ['MesosHTTPSOn']],
   [
     ['mesos', 'auth', 'principal'],
     ['MesosCredentials', 'Principal'],
@@ -1167,13 +1242,6 @@ function analyzeMesosDnsJson(text: string): Analysis {
     j.error([], 'one of Zk or Masters must be set', 'file');
   }
   const https = bool('MesosHTTPSOn', D.MesosHTTPSOn);
-  if (https && zk !== '') {
-    j.warn(
-      ['MesosHTTPSOn'],
-      'applies to Masters only: masters found through Zk are fetched over http',
-      'key',
-    );
-  }
   const scheme = https ? 'https' : 'http';
   const masterUrls = masters.map((m) =>
     /^(\[[^\]]+\]|[^:/\s[\]]+):[0-9]+$/.test(m) ? `${scheme}://${m}` : m,
@@ -1211,7 +1279,7 @@ function analyzeMesosDnsJson(text: string): Analysis {
 
   // TLS: Mesos-DNS skips verification when HTTPS is on without a CA file; keep that, loudly.
   const caFile = str('CACertFile', D.CACertFile);
-  const insecure = https && caFile === '' && masterUrls.length > 0;
+  const insecure = https && caFile === '';
   if (insecure) {
     j.warn(
       ['MesosHTTPSOn'],
@@ -1259,6 +1327,7 @@ function analyzeMesosDnsJson(text: string): Analysis {
       zk,
       refresh: `${num('RefreshSeconds', D.RefreshSeconds)}s`,
       timeout: `${num('StateTimeoutSeconds', D.StateTimeoutSeconds)}s`,
+      scheme,
       auth: { principal, secret },
       tls: {
         ca: caFile,
@@ -1413,12 +1482,21 @@ function formatUpstream(hp: HostPort): string {
   return hp.host;
 }
 
+/** Comments for `configToYaml`: lines above the document, and lines above keys. */
+export interface YamlComments {
+  readonly header?: readonly string[];
+  /** Dotted YAML key path (`forward.timeout`) -> comment lines placed above that key. */
+  readonly keys?: ReadonlyMap<string, readonly string[]>;
+}
+
 /**
  * Renders a `Config` as YAML in SPEC.md's key layout (durations as `30s`, addresses as
  * `host:port`), for `mesodns convert-config`. `parseConfig` reads the result back to an equal
- * `Config`. Secrets are included: the output is the operator's own file.
+ * `Config`. Secrets are included: the output is the operator's own file. `comments` go above the
+ * document and above keys; a key inside a one-line group (`dns.soa.minimum`) gets its comment
+ * above the group, prefixed with its name.
  */
-export function configToYaml(config: Config): string {
+export function configToYaml(config: Config, comments: YamlComments = {}): string {
   const { mesos, records, dns, forward, http, log } = config;
   const doc = new Document({
     domain: config.domain,
@@ -1428,6 +1506,11 @@ export function configToYaml(config: Config): string {
       stateFile: mesos.stateFile,
       refresh: formatDuration(mesos.refreshMs),
       timeout: formatDuration(mesos.timeoutMs),
+      scheme: mesos.scheme,
+      failover: {
+        minRetained: mesos.failover.minRetained,
+        maxHold: formatDuration(mesos.failover.maxHoldMs),
+      },
       auth: { ...mesos.auth },
       tls: { ...mesos.tls },
     },
@@ -1444,8 +1527,19 @@ export function configToYaml(config: Config): string {
         Object.entries(forward.zones).map(([zone, ups]) => [zone, ups.map(formatUpstream)]),
       ),
       timeout: formatDuration(forward.timeoutMs),
+      policy: forward.policy,
+      maxConcurrent: forward.maxConcurrent,
+      allowFrom: [...forward.allowFrom],
+      tcpFallback: forward.tcpFallback,
+      maxFails: forward.maxFails,
+      healthCheck: formatDuration(forward.healthCheckMs),
+      cache: { ...forward.cache },
     },
-    http: { enabled: http.enabled, listen: formatListen(http.listen) },
+    http: {
+      enabled: http.enabled,
+      listen: formatListen(http.listen),
+      readyMaxAge: formatDuration(http.readyMaxAgeMs),
+    },
     log: { ...log },
   });
   // Short lists and the auth/tls/soa groups read best on one line, as in SPEC.md.
@@ -1456,14 +1550,115 @@ export function configToYaml(config: Config): string {
     Pair(_, pair) {
       if (
         isScalar(pair.key) &&
-        ['auth', 'tls', 'soa'].includes(String(pair.key.value)) &&
+        ['auth', 'tls', 'soa', 'failover'].includes(String(pair.key.value)) &&
         isMap(pair.value)
       ) {
         pair.value.flow = true;
       }
     },
   });
+  addComments(doc, comments);
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+function commentText(lines: readonly string[]): string {
+  return lines.map((line) => ` ${line}`).join('\n');
+}
+
+/** Places `comments` on the document built by `configToYaml` (block maps of scalar keys). */
+function addComments(doc: YamlDocument, comments: YamlComments): void {
+  if (comments.header !== undefined && comments.header.length > 0) {
+    doc.commentBefore = commentText(comments.header);
+  }
+  for (const [dotted, lines] of comments.keys ?? []) {
+    const path = dotted.split('.');
+    let map: unknown = doc.contents;
+    let target: { key: unknown } | undefined;
+    let rest: string[] = [];
+    for (const [i, seg] of path.entries()) {
+      if (!isMap(map) || map.flow === true) {
+        rest = path.slice(i);
+        break;
+      }
+      const pair = map.items.find((p) => isScalar(p.key) && p.key.value === seg);
+      if (pair === undefined) break;
+      target = pair;
+      map = pair.value;
+    }
+    const key = target?.key;
+    if (!isScalar(key)) {
+      doc.commentBefore = [doc.commentBefore, commentText(lines)].filter(Boolean).join('\n');
+      continue;
+    }
+    const prefix = rest.length > 0 ? `${rest.join('.')}: ` : '';
+    const text = commentText(lines.map((line, i) => (i === 0 ? prefix + line : line)));
+    key.commentBefore = key.commentBefore === undefined ? text : `${key.commentBefore}\n${text}`;
+  }
+}
+
+/**
+ * YAML keys whose Mesos-DNS counterpart meant something else: the comment `convertConfig` puts
+ * above them. (The rest of the mapping keeps its meaning; src/config/README.md lists it.)
+ */
+const CHANGED_MEANING: ReadonlyArray<readonly [string, string]> = [
+  [
+    'mesos.refresh',
+    'RefreshSeconds was a fixed ticker; mesodns polls this long after the previous poll ends.',
+  ],
+  [
+    'forward.timeout',
+    'Timeout was the limit of each exchange with each resolver; here it bounds the whole forwarded query, every upstream included.',
+  ],
+  [
+    'dns.soa.minimum',
+    'SOAMinttl was unused by Mesos-DNS (its SOA minimum was TTL); here it is the SOA minimum and caps negative answer TTLs (RFC 2308).',
+  ],
+];
+
+/** Mesos-DNS keys placed elsewhere than `JSON_KEY_OF` says, or with no YAML key (header). */
+const JSON_KEY_TARGET: Readonly<Record<string, string>> = {
+  Port: 'dns.listen',
+  HttpPort: 'http.listen',
+  MesosAuthentication: 'mesos.auth',
+  MesosCredentials: 'mesos.auth',
+};
+
+/** The YAML key a Mesos-DNS key (its canonical name) maps to, or undefined when none. */
+function yamlKeyOf(jsonKey: string): string | undefined {
+  const fixed = JSON_KEY_TARGET[jsonKey];
+  if (fixed !== undefined) return fixed;
+  const entry = JSON_KEY_OF.find(([, target]) => target.length === 1 && target[0] === jsonKey);
+  return entry?.[0].join('.');
+}
+
+/**
+ * Converts a configuration file to the mesodns YAML file (`mesodns convert-config`). For a
+ * Mesos-DNS `config.json`, every warning becomes a comment above the YAML key its Mesos-DNS key
+ * maps to (or in the header when the key has no equivalent), and settings that changed meaning
+ * carry a comment saying how. Throws a `ConfigError` for an invalid file.
+ */
+export function convertConfig(file: string): string {
+  const { config, warnings } = loadConfigWithWarnings(file);
+  if (extname(file).toLowerCase() !== '.json') return configToYaml(config);
+  const keys = new Map<string, string[]>();
+  const note = (key: string, line: string): void => {
+    keys.set(key, [...(keys.get(key) ?? []), line]);
+  };
+  const header = [
+    `Converted from the Mesos-DNS configuration ${file} by mesodns convert-config.`,
+    'Absent keys took the Mesos-DNS defaults. Review the comments below.',
+  ];
+  const unmapped: string[] = [];
+  for (const w of warnings) {
+    const jsonKey = /^[^.[]*/.exec(w.path)?.[0] ?? '';
+    const target = jsonKey === '' ? undefined : yamlKeyOf(jsonKey);
+    const line = `Mesos-DNS ${w.path === '' ? 'file' : w.path}: ${w.message}`;
+    if (target === undefined) unmapped.push(line);
+    else note(target, line);
+  }
+  if (unmapped.length > 0) header.push('Not carried over:', ...unmapped.map((l) => `  ${l}`));
+  for (const [key, line] of CHANGED_MEANING) note(key, `Changed meaning: ${line}`);
+  return configToYaml(config, { header, keys });
 }
 
 /**

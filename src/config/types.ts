@@ -19,6 +19,26 @@ export interface SoaConfig {
   readonly minimum: number;
 }
 
+/** Upstream selection of `forward.policy`. */
+export type ForwardPolicy = 'sequential' | 'random' | 'round_robin';
+
+/** `forward.cache`: the cache of forwarded answers; TTLs in seconds. */
+export interface ForwardCacheConfig {
+  readonly enabled: boolean;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  /** Cap on how long a positive answer is kept. */
+  readonly maxTtl: number;
+  /** Cap on how long a negative answer (NXDOMAIN, NODATA) is kept. */
+  readonly negativeMaxTtl: number;
+  /** How long a SERVFAIL is kept; 0: never. */
+  readonly servfailTtl: number;
+  /** Serve expired answers while every upstream fails (RFC 8767). */
+  readonly serveStale: boolean;
+  /** How long after expiry an answer may still be served stale. */
+  readonly staleTtl: number;
+}
+
 /** The validated, frozen configuration. Durations are milliseconds (`...Ms`), TTLs seconds. */
 export interface Config {
   /** Zone served authoritatively, lower case, no trailing dot (`mesos`). */
@@ -30,6 +50,17 @@ export interface Config {
     readonly stateFile: string;
     readonly refreshMs: number;
     readonly timeoutMs: number;
+    /** Scheme for masters found through `zk` (and bare `host:port` masters, already applied). */
+    readonly scheme: 'http' | 'https';
+    /**
+     * The failover safety rule: after a leader change, a state that keeps less than
+     * `minRetained` of the served zone's running tasks is held back for up to `maxHoldMs`.
+     */
+    readonly failover: {
+      /** 0 to 1; 0 turns the rule off. */
+      readonly minRetained: number;
+      readonly maxHoldMs: number;
+    };
     readonly auth: {
       readonly principal: string;
       readonly secret: string;
@@ -60,13 +91,30 @@ export interface Config {
     /** Per-zone upstreams, zone names lower case without trailing dot. */
     readonly zones: Readonly<Record<string, readonly HostPort[]>>;
     readonly timeoutMs: number;
+    /** Order in which a query tries its upstreams. */
+    readonly policy: ForwardPolicy;
+    /** Forwarded queries in flight at most; more get REFUSED. */
+    readonly maxConcurrent: number;
+    /** CIDRs (`10.0.0.0/8`, `fc00::/7`, or a bare address) of clients that may use forwarding. */
+    readonly allowFrom: readonly string[];
+    /** Retry a truncated UDP upstream reply over TCP (else pass it through with TC). */
+    readonly tcpFallback: boolean;
+    /** Consecutive failures that mark an upstream down; 0 never marks one down. */
+    readonly maxFails: number;
+    /** Probe period of an upstream marked down. */
+    readonly healthCheckMs: number;
+    readonly cache: ForwardCacheConfig;
   };
   readonly http: {
     readonly enabled: boolean;
     readonly listen: HostPort;
+    /** `/ready` fails once the data served is older than this (a master source only). */
+    readonly readyMaxAgeMs: number;
   };
   readonly log: {
     readonly level: LogLevel;
     readonly format: 'text' | 'json';
+    /** One log line per DNS query (info level). */
+    readonly queries: boolean;
   };
 }

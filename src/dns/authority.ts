@@ -4,9 +4,17 @@
  */
 import type { Query } from './wire.js';
 import { CLASS, HEADER_SIZE, RCODE, TYPE, hasLabelBoundaryAt } from './wire.js';
-import type { Sections, Transport } from './response.js';
-import { buildResponse, errorResponse } from './response.js';
-import type { RRSet, Zone, ZoneNode } from './zone.js';
+import type { ResponseFlags, Transport } from './response.js';
+import {
+  WANT_A,
+  WANT_AAAA,
+  WANT_SRV,
+  errorResponse,
+  negativeResponse,
+  zoneResponse,
+} from './response.js';
+import type { Zone } from './zone.js';
+import { NO_NODE, findNode } from './zone.js';
 
 /** Outcome counters an answer reports (for metrics). */
 export type AnswerKind = 'answer' | 'nodata' | 'nxdomain' | 'refused' | 'servfail';
@@ -18,11 +26,8 @@ export interface AuthorityResult {
   readonly kind: AnswerKind;
 }
 
-function single(rr: Buffer): RRSet {
-  return { data: rr, offsets: [0, rr.length] };
-}
-
-const NONE: readonly RRSet[] = [];
+const FLAGS_RA: ResponseFlags = { authoritative: true, recursionAvailable: true };
+const FLAGS_NO_RA: ResponseFlags = { authoritative: true, recursionAvailable: false };
 
 /** Answers a query for a name inside the zone. `zone` undefined (no state loaded yet) gives SERVFAIL. */
 export function answerAuthoritative(
@@ -32,75 +37,88 @@ export function answerAuthoritative(
   recursionAvailable: boolean,
   transport: Transport,
 ): AuthorityResult {
-  const refuse = (rcode: number, kind: AnswerKind): AuthorityResult => ({
-    response: errorResponse(msg, rcode, query.questionEnd, query.edns, recursionAvailable),
-    rcode,
-    kind,
-  });
-  if (zone === undefined) return refuse(RCODE.SERVFAIL, 'servfail');
+  if (zone === undefined) return refuse(msg, query, RCODE.SERVFAIL, 'servfail', recursionAvailable);
+  const qtype = query.qtype;
   if (
     (query.qclass !== CLASS.IN && query.qclass !== CLASS.ANY) ||
-    query.qtype === TYPE.AXFR ||
-    query.qtype === TYPE.IXFR
+    qtype === TYPE.AXFR ||
+    qtype === TYPE.IXFR
   ) {
-    return refuse(RCODE.REFUSED, 'refused');
+    return refuse(msg, query, RCODE.REFUSED, 'refused', recursionAvailable);
   }
-  const node = zone.nodes.get(query.key);
-  const answers =
-    node === undefined ? NONE : select(node, query.qtype, query.key === zone.apexKey, zone);
-  let kind: AnswerKind;
-  let sections: Sections;
-  if (answers.length === 0) {
-    // NXDOMAIN or NODATA: the SOA goes in authority (RFC 2308 2.1, 2.2), its owner a pointer to
-    // the apex as a suffix of the QNAME.
-    kind = node === undefined ? 'nxdomain' : 'nodata';
-    sections = {
-      rcode: node === undefined ? RCODE.NXDOMAIN : RCODE.NOERROR,
-      answers: NONE,
-      authority: [zone.soaNegative],
-      soaPointer: query.qnameEnd - zone.apexWireLength,
-      additional: undefined,
+  const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
+  const node = findNode(zone, query.key);
+  if (node === NO_NODE) {
+    return {
+      response: negativeResponse(msg, query, zone, RCODE.NXDOMAIN, flags, transport),
+      rcode: RCODE.NXDOMAIN,
+      kind: 'nxdomain',
     };
-  } else {
-    const withAdditional = query.qtype === TYPE.SRV || query.qtype === TYPE.ANY;
-    kind = 'answer';
-    sections = {
+  }
+  const isApex = query.key === zone.apexKey;
+  let want = 0;
+  let extra: readonly Buffer[] | undefined;
+  switch (qtype) {
+    case TYPE.A:
+      want = WANT_A;
+      break;
+    case TYPE.AAAA:
+      want = WANT_AAAA;
+      break;
+    case TYPE.SRV:
+      want = WANT_SRV;
+      break;
+    case TYPE.SOA:
+      if (isApex) extra = [zone.soaAnswer];
+      break;
+    case TYPE.NS:
+      if (isApex) extra = [zone.nsAnswer];
+      break;
+    case TYPE.ANY:
+      want = WANT_A | WANT_AAAA | WANT_SRV;
+      if (isApex) extra = [zone.soaAnswer, zone.nsAnswer];
+      break;
+    default:
+      break;
+  }
+  if (extra === undefined && (node < 0 || !hasAny(zone, node, want))) {
+    // NODATA: the name exists (with records of other types, or as an empty non-terminal).
+    return {
+      response: negativeResponse(msg, query, zone, RCODE.NOERROR, flags, transport),
       rcode: RCODE.NOERROR,
-      answers,
-      authority: [],
-      soaPointer: 0,
-      additional: withAdditional ? node?.srvAdditional : undefined,
+      kind: 'nodata',
     };
   }
-  const flags = { authoritative: true, recursionAvailable };
+  const withAdditional = qtype === TYPE.SRV || qtype === TYPE.ANY;
   return {
-    response: buildResponse(msg, query, sections, flags, transport),
-    rcode: sections.rcode,
-    kind,
+    response: zoneResponse(msg, query, zone, node, want, extra, withAdditional, flags, transport),
+    rcode: RCODE.NOERROR,
+    kind: 'answer',
   };
 }
 
-function select(node: ZoneNode, qtype: number, isApex: boolean, zone: Zone): readonly RRSet[] {
-  switch (qtype) {
-    case TYPE.A:
-      return node.a === undefined ? NONE : [node.a];
-    case TYPE.AAAA:
-      return node.aaaa === undefined ? NONE : [node.aaaa];
-    case TYPE.SRV:
-      return node.srv === undefined ? NONE : [node.srv];
-    case TYPE.SOA:
-      return isApex ? [single(zone.soaAnswer)] : NONE;
-    case TYPE.NS:
-      return isApex ? [single(zone.nsAnswer)] : NONE;
-    case TYPE.ANY: {
-      const all: RRSet[] = [];
-      if (isApex) all.push(single(zone.soaAnswer), single(zone.nsAnswer));
-      for (const set of [node.a, node.aaaa, node.srv]) if (set !== undefined) all.push(set);
-      return all;
-    }
-    default:
-      return NONE;
-  }
+/** Whether name `id` has records of a kind in `want`. */
+function hasAny(zone: Zone, id: number, want: number): boolean {
+  const [a, aaaa, srv] = zone.records.kinds;
+  return (
+    ((want & WANT_A) !== 0 && (a.slot[id] ?? -1) >= 0) ||
+    ((want & WANT_AAAA) !== 0 && (aaaa.slot[id] ?? -1) >= 0) ||
+    ((want & WANT_SRV) !== 0 && (srv.slot[id] ?? -1) >= 0)
+  );
+}
+
+function refuse(
+  msg: Buffer,
+  query: Query,
+  rcode: number,
+  kind: AnswerKind,
+  recursionAvailable: boolean,
+): AuthorityResult {
+  return {
+    response: errorResponse(msg, rcode, query.questionEnd, query.edns, recursionAvailable),
+    rcode,
+    kind,
+  };
 }
 
 /** True when the QNAME of `query` (in `msg`) is the zone apex or below it. */

@@ -3,11 +3,38 @@ export { DnsServer } from './server.js';
 export type { DnsServerOptions, DnsSettings, QueryEvent } from './server.js';
 export { Forwarder, formatHostPort } from './forwarder.js';
 export type { ForwarderOptions } from './forwarder.js';
-export { compileZone, withSerial } from './zone.js';
-export type { Zone, ZoneNode, ZoneOptions, RRSet } from './zone.js';
+export { AnswerCache, STALE_ANSWER_TTL } from './cache.js';
+export type { AnswerCacheOptions, CacheEntryKind } from './cache.js';
+export { Acl, parseCidr } from './acl.js';
+export { createPolicy } from './policy.js';
+export type { Policy, PolicyName, Candidate } from './policy.js';
+export { ForwardStats } from './upstream-stats.js';
+export type {
+  ForwardObserver,
+  ExchangeEvent,
+  ExchangeOutcome,
+  RejectReason,
+  UpstreamCounters,
+} from './upstream-stats.js';
+export {
+  EMPTY_NODE,
+  NO_NODE,
+  compileZone,
+  compileZoneImage,
+  findNode,
+  withSerial,
+  zoneFromImage,
+} from './zone.js';
+export type { Zone, ZoneImage, ZoneOptions } from './zone.js';
 export { parseResolvConf, excludeSelf } from './resolv-conf.js';
 export { answerAuthoritative, isInZone } from './authority.js';
-export { buildResponse, errorResponse, sizeLimit, MAX_UDP_SIZE } from './response.js';
+export {
+  errorResponse,
+  negativeResponse,
+  sizeLimit,
+  zoneResponse,
+  MAX_UDP_SIZE,
+} from './response.js';
 export type { Transport } from './response.js';
 export {
   TYPE,

@@ -1,10 +1,13 @@
 /**
- * Assembles response messages from pre-encoded pieces, with EDNS0 and truncation
- * (RFC 1035 4.1.1, RFC 6891, RFC 2181 9: drop additional first, then answers, and set TC).
+ * Assembles response messages from the pre-encoded RRs of a compiled zone, with EDNS0 and
+ * truncation (RFC 1035 4.1.1, RFC 6891, RFC 2181 9: drop additional first, then answers, and set
+ * TC). The hot path allocates only the response buffer: the shuffle order and the additional
+ * targets live in module-level scratch arrays.
  */
 import type { Edns, Query } from './wire.js';
 import { CLASSIC_UDP_SIZE, HEADER_SIZE, MAX_TCP_SIZE, OPT_SIZE, writeOpt } from './wire.js';
-import type { RRSet } from './zone.js';
+import type { Zone } from './zone.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, nameStart } from './zone.js';
 
 /** Transport the query arrived on. */
 export type Transport = 'udp' | 'tcp';
@@ -18,6 +21,22 @@ export interface ResponseFlags {
 /** Largest UDP payload mesodns sends (the DNS flag day 2020 value). */
 export const MAX_UDP_SIZE = 1232;
 
+/** Largest offset a compression pointer can reach (14 bits, RFC 1035 4.1.4). */
+const MAX_POINTER = 0x3fff;
+
+/** Offset of an SRV target inside its RR: owner pointer, fixed header, priority, weight, port. */
+const SRV_TARGET_OFFSET = 2 + 10 + 6;
+/** Size of an A RR with a compressed owner, and of an AAAA RR. */
+const A_SIZE = 2 + 10 + 4;
+const AAAA_SIZE = 2 + 10 + 16;
+
+/** Which record kinds an answer takes from the owner (`zoneResponse`). */
+export const WANT_A = 1;
+/** See `WANT_A`. */
+export const WANT_AAAA = 2;
+/** See `WANT_A`. */
+export const WANT_SRV = 4;
+
 /** The size limit for a response: TCP 64 KiB; UDP the client's EDNS size capped at 1232, at least 512. */
 export function sizeLimit(transport: Transport, edns: Edns | undefined): number {
   if (transport === 'tcp') return MAX_TCP_SIZE;
@@ -25,154 +44,366 @@ export function sizeLimit(transport: Transport, edns: Edns | undefined): number 
   return Math.max(CLASSIC_UDP_SIZE, Math.min(edns.udpSize, MAX_UDP_SIZE));
 }
 
-let scratch = new Int32Array(64);
+let order = new Int32Array(64);
 
-/** Fills `scratch[0..n)` with a uniform random permutation (Fisher-Yates). */
-function shuffled(n: number): Int32Array {
-  if (scratch.length < n) scratch = new Int32Array(n * 2);
-  for (let i = 0; i < n; i++) scratch[i] = i;
+/** Fills `order[0..n)` with a uniform random permutation (Fisher-Yates). */
+function shuffle(n: number): Int32Array {
+  if (order.length < n) order = new Int32Array(n * 2);
+  const o = order;
+  for (let i = 0; i < n; i++) o[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
-    const t = scratch[i] ?? 0;
-    scratch[i] = scratch[j] ?? 0;
-    scratch[j] = t;
+    const t = o[i] ?? 0;
+    o[i] = o[j] ?? 0;
+    o[j] = t;
   }
-  return scratch;
+  return o;
 }
 
-/** Pieces of a response, all relative to the query's question. */
-export interface Sections {
-  readonly rcode: number;
-  /** Answer RR sets; their RRs are shuffled together per query. */
-  readonly answers: readonly RRSet[];
-  /** Whole RRs for the authority section. `soaPointer` patches the first two bytes of `authority[0]`. */
-  readonly authority: readonly Buffer[];
-  readonly soaPointer: number;
-  readonly additional: RRSet | undefined;
-}
+// The answer being assembled: value ranges of the owner's A, AAAA and SRV records in the record
+// data, then whole extra RRs. Module state rather than closures keeps the hot path allocation-free.
+let aFrom = 0;
+let aCount = 0;
+let aaaaFrom = 0;
+let aaaaCount = 0;
+let srvFrom = 0;
+let srvCount = 0;
+let extras: readonly Buffer[] | undefined;
 
-function count(set: RRSet): number {
-  return set.offsets.length - 1;
-}
+/** Per-zone scratch for the additional section: which targets a response already has. */
+let seenFor: Zone['records'] | undefined;
+let seen = new Int32Array(0);
+let targetPos = new Int32Array(0);
+let epoch = 0;
+let targets = new Int32Array(64);
 
 /**
- * Builds the response to `query`: header, the question as sent, then the sections, truncated to
- * the transport's limit.
+ * Prepares the scratch for `z`. The arrays are kept across zones (a new zone of the same size
+ * costs nothing); marks left by another zone are older than any epoch used from now on.
  */
-export function buildResponse(
-  msg: Buffer,
-  query: Query,
-  sections: Sections,
-  flags: ResponseFlags,
-  transport: Transport,
-): Buffer {
-  const limit = sizeLimit(transport, query.edns);
-  const questionLength = query.questionEnd - HEADER_SIZE;
-  const optSize = query.edns === undefined ? 0 : OPT_SIZE;
-  let answerCount = 0;
-  let answerBytes = 0;
-  for (const set of sections.answers) {
-    answerCount += count(set);
-    answerBytes += set.data.length;
+function resetSeen(z: Zone): void {
+  const names = z.records.nameEnd.length;
+  seenFor = z.records;
+  if (seen.length < names || epoch >= 0x7ffffff0) {
+    seen = new Int32Array(Math.max(names, seen.length));
+    targetPos = new Int32Array(seen.length);
+    epoch = 0;
   }
-  let authorityBytes = 0;
-  for (const rr of sections.authority) authorityBytes += rr.length;
-  const additional = sections.additional;
-  const additionalBytes = additional === undefined ? 0 : additional.data.length;
-  const base = HEADER_SIZE + questionLength + optSize;
-  let size = base + answerBytes + authorityBytes;
-  let truncated = false;
-  let includeAuthority = true;
+}
 
-  // Flatten the answer RRs into (set, index) order, shuffled.
-  const order = shuffled(answerCount);
-  let keptAnswers = answerCount;
-  if (size > limit) {
-    // The answer itself does not fit: drop authority, then answers from the end of the shuffled
-    // order, and set TC so that the client retries over TCP.
-    truncated = true;
-    includeAuthority = false;
-    size -= authorityBytes;
-    while (size > limit && keptAnswers > 0) {
-      keptAnswers--;
-      size -= rrLength(sections.answers, order[keptAnswers] ?? 0);
-    }
+/** Length of the SRV target name `id` on the wire (labels and root). */
+function targetWireLength(z: Zone, id: number): number {
+  return (z.records.nameEnd[id] ?? 0) - nameStart(z.records, id) + 1;
+}
+
+/** Length of answer `k` of the answer being assembled. */
+function answerLength(z: Zone, k: number): number {
+  if (k < aCount) return A_SIZE;
+  let i = k - aCount;
+  if (i < aaaaCount) return AAAA_SIZE;
+  i -= aaaaCount;
+  if (i < srvCount) {
+    return (
+      SRV_TARGET_OFFSET + targetWireLength(z, z.records.kinds[KIND_SRV].values[srvFrom + i] ?? 0)
+    );
   }
-  // Additional records are extra information: as many whole ones as fit, and never TC for the
-  // rest (RFC 2181 9). None at all once the answer was truncated.
-  let additionalCount = 0;
-  let additionalEnd = 0;
-  if (additional !== undefined && !truncated) {
-    if (size + additionalBytes <= limit) {
-      additionalCount = count(additional);
-      additionalEnd = additionalBytes;
+  return extras?.[i - srvCount]?.length ?? 0;
+}
+
+/** Writes the dotted name `names[start..end)` in wire format (labels, root) at `out[off]`. */
+function writeWireName(out: Buffer, off: number, names: Uint8Array, start: number, end: number) {
+  let lengthAt = off;
+  let o = off + 1;
+  let length = 0;
+  for (let i = start; i < end; i++) {
+    const c = names[i] ?? 0;
+    if (c === 0x2e) {
+      out[lengthAt] = length;
+      lengthAt = o++;
+      length = 0;
     } else {
-      while (
-        additionalCount < count(additional) &&
-        size + (additional.offsets[additionalCount + 1] ?? Infinity) <= limit
-      ) {
-        additionalCount++;
-      }
-      additionalEnd = additional.offsets[additionalCount] ?? 0;
+      out[o++] = c;
+      length++;
     }
-    size += additionalEnd;
   }
+  out[lengthAt] = 0;
+  return o;
+}
 
-  const out = Buffer.allocUnsafe(size);
-  out.writeUInt16BE(query.id, 0);
+/** Writes type, class IN, TTL and rdlength at `out[off]`. */
+function writeFixed(out: Buffer, off: number, type: number, ttl: number, rdlength: number): void {
+  out[off] = 0;
+  out[off + 1] = type;
+  out[off + 2] = 0;
+  out[off + 3] = 1;
+  out[off + 4] = (ttl >>> 24) & 255;
+  out[off + 5] = (ttl >>> 16) & 255;
+  out[off + 6] = (ttl >>> 8) & 255;
+  out[off + 7] = ttl & 255;
+  out[off + 8] = rdlength >>> 8;
+  out[off + 9] = rdlength & 255;
+}
+
+/** Writes a compression pointer to `target` at `out[off]`; returns the end. */
+function writePointer(out: Buffer, off: number, target: number): number {
+  out[off] = 0xc0 | (target >>> 8);
+  out[off + 1] = target & 255;
+  return off + 2;
+}
+
+/** Writes an A RR after its owner (type through rdata) at `out[off]`; returns the end. */
+function writeABody(out: Buffer, off: number, ttl: number, value: number): number {
+  writeFixed(out, off, 1, ttl, 4);
+  out[off + 10] = (value >>> 24) & 255;
+  out[off + 11] = (value >>> 16) & 255;
+  out[off + 12] = (value >>> 8) & 255;
+  out[off + 13] = value & 255;
+  return off + 14;
+}
+
+/** Writes an AAAA RR after its owner (type through rdata) at `out[off]`; returns the end. */
+function writeAaaaBody(out: Buffer, off: number, ttl: number, v6: Uint8Array, index: number) {
+  writeFixed(out, off, 28, ttl, 16);
+  const from = index * 16;
+  for (let i = 0; i < 16; i++) out[off + 10 + i] = v6[from + i] ?? 0;
+  return off + 26;
+}
+
+/** Writes answer `k` of the answer being assembled at `out[off]`; returns the end. */
+function writeAnswer(z: Zone, out: Buffer, off: number, k: number): number {
+  const records = z.records;
+  if (k < aCount) {
+    return writeABody(
+      out,
+      writePointer(out, off, 12),
+      z.ttl,
+      records.kinds[KIND_A].values[aFrom + k] ?? 0,
+    );
+  }
+  let i = k - aCount;
+  if (i < aaaaCount) {
+    const value = records.kinds[KIND_AAAA].values[aaaaFrom + i] ?? 0;
+    return writeAaaaBody(out, writePointer(out, off, 12), z.ttl, records.v6, value);
+  }
+  i -= aaaaCount;
+  if (i < srvCount) {
+    const srv = records.kinds[KIND_SRV];
+    const target = srv.values[srvFrom + i] ?? 0;
+    const port = srv.ports[srvFrom + i] ?? 0;
+    const start = nameStart(records, target);
+    const end = records.nameEnd[target] ?? 0;
+    out[off] = 0xc0;
+    out[off + 1] = 12;
+    writeFixed(out, off + 2, 33, z.ttl, 6 + end - start + 1);
+    out[off + 12] = 0; // priority
+    out[off + 13] = 0;
+    out[off + 14] = z.srvWeight >>> 8;
+    out[off + 15] = z.srvWeight & 255;
+    out[off + 16] = port >>> 8;
+    out[off + 17] = port & 255;
+    return writeWireName(out, off + SRV_TARGET_OFFSET, z.nameBytes, start, end);
+  }
+  const rr = extras?.[i - srvCount];
+  return rr === undefined ? off : off + rr.copy(out, off);
+}
+
+/** The value range of name `id`'s records of one kind: sets `rangeFrom` and returns the count. */
+let rangeFrom = 0;
+function range(z: Zone, kind: number, id: number): number {
+  const k = z.records.kinds[kind === KIND_A ? KIND_A : kind === KIND_AAAA ? KIND_AAAA : KIND_SRV];
+  const slot = k.slot[id] ?? -1;
+  if (slot < 0) return 0;
+  rangeFrom = k.start[slot] ?? 0;
+  return (k.start[slot + 1] ?? 0) - rangeFrom;
+}
+
+/** Writes the header of a response: ID, flags, counts (QDCOUNT 1). */
+function writeHeader(
+  out: Buffer,
+  query: Query,
+  flags: ResponseFlags,
+  rcode: number,
+  truncated: boolean,
+  an: number,
+  ns: number,
+  ar: number,
+): void {
+  out[0] = query.id >>> 8;
+  out[1] = query.id & 255;
   // QR=1, opcode copied (always 0 here), AA, TC, RD copied.
   out[2] = 0x80 | (query.flags1 & 0x79) | (flags.authoritative ? 0x04 : 0) | (truncated ? 0x02 : 0);
   // RA, CD copied (RFC 6840 5.9), rcode low 4 bits.
-  out[3] = (flags.recursionAvailable ? 0x80 : 0) | (query.flags2 & 0x10) | (sections.rcode & 0x0f);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(keptAnswers, 6);
-  out.writeUInt16BE(includeAuthority ? sections.authority.length : 0, 8);
-  out.writeUInt16BE(additionalCount + (optSize > 0 ? 1 : 0), 10);
-  msg.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
-  let off = HEADER_SIZE + questionLength;
-  for (let i = 0; i < keptAnswers; i++) off = copyRR(sections.answers, order[i] ?? 0, out, off);
-  if (includeAuthority) {
-    for (let i = 0; i < sections.authority.length; i++) {
-      const rr = sections.authority[i];
-      if (rr === undefined) continue;
-      rr.copy(out, off);
-      if (i === 0 && sections.soaPointer > 0) out.writeUInt16BE(0xc000 | sections.soaPointer, off);
-      off += rr.length;
+  out[3] = (flags.recursionAvailable ? 0x80 : 0) | (query.flags2 & 0x10) | (rcode & 0x0f);
+  out[4] = 0;
+  out[5] = 1;
+  out[6] = an >>> 8;
+  out[7] = an & 255;
+  out[8] = ns >>> 8;
+  out[9] = ns & 255;
+  out[10] = ar >>> 8;
+  out[11] = ar & 255;
+}
+
+/**
+ * Builds a positive answer: the records of name `id` of the kinds in `want` (`WANT_A` ...), plus
+ * whole RRs in `extra` (the apex SOA and NS), shuffled together. With `withAdditional`, the A and
+ * AAAA records of the SRV targets follow in the additional section, their owners pointing at the
+ * target names in the answers, as many as fit; never TC for those (RFC 2181 9). When the answers
+ * do not fit, the last ones of the shuffled order are dropped, TC is set, and no additional
+ * records are sent. Allocates only the response.
+ */
+export function zoneResponse(
+  msg: Buffer,
+  query: Query,
+  z: Zone,
+  id: number,
+  want: number,
+  extra: readonly Buffer[] | undefined,
+  withAdditional: boolean,
+  flags: ResponseFlags,
+  transport: Transport,
+): Buffer {
+  aCount = id >= 0 && (want & WANT_A) !== 0 ? range(z, KIND_A, id) : 0;
+  aFrom = rangeFrom;
+  aaaaCount = id >= 0 && (want & WANT_AAAA) !== 0 ? range(z, KIND_AAAA, id) : 0;
+  aaaaFrom = rangeFrom;
+  srvCount = id >= 0 && (want & WANT_SRV) !== 0 ? range(z, KIND_SRV, id) : 0;
+  srvFrom = rangeFrom;
+  extras = extra;
+  const limit = sizeLimit(transport, query.edns);
+  const questionEnd = query.questionEnd;
+  const optSize = query.edns === undefined ? 0 : OPT_SIZE;
+  const n = aCount + aaaaCount + srvCount + (extra === undefined ? 0 : extra.length);
+  const o = shuffle(n);
+
+  let size = questionEnd + optSize;
+  for (let k = 0; k < n; k++) size += answerLength(z, k);
+  let kept = n;
+  let truncated = false;
+  if (size > limit) {
+    // The answer itself does not fit: drop answers from the end of the shuffled order, and set TC
+    // so that the client retries over TCP.
+    truncated = true;
+    while (size > limit && kept > 0) {
+      kept--;
+      size -= answerLength(z, o[kept] ?? 0);
     }
   }
-  if (additional !== undefined && additionalEnd > 0) {
-    additional.data.copy(out, off, 0, additionalEnd);
-    off += additionalEnd;
+
+  // Additional records: lay the answers out to find where each distinct SRV target lands.
+  let targetCount = 0;
+  let additionalCount = 0;
+  const records = z.records;
+  const srvValues = records.kinds[KIND_SRV].values;
+  if (withAdditional && srvCount > 0 && !truncated) {
+    if (seenFor !== records || epoch >= 0x7ffffff0) resetSeen(z);
+    epoch++;
+    let pos = questionEnd;
+    for (let j = 0; j < kept; j++) {
+      const k = o[j] ?? 0;
+      const i = k - aCount - aaaaCount;
+      if (i >= 0 && i < srvCount) {
+        const t = srvValues[srvFrom + i] ?? 0;
+        if (seen[t] !== epoch) {
+          seen[t] = epoch;
+          targetPos[t] = pos + SRV_TARGET_OFFSET;
+          if (targets.length <= targetCount) {
+            const grown = new Int32Array(targets.length * 2);
+            grown.set(targets);
+            targets = grown;
+          }
+          targets[targetCount++] = t;
+        }
+      }
+      pos += answerLength(z, k);
+    }
+    // As many whole additional RRs as fit, in order.
+    fill: for (let i = 0; i < targetCount; i++) {
+      const t = targets[i] ?? 0;
+      const ownerCost = (targetPos[t] ?? 0) <= MAX_POINTER ? 0 : targetWireLength(z, t) - 2;
+      const addresses = range(z, KIND_A, t);
+      for (let r = 0; r < addresses; r++) {
+        if (size + A_SIZE + ownerCost > limit) break fill;
+        size += A_SIZE + ownerCost;
+        additionalCount++;
+      }
+      const v6 = range(z, KIND_AAAA, t);
+      for (let r = 0; r < v6; r++) {
+        if (size + AAAA_SIZE + ownerCost > limit) break fill;
+        size += AAAA_SIZE + ownerCost;
+        additionalCount++;
+      }
+    }
   }
 
-  if (query.edns !== undefined)
-    writeOpt(out, off, MAX_UDP_SIZE, sections.rcode, query.edns.dnssecOk);
+  const out = Buffer.allocUnsafe(size);
+  writeHeader(out, query, flags, 0, truncated, kept, 0, additionalCount + (optSize > 0 ? 1 : 0));
+  msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  let off = questionEnd;
+  for (let j = 0; j < kept; j++) off = writeAnswer(z, out, off, o[j] ?? 0);
+  let left = additionalCount;
+  for (let i = 0; i < targetCount && left > 0; i++) {
+    const t = targets[i] ?? 0;
+    const pos = targetPos[t] ?? 0;
+    for (let kind = KIND_A; kind <= KIND_AAAA && left > 0; kind++) {
+      const count = range(z, kind, t);
+      const from = rangeFrom;
+      const values = records.kinds[kind === KIND_A ? KIND_A : KIND_AAAA].values;
+      for (let r = 0; r < count && left > 0; r++, left--) {
+        const value = values[from + r] ?? 0;
+        // The owner: a pointer to the target name in its SRV answer, or the name in full when
+        // that lies beyond pointer reach (large TCP answers).
+        off =
+          pos <= MAX_POINTER
+            ? writePointer(out, off, pos)
+            : writeWireName(out, off, z.nameBytes, nameStart(records, t), records.nameEnd[t] ?? 0);
+        off =
+          kind === KIND_A
+            ? writeABody(out, off, z.ttl, value)
+            : writeAaaaBody(out, off, z.ttl, records.v6, value);
+      }
+    }
+  }
+  extras = undefined;
+  if (optSize > 0 && query.edns !== undefined) {
+    writeOpt(out, off, MAX_UDP_SIZE, 0, query.edns.dnssecOk);
+  }
   return out;
 }
 
-function locate(sets: readonly RRSet[], index: number): [RRSet | undefined, number] {
-  let i = index;
-  for (const set of sets) {
-    const n = count(set);
-    if (i < n) return [set, i];
-    i -= n;
+/**
+ * Builds a negative answer (NXDOMAIN or NODATA): no answers, the SOA in the authority section
+ * (RFC 2308 2.1, 2.2) with its owner a pointer to the apex as a suffix of the QNAME.
+ */
+export function negativeResponse(
+  msg: Buffer,
+  query: Query,
+  zone: Zone,
+  rcode: number,
+  flags: ResponseFlags,
+  transport: Transport,
+): Buffer {
+  const questionEnd = query.questionEnd;
+  const optSize = query.edns === undefined ? 0 : OPT_SIZE;
+  const soa = zone.soaNegative;
+  let size = questionEnd + soa.length + optSize;
+  const fits = size <= sizeLimit(transport, query.edns);
+  if (!fits) size -= soa.length;
+  const out = Buffer.allocUnsafe(size);
+  writeHeader(out, query, flags, rcode, !fits, 0, fits ? 1 : 0, optSize > 0 ? 1 : 0);
+  msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  let off = questionEnd;
+  if (fits) {
+    soa.copy(out, off);
+    const pointer = query.qnameEnd - zone.apexWireLength;
+    out[off] = 0xc0 | (pointer >>> 8);
+    out[off + 1] = pointer & 255;
+    off += soa.length;
   }
-  return [undefined, 0];
-}
-
-function rrLength(sets: readonly RRSet[], index: number): number {
-  const [set, i] = locate(sets, index);
-  if (set === undefined) return 0;
-  return (set.offsets[i + 1] ?? 0) - (set.offsets[i] ?? 0);
-}
-
-function copyRR(sets: readonly RRSet[], index: number, out: Buffer, off: number): number {
-  const [set, i] = locate(sets, index);
-  if (set === undefined) return off;
-  const start = set.offsets[i] ?? 0;
-  const end = set.offsets[i + 1] ?? 0;
-  set.data.copy(out, off, start, end);
-  return off + end - start;
+  if (optSize > 0 && query.edns !== undefined) {
+    writeOpt(out, off, MAX_UDP_SIZE, rcode, query.edns.dnssecOk);
+  }
+  return out;
 }
 
 /**

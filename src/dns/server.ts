@@ -1,8 +1,9 @@
 /**
  * The DNS server: UDP and TCP (RFC 7766: 2-byte length framing, several and pipelined queries per
  * connection, idle timeout) on one address. Each packet goes through a short chain: parse
- * (malformed -> FORMERR or drop), authority (names in the zone), forward (everything else),
- * REFUSED when forwarding is off. Steps return responses; only this file writes sockets.
+ * (malformed -> FORMERR or drop), authority (names in the zone, open to every client), forward
+ * (everything else: `allowFrom`, cache, loop guard, `maxConcurrent`, upstreams), REFUSED when
+ * forwarding is off. Steps return responses; only this file writes sockets.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -20,9 +21,17 @@ export interface QueryEvent {
   readonly transport: Transport;
   readonly qtype: number;
   readonly rcode: number;
-  /** `authoritative`, `forwarded`, `refused` (forwarding off) or `malformed`. */
-  readonly path: 'authoritative' | 'forwarded' | 'refused' | 'malformed';
+  /**
+   * `authoritative`, `forwarded` (upstream reply, stale answer, or SERVFAIL), `cached` (a fresh
+   * answer from the forwarding cache), `refused` (forwarding off, client outside
+   * `forward.allowFrom`, or `forward.maxConcurrent` reached) or `malformed`.
+   */
+  readonly path: 'authoritative' | 'forwarded' | 'cached' | 'refused' | 'malformed';
   readonly durationMs: number;
+  /** Lookup key of the question name (`nameKey`; `keyToName` prints it), '' when malformed. */
+  readonly key: string;
+  /** The client's IP address; undefined for in-process callers. */
+  readonly client: string | undefined;
 }
 
 /** Settings that a config reload may change without rebinding. */
@@ -53,11 +62,25 @@ const MAX_TCP_CONNECTIONS = 1_000;
 /** A TCP client that stops reading is cut off once this much output is queued. */
 const MAX_TCP_BACKLOG = 1 << 20;
 
+/**
+ * The UDP socket's address lookup: replies only ever go to the IP literal a query came from, so
+ * the default (`dns.lookup`, which defers every send by a tick) is skipped.
+ */
+function literalLookup(
+  address: string,
+  _family: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+): void {
+  callback(null, address, net.isIPv6(address) ? 6 : 4);
+}
+
 /** UDP+TCP DNS server. */
 export class DnsServer {
   readonly #options: DnsServerOptions;
   #settings: DnsSettings;
   #apexKey: string;
+  /** `isInZone`'s argument, built once per settings change rather than per query. */
+  #apex: { readonly apexKey: string };
   #udp: dgram.Socket | undefined;
   #tcp: net.Server | undefined;
   readonly #connections = new Set<net.Socket>();
@@ -68,45 +91,55 @@ export class DnsServer {
     this.#options = options;
     this.#settings = options.settings;
     this.#apexKey = nameKey(options.settings.domain + '.');
+    this.#apex = { apexKey: this.#apexKey };
   }
 
   /** Replaces the reloadable settings; queries in flight finish with the old ones. */
   update(settings: DnsSettings): void {
     this.#settings = settings;
     this.#apexKey = nameKey(settings.domain + '.');
+    this.#apex = { apexKey: this.#apexKey };
   }
 
   /** Binds UDP and TCP. Resolves once both listen. */
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
-    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+    const udp = dgram.createSocket({
+      type: net.isIPv6(host) ? 'udp6' : 'udp4',
+      reuseAddr: false,
+      lookup: literalLookup,
+    });
     udp.on('message', (msg, rinfo) => {
       this.#onDatagram(udp, msg, rinfo);
     });
-    udp.on('error', (err) => {
-      this.#options.logger.error('UDP socket error', { error: err.message });
-    });
+    // Bind errors reject start() (a reload may retry); only later errors are logged here.
     await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
+      udp.once('error', (err) => {
+        udp.close();
+        reject(err);
+      });
       udp.bind(port, host, () => {
-        udp.off('error', reject);
+        udp.removeAllListeners('error');
         resolve();
       });
+    });
+    udp.on('error', (err) => {
+      this.#options.logger.error('UDP socket error', { error: err.message });
     });
     this.#udp = udp;
     const tcp = net.createServer({ noDelay: true }, (socket) => {
       this.#onConnection(socket);
     });
     tcp.maxConnections = this.#options.maxTcpConnections ?? MAX_TCP_CONNECTIONS;
-    tcp.on('error', (err) => {
-      this.#options.logger.error('TCP server error', { error: err.message });
-    });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen({ port: port === 0 ? udp.address().port : port, host }, () => {
         tcp.off('error', reject);
         resolve();
       });
+    });
+    tcp.on('error', (err) => {
+      this.#options.logger.error('TCP server error', { error: err.message });
     });
     this.#tcp = tcp;
   }
@@ -118,15 +151,20 @@ export class DnsServer {
 
   /**
    * Handles one DNS message and returns the response (a Promise only when forwarded), or
-   * undefined when nothing must be sent. Never throws.
+   * undefined when nothing must be sent. Never throws. `client` is the sender's IP address, for
+   * `forward.allowFrom`; undefined (in-process callers) is trusted.
    */
-  handle(msg: Buffer, transport: Transport): Buffer | Promise<Buffer | undefined> | undefined {
+  handle(
+    msg: Buffer,
+    transport: Transport,
+    client?: string,
+  ): Buffer | Promise<Buffer | undefined> | undefined {
     const started = performance.now();
     const parsed = parseQuery(msg);
     const settings = this.#settings;
     if (isProblem(parsed)) {
       if (parsed.action === 'drop') return undefined;
-      this.#emit(transport, 0, parsed.action, 'malformed', started);
+      this.#emit(transport, 0, parsed.action, 'malformed', started, '', client);
       return errorResponse(
         msg,
         parsed.action,
@@ -135,7 +173,7 @@ export class DnsServer {
         settings.recursionAvailable,
       );
     }
-    if (isInZone(msg, parsed, { apexKey: this.#apexKey })) {
+    if (isInZone(msg, parsed, this.#apex)) {
       const result = answerAuthoritative(
         msg,
         parsed,
@@ -143,12 +181,21 @@ export class DnsServer {
         settings.recursionAvailable,
         transport,
       );
-      this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started);
+      this.#emit(
+        transport,
+        parsed.qtype,
+        result.rcode,
+        'authoritative',
+        started,
+        parsed.key,
+        client,
+      );
       return result.response;
     }
+    // The forward step: access control, cache, loop guard, concurrency, then the upstreams.
     const forwarder = settings.forwarder;
-    if (forwarder === undefined) {
-      this.#emit(transport, parsed.qtype, RCODE.REFUSED, 'refused', started);
+    const refuse = (): Buffer => {
+      this.#emit(transport, parsed.qtype, RCODE.REFUSED, 'refused', started, parsed.key, client);
       return errorResponse(
         msg,
         RCODE.REFUSED,
@@ -156,26 +203,46 @@ export class DnsServer {
         parsed.edns,
         settings.recursionAvailable,
       );
+    };
+    if (forwarder?.allows(client) !== true) return refuse();
+    const hit = forwarder.cached(msg, parsed, transport);
+    if (hit !== undefined) {
+      this.#emit(
+        transport,
+        parsed.qtype,
+        (hit[3] ?? 0) & 0x0f,
+        'cached',
+        started,
+        parsed.key,
+        client,
+      );
+      return hit;
     }
+    if (forwarder.isLoop(msg, parsed)) {
+      this.#emit(transport, parsed.qtype, RCODE.SERVFAIL, 'forwarded', started, parsed.key, client);
+      return errorResponse(
+        msg,
+        RCODE.SERVFAIL,
+        parsed.questionEnd,
+        parsed.edns,
+        settings.recursionAvailable,
+      );
+    }
+    if (!forwarder.admits()) return refuse();
     this.#inflight++;
     return forwarder
       .forward(msg, parsed, transport)
       .then((reply) => {
-        this.#emit(transport, parsed.qtype, (reply[3] ?? 0) & 0x0f, 'forwarded', started);
-        return reply;
-      })
-      .catch((err: unknown) => {
-        this.#options.logger.debug('forwarding failed', {
-          error: err instanceof Error ? err.message : String(err),
-        });
-        this.#emit(transport, parsed.qtype, RCODE.SERVFAIL, 'forwarded', started);
-        return errorResponse(
-          msg,
-          RCODE.SERVFAIL,
-          parsed.questionEnd,
-          parsed.edns,
-          settings.recursionAvailable,
+        this.#emit(
+          transport,
+          parsed.qtype,
+          (reply[3] ?? 0) & 0x0f,
+          'forwarded',
+          started,
+          parsed.key,
+          client,
         );
+        return reply;
       })
       .finally(() => {
         this.#inflight--;
@@ -188,15 +255,23 @@ export class DnsServer {
     rcode: number,
     path: QueryEvent['path'],
     started: number,
+    key: string,
+    client: string | undefined,
   ): void {
     const hook = this.#options.onQuery;
-    if (hook !== undefined)
-      hook({ transport, qtype, rcode, path, durationMs: performance.now() - started });
+    if (hook !== undefined) {
+      const durationMs = performance.now() - started;
+      hook({ transport, qtype, rcode, path, durationMs, key, client });
+    }
   }
 
-  #safeHandle(msg: Buffer, transport: Transport): Buffer | Promise<Buffer | undefined> | undefined {
+  #safeHandle(
+    msg: Buffer,
+    transport: Transport,
+    client: string | undefined,
+  ): Buffer | Promise<Buffer | undefined> | undefined {
     try {
-      return this.handle(msg, transport);
+      return this.handle(msg, transport, client);
     } catch (err) {
       // A bug must cost one answer, never the server.
       this.#options.logger.error('query handling failed', {
@@ -208,16 +283,20 @@ export class DnsServer {
   }
 
   #onDatagram(udp: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const result = this.#safeHandle(msg, 'udp');
+    const result = this.#safeHandle(msg, 'udp', rinfo.address);
     if (result === undefined) return;
-    const send = (reply: Buffer | undefined): void => {
+    if (!(result instanceof Promise)) {
+      // The hot path: no closure, no send callback (which would cost a tick per reply; a reply
+      // that cannot be sent is lost like any UDP datagram).
+      if (this.#udp === udp) udp.send(result, rinfo.port, rinfo.address);
+      return;
+    }
+    void result.then((reply) => {
       if (reply === undefined || this.#udp !== udp) return;
       udp.send(reply, rinfo.port, rinfo.address, (err) => {
         if (err) this.#options.logger.debug('UDP send failed', { error: err.message });
       });
-    };
-    if (result instanceof Promise) void result.then(send);
-    else send(result);
+    });
   }
 
   #onConnection(socket: net.Socket): void {
@@ -226,6 +305,8 @@ export class DnsServer {
       return;
     }
     this.#connections.add(socket);
+    // '' (no address) is outside every allowFrom prefix, never trusted.
+    const client = socket.remoteAddress ?? '';
     socket.setTimeout(this.#options.tcpIdleMs ?? TCP_IDLE_MS, () => socket.destroy());
     let buffered: Buffer = Buffer.alloc(0);
     const write = (reply: Buffer | undefined): void => {
@@ -247,7 +328,7 @@ export class DnsServer {
         if (buffered.length - off - 2 < len) break;
         const msg = buffered.subarray(off + 2, off + 2 + len);
         off += 2 + len;
-        const result = this.#safeHandle(Buffer.from(msg), 'tcp');
+        const result = this.#safeHandle(Buffer.from(msg), 'tcp', client);
         if (result === undefined) continue;
         if (result instanceof Promise) void result.then(write);
         else write(result);

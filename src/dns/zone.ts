@@ -1,32 +1,24 @@
 /**
- * The compiled zone: every answer the authoritative server can give, encoded once when a state
- * loads. A query then costs one Map lookup plus copying bytes (STYLE.md: the authoritative path
- * is synchronous and allocation-light).
+ * The compiled zone: what the authoritative server answers from, prepared once when a state
+ * loads. A query then costs a hash of the QNAME, one probe of a typed-array index and writing a
+ * few bytes (STYLE.md: the authoritative path is synchronous and allocation-light).
  *
- * Every pre-encoded RR is position independent relative to the question: owner names are the
- * pointer 0xC00C (the QNAME at offset 12), additional-record owners point into the QNAME's
- * suffix when they share one, SRV targets are never compressed (RFC 2782).
+ * The zone is an index over the compact record data of the records module (`RecordData`): the
+ * owner names are its interned names, found through its hash index, and the answers are written
+ * straight from its typed arrays. A, AAAA and SRV RRs have a fixed layout (owner pointer 0xC00C,
+ * type, class, TTL, rdlength, then the address or priority/weight/port/target), so writing them
+ * costs no more than copying pre-encoded bytes, and a 100k-task zone costs no memory beyond the
+ * record data (about 60 MB) instead of another 100 MB of encoded RRs. Because every part is a
+ * typed array or a string, the zone can be built in a worker thread and transferred.
+ *
+ * Empty non-terminals (RFC 8020: names that only have descendants, the apex when it has no
+ * records of its own) are a small set of lookup keys computed at build time.
  */
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
-import type { RecordSet, SrvTarget } from '../records/index.js';
+import type { RecordData, RecordSet } from '../records/index.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, hashBytes, toRecordData } from '../records/index.js';
 import type { SoaConfig } from '../config/index.js';
-import { CLASS, HEADER_SIZE, TYPE, encodeLabels, encodeName, nameKey, nameLabels } from './wire.js';
-
-/** A set of encoded RRs: `data` holds them back to back, `offsets[i]..offsets[i+1]` is RR i. */
-export interface RRSet {
-  readonly data: Buffer;
-  readonly offsets: readonly number[];
-}
-
-/** Everything encoded for one owner name. Absent sets mean no records of that type. */
-export interface ZoneNode {
-  readonly a: RRSet | undefined;
-  readonly aaaa: RRSet | undefined;
-  readonly srv: RRSet | undefined;
-  /** A/AAAA of the SRV targets, for the additional section. */
-  readonly srvAdditional: RRSet | undefined;
-}
+import { CLASS, TYPE, encodeName, nameKey } from './wire.js';
 
 /** Options of `compileZone`. */
 export interface ZoneOptions {
@@ -36,13 +28,32 @@ export interface ZoneOptions {
   readonly serial: number;
 }
 
+/** What a zone adds to its record data, independent of the serial (posted between threads). */
+export interface ZoneImage {
+  /** Lookup key of the apex (see `nameKey`). */
+  readonly apexKey: string;
+  /** Lookup keys of the empty non-terminals, the apex included when it has no records. */
+  readonly emptyNonTerminals: readonly string[];
+  /** Digest of the records and the settings that shape the answers. */
+  readonly fingerprint: string;
+  /** Number of names (owners with records and empty non-terminals), and of RRs. */
+  readonly names: number;
+  readonly rrs: number;
+}
+
 /** An immutable compiled zone. */
 export interface Zone {
   /** Lookup key of the apex (see `nameKey`). */
   readonly apexKey: string;
   /** Wire length of the apex name including the root label. */
   readonly apexWireLength: number;
-  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** The records answered from. */
+  readonly records: RecordData;
+  /** `records.names` as a Buffer. */
+  readonly nameBytes: Buffer;
+  readonly emptyNonTerminals: ReadonlySet<string>;
+  readonly ttl: number;
+  readonly srvWeight: number;
   /** SOA RR owned by the QNAME (answer to `SOA` at the apex). */
   readonly soaAnswer: Buffer;
   /**
@@ -53,52 +64,35 @@ export interface Zone {
   /** NS RR owned by the QNAME (answer to `NS` at the apex). */
   readonly nsAnswer: Buffer;
   readonly serial: number;
-  /** Digest of the records, to tell whether a new load changed anything. */
   readonly fingerprint: string;
-  /** Number of owner names with records, and of RRs. */
   readonly names: number;
   readonly rrs: number;
 }
 
-const EMPTY_NODE: ZoneNode = {
-  a: undefined,
-  aaaa: undefined,
-  srv: undefined,
-  srvAdditional: undefined,
-};
+/** `findNode` result for a name that exists without records (an empty non-terminal). */
+export const EMPTY_NODE = -2;
+/** `findNode` result for a name that does not exist. */
+export const NO_NODE = -1;
 
 /** Writes the fixed RR header after the owner: type, class IN, ttl, rdlength. */
 function writeRRHeader(
-  out: Buffer,
+  out: Uint8Array,
   off: number,
   type: number,
   ttl: number,
   rdlength: number,
 ): number {
-  out.writeUInt16BE(type, off);
-  out.writeUInt16BE(CLASS.IN, off + 2);
-  out.writeUInt32BE(ttl >>> 0, off + 4);
-  out.writeUInt16BE(rdlength, off + 8);
+  out[off] = type >>> 8;
+  out[off + 1] = type & 255;
+  out[off + 2] = 0;
+  out[off + 3] = CLASS.IN;
+  out[off + 4] = (ttl >>> 24) & 255;
+  out[off + 5] = (ttl >>> 16) & 255;
+  out[off + 6] = (ttl >>> 8) & 255;
+  out[off + 7] = ttl & 255;
+  out[off + 8] = rdlength >>> 8;
+  out[off + 9] = rdlength & 255;
   return off + 10;
-}
-
-/** Encodes an address RR owned by `owner` (wire bytes, possibly a pointer). */
-function addressRR(owner: Buffer, ip: string, ttl: number): Buffer | undefined {
-  const family = isIP(ip);
-  if (family === 0) return undefined;
-  const rdata = family === 4 ? ipv4Bytes(ip) : ipv6Bytes(ip);
-  if (rdata === undefined) return undefined;
-  const out = Buffer.allocUnsafe(owner.length + 10 + rdata.length);
-  owner.copy(out, 0);
-  const off = writeRRHeader(
-    out,
-    owner.length,
-    family === 4 ? TYPE.A : TYPE.AAAA,
-    ttl,
-    rdata.length,
-  );
-  rdata.copy(out, off);
-  return out;
 }
 
 /** Parses dotted IPv4 into 4 bytes. */
@@ -147,68 +141,7 @@ export function ipv6Bytes(ip: string): Buffer | undefined {
   return out;
 }
 
-/**
- * Encodes `name` for use after a question whose QNAME is `base`: the longest shared label
- * suffix becomes a pointer into the QNAME at offset 12.
- */
-function encodeRelative(name: string, base: readonly string[]): Buffer {
-  const labels = nameLabels(name) ?? [];
-  let shared = 0;
-  while (
-    shared < labels.length &&
-    shared < base.length &&
-    labels[labels.length - 1 - shared] === base[base.length - 1 - shared]
-  ) {
-    shared++;
-  }
-  if (shared === 0) return encodeName(name);
-  const prefix = labels.slice(0, labels.length - shared);
-  let pointer = HEADER_SIZE;
-  for (let i = 0; i < base.length - shared; i++) pointer += (base[i] ?? '').length + 1;
-  return encodeLabels(prefix, pointer);
-}
-
-const QNAME_POINTER = Buffer.from([0xc0, HEADER_SIZE]);
-
-/** Concatenates RRs into an RRSet. */
-function toRRSet(rrs: readonly Buffer[]): RRSet | undefined {
-  if (rrs.length === 0) return undefined;
-  const offsets: number[] = [0];
-  let size = 0;
-  for (const rr of rrs) {
-    size += rr.length;
-    offsets.push(size);
-  }
-  return { data: Buffer.concat(rrs, size), offsets };
-}
-
-function addressSet(
-  ips: readonly string[] | undefined,
-  owner: Buffer,
-  ttl: number,
-): RRSet | undefined {
-  if (ips === undefined) return undefined;
-  const rrs: Buffer[] = [];
-  for (const ip of ips) {
-    const rr = addressRR(owner, ip, ttl);
-    if (rr !== undefined) rrs.push(rr);
-  }
-  return toRRSet(rrs);
-}
-
-function srvRR(target: SrvTarget, ttl: number, weight: number): Buffer | undefined {
-  if (nameLabels(target.target) === undefined) return undefined;
-  const t = encodeName(target.target);
-  const out = Buffer.allocUnsafe(2 + 10 + 6 + t.length);
-  QNAME_POINTER.copy(out, 0);
-  let off = writeRRHeader(out, 2, TYPE.SRV, ttl, 6 + t.length);
-  out.writeUInt16BE(0, off); // priority
-  out.writeUInt16BE(weight, off + 2);
-  out.writeUInt16BE(target.port, off + 4);
-  off += 6;
-  t.copy(out, off);
-  return out;
-}
+const QNAME_POINTER = Buffer.from([0xc0, 0x0c]);
 
 function soaRdata(soa: SoaConfig, serial: number): Buffer {
   const m = encodeName(soa.mname);
@@ -232,85 +165,184 @@ function rrWithRdata(owner: Buffer, type: number, ttl: number, rdata: Buffer): B
   return out;
 }
 
-/** Compiles a record set into a zone. Pure; costs one pass over the records. */
+/** Start of name `id` in `RecordData.names`. */
+export function nameStart(records: RecordData, id: number): number {
+  return id === 0 ? 0 : (records.nameEnd[id - 1] ?? 0);
+}
+
+/** Whether name `id` owns at least one record. */
+function hasRecords(records: RecordData, id: number): boolean {
+  const [a, aaaa, srv] = records.kinds;
+  return (a.slot[id] ?? -1) >= 0 || (aaaa.slot[id] ?? -1) >= 0 || (srv.slot[id] ?? -1) >= 0;
+}
+
+/** The id of the name `bytes[start..end)` (text form), or -1. */
+function findName(
+  records: RecordData,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  hash = hashBytes(bytes, start, end - start),
+): number {
+  const { nameTable, nameEnd, names } = records;
+  const length = end - start;
+  const mask = nameTable.length - 1;
+  for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    const entry = nameTable[slot] ?? 0;
+    if (entry === 0) return -1;
+    const id = entry - 1;
+    const s = nameStart(records, id);
+    if ((nameEnd[id] ?? 0) - s !== length) continue;
+    let i = 0;
+    while (i < length && names[s + i] === bytes[start + i]) i++;
+    if (i === length) return id;
+  }
+}
+
+/** A growable hash set of byte slices of one buffer (offset, length), used while compiling. */
+class SliceSet {
+  readonly #bytes: Uint8Array;
+  #table = new Int32Array(256);
+  #entries: number[] = [];
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  /** Adds a slice; returns false when an equal slice is there already. */
+  add(off: number, length: number, hash: number): boolean {
+    const bytes = this.#bytes;
+    const mask = this.#table.length - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const entry = this.#table[slot] ?? 0;
+      if (entry === 0) break;
+      const e = (entry - 1) * 3;
+      const other = this.#entries[e] ?? 0;
+      if (this.#entries[e + 1] === length && this.#entries[e + 2] === hash) {
+        let i = 0;
+        while (i < length && bytes[off + i] === bytes[other + i]) i++;
+        if (i === length) return false;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const index = this.#entries.length / 3;
+    this.#entries.push(off, length, hash);
+    this.#table[slot] = index + 1;
+    if ((index + 1) * 2 > this.#table.length) {
+      const table = new Int32Array(this.#table.length * 2);
+      const m = table.length - 1;
+      for (let i = 0; i <= index; i++) {
+        let at = (this.#entries[i * 3 + 2] ?? 0) & m;
+        while (table[at] !== 0) at = (at + 1) & m;
+        table[at] = i + 1;
+      }
+      this.#table = table;
+    }
+    return true;
+  }
+}
+
+/**
+ * Compiles a record set into a zone. Pure; a few passes over typed arrays (a `CompactRecordSet`
+ * from the generator is used as is; any other `RecordSet` is converted first).
+ */
 export function compileZone(records: RecordSet, options: ZoneOptions): Zone {
-  const { ttl, srvWeight, soa, serial } = options;
-  const digest = createHash('sha1');
-  const nodes = new Map<string, ZoneNode>();
+  const data = toRecordData(records);
+  return zoneFromImage(data, compileZoneImage(data, options), options);
+}
+
+/**
+ * Computes what a zone adds to its record data: the empty non-terminals and the fingerprint.
+ * Runs where the records were generated (a worker thread); `zoneFromImage` is then cheap.
+ */
+export function compileZoneImage(
+  records: RecordData,
+  options: Omit<ZoneOptions, 'serial'>,
+): ZoneImage {
+  const { ttl, srvWeight, soa } = options;
   const apexKey = nameKey(records.zone);
-  const names = new Set<string>([
-    ...records.a.keys(),
-    ...records.aaaa.keys(),
-    ...records.srv.keys(),
-  ]);
-  let rrs = 0;
-  for (const name of names) {
-    const labels = nameLabels(name);
-    if (labels === undefined) continue;
-    const key = nameKey(name);
-    const a = addressSet(records.a.get(name), QNAME_POINTER, ttl);
-    const aaaa = addressSet(records.aaaa.get(name), QNAME_POINTER, ttl);
-    let srv: RRSet | undefined;
-    let srvAdditional: RRSet | undefined;
-    const targets = records.srv.get(name);
-    if (targets !== undefined) {
-      const answers: Buffer[] = [];
-      const extra: Buffer[] = [];
-      const seen = new Set<string>();
-      for (const t of targets) {
-        const rr = srvRR(t, ttl, srvWeight);
-        if (rr === undefined) continue;
-        answers.push(rr);
-        if (seen.has(t.target)) continue;
-        seen.add(t.target);
-        const owner = encodeRelative(t.target, labels);
-        for (const ip of records.a.get(t.target) ?? []) {
-          const x = addressRR(owner, ip, ttl);
-          if (x !== undefined) extra.push(x);
-        }
-        for (const ip of records.aaaa.get(t.target) ?? []) {
-          const x = addressRR(owner, ip, ttl);
-          if (x !== undefined) extra.push(x);
-        }
-      }
-      srv = toRRSet(answers);
-      srvAdditional = toRRSet(extra);
-    }
-    const node: ZoneNode = { a, aaaa, srv, srvAdditional };
-    for (const set of [a, aaaa, srv]) {
-      if (set !== undefined) {
-        rrs += set.offsets.length - 1;
-        digest.update(key).update(set.data);
-      }
-    }
-    if (a === undefined && aaaa === undefined && srv === undefined) continue;
-    nodes.set(key, node);
-    // Every ancestor up to the apex exists (empty non-terminal, RFC 8020): NODATA, not NXDOMAIN.
-    let parent = key;
-    while (parent.length > apexKey.length) {
-      parent = parent.slice(parent.charCodeAt(0) + 1);
-      if (!nodes.has(parent)) nodes.set(parent, EMPTY_NODE);
+  const apexText = records.zone.toLowerCase();
+  const { names, nameEnd } = records;
+  const nameCount = nameEnd.length;
+  // Every ancestor of an owner up to the apex exists: NODATA, not NXDOMAIN (RFC 8020). The
+  // ancestors found so far are kept as (offset, length) slices of the name bytes.
+  const empty = new Set<string>();
+  const seen = new SliceSet(names);
+  let owners = 0;
+  for (let id = 0; id < nameCount; id++) {
+    if (!hasRecords(records, id)) continue;
+    owners++;
+    const start = nameStart(records, id);
+    const end = nameEnd[id] ?? 0;
+    if (!isBelowText(names, start, end, apexText)) continue;
+    let at = start;
+    while (end - at > apexText.length) {
+      while (names[at] !== 0x2e) at++;
+      at++;
+      const hash = hashBytes(names, at, end - at);
+      const parent = findName(records, names, at, end, hash);
+      if (parent >= 0 && hasRecords(records, parent)) break;
+      if (!seen.add(at, end - at, hash)) break;
+      empty.add(Buffer.from(names.buffer, names.byteOffset + at, end - at).toString('latin1'));
     }
   }
-  if (!nodes.has(apexKey)) nodes.set(apexKey, EMPTY_NODE);
-  const rdata = soaRdata(soa, serial);
-  const negTtl = Math.min(ttl, soa.minimum);
-  digest.update(soaRdata(soa, 0));
+  const apexId = findName(records, Buffer.from(apexText, 'latin1'), 0, apexText.length);
+  if (apexId < 0 || !hasRecords(records, apexId)) empty.add(apexText);
+
+  const digest = createHash('sha256');
+  for (const part of [records.names, records.nameEnd, records.v6]) digest.update(part);
+  for (const k of records.kinds) {
+    for (const part of [k.keys, k.start, k.values, k.ports]) digest.update(part);
+  }
+  digest.update(soaRdata(soa, 0)).update(`${String(ttl)}/${String(srvWeight)}`);
+  let rrs = 0;
+  for (const k of records.kinds) rrs += k.values.length;
   return {
     apexKey,
-    apexWireLength: apexKey.length + 1,
-    nodes,
-    soaAnswer: rrWithRdata(QNAME_POINTER, TYPE.SOA, ttl, rdata),
-    soaNegative: rrWithRdata(QNAME_POINTER, TYPE.SOA, negTtl, rdata),
-    nsAnswer: rrWithRdata(QNAME_POINTER, TYPE.NS, ttl, encodeName(soa.mname)),
-    serial,
+    emptyNonTerminals: [...empty].map((text) => nameKey(text)),
     fingerprint: digest.digest('hex'),
-    names: nodes.size,
+    names: owners + empty.size,
     rrs,
   };
 }
 
-/** Returns the same zone with a new serial (SOA re-encoded), reusing every node. */
+/** Whether `bytes[start..end)` is `apex` or a name below it (on a label boundary). */
+function isBelowText(bytes: Uint8Array, start: number, end: number, apex: string): boolean {
+  const length = end - start;
+  if (length < apex.length) return false;
+  const skip = length - apex.length;
+  if (skip > 0 && bytes[start + skip - 1] !== 0x2e) return false;
+  for (let i = 0; i < apex.length; i++) {
+    if (bytes[start + skip + i] !== apex.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** A zone from its record data, its image, and the settings that shape the answers. */
+export function zoneFromImage(records: RecordData, image: ZoneImage, options: ZoneOptions): Zone {
+  const { ttl, srvWeight, soa, serial } = options;
+  const rdata = soaRdata(soa, serial);
+  const { names } = records;
+  return {
+    apexKey: image.apexKey,
+    apexWireLength: image.apexKey.length + 1,
+    records,
+    nameBytes: Buffer.from(names.buffer, names.byteOffset, names.byteLength),
+    emptyNonTerminals: new Set(image.emptyNonTerminals),
+    ttl,
+    srvWeight,
+    soaAnswer: rrWithRdata(QNAME_POINTER, TYPE.SOA, ttl, rdata),
+    soaNegative: rrWithRdata(QNAME_POINTER, TYPE.SOA, Math.min(ttl, soa.minimum), rdata),
+    nsAnswer: rrWithRdata(QNAME_POINTER, TYPE.NS, ttl, encodeName(soa.mname)),
+    serial,
+    fingerprint: image.fingerprint,
+    names: image.names,
+    rrs: image.rrs,
+  };
+}
+
+/** Returns the same zone with a new serial (SOA re-encoded), sharing everything else. */
 export function withSerial(zone: Zone, soa: SoaConfig, ttl: number, serial: number): Zone {
   const rdata = soaRdata(soa, serial);
   return {
@@ -320,3 +352,48 @@ export function withSerial(zone: Zone, soa: SoaConfig, ttl: number, serial: numb
     soaNegative: rrWithRdata(QNAME_POINTER, TYPE.SOA, Math.min(ttl, soa.minimum), rdata),
   };
 }
+
+/**
+ * Looks up a query's key (see `nameKey`: wire-format labels without the root, lower case):
+ * returns the id of the owner name in `zone.records`, `EMPTY_NODE` for an empty non-terminal,
+ * or `NO_NODE`. Allocation-free: the key is hashed in text form (each label followed by a dot)
+ * straight from its char codes and compared with the name bytes.
+ */
+export function findNode(zone: Zone, key: string): number {
+  const records = zone.records;
+  const { nameTable, nameEnd } = records;
+  const names = zone.nameBytes;
+  const length = key.length;
+  let hash = 0x811c9dc5;
+  for (let p = 0; p < length;) {
+    const n = key.charCodeAt(p);
+    for (let j = p + 1; j <= p + n; j++) hash = Math.imul(hash ^ key.charCodeAt(j), 0x01000193);
+    hash = Math.imul(hash ^ 0x2e, 0x01000193);
+    p += n + 1;
+  }
+  const mask = nameTable.length - 1;
+  for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    const entry = nameTable[slot] ?? 0;
+    if (entry === 0) break;
+    const id = entry - 1;
+    const start = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
+    if ((nameEnd[id] ?? 0) - start !== length) continue;
+    // Text `ab.c.` against key `\x02ab\x01c`: each label's bytes, then a dot in the text where
+    // the key has the next length byte.
+    let p = 0;
+    while (p < length) {
+      const n = key.charCodeAt(p);
+      let j = 0;
+      while (j < n && names[start + p + j] === key.charCodeAt(p + 1 + j)) j++;
+      if (j < n || names[start + p + n] !== 0x2e) break;
+      p += n + 1;
+    }
+    if (p !== length) continue;
+    if (hasRecords(records, id)) return id;
+    break;
+  }
+  return zone.emptyNonTerminals.has(key) ? EMPTY_NODE : NO_NODE;
+}
+
+/** Re-exported record kinds, for the response writer. */
+export { KIND_A, KIND_AAAA, KIND_SRV };

@@ -2,6 +2,10 @@
  * The record generator: a pure function from a validated Mesos state to the Mesos-DNS record set
  * (reference/mesos-dns.md sections 2 and 3). No I/O, no DNS lookups, no clock, no logging:
  * everything it would otherwise look up (listener IPs, masters, hostnames) is in the options.
+ *
+ * Records go straight into a `RecordBuilder` (record-set.ts): names are interned once, values are
+ * integers in typed arrays, so a 100k-task state produces a handful of buffers rather than
+ * millions of strings, arrays and objects.
  */
 import { isIP } from 'node:net';
 import type { IpSource } from '../config/types.js';
@@ -9,14 +13,20 @@ import type { State, Task, TaskStatus } from '../mesos/index.js';
 import { taskIdHash } from './hash.js';
 import { domainFragment, labelFunction } from './labels.js';
 import type { LabelFunction } from './labels.js';
-import type {
-  EnumeratedFramework,
-  EnumeratedRecord,
-  EnumeratedTask,
-  GeneratorOptions,
-  RecordSet,
-  SrvTarget,
-} from './types.js';
+import type { RecordKind } from './record-set.js';
+import {
+  CompactRecordSet,
+  KIND_A,
+  KIND_AAAA,
+  KIND_SRV,
+  RecordBuilder,
+  formatIpv6,
+  ipv4ToInt,
+  ipv6Groups,
+} from './record-set.js';
+
+export { isValidName } from './record-set.js';
+import type { GeneratorOptions, RecordSet } from './types.js';
 
 /** The only task state that produces records (exact string, reference/mesos-dns.md 2.4). */
 const TASK_RUNNING = 'TASK_RUNNING';
@@ -24,84 +34,17 @@ const TASK_RUNNING = 'TASK_RUNNING';
 const MESOS_IP_LABEL = 'MesosContainerizer.NetworkSettings.IPAddress';
 /** Status label read by the `docker` IP source. */
 const DOCKER_IP_LABEL = 'Docker.NetworkSettings.IPAddress';
-/** RFC 1035 2.3.4: at most 63 octets per label and 255 octets per name on the wire. */
-const MAX_LABEL = 63;
-const MAX_WIRE_NAME = 255;
-/** Value lists up to this length are de-duplicated by scanning; longer ones get a Set. */
-const SCAN_MAX = 16;
 /** DiscoveryInfo ports without a protocol get both (reference/mesos-dns.md 2.2). */
 const BOTH_PROTOCOLS: readonly string[] = ['tcp', 'udp'];
 
-/** An address with the record type it belongs in; `value` is in canonical text form. */
+/**
+ * An address: its canonical text, its record kind and its value in the record set (the IPv4
+ * integer, or the index of the IPv6 address).
+ */
 interface Ip {
   readonly value: string;
-  readonly type: 'A' | 'AAAA';
-}
-
-/**
- * Checks a lower-case FQDN with the trailing dot: every label non-empty, at most 63 bytes and of
- * printable ASCII other than space, the whole name at most 255 bytes on the wire (RFC 1035 2.3.4).
- */
-function isValidName(name: string): boolean {
-  // Wire length is the text length plus one (a length byte per label plus the root byte).
-  if (name.length + 1 > MAX_WIRE_NAME || !name.endsWith('.')) return false;
-  let labelLength = 0;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x2e) {
-      if (labelLength === 0 || labelLength > MAX_LABEL) return false;
-      labelLength = 0;
-    } else if (c < 0x21 || c > 0x7e) {
-      return false;
-    } else {
-      labelLength++;
-    }
-  }
-  return true;
-}
-
-/** Formats 8 IPv6 groups as Go's `net.IP.String` does (RFC 5952: longest zero run of 2+ is `::`). */
-function formatIpv6(groups: readonly number[]): string {
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
-}
-
-/** Splits an IPv6 address that `isIP` accepted into its 8 groups. */
-function ipv6Groups(text: string): number[] {
-  const toGroups = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const piece of part.split(':')) {
-      if (piece.includes('.')) {
-        const [a = 0, b = 0, c = 0, d = 0] = piece.split('.').map(Number);
-        out.push((a << 8) | b, (c << 8) | d);
-      } else {
-        out.push(parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const gap = text.indexOf('::');
-  if (gap < 0) return toGroups(text);
-  const head = toGroups(text.slice(0, gap));
-  const tail = toGroups(text.slice(gap + 2));
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  readonly kind: RecordKind;
+  readonly v: number;
 }
 
 /**
@@ -109,7 +52,11 @@ function ipv6Groups(text: string): number[] {
  * indexes rejected). IPv4-mapped IPv6 becomes IPv4 (as Go does). With `allowPrefix`, an IPv6
  * `/len` suffix (CNI reports IPv6 with its prefix length) is stripped: a deliberate difference.
  */
-function parseIp(raw: string, allowPrefix: boolean): Ip | undefined {
+function parseIp(
+  raw: string,
+  allowPrefix: boolean,
+  v6Index: (text: string, groups: readonly number[]) => number,
+): Ip | undefined {
   let text = raw;
   const slash = text.indexOf('/');
   if (slash >= 0) {
@@ -119,15 +66,18 @@ function parseIp(raw: string, allowPrefix: boolean): Ip | undefined {
     if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > 128 || isIP(text) !== 6) return undefined;
   }
   const family = isIP(text);
-  if (family === 4) return { value: text, type: 'A' };
+  if (family === 4) return { value: text, kind: KIND_A, v: ipv4ToInt(text) };
   if (family !== 6 || text.includes('%')) return undefined;
   const groups = ipv6Groups(text.toLowerCase());
+  if (groups === undefined) return undefined;
   const isMapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
   if (isMapped) {
     const [hi = 0, lo = 0] = groups.slice(6);
-    return { value: `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`, type: 'A' };
+    const value = `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+    return { value, kind: KIND_A, v: ipv4ToInt(value) };
   }
-  return { value: formatIpv6(groups), type: 'AAAA' };
+  const value = formatIpv6(groups);
+  return { value, kind: KIND_AAAA, v: v6Index(value, groups) };
 }
 
 /**
@@ -184,114 +134,34 @@ function isDockerBridge(task: Task): boolean {
   return task.container !== undefined && task.container.dockerNetwork.toUpperCase() === 'BRIDGE';
 }
 
-/** Insertion-ordered, de-duplicated record maps plus the bookkeeping of one generation. */
-class RecordStore {
-  readonly a = new Map<string, string[]>();
-  readonly aaaa = new Map<string, string[]>();
-  readonly srv = new Map<string, SrvTarget[]>();
-  /** Names refused by `isValidName` (distinct). */
-  readonly rejected = new Set<string>();
-  records = 0;
-  /** Companion sets of long address lists (keyed by the list itself). */
-  readonly #ipSets = new Map<readonly string[], Set<string>>();
-  /** Companion indexes of long SRV lists: target -> ports. */
-  readonly #srvSets = new Map<readonly SrvTarget[], Map<string, PortSet>>();
-
-  #checkNew(name: string): boolean {
-    if (isValidName(name)) return true;
-    this.rejected.add(name);
-    return false;
-  }
-
-  /** Inserts an A or AAAA value; returns whether it was new. */
-  addIp(name: string, ip: Ip): boolean {
-    const map = ip.type === 'A' ? this.a : this.aaaa;
-    const list = map.get(name);
-    if (list === undefined) {
-      if (!this.#checkNew(name)) return false;
-      map.set(name, [ip.value]);
-    } else if (list.length < SCAN_MAX) {
-      if (list.includes(ip.value)) return false;
-      list.push(ip.value);
-    } else {
-      let set = this.#ipSets.get(list);
-      if (set === undefined) {
-        set = new Set(list);
-        this.#ipSets.set(list, set);
-      }
-      if (set.has(ip.value)) return false;
-      set.add(ip.value);
-      list.push(ip.value);
-    }
-    this.records++;
-    return true;
-  }
-
-  /** Whether an SRV target is a valid name; an invalid one is counted as a skipped name. */
-  isValidTarget(target: string): boolean {
-    return this.#checkNew(target);
-  }
-
-  /**
-   * Inserts an SRV value (shared, immutable); returns whether it was new. The caller has checked
-   * the target with `isValidTarget` (once per target, not once per port).
-   */
-  addSrv(name: string, value: SrvTarget): boolean {
-    const list = this.srv.get(name);
-    if (list === undefined) {
-      if (!this.#checkNew(name)) return false;
-      this.srv.set(name, [value]);
-    } else if (list.length < SCAN_MAX) {
-      for (const v of list) {
-        if (v === value || (v.port === value.port && v.target === value.target)) return false;
-      }
-      list.push(value);
-    } else {
-      let index = this.#srvSets.get(list);
-      if (index === undefined) {
-        index = new Map();
-        for (const v of list) addPort(index, v);
-        this.#srvSets.set(list, index);
-      }
-      if (!addPort(index, value)) return false;
-      list.push(value);
-    }
-    this.records++;
-    return true;
-  }
-}
-
-/** The ports of one target in an SRV index: a single port until a second one arrives. */
-type PortSet = number | Set<number>;
-
-/** Adds a (target, port) pair to an SRV index; returns whether it was new. */
-function addPort(index: Map<string, PortSet>, value: SrvTarget): boolean {
-  const ports = index.get(value.target);
-  if (ports === undefined) {
-    index.set(value.target, value.port);
-  } else if (typeof ports === 'number') {
-    if (ports === value.port) return false;
-    index.set(value.target, new Set([ports, value.port]));
-  } else {
-    if (ports.has(value.port)) return false;
-    ports.add(value.port);
-  }
-  return true;
-}
-
 /** Per-generation context shared by the record families. */
 class Generation {
-  readonly store = new RecordStore();
+  readonly b: RecordBuilder;
   readonly zone: string;
   readonly label: LabelFunction;
   readonly #options: GeneratorOptions;
   readonly #ipCache = new Map<string, Ip | null>();
   readonly #labelCache = new Map<string, string>();
+  readonly #v6Index: (text: string, groups: readonly number[]) => number;
 
   constructor(options: GeneratorOptions) {
     this.#options = options;
     this.zone = `${options.domain.toLowerCase()}.`;
     this.label = labelFunction(options.enforceRFC952);
+    this.b = new RecordBuilder(this.zone);
+    this.#v6Index = (text, groups) => this.b.v6Index(text, groups);
+  }
+
+  /** Inserts an A or AAAA record (not part of a task); returns whether it was new. */
+  addIp(name: string, ip: Ip): boolean {
+    const id = this.b.id(name);
+    return id >= 0 && this.b.add(ip.kind, id, ip.v);
+  }
+
+  /** Inserts an SRV record (not part of a task) to a target already known to be valid. */
+  addSrv(name: string, targetId: number, port: number): boolean {
+    const id = this.b.id(name);
+    return id >= 0 && this.b.add(KIND_SRV, id, targetId, port);
   }
 
   /** Label of a task/DI name, cached: instances of an app share their name. */
@@ -309,7 +179,7 @@ class Generation {
     const key = allowPrefix ? raw : `!${raw}`;
     let ip = this.#ipCache.get(key);
     if (ip === undefined) {
-      ip = parseIp(raw, allowPrefix) ?? null;
+      ip = parseIp(raw, allowPrefix, this.#v6Index) ?? null;
       this.#ipCache.set(key, ip);
     }
     return ip ?? undefined;
@@ -345,9 +215,10 @@ function frameworkRecords(g: Generation, state: State): string[] {
     const ips = host === '' ? [] : g.hostIps(host);
     if (ips.length === 0) return fragment;
     const name = `${fragment}.${g.zone}`;
-    for (const ip of ips) g.store.addIp(name, ip);
-    if (fw.pid !== undefined && g.store.isValidTarget(name)) {
-      g.store.addSrv(`_framework._tcp.${name}`, { target: name, port: fw.pid.port });
+    for (const ip of ips) g.addIp(name, ip);
+    if (fw.pid !== undefined) {
+      const target = g.b.id(name);
+      if (target >= 0) g.addSrv(`_framework._tcp.${name}`, target, fw.pid.port);
     }
     return fragment;
   });
@@ -357,13 +228,11 @@ function frameworkRecords(g: Generation, state: State): string[] {
 function agentRecords(g: Generation, state: State): Map<string, Ip[]> {
   const byId = new Map<string, Ip[]>();
   const name = `slave.${g.zone}`;
-  const isValidTarget = g.store.isValidTarget(name);
+  const target = g.b.id(name);
   for (const agent of state.agents) {
     const ips = g.hostIps(agent.pid.host);
-    for (const ip of ips) g.store.addIp(name, ip);
-    if (ips.length > 0 && isValidTarget) {
-      g.store.addSrv(`_slave._tcp.${g.zone}`, { target: name, port: agent.pid.port });
-    }
+    for (const ip of ips) g.addIp(name, ip);
+    if (ips.length > 0 && target >= 0) g.addSrv(`_slave._tcp.${g.zone}`, target, agent.pid.port);
     byId.set(agent.id, ips);
   }
   return byId;
@@ -373,7 +242,7 @@ function agentRecords(g: Generation, state: State): Map<string, Ip[]> {
 function nsRecords(g: Generation, options: GeneratorOptions): void {
   const lower = options.nsName.toLowerCase();
   const name = lower.endsWith('.') ? lower : `${lower}.`;
-  for (const ip of g.ips(options.nsIps, false)) g.store.addIp(name, ip);
+  for (const ip of g.ips(options.nsIps, false)) g.addIp(name, ip);
 }
 
 /**
@@ -389,13 +258,15 @@ function masterRecords(g: Generation, state: State, masters: readonly string[]):
   const leaderName = `leader.${g.zone}`;
   const allName = `master.${g.zone}`;
   for (const ip of leaderIps) {
-    g.store.addIp(leaderName, ip);
-    g.store.addIp(allName, ip);
+    g.addIp(leaderName, ip);
+    g.addIp(allName, ip);
   }
-  if (leaderIps.length > 0 && g.store.isValidTarget(leaderName)) {
-    const value: SrvTarget = { target: leaderName, port: leader.port };
-    g.store.addSrv(`_leader._tcp.${g.zone}`, value);
-    g.store.addSrv(`_leader._udp.${g.zone}`, value);
+  if (leaderIps.length > 0) {
+    const target = g.b.id(leaderName);
+    if (target >= 0) {
+      g.addSrv(`_leader._tcp.${g.zone}`, target, leader.port);
+      g.addSrv(`_leader._udp.${g.zone}`, target, leader.port);
+    }
   }
   let index = 0;
   let isLeaderNumbered = false;
@@ -409,18 +280,18 @@ function masterRecords(g: Generation, state: State, masters: readonly string[]):
     if (isLeader) {
       if (isLeaderNumbered) continue;
       isLeaderNumbered = true;
-      for (const ip of ips) g.store.addIp(allName, ip);
+      for (const ip of ips) g.addIp(allName, ip);
     } else {
       let isAdded = false;
-      for (const ip of ips) isAdded = g.store.addIp(allName, ip) || isAdded;
+      for (const ip of ips) isAdded = g.addIp(allName, ip) || isAdded;
       if (!isAdded) continue;
     }
     const numbered = `master${index}.${g.zone}`;
-    for (const ip of ips) g.store.addIp(numbered, ip);
+    for (const ip of ips) g.addIp(numbered, ip);
     index++;
   }
   if (!isLeaderNumbered) {
-    for (const ip of leaderIps) g.store.addIp(`master${index}.${g.zone}`, ip);
+    for (const ip of leaderIps) g.addIp(`master${index}.${g.zone}`, ip);
   }
 }
 
@@ -464,119 +335,95 @@ function taskIps(
 }
 
 /**
- * Every task record in insertion order, kept as references into the store (one log for the whole
- * generation; a task owns a contiguous slice). `/v1/enumerate` objects are built lazily from it.
+ * Name ids shared by every instance of an app (one task label in one framework), computed on
+ * first use: interning a name means hashing it, and most task names repeat across instances.
+ * -2 means not computed yet; -1 is an invalid name.
  */
-class TaskRecordLog {
-  readonly names: string[] = [];
-  readonly values: (Ip | SrvTarget)[] = [];
-
-  /** Materialises the enumeration records of the slice [start, end). */
-  build(start: number, end: number): EnumeratedRecord[] {
-    const out: EnumeratedRecord[] = [];
-    for (let i = start; i < end; i++) {
-      const name = this.names[i] ?? '';
-      const v = this.values[i];
-      if (v === undefined) continue;
-      out.push(
-        'target' in v
-          ? { name, host: `${v.target}:${v.port}`, rtype: 'SRV' }
-          : { name, host: v.value, rtype: v.type },
-      );
-    }
-    return out;
-  }
-}
-
-/** An enumerated task whose `records` (an own enumerable getter, so JSON sees it) is lazy. */
-function enumeratedTask(
-  name: string,
-  id: string,
-  log: TaskRecordLog,
-  start: number,
-  end: number,
-): EnumeratedTask {
-  let built: EnumeratedRecord[] | undefined;
-  return {
-    name,
-    id,
-    get records(): EnumeratedRecord[] {
-      built ??= log.build(start, end);
-      return built;
-    },
-  };
+class AppNames {
+  short = -2;
+  slaveShort = -2;
+  slaveTcp = -2;
+  slaveUdp = -2;
+  tcp = -2;
+  udp = -2;
+  /** T7/T8 names by `<port name>/<protocol>` (`/<protocol>` for T7). */
+  readonly discovery = new Map<string, number>();
 }
 
 /** What one task contributes, shared by its (one or two) naming passes. */
 interface TaskContext {
   readonly task: Task;
-  readonly fragment: string;
   readonly hash: string;
   readonly tail: string;
+  /** `.<framework fragment>.<zone>` */
+  readonly fwTail: string;
+  /** `.<framework fragment>.slave.<zone>` */
+  readonly slaveTail: string;
   readonly ips: readonly Ip[];
   readonly agentIps: readonly Ip[];
   readonly hasDiscovery: boolean;
-  readonly records: TaskRecordLog;
+  /** The app names of this framework, by task label. */
+  readonly apps: Map<string, AppNames>;
 }
 
-function addTaskIp(store: RecordStore, records: TaskRecordLog, name: string, ip: Ip): void {
-  if (store.addIp(name, ip)) {
-    records.names.push(name);
-    records.values.push(ip);
-  }
-}
-
-function addTaskSrv(
-  store: RecordStore,
-  records: TaskRecordLog,
-  name: string,
-  value: SrvTarget,
-): void {
-  if (store.addSrv(name, value)) {
-    records.names.push(name);
-    records.values.push(value);
-  }
+/** Adds an address record of a task under name id `id` (skipped when the name is invalid). */
+function addTaskIp(b: RecordBuilder, id: number, ip: Ip): void {
+  if (id >= 0) b.addForTask(ip.kind, id, ip.v);
 }
 
 /** T1-T8 for one task under one task label, in Mesos-DNS insertion order. */
 function taskPass(g: Generation, ctx: TaskContext, name: string): void {
-  const { store } = g;
-  const { records } = ctx;
-  const canonical = `${name}-${ctx.hash}-${ctx.tail}`;
-  const fwTail = `.${ctx.fragment}.${g.zone}`;
-  const slaveTail = `.${ctx.fragment}.slave.${g.zone}`;
+  const { b } = g;
+  const { fwTail, slaveTail } = ctx;
+  let app = ctx.apps.get(name);
+  if (app === undefined) {
+    app = new AppNames();
+    ctx.apps.set(name, app);
+  }
+  // The canonical name `{name}-{hash}-{agent}` is assembled piece by piece (see `part`).
+  const canonical = (): RecordBuilder =>
+    b.part(name).part('-').part(ctx.hash).part('-').part(ctx.tail);
 
   if (ctx.ips.length > 0) {
-    const short = name + fwTail;
-    const long = canonical + fwTail;
+    if (app.short === -2) app.short = b.part(name).part(fwTail).intern();
+    const short = app.short;
+    const long = canonical().part(fwTail).intern();
     for (const ip of ctx.ips) {
-      addTaskIp(store, records, short, ip); // T1
-      addTaskIp(store, records, long, ip); // T2
+      addTaskIp(b, short, ip); // T1
+      addTaskIp(b, long, ip); // T2
     }
   }
-  const slaveTarget = canonical + slaveTail;
+  let slaveTargetId = -2;
   if (ctx.agentIps.length > 0) {
-    const short = name + slaveTail;
+    if (app.slaveShort === -2) app.slaveShort = b.part(name).part(slaveTail).intern();
+    const short = app.slaveShort;
+    slaveTargetId = canonical().part(slaveTail).intern();
     for (const ip of ctx.agentIps) {
-      addTaskIp(store, records, short, ip); // T3
-      addTaskIp(store, records, slaveTarget, ip); // T4
+      addTaskIp(b, short, ip); // T3
+      addTaskIp(b, slaveTargetId, ip); // T4
     }
   }
 
-  if (ctx.task.ports.length > 0 && store.isValidTarget(slaveTarget)) {
-    const slaveTcp = `_${name}._tcp${slaveTail}`;
-    const slaveUdp = `_${name}._udp${slaveTail}`;
-    const tcp = `_${name}._tcp${fwTail}`;
-    const udp = `_${name}._udp${fwTail}`;
-    for (const range of ctx.task.ports) {
-      for (let port = range.begin; port <= range.end; port++) {
-        // One immutable value shared by the (up to) four names that point at it.
-        const value: SrvTarget = { target: slaveTarget, port };
-        addTaskSrv(store, records, slaveTcp, value); // T5
-        addTaskSrv(store, records, slaveUdp, value);
-        if (!ctx.hasDiscovery) {
-          addTaskSrv(store, records, tcp, value); // T6
-          addTaskSrv(store, records, udp, value);
+  if (ctx.task.ports.length > 0) {
+    const target = slaveTargetId === -2 ? canonical().part(slaveTail).intern() : slaveTargetId;
+    if (target >= 0) {
+      if (app.slaveTcp === -2)
+        app.slaveTcp = b.part('_').part(name).part('._tcp').part(slaveTail).intern();
+      if (app.slaveUdp === -2)
+        app.slaveUdp = b.part('_').part(name).part('._udp').part(slaveTail).intern();
+      if (!ctx.hasDiscovery) {
+        if (app.tcp === -2) app.tcp = b.part('_').part(name).part('._tcp').part(fwTail).intern();
+        if (app.udp === -2) app.udp = b.part('_').part(name).part('._udp').part(fwTail).intern();
+      }
+      const { slaveTcp, slaveUdp, tcp, udp } = app;
+      for (const range of ctx.task.ports) {
+        for (let port = range.begin; port <= range.end; port++) {
+          if (slaveTcp >= 0) b.addForTask(KIND_SRV, slaveTcp, target, port); // T5
+          if (slaveUdp >= 0) b.addForTask(KIND_SRV, slaveUdp, target, port);
+          if (!ctx.hasDiscovery) {
+            if (tcp >= 0) b.addForTask(KIND_SRV, tcp, target, port); // T6
+            if (udp >= 0) b.addForTask(KIND_SRV, udp, target, port);
+          }
         }
       }
     }
@@ -584,17 +431,30 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
 
   const discovery = ctx.task.discovery;
   if (!ctx.hasDiscovery || discovery === undefined || discovery.ports.length === 0) return;
-  const target = canonical + fwTail;
-  if (!store.isValidTarget(target)) return;
+  const target = canonical().part(fwTail).intern();
+  if (target < 0) return;
+  const srvName = (portName: string, protocol: string): number => {
+    const key = `${portName}/${protocol}`;
+    let id = app.discovery.get(key);
+    if (id === undefined) {
+      if (portName !== '') b.part('_').part(portName).part('.');
+      id = b.part('_').part(name).part('._').part(protocol).part(fwTail).intern();
+      app.discovery.set(key, id);
+    }
+    return id;
+  };
   for (const port of discovery.ports) {
-    const value: SrvTarget = { target, port: port.number };
     const protocol = g.label(port.protocol);
     const protocols = protocol === '' ? BOTH_PROTOCOLS : [protocol];
-    for (const p of protocols) addTaskSrv(store, records, `_${name}._${p}${fwTail}`, value); // T7
+    for (const p of protocols) {
+      const id = srvName('', p);
+      if (id >= 0) b.addForTask(KIND_SRV, id, target, port.number); // T7
+    }
     const portName = g.label(port.name);
     if (portName === '') continue;
     for (const p of protocols) {
-      addTaskSrv(store, records, `_${portName}._${name}._${p}${fwTail}`, value); // T8
+      const id = srvName(portName, p);
+      if (id >= 0) b.addForTask(KIND_SRV, id, target, port.number); // T8
     }
   }
 }
@@ -609,23 +469,25 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
  * over 255 bytes on the wire, is skipped and counted in `stats.skippedNames`; IPv6 task addresses
  * with a `/prefix` are used without it; Docker BRIDGE tasks get nothing from `netinfo`; tasks whose
  * framework fragment or task label is empty are skipped and counted in `stats.skippedTasks`.
+ *
+ * The result is a `CompactRecordSet` (record-set.ts); its `data` can be posted to another thread.
  */
-export function generateRecords(state: State, options: GeneratorOptions): RecordSet {
+export function generateRecords(state: State, options: GeneratorOptions): CompactRecordSet {
   const g = new Generation(options);
+  const { b } = g;
   const fragments = frameworkRecords(g, state);
   const agentIpsById = agentRecords(g, state);
   nsRecords(g, options);
   masterRecords(g, state, options.masters);
 
-  const enumeration: EnumeratedFramework[] = [];
-  const log = new TaskRecordLog();
   let tasks = 0;
   let skippedTasks = 0;
   state.frameworks.forEach((fw, i) => {
-    const enumTasks: EnumeratedTask[] = [];
-    // Key order as Mesos-DNS serialises it: tasks, then name.
-    enumeration.push({ tasks: enumTasks, name: fw.name });
+    b.beginFramework(fw.name);
+    const apps = new Map<string, AppNames>();
     const fragment = fragments[i] ?? '';
+    const fwTail = `.${fragment}.${g.zone}`;
+    const slaveTail = `.${fragment}.slave.${g.zone}`;
     for (const task of fw.tasks) {
       if (task.state !== TASK_RUNNING) continue;
       const agentIps = agentIpsById.get(task.agentId);
@@ -639,40 +501,35 @@ export function generateRecords(state: State, options: GeneratorOptions): Record
         continue;
       }
       tasks++;
-      const start = log.names.length;
       const ctx: TaskContext = {
         task,
-        fragment,
         hash: taskIdHash(task.id),
         tail: agentTail(task.agentId),
+        fwTail,
+        slaveTail,
         ips: taskIps(g, task, options.ipSources, agentIps),
         agentIps,
         hasDiscovery,
-        records: log,
+        apps,
       };
       // With DiscoveryInfo, Mesos-DNS names the task twice: verbatim (the "legacy" pass, which we
       // lower-case), then labelled. An identical verbatim name would only repeat the same inserts.
       const verbatim = baseName.toLowerCase();
       if (hasDiscovery && verbatim !== labelled) taskPass(g, ctx, verbatim);
       taskPass(g, ctx, labelled);
-      enumTasks.push(enumeratedTask(task.name, task.id, log, start, log.names.length));
+      b.endTask(task.name, task.id);
     }
   });
 
-  const { store } = g;
-  return {
-    zone: g.zone,
-    a: store.a,
-    aaaa: store.aaaa,
-    srv: store.srv,
-    enumeration,
-    stats: {
+  return new CompactRecordSet(
+    b.finish({
       frameworks: state.frameworks.length,
       agents: state.agents.length,
       tasks,
       skippedTasks,
-      skippedNames: store.rejected.size,
-      records: store.records,
-    },
-  };
+    }),
+  );
 }
+
+/** Re-exported for callers that hold a plain `RecordSet`. */
+export type { RecordSet };

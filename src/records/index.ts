@@ -23,4 +23,23 @@ export {
 } from './labels.js';
 export { taskIdHash } from './hash.js';
 export { generateRecords } from './generator.js';
+export {
+  CompactRecordSet,
+  KIND_A,
+  KIND_AAAA,
+  KIND_SRV,
+  RecordBuilder,
+  hashBytes,
+  hashString,
+  intToIpv4,
+  isValidName,
+  ipv4ToInt,
+  ipv6Groups,
+  formatIpv6,
+  recordDataBytes,
+  recordTransferList,
+  tableSize,
+  toRecordData,
+} from './record-set.js';
+export type { EnumerationData, KindData, RecordData, RecordKind } from './record-set.js';
 export { toZoneFile } from './zone-file.js';

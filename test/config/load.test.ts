@@ -69,6 +69,24 @@ const CASES: readonly Case[] = [
     want: ['https://m2.example:5050', 'http://[fd00::1]:5050', 'http://m3:5050'],
   },
   {
+    title: 'mesos.scheme https applies to bare masters, not to URLs that name their scheme',
+    yaml: lines('mesos:', '  scheme: https', '  masters: ["10.0.0.1:5050", "http://m2:5050"]'),
+    pick: (c) => [c.mesos.scheme, c.mesos.masters],
+    want: ['https', ['https://10.0.0.1:5050', 'http://m2:5050']],
+  },
+  {
+    title: 'the failover rule takes a share and a duration',
+    yaml: HEAD + lines('  failover: { minRetained: 0.8, maxHold: 2m }'),
+    pick: (c) => c.mesos.failover,
+    want: { minRetained: 0.8, maxHoldMs: 120_000 },
+  },
+  {
+    title: 'minRetained 0 turns the failover rule off',
+    yaml: HEAD + lines('  failover:', '    minRetained: 0'),
+    pick: (c) => c.mesos.failover,
+    want: { minRetained: 0, maxHoldMs: 600_000 },
+  },
+  {
     title: 'a state file is a master source',
     yaml: lines('mesos:', '  stateFile: state.json'),
     pick: (c) => c.mesos.stateFile,
@@ -154,10 +172,16 @@ const CASES: readonly Case[] = [
     want: [DEFAULT_CONFIG.forward, DEFAULT_CONFIG.log],
   },
   {
-    title: 'log level and format are read',
-    yaml: HEAD + lines('log: { level: debug, format: json }'),
+    title: 'log level, format and query logging are read',
+    yaml: HEAD + lines('log: { level: debug, format: json, queries: true }'),
     pick: (c) => c.log,
-    want: { level: 'debug', format: 'json' },
+    want: { level: 'debug', format: 'json', queries: true },
+  },
+  {
+    title: 'http.readyMaxAge is a duration',
+    yaml: HEAD + lines('http: { readyMaxAge: 90s }'),
+    pick: (c) => c.http.readyMaxAgeMs,
+    want: 90_000,
   },
   {
     title: 'TLS client certificate with its key, and a secret file',
@@ -184,6 +208,45 @@ const CASES: readonly Case[] = [
     yaml: HEAD + lines('forward:', '  resolvers: &dns [10.0.0.53]', '  zones:', '    consul: *dns'),
     pick: (c) => c.forward.zones,
     want: { consul: [{ host: '10.0.0.53', port: 53 }] },
+  },
+  {
+    title: 'forward policy, limits, health and TCP fallback',
+    yaml:
+      HEAD +
+      lines(
+        'forward:',
+        '  policy: round_robin',
+        '  maxConcurrent: 20',
+        '  tcpFallback: false',
+        '  maxFails: 0',
+        '  healthCheck: 2s',
+      ),
+    pick: (c) => [
+      c.forward.policy,
+      c.forward.maxConcurrent,
+      c.forward.tcpFallback,
+      c.forward.maxFails,
+      c.forward.healthCheckMs,
+    ],
+    want: ['round_robin', 20, false, 0, 2000],
+  },
+  {
+    title: 'forward.allowFrom takes CIDRs and bare addresses, IPv4 and IPv6; [] allows nobody',
+    yaml: HEAD + lines('forward:', '  allowFrom: [10.0.0.0/8, "::1", "FD00::/8", 0.0.0.0/0]'),
+    pick: (c) => c.forward.allowFrom,
+    want: ['10.0.0.0/8', '::1', 'FD00::/8', '0.0.0.0/0'],
+  },
+  {
+    title: 'an empty forward.allowFrom is kept empty',
+    yaml: HEAD + lines('forward:', '  allowFrom: []'),
+    pick: (c) => c.forward.allowFrom,
+    want: [],
+  },
+  {
+    title: 'forward.cache keys override their defaults one by one',
+    yaml: HEAD + lines('forward:', '  cache:', '    serveStale: true', '    servfailTtl: 0'),
+    pick: (c) => c.forward.cache,
+    want: { ...DEFAULT_CONFIG.forward.cache, serveStale: true, servfailTtl: 0 },
   },
   // --- invalid -------------------------------------------------------------------------------
   {
@@ -323,6 +386,23 @@ const CASES: readonly Case[] = [
     yaml: HEAD + lines('log:', '  level: warning'),
     code: 'ERR_CONFIG_INVALID',
     problem: { path: 'log.level', line: 4, column: 10, message: "(did you mean 'warn'?)" },
+  },
+  {
+    title: 'log.queries is a boolean',
+    yaml: HEAD + lines('log:', '  queries: 1'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'log.queries', line: 4, column: 12, message: 'must be true or false' },
+  },
+  {
+    title: 'http.readyMaxAge needs a unit',
+    yaml: HEAD + lines('http:', '  readyMaxAge: 300'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'http.readyMaxAge',
+      line: 4,
+      column: 16,
+      message: "with a unit such as '300s'",
+    },
   },
   {
     title: 'an unknown log format is rejected',
@@ -489,6 +569,79 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    title: 'an unknown forward.policy gets a did-you-mean hint',
+    yaml: HEAD + lines('forward:', '  policy: roundrobin'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.policy',
+      line: 4,
+      column: 11,
+      message: "must be one of sequential, random, round_robin (did you mean 'round_robin'?)",
+    },
+  },
+  {
+    title: 'forward.maxConcurrent must be at least 1',
+    yaml: HEAD + lines('forward:', '  maxConcurrent: 0'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'forward.maxConcurrent', line: 4, column: 18, message: 'at least 1' },
+  },
+  {
+    title: 'a forward.allowFrom entry must be an address or CIDR',
+    yaml: HEAD + lines('forward:', '  allowFrom: [10.0.0.0/8, example.com]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.allowFrom[1]',
+      line: 4,
+      column: 27,
+      message: 'must be a CIDR such as 10.0.0.0/8',
+    },
+  },
+  {
+    title: 'a forward.allowFrom prefix length fits its family',
+    yaml: HEAD + lines('forward:', '  allowFrom: [10.0.0.0/33]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.allowFrom[0]',
+      line: 4,
+      column: 15,
+      message: "prefix length '33' must be a number from 0 to 32",
+    },
+  },
+  {
+    title: 'a forward.allowFrom entry is not repeated',
+    yaml: HEAD + lines('forward:', '  allowFrom: [10.0.0.0/8, 10.0.0.0/8]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.allowFrom[1]',
+      line: 4,
+      column: 27,
+      message: 'duplicate of forward.allowFrom[0]',
+    },
+  },
+  {
+    title: 'forward.healthCheck is a duration',
+    yaml: HEAD + lines('forward:', '  healthCheck: 500'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'forward.healthCheck', line: 4, column: 16, message: "such as '500s'" },
+  },
+  {
+    title: 'an unknown forward.cache key gets a hint',
+    yaml: HEAD + lines('forward:', '  cache:', '    maxEntrys: 10'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.cache.maxEntrys',
+      line: 5,
+      column: 5,
+      message: "did you mean 'maxEntries'?",
+    },
+  },
+  {
+    title: 'forward.cache.servfailTtl is capped at 5 minutes',
+    yaml: HEAD + lines('forward:', '  cache: { servfailTtl: 600 }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'forward.cache.servfailTtl', line: 4, column: 25, message: 'at most 300' },
+  },
+  {
     title: 'the domain must be a domain name',
     yaml: HEAD + lines('domain: bad_domain'),
     code: 'ERR_CONFIG_INVALID',
@@ -580,6 +733,18 @@ const CASES: readonly Case[] = [
       column: 30,
       message: 'duplicate of mesos.masters[0]',
     },
+  },
+  {
+    title: 'minRetained is a share from 0 to 1',
+    yaml: HEAD + lines('  failover: { minRetained: 50 }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'mesos.failover.minRetained', line: 3, column: 28, message: 'at most 1' },
+  },
+  {
+    title: 'mesos.scheme is http or https',
+    yaml: HEAD + lines('  scheme: htps'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'mesos.scheme', line: 3, column: 11, message: "did you mean 'https'" },
   },
   {
     title: 'a ZooKeeper URL needs a path',

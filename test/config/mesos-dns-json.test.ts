@@ -3,7 +3,12 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkConfig, loadConfig, parseConfigWithWarnings } from '../../src/config/index.js';
+import {
+  DEFAULT_CONFIG,
+  checkConfig,
+  loadConfig,
+  parseConfigWithWarnings,
+} from '../../src/config/index.js';
 import type { Config, ParsedConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 
@@ -29,6 +34,8 @@ const SAMPLE_CONFIG: Config = {
     stateFile: '',
     refreshMs: 60_000,
     timeoutMs: 300_000,
+    scheme: 'http',
+    failover: { minRetained: 0.5, maxHoldMs: 600_000 },
     auth: { principal: '', secret: '', secretFile: '' },
     tls: { ca: '', cert: '', key: '', insecure: false },
   },
@@ -50,9 +57,17 @@ const SAMPLE_CONFIG: Config = {
     resolvers: [{ host: '8.8.8.8', port: 53 }],
     zones: {},
     timeoutMs: 5000,
+    // Keys Mesos-DNS does not have take the mesodns defaults.
+    policy: 'sequential',
+    maxConcurrent: 1000,
+    allowFrom: DEFAULT_CONFIG.forward.allowFrom,
+    tcpFallback: true,
+    maxFails: 2,
+    healthCheckMs: 500,
+    cache: DEFAULT_CONFIG.forward.cache,
   },
-  http: { enabled: true, listen: { host: '0.0.0.0', port: 8123 } },
-  log: { level: 'info', format: 'text' },
+  http: { enabled: true, listen: { host: '0.0.0.0', port: 8123 }, readyMaxAgeMs: 300_000 },
+  log: { level: 'info', format: 'text', queries: false },
 };
 
 test('maps the Mesos-DNS sample config.json; zk wins over masters', (t) => {
@@ -141,6 +156,15 @@ test('uses https for masters with MesosHTTPSOn and, like Mesos-DNS, skips verifi
   t.deepEqual(verified.warnings, []);
 });
 
+test('MesosHTTPSOn with Zk fetches from the detected leader over https (mesos.scheme)', (t) => {
+  const zk = parse({ Zk: 'zk://10.0.0.1:2181/mesos', MesosHTTPSOn: true, CACertFile: 'ca.pem' });
+  t.is(zk.config.mesos.scheme, 'https');
+  t.false(zk.config.mesos.tls.insecure);
+  t.deepEqual(zk.warnings, []);
+  const plain = parse({ Zk: 'zk://10.0.0.1:2181/mesos' });
+  t.is(plain.config.mesos.scheme, 'http');
+});
+
 test('maps forwarding keys; Timeout 0 means 5 seconds', (t) => {
   const { config } = parse({
     Masters: ['10.0.0.1:5050'],
@@ -157,6 +181,13 @@ test('maps forwarding keys; Timeout 0 means 5 seconds', (t) => {
     ],
     zones: { consul: [{ host: '10.0.0.5', port: 8600 }] },
     timeoutMs: 5000,
+    policy: 'sequential',
+    maxConcurrent: 1000,
+    allowFrom: DEFAULT_CONFIG.forward.allowFrom,
+    tcpFallback: true,
+    maxFails: 2,
+    healthCheckMs: 500,
+    cache: DEFAULT_CONFIG.forward.cache,
   });
   t.false(config.dns.recursionAvailable);
 });

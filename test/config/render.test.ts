@@ -17,6 +17,8 @@ mesos:
   masters: ["https://m1.example.org:5050", "[fd00::2]:5050", "10.0.0.3:5050"]
   refresh: 1500ms
   timeout: 90s
+  scheme: https
+  failover: { minRetained: 0.25, maxHold: 90s }
   auth: { principal: dns, secret: "p@ss: word" }
   tls: { ca: /etc/ca.pem, cert: c.pem, key: k.pem, insecure: false }
 records:
@@ -35,6 +37,21 @@ forward:
     consul: ["10.0.0.5:8600", "[fd00::5]:8600"]
     corp.example.com: [10.1.0.53]
   timeout: 2h
+  policy: round_robin
+  maxConcurrent: 50
+  allowFrom: [10.0.0.0/8, "::1", "fd00::/8", 192.0.2.7]
+  tcpFallback: false
+  maxFails: 0
+  healthCheck: 2s
+  cache:
+    enabled: false
+    maxEntries: 100
+    maxBytes: 65536
+    maxTtl: 60
+    negativeMaxTtl: 30
+    servfailTtl: 0
+    serveStale: true
+    staleTtl: 86400
 http:
   enabled: false
   listen: "localhost:9000"
@@ -70,6 +87,8 @@ test('configToYaml uses the SPEC layout and human durations', (t) => {
       '  stateFile: ""',
       '  refresh: 1m',
       '  timeout: 5m',
+      '  scheme: http',
+      '  failover: {minRetained: 0.5, maxHold: 10m}',
       '  auth: {principal: "", secret: "", secretFile: ""}',
       '  tls: {ca: "", cert: "", key: "", insecure: false}',
       'records:',
@@ -86,12 +105,29 @@ test('configToYaml uses the SPEC layout and human durations', (t) => {
       '  resolvers: [8.8.8.8]',
       '  zones: {}',
       '  timeout: 5s',
+      '  policy: sequential',
+      '  maxConcurrent: 1000',
+      '  allowFrom: [127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, ::1/128, fc00::/7, fe80::/10]',
+      '  tcpFallback: true',
+      '  maxFails: 2',
+      '  healthCheck: 500ms',
+      '  cache:',
+      '    enabled: true',
+      '    maxEntries: 10000',
+      '    maxBytes: 16777216',
+      '    maxTtl: 3600',
+      '    negativeMaxTtl: 1800',
+      '    servfailTtl: 5',
+      '    serveStale: false',
+      '    staleTtl: 3600',
       'http:',
       '  enabled: true',
       '  listen: 0.0.0.0:8123',
+      '  readyMaxAge: 5m',
       'log:',
       '  level: info',
       '  format: text',
+      '  queries: false',
       '',
     ].join('\n'),
   );

@@ -37,3 +37,15 @@ test('taskIdHash matches a bit-by-bit z-base-32 encoding for random ids, UTF-8 i
     t.is(got, reference(id));
   }
 });
+
+test('taskIdHash matches sha1 for ASCII ids of every length up to several blocks', (t) => {
+  const next = prng(7);
+  for (let length = 0; length < 300; length++) {
+    const id = Array.from({ length }, () => String.fromCharCode(32 + Math.floor(next() * 95))).join(
+      '',
+    );
+    t.is(taskIdHash(id), reference(id), `length ${String(length)}`);
+  }
+  const long = 'x'.repeat(5000);
+  t.is(taskIdHash(long), reference(long));
+});

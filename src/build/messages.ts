@@ -1,0 +1,107 @@
+/**
+ * The messages between the main thread (pipeline.ts) and the pipeline worker
+ * (pipeline-worker.ts). Everything is structured-clone data; record and zone buffers are
+ * transferred, not copied.
+ */
+import type { Config, SoaConfig } from '../config/index.js';
+import type { ZoneImage } from '../dns/index.js';
+import type { LoadEvent, LoaderStats } from '../loader.js';
+import type { LogFields, LogLevel } from '../log.js';
+import type { SourceStats } from '../mesos/index.js';
+import type { RecordData } from '../records/index.js';
+
+/** What the worker starts with (its `workerData`). */
+export interface WorkerInit {
+  readonly configFile: string;
+  readonly config: Config;
+  /** Addresses of record N1 (the DNS listener's addresses). */
+  readonly nsIps: readonly string[];
+  readonly version: string;
+}
+
+/** Main thread -> worker. Requests with an `id` are answered with a `done` message. */
+export type ToWorker =
+  /** Builds the state source of `config` and keeps it as the next one (reports config errors). */
+  | { readonly type: 'prepare'; readonly id: number; readonly config: Config }
+  /** Drops a prepared source that will not be used. */
+  | { readonly type: 'discard' }
+  /** Starts the prepared source (the first one). */
+  | { readonly type: 'start' }
+  /**
+   * Applies a reloaded config: with `switchSource`, the prepared source replaces the running
+   * one; otherwise the running source loads again at once.
+   */
+  | {
+      readonly type: 'commit';
+      readonly id: number;
+      readonly config: Config;
+      readonly nsIps: readonly string[];
+      readonly switchSource: boolean;
+    }
+  /** Stops the sources. */
+  | { readonly type: 'close'; readonly id: number };
+
+/** A published zone: its record data and zone image (buffers transferred) and its facts. */
+export interface SnapshotMessage {
+  readonly type: 'snapshot';
+  readonly records: RecordData;
+  readonly image: ZoneImage;
+  readonly settings: { readonly ttl: number; readonly srvWeight: number; readonly soa: SoaConfig };
+  readonly serial: number;
+  readonly loadedAt: number;
+  readonly changed: boolean;
+  /** Time from the state's arrival to this message (lookups, records, compilation). */
+  readonly buildMs: number;
+}
+
+/** Worker -> main thread. */
+export type FromWorker =
+  | SnapshotMessage
+  | {
+      readonly type: 'log';
+      readonly level: LogLevel;
+      readonly message: string;
+      readonly fields: LogFields | undefined;
+    }
+  | { readonly type: 'load'; readonly event: LoadEvent }
+  | {
+      readonly type: 'stats';
+      readonly loader: LoaderStats;
+      readonly source: SourceStats | undefined;
+      /** Leader changes seen by every source so far (replaced ones included). */
+      readonly leaderChanges: number;
+    }
+  | {
+      readonly type: 'done';
+      readonly id: number;
+      readonly error?: { readonly code: string; readonly message: string };
+    };
+
+/** Narrows a message event's data to `FromWorker` (the channel is internal; the tag is checked). */
+export function isFromWorker(data: unknown): data is FromWorker {
+  return (
+    typeof data === 'object' && data !== null && 'type' in data && typeof data.type === 'string'
+  );
+}
+
+/** Narrows a message event's data to `ToWorker`. */
+export function isToWorker(data: unknown): data is ToWorker {
+  return (
+    typeof data === 'object' && data !== null && 'type' in data && typeof data.type === 'string'
+  );
+}
+
+/** Narrows `workerData` to `WorkerInit`. */
+export function isWorkerInit(data: unknown): data is WorkerInit {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    'configFile' in data &&
+    typeof data.configFile === 'string' &&
+    'config' in data &&
+    'nsIps' in data &&
+    Array.isArray(data.nsIps) &&
+    'version' in data &&
+    typeof data.version === 'string'
+  );
+}

@@ -1,0 +1,297 @@
+/**
+ * The main thread's side of the pipeline worker (pipeline-worker.ts): starts it, installs the
+ * zones it posts into the store, relays its logs and load events, mirrors its counters, and
+ * forwards config reloads. The main thread itself never parses a state or builds a zone, so DNS
+ * answers stay fast while a large cluster reloads.
+ *
+ * A worker that dies (a bug, out of memory) is restarted after a second with the current config;
+ * the last zone keeps being served meanwhile.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/index.js';
+import { zoneFromImage } from '../dns/index.js';
+import type { ErrorCode } from '../errors.js';
+import { MesosDnsError } from '../errors.js';
+import type { LoadEvent, LoaderStats } from '../loader.js';
+import type { Logger } from '../log.js';
+import type { SourceStats } from '../mesos/index.js';
+import { CompactRecordSet } from '../records/index.js';
+import type { ZoneStore } from '../store.js';
+import type { FromWorker, SnapshotMessage, ToWorker, WorkerInit } from './messages.js';
+import { isFromWorker } from './messages.js';
+
+/** Options of `Pipeline`. */
+export interface PipelineOptions {
+  readonly configFile: string;
+  readonly config: Config;
+  /** Addresses of record N1 (the DNS listener's addresses). */
+  readonly nsIps: readonly string[];
+  readonly version: string;
+  /** Where published zones are installed. */
+  readonly store: ZoneStore;
+  readonly logger: Logger;
+  /** Called once per state load, for metrics (the loader's `onLoad`). */
+  readonly onLoad?: (event: LoadEvent) => void;
+  /** Called after each zone installed. */
+  readonly onPublish?: (snapshot: SnapshotFacts) => void;
+}
+
+/** Facts about an installed zone. */
+export interface SnapshotFacts {
+  readonly serial: number;
+  readonly changed: boolean;
+  /** From the state's arrival in the worker to the zone's compilation, ms. */
+  readonly buildMs: number;
+}
+
+const MB = 1024 * 1024;
+
+/** How long `close` waits for the worker to stop its source (it may be busy with a load). */
+const CLOSE_WAIT_MS = 1_000;
+
+/** How long a dead worker waits before it is started again. */
+const RESTART_MS = 1_000;
+
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'ERR_CONFIG_INVALID',
+  'ERR_CONFIG_READ',
+  'ERR_STATE_FETCH',
+  'ERR_NO_LEADER',
+  'ERR_STATE_PARSE',
+  'ERR_UPSTREAM',
+  'ERR_DECODE',
+]);
+
+function isErrorCode(code: string): code is ErrorCode {
+  return ERROR_CODES.has(code);
+}
+
+/**
+ * Starts the worker module next to this one. Running from source (tests under tsx), the module is
+ * TypeScript: tsx's loader hooks do not reach worker threads on Node 20 (toolbox.md), so the
+ * worker registers them itself before importing it.
+ */
+function startWorker(workerData: WorkerInit): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./pipeline-worker.js', import.meta.url), { workerData });
+  }
+  const url = new URL('./pipeline-worker.ts', import.meta.url).href;
+  const code =
+    "import('tsx/esm/api').then(({ register }) => { register(); " +
+    `return import(${JSON.stringify(url)}); });`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+/** Runs the state pipeline in a worker thread (see the module comment). */
+export class Pipeline {
+  readonly #options: PipelineOptions;
+  #worker: Worker | undefined;
+  #config: Config;
+  #nsIps: readonly string[];
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  #loaderStats: LoaderStats = {
+    loads: 0,
+    failures: 0,
+    lastError: undefined,
+    lastLoadMs: 0,
+    lastSkippedTasks: 0,
+    lastPublishAt: undefined,
+    heldLoads: 0,
+    holdingSince: undefined,
+  };
+  #sourceStats: SourceStats | undefined;
+  #leaderChanges = 0;
+  #isStarted = false;
+  #isClosed = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+
+  /** Starts the worker thread; no state is loaded before `prepare` and `start`. */
+  constructor(options: PipelineOptions) {
+    this.#options = options;
+    this.#config = options.config;
+    this.#nsIps = options.nsIps;
+    this.#worker = this.#spawn();
+  }
+
+  /** The loader's counters, as of the worker's last report. */
+  get stats(): Readonly<LoaderStats> {
+    return this.#loaderStats;
+  }
+
+  /** The state source's counters, as of the worker's last report. */
+  sourceStats(): SourceStats | undefined {
+    return this.#sourceStats;
+  }
+
+  /** Leader changes seen so far, by every source (a reload may replace the source). */
+  leaderChanges(): number {
+    return this.#leaderChanges;
+  }
+
+  /** Age of the data served (ms), undefined before the first load. */
+  dataAgeMs(): number | undefined {
+    const at = this.#loaderStats.lastPublishAt;
+    return at === undefined ? undefined : Date.now() - at;
+  }
+
+  /**
+   * Builds the state source of `config` in the worker, to be started by `start` (the first) or
+   * swapped in by `commit`. Rejects with the source's error (e.g. an unreadable secret file).
+   */
+  prepare(config: Config): Promise<void> {
+    return this.#request((id) => ({ type: 'prepare', id, config }));
+  }
+
+  /** Drops a prepared source (a reload that was rejected after all). */
+  discard(): void {
+    this.#send({ type: 'discard' });
+  }
+
+  /** Starts the prepared source: the first load begins. */
+  start(): void {
+    this.#isStarted = true;
+    this.#send({ type: 'start' });
+  }
+
+  /**
+   * Applies a reloaded config: with `switchSource` the prepared source replaces the running one,
+   * otherwise the running source loads again at once (the zone is rebuilt with the new config).
+   */
+  commit(config: Config, nsIps: readonly string[], switchSource: boolean): Promise<void> {
+    this.#config = config;
+    this.#nsIps = nsIps;
+    return this.#request((id) => ({ type: 'commit', id, config, nsIps, switchSource }));
+  }
+
+  /** Stops the source and the worker. */
+  async close(): Promise<void> {
+    this.#isClosed = true;
+    clearTimeout(this.#restartTimer);
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    try {
+      await Promise.race([
+        this.#request((id) => ({ type: 'close', id })),
+        new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref()),
+      ]);
+    } catch {
+      // Terminated below either way.
+    }
+    this.#worker = undefined;
+    await worker.terminate();
+  }
+
+  #spawn(): Worker {
+    const init: WorkerInit = {
+      configFile: this.#options.configFile,
+      config: this.#config,
+      nsIps: this.#nsIps,
+      version: this.#options.version,
+    };
+    const worker = startWorker(init);
+    worker.on('message', (data: unknown) => {
+      if (isFromWorker(data)) this.#receive(data);
+    });
+    worker.on('error', (err) => {
+      this.#options.logger.error('pipeline worker failed', { error: err.stack ?? err.message });
+    });
+    worker.on('exit', (code) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      for (const p of this.#pending.values()) p.reject(new Error('pipeline worker exited'));
+      this.#pending.clear();
+      if (this.#isClosed) return;
+      this.#options.logger.error('pipeline worker exited; restarting it, serving the last zone', {
+        code,
+      });
+      this.#restartTimer = setTimeout(() => {
+        void this.#restart();
+      }, RESTART_MS);
+    });
+    return worker;
+  }
+
+  async #restart(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#worker = this.#spawn();
+    try {
+      await this.prepare(this.#config);
+      if (this.#isStarted) this.#send({ type: 'start' });
+    } catch (err) {
+      this.#options.logger.error('pipeline worker restart failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  #send(message: ToWorker): void {
+    this.#worker?.postMessage(message);
+  }
+
+  #request(make: (id: number) => ToWorker): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return Promise.reject(new Error('pipeline worker not running'));
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage(make(id));
+    });
+  }
+
+  #receive(message: FromWorker): void {
+    switch (message.type) {
+      case 'snapshot':
+        this.#install(message);
+        return;
+      case 'log':
+        this.#options.logger[message.level](message.message, message.fields);
+        return;
+      case 'load':
+        this.#options.onLoad?.(message.event);
+        return;
+      case 'stats':
+        this.#loaderStats = message.loader;
+        this.#sourceStats = message.source;
+        this.#leaderChanges = message.leaderChanges;
+        return;
+      case 'done': {
+        const pending = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        if (message.error === undefined) pending?.resolve();
+        else {
+          const { code, message: text } = message.error;
+          pending?.reject(
+            isErrorCode(code) ? new MesosDnsError(code, text) : new Error(`${code}: ${text}`),
+          );
+        }
+        return;
+      }
+    }
+  }
+
+  #install(message: SnapshotMessage): void {
+    const zone = zoneFromImage(message.records, message.image, {
+      ...message.settings,
+      serial: message.serial,
+    });
+    this.#options.store.install({
+      records: new CompactRecordSet(message.records),
+      zone,
+      loadedAt: message.loadedAt,
+      changed: message.changed,
+    });
+    const memory = process.memoryUsage();
+    this.#options.logger.debug('zone installed', {
+      serial: message.serial,
+      names: message.image.names,
+      mainHeapUsedMB: Math.round(memory.heapUsed / MB),
+      rssMB: Math.round(memory.rss / MB),
+    });
+    this.#options.onPublish?.({
+      serial: message.serial,
+      changed: message.changed,
+      buildMs: message.buildMs,
+    });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The state source a configuration selects: a state file, or the masters (static list or
+ * ZooKeeper) through the HTTP client. Built inside the pipeline worker (pipeline-worker.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { systemClock } from '../clock.js';
+import type { Config } from '../config/index.js';
+import { MesosDnsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { StateListener, StateSource } from '../mesos/index.js';
+import {
+  MasterPoller,
+  StateClient,
+  StateFileSource,
+  StaticMasters,
+  ZkLeaderDetector,
+  readTlsFiles,
+} from '../mesos/index.js';
+
+/**
+ * Builds the state source of `config` (files it names are relative to `configFile`), delivering
+ * to `listener`. Throws `ERR_CONFIG_READ` when a file it needs (secret, TLS) cannot be read.
+ */
+export function makeSource(
+  config: Config,
+  configFile: string,
+  listener: StateListener,
+  logger: Logger,
+  version: string,
+): StateSource {
+  const m = config.mesos;
+  if (m.stateFile !== '') {
+    return new StateFileSource({
+      path: resolve(dirname(configFile), m.stateFile),
+      checkMs: Math.min(m.refreshMs, 1000),
+      listener,
+      clock: systemClock,
+    });
+  }
+  // Files named in the config are relative to it, like the state file.
+  const file = (path: string): string => (path === '' ? '' : resolve(dirname(configFile), path));
+  let secret = m.auth.secret;
+  if (m.auth.secretFile !== '') {
+    try {
+      secret = readFileSync(file(m.auth.secretFile), 'utf8').trim();
+    } catch (err) {
+      throw new MesosDnsError(
+        'ERR_CONFIG_READ',
+        `mesos.auth.secretFile: cannot read ${m.auth.secretFile}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+  }
+  const client = new StateClient({
+    timeoutMs: m.timeoutMs,
+    clock: systemClock,
+    auth: { principal: m.auth.principal, secret },
+    tls: readTlsFiles({
+      ...m.tls,
+      ca: file(m.tls.ca),
+      cert: file(m.tls.cert),
+      key: file(m.tls.key),
+    }),
+    userAgent: `mesodns/${version}`,
+  });
+  const detector =
+    m.zk !== ''
+      ? new ZkLeaderDetector({ url: m.zk, scheme: m.scheme, logger })
+      : new StaticMasters(m.masters);
+  return new MasterPoller({
+    detector,
+    client,
+    refreshMs: m.refreshMs,
+    listener,
+    logger,
+    clock: systemClock,
+  });
+}
+
+/** Whether two configs need different state sources (anything under `mesos` changed). */
+export function sourceKey(config: Config): string {
+  return JSON.stringify(config.mesos);
+}
