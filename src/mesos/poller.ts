@@ -16,7 +16,7 @@ import { leaderFacts, leaderKey, otherLeaderUrl } from './leader.js';
 import { Loop, backoffMs } from './loop.js';
 import { parseState } from './parse.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
-import { deliver, toError } from './source.js';
+import { deliver, emptySourceStats, toError } from './source.js';
 import type { ParsedState } from './types.js';
 
 /** What the poller needs of the HTTP client (`StateClient`). */
@@ -55,18 +55,7 @@ export class MasterPoller implements StateSource {
   readonly #abort = new AbortController();
   #isStarted = false;
   #leaderKey: string | undefined;
-  #stats: SourceStats = {
-    loadsOk: 0,
-    loadsFailed: 0,
-    consecutiveFailures: 0,
-    lastSuccessAt: undefined,
-    lastFetchMs: undefined,
-    lastFetchBytes: undefined,
-    leader: undefined,
-    leaderUrl: undefined,
-    leaderChanges: 0,
-    lastError: undefined,
-  };
+  #stats: SourceStats = emptySourceStats();
 
   /** Creates a stopped poller. */
   constructor(options: MasterPollerOptions) {

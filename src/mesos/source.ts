@@ -51,6 +51,22 @@ export interface SourceStats {
   readonly lastError: string | undefined;
 }
 
+/** Stats of a source that has not loaded anything yet. */
+export function emptySourceStats(): SourceStats {
+  return {
+    loadsOk: 0,
+    loadsFailed: 0,
+    consecutiveFailures: 0,
+    lastSuccessAt: undefined,
+    lastFetchMs: undefined,
+    lastFetchBytes: undefined,
+    leader: undefined,
+    leaderUrl: undefined,
+    leaderChanges: 0,
+    lastError: undefined,
+  };
+}
+
 /** Receives states and failures. */
 export interface StateListener {
   onState(parsed: ParsedState, info: LoadInfo): void | Promise<void>;
@@ -115,18 +131,7 @@ export class StateFileSource implements StateSource {
   readonly #options: StateFileOptions;
   readonly #loop: Loop;
   #signature = '';
-  #stats: SourceStats = {
-    loadsOk: 0,
-    loadsFailed: 0,
-    consecutiveFailures: 0,
-    lastSuccessAt: undefined,
-    lastFetchMs: undefined,
-    lastFetchBytes: undefined,
-    leader: undefined,
-    leaderUrl: undefined,
-    leaderChanges: 0,
-    lastError: undefined,
-  };
+  #stats: SourceStats = emptySourceStats();
 
   constructor(options: StateFileOptions) {
     this.#options = options;
