@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -439,6 +439,36 @@ async function isReady(
   return readiness === 'answer' || rcodeOf(response) === 0;
 }
 
+/**
+ * Whether process `pid` holds a UDP socket bound to `port` (Linux: /proc/net/udp{,6} inodes
+ * matched against /proc/<pid>/fd). True where /proc cannot tell (other systems).
+ */
+async function ownsUdpPort(pid: number | undefined, port: number): Promise<boolean> {
+  if (pid === undefined) return false;
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    const text = await readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(`:${hexPort}`) === true && fields[9] !== undefined)
+        inodes.add(fields[9]);
+    }
+  }
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${String(pid)}/fd`);
+  } catch {
+    return true;
+  }
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${String(pid)}/fd/${fd}`).catch(() => '');
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m?.[1] !== undefined && inodes.has(m[1])) return true;
+  }
+  return false;
+}
+
 /** The server could not bind a port that was free a moment before (another process took it). */
 class PortInUseError extends Error {}
 
@@ -589,7 +619,13 @@ async function spawnServer(args: SpawnArgs): Promise<Mesodns> {
           ? new PortInUseError(message)
           : new Error(message);
       }
-      if (await isReady(dnsHost, ports.dns, domain, readiness).catch(() => false)) {
+      // Our own process must hold the port: another test's server could briefly hold the same
+      // port (ports are picked free, then bound later, by several test processes at once) and
+      // answer for it.
+      if (
+        (await isReady(dnsHost, ports.dns, domain, readiness).catch(() => false)) &&
+        (await ownsUdpPort(proc.pid, ports.dns))
+      ) {
         break;
       }
       if (Date.now() >= deadline) {
