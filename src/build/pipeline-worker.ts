@@ -19,7 +19,7 @@ import type { Logger, LogFields, LogLevel } from '../log.js';
 import { MesosDnsError } from '../errors.js';
 import type { StateListener, StateSource } from '../mesos/index.js';
 import { systemLookup } from '../mesos/index.js';
-import { CompactRecordSet, recordTransferList } from '../records/index.js';
+import { CompactRecordSet, recordTransferList, reserveBuildMemory } from '../records/index.js';
 import type { RecordSet } from '../records/index.js';
 import type { Snapshot, ZoneSettings } from '../store.js';
 import { ZoneStore } from '../store.js';
@@ -94,6 +94,8 @@ function exposeGc(): (() => void) | undefined {
   }
 }
 const collect = exposeGc();
+// The first build's typed arrays, reserved while the heap is small (see reserveBuildMemory).
+reserveBuildMemory();
 
 let config: Config = init.config;
 let nsIps: readonly string[] = init.nsIps;
@@ -111,7 +113,6 @@ class PostingStore extends ZoneStore {
           records: records.data,
           image: {
             apexKey: zone.apexKey,
-            emptyNonTerminals: [...zone.emptyNonTerminals],
             fingerprint: zone.fingerprint,
             names: zone.names,
             rrs: zone.rrs,
@@ -176,6 +177,7 @@ function afterLoad(): void {
 
 function logAfterLoad(): void {
   collect?.();
+  reserveBuildMemory();
   const heap = v8.getHeapStatistics();
   const memory = process.memoryUsage();
   logger.debug('pipeline worker: load done', {

@@ -101,9 +101,9 @@ export function answerAuthoritative(
 function hasAny(zone: Zone, id: number, want: number): boolean {
   const [a, aaaa, srv] = zone.records.kinds;
   return (
-    ((want & WANT_A) !== 0 && (a.slot[id] ?? -1) >= 0) ||
-    ((want & WANT_AAAA) !== 0 && (aaaa.slot[id] ?? -1) >= 0) ||
-    ((want & WANT_SRV) !== 0 && (srv.slot[id] ?? -1) >= 0)
+    ((want & WANT_A) !== 0 && (a.slot[id] ?? 0) > 0) ||
+    ((want & WANT_AAAA) !== 0 && (aaaa.slot[id] ?? 0) > 0) ||
+    ((want & WANT_SRV) !== 0 && (srv.slot[id] ?? 0) > 0)
   );
 }
 

@@ -211,7 +211,7 @@ function writeAnswer(z: Zone, out: Buffer, off: number, k: number): number {
 let rangeFrom = 0;
 function range(z: Zone, kind: number, id: number): number {
   const k = z.records.kinds[kind === KIND_A ? KIND_A : kind === KIND_AAAA ? KIND_AAAA : KIND_SRV];
-  const slot = k.slot[id] ?? -1;
+  const slot = (k.slot[id] ?? 0) - 1;
   if (slot < 0) return 0;
   rangeFrom = k.start[slot] ?? 0;
   return (k.start[slot + 1] ?? 0) - rangeFrom;

@@ -12,11 +12,11 @@
  * typed array or a string, the zone can be built in a worker thread and transferred.
  *
  * Empty non-terminals (RFC 8020: names that only have descendants, the apex when it has no
- * records of its own) are a small set of lookup keys computed at build time.
+ * records of its own) are names of the record data too, marked in `emptyNonTerminal`.
  */
 import { createHash } from 'node:crypto';
 import type { RecordData, RecordSet } from '../records/index.js';
-import { KIND_A, KIND_AAAA, KIND_SRV, hashBytes, toRecordData } from '../records/index.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, toRecordData } from '../records/index.js';
 import type { SoaConfig } from '../config/index.js';
 import { CLASS, TYPE, encodeName, nameKey } from './wire.js';
 
@@ -32,8 +32,6 @@ export interface ZoneOptions {
 export interface ZoneImage {
   /** Lookup key of the apex (see `nameKey`). */
   readonly apexKey: string;
-  /** Lookup keys of the empty non-terminals, the apex included when it has no records. */
-  readonly emptyNonTerminals: readonly string[];
   /** Digest of the records and the settings that shape the answers. */
   readonly fingerprint: string;
   /** Number of names (owners with records and empty non-terminals), and of RRs. */
@@ -51,7 +49,6 @@ export interface Zone {
   readonly records: RecordData;
   /** `records.names` as a Buffer. */
   readonly nameBytes: Buffer;
-  readonly emptyNonTerminals: ReadonlySet<string>;
   readonly ttl: number;
   readonly srvWeight: number;
   /** SOA RR owned by the QNAME (answer to `SOA` at the apex). */
@@ -173,74 +170,7 @@ export function nameStart(records: RecordData, id: number): number {
 /** Whether name `id` owns at least one record. */
 function hasRecords(records: RecordData, id: number): boolean {
   const [a, aaaa, srv] = records.kinds;
-  return (a.slot[id] ?? -1) >= 0 || (aaaa.slot[id] ?? -1) >= 0 || (srv.slot[id] ?? -1) >= 0;
-}
-
-/** The id of the name `bytes[start..end)` (text form), or -1. */
-function findName(
-  records: RecordData,
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  hash = hashBytes(bytes, start, end - start),
-): number {
-  const { nameTable, nameEnd, names } = records;
-  const length = end - start;
-  const mask = nameTable.length - 1;
-  for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-    const entry = nameTable[slot] ?? 0;
-    if (entry === 0) return -1;
-    const id = entry - 1;
-    const s = nameStart(records, id);
-    if ((nameEnd[id] ?? 0) - s !== length) continue;
-    let i = 0;
-    while (i < length && names[s + i] === bytes[start + i]) i++;
-    if (i === length) return id;
-  }
-}
-
-/** A growable hash set of byte slices of one buffer (offset, length), used while compiling. */
-class SliceSet {
-  readonly #bytes: Uint8Array;
-  #table = new Int32Array(256);
-  #entries: number[] = [];
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  /** Adds a slice; returns false when an equal slice is there already. */
-  add(off: number, length: number, hash: number): boolean {
-    const bytes = this.#bytes;
-    const mask = this.#table.length - 1;
-    let slot = hash & mask;
-    for (;;) {
-      const entry = this.#table[slot] ?? 0;
-      if (entry === 0) break;
-      const e = (entry - 1) * 3;
-      const other = this.#entries[e] ?? 0;
-      if (this.#entries[e + 1] === length && this.#entries[e + 2] === hash) {
-        let i = 0;
-        while (i < length && bytes[off + i] === bytes[other + i]) i++;
-        if (i === length) return false;
-      }
-      slot = (slot + 1) & mask;
-    }
-    const index = this.#entries.length / 3;
-    this.#entries.push(off, length, hash);
-    this.#table[slot] = index + 1;
-    if ((index + 1) * 2 > this.#table.length) {
-      const table = new Int32Array(this.#table.length * 2);
-      const m = table.length - 1;
-      for (let i = 0; i <= index; i++) {
-        let at = (this.#entries[i * 3 + 2] ?? 0) & m;
-        while (table[at] !== 0) at = (at + 1) & m;
-        table[at] = i + 1;
-      }
-      this.#table = table;
-    }
-    return true;
-  }
+  return (a.slot[id] ?? 0) > 0 || (aaaa.slot[id] ?? 0) > 0 || (srv.slot[id] ?? 0) > 0;
 }
 
 /**
@@ -253,43 +183,18 @@ export function compileZone(records: RecordSet, options: ZoneOptions): Zone {
 }
 
 /**
- * Computes what a zone adds to its record data: the empty non-terminals and the fingerprint.
- * Runs where the records were generated (a worker thread); `zoneFromImage` is then cheap.
+ * Computes what a zone adds to its record data (its fingerprint and counts). Runs where the
+ * records were generated (a worker thread); `zoneFromImage` is then cheap.
  */
 export function compileZoneImage(
   records: RecordData,
   options: Omit<ZoneOptions, 'serial'>,
 ): ZoneImage {
   const { ttl, srvWeight, soa } = options;
-  const apexKey = nameKey(records.zone);
-  const apexText = records.zone.toLowerCase();
-  const { names, nameEnd } = records;
-  const nameCount = nameEnd.length;
-  // Every ancestor of an owner up to the apex exists: NODATA, not NXDOMAIN (RFC 8020). The
-  // ancestors found so far are kept as (offset, length) slices of the name bytes.
-  const empty = new Set<string>();
-  const seen = new SliceSet(names);
-  let owners = 0;
-  for (let id = 0; id < nameCount; id++) {
-    if (!hasRecords(records, id)) continue;
-    owners++;
-    const start = nameStart(records, id);
-    const end = nameEnd[id] ?? 0;
-    if (!isBelowText(names, start, end, apexText)) continue;
-    let at = start;
-    while (end - at > apexText.length) {
-      while (names[at] !== 0x2e) at++;
-      at++;
-      const hash = hashBytes(names, at, end - at);
-      const parent = findName(records, names, at, end, hash);
-      if (parent >= 0 && hasRecords(records, parent)) break;
-      if (!seen.add(at, end - at, hash)) break;
-      empty.add(Buffer.from(names.buffer, names.byteOffset + at, end - at).toString('latin1'));
-    }
+  let names = 0;
+  for (let id = 0; id < records.nameEnd.length; id++) {
+    if (records.emptyNonTerminal[id] === 1 || hasRecords(records, id)) names++;
   }
-  const apexId = findName(records, Buffer.from(apexText, 'latin1'), 0, apexText.length);
-  if (apexId < 0 || !hasRecords(records, apexId)) empty.add(apexText);
-
   const digest = createHash('sha256');
   for (const part of [records.names, records.nameEnd, records.v6]) digest.update(part);
   for (const k of records.kinds) {
@@ -298,25 +203,7 @@ export function compileZoneImage(
   digest.update(soaRdata(soa, 0)).update(`${String(ttl)}/${String(srvWeight)}`);
   let rrs = 0;
   for (const k of records.kinds) rrs += k.values.length;
-  return {
-    apexKey,
-    emptyNonTerminals: [...empty].map((text) => nameKey(text)),
-    fingerprint: digest.digest('hex'),
-    names: owners + empty.size,
-    rrs,
-  };
-}
-
-/** Whether `bytes[start..end)` is `apex` or a name below it (on a label boundary). */
-function isBelowText(bytes: Uint8Array, start: number, end: number, apex: string): boolean {
-  const length = end - start;
-  if (length < apex.length) return false;
-  const skip = length - apex.length;
-  if (skip > 0 && bytes[start + skip - 1] !== 0x2e) return false;
-  for (let i = 0; i < apex.length; i++) {
-    if (bytes[start + skip + i] !== apex.charCodeAt(i)) return false;
-  }
-  return true;
+  return { apexKey: nameKey(records.zone), fingerprint: digest.digest('hex'), names, rrs };
 }
 
 /** A zone from its record data, its image, and the settings that shape the answers. */
@@ -329,7 +216,6 @@ export function zoneFromImage(records: RecordData, image: ZoneImage, options: Zo
     apexWireLength: image.apexKey.length + 1,
     records,
     nameBytes: Buffer.from(names.buffer, names.byteOffset, names.byteLength),
-    emptyNonTerminals: new Set(image.emptyNonTerminals),
     ttl,
     srvWeight,
     soaAnswer: rrWithRdata(QNAME_POINTER, TYPE.SOA, ttl, rdata),
@@ -364,17 +250,18 @@ export function findNode(zone: Zone, key: string): number {
   const { nameTable, nameEnd } = records;
   const names = zone.nameBytes;
   const length = key.length;
-  let hash = 0x811c9dc5;
+  let hash = 0x811c9dc5 | 0;
   for (let p = 0; p < length;) {
     const n = key.charCodeAt(p);
     for (let j = p + 1; j <= p + n; j++) hash = Math.imul(hash ^ key.charCodeAt(j), 0x01000193);
     hash = Math.imul(hash ^ 0x2e, 0x01000193);
     p += n + 1;
   }
-  const mask = nameTable.length - 1;
+  const mask = (nameTable.length >>> 1) - 1;
   for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-    const entry = nameTable[slot] ?? 0;
+    const entry = nameTable[slot * 2] ?? 0;
     if (entry === 0) break;
+    if (nameTable[slot * 2 + 1] !== hash) continue;
     const id = entry - 1;
     const start = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
     if ((nameEnd[id] ?? 0) - start !== length) continue;
@@ -390,9 +277,9 @@ export function findNode(zone: Zone, key: string): number {
     }
     if (p !== length) continue;
     if (hasRecords(records, id)) return id;
-    break;
+    return records.emptyNonTerminal[id] === 1 ? EMPTY_NODE : NO_NODE;
   }
-  return zone.emptyNonTerminals.has(key) ? EMPTY_NODE : NO_NODE;
+  return NO_NODE;
 }
 
 /** Re-exported record kinds, for the response writer. */

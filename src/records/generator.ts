@@ -140,7 +140,9 @@ class Generation {
   readonly zone: string;
   readonly label: LabelFunction;
   readonly #options: GeneratorOptions;
+  /** Parsed IP literals, with an IPv6 prefix allowed (task addresses) and without (hosts). */
   readonly #ipCache = new Map<string, Ip | null>();
+  readonly #strictIpCache = new Map<string, Ip | null>();
   readonly #labelCache = new Map<string, string>();
   readonly #v6Index: (text: string, groups: readonly number[]) => number;
 
@@ -176,11 +178,11 @@ class Generation {
 
   /** Canonical IP of a literal (cached: agent and container IPs repeat across tasks). */
   ip(raw: string, allowPrefix: boolean): Ip | undefined {
-    const key = allowPrefix ? raw : `!${raw}`;
-    let ip = this.#ipCache.get(key);
+    const cache = allowPrefix ? this.#ipCache : this.#strictIpCache;
+    let ip = cache.get(raw);
     if (ip === undefined) {
       ip = parseIp(raw, allowPrefix, this.#v6Index) ?? null;
-      this.#ipCache.set(key, ip);
+      cache.set(raw, ip);
     }
     return ip ?? undefined;
   }
@@ -198,10 +200,29 @@ class Generation {
   /** Valid IPs of a list of strings, in order, without duplicates. */
   ips(values: readonly string[], allowPrefix: boolean): Ip[] {
     const out: Ip[] = [];
-    for (const v of values) {
-      const ip = this.ip(v, allowPrefix);
-      if (ip !== undefined && !out.some((o) => o.value === ip.value)) out.push(ip);
-    }
+    for (const v of values) this.#addIp(out, v, allowPrefix);
+    return out;
+  }
+
+  /** Appends the IP of `raw` to `out` unless it is not one or `out` has it already. */
+  #addIp(out: Ip[], raw: string, allowPrefix: boolean): void {
+    const ip = this.ip(raw, allowPrefix);
+    if (ip === undefined) return;
+    for (const o of out) if (o.value === ip.value) return;
+    out.push(ip);
+  }
+
+  /** Task addresses from the network infos of a status (`netinfo`), in order, de-duplicated. */
+  networkIps(status: TaskStatus): Ip[] {
+    const out: Ip[] = [];
+    for (const n of status.networkInfos) for (const a of n.ipAddresses) this.#addIp(out, a, true);
+    return out;
+  }
+
+  /** Task addresses from the status labels named `key` (`mesos`, `docker`), de-duplicated. */
+  labelIps(status: TaskStatus, key: string): Ip[] {
+    const out: Ip[] = [];
+    for (const l of status.labels) if (l.key === key) this.#addIp(out, l.value, true);
     return out;
   }
 }
@@ -307,22 +328,12 @@ function taskIps(
     let ips: readonly Ip[] = [];
     switch (source) {
       case 'netinfo':
-        if (latest !== undefined && !isDockerBridge(task)) {
-          ips = g.ips(
-            latest.networkInfos.flatMap((n) => n.ipAddresses),
-            true,
-          );
-        }
+        if (latest !== undefined && !isDockerBridge(task)) ips = g.networkIps(latest);
         break;
       case 'mesos':
       case 'docker': {
         const key = source === 'mesos' ? MESOS_IP_LABEL : DOCKER_IP_LABEL;
-        if (latest !== undefined) {
-          ips = g.ips(
-            latest.labels.filter((l) => l.key === key).map((l) => l.value),
-            true,
-          );
-        }
+        if (latest !== undefined) ips = g.labelIps(latest, key);
         break;
       }
       case 'host':
@@ -371,6 +382,11 @@ function addTaskIp(b: RecordBuilder, id: number, ip: Ip): void {
   if (id >= 0) b.addForTask(ip.kind, id, ip.v);
 }
 
+/** Starts the canonical name `{name}-{hash}-{agent}` of a task in `b` (see `part`). */
+function canonical(b: RecordBuilder, name: string, ctx: TaskContext): RecordBuilder {
+  return b.part(name).part('-').part(ctx.hash).part('-').part(ctx.tail);
+}
+
 /** T1-T8 for one task under one task label, in Mesos-DNS insertion order. */
 function taskPass(g: Generation, ctx: TaskContext, name: string): void {
   const { b } = g;
@@ -380,14 +396,11 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
     app = new AppNames();
     ctx.apps.set(name, app);
   }
-  // The canonical name `{name}-{hash}-{agent}` is assembled piece by piece (see `part`).
-  const canonical = (): RecordBuilder =>
-    b.part(name).part('-').part(ctx.hash).part('-').part(ctx.tail);
 
   if (ctx.ips.length > 0) {
     if (app.short === -2) app.short = b.part(name).part(fwTail).intern();
     const short = app.short;
-    const long = canonical().part(fwTail).intern();
+    const long = canonical(b, name, ctx).part(fwTail).intern();
     for (const ip of ctx.ips) {
       addTaskIp(b, short, ip); // T1
       addTaskIp(b, long, ip); // T2
@@ -397,7 +410,7 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
   if (ctx.agentIps.length > 0) {
     if (app.slaveShort === -2) app.slaveShort = b.part(name).part(slaveTail).intern();
     const short = app.slaveShort;
-    slaveTargetId = canonical().part(slaveTail).intern();
+    slaveTargetId = canonical(b, name, ctx).part(slaveTail).intern();
     for (const ip of ctx.agentIps) {
       addTaskIp(b, short, ip); // T3
       addTaskIp(b, slaveTargetId, ip); // T4
@@ -405,7 +418,8 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
   }
 
   if (ctx.task.ports.length > 0) {
-    const target = slaveTargetId === -2 ? canonical().part(slaveTail).intern() : slaveTargetId;
+    const target =
+      slaveTargetId === -2 ? canonical(b, name, ctx).part(slaveTail).intern() : slaveTargetId;
     if (target >= 0) {
       if (app.slaveTcp === -2)
         app.slaveTcp = b.part('_').part(name).part('._tcp').part(slaveTail).intern();
@@ -431,7 +445,7 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
 
   const discovery = ctx.task.discovery;
   if (!ctx.hasDiscovery || discovery === undefined || discovery.ports.length === 0) return;
-  const target = canonical().part(fwTail).intern();
+  const target = canonical(b, name, ctx).part(fwTail).intern();
   if (target < 0) return;
   const srvName = (portName: string, protocol: string): number => {
     const key = `${portName}/${protocol}`;

@@ -38,6 +38,7 @@ export {
   formatIpv6,
   recordDataBytes,
   recordTransferList,
+  reserveBuildMemory,
   tableSize,
   toRecordData,
 } from './record-set.js';

@@ -48,7 +48,7 @@ export interface KindData {
   readonly values: Int32Array;
   /** SRV ports, parallel to `values` (empty for A and AAAA). */
   readonly ports: Uint16Array;
-  /** Index into `keys` by name id, -1 when the name has no value of this kind. */
+  /** By name id: 1 + its index into `keys`, 0 when the name has no value of this kind. */
   readonly slot: Int32Array;
 }
 
@@ -63,10 +63,10 @@ export interface EnumerationData {
   readonly taskTextEnd: Int32Array;
   /** Exclusive end (log index) of each task's records. */
   readonly taskLogEnd: Int32Array;
-  readonly logKind: Uint8Array;
+  /** The record's kind and SRV port: `kind << 16 | port`. */
+  readonly logKindPort: Int32Array;
   readonly logName: Int32Array;
   readonly logValue: Int32Array;
-  readonly logPort: Uint16Array;
 }
 
 /** Everything a record set holds, as transferable parts (see the module comment). */
@@ -77,12 +77,22 @@ export interface RecordData {
   readonly names: Uint8Array;
   /** Exclusive end of each name in `names`. */
   readonly nameEnd: Int32Array;
-  /** Hash index of the names: slot -> name id + 1 (0 = empty); the length is a power of two. */
+  /**
+   * Hash index of the names, open addressing: slot `i` is the pair `nameTable[2i]` = name id + 1
+   * (0 = empty) and `nameTable[2i + 1]` = the name's FNV-1a hash (compared before the name). The
+   * number of slots is a power of two.
+   */
   readonly nameTable: Int32Array;
   /** By kind: `[A, AAAA, SRV]`. */
   readonly kinds: readonly [KindData, KindData, KindData];
   /** 16 bytes per AAAA value. */
   readonly v6: Uint8Array;
+  /**
+   * By name id, 1 for an empty non-terminal (RFC 8020): a name without records of its own that
+   * is the apex or an ancestor of an owner below the apex. Such names exist (NODATA, not
+   * NXDOMAIN); `finish` interns them.
+   */
+  readonly emptyNonTerminal: Uint8Array;
   readonly enumeration: EnumerationData;
   readonly stats: GeneratorStats;
 }
@@ -90,16 +100,19 @@ export interface RecordData {
 // ---------------------------------------------------------------------------------------------
 // Hashing (shared with the zone index of dns/zone.ts, which hashes wire-format keys the same way).
 
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over `length` bytes of `bytes` from `offset`. */
 export function hashBytes(bytes: Uint8Array, offset: number, length: number): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   for (let i = offset; i < offset + length; i++) h = Math.imul(h ^ (bytes[i] ?? 0), 0x01000193);
   return h;
 }
 
 /** FNV-1a over the char codes (all below 256) of `text`; equals `hashBytes` of its latin1 bytes. */
 export function hashString(text: string): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h;
 }
@@ -133,21 +146,6 @@ export function isValidName(name: string): boolean {
       labelLength = 0;
     } else if (c < 0x21 || c > 0x7e) {
       return false;
-    } else {
-      labelLength++;
-    }
-  }
-  return true;
-}
-
-/** `isValidName` over `bytes[0..length)`, whose bytes are known to be printable ASCII. */
-function isValidNameBytes(bytes: Uint8Array, length: number): boolean {
-  if (length === 0 || length > MAX_NAME_TEXT || bytes[length - 1] !== 0x2e) return false;
-  let labelLength = 0;
-  for (let i = 0; i < length; i++) {
-    if (bytes[i] === 0x2e) {
-      if (labelLength === 0 || labelLength > MAX_LABEL) return false;
-      labelLength = 0;
     } else {
       labelLength++;
     }
@@ -206,11 +204,14 @@ export function formatIpv6(groups: readonly number[]): string {
 // Growable typed lists, used while building.
 
 class IntList {
+  readonly #role: string;
   #items: Int32Array;
   length = 0;
 
-  constructor(capacity = 256) {
-    this.#items = new Int32Array(capacity);
+  /** `role` names the list for `reserveBuildMemory`. */
+  constructor(role: string, capacity: number) {
+    this.#role = role;
+    this.#items = takeInt32(role, capacity);
   }
 
   get items(): Int32Array {
@@ -227,17 +228,104 @@ class IntList {
     return this.length++;
   }
 
-  /** A copy of the filled part, with its own exactly sized buffer. */
+  /** The filled part (see `finalInt32`); the list must not be used afterwards. */
   toInt32(): Int32Array {
-    return this.#items.slice(0, this.length);
+    lastSizes.set(this.#role, this.length);
+    return finalInt32(this.#items, this.length);
   }
+}
 
-  toUint16(): Uint16Array {
-    return Uint16Array.from(this.#items.subarray(0, this.length));
+/**
+ * The first `length` items of `items` for a finished record set: a view when most of the
+ * buffer is used (its untouched tail costs no resident memory), else an exact copy, so that a
+ * small set never carries a large reservation.
+ */
+function finalInt32(items: Int32Array, length: number): Int32Array {
+  return length * 2 >= items.length ? items.subarray(0, length) : items.slice(0, length);
+}
+
+function finalUint8(items: Uint8Array, length: number): Uint8Array {
+  return length * 2 >= items.length ? items.subarray(0, length) : items.slice(0, length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory reserved for the next build.
+
+/**
+ * Typed arrays reserved in advance for the next build, by role. Allocating a build's arrays while
+ * a large state is on the heap makes V8 run full collections (external memory pressure), each a
+ * pause of a few hundred milliseconds with a 100k-task state. A thread that builds repeatedly
+ * (the pipeline worker) reserves them with `reserveBuildMemory` while its heap is small; pages
+ * of a reservation that a build does not touch cost no resident memory.
+ */
+const reserve = new Map<string, Int32Array | Uint8Array>();
+/** Lengths the last build reached, by role. */
+const lastSizes = new Map<string, number>();
+
+/**
+ * What a build of a 100k-task cluster uses, in items per role: the reservation before the first
+ * build (later ones follow the previous build).
+ */
+const FIRST_BUILD_PER_TASK: Readonly<Record<string, number>> = {
+  'names.bytes': 200,
+  'names.end': 5,
+  'names.hash': 5,
+  'names.table': 5,
+  'log.kindPort': 12,
+  'log.name': 12,
+  'log.value': 12,
+  'tasks.text': 2,
+  'tasks.log': 1,
+  ...Object.fromEntries(
+    [0, 1, 2].flatMap((k) => [
+      [`k${String(k)}.keys`, 3],
+      [`k${String(k)}.head`, 3],
+      [`k${String(k)}.tail`, 3],
+      [`k${String(k)}.count`, 3],
+      [`k${String(k)}.values`, k === 1 ? 1 : 7],
+      [`k${String(k)}.next`, k === 1 ? 1 : 7],
+      [`k${String(k)}.ports`, k === 2 ? 7 : 0],
+      [`k${String(k)}.slot`, 5],
+      [`k${String(k)}.start`, 3],
+      [`k${String(k)}.csr`, k === 1 ? 1 : 7],
+    ]),
+  ),
+};
+
+function takeInt32(role: string, capacity: number): Int32Array {
+  const reserved = reserve.get(role);
+  if (reserved instanceof Int32Array && reserved.length >= capacity) {
+    reserve.delete(role);
+    return reserved;
   }
+  return new Int32Array(capacity);
+}
 
-  toUint8(): Uint8Array {
-    return Uint8Array.from(this.#items.subarray(0, this.length));
+function takeUint8(role: string, capacity: number): Uint8Array {
+  const reserved = reserve.get(role);
+  if (reserved instanceof Uint8Array && reserved.length >= capacity) {
+    reserve.delete(role);
+    return reserved;
+  }
+  return new Uint8Array(capacity);
+}
+
+/**
+ * Reserves the typed arrays of the next `generateRecords` in this thread: a quarter more than
+ * the last build used, or, before any build, enough for `tasks` tasks. Replaces any earlier
+ * reservation. Output never depends on it; only the time a build spends collecting garbage does.
+ */
+export function reserveBuildMemory(tasks = 100_000): void {
+  reserve.clear();
+  const sizes: [string, number][] =
+    lastSizes.size > 0
+      ? [...lastSizes]
+      : Object.entries(FIRST_BUILD_PER_TASK).map(([role, perTask]) => [role, perTask * tasks]);
+  for (const [role, used] of sizes) {
+    if (used <= 0) continue;
+    let length = Math.ceil(used * 1.25) + 1024;
+    if (role === 'names.table') length = tableSize(length) * 2;
+    reserve.set(role, role.endsWith('.bytes') ? new Uint8Array(length) : new Int32Array(length));
   }
 }
 
@@ -246,28 +334,38 @@ const SCAN_MAX = 16;
 
 /** One kind's records while building: a chain of records per owner name. */
 class KindBuilder {
-  readonly keys = new IntList(1024);
-  readonly head = new IntList(1024);
-  readonly tail = new IntList(1024);
-  readonly count = new IntList(1024);
-  readonly values = new IntList(4096);
+  readonly #kind: number;
+  readonly keys: IntList;
+  readonly head: IntList;
+  readonly tail: IntList;
+  readonly count: IntList;
+  readonly values: IntList;
   /** SRV ports; A and AAAA records have none (port 0). */
   readonly ports: IntList | undefined;
-  readonly next = new IntList(4096);
-  /** Name id -> slot in `keys`, -1 when none; grown with the names. */
-  slot = new Int32Array(1024).fill(-1);
+  readonly next: IntList;
+  /** Name id -> 1 + slot in `keys`, 0 when none; grown with the names. */
+  slot: Int32Array;
   /** Sets of the long value lists, by slot. */
   readonly sets = new Map<number, Set<number>>();
 
-  constructor(withPorts: boolean) {
-    this.ports = withPorts ? new IntList(4096) : undefined;
+  constructor(kind: number) {
+    this.#kind = kind;
+    const role = (name: string): string => `k${String(kind)}.${name}`;
+    this.keys = new IntList(role('keys'), 1024);
+    this.head = new IntList(role('head'), 1024);
+    this.tail = new IntList(role('tail'), 1024);
+    this.count = new IntList(role('count'), 1024);
+    this.values = new IntList(role('values'), 4096);
+    this.next = new IntList(role('next'), 4096);
+    this.ports = kind === KIND_SRV ? new IntList(role('ports'), 4096) : undefined;
+    this.slot = takeInt32(role('slot'), 1024);
   }
 
   ensureNames(n: number): void {
     if (n <= this.slot.length) return;
     let size = this.slot.length;
     while (size < n) size *= 2;
-    const next = new Int32Array(size).fill(-1);
+    const next = new Int32Array(size);
     next.set(this.slot);
     this.slot = next;
   }
@@ -276,13 +374,13 @@ class KindBuilder {
   add(nameId: number, rawValue: number, port: number): boolean {
     // A values are unsigned 32-bit; the Int32Array holds them as signed.
     const value = rawValue | 0;
-    const slot = this.slot[nameId] ?? -1;
+    const slot = (this.slot[nameId] ?? 0) - 1;
     const values = this.values;
     if (slot < 0) {
       const record = values.push(value);
       this.ports?.push(port);
       this.next.push(-1);
-      this.slot[nameId] = this.keys.push(nameId);
+      this.slot[nameId] = this.keys.push(nameId) + 1;
       this.head.push(record);
       this.tail.push(record);
       this.count.push(1);
@@ -321,10 +419,11 @@ class KindBuilder {
 
   /** The CSR form: values grouped by key in key order, each group in insertion order. */
   finish(nameCount: number): KindData {
+    const role = (name: string): string => `k${String(this.#kind)}.${name}`;
     const keyCount = this.keys.length;
     const total = this.values.length;
-    const start = new Int32Array(keyCount + 1);
-    const values = new Int32Array(total);
+    const start = takeInt32(role('start'), keyCount + 1);
+    const values = takeInt32(role('csr'), total);
     const ports = new Uint16Array(this.ports === undefined ? 0 : total);
     const vs = this.values.items;
     const ps = this.ports?.items;
@@ -340,7 +439,19 @@ class KindBuilder {
       }
     }
     start[keyCount] = out;
-    return { keys: this.keys.toInt32(), start, values, ports, slot: this.slot.slice(0, nameCount) };
+    for (const list of [this.head, this.tail, this.count, this.values, this.next, this.ports]) {
+      list?.toInt32(); // records the size the next reservation needs
+    }
+    lastSizes.set(role('slot'), nameCount);
+    lastSizes.set(role('start'), keyCount + 1);
+    lastSizes.set(role('csr'), total);
+    return {
+      keys: this.keys.toInt32(),
+      start: finalInt32(start, keyCount + 1),
+      values: finalInt32(values, total),
+      ports,
+      slot: finalInt32(this.slot, nameCount),
+    };
   }
 }
 
@@ -352,22 +463,25 @@ class KindBuilder {
 export class RecordBuilder {
   readonly #zone: string;
   // Interned names: their text back to back, their ends, and a hash index (id + 1).
-  #nameBytes = new Uint8Array(1 << 16);
+  #nameBytes = takeUint8('names.bytes', 1 << 16);
   #nameLength = 0;
-  readonly #nameEnd = new IntList(4096);
-  readonly #nameHash = new IntList(4096);
-  #nameTable = new Int32Array(8192);
-  // The name being assembled by `part`.
+  readonly #nameEnd = new IntList('names.end', 4096);
+  readonly #nameHash = new IntList('names.hash', 4096);
+  /** Slot pairs (id + 1, hash), see `RecordData.nameTable`. */
+  #nameTable = takeInt32('names.table', 16384);
+  // The name being assembled by `part`: its bytes, FNV-1a hash and current label length.
   readonly #scratch = new Uint8Array(MAX_NAME_TEXT + 1);
   #scratchLength = 0;
+  #scratchHash = FNV_OFFSET;
+  #label = 0;
   #isBad = false;
   readonly #pieces: string[] = [];
   #pieceCount = 0;
   readonly #rejected = new Set<string>();
   readonly #kinds: readonly [KindBuilder, KindBuilder, KindBuilder] = [
-    new KindBuilder(false),
-    new KindBuilder(false),
-    new KindBuilder(true),
+    new KindBuilder(KIND_A),
+    new KindBuilder(KIND_AAAA),
+    new KindBuilder(KIND_SRV),
   ];
   readonly #v6Ids = new Map<string, number>();
   #v6 = new Uint8Array(1024);
@@ -375,15 +489,14 @@ export class RecordBuilder {
   #records = 0;
   // Enumeration.
   readonly #frameworks: string[] = [];
-  readonly #frameworkEnd = new IntList(16);
+  readonly #frameworkEnd = new IntList('frameworks', 16);
   readonly #taskText: string[] = [];
-  readonly #taskTextEnd = new IntList(1024);
+  readonly #taskTextEnd = new IntList('tasks.text', 1024);
   #taskTextLength = 0;
-  readonly #taskLogEnd = new IntList(1024);
-  readonly #logKind = new IntList(4096);
-  readonly #logName = new IntList(4096);
-  readonly #logValue = new IntList(4096);
-  readonly #logPort = new IntList(4096);
+  readonly #taskLogEnd = new IntList('tasks.log', 1024);
+  readonly #logKindPort = new IntList('log.kindPort', 4096);
+  readonly #logName = new IntList('log.name', 4096);
+  readonly #logValue = new IntList('log.value', 4096);
 
   /** `zone`: the apex (lower case, trailing dot). */
   constructor(zone: string) {
@@ -410,12 +523,26 @@ export class RecordBuilder {
     if (n + text.length > MAX_NAME_TEXT) {
       this.#isBad = true;
     } else {
+      // Copy, hash and check the labels in one pass (see `isValidName`).
+      let hash = this.#scratchHash;
+      let label = this.#label;
+      let isBad = this.#isBad;
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
-        if (c < 0x21 || c > 0x7e) this.#isBad = true;
+        if (c === 0x2e) {
+          if (label === 0 || label > MAX_LABEL) isBad = true;
+          label = 0;
+        } else {
+          if (c < 0x21 || c > 0x7e) isBad = true;
+          label++;
+        }
         scratch[n++] = c;
+        hash = Math.imul(hash ^ c, FNV_PRIME);
       }
       this.#scratchLength = n;
+      this.#scratchHash = hash;
+      this.#label = label;
+      this.#isBad = isBad;
     }
     this.#pieces[this.#pieceCount++] = text;
     return this;
@@ -427,10 +554,13 @@ export class RecordBuilder {
    */
   intern(): number {
     const n = this.#scratchLength;
-    const scratch = this.#scratch;
+    const hash = this.#scratchHash;
     const pieceCount = this.#pieceCount;
-    const isValid = !this.#isBad && isValidNameBytes(scratch, n);
+    // Every label was checked at its dot; the name must end with one (the root).
+    const isValid = !this.#isBad && n > 0 && this.#scratch[n - 1] === 0x2e;
     this.#scratchLength = 0;
+    this.#scratchHash = FNV_OFFSET;
+    this.#label = 0;
     this.#isBad = false;
     this.#pieceCount = 0;
     if (!isValid) {
@@ -439,21 +569,28 @@ export class RecordBuilder {
       this.#rejected.add(name);
       return -1;
     }
-    const hash = hashBytes(scratch, 0, n);
+    return this.#internScratch(n, hash);
+  }
+
+  /** Finds or adds the (valid) name `#scratch[0..n)` whose hash is `hash`. */
+  #internScratch(n: number, hash: number): number {
+    const scratch = this.#scratch;
     const table = this.#nameTable;
-    const mask = table.length - 1;
+    const mask = (table.length >>> 1) - 1;
     const bytes = this.#nameBytes;
     const ends = this.#nameEnd.items;
     let slot = hash & mask;
     for (;;) {
-      const entry = table[slot] ?? 0;
+      const entry = table[slot * 2] ?? 0;
       if (entry === 0) break;
-      const id = entry - 1;
-      const start = id === 0 ? 0 : (ends[id - 1] ?? 0);
-      if ((ends[id] ?? 0) - start === n) {
-        let i = 0;
-        while (i < n && bytes[start + i] === scratch[i]) i++;
-        if (i === n) return id;
+      if (table[slot * 2 + 1] === hash) {
+        const id = entry - 1;
+        const start = id === 0 ? 0 : (ends[id - 1] ?? 0);
+        if ((ends[id] ?? 0) - start === n) {
+          let i = 0;
+          while (i < n && bytes[start + i] === scratch[i]) i++;
+          if (i === n) return id;
+        }
       }
       slot = (slot + 1) & mask;
     }
@@ -469,8 +606,9 @@ export class RecordBuilder {
     this.#nameLength += n;
     this.#nameEnd.push(this.#nameLength);
     this.#nameHash.push(hash);
-    table[slot] = id + 1;
-    if ((id + 1) * 2 > table.length) this.#rehash();
+    table[slot * 2] = id + 1;
+    table[slot * 2 + 1] = hash;
+    if ((id + 1) * 4 > table.length) this.#rehash();
     if ((id & 1023) === 0) for (const k of this.#kinds) k.ensureNames(id + 1024);
     return id;
   }
@@ -480,14 +618,92 @@ export class RecordBuilder {
     return this.part(name).intern();
   }
 
+  #hasRecords(id: number): boolean {
+    const [a, aaaa, srv] = this.#kinds;
+    return (a.slot[id] ?? 0) > 0 || (aaaa.slot[id] ?? 0) > 0 || (srv.slot[id] ?? 0) > 0;
+  }
+
+  /**
+   * Interns the empty non-terminals: every ancestor of an owner up to the apex, and the apex,
+   * when they have no records of their own. Returns their marks by name id.
+   */
+  #addAncestors(): Uint8Array {
+    const zone = this.#zone;
+    const owners = this.#nameEnd.length;
+    let marks = new Uint8Array(owners + 1024);
+    const mark = (id: number, value: number): void => {
+      if (id >= marks.length) {
+        const grown = new Uint8Array(Math.max(marks.length * 2, id + 1));
+        grown.set(marks);
+        marks = grown;
+      }
+      marks[id] = value;
+    };
+    const VISITED = 2;
+    const apex = this.id(zone);
+    if (apex >= 0) mark(apex, VISITED | (this.#hasRecords(apex) ? 0 : 1));
+    // The last parent interned, as a slice of the name bytes (its text never moves within them).
+    let lastStart = 0;
+    let lastLength = -1;
+    for (let id = 0; id < owners; id++) {
+      if (!this.#hasRecords(id)) continue;
+      const ends = this.#nameEnd.items;
+      const start = id === 0 ? 0 : (ends[id - 1] ?? 0);
+      const end = ends[id] ?? 0;
+      if (!this.#isBelowApex(start, end)) continue;
+      let at = start;
+      while (end - at > zone.length) {
+        let bytes = this.#nameBytes;
+        while (bytes[at] !== 0x2e) at++;
+        at++;
+        // Most owners share their parent with the previous one: compare before hashing.
+        if (end - at === lastLength) {
+          let i = 0;
+          while (i < lastLength && bytes[at + i] === bytes[lastStart + i]) i++;
+          if (i === lastLength) break;
+        }
+        // Copy the suffix into the scratch and intern it (the name bytes may move meanwhile).
+        let hash = FNV_OFFSET;
+        for (let i = at; i < end; i++) {
+          const c = bytes[i] ?? 0;
+          this.#scratch[i - at] = c;
+          hash = Math.imul(hash ^ c, FNV_PRIME);
+        }
+        const parent = this.#internScratch(end - at, hash);
+        bytes = this.#nameBytes;
+        const ends = this.#nameEnd.items;
+        lastStart = parent === 0 ? 0 : (ends[parent - 1] ?? 0);
+        lastLength = end - at;
+        if (((marks[parent] ?? 0) & VISITED) !== 0) break;
+        mark(parent, VISITED | (this.#hasRecords(parent) ? 0 : 1));
+      }
+    }
+    const out = new Uint8Array(this.#nameEnd.length);
+    for (let id = 0; id < out.length; id++) out[id] = (marks[id] ?? 0) & 1;
+    return out;
+  }
+
+  /** Whether the name `#nameBytes[start..end)` is the apex or below it. */
+  #isBelowApex(start: number, end: number): boolean {
+    const zone = this.#zone;
+    const skip = end - start - zone.length;
+    if (skip < 0 || (skip > 0 && this.#nameBytes[start + skip - 1] !== 0x2e)) return false;
+    for (let i = 0; i < zone.length; i++) {
+      if (this.#nameBytes[start + skip + i] !== zone.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
   #rehash(): void {
     const table = new Int32Array(this.#nameTable.length * 2);
-    const mask = table.length - 1;
+    const mask = (table.length >>> 1) - 1;
     const hashes = this.#nameHash.items;
     for (let id = 0; id < this.#nameEnd.length; id++) {
-      let slot = (hashes[id] ?? 0) & mask;
-      while (table[slot] !== 0) slot = (slot + 1) & mask;
-      table[slot] = id + 1;
+      const hash = hashes[id] ?? 0;
+      let slot = hash & mask;
+      while (table[slot * 2] !== 0) slot = (slot + 1) & mask;
+      table[slot * 2] = id + 1;
+      table[slot * 2 + 1] = hash;
     }
     this.#nameTable = table;
   }
@@ -525,10 +741,9 @@ export class RecordBuilder {
   /** Like `add`, and a new record also goes into the enumeration of the current task. */
   addForTask(kind: RecordKind, nameId: number, value: number, port = 0): boolean {
     if (!this.add(kind, nameId, value, port)) return false;
-    this.#logKind.push(kind);
+    this.#logKindPort.push((kind << 16) | port);
     this.#logName.push(nameId);
     this.#logValue.push(value);
-    this.#logPort.push(port);
     return true;
   }
 
@@ -545,33 +760,35 @@ export class RecordBuilder {
     this.#taskTextEnd.push(this.#taskTextLength);
     this.#taskTextLength += id.length;
     this.#taskTextEnd.push(this.#taskTextLength);
-    this.#taskLogEnd.push(this.#logKind.length);
+    this.#taskLogEnd.push(this.#logName.length);
   }
 
   /** The finished data; the builder must not be used afterwards. */
   finish(stats: Omit<GeneratorStats, 'records' | 'skippedNames'>): RecordData {
     if (this.#frameworks.length > 0) this.#frameworkEnd.push(this.#taskLogEnd.length);
+    const emptyNonTerminal = this.#addAncestors();
     const count = this.#nameEnd.length;
-    const nameBytes = Buffer.allocUnsafeSlow(this.#nameLength);
-    nameBytes.set(this.#nameBytes.subarray(0, this.#nameLength));
+    lastSizes.set('names.bytes', this.#nameLength);
+    lastSizes.set('names.table', count);
+    this.#nameHash.toInt32();
     const [a, aaaa, srv] = this.#kinds;
     return {
       zone: this.#zone,
-      names: nameBytes,
+      names: finalUint8(this.#nameBytes, this.#nameLength),
       nameEnd: this.#nameEnd.toInt32(),
       nameTable: this.#nameTable,
       kinds: [a.finish(count), aaaa.finish(count), srv.finish(count)],
       v6: this.#v6.slice(0, this.#v6Count * 16),
+      emptyNonTerminal,
       enumeration: {
         frameworks: this.#frameworks,
         frameworkEnd: this.#frameworkEnd.toInt32(),
         taskText: this.#taskText.join(''),
         taskTextEnd: this.#taskTextEnd.toInt32(),
         taskLogEnd: this.#taskLogEnd.toInt32(),
-        logKind: this.#logKind.toUint8(),
+        logKindPort: this.#logKindPort.toInt32(),
         logName: this.#logName.toInt32(),
         logValue: this.#logValue.toInt32(),
-        logPort: this.#logPort.toUint16(),
       },
       stats: { ...stats, skippedNames: this.#rejected.size, records: this.#records },
     };
@@ -586,13 +803,13 @@ export function recordTransferList(data: RecordData): ArrayBuffer[] {
     data.nameEnd,
     data.nameTable,
     data.v6,
+    data.emptyNonTerminal,
     e.frameworkEnd,
     e.taskTextEnd,
     e.taskLogEnd,
-    e.logKind,
+    e.logKindPort,
     e.logName,
     e.logValue,
-    e.logPort,
   ];
   for (const k of data.kinds) views.push(k.keys, k.start, k.values, k.ports, k.slot);
   const buffers = new Set<ArrayBuffer>();
@@ -638,13 +855,13 @@ class KindView<V> implements ReadonlyMap<string, readonly V[]> {
 
   get(name: string): readonly V[] | undefined {
     const id = this.#set.nameId(name);
-    const slot = id < 0 ? -1 : (this.#kind.slot[id] ?? -1);
+    const slot = id < 0 ? -1 : (this.#kind.slot[id] ?? 0) - 1;
     return slot < 0 ? undefined : this.#valuesOf(slot);
   }
 
   has(name: string): boolean {
     const id = this.#set.nameId(name);
-    return id >= 0 && (this.#kind.slot[id] ?? -1) >= 0;
+    return id >= 0 && (this.#kind.slot[id] ?? 0) > 0;
   }
 
   #entries(): [string, readonly V[]][] {
@@ -724,10 +941,12 @@ export class CompactRecordSet implements RecordSet {
   nameId(name: string): number {
     const { nameTable, nameEnd } = this.data;
     const bytes = this.#nameBuffer;
-    const mask = nameTable.length - 1;
-    for (let slot = hashString(name) & mask; ; slot = (slot + 1) & mask) {
-      const entry = nameTable[slot] ?? 0;
+    const mask = (nameTable.length >>> 1) - 1;
+    const hash = hashString(name);
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = nameTable[slot * 2] ?? 0;
       if (entry === 0) return -1;
+      if (nameTable[slot * 2 + 1] !== hash) continue;
       const id = entry - 1;
       const start = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
       const end = nameEnd[id] ?? 0;
@@ -801,10 +1020,11 @@ export class CompactRecordSet implements RecordSet {
       const e = this.data.enumeration;
       const out: EnumeratedRecord[] = [];
       for (let i = start; i < end; i++) {
-        const kind = (e.logKind[i] ?? 0) as RecordKind;
+        const kindPort = e.logKindPort[i] ?? 0;
+        const kind = (kindPort >>> 16) as RecordKind;
         out.push({
           name: this.name(e.logName[i] ?? 0),
-          host: this.valueText(kind, e.logValue[i] ?? 0, e.logPort[i] ?? 0),
+          host: this.valueText(kind, e.logValue[i] ?? 0, kindPort & 0xffff),
           rtype: KIND_TYPES[kind] ?? 'A',
         });
       }

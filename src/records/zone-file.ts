@@ -1,3 +1,4 @@
+import { CompactRecordSet, KIND_A, KIND_AAAA, intToIpv4 } from './record-set.js';
 import type { RecordSet, RecordType } from './types.js';
 
 /** Characters that must be escaped in a master-file name (RFC 1035 5.1). */
@@ -31,6 +32,7 @@ function compare(x: Line, y: Line): number {
  * the output of two states can be diffed.
  */
 export function toZoneFile(records: RecordSet, opts: { ttl: number; srvWeight: number }): string[] {
+  if (records instanceof CompactRecordSet) return compactZoneFile(records, opts);
   const lines: Line[] = [];
   const addresses = (type: 'A' | 'AAAA', map: ReadonlyMap<string, readonly string[]>): void => {
     for (const [name, values] of map) {
@@ -52,4 +54,56 @@ export function toZoneFile(records: RecordSet, opts: { ttl: number; srvWeight: n
   }
   lines.sort(compare);
   return lines.map((l) => `${escapeName(l.name)} ${opts.ttl} IN ${l.type} ${l.rdata}`);
+}
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * `toZoneFile` for the generator's compact set, in the same order: the owner names are sorted
+ * once, then each name's values (a few) per type, instead of sorting a million line objects.
+ */
+function compactZoneFile(rs: CompactRecordSet, opts: { ttl: number; srvWeight: number }): string[] {
+  const { kinds } = rs.data;
+  const [a, aaaa, srv] = kinds;
+  const owners: { id: number; name: string }[] = [];
+  for (let id = 0; id < rs.nameCount; id++) {
+    if ((a.slot[id] ?? 0) > 0 || (aaaa.slot[id] ?? 0) > 0 || (srv.slot[id] ?? 0) > 0) {
+      owners.push({ id, name: rs.name(id) });
+    }
+  }
+  owners.sort((x, y) => byText(x.name, y.name));
+  const lines: string[] = [];
+  for (const { id, name } of owners) {
+    const prefix = `${escapeName(name)} ${String(opts.ttl)} IN `;
+    for (const kind of [KIND_A, KIND_AAAA] as const) {
+      const k = kinds[kind];
+      const slot = (k.slot[id] ?? 0) - 1;
+      if (slot < 0) continue;
+      const values: string[] = [];
+      const end = k.start[slot + 1] ?? 0;
+      for (let i = k.start[slot] ?? 0; i < end; i++) {
+        const v = k.values[i] ?? 0;
+        values.push(kind === KIND_A ? intToIpv4(v) : rs.v6Text(v));
+      }
+      values.sort(byText);
+      const type = kind === KIND_A ? 'A ' : 'AAAA ';
+      for (const v of values) lines.push(prefix + type + v);
+    }
+    const slot = (srv.slot[id] ?? 0) - 1;
+    if (slot < 0) continue;
+    const targets: { target: string; port: number }[] = [];
+    const end = srv.start[slot + 1] ?? 0;
+    for (let i = srv.start[slot] ?? 0; i < end; i++) {
+      targets.push({ target: rs.name(srv.values[i] ?? 0), port: srv.ports[i] ?? 0 });
+    }
+    targets.sort((x, y) => byText(x.target, y.target) || x.port - y.port);
+    for (const t of targets) {
+      lines.push(
+        `${prefix}SRV 0 ${String(opts.srvWeight)} ${String(t.port)} ${escapeName(t.target)}`,
+      );
+    }
+  }
+  return lines;
 }

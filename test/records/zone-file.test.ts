@@ -75,3 +75,27 @@ test('toZoneFile lists every generated record exactly once', (t) => {
   t.is(lines.length, rs.stats.records);
   t.is(new Set(lines).size, lines.length);
 });
+
+test('toZoneFile gives the same lines for the compact set as for plain maps of it', (t) => {
+  const rs = generateRecords(
+    state({
+      agents: [agent('a1-S1', '10.1.0.1'), agent('a2-S2', '10.1.0.2')],
+      frameworks: [
+        framework('marathon', [
+          task('web', 'a1-S1', { id: 'web.1', ports: [{ begin: 31000, end: 31002 }] }),
+          task('web', 'a2-S2', { id: 'web.2', ports: [{ begin: 31005, end: 31005 }] }),
+          task('api', 'a2-S2', { id: 'api.1' }),
+        ]),
+      ],
+    }),
+    options(),
+  );
+  const plain = recordSet({
+    a: new Map([...rs.a]),
+    aaaa: new Map([...rs.aaaa]),
+    srv: new Map([...rs.srv]),
+  });
+  const opts = { ttl: 60, srvWeight: 1 };
+  t.true(toZoneFile(rs, opts).length > 10);
+  t.deepEqual(toZoneFile(rs, opts), toZoneFile(plain, opts));
+});
