@@ -42,12 +42,18 @@ export const DEFAULT_CONFIG: Config = frozen({
     masters: [],
     zk: '',
     stateFile: '',
+    // The v1 event stream: changes within a second, and no full state serialized per poll.
+    mode: 'stream',
     refreshMs: 30_000,
     timeoutMs: 10_000,
     scheme: 'http',
     // Mesos marks agents that did not re-register within 10 minutes of a failover unreachable
     // (--agent_reregister_timeout): after that, the new leader's state is the truth.
     failover: { minRetained: 0.5, maxHoldMs: 600_000 },
+    // Drift from the stream should never happen: a cheap check every 10 minutes. A 50 ms batch
+    // turns a burst of events into one zone swap and stays well under the 1 s freshness goal.
+    // Mesos sends a heartbeat every 15 s: three missed (45 s of silence, as dcos-net) = dead stream.
+    stream: { resyncMs: 600_000, batchMs: 50, missedHeartbeats: 3 },
     auth: { principal: '', secret: '', secretFile: '' },
     tls: { ca: '', cert: '', key: '', insecure: false },
   },

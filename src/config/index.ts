@@ -5,6 +5,7 @@ export type {
   ForwardPolicy,
   HostPort,
   IpSource,
+  MesosMode,
   SoaConfig,
 } from './types.js';
 export type { CheckResult, ParsedConfig, YamlComments } from './load.js';

@@ -15,7 +15,7 @@ import {
   defaultSoaNames,
 } from './defaults.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
-import type { Config, ForwardPolicy, HostPort, IpSource } from './types.js';
+import type { Config, ForwardPolicy, HostPort, IpSource, MesosMode } from './types.js';
 
 /**
  * Location of the JSON Schema of the YAML file. Resolved from this module so that it works from
@@ -43,6 +43,8 @@ export const REDACTED = '******';
 
 /** Longest accepted duration: timers beyond a day are a typo, not a setting. */
 const MAX_DURATION_MS = 86_400_000;
+/** Longest `mesos.stream.batch`: a longer batch would defeat the one-second freshness goal. */
+const MAX_STREAM_BATCH_MS = 1_000;
 
 const DOMAIN_RE = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
 const SOA_NAME_RE = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
@@ -52,6 +54,7 @@ const IP_SOURCES: readonly IpSource[] = ['netinfo', 'mesos', 'docker', 'host'];
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 const LOG_FORMATS: readonly Config['log']['format'][] = ['text', 'json'];
 const FORWARD_POLICIES: readonly ForwardPolicy[] = ['sequential', 'random', 'round_robin'];
+const MESOS_MODES: readonly MesosMode[] = ['stream', 'poll'];
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers on untrusted values
@@ -652,8 +655,14 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     const v = get(path);
     return Array.isArray(v) ? v : [];
   };
-  const duration = (path: Path, fallback: number): number => {
+  /** A duration greater than 0 (or 0 itself with `allowZero`) and at most `maxMs`. */
+  const duration = (
+    path: Path,
+    fallback: number,
+    { allowZero = false, maxMs = MAX_DURATION_MS }: { allowZero?: boolean; maxMs?: number } = {},
+  ): number => {
     const v = get(path);
+    if (allowZero && v === 0) return 0; // a bare 0 is unambiguous (the schema allows it)
     if (typeof v !== 'string') return fallback;
     let ms: number;
     try {
@@ -662,9 +671,8 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
       r.error(path, errorMessage(error));
       return fallback;
     }
-    if (ms <= 0) r.error(path, 'must be greater than 0');
-    else if (ms > MAX_DURATION_MS)
-      r.error(path, `must be at most ${formatDuration(MAX_DURATION_MS)}`);
+    if (ms === 0 && !allowZero) r.error(path, 'must be greater than 0');
+    else if (ms > maxMs) r.error(path, `must be at most ${formatDuration(maxMs)}`);
     return ms;
   };
   /** Parses every string item of a list, reporting bad items and duplicates after parsing. */
@@ -753,6 +761,14 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
         ? minRetained
         : D.mesos.failover.minRetained,
     maxHoldMs: duration(['mesos', 'failover', 'maxHold'], D.mesos.failover.maxHoldMs),
+  };
+  const mode = get(['mesos', 'mode']);
+  const stream = {
+    resyncMs: duration(['mesos', 'stream', 'resync'], D.mesos.stream.resyncMs, { allowZero: true }),
+    batchMs: duration(['mesos', 'stream', 'batch'], D.mesos.stream.batchMs, {
+      maxMs: MAX_STREAM_BATCH_MS,
+    }),
+    missedHeartbeats: int(['mesos', 'stream', 'missedHeartbeats'], D.mesos.stream.missedHeartbeats),
   };
 
   const principal = str(['mesos', 'auth', 'principal'], '');
@@ -910,10 +926,12 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
       masters,
       zk,
       stateFile,
+      mode: includes(MESOS_MODES, mode) ? mode : D.mesos.mode,
       refreshMs,
       timeoutMs,
       scheme,
       failover,
+      stream,
       auth: { principal, secret, secretFile },
       tls: { ca, cert, key, insecure },
     },
@@ -1504,12 +1522,18 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
       masters: [...mesos.masters],
       zk: mesos.zk,
       stateFile: mesos.stateFile,
+      mode: mesos.mode,
       refresh: formatDuration(mesos.refreshMs),
       timeout: formatDuration(mesos.timeoutMs),
       scheme: mesos.scheme,
       failover: {
         minRetained: mesos.failover.minRetained,
         maxHold: formatDuration(mesos.failover.maxHoldMs),
+      },
+      stream: {
+        resync: formatDuration(mesos.stream.resyncMs),
+        batch: formatDuration(mesos.stream.batchMs),
+        missedHeartbeats: mesos.stream.missedHeartbeats,
       },
       auth: { ...mesos.auth },
       tls: { ...mesos.tls },
@@ -1550,7 +1574,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
     Pair(_, pair) {
       if (
         isScalar(pair.key) &&
-        ['auth', 'tls', 'soa', 'failover'].includes(String(pair.key.value)) &&
+        ['auth', 'tls', 'soa', 'failover', 'stream'].includes(String(pair.key.value)) &&
         isMap(pair.value)
       ) {
         pair.value.flow = true;
@@ -1603,7 +1627,7 @@ function addComments(doc: YamlDocument, comments: YamlComments): void {
 const CHANGED_MEANING: ReadonlyArray<readonly [string, string]> = [
   [
     'mesos.refresh',
-    'RefreshSeconds was a fixed ticker; mesodns polls this long after the previous poll ends.',
+    'RefreshSeconds was a fixed ticker; mesodns polls this long after the previous poll ends (mode poll, or a master without the v1 API).',
   ],
   [
     'forward.timeout',
@@ -1613,6 +1637,18 @@ const CHANGED_MEANING: ReadonlyArray<readonly [string, string]> = [
     'dns.soa.minimum',
     'SOAMinttl was unused by Mesos-DNS (its SOA minimum was TTL); here it is the SOA minimum and caps negative answer TTLs (RFC 2308).',
   ],
+];
+
+/**
+ * YAML keys with no Mesos-DNS counterpart that change what a converted file does: the comment
+ * `convertConfig` puts above them (their values are the mesodns defaults).
+ */
+const NO_EQUIVALENT: ReadonlyArray<readonly [string, string]> = [
+  [
+    'mesos.mode',
+    "Mesos-DNS always polls every RefreshSeconds; mesodns follows the masters' v1 event stream (changes within a second) and polls only a master without the v1 API. Write poll to keep polling.",
+  ],
+  ['mesos.stream', 'settings of the event stream (mode stream), at the mesodns defaults.'],
 ];
 
 /** Mesos-DNS keys placed elsewhere than `JSON_KEY_OF` says, or with no YAML key (header). */
@@ -1658,6 +1694,7 @@ export function convertConfig(file: string): string {
   }
   if (unmapped.length > 0) header.push('Not carried over:', ...unmapped.map((l) => `  ${l}`));
   for (const [key, line] of CHANGED_MEANING) note(key, `Changed meaning: ${line}`);
+  for (const [key, line] of NO_EQUIVALENT) note(key, `No Mesos-DNS equivalent: ${line}`);
   return configToYaml(config, { header, keys });
 }
 

@@ -19,6 +19,9 @@ export interface SoaConfig {
   readonly minimum: number;
 }
 
+/** How the Mesos state is followed (`mesos.mode`): the v1 event stream, or polling. */
+export type MesosMode = 'stream' | 'poll';
+
 /** Upstream selection of `forward.policy`. */
 export type ForwardPolicy = 'sequential' | 'random' | 'round_robin';
 
@@ -48,6 +51,12 @@ export interface Config {
     readonly masters: readonly string[];
     readonly zk: string;
     readonly stateFile: string;
+    /**
+     * How the state of a master is followed: `stream` subscribes to the v1 operator API event
+     * stream (polling when the master has no v1 API), `poll` asks for `/master/state` every
+     * `refreshMs`. Ignored with `stateFile`.
+     */
+    readonly mode: MesosMode;
     readonly refreshMs: number;
     readonly timeoutMs: number;
     /** Scheme for masters found through `zk` (and bare `host:port` masters, already applied). */
@@ -60,6 +69,15 @@ export interface Config {
       /** 0 to 1; 0 turns the rule off. */
       readonly minRetained: number;
       readonly maxHoldMs: number;
+    };
+    /** The event stream (`mode: stream`). */
+    readonly stream: {
+      /** Period of the comparison of the streamed view with GET_STATE; 0 turns it off. */
+      readonly resyncMs: number;
+      /** How long events are collected before one zone update (at most 1 s). */
+      readonly batchMs: number;
+      /** Heartbeat intervals without any data after which the stream is re-subscribed (2..20). */
+      readonly missedHeartbeats: number;
     };
     readonly auth: {
       readonly principal: string;

@@ -65,6 +65,18 @@ test('settings that changed meaning say how', (t) => {
   t.regex(commentsAbove(yaml, 'refresh')[0] ?? '', /^Changed meaning: RefreshSeconds/);
 });
 
+test('the event stream settings, new to Mesos-DNS files, say that they are defaults', (t) => {
+  const yaml = convertConfig(SAMPLE);
+  t.regex(yaml, /\n {2}mode: stream\n/);
+  t.regex(yaml, /\n {2}stream: \{resync: 10m, batch: 50ms, missedHeartbeats: 3\}\n/);
+  const [mode] = commentsAbove(yaml, 'mode');
+  t.regex(mode ?? '', /^No Mesos-DNS equivalent: Mesos-DNS always polls every RefreshSeconds;/);
+  t.regex(mode ?? '', /Write poll to keep polling\.$/);
+  t.deepEqual(commentsAbove(yaml, 'stream'), [
+    'No Mesos-DNS equivalent: settings of the event stream (mode stream), at the mesodns defaults.',
+  ]);
+});
+
 test('keys without an equivalent are listed in the header; mapped keys go to their YAML key', async (t) => {
   const file = await jsonFile(
     t,

@@ -32,10 +32,13 @@ const SAMPLE_CONFIG: Config = {
     masters: [],
     zk: 'zk://127.0.0.1:2181/mesos',
     stateFile: '',
+    // Mesos-DNS has no event stream: a converted file streams, with the mesodns defaults.
+    mode: 'stream',
     refreshMs: 60_000,
     timeoutMs: 300_000,
     scheme: 'http',
     failover: { minRetained: 0.5, maxHoldMs: 600_000 },
+    stream: { resyncMs: 600_000, batchMs: 50, missedHeartbeats: 3 },
     auth: { principal: '', secret: '', secretFile: '' },
     tls: { ca: '', cert: '', key: '', insecure: false },
   },

@@ -15,10 +15,12 @@ const RICH = `
 domain: dc1.Example.org
 mesos:
   masters: ["https://m1.example.org:5050", "[fd00::2]:5050", "10.0.0.3:5050"]
+  mode: poll
   refresh: 1500ms
   timeout: 90s
   scheme: https
   failover: { minRetained: 0.25, maxHold: 90s }
+  stream: { resync: 0, batch: 1s, missedHeartbeats: 20 }
   auth: { principal: dns, secret: "p@ss: word" }
   tls: { ca: /etc/ca.pem, cert: c.pem, key: k.pem, insecure: false }
 records:
@@ -85,10 +87,12 @@ test('configToYaml uses the SPEC layout and human durations', (t) => {
       '  masters: []',
       '  zk: zk://127.0.0.1:2181/mesos',
       '  stateFile: ""',
+      '  mode: stream',
       '  refresh: 1m',
       '  timeout: 5m',
       '  scheme: http',
       '  failover: {minRetained: 0.5, maxHold: 10m}',
+      '  stream: {resync: 10m, batch: 50ms, missedHeartbeats: 3}',
       '  auth: {principal: "", secret: "", secretFile: ""}',
       '  tls: {ca: "", cert: "", key: "", insecure: false}',
       'records:',
