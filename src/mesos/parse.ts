@@ -7,6 +7,22 @@
  * generator, not here), so that this module only validates shapes and never interprets values.
  */
 import { StateParseError } from '../errors.js';
+import type { JsonObject } from './narrow.js';
+import {
+  FieldError,
+  MAX_PORT,
+  Report,
+  describe,
+  element,
+  isObject,
+  isPort,
+  optArray,
+  optBoolean,
+  optNumber,
+  optObject,
+  optString,
+  reqString,
+} from './narrow.js';
 import type {
   Agent,
   ContainerInfo,
@@ -22,76 +38,7 @@ import type {
   TaskStatus,
 } from './types.js';
 
-/** At most this many problem descriptions are kept in a report (the counters are exact). */
-export const MAX_PROBLEMS = 20;
-
-const MAX_PORT = 65535;
-
-type JsonObject = Readonly<Record<string, unknown>>;
-
-/** Thrown inside the parser for a field of the wrong shape; caught per entry, never escapes. */
-class FieldError extends Error {}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'string' ? `"${v.length > 40 ? v.slice(0, 40) + '...' : v}"` : typeof v;
-}
-
-/** Reads an optional string: absent or null gives undefined, any other non-string throws. */
-function optString(obj: JsonObject, key: string): string | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new FieldError(`${key}: expected a string, got ${describe(v)}`);
-  return v;
-}
-
-function reqString(obj: JsonObject, key: string): string {
-  const v = optString(obj, key);
-  if (v === undefined) throw new FieldError(`${key}: missing`);
-  return v;
-}
-
-function optNumber(obj: JsonObject, key: string): number | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new FieldError(`${key}: expected a number, got ${describe(v)}`);
-  }
-  return v;
-}
-
-function optBoolean(obj: JsonObject, key: string): boolean | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean')
-    throw new FieldError(`${key}: expected a boolean, got ${describe(v)}`);
-  return v;
-}
-
-function optObject(obj: JsonObject, key: string): JsonObject | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (!isObject(v)) throw new FieldError(`${key}: expected an object, got ${describe(v)}`);
-  return v;
-}
-
-function optArray(obj: JsonObject, key: string): readonly unknown[] | undefined {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw new FieldError(`${key}: expected an array, got ${describe(v)}`);
-  const list: readonly unknown[] = v;
-  return list;
-}
-
-function element(v: unknown, where: string): JsonObject {
-  if (!isObject(v)) throw new FieldError(`${where}: expected an object, got ${describe(v)}`);
-  return v;
-}
+export { MAX_PROBLEMS } from './narrow.js';
 
 /**
  * Parses a libprocess PID such as `slave(1)@10.0.1.21:5051` or `scheduler(1)@[2001:db8::1]:25501`
@@ -181,7 +128,8 @@ function parseNetworkInfo(v: unknown): NetworkInfo {
   return { ipAddresses };
 }
 
-function parseStatus(v: unknown): TaskStatus {
+/** Validates one `TaskStatus` (v0 and v1 encode it alike); throws FieldError. */
+export function parseStatus(v: unknown): TaskStatus {
   const o = element(v, 'statuses[]');
   const containerStatus = optObject(o, 'container_status');
   const networkInfos =
@@ -200,7 +148,7 @@ function parseStatus(v: unknown): TaskStatus {
 function parseDiscoveryPort(v: unknown): DiscoveryPort {
   const o = element(v, 'discovery.ports.ports[]');
   const num = optNumber(o, 'number');
-  if (num === undefined || !Number.isInteger(num) || num < 0 || num > MAX_PORT) {
+  if (!isPort(num)) {
     throw new FieldError(`discovery.ports.ports[].number: bad port ${describe(o['number'])}`);
   }
   return {
@@ -226,24 +174,29 @@ function parseContainer(o: JsonObject): ContainerInfo {
   return { type, dockerNetwork };
 }
 
-function parseTask(v: unknown, frameworkId: string): Task {
+/**
+ * Where a task document keeps what the v0 and v1 encodings write differently: the ids (strings
+ * in v0, `{"value": ...}` in v1) and the ports (a ranges string in v0, `Resource`s in v1).
+ * Each reader throws FieldError.
+ */
+export interface TaskEncoding {
+  readonly ports: (o: JsonObject) => PortRange[];
+  readonly id: (o: JsonObject) => string;
+  readonly frameworkId: (o: JsonObject) => string;
+  readonly agentId: (o: JsonObject) => string;
+}
+
+/** Validates one task, reading ids and ports with `encoding` and the rest alike; throws FieldError. */
+export function parseTaskWith(v: unknown, encoding: TaskEncoding): Task {
   const o = element(v, 'task');
-  const resources = optObject(o, 'resources');
-  const portsText = resources === undefined ? undefined : optString(resources, 'ports');
-  let ports: PortRange[] = [];
-  if (portsText !== undefined) {
-    const parsed = parsePortRanges(portsText);
-    if (parsed === undefined)
-      throw new FieldError(`resources.ports: bad ranges ${describe(portsText)}`);
-    ports = parsed;
-  }
+  const ports = encoding.ports(o);
   const discovery = optObject(o, 'discovery');
   const container = optObject(o, 'container');
   return {
-    id: reqString(o, 'id'),
+    id: encoding.id(o),
     name: optString(o, 'name') ?? '',
-    frameworkId: optString(o, 'framework_id') ?? frameworkId,
-    agentId: reqString(o, 'slave_id'),
+    frameworkId: encoding.frameworkId(o),
+    agentId: encoding.agentId(o),
     state: reqString(o, 'state'),
     statuses: (optArray(o, 'statuses') ?? []).map(parseStatus),
     ports,
@@ -252,30 +205,32 @@ function parseTask(v: unknown, frameworkId: string): Task {
   };
 }
 
+/** v0 `resources.ports`: the summarised ranges string. */
+function v0Ports(o: JsonObject): PortRange[] {
+  const resources = optObject(o, 'resources');
+  const portsText = resources === undefined ? undefined : optString(resources, 'ports');
+  if (portsText === undefined) return [];
+  const parsed = parsePortRanges(portsText);
+  if (parsed === undefined)
+    throw new FieldError(`resources.ports: bad ranges ${describe(portsText)}`);
+  return parsed;
+}
+
+function parseTask(v: unknown, frameworkId: string): Task {
+  return parseTaskWith(v, {
+    ports: v0Ports,
+    id: (o) => reqString(o, 'id'),
+    frameworkId: (o) => optString(o, 'framework_id') ?? frameworkId,
+    agentId: (o) => reqString(o, 'slave_id'),
+  });
+}
+
 function parseAgent(v: unknown): Agent {
   const o = element(v, 'agent');
   const pidText = reqString(o, 'pid');
   const pid = parsePid(pidText);
   if (pid === undefined) throw new FieldError(`pid: not id@host:port: ${describe(pidText)}`);
   return { id: reqString(o, 'id'), hostname: optString(o, 'hostname') ?? '', pid };
-}
-
-/** Collects problems (capped) and skip counters while parsing. */
-class Report {
-  skippedAgents = 0;
-  skippedFrameworks = 0;
-  skippedTasks = 0;
-  readonly problems: string[] = [];
-
-  add(where: string, message: string): void {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push(`${where}: ${message}`);
-  }
-
-  /** Records the failure of one entry; rethrows anything that is not a shape problem. */
-  fail(where: string, err: unknown): void {
-    if (!(err instanceof FieldError)) throw err;
-    this.add(where, err.message);
-  }
 }
 
 function parseFramework(v: unknown, where: string, report: Report): Framework {
@@ -292,25 +247,8 @@ function parseFramework(v: unknown, where: string, report: Report): Framework {
     if (pid === undefined)
       report.add(`${where}.pid`, `ignored, not id@host:port: ${describe(pidText)}`);
   }
-  const tasks: Task[] = [];
-  taskList.forEach((t, i) => {
-    try {
-      tasks.push(parseTask(t, id));
-    } catch (err) {
-      report.skippedTasks++;
-      report.fail(`${where}.tasks[${i}]`, err);
-    }
-  });
+  const tasks = report.entries(taskList, `${where}.tasks`, 'tasks', (t) => parseTask(t, id));
   return { id, name, pid, hostname, tasks };
-}
-
-function topArray(doc: JsonObject, key: string, report: Report): readonly unknown[] {
-  try {
-    return optArray(doc, key) ?? [];
-  } catch (err) {
-    report.fail(key, err);
-    return [];
-  }
 }
 
 /**
@@ -335,34 +273,9 @@ export function parseState(doc: unknown): ParsedState {
     report.fail('leader', err);
   }
 
-  const agents: Agent[] = [];
-  topArray(doc, 'slaves', report).forEach((a, i) => {
-    try {
-      agents.push(parseAgent(a));
-    } catch (err) {
-      report.skippedAgents++;
-      report.fail(`slaves[${i}]`, err);
-    }
-  });
-
-  const frameworks: Framework[] = [];
-  topArray(doc, 'frameworks', report).forEach((f, i) => {
-    const where = `frameworks[${i}]`;
-    try {
-      frameworks.push(parseFramework(f, where, report));
-    } catch (err) {
-      report.skippedFrameworks++;
-      report.fail(where, err);
-    }
-  });
-
-  return {
-    state: { leader, agents, frameworks },
-    report: {
-      skippedAgents: report.skippedAgents,
-      skippedFrameworks: report.skippedFrameworks,
-      skippedTasks: report.skippedTasks,
-      problems: report.problems,
-    },
-  };
+  const agents = report.listEntries(doc, undefined, 'slaves', 'agents', parseAgent);
+  const frameworks = report.listEntries(doc, undefined, 'frameworks', 'frameworks', (f, where) =>
+    parseFramework(f, where, report),
+  );
+  return { state: { leader, agents, frameworks }, report: report.result() };
 }

@@ -137,6 +137,14 @@ export function parseJsonMasterInfo(text: string): MasterAddress | undefined {
   } catch {
     return undefined;
   }
+  return masterInfoAddress(doc);
+}
+
+/**
+ * Reads the address of a JSON `MasterInfo` (a ZooKeeper `json.info_*` node, the v1 `GET_MASTER`
+ * `master_info`): `address.ip`/`address.port` first, then the packed `ip`, then `pid`.
+ */
+export function masterInfoAddress(doc: unknown): MasterAddress | undefined {
   if (!isRecord(doc)) return undefined;
   const address = isRecord(doc.address) ? doc.address : undefined;
   const ip = nonEmpty(address?.ip);

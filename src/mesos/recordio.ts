@@ -1,0 +1,141 @@
+/**
+ * Incremental decoder of RecordIO, the framing of the Mesos v1 event stream
+ * (reference/mesos-api.md 1.4, Mesos `docs/recordio.md`): each record is `<decimal byte
+ * length>\n<bytes>`, records follow each other without a separator, and chunk boundaries fall
+ * anywhere, inside the length header included.
+ *
+ * A record's chunks are collected and concatenated once, when the record is complete, so a
+ * 100+ MB SUBSCRIBED snapshot arriving in 64 KiB chunks costs one copy, not a quadratic series.
+ */
+import { StateParseError } from '../errors.js';
+import { DEFAULT_MAX_STATE_BYTES } from './client.js';
+
+/** A length header longer than this many digits is refused before its newline arrives. */
+const MAX_HEADER_DIGITS = 20;
+
+const NEWLINE = 0x0a;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/** Options of `RecordIoDecoder`. */
+export interface RecordIoOptions {
+  /** Largest record accepted, in bytes; default `DEFAULT_MAX_STATE_BYTES` (256 MiB). */
+  readonly maxRecordBytes?: number;
+}
+
+/** Shows a byte in an error message: printable ASCII as itself, anything else in hex. */
+function showByte(byte: number): string {
+  return byte > 0x20 && byte < 0x7f
+    ? `"${String.fromCharCode(byte)}"`
+    : `0x${byte.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Splits a RecordIO byte stream into records. `push` each chunk as it arrives; it returns the
+ * records that chunk completed, in order. A malformed length header (a byte that is not a
+ * digit, an empty length, more than 20 digits, a length over `maxRecordBytes`) throws a
+ * `StateParseError` naming the problem, and every later `push` throws too: after an error the
+ * framing is lost and the caller must reconnect.
+ *
+ * Returned records may share memory with the pushed chunks (a record inside one chunk is a view
+ * of it), so chunks must not be modified after they are pushed; Node streams never do.
+ */
+export class RecordIoDecoder {
+  readonly #maxRecordBytes: number;
+  /** Length header digits read so far (the header may be split across chunks). */
+  #header = '';
+  /** Body length of the current record; -1 while its header is being read. */
+  #need = -1;
+  /** Pieces of the current record's body, concatenated once complete. */
+  #pieces: Buffer[] = [];
+  #have = 0;
+  #error: StateParseError | undefined;
+
+  constructor(options: RecordIoOptions = {}) {
+    const max = options.maxRecordBytes ?? DEFAULT_MAX_STATE_BYTES;
+    if (!Number.isSafeInteger(max) || max < 0) {
+      throw new RangeError(`maxRecordBytes must be a non-negative integer, got ${String(max)}`);
+    }
+    this.#maxRecordBytes = max;
+  }
+
+  /** Bytes held for the record in progress (header digits and body bytes so far). */
+  get pending(): number {
+    return this.#header.length + this.#have;
+  }
+
+  /** Decodes one chunk; returns every record it completed (possibly none, possibly several). */
+  push(chunk: Uint8Array): Buffer[] {
+    if (this.#error !== undefined) {
+      throw new StateParseError(`RecordIO stream unusable after an error: ${this.#error.message}`, {
+        cause: this.#error,
+      });
+    }
+    const bytes = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const records: Buffer[] = [];
+    let pos = 0;
+    while (pos < bytes.length) {
+      if (this.#need < 0) {
+        pos = this.#readHeader(bytes, pos);
+        if (this.#need === 0) {
+          records.push(Buffer.alloc(0));
+          this.#need = -1;
+        }
+        continue;
+      }
+      const take = Math.min(this.#need - this.#have, bytes.length - pos);
+      const piece = bytes.subarray(pos, pos + take);
+      pos += take;
+      if (this.#have === 0 && take === this.#need) {
+        records.push(piece);
+      } else {
+        this.#pieces.push(piece);
+        this.#have += take;
+        if (this.#have < this.#need) continue;
+        records.push(Buffer.concat(this.#pieces, this.#need));
+        this.#pieces = [];
+        this.#have = 0;
+      }
+      this.#need = -1;
+    }
+    return records;
+  }
+
+  /** Reads header digits from `pos`; on the newline, starts the body. Returns the next position. */
+  #readHeader(bytes: Buffer, pos: number): number {
+    const newline = bytes.indexOf(NEWLINE, pos);
+    const end = newline < 0 ? bytes.length : newline;
+    for (let i = pos; i < end; i++) {
+      const byte = bytes[i] ?? 0;
+      if (byte < DIGIT_0 || byte > DIGIT_9) {
+        this.#fail(`bad RecordIO length header: byte ${showByte(byte)} is not a digit`);
+      }
+    }
+    this.#header += bytes.toString('latin1', pos, end);
+    if (this.#header.length > MAX_HEADER_DIGITS) {
+      this.#fail(`bad RecordIO length header: longer than ${String(MAX_HEADER_DIGITS)} digits`);
+    }
+    // Checked before the newline too, so that an endless run of digits fails early.
+    const length = Number(this.#header);
+    if (length > this.#maxRecordBytes) {
+      this.#fail(
+        `RecordIO record of ${newline < 0 ? 'at least ' : ''}${this.#header} bytes exceeds the limit of ${String(this.#maxRecordBytes)} bytes`,
+      );
+    }
+    if (newline < 0) return end;
+    if (this.#header === '') this.#fail('bad RecordIO length header: empty');
+    this.#header = '';
+    this.#need = length;
+    return newline + 1;
+  }
+
+  #fail(message: string): never {
+    this.#error = new StateParseError(message);
+    this.#header = '';
+    this.#pieces = [];
+    this.#have = 0;
+    throw this.#error;
+  }
+}
