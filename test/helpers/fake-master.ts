@@ -9,6 +9,16 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import {
+  isTerminalState,
+  toV1Agent,
+  toV1Framework,
+  toV1FrameworkInfo,
+  toV1State,
+  toV1Task,
+  toV1TaskStatus,
+  type TaskState,
+} from './v1-state.js';
 
 const HOST = '127.0.0.1';
 
@@ -22,6 +32,8 @@ export interface RecordedRequest {
   readonly at: number;
   /** The status answered (undefined while hanging or delayed). */
   status?: number;
+  /** The v1 call type of a `POST /api/v1` with a readable body (`SUBSCRIBE`, `GET_STATE`, ...). */
+  callType?: string;
 }
 
 /** What the master does with the next requests (set by `fail`, `malformed`, `hang`, `reset`). */
@@ -32,24 +44,34 @@ type Mode =
   | { readonly kind: 'truncated' }
   | { readonly kind: 'hang' };
 
-/** A complete HTTP reply, a reply cut off half-way, or `hang` (never answer). */
-type Reply =
-  | {
-      readonly kind: 'reply';
-      readonly status: number;
-      readonly headers: Readonly<Record<string, string>>;
-      readonly body: string;
-      /** Send the headers and half the body, then drop the connection. */
-      readonly isTruncated?: boolean;
-    }
-  | { readonly kind: 'hang' };
+/** A complete HTTP reply (or one cut off half-way). */
+interface HttpReply {
+  readonly kind: 'reply';
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Send the headers and half the body, then drop the connection. */
+  readonly isTruncated?: boolean;
+}
+
+/** A reply, `hang` (never answer), or `v1` (checks passed: read the body and answer the call). */
+type Reply = HttpReply | { readonly kind: 'hang' } | { readonly kind: 'v1' };
 
 const SERVE: Mode = { kind: 'serve' };
 
 /** Paths that serve the state document (libprocess delegate: `/state` ≡ `/master/state`). */
 const STATE_PATHS: ReadonlySet<string> = new Set(['/master/state', '/state']);
+const SUMMARY_PATHS: ReadonlySet<string> = new Set(['/master/state-summary', '/state-summary']);
 /** Paths that always redirect to the leader's base URL. */
 const REDIRECT_PATHS: ReadonlySet<string> = new Set(['/master/redirect', '/redirect']);
+/** Paths of the v1 operator API (libprocess delegate: `/api/v1` ≡ `/master/api/v1`). */
+const V1_PATHS: ReadonlySet<string> = new Set(['/master/api/v1', '/api/v1']);
+/** The path a follower redirects v1 calls to (the delegate-rewritten one, reference 1.4). */
+const V1_REDIRECT_PATH = '/master/api/v1';
+/** Mesos' `DEFAULT_HEARTBEAT_INTERVAL` for operator event streams. */
+const DEFAULT_HEARTBEAT_SECONDS = 15;
+/** `MasterInfo.ip` of 127.0.0.1: the address bytes in network order read as a uint32. */
+const PACKED_HOST_IP = Buffer.from([127, 0, 0, 1]).readUInt32LE(0);
 
 /** A minimal valid state document: a leader and nothing else. */
 const EMPTY_STATE = {
@@ -65,7 +87,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function textReply(status: number, body: string, headers: Record<string, string> = {}): Reply {
+function textReply(status: number, body: string, headers: Record<string, string> = {}): HttpReply {
   return {
     kind: 'reply',
     status,
@@ -93,6 +115,113 @@ export interface FakeMasterOptions {
   readonly gzip?: boolean;
   /** Host name used in `Location` headers and `leader_info.hostname` (default 127.0.0.1). */
   readonly hostname?: string;
+  /** Serve the v1 operator API on `/api/v1` (default true); false answers 404 (Mesos < 1.0). */
+  readonly v1?: boolean;
+  /** Interval of HEARTBEAT records on SUBSCRIBE streams, in seconds (default 15, as Mesos). */
+  readonly heartbeatSeconds?: number;
+  /**
+   * Write every stream record in pieces of this many bytes, one per event-loop turn, so that
+   * record boundaries fall inside length prefixes, JSON and UTF-8 sequences (default: whole).
+   */
+  readonly chunkBytes?: number;
+}
+
+/** Options of `FakeMaster.updateTask`. */
+export interface FakeTaskUpdate {
+  /**
+   * Container IP of the new status; `null`: no container status; default: the previous
+   * status's `container_status` again (the agent fills it on every update of a live container).
+   */
+  readonly ip?: string | null;
+  /** Health check result carried by the status. */
+  readonly healthy?: boolean;
+  /**
+   * State of the TASK_UPDATED event's `status` (the last one the scheduler acknowledged) when it
+   * lags behind the event's `state` (reference 1.4); default the same state.
+   */
+  readonly statusState?: TaskState;
+}
+
+/** An agent to add with `FakeMaster.addAgent` (every field optional). */
+export interface FakeAgent {
+  /** Agent id; default `<uuid>-S<n>`. An id of `slaves` or `recovered_slaves` re-registers it. */
+  readonly id?: string;
+  /** Host name; default the IP (or the known agent's host name). */
+  readonly hostname?: string;
+  /** IP in the agent `pid`; default 127.0.0.1 (or the known agent's). */
+  readonly ip?: string;
+  /** Agent port; default 5051 (or the known agent's). */
+  readonly port?: number;
+  /** Attributes (`{rack: "r1"}`). */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
+/** A framework to add with `FakeMaster.addFramework`. */
+export interface FakeFramework {
+  /** Framework name (the DNS label). */
+  readonly name: string;
+  /** Framework id; default `<uuid>-0000`. */
+  readonly id?: string;
+  /** Scheduler host name; default 127.0.0.1. */
+  readonly hostname?: string;
+  /** Web UI URL. */
+  readonly webuiUrl?: string;
+  /** libprocess pid of a driver-based scheduler (v0 only; HTTP schedulers have none). */
+  readonly pid?: string;
+}
+
+/** Changes made by `FakeMaster.updateFramework` (fields left out stay as they are). */
+export interface FakeFrameworkChanges {
+  readonly name?: string;
+  readonly hostname?: string;
+  readonly webuiUrl?: string;
+  readonly active?: boolean;
+  readonly connected?: boolean;
+}
+
+/** One open SUBSCRIBE stream. */
+interface Subscriber {
+  readonly res: ServerResponse;
+  /** Byte pieces waiting to be written (RecordIO frames, possibly split). */
+  readonly queue: Buffer[];
+  heartbeat: NodeJS.Timeout | undefined;
+  /** Writes nothing (records queue up, heartbeats are skipped) while set. */
+  isStalled: boolean;
+  /** A split write is scheduled for the next event-loop turn. */
+  isPumping: boolean;
+}
+
+/** Receives the v1 events of a state change (a master's streams, or nobody). */
+type Emit = (event: object) => void;
+
+const NO_EMIT: Emit = () => undefined;
+
+/** One RecordIO record: `<decimal byte length>\n<bytes>` (reference 1.4, docs/recordio.md). */
+function recordIo(payload: string): Buffer {
+  const body = Buffer.from(payload, 'utf8');
+  return Buffer.concat([Buffer.from(`${String(body.length)}\n`, 'ascii'), body]);
+}
+
+const HEARTBEAT_RECORD = recordIo(JSON.stringify({ type: 'HEARTBEAT' }));
+
+/** The `type` of a v1 call body; undefined when the body is not JSON. */
+function parseCall(body: string): { readonly type: string | undefined } | undefined {
+  let call: unknown;
+  try {
+    call = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  return { type: isRecord(call) && typeof call['type'] === 'string' ? call['type'] : undefined };
+}
+
+/** Whether an `Accept` header allows JSON (absent: anything). */
+function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept
+    .split(',')
+    .map((part) => (part.split(';')[0] ?? '').trim().toLowerCase())
+    .some((type) => type === 'application/json' || type === 'application/*' || type === '*/*');
 }
 
 /** Requests being answered at the same time, and the most seen at once. */
@@ -111,7 +240,7 @@ interface ClusterView {
 
 /**
  * A fake Mesos master: a node:http(s) server on 127.0.0.1 (kernel-chosen port) serving the v0
- * state API the way Mesos 1.x does (reference/mesos-api.md 1.1, 1.3).
+ * state API and the v1 operator API the way Mesos 1.x does (reference/mesos-api.md 1.1, 1.3, 1.4).
  *
  * - `GET /master/state` and `GET /state` return the current state document as JSON, with
  *   `leader`, `pid`, `hostname` and `leader_info.{id,pid,port,hostname}` rewritten to point at
@@ -126,8 +255,24 @@ interface ClusterView {
  * - Options: HTTPS (`tls`), Basic auth (`auth`, 401 otherwise), gzip for clients that accept it.
  * - Failure modes for tests: `fail(status)`, `malformed()`, `truncated()`, `delay(ms)`, `hang()`,
  *   `reset()`.
+ * - `POST /api/v1` and `/master/api/v1` (unless `v1: false` / `enableV1(false)`: 404): the same
+ *   auth, failure modes and 503/307 as the state (a follower redirects to
+ *   `//<leader>:<port>/master/api/v1`), then 405 for other methods, 400 without `Content-Type`,
+ *   415 unless it is exactly `application/json` (Mesos compares the header as a whole; the fake
+ *   speaks no protobuf), 406 when `Accept` rules JSON out, 400 for a body that is not a call.
+ *   Calls: `GET_STATE` (`toV1State` of the document), `GET_MASTER`, and `SUBSCRIBE`: 200,
+ *   `Content-Type: application/json`, chunked, kept open, RecordIO records: SUBSCRIBED with the
+ *   state, HEARTBEAT every `heartbeatSeconds`, then the events of the mutation methods.
+ *   `malformed()` cuts the SUBSCRIBED JSON in half (framed with its true length); `truncated()`
+ *   sends half of the SUBSCRIBED record and drops the connection.
+ * - Mutations change the v0 document (so a poller sees them) and emit the matching v1 events:
+ *   `addTask`, `launchTask`, `updateTask`, `killTask`, `addAgent`, `removeAgent`,
+ *   `reregisterAgent`, `addFramework`, `updateFramework`, `removeFramework`; `setState` changes
+ *   the document without events (a master that lost them). Stream scripting: `emitRaw`,
+ *   `dropStreams`, `stallStreams`, option `chunkBytes`.
  *
- * Every request is counted (`requests`) and recorded (`requestLog`), whatever the mode.
+ * Every request is counted (`requests`) and recorded (`requestLog`, with the v1 `callType`),
+ * whatever the mode.
  *
  * @example
  * const master = new FakeMaster(fixture);
@@ -152,11 +297,15 @@ export class FakeMaster {
   #isOldStyleFollower = false;
   #connections = 0;
   #concurrency: Concurrency = { now: 0, max: 0 };
+  readonly #subscribers = new Set<Subscriber>();
+  #isV1: boolean;
+  readonly #startedAt = Date.now() / 1000;
 
   /** Creates a master that will serve `state` (default: an empty cluster). Call `start()`. */
   constructor(state: unknown = EMPTY_STATE, options: FakeMasterOptions = {}) {
     this.#state = state;
     this.#options = options;
+    this.#isV1 = options.v1 !== false;
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.#handle(req, res);
     };
@@ -316,6 +465,133 @@ export class FakeMaster {
     this.#id = randomUUID();
   }
 
+  /** Serves the v1 API (`true`) or answers 404 on `/api/v1` as a master before Mesos 1.0 does. */
+  enableV1(on = true): void {
+    this.#isV1 = on;
+  }
+
+  /** Number of SUBSCRIBE streams open on this master. */
+  get subscribers(): number {
+    return this.#subscribers.size;
+  }
+
+  /**
+   * Adds a TASK_RUNNING task (see the free `addTask`) and emits TASK_ADDED carrying it, as a
+   * re-registering agent reports its running tasks; returns the task id.
+   */
+  addTask(task: FakeTask): string {
+    return addTaskTo(this.#state, task, this.#emit);
+  }
+
+  /**
+   * Launches a task as Mesos does: adds it in TASK_STAGING without statuses (TASK_ADDED), then
+   * makes it TASK_RUNNING with a status carrying the container IP in
+   * `container_status.network_infos` when `task.ip` is given, timestamp now (TASK_UPDATED);
+   * returns the task id.
+   */
+  launchTask(task: FakeTask): string {
+    return launchTaskIn(this.#state, task, this.#emit);
+  }
+
+  /**
+   * Moves a task of `frameworks[].tasks` to `state` with a new status (TASK_UPDATED); a terminal
+   * task stays listed in v0 (until acknowledged) and moves to `completed_tasks` in v1
+   * (`toV1State`). False when no such task.
+   */
+  updateTask(id: string, state: TaskState, update: FakeTaskUpdate = {}): boolean {
+    return updateTaskIn(this.#state, id, state, update, this.#emit);
+  }
+
+  /** Marks a task TASK_KILLED (see the free `killTask`) and emits TASK_UPDATED; false if absent. */
+  killTask(id: string): boolean {
+    return updateTaskIn(this.#state, id, 'TASK_KILLED', { ip: null }, this.#emit);
+  }
+
+  /**
+   * Adds (or re-registers, by id, from `slaves` or `recovered_slaves`) an agent in `slaves` and
+   * emits AGENT_ADDED; returns its id.
+   */
+  addAgent(agent: FakeAgent = {}): string {
+    return addAgentTo(this.#state, agent, this.#emit);
+  }
+
+  /**
+   * Removes an agent from `slaves` and emits AGENT_REMOVED; first its live tasks go to
+   * `taskState` (TASK_UPDATED each; default TASK_LOST; `null` leaves them alone). False if absent.
+   */
+  removeAgent(id: string, taskState: TaskState | null = 'TASK_LOST'): boolean {
+    return removeAgentFrom(this.#state, id, taskState, this.#emit);
+  }
+
+  /**
+   * Re-registers agent `id` after a failover: copies it and its tasks from `from` (the state
+   * before, e.g. the fixture) into this master's document, emitting AGENT_ADDED, FRAMEWORK_ADDED
+   * for a framework the document lacks, and TASK_ADDED per task. False if `from` lacks the agent.
+   */
+  reregisterAgent(id: string, from: unknown): boolean {
+    return reregisterAgentIn(this.#state, id, from, this.#emit);
+  }
+
+  /** Adds an active framework without tasks and emits FRAMEWORK_ADDED; returns its id. */
+  addFramework(framework: FakeFramework): string {
+    return addFrameworkTo(this.#state, framework, this.#emit);
+  }
+
+  /** Changes a framework (by id or name) and emits FRAMEWORK_UPDATED; false if absent. */
+  updateFramework(idOrName: string, changes: FakeFrameworkChanges): boolean {
+    return updateFrameworkIn(this.#state, idOrName, changes, this.#emit);
+  }
+
+  /**
+   * Tears a framework (by id or name) down as Mesos does: TASK_UPDATED TASK_KILLED for each live
+   * task, then it moves to `completed_frameworks` with its tasks in `completed_tasks`, and
+   * FRAMEWORK_REMOVED. False if absent.
+   */
+  removeFramework(idOrName: string): boolean {
+    return removeFrameworkFrom(this.#state, idOrName, this.#emit);
+  }
+
+  /**
+   * Sends one record to every open stream: an object as JSON, a string as the payload as is
+   * (e.g. malformed JSON, an unknown event type), framed as RecordIO with its byte length;
+   * `framing: 'none'` writes the string's bytes verbatim (to corrupt the framing itself).
+   */
+  emitRaw(record: string | object, framing: 'recordio' | 'none' = 'recordio'): void {
+    const text = typeof record === 'string' ? record : JSON.stringify(record);
+    this.#broadcast(framing === 'none' ? Buffer.from(text, 'utf8') : recordIo(text));
+  }
+
+  /**
+   * Ends every open stream: abruptly (socket destroyed, as when the master process dies), or
+   * with `graceful` by finishing the chunked response after the records still queued.
+   */
+  dropStreams(graceful = false): void {
+    for (const sub of [...this.#subscribers]) {
+      this.#subscribers.delete(sub);
+      clearInterval(sub.heartbeat);
+      if (!graceful) {
+        sub.res.destroy();
+        continue;
+      }
+      if (!sub.res.destroyed && !sub.res.writableEnded) {
+        for (const piece of sub.queue.splice(0)) sub.res.write(piece);
+        sub.res.end();
+      }
+    }
+  }
+
+  /**
+   * Stalls (`true`) the streams open now: nothing more is written, heartbeats are skipped, events
+   * queue up, the socket stays open (a silently dead connection, for watchdog tests). Streams
+   * opened later are not stalled. `false` resumes them and flushes what queued up.
+   */
+  stallStreams(on = true): void {
+    for (const sub of this.#subscribers) {
+      sub.isStalled = on;
+      if (!on) this.#pump(sub);
+    }
+  }
+
   /** Joins a cluster (used by `FakeMasterCluster`). */
   joinCluster(cluster: ClusterView): void {
     this.#cluster = cluster;
@@ -328,6 +604,10 @@ export class FakeMaster {
       clearTimeout(timer);
     }
     this.#timers.clear();
+    for (const sub of this.#subscribers) {
+      clearInterval(sub.heartbeat);
+    }
+    this.#subscribers.clear();
     if (!this.#server.listening) {
       return;
     }
@@ -343,6 +623,50 @@ export class FakeMaster {
   #leader(): FakeMaster | undefined {
     if (this.#believed !== undefined) return this.#believed;
     return this.#cluster === undefined ? this : this.#cluster.leader();
+  }
+
+  /** Sends a v1 event to every open stream (bound: passed to the state mutations). */
+  readonly #emit: Emit = (event) => {
+    this.#broadcast(recordIo(JSON.stringify(event)));
+  };
+
+  #broadcast(record: Buffer): void {
+    for (const sub of this.#subscribers) this.#enqueue(sub, record);
+  }
+
+  /** Queues a record on a stream, split into `chunkBytes` pieces, and writes what it can. */
+  #enqueue(sub: Subscriber, record: Buffer): void {
+    const size = this.#options.chunkBytes ?? 0;
+    if (size > 0) {
+      for (let i = 0; i < record.length; i += size) sub.queue.push(record.subarray(i, i + size));
+    } else {
+      sub.queue.push(record);
+    }
+    this.#pump(sub);
+  }
+
+  /** Writes the queue: all at once, or with `chunkBytes` one piece per event-loop turn. */
+  #pump(sub: Subscriber): void {
+    if (sub.isPumping || sub.isStalled) return;
+    const res = sub.res;
+    if (res.destroyed || res.writableEnded) {
+      sub.queue.length = 0;
+      return;
+    }
+    if ((this.#options.chunkBytes ?? 0) <= 0) {
+      for (const piece of sub.queue.splice(0)) res.write(piece);
+      return;
+    }
+    const piece = sub.queue.shift();
+    if (piece === undefined) return;
+    res.write(piece);
+    if (sub.queue.length > 0) {
+      sub.isPumping = true;
+      setImmediate(() => {
+        sub.isPumping = false;
+        this.#pump(sub);
+      });
+    }
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -365,52 +689,72 @@ export class FakeMaster {
     };
     res.once('finish', done);
     res.once('close', done);
-    // Drain the request body so keep-alive connections stay usable.
-    req.resume();
     const reply = this.#reply(req);
-    if (reply.kind === 'hang') {
+    if (V1_PATHS.has(new URL(req.url ?? '/', 'http://fake').pathname)) {
+      // Read the body of every v1 request, answered or not, to record its call type.
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.once('end', () => {
+        const call = parseCall(Buffer.concat(chunks).toString('utf8'));
+        if (call?.type !== undefined) entry.callType = call.type;
+        if (reply.kind === 'v1') this.#answerCall(req, res, entry, call);
+      });
+    } else {
+      // Drain the request body so keep-alive connections stay usable.
+      req.resume();
+    }
+    if (reply.kind === 'hang' || reply.kind === 'v1') {
       return;
     }
-    const send = (): void => {
-      if (res.destroyed) {
-        return;
-      }
-      entry.status = reply.status;
-      let body: Buffer = Buffer.from(reply.body);
-      const headers: Record<string, string> = { ...reply.headers };
-      const accepts = req.headers['accept-encoding'] ?? '';
-      if (
-        reply.status === 200 &&
-        this.#options.gzip !== false &&
-        /\bgzip\b/.test(accepts) &&
-        headers['content-type'] === 'application/json'
-      ) {
-        body = gzipSync(body);
-        headers['content-encoding'] = 'gzip';
-        this.#gzipped++;
-      }
-      res.writeHead(reply.status, { ...headers, 'content-length': String(body.length) });
-      if (req.method === 'HEAD') {
-        res.end();
-        return;
-      }
-      if (reply.isTruncated === true) {
-        res.write(body.subarray(0, Math.max(1, Math.floor(body.length / 2))), () => {
-          res.destroy();
-        });
-        return;
-      }
-      res.end(body);
-    };
+    this.#later(() => {
+      this.#send(req, res, entry, reply);
+    });
+  }
+
+  /** Runs `fn` now, or after the `delay(ms)` set (cancelled by `close()`). */
+  #later(fn: () => void): void {
     if (this.#delayMs <= 0) {
-      send();
+      fn();
       return;
     }
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      send();
+      fn();
     }, this.#delayMs);
     this.#timers.add(timer);
+  }
+
+  /** Writes a complete reply (gzip for clients that accept it, truncation, HEAD). */
+  #send(req: IncomingMessage, res: ServerResponse, entry: RecordedRequest, reply: HttpReply): void {
+    if (res.destroyed) {
+      return;
+    }
+    entry.status = reply.status;
+    let body: Buffer = Buffer.from(reply.body);
+    const headers: Record<string, string> = { ...reply.headers };
+    const accepts = req.headers['accept-encoding'] ?? '';
+    if (
+      reply.status === 200 &&
+      this.#options.gzip !== false &&
+      /\bgzip\b/.test(accepts) &&
+      headers['content-type'] === 'application/json'
+    ) {
+      body = gzipSync(body);
+      headers['content-encoding'] = 'gzip';
+      this.#gzipped++;
+    }
+    res.writeHead(reply.status, { ...headers, 'content-length': String(body.length) });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    if (reply.isTruncated === true) {
+      res.write(body.subarray(0, Math.max(1, Math.floor(body.length / 2))), () => {
+        res.destroy();
+      });
+      return;
+    }
+    res.end(body);
   }
 
   /** Decides the reply: failure modes, auth, leadership (503/307), then the routes. */
@@ -434,9 +778,11 @@ export class FakeMaster {
     }
     const target = new URL(req.url ?? '/', 'http://fake');
     const path = target.pathname;
-    const isState = STATE_PATHS.has(path);
+    const isSummary = SUMMARY_PATHS.has(path);
+    const isState = STATE_PATHS.has(path) || isSummary;
     const isRedirect = REDIRECT_PATHS.has(path);
-    if (!isState && !isRedirect) {
+    const isV1 = this.#isV1 && V1_PATHS.has(path);
+    if (!isState && !isRedirect && !isV1) {
       return textReply(404, '');
     }
     const leader = this.#leader();
@@ -447,6 +793,9 @@ export class FakeMaster {
       // Always 307 to the base URL, also on the leader (no path: avoids loops).
       return textReply(307, '', { location: `//${leader.hostname}:${leader.port}` });
     }
+    if (isV1) {
+      return this.#checkCall(req, leader, target.search);
+    }
     if (leader !== this && !this.#isOldStyleFollower) {
       return textReply(307, '', {
         location: `//${leader.hostname}:${leader.port}${path}${target.search}`,
@@ -455,21 +804,168 @@ export class FakeMaster {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return textReply(405, '');
     }
-    const json = this.#renderState(leader);
+    return this.#jsonReply(isSummary ? this.#renderSummary() : this.#renderState(leader));
+  }
+
+  /**
+   * `/master/state-summary`: agents and frameworks without tasks (reference 1.2); frameworks keep
+   * their `pid` (driver-based schedulers), which the v1 API does not carry.
+   */
+  #renderSummary(): string {
+    const state = this.#state;
+    if (!isRecord(state))
+      return JSON.stringify({ hostname: this.hostname, slaves: [], frameworks: [] });
+    const strip = (list: unknown): unknown[] =>
+      (Array.isArray(list) ? list : []).map((entry: unknown) => {
+        if (!isRecord(entry)) return entry;
+        const rest: Record<string, unknown> = { ...entry };
+        for (const key of ['tasks', 'completed_tasks', 'unreachable_tasks', 'executors']) {
+          Reflect.deleteProperty(rest, key);
+        }
+        return rest;
+      });
+    return JSON.stringify({
+      hostname: this.hostname,
+      slaves: strip(state['slaves']),
+      frameworks: strip(state['frameworks']),
+    });
+  }
+
+  /** The checks of `Master::Http::api` before the body is read (reference 1.1, 1.4). */
+  #checkCall(req: IncomingMessage, leader: FakeMaster, search: string): Reply {
+    if (leader !== this) {
+      return textReply(307, '', {
+        location: `//${leader.hostname}:${leader.port}${V1_REDIRECT_PATH}${search}`,
+      });
+    }
+    if (req.method !== 'POST') {
+      return textReply(405, `Expecting one of { 'POST' }, but received '${req.method ?? ''}'`, {
+        allow: 'POST',
+      });
+    }
+    const contentType = req.headers['content-type'];
+    if (contentType === undefined) {
+      return textReply(400, "Expecting 'Content-Type' to be present");
+    }
+    if (contentType !== 'application/json') {
+      return textReply(415, `Expecting 'Content-Type' of application/json (the fake speaks JSON)`);
+    }
+    if (!acceptsJson(req.headers.accept)) {
+      return textReply(406, 'Expecting Accept to allow application/json');
+    }
+    return { kind: 'v1' };
+  }
+
+  /** Answers a v1 call (undefined: the body is not JSON): GET_STATE, GET_MASTER or SUBSCRIBE. */
+  #answerCall(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: RecordedRequest,
+    call: { readonly type: string | undefined } | undefined,
+  ): void {
+    if (call === undefined) {
+      this.#later(() => {
+        this.#send(req, res, entry, textReply(400, 'Failed to parse body into JSON'));
+      });
+      return;
+    }
+    const type = call.type;
+    let reply: HttpReply;
+    switch (type) {
+      case 'SUBSCRIBE':
+        this.#later(() => {
+          this.#subscribe(res, entry);
+        });
+        return;
+      case 'GET_STATE':
+        reply = this.#jsonReply(JSON.stringify({ type, get_state: toV1State(this.#state) }));
+        break;
+      case 'GET_MASTER':
+        reply = this.#jsonReply(JSON.stringify({ type, get_master: this.#masterInfo() }));
+        break;
+      case undefined:
+        reply = textReply(400, "Failed to validate master::Call: Expecting 'type' to be present");
+        break;
+      default:
+        reply = textReply(400, `The fake master does not implement '${type}'`);
+    }
+    this.#later(() => {
+      this.#send(req, res, entry, reply);
+    });
+  }
+
+  /** `Response.GetMaster` of this master (the leader: followers redirected the call). */
+  #masterInfo(): Record<string, unknown> {
+    const state = this.#state;
+    const version = isRecord(state) && typeof state['version'] === 'string' ? state['version'] : '';
+    return {
+      master_info: {
+        id: this.#id,
+        ip: PACKED_HOST_IP,
+        port: this.port,
+        pid: this.pid,
+        hostname: this.hostname,
+        ...(version === '' ? {} : { version }),
+        address: { hostname: this.hostname, ip: HOST, port: this.port },
+      },
+      start_time: this.#startedAt,
+    };
+  }
+
+  /** Opens a SUBSCRIBE stream: SUBSCRIBED with the state now, then heartbeats and events. */
+  #subscribe(res: ServerResponse, entry: RecordedRequest): void {
+    if (res.destroyed) {
+      return;
+    }
+    entry.status = 200;
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const heartbeatSeconds = this.#options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+    const json = JSON.stringify({
+      type: 'SUBSCRIBED',
+      subscribed: {
+        get_state: toV1State(this.#state),
+        heartbeat_interval_seconds: heartbeatSeconds,
+      },
+    });
     if (this.#mode.kind === 'truncated') {
-      return {
-        kind: 'reply',
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-        body: json,
-        isTruncated: true,
-      };
+      const record = recordIo(json);
+      res.write(record.subarray(0, Math.max(1, Math.floor(record.length / 2))), () => {
+        res.destroy();
+      });
+      return;
+    }
+    const sub: Subscriber = {
+      res,
+      queue: [],
+      heartbeat: undefined,
+      isStalled: false,
+      isPumping: false,
+    };
+    this.#subscribers.add(sub);
+    res.once('close', () => {
+      this.#subscribers.delete(sub);
+      clearInterval(sub.heartbeat);
+    });
+    const isMalformed = this.#mode.kind === 'malformed';
+    this.#enqueue(sub, recordIo(isMalformed ? json.slice(0, Math.floor(json.length / 2)) : json));
+    sub.heartbeat = setInterval(() => {
+      if (!sub.isStalled) this.#enqueue(sub, HEARTBEAT_RECORD);
+    }, heartbeatSeconds * 1000);
+    sub.heartbeat.unref();
+  }
+
+  /** A 200 JSON reply as the failure mode shapes it (cut in half, or truncated on the wire). */
+  #jsonReply(json: string): HttpReply {
+    const headers = { 'content-type': 'application/json' };
+    if (this.#mode.kind === 'truncated') {
+      return { kind: 'reply', status: 200, headers, body: json, isTruncated: true };
     }
     const body =
       this.#mode.kind === 'malformed'
         ? json.slice(0, Math.max(1, Math.floor(json.length / 2)))
         : json;
-    return { kind: 'reply', status: 200, headers: { 'content-type': 'application/json' }, body };
+    return { kind: 'reply', status: 200, headers, body };
   }
 
   /** The state as JSON text, with `pid` naming this master and the leader fields `leader`. */
@@ -501,7 +997,7 @@ export class FakeMaster {
   }
 }
 
-/** A task to add with `FakeMasterCluster.addTask`: what matters for DNS. */
+/** A task to add with `addTask` or `launchTask` (master, cluster or free): what matters for DNS. */
 export interface FakeTask {
   /** Task name (the DNS label). */
   readonly name: string;
@@ -596,22 +1092,26 @@ export class FakeMasterCluster {
   /**
    * Elects another leader: `to` (an index), or the next master after the current leader. With
    * `state`, the new leader serves that document (e.g. a partial one, as a freshly elected
-   * master whose agents have not re-registered yet).
+   * master whose agents have not re-registered yet: `recoveringState`). The deposed leader
+   * drops its SUBSCRIBE streams (a Mesos master that loses leadership exits).
    */
   failover(to?: number, state?: unknown): FakeMaster {
-    const current = this.#leader === undefined ? -1 : this.masters.indexOf(this.#leader);
+    const previous = this.#leader;
+    const current = previous === undefined ? -1 : this.masters.indexOf(previous);
     const next = this.master(to ?? (current + 1) % this.masters.length);
+    if (previous !== undefined && previous !== next) previous.dropStreams();
     this.#leader = next;
     if (state !== undefined) this.setState(state);
     return next;
   }
 
-  /** No leader at all: every master answers 503 "No leader elected". */
+  /** No leader at all: every master answers 503 "No leader elected"; the old leader's streams drop. */
   noLeader(): void {
+    this.#leader?.dropStreams();
     this.#leader = undefined;
   }
 
-  /** Replaces the state document of every master. */
+  /** Replaces the state document of every master (no events: as if they were lost). */
   setState(doc: unknown): void {
     this.#state = doc;
     for (const m of this.masters) m.setState(doc);
@@ -622,14 +1122,92 @@ export class FakeMasterCluster {
     return this.#state;
   }
 
-  /** Adds a TASK_RUNNING task to the shared state; returns its id (see `addTask`). */
-  addTask(task: FakeTask): string {
-    return addTask(this.#state, task);
+  /** Serves the v1 API on every master, or (`false`) answers 404 there as Mesos < 1.0 does. */
+  enableV1(on = true): void {
+    for (const m of this.masters) m.enableV1(on);
   }
 
-  /** Marks a task of the shared state TASK_KILLED (see `killTask`). */
+  /** SUBSCRIBE streams open on all masters together. */
+  get subscribers(): number {
+    return this.masters.reduce((n, m) => n + m.subscribers, 0);
+  }
+
+  /** Adds a TASK_RUNNING task on the leader (TASK_ADDED); returns its id (see `addTask`). */
+  addTask(task: FakeTask): string {
+    return this.#leader?.addTask(task) ?? addTaskTo(this.#state, task, NO_EMIT);
+  }
+
+  /** Launches a task on the leader: TASK_ADDED (STAGING), TASK_UPDATED (RUNNING); returns its id. */
+  launchTask(task: FakeTask): string {
+    return this.#leader?.launchTask(task) ?? launchTaskIn(this.#state, task, NO_EMIT);
+  }
+
+  /** Moves a task of the leader's state to `state` (TASK_UPDATED); see `FakeMaster.updateTask`. */
+  updateTask(id: string, state: TaskState, update: FakeTaskUpdate = {}): boolean {
+    return (
+      this.#leader?.updateTask(id, state, update) ??
+      updateTaskIn(this.#state, id, state, update, NO_EMIT)
+    );
+  }
+
+  /** Marks a task of the leader's state TASK_KILLED (TASK_UPDATED; see `killTask`). */
   killTask(id: string): boolean {
-    return killTask(this.#state, id);
+    return this.#leader?.killTask(id) ?? killTask(this.#state, id);
+  }
+
+  /** Adds or re-registers an agent on the leader (AGENT_ADDED); see `FakeMaster.addAgent`. */
+  addAgent(agent: FakeAgent = {}): string {
+    return this.#leader?.addAgent(agent) ?? addAgentTo(this.#state, agent, NO_EMIT);
+  }
+
+  /** Removes an agent from the leader's state (AGENT_REMOVED); see `FakeMaster.removeAgent`. */
+  removeAgent(id: string, taskState: TaskState | null = 'TASK_LOST'): boolean {
+    return (
+      this.#leader?.removeAgent(id, taskState) ??
+      removeAgentFrom(this.#state, id, taskState, NO_EMIT)
+    );
+  }
+
+  /** Re-registers an agent with its tasks on the leader; see `FakeMaster.reregisterAgent`. */
+  reregisterAgent(id: string, from: unknown): boolean {
+    return (
+      this.#leader?.reregisterAgent(id, from) ?? reregisterAgentIn(this.#state, id, from, NO_EMIT)
+    );
+  }
+
+  /** Adds a framework on the leader (FRAMEWORK_ADDED); returns its id. */
+  addFramework(framework: FakeFramework): string {
+    return this.#leader?.addFramework(framework) ?? addFrameworkTo(this.#state, framework, NO_EMIT);
+  }
+
+  /** Changes a framework on the leader (FRAMEWORK_UPDATED); see `FakeMaster.updateFramework`. */
+  updateFramework(idOrName: string, changes: FakeFrameworkChanges): boolean {
+    return (
+      this.#leader?.updateFramework(idOrName, changes) ??
+      updateFrameworkIn(this.#state, idOrName, changes, NO_EMIT)
+    );
+  }
+
+  /** Tears a framework down on the leader; see `FakeMaster.removeFramework`. */
+  removeFramework(idOrName: string): boolean {
+    return (
+      this.#leader?.removeFramework(idOrName) ?? removeFrameworkFrom(this.#state, idOrName, NO_EMIT)
+    );
+  }
+
+  /** Sends one record to the leader's streams; see `FakeMaster.emitRaw`. */
+  emitRaw(record: string | object, framing: 'recordio' | 'none' = 'recordio'): void {
+    this.#leader?.emitRaw(record, framing);
+  }
+
+  /** Ends the streams of every master; see `FakeMaster.dropStreams`. */
+  dropStreams(graceful = false): void {
+    for (const m of this.masters) m.dropStreams(graceful);
+  }
+
+  /** Stalls (or resumes) the open streams of every master; see `FakeMaster.stallStreams`. */
+  stallStreams(on = true): void {
+    for (const m of this.masters) m.stallStreams(on);
   }
 
   /** Closes every master. */
@@ -643,12 +1221,78 @@ function stateRecord(doc: unknown): Record<string, unknown> {
   return doc;
 }
 
-/**
- * Adds a TASK_RUNNING task to a state document (mutated in place) and returns its id: on the
- * named framework (default the first) and agent (default the first), with the container IP in
- * the RUNNING status when `ip` is given.
- */
-export function addTask(doc: unknown, task: FakeTask): string {
+/** The array at `state[key]`, created (and stored) when absent. */
+function listOf(state: Record<string, unknown>, key: string): unknown[] {
+  const value = state[key];
+  if (Array.isArray(value)) return value;
+  const created: unknown[] = [];
+  state[key] = created;
+  return created;
+}
+
+/** The array at `o[key]`, or an empty one (not stored). */
+function arrayAt(o: Record<string, unknown>, key: string): unknown[] {
+  const value = o[key];
+  if (!Array.isArray(value)) return [];
+  const items: unknown[] = value;
+  return items;
+}
+
+function stringField(o: Record<string, unknown>, key: string): string | undefined {
+  const v = o[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function nowSeconds(): number {
+  return Date.now() / 1000;
+}
+
+function containerStatusFor(ip: string): Record<string, unknown> {
+  return {
+    network_infos: [
+      { ip_addresses: [{ protocol: ip.includes(':') ? 'IPv6' : 'IPv4', ip_address: ip }] },
+    ],
+  };
+}
+
+/** Finds a task of `frameworks[].tasks` by id. */
+function findTask(
+  state: Record<string, unknown>,
+  id: string,
+): { framework: Record<string, unknown>; task: Record<string, unknown> } | undefined {
+  const frameworks = Array.isArray(state['frameworks']) ? state['frameworks'] : [];
+  for (const framework of frameworks) {
+    if (!isRecord(framework) || !Array.isArray(framework['tasks'])) continue;
+    for (const task of framework['tasks']) {
+      if (isRecord(task) && task['id'] === id) return { framework, task };
+    }
+  }
+  return undefined;
+}
+
+/** Finds a framework of `frameworks` by id, else by name. */
+function findFramework(
+  state: Record<string, unknown>,
+  idOrName: string,
+): Record<string, unknown> | undefined {
+  const frameworks = (Array.isArray(state['frameworks']) ? state['frameworks'] : []).filter(
+    isRecord,
+  );
+  return (
+    frameworks.find((f) => f['id'] === idOrName) ?? frameworks.find((f) => f['name'] === idOrName)
+  );
+}
+
+function taskAdded(task: Record<string, unknown>, frameworkId: string | undefined): object {
+  return { type: 'TASK_ADDED', task_added: { task: toV1Task(task, frameworkId) } };
+}
+
+/** Inserts a task built from `task`, running (with its RUNNING status) or staging (none). */
+function insertTask(
+  doc: unknown,
+  task: FakeTask,
+  isRunning: boolean,
+): { framework: Record<string, unknown>; record: Record<string, unknown>; id: string } {
   const state = stateRecord(doc);
   const frameworks = Array.isArray(state['frameworks']) ? state['frameworks'] : [];
   const framework = frameworks.find(
@@ -664,13 +1308,13 @@ export function addTask(doc: unknown, task: FakeTask): string {
   const id = task.id ?? `${task.name}.${randomUUID()}`;
   const ports = task.ports ?? [];
   const tasks = Array.isArray(framework['tasks']) ? framework['tasks'] : [];
-  tasks.push({
+  const record: Record<string, unknown> = {
     id,
     name: task.name,
     framework_id: framework['id'],
     executor_id: '',
     slave_id: agentId,
-    state: 'TASK_RUNNING',
+    state: isRunning ? 'TASK_RUNNING' : 'TASK_STAGING',
     resources: {
       cpus: 0.1,
       disk: 0,
@@ -679,38 +1323,295 @@ export function addTask(doc: unknown, task: FakeTask): string {
       ...(ports.length > 0 ? { ports: `[${ports.map((p) => `${p}-${p}`).join(', ')}]` } : {}),
     },
     role: '*',
-    statuses: [
-      {
-        state: 'TASK_RUNNING',
-        timestamp: Date.now() / 1000,
-        ...(task.ip === undefined
-          ? {}
-          : {
-              container_status: {
-                network_infos: [{ ip_addresses: [{ protocol: 'IPv4', ip_address: task.ip }] }],
-              },
-            }),
-      },
-    ],
-  });
+    statuses: isRunning
+      ? [
+          {
+            state: 'TASK_RUNNING',
+            timestamp: nowSeconds(),
+            ...(task.ip === undefined ? {} : { container_status: containerStatusFor(task.ip) }),
+          },
+        ]
+      : [],
+  };
+  tasks.push(record);
   framework['tasks'] = tasks;
-  return id;
+  return { framework, record, id };
+}
+
+/**
+ * Adds a TASK_RUNNING task to a state document (mutated in place) and returns its id: on the
+ * named framework (default the first) and agent (default the first), with the container IP in
+ * the RUNNING status when `ip` is given.
+ */
+export function addTask(doc: unknown, task: FakeTask): string {
+  return insertTask(doc, task, true).id;
 }
 
 /** Marks a task TASK_KILLED (it stays listed until acknowledged, as in Mesos); false if absent. */
 export function killTask(doc: unknown, id: string): boolean {
+  return updateTaskIn(doc, id, 'TASK_KILLED', { ip: null }, NO_EMIT);
+}
+
+/**
+ * The state a newly elected master serves before the agents re-register (reference 1.4, point
+ * 4): a copy of `doc` with every agent moved to `recovered_slaves` and no tasks (frameworks are
+ * kept, their task lists emptied). Bring agents back with `reregisterAgent(id, doc)`.
+ */
+export function recoveringState(doc: unknown): Record<string, unknown> {
+  const state = structuredClone(stateRecord(doc));
+  const slaves = arrayAt(state, 'slaves');
+  state['recovered_slaves'] = [...listOf(state, 'recovered_slaves'), ...slaves];
+  state['slaves'] = [];
+  for (const framework of listOf(state, 'frameworks')) {
+    if (!isRecord(framework)) continue;
+    framework['tasks'] = [];
+    framework['unreachable_tasks'] = [];
+    framework['executors'] = [];
+  }
+  return state;
+}
+
+function addTaskTo(doc: unknown, task: FakeTask, emit: Emit): string {
+  const { framework, record, id } = insertTask(doc, task, true);
+  emit(taskAdded(record, stringField(framework, 'id')));
+  return id;
+}
+
+function launchTaskIn(doc: unknown, task: FakeTask, emit: Emit): string {
+  const { framework, record, id } = insertTask(doc, task, false);
+  emit(taskAdded(record, stringField(framework, 'id')));
+  updateTaskIn(doc, id, 'TASK_RUNNING', { ip: task.ip ?? null }, emit);
+  return id;
+}
+
+function updateTaskIn(
+  doc: unknown,
+  id: string,
+  state: TaskState,
+  update: FakeTaskUpdate,
+  emit: Emit,
+): boolean {
+  const found = findTask(stateRecord(doc), id);
+  if (found === undefined) return false;
+  const { framework, task } = found;
+  const statuses = Array.isArray(task['statuses']) ? task['statuses'] : [];
+  const previous: unknown = statuses.at(-1);
+  const container =
+    update.ip === null
+      ? undefined
+      : update.ip !== undefined
+        ? containerStatusFor(update.ip)
+        : isRecord(previous) && isRecord(previous['container_status'])
+          ? structuredClone(previous['container_status'])
+          : undefined;
+  const status: Record<string, unknown> = {
+    state,
+    timestamp: nowSeconds(),
+    ...(update.healthy === undefined ? {} : { healthy: update.healthy }),
+    ...(container === undefined ? {} : { container_status: container }),
+  };
+  task['state'] = state;
+  statuses.push(status);
+  task['statuses'] = statuses;
+  const frameworkId = stringField(framework, 'id') ?? '';
+  const agentId = stringField(task, 'slave_id');
+  emit({
+    type: 'TASK_UPDATED',
+    task_updated: {
+      framework_id: { value: frameworkId },
+      status: toV1TaskStatus({ ...status, state: update.statusState ?? state }, id, agentId),
+      state,
+    },
+  });
+  return true;
+}
+
+function addAgentTo(doc: unknown, agent: FakeAgent, emit: Emit): string {
   const state = stateRecord(doc);
-  const frameworks = Array.isArray(state['frameworks']) ? state['frameworks'] : [];
-  for (const framework of frameworks) {
-    if (!isRecord(framework) || !Array.isArray(framework['tasks'])) continue;
-    for (const task of framework['tasks']) {
-      if (!isRecord(task) || task['id'] !== id) continue;
-      task['state'] = 'TASK_KILLED';
-      const statuses = Array.isArray(task['statuses']) ? task['statuses'] : [];
-      statuses.push({ state: 'TASK_KILLED', timestamp: Date.now() / 1000 });
-      task['statuses'] = statuses;
-      return true;
+  const slaves = listOf(state, 'slaves');
+  const recovered = arrayAt(state, 'recovered_slaves');
+  const id = agent.id ?? `${randomUUID()}-S${String(slaves.length)}`;
+  const isThis = (s: unknown): boolean => isRecord(s) && s['id'] === id;
+  const known: Record<string, unknown> | undefined = [...slaves, ...recovered]
+    .filter(isRecord)
+    .find(isThis);
+  const knownPid = known === undefined ? undefined : stringField(known, 'pid');
+  const pidHost = knownPid === undefined ? undefined : /@\[?([^\]]*?)\]?:\d+$/.exec(knownPid)?.[1];
+  const ip = agent.ip ?? pidHost ?? HOST;
+  const knownPort = known !== undefined && typeof known['port'] === 'number' ? known['port'] : 5051;
+  const port = agent.port ?? knownPort;
+  const pid =
+    knownPid !== undefined && agent.ip === undefined && agent.port === undefined
+      ? knownPid
+      : `slave(1)@${ip.includes(':') ? `[${ip}]` : ip}:${String(port)}`;
+  const now = nowSeconds();
+  const slave: Record<string, unknown> = {
+    resources: { cpus: 8, disk: 1024, gpus: 0, mem: 8192, ports: '[31000-32000]' },
+    attributes: {},
+    registered_time: now,
+    ...(known === undefined ? {} : structuredClone(known)),
+    ...(known === undefined ? {} : { reregistered_time: now }),
+    id,
+    hostname:
+      agent.hostname ?? (known === undefined ? undefined : stringField(known, 'hostname')) ?? ip,
+    port,
+    pid,
+    active: true,
+    deactivated: false,
+    ...(agent.attributes === undefined ? {} : { attributes: { ...agent.attributes } }),
+  };
+  for (const list of [slaves, recovered]) {
+    for (let i = list.length - 1; i >= 0; i--) if (isThis(list[i])) list.splice(i, 1);
+  }
+  slaves.push(slave);
+  emit({ type: 'AGENT_ADDED', agent_added: { agent: toV1Agent(slave) } });
+  return id;
+}
+
+function removeAgentFrom(
+  doc: unknown,
+  id: string,
+  taskState: TaskState | null,
+  emit: Emit,
+): boolean {
+  const state = stateRecord(doc);
+  const slaves = listOf(state, 'slaves');
+  const index = slaves.findIndex((s) => isRecord(s) && s['id'] === id);
+  if (index < 0) return false;
+  if (taskState !== null) {
+    for (const framework of listOf(state, 'frameworks')) {
+      if (!isRecord(framework) || !Array.isArray(framework['tasks'])) continue;
+      for (const task of framework['tasks']) {
+        if (!isRecord(task) || task['slave_id'] !== id) continue;
+        const taskId = stringField(task, 'id');
+        const current = stringField(task, 'state') ?? '';
+        if (taskId === undefined || isTerminalState(current)) continue;
+        updateTaskIn(doc, taskId, taskState, { ip: null }, emit);
+      }
     }
   }
-  return false;
+  slaves.splice(index, 1);
+  emit({ type: 'AGENT_REMOVED', agent_removed: { agent_id: { value: id } } });
+  return true;
+}
+
+function reregisterAgentIn(doc: unknown, id: string, from: unknown, emit: Emit): boolean {
+  const source = stateRecord(from);
+  const state = stateRecord(doc);
+  const isThis = (s: unknown): s is Record<string, unknown> => isRecord(s) && s['id'] === id;
+  const all = [...arrayAt(source, 'slaves'), ...arrayAt(source, 'recovered_slaves')];
+  const slave = all.find(isThis);
+  if (slave === undefined) return false;
+  const slaves = listOf(state, 'slaves');
+  const recovered = Array.isArray(state['recovered_slaves']) ? state['recovered_slaves'] : [];
+  for (const list of [slaves, recovered]) {
+    for (let i = list.length - 1; i >= 0; i--) if (isThis(list[i])) list.splice(i, 1);
+  }
+  const copy = { ...structuredClone(slave), reregistered_time: nowSeconds() };
+  slaves.push(copy);
+  emit({ type: 'AGENT_ADDED', agent_added: { agent: toV1Agent(copy) } });
+  const frameworks = listOf(state, 'frameworks');
+  for (const sourceFramework of Array.isArray(source['frameworks']) ? source['frameworks'] : []) {
+    if (!isRecord(sourceFramework) || !Array.isArray(sourceFramework['tasks'])) continue;
+    const tasks = sourceFramework['tasks'].filter(
+      (t): t is Record<string, unknown> => isRecord(t) && t['slave_id'] === id,
+    );
+    if (tasks.length === 0) continue;
+    const frameworkId = stringField(sourceFramework, 'id');
+    let framework = frameworks.find(
+      (f): f is Record<string, unknown> => isRecord(f) && f['id'] === frameworkId,
+    );
+    if (framework === undefined) {
+      framework = {
+        ...structuredClone(sourceFramework),
+        tasks: [],
+        unreachable_tasks: [],
+        completed_tasks: [],
+        executors: [],
+      };
+      frameworks.push(framework);
+      emit({ type: 'FRAMEWORK_ADDED', framework_added: { framework: toV1Framework(framework) } });
+    }
+    const target = listOf(framework, 'tasks');
+    const present = new Set(target.map((t) => (isRecord(t) ? t['id'] : undefined)));
+    for (const task of tasks) {
+      if (present.has(task['id'])) continue;
+      const copy = structuredClone(task);
+      target.push(copy);
+      emit(taskAdded(copy, frameworkId));
+    }
+  }
+  return true;
+}
+
+function addFrameworkTo(doc: unknown, framework: FakeFramework, emit: Emit): string {
+  const state = stateRecord(doc);
+  const id = framework.id ?? `${randomUUID()}-0000`;
+  const record: Record<string, unknown> = {
+    id,
+    name: framework.name,
+    ...(framework.pid === undefined ? {} : { pid: framework.pid }),
+    hostname: framework.hostname ?? HOST,
+    ...(framework.webuiUrl === undefined ? {} : { webui_url: framework.webuiUrl }),
+    active: true,
+    connected: true,
+    recovered: false,
+    user: 'root',
+    role: '*',
+    capabilities: [],
+    failover_timeout: 0,
+    checkpoint: false,
+    registered_time: nowSeconds(),
+    tasks: [],
+    unreachable_tasks: [],
+    completed_tasks: [],
+    offers: [],
+    executors: [],
+  };
+  listOf(state, 'frameworks').push(record);
+  emit({ type: 'FRAMEWORK_ADDED', framework_added: { framework: toV1Framework(record) } });
+  return id;
+}
+
+function updateFrameworkIn(
+  doc: unknown,
+  idOrName: string,
+  changes: FakeFrameworkChanges,
+  emit: Emit,
+): boolean {
+  const framework = findFramework(stateRecord(doc), idOrName);
+  if (framework === undefined) return false;
+  if (changes.name !== undefined) framework['name'] = changes.name;
+  if (changes.hostname !== undefined) framework['hostname'] = changes.hostname;
+  if (changes.webuiUrl !== undefined) framework['webui_url'] = changes.webuiUrl;
+  if (changes.active !== undefined) framework['active'] = changes.active;
+  if (changes.connected !== undefined) framework['connected'] = changes.connected;
+  emit({ type: 'FRAMEWORK_UPDATED', framework_updated: { framework: toV1Framework(framework) } });
+  return true;
+}
+
+function removeFrameworkFrom(doc: unknown, idOrName: string, emit: Emit): boolean {
+  const state = stateRecord(doc);
+  const framework = findFramework(state, idOrName);
+  if (framework === undefined) return false;
+  const tasks = arrayAt(framework, 'tasks');
+  for (const task of tasks) {
+    if (!isRecord(task)) continue;
+    const taskId = stringField(task, 'id');
+    if (taskId === undefined || isTerminalState(stringField(task, 'state') ?? '')) continue;
+    updateTaskIn(doc, taskId, 'TASK_KILLED', { ip: null }, emit);
+  }
+  framework['completed_tasks'] = [...listOf(framework, 'completed_tasks'), ...tasks];
+  framework['tasks'] = [];
+  framework['active'] = false;
+  framework['connected'] = false;
+  framework['unregistered_time'] = nowSeconds();
+  const frameworks = listOf(state, 'frameworks');
+  frameworks.splice(frameworks.indexOf(framework), 1);
+  listOf(state, 'completed_frameworks').push(framework);
+  emit({
+    type: 'FRAMEWORK_REMOVED',
+    framework_removed: { framework_info: toV1FrameworkInfo(framework) },
+  });
+  return true;
 }
