@@ -10,9 +10,9 @@ import type { Config } from './config/index.js';
 import { formatDuration } from './config/index.js';
 import type { MesosDnsError } from './errors.js';
 import type { Logger } from './log.js';
-import type { HostLookup, LoadInfo, ParsedState, StateListener } from './mesos/index.js';
+import type { HostLookup, LoadInfo, ParsedState, State, StateListener } from './mesos/index.js';
 import { hostnamesOf, resolveHosts } from './mesos/index.js';
-import type { RecordSet } from './records/index.js';
+import type { GeneratorOptions, RecordSet } from './records/index.js';
 import { generateRecords } from './records/index.js';
 import type { ZoneStore } from './store.js';
 
@@ -101,6 +101,11 @@ export interface LoaderOptions {
   readonly nsIps: () => readonly string[];
   /** Called after every successful publish. */
   readonly onPublish?: () => void;
+  /**
+   * Called with every state about to be published, the records generated from it and the
+   * generator options used (before the store compiles them): the base of incremental updates.
+   */
+  readonly onBase?: (state: State, records: RecordSet, options: GeneratorOptions) => void;
   /** Called once per state load (not for rebuilds), for metrics. */
   readonly onLoad?: (event: LoadEvent) => void;
   /**
@@ -160,7 +165,8 @@ export class Loader implements StateListener {
       lookup,
       Math.min(2000, config.mesos.timeoutMs),
     );
-    const records = this.#generate(parsed, hostIps, masters);
+    const options = this.#generatorOptions(hostIps, masters);
+    const records = generateRecords(parsed.state, options);
     if (!this.#passesFailoverRule(records, info)) {
       this.#options.onLoad?.({ result: 'held', fetchMs: info.fetchMs, bytes: info.bytes });
       return;
@@ -169,7 +175,17 @@ export class Loader implements StateListener {
     this.#lastHostIps = hostIps;
     this.#lastMasters = info.masters;
     this.#leaderKey = info.leaderKey;
+    this.#options.onBase?.(parsed.state, records, options);
     this.#publish(parsed, records, info, started);
+  }
+
+  /**
+   * Marks the served data as current without a new state (stream mode: the master's heartbeat
+   * while nothing changed, or an incremental update), for the data age and `/ready`.
+   */
+  noteFresh(): void {
+    if (this.stats.lastPublishAt !== undefined)
+      this.stats.lastPublishAt = this.#options.clock.now();
   }
 
   /** Rebuilds the zone from the last state with the current config (after a config reload). */
@@ -177,7 +193,9 @@ export class Loader implements StateListener {
     const parsed = this.#lastState;
     if (parsed === undefined) return;
     const masters = this.#lastMasters ?? masterHosts(this.#options.config());
-    const records = this.#generate(parsed, this.#lastHostIps, masters);
+    const options = this.#generatorOptions(this.#lastHostIps, masters);
+    const records = generateRecords(parsed.state, options);
+    this.#options.onBase?.(parsed.state, records, options);
     this.#publish(parsed, records, undefined, this.#options.clock.now());
   }
 
@@ -187,14 +205,13 @@ export class Loader implements StateListener {
     return at === undefined ? undefined : this.#options.clock.now() - at;
   }
 
-  #generate(
-    parsed: ParsedState,
+  #generatorOptions(
     hostIps: ReadonlyMap<string, readonly string[]>,
     masters: readonly string[],
-  ): RecordSet {
+  ): GeneratorOptions {
     const { config: getConfig, nsIps } = this.#options;
     const config = getConfig();
-    return generateRecords(parsed.state, {
+    return {
       domain: config.domain,
       ipSources: config.records.ipSources,
       enforceRFC952: config.records.enforceRFC952,
@@ -202,7 +219,7 @@ export class Loader implements StateListener {
       nsIps: nsIps(),
       masters,
       hostIps,
-    });
+    };
   }
 
   /** Applies `failoverVerdict`; logs a hold once when it starts and once when it ends. */

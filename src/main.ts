@@ -201,6 +201,7 @@ async function serve(configFile: string): Promise<number> {
       cache: () => answerCache?.cache,
       upstreamHealth: () => settings.forwarder?.health(),
       forwardInFlight: () => settings.forwarder?.inFlight,
+      stream: () => pipeline.streamStats(),
     },
   });
   // The state source, the loader and the zone compiler run in a worker thread (build/): parsing
@@ -214,6 +215,9 @@ async function serve(configFile: string): Promise<number> {
     logger,
     onLoad: (event) => {
       metrics.onLoad(event);
+    },
+    onPublish: (facts) => {
+      metrics.onZoneServed(facts.statusTimesMs, systemClock.now());
     },
   });
   // Forwarding counters and the answer cache outlive reloads (the cache while its settings stay).

@@ -22,6 +22,7 @@ import type {
 } from './dns/index.js';
 import { RCODE_NAME } from './dns/index.js';
 import type { LoadEvent } from './loader.js';
+import type { StreamStats } from './mesos/index.js';
 
 /** Latency buckets of DNS answers, seconds: 50 µs (a cached authoritative answer) to 5 s. */
 const DNS_BUCKETS: readonly number[] = [
@@ -75,7 +76,14 @@ export interface MetricsSources {
   readonly upstreamHealth?: () => ReadonlyMap<string, boolean> | undefined;
   /** Forwarded queries waiting for upstreams now. */
   readonly forwardInFlight?: () => number | undefined;
+  /** The master event stream's counters (`mesos.mode: stream`). */
+  readonly stream?: () => StreamStats | undefined;
 }
+
+/** Propagation latency buckets (seconds): the target is under one second. */
+const PROPAGATION_BUCKETS: readonly number[] = [
+  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60,
+];
 
 /** Options of `Metrics`. */
 export interface MetricsOptions {
@@ -213,6 +221,7 @@ export class Metrics {
   readonly #skippedTasks: Gauge;
   readonly #records: Gauge;
   readonly #names: Gauge;
+  readonly #propagationSeconds: Histogram;
   readonly #reloads: Counter<'result'>;
   readonly #cacheLookups: Counter<'result'>;
   readonly #forwarded: Counter;
@@ -314,6 +323,88 @@ export class Metrics {
       registers,
       collect: () => {
         age.set((sources.dataAgeMs?.() ?? clock.now() - startedAt) / 1000);
+      },
+    });
+    this.#propagationSeconds = new Histogram({
+      name: 'mesodns_stream_propagation_seconds',
+      help: 'Stream mode: time from a task status update (its Mesos timestamp) to the first zone served that includes it.',
+      buckets: [...PROPAGATION_BUCKETS],
+      registers,
+    });
+    const streamStats = (): StreamStats | undefined => sources.stream?.();
+    const streamCounter = (
+      name: string,
+      help: string,
+      value: (s: StreamStats) => number,
+    ): Counter => {
+      const counter: Counter = new Counter({
+        name,
+        help,
+        registers,
+        collect: () => {
+          counter.reset();
+          const s = streamStats();
+          counter.inc(s === undefined ? 0 : value(s));
+        },
+      });
+      return counter;
+    };
+    streamCounter(
+      'mesodns_stream_subscriptions_total',
+      'Stream mode: subscriptions to the master event stream that delivered a snapshot.',
+      (s) => s.subscriptions,
+    );
+    streamCounter(
+      'mesodns_stream_bad_events_total',
+      'Stream mode: events that could not be parsed and were skipped.',
+      (s) => s.badEvents,
+    );
+    streamCounter(
+      'mesodns_stream_watchdog_timeouts_total',
+      'Stream mode: streams ended because nothing arrived for the configured number of heartbeat intervals.',
+      (s) => s.watchdogTimeouts,
+    );
+    streamCounter(
+      'mesodns_stream_resyncs_total',
+      'Stream mode: periodic comparisons of the streamed view with GET_STATE.',
+      (s) => s.resyncs,
+    );
+    streamCounter(
+      'mesodns_stream_resyncs_with_drift_total',
+      'Stream mode: comparisons that found drift (each one subscribes again).',
+      (s) => s.resyncsWithDrift,
+    );
+    const drift = new Counter({
+      name: 'mesodns_stream_drift_total',
+      help: 'Stream mode: differences found by the resync comparisons, by kind (task, agent, framework).',
+      labelNames: ['kind'],
+      registers,
+      collect: () => {
+        drift.reset();
+        const s = streamStats();
+        drift.inc({ kind: 'task' }, s?.driftedTasks ?? 0);
+        drift.inc({ kind: 'agent' }, s?.driftedAgents ?? 0);
+        drift.inc({ kind: 'framework' }, s?.driftedFrameworks ?? 0);
+      },
+    });
+    const events = new Counter({
+      name: 'mesodns_stream_events_total',
+      help: 'Stream mode: events received from the master, by type (heartbeats included).',
+      labelNames: ['type'],
+      registers,
+      collect: () => {
+        events.reset();
+        for (const [type, n] of Object.entries(streamStats()?.events ?? {})) {
+          events.inc({ type }, n);
+        }
+      },
+    });
+    const connected = new Gauge({
+      name: 'mesodns_stream_connected',
+      help: 'Stream mode: 1 while subscribed to the master event stream, 0 otherwise (also after falling back to polling).',
+      registers,
+      collect: () => {
+        connected.set(streamStats()?.connected === true ? 1 : 0);
       },
     });
     const leaderChanges = new Counter({
@@ -455,6 +546,14 @@ export class Metrics {
     if (event.skippedTasks !== undefined) this.#skippedTasks.set(event.skippedTasks);
     if (event.records !== undefined) this.#records.set(event.records);
     if (event.names !== undefined) this.#names.set(event.names);
+  }
+
+  /**
+   * Records the propagation latency of the streamed task updates a newly served zone includes
+   * (their Mesos status timestamps, ms since the epoch), as of `nowMs`.
+   */
+  onZoneServed(statusTimesMs: readonly number[], nowMs: number): void {
+    for (const t of statusTimesMs) this.#propagationSeconds.observe(Math.max(0, nowMs - t) / 1000);
   }
 
   /** Records a configuration reload: applied, or rejected (the running config was kept). */

@@ -60,6 +60,23 @@ export class ZoneStore {
     return snapshot;
   }
 
+  /**
+   * Notes an incremental update compiled elsewhere (stream mode): returns the serial it gets,
+   * max(previous + 1, now in seconds). The next `publish` counts as a change whatever its
+   * records, since the updates made the served zone differ from the last compiled one.
+   */
+  bumpSerial(settings: ZoneSettings, nowMs: number): number | undefined {
+    const previous = this.#current;
+    if (previous === undefined) return undefined;
+    const serial = Math.max(previous.zone.serial + 1, Math.floor(nowMs / 1000)) >>> 0;
+    const zone = {
+      ...withSerial(previous.zone, settings.soa, settings.ttl, serial),
+      fingerprint: '',
+    };
+    this.#current = { ...previous, zone, loadedAt: nowMs, changed: true };
+    return serial;
+  }
+
   /** Swaps in a snapshot compiled elsewhere (the pipeline worker), serial already decided. */
   install(snapshot: Snapshot): void {
     this.#current = snapshot;

@@ -7,7 +7,7 @@ import type { Config, SoaConfig } from '../config/index.js';
 import type { ZoneImage } from '../dns/index.js';
 import type { LoadEvent, LoaderStats } from '../loader.js';
 import type { LogFields, LogLevel } from '../log.js';
-import type { SourceStats } from '../mesos/index.js';
+import type { SourceStats, StreamStats } from '../mesos/index.js';
 import type { RecordData } from '../records/index.js';
 
 /** What the worker starts with (its `workerData`). */
@@ -52,11 +52,35 @@ export interface SnapshotMessage {
   readonly changed: boolean;
   /** Time from the state's arrival to this message (lookups, records, compilation). */
   readonly buildMs: number;
+  /**
+   * Status timestamps (ms since the epoch) of the streamed task updates this zone is the first
+   * to include (`mesos.mode: stream`), for the propagation latency.
+   */
+  readonly statusTimesMs: readonly number[];
+}
+
+/**
+ * An incremental update of the served zone (stream mode, records/incremental.ts): the new
+ * content of the names `names` lists, on top of the last snapshot and the updates since.
+ */
+export interface UpdateMessage {
+  readonly type: 'update';
+  readonly records: RecordData;
+  /** Ids (in `records`) of the names replaced. */
+  readonly names: Int32Array;
+  readonly settings: { readonly ttl: number; readonly srvWeight: number; readonly soa: SoaConfig };
+  readonly serial: number;
+  readonly loadedAt: number;
+  /** Time from the batch's arrival in the worker to this message. */
+  readonly buildMs: number;
+  /** Status timestamps (ms since the epoch) of the task updates the batch applied. */
+  readonly statusTimesMs: readonly number[];
 }
 
 /** Worker -> main thread. */
 export type FromWorker =
   | SnapshotMessage
+  | UpdateMessage
   | {
       readonly type: 'log';
       readonly level: LogLevel;
@@ -68,6 +92,8 @@ export type FromWorker =
       readonly type: 'stats';
       readonly loader: LoaderStats;
       readonly source: SourceStats | undefined;
+      /** The event stream's counters, when the source is the stream. */
+      readonly stream: StreamStats | undefined;
       /** Leader changes seen by every source so far (replaced ones included). */
       readonly leaderChanges: number;
     }

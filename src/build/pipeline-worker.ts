@@ -18,9 +18,14 @@ import { Loader } from '../loader.js';
 import type { Logger, LogFields, LogLevel } from '../log.js';
 import { MesosDnsError } from '../errors.js';
 import type { StateListener, StateSource } from '../mesos/index.js';
-import { systemLookup } from '../mesos/index.js';
-import { CompactRecordSet, recordTransferList, reserveBuildMemory } from '../records/index.js';
-import type { RecordSet } from '../records/index.js';
+import { MasterStream, systemLookup } from '../mesos/index.js';
+import {
+  CompactRecordSet,
+  IncrementalRecords,
+  recordTransferList,
+  reserveBuildMemory,
+} from '../records/index.js';
+import type { RecordSet, ZoneUpdate } from '../records/index.js';
 import type { Snapshot, ZoneSettings } from '../store.js';
 import { ZoneStore } from '../store.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -100,11 +105,36 @@ reserveBuildMemory();
 let config: Config = init.config;
 let nsIps: readonly string[] = init.nsIps;
 let loadStarted = 0;
+/** Status times of the streamed updates in the state being loaded (see SnapshotMessage). */
+let pendingStatusTimes: readonly number[] = [];
+/**
+ * Stream mode: the incremental updater over the last published records (a copy: the original
+ * buffers move to the main thread). Undefined when there is none to build on, e.g. while the
+ * loader holds back a state after a failover, or after an update that needed a full rebuild.
+ */
+let incremental: IncrementalRecords | undefined;
+/** The buffers of a zone update, to transfer. */
+function transferList(update: ZoneUpdate): ArrayBuffer[] {
+  const list = recordTransferList(update.records);
+  const names = update.names.buffer;
+  if (names instanceof ArrayBuffer) list.push(names);
+  return list;
+}
+
+/**
+ * Updates replace names in an overlay on top of the last full build; past this many names a full
+ * rebuild starts over (it costs a full build, about 2 s at 100k tasks, so it should be rare).
+ */
+function maxOverlayNames(baseNames: number): number {
+  return Math.max(50_000, Math.floor(baseNames / 2));
+}
 
 /** Compiles like any store, then posts the snapshot to the main thread. */
 class PostingStore extends ZoneStore {
   override publish(records: RecordSet, settings: ZoneSettings, nowMs: number): Snapshot {
     const snapshot = super.publish(records, settings, nowMs);
+    const statusTimesMs = pendingStatusTimes;
+    pendingStatusTimes = [];
     if (records instanceof CompactRecordSet) {
       const { zone } = snapshot;
       post(
@@ -122,6 +152,7 @@ class PostingStore extends ZoneStore {
           loadedAt: snapshot.loadedAt,
           changed: snapshot.changed,
           buildMs: systemClock.now() - loadStarted,
+          statusTimesMs,
         },
         // The buffers move to the main thread; this store keeps only the facts it needs (the
         // serial and fingerprint of the previous zone).
@@ -132,9 +163,10 @@ class PostingStore extends ZoneStore {
   }
 }
 
+const store = new PostingStore();
 const loader = new Loader({
   config: () => config,
-  store: new PostingStore(),
+  store,
   logger,
   clock: systemClock,
   lookup: systemLookup,
@@ -142,6 +174,13 @@ const loader = new Loader({
   retainState: false,
   onLoad: (event) => {
     post({ type: 'load', event });
+  },
+  onBase: (state, records, options) => {
+    incremental = undefined;
+    if (!(source instanceof MasterStream) || !(records instanceof CompactRecordSet)) return;
+    // Copied before the store transfers the buffers to the main thread.
+    const copy = new CompactRecordSet(structuredClone(records.data));
+    incremental = new IncrementalRecords(copy, state, options);
   },
 });
 
@@ -156,6 +195,7 @@ function postStats(): void {
     type: 'stats',
     loader: { ...loader.stats },
     source: stats,
+    stream: source instanceof MasterStream ? source.streamStats() : undefined,
     leaderChanges: leaderChangesBefore + (stats?.leaderChanges ?? 0),
   });
 }
@@ -233,6 +273,8 @@ function scheduleCollect(): void {
 const listener: StateListener = {
   onState: async (parsed, info) => {
     loadStarted = systemClock.now();
+    pendingStatusTimes = info.statusTimesMs ?? [];
+    incremental = undefined;
     const loadGeneration = generation;
     try {
       await loader.onState(parsed, info);
@@ -247,6 +289,63 @@ const listener: StateListener = {
     loader.onFailure(error);
     postStats();
     settled(generation);
+  },
+  onTaskChanges: (changes, info) => {
+    const engine = incremental;
+    if (engine === undefined) return false;
+    const started = systemClock.now();
+    const update = engine.apply(changes);
+    if (update === undefined) {
+      logger.debug('incremental update not possible (a name is shared); rebuilding the zone');
+      incremental = undefined;
+      return false;
+    }
+    if (update === 'unchanged') {
+      loader.noteFresh();
+      return true;
+    }
+    if (engine.overlayNames > maxOverlayNames(engine.baseNames)) {
+      logger.debug('incremental updates grew large; rebuilding the zone', {
+        overlayNames: engine.overlayNames,
+      });
+      incremental = undefined;
+      return false;
+    }
+    const settings = {
+      ttl: config.records.ttl,
+      srvWeight: config.records.srvWeight,
+      soa: config.dns.soa,
+    };
+    const now = systemClock.now();
+    const serial = store.bumpSerial(settings, now);
+    if (serial === undefined) return false;
+    logger.debug('zone updated', {
+      serial,
+      names: update.names.length,
+      changes: changes.length,
+      overlayNames: engine.overlayNames,
+      buildMs: now - started,
+    });
+    post(
+      {
+        type: 'update',
+        records: update.records,
+        names: update.names,
+        settings,
+        serial,
+        loadedAt: now,
+        buildMs: now - started,
+        statusTimesMs: info.statusTimesMs ?? [],
+      },
+      transferList(update),
+    );
+    loader.noteFresh();
+    postStats();
+    return true;
+  },
+  onAlive: () => {
+    loader.noteFresh();
+    postStats();
   },
 };
 

@@ -10,15 +10,22 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/index.js';
-import { zoneFromImage } from '../dns/index.js';
+import { withUpdate, zoneFromImage } from '../dns/index.js';
 import type { ErrorCode } from '../errors.js';
 import { MesosDnsError } from '../errors.js';
 import type { LoadEvent, LoaderStats } from '../loader.js';
 import type { Logger } from '../log.js';
-import type { SourceStats } from '../mesos/index.js';
+import type { SourceStats, StreamStats } from '../mesos/index.js';
 import { CompactRecordSet } from '../records/index.js';
 import type { ZoneStore } from '../store.js';
-import type { FromWorker, SnapshotMessage, ToWorker, WorkerInit } from './messages.js';
+import type {
+  FromWorker,
+  SnapshotMessage,
+  ToWorker,
+  UpdateMessage,
+  WorkerInit,
+} from './messages.js';
+import { OverlayRecordSet } from './overlay-records.js';
 import { isFromWorker } from './messages.js';
 
 /** Options of `Pipeline`. */
@@ -43,6 +50,8 @@ export interface SnapshotFacts {
   readonly changed: boolean;
   /** From the state's arrival in the worker to the zone's compilation, ms. */
   readonly buildMs: number;
+  /** Status timestamps (ms since the epoch) of the streamed updates this zone first serves. */
+  readonly statusTimesMs: readonly number[];
 }
 
 const MB = 1024 * 1024;
@@ -116,6 +125,9 @@ export class Pipeline {
   };
   #sourceStats: SourceStats | undefined;
   #leaderChanges = 0;
+  #streamStats: StreamStats | undefined;
+  /** The record set of the last full snapshot (updates are layered on it). */
+  #baseRecords: CompactRecordSet | undefined;
   #isStarted = false;
   #isClosed = false;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -136,6 +148,11 @@ export class Pipeline {
   /** The state source's counters, as of the worker's last report. */
   sourceStats(): SourceStats | undefined {
     return this.#sourceStats;
+  }
+
+  /** The event stream's counters as last reported (stream mode only). */
+  streamStats(): StreamStats | undefined {
+    return this.#streamStats;
   }
 
   /** Leader changes seen so far, by every source (a reload may replace the source). */
@@ -258,6 +275,9 @@ export class Pipeline {
       case 'snapshot':
         this.#install(message);
         return;
+      case 'update':
+        this.#applyUpdate(message);
+        return;
       case 'log':
         this.#options.logger[message.level](message.message, message.fields);
         return;
@@ -268,6 +288,7 @@ export class Pipeline {
         this.#loaderStats = message.loader;
         this.#sourceStats = message.source;
         this.#leaderChanges = message.leaderChanges;
+        this.#streamStats = message.stream;
         return;
       case 'done': {
         const pending = this.#pending.get(message.id);
@@ -290,8 +311,10 @@ export class Pipeline {
       ...message.settings,
       serial: message.serial,
     });
+    const records = new CompactRecordSet(message.records);
+    this.#baseRecords = records;
     this.#options.store.install({
-      records: new CompactRecordSet(message.records),
+      records,
       zone,
       loadedAt: message.loadedAt,
       changed: message.changed,
@@ -307,6 +330,30 @@ export class Pipeline {
       serial: message.serial,
       changed: message.changed,
       buildMs: message.buildMs,
+      statusTimesMs: message.statusTimesMs,
+    });
+  }
+
+  /** Serves an incremental update: the changed names go into the zone's overlay. */
+  #applyUpdate(message: UpdateMessage): void {
+    const current = this.#options.store.current;
+    const base = this.#baseRecords;
+    if (current === undefined || base === undefined) return; // never before a snapshot
+    const zone = withUpdate(current.zone, message.records, message.names, {
+      ...message.settings,
+      serial: message.serial,
+    });
+    this.#options.store.install({
+      records: zone.overlay === undefined ? base : new OverlayRecordSet(base, zone.overlay),
+      zone,
+      loadedAt: message.loadedAt,
+      changed: true,
+    });
+    this.#options.onPublish?.({
+      serial: message.serial,
+      changed: true,
+      buildMs: message.buildMs,
+      statusTimesMs: message.statusTimesMs,
     });
   }
 }

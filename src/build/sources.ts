@@ -1,6 +1,8 @@
 /**
  * The state source a configuration selects: a state file, or the masters (static list or
- * ZooKeeper) through the HTTP client. Built inside the pipeline worker (pipeline-worker.ts).
+ * ZooKeeper) through the HTTP client, followed through the v1 event stream (`mesos.mode:
+ * stream`, falling back to polling for masters without the v1 API) or polled (`poll`). Built
+ * inside the pipeline worker (pipeline-worker.ts).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,12 +13,16 @@ import type { Logger } from '../log.js';
 import type { StateListener, StateSource } from '../mesos/index.js';
 import {
   MasterPoller,
+  MasterStream,
   StateClient,
   StateFileSource,
   StaticMasters,
   ZkLeaderDetector,
   readTlsFiles,
 } from '../mesos/index.js';
+
+/** Longest wait between two subscription attempts (dcos-net uses the same cap). */
+const MAX_STREAM_BACKOFF_MS = 30_000;
 
 /**
  * Builds the state source of `config` (files it names are relative to `configFile`), delivering
@@ -64,17 +70,31 @@ export function makeSource(
     }),
     userAgent: `mesodns/${version}`,
   });
-  const detector =
+  const detector = (): ZkLeaderDetector | StaticMasters =>
     m.zk !== ''
       ? new ZkLeaderDetector({ url: m.zk, scheme: m.scheme, logger })
       : new StaticMasters(m.masters);
-  return new MasterPoller({
-    detector,
+  const poller = (): MasterPoller =>
+    new MasterPoller({
+      detector: detector(),
+      client,
+      refreshMs: m.refreshMs,
+      listener,
+      logger,
+      clock: systemClock,
+    });
+  if (m.mode === 'poll') return poller();
+  return new MasterStream({
+    detector: detector(),
     client,
-    refreshMs: m.refreshMs,
     listener,
     logger,
     clock: systemClock,
+    batchMs: m.stream.batchMs,
+    missedHeartbeats: m.stream.missedHeartbeats,
+    resyncMs: m.stream.resyncMs,
+    maxBackoffMs: Math.min(m.refreshMs, MAX_STREAM_BACKOFF_MS),
+    fallback: poller,
   });
 }
 

@@ -47,7 +47,11 @@ export function answerAuthoritative(
     return refuse(msg, query, RCODE.REFUSED, 'refused', recursionAvailable);
   }
   const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
-  const node = findNode(zone, query.key);
+  // A name changed by a streamed update is answered from that update's records (same settings
+  // and apex); negative answers always carry the served zone's SOA (its serial).
+  const updated = zone.overlay?.get(query.key);
+  const node = updated === undefined ? findNode(zone, query.key) : updated.node;
+  const from = updated === undefined ? zone : updated.zone;
   if (node === NO_NODE) {
     return {
       response: negativeResponse(msg, query, zone, RCODE.NXDOMAIN, flags, transport),
@@ -81,7 +85,7 @@ export function answerAuthoritative(
     default:
       break;
   }
-  if (extra === undefined && (node < 0 || !hasAny(zone, node, want))) {
+  if (extra === undefined && (node < 0 || !hasAny(from, node, want))) {
     // NODATA: the name exists (with records of other types, or as an empty non-terminal).
     return {
       response: negativeResponse(msg, query, zone, RCODE.NOERROR, flags, transport),
@@ -91,7 +95,7 @@ export function answerAuthoritative(
   }
   const withAdditional = qtype === TYPE.SRV || qtype === TYPE.ANY;
   return {
-    response: zoneResponse(msg, query, zone, node, want, extra, withAdditional, flags, transport),
+    response: zoneResponse(msg, query, from, node, want, extra, withAdditional, flags, transport),
     rcode: RCODE.NOERROR,
     kind: 'answer',
   };

@@ -23,9 +23,10 @@ export {
   compileZoneImage,
   findNode,
   withSerial,
+  withUpdate,
   zoneFromImage,
 } from './zone.js';
-export type { Zone, ZoneImage, ZoneOptions } from './zone.js';
+export type { OverlayNode, Zone, ZoneImage, ZoneOptions } from './zone.js';
 export { parseResolvConf, excludeSelf } from './resolv-conf.js';
 export { answerAuthoritative, isInZone } from './authority.js';
 export {

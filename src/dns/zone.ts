@@ -64,6 +64,20 @@ export interface Zone {
   readonly fingerprint: string;
   readonly names: number;
   readonly rrs: number;
+  /**
+   * Names replaced by incremental updates since the zone was built (stream mode), by lookup key:
+   * the update zone that holds each one's current content and its node there. Consulted before
+   * the zone's own index. Shared by the zones of later serials (only the newest is served).
+   */
+  readonly overlay: Map<string, OverlayNode> | undefined;
+}
+
+/** A name replaced by an incremental update (see `Zone.overlay`). */
+export interface OverlayNode {
+  /** The update's zone: answers for this name are written from its records. */
+  readonly zone: Zone;
+  /** As `findNode` would return it in `zone`. */
+  readonly node: number;
 }
 
 /** `findNode` result for a name that exists without records (an empty non-terminal). */
@@ -225,7 +239,39 @@ export function zoneFromImage(records: RecordData, image: ZoneImage, options: Zo
     fingerprint: image.fingerprint,
     names: image.names,
     rrs: image.rrs,
+    overlay: undefined,
   };
+}
+
+/**
+ * Applies an incremental update (records/incremental.ts): `records` holds the new content of
+ * the names `names` lists (ids in `records`). Returns the zone to serve with `serial`; it shares
+ * the record data of `zone` and the overlay, which this call extends in place.
+ */
+export function withUpdate(
+  zone: Zone,
+  records: RecordData,
+  names: Int32Array,
+  options: ZoneOptions,
+): Zone {
+  const update = zoneFromImage(
+    records,
+    { apexKey: zone.apexKey, fingerprint: zone.fingerprint, names: names.length, rrs: 0 },
+    options,
+  );
+  const overlay = zone.overlay ?? new Map<string, OverlayNode>();
+  const text = update.nameBytes;
+  for (const id of names) {
+    const start = nameStart(records, id);
+    const key = nameKey(text.toString('latin1', start, records.nameEnd[id] ?? start));
+    const node = hasRecords(records, id)
+      ? id
+      : records.emptyNonTerminal[id] === 1
+        ? EMPTY_NODE
+        : NO_NODE;
+    overlay.set(key, { zone: update, node });
+  }
+  return { ...withSerial(zone, options.soa, options.ttl, options.serial), overlay };
 }
 
 /** Returns the same zone with a new serial (SOA re-encoded), sharing everything else. */
@@ -247,6 +293,7 @@ export function withSerial(zone: Zone, soa: SoaConfig, ttl: number, serial: numb
  */
 export function findNode(zone: Zone, key: string): number {
   const records = zone.records;
+  // (Incremental updates are looked up by the caller first: see `Zone.overlay`.)
   const { nameTable, nameEnd } = records;
   const names = zone.nameBytes;
   const length = key.length;

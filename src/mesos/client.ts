@@ -21,6 +21,15 @@ export const MAX_REDIRECTS = 5;
 /** The state path below a master's base URL (`/state` is its libprocess alias). */
 export const STATE_PATH = '/master/state';
 
+/** The state summary (agents and frameworks, no tasks) below a master's base URL. */
+export const SUMMARY_PATH = '/master/state-summary';
+
+/** The v1 operator API below a master's base URL (`/api/v1` is its libprocess alias). */
+export const API_PATH = '/master/api/v1';
+
+/** Calls of the v1 operator API that answer with one JSON document. */
+export type ApiCall = 'GET_STATE' | 'GET_MASTER';
+
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -45,6 +54,16 @@ export interface StateClientOptions {
   readonly maxBytes?: number;
   /** `User-Agent` header; default `mesodns`. */
   readonly userAgent?: string;
+}
+
+/** An open `SUBSCRIBE` response: the event stream of the leading master. */
+export interface EventStream {
+  /** Base URL of the master that accepted the subscription, after redirects. */
+  readonly url: string;
+  /** The RecordIO bytes as they arrive (the stream ends when the master closes it). */
+  readonly body: AsyncIterable<string | Buffer>;
+  /** Ends the stream (the connection is destroyed). */
+  close(): void;
 }
 
 /** A state document and how it was fetched. */
@@ -101,10 +120,23 @@ export function readTlsFiles(tls: {
  */
 export class AlreadyAskedError extends StateFetchError {}
 
-/** The base URL (scheme, host, port and any path prefix) of a state URL. */
+/**
+ * The master does not offer the v1 operator API (404 on `/master/api/v1`, as before Mesos 1.0):
+ * the stream falls back to polling `/master/state`.
+ */
+export class ApiUnsupportedError extends StateFetchError {}
+
+/** The base URL (scheme, host, port and any path prefix) of a state or API URL. */
 export function baseOf(url: URL): string {
   let path = url.pathname;
-  for (const suffix of [STATE_PATH, '/state']) {
+  for (const suffix of [
+    STATE_PATH,
+    '/state',
+    SUMMARY_PATH,
+    '/state-summary',
+    API_PATH,
+    '/api/v1',
+  ]) {
     if (path.endsWith(suffix)) {
       path = path.slice(0, -suffix.length);
       break;
@@ -173,56 +205,138 @@ export class StateClient {
     signal?: AbortSignal,
     visited: Set<string> = new Set(),
   ): Promise<FetchedState> {
-    const { clock } = this.#options;
-    const started = clock.now();
-    let url = new URL(`${base.replace(/\/+$/, '')}${STATE_PATH}`);
+    const started = this.#options.clock.now();
+    const { res, url, redirects } = await this.#follow(
+      base,
+      STATE_PATH,
+      undefined,
+      signal,
+      visited,
+    );
+    const body = await this.#body(res, url);
+    return {
+      doc: parseBody(body, url),
+      url: baseOf(url),
+      bytes: body.byteLength,
+      fetchMs: this.#options.clock.now() - started,
+      redirects,
+    };
+  }
+
+  /**
+   * Fetches `<base>/master/state-summary` (frameworks with their pids, agents, no tasks), as
+   * `fetchState` does.
+   */
+  async fetchSummary(base: string, signal?: AbortSignal): Promise<FetchedState> {
+    const started = this.#options.clock.now();
+    const { res, url, redirects } = await this.#follow(
+      base,
+      SUMMARY_PATH,
+      undefined,
+      signal,
+      new Set(),
+    );
+    const body = await this.#body(res, url);
+    return {
+      doc: parseBody(body, url),
+      url: baseOf(url),
+      bytes: body.byteLength,
+      fetchMs: this.#options.clock.now() - started,
+      redirects,
+    };
+  }
+
+  /**
+   * Calls the v1 operator API of `<base>` (`POST /master/api/v1 {"type": call}`) and returns the
+   * JSON answer, with the redirects, limits and errors of `fetchState`. A master without the v1
+   * API (404) throws `ApiUnsupportedError`.
+   */
+  async callApi(base: string, call: ApiCall, signal?: AbortSignal): Promise<FetchedState> {
+    const started = this.#options.clock.now();
+    const { res, url, redirects } = await this.#follow(base, API_PATH, call, signal, new Set());
+    const body = await this.#body(res, url);
+    return {
+      doc: parseBody(body, url),
+      url: baseOf(url),
+      bytes: body.byteLength,
+      fetchMs: this.#options.clock.now() - started,
+      redirects,
+    };
+  }
+
+  /**
+   * Subscribes to the event stream of `<base>` (`POST /master/api/v1 {"type":"SUBSCRIBE"}`),
+   * following redirects to the leader. The timeout bounds the wait for the response headers
+   * only: the stream stays open, and the caller watches it (heartbeats). `signal` or `close()`
+   * ends it. Errors as `callApi`.
+   */
+  async subscribe(base: string, signal?: AbortSignal): Promise<EventStream> {
+    const own = new AbortController();
+    const both = signal === undefined ? own.signal : AbortSignal.any([own.signal, signal]);
+    const { res, url } = await this.#follow(base, API_PATH, 'SUBSCRIBE', both, new Set());
+    const body = res.body;
+    if (body === null) throw new StateFetchError(url.origin, 'SUBSCRIBE answered without a body');
+    return {
+      url: baseOf(url),
+      body,
+      close: () => {
+        own.abort();
+      },
+    };
+  }
+
+  /**
+   * Requests `<base><path>` (a GET, or a v1 API POST of `call`), following up to
+   * `MAX_REDIRECTS` redirects; returns the first non-redirect answer with a 2xx status.
+   */
+  async #follow(
+    base: string,
+    path: string,
+    call: ApiCall | 'SUBSCRIBE' | undefined,
+    signal: AbortSignal | undefined,
+    visited: Set<string>,
+  ): Promise<{ res: Response; url: URL; redirects: number }> {
+    let url = new URL(`${base.replace(/\/+$/, '')}${path}`);
     for (let redirects = 0; ; redirects++) {
       const asked = baseOf(url);
       if (redirects > 0 && visited.has(asked)) {
         throw new AlreadyAskedError(base, `redirects to ${asked}, already asked`);
       }
       visited.add(asked);
-      const res = await this.#request(url, signal);
+      const res = await this.#request(url, signal, call);
       const location = res.headers.get('location');
-      if (REDIRECT_STATUSES.has(res.status) && location !== null) {
-        res.body?.resume();
-        if (redirects >= MAX_REDIRECTS) {
-          throw new StateFetchError(
-            base,
-            `more than ${String(MAX_REDIRECTS)} redirects (last to ${location})`,
-          );
-        }
-        let next: URL;
-        try {
-          next = new URL(location, url); // `//leader:5050/master/state` keeps the scheme
-        } catch (err) {
-          throw new StateFetchError(url.origin, `bad redirect location '${location}'`, {
-            cause: err,
-          });
-        }
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw new StateFetchError(url.origin, `redirect to unsupported URL '${location}'`);
-        }
-        url = next;
-        continue;
+      if (!REDIRECT_STATUSES.has(res.status) || location === null) return { res, url, redirects };
+      res.body?.resume();
+      if (redirects >= MAX_REDIRECTS) {
+        throw new StateFetchError(
+          base,
+          `more than ${String(MAX_REDIRECTS)} redirects (last to ${location})`,
+        );
       }
-      const body = await this.#body(res, url);
-      const doc = parseBody(body, url);
-      return {
-        doc,
-        url: baseOf(url),
-        bytes: body.byteLength,
-        fetchMs: clock.now() - started,
-        redirects,
-      };
+      let next: URL;
+      try {
+        next = new URL(location, url); // `//leader:5050/master/state` keeps the scheme
+      } catch (err) {
+        throw new StateFetchError(url.origin, `bad redirect location '${location}'`, {
+          cause: err,
+        });
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new StateFetchError(url.origin, `redirect to unsupported URL '${location}'`);
+      }
+      url = next;
     }
   }
 
   /** One request (one retry when a kept-alive connection turns out to be closed). */
-  async #request(url: URL, signal: AbortSignal | undefined): Promise<Response> {
+  async #request(
+    url: URL,
+    signal: AbortSignal | undefined,
+    call: ApiCall | 'SUBSCRIBE' | undefined,
+  ): Promise<Response> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#requestOnce(url, signal);
+        return await this.#requestOnce(url, signal, call);
       } catch (err) {
         const cause = err instanceof StateFetchError ? err.cause : undefined;
         const code = codeOf(cause);
@@ -231,22 +345,43 @@ export class StateClient {
     }
   }
 
-  async #requestOnce(url: URL, signal: AbortSignal | undefined): Promise<Response> {
+  async #requestOnce(
+    url: URL,
+    signal: AbortSignal | undefined,
+    call: ApiCall | 'SUBSCRIBE' | undefined,
+  ): Promise<Response> {
     const { timeoutMs } = this.#options;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const isStream = call === 'SUBSCRIBE';
+    // A stream is bounded only until its headers arrive; anything else, body included.
+    const timer = new AbortController();
+    const timeout = timer.signal;
+    const timeoutHandle = setTimeout(() => {
+      timer.abort();
+    }, timeoutMs);
     const both = signal === undefined ? timeout : AbortSignal.any([timeout, signal]);
     let res: Response;
     try {
       res = await fetch(url.href, {
-        headers: this.#headers,
+        headers:
+          call === undefined
+            ? this.#headers
+            : { ...this.#headers, 'Content-Type': 'application/json' },
+        ...(call === undefined ? {} : { method: 'POST', body: JSON.stringify({ type: call }) }),
         signal: both,
         redirect: 'manual',
-        compress: true,
-        size: this.#options.maxBytes ?? DEFAULT_MAX_STATE_BYTES,
+        compress: !isStream,
+        size: isStream ? 0 : (this.#options.maxBytes ?? DEFAULT_MAX_STATE_BYTES),
         agent: (u) => (u.protocol === 'https:' ? this.#httpsAgent : this.#httpAgent),
       });
     } catch (err) {
+      clearTimeout(timeoutHandle);
       throw this.#transportError(url, err, timeout, signal);
+    }
+    if (isStream) clearTimeout(timeoutHandle);
+    else {
+      res.body?.once('close', () => {
+        clearTimeout(timeoutHandle);
+      });
     }
     if (res.ok || REDIRECT_STATUSES.has(res.status)) {
       // Keep the timeout for the body: the caller reads it under the same signal.
@@ -255,7 +390,11 @@ export class StateClient {
     const text = await res.text().catch(() => '');
     const detail = text.trim().slice(0, 200);
     const what = `HTTP ${String(res.status)}${detail === '' ? '' : ` ${detail}`}`;
+    clearTimeout(timeoutHandle);
     if (res.status === 503) throw new NoLeaderError(`${url.origin}: ${what}`);
+    if (res.status === 404 && call !== undefined) {
+      throw new ApiUnsupportedError(url.origin, `${what} (no v1 operator API)`);
+    }
     if (res.status === 401 || res.status === 403) {
       throw new StateFetchError(url.origin, `${what} (check mesos.auth)`);
     }

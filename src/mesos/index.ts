@@ -1,5 +1,6 @@
 /**
- * Public surface of the mesos module: the narrow state types and the state parser, the state
+ * Public surface of the mesos module: the narrow state types and the state parsers (v0
+ * `/master/state`, v1 operator API events and RecordIO framing), the state
  * sources (file, master poller), the master HTTP client and leader detection (static list,
  * ZooKeeper).
  */
@@ -17,9 +18,14 @@ export type {
   PortRange,
   State,
   Task,
+  TaskChange,
   TaskStatus,
 } from './types.js';
 export { MAX_PROBLEMS, parsePid, parsePortRanges, parseState } from './parse.js';
+export { DEFAULT_HEARTBEAT_SECONDS, parseV1Event, parseV1Master, parseV1State } from './v1.js';
+export type { FrameworkInfo, MesosEvent, ParsedV1State, V1Master, V1Snapshot } from './v1.js';
+export { RecordIoDecoder } from './recordio.js';
+export type { RecordIoOptions } from './recordio.js';
 export { StateFileSource } from './source.js';
 export type {
   LoadInfo,
@@ -29,9 +35,26 @@ export type {
   StateFileOptions,
 } from './source.js';
 export { MasterPoller } from './poller.js';
+export { MasterStream } from './stream.js';
+export type { ApiClient, MasterStreamOptions, StreamStats } from './stream.js';
+export { StreamModel } from './stream-model.js';
+export type { Applied, Drift } from './stream-model.js';
 export type { MasterPollerOptions, StateFetcher } from './poller.js';
-export { DEFAULT_MAX_STATE_BYTES, MAX_REDIRECTS, StateClient, readTlsFiles } from './client.js';
-export type { FetchedState, StateClientOptions, TlsMaterial } from './client.js';
+export {
+  API_PATH,
+  ApiUnsupportedError,
+  DEFAULT_MAX_STATE_BYTES,
+  MAX_REDIRECTS,
+  StateClient,
+  readTlsFiles,
+} from './client.js';
+export type {
+  ApiCall,
+  EventStream,
+  FetchedState,
+  StateClientOptions,
+  TlsMaterial,
+} from './client.js';
 export { StaticMasters, leaderFacts, leaderKey } from './leader.js';
 export type { LeaderDetector, LeaderFacts } from './leader.js';
 export {

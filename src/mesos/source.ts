@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import { MesosDnsError, StateFetchError, StateParseError } from '../errors.js';
 import { Loop } from './loop.js';
 import { parseState } from './parse.js';
-import type { ParsedState } from './types.js';
+import type { ParsedState, TaskChange } from './types.js';
 
 /** Facts about one successful load. */
 export interface LoadInfo {
@@ -25,6 +25,11 @@ export interface LoadInfo {
   readonly leaderKey?: string;
   /** Hosts of every known master (from ZooKeeper), for the master records; else the config's. */
   readonly masters?: readonly string[];
+  /**
+   * Stream mode: status timestamps (ms since the epoch) of the task updates this state is the
+   * first to include, for the propagation latency.
+   */
+  readonly statusTimesMs?: readonly number[];
 }
 
 /** Counters and facts of a state source, for metrics and `/ready` (a snapshot, not live). */
@@ -71,6 +76,14 @@ export function emptySourceStats(): SourceStats {
 export interface StateListener {
   onState(parsed: ParsedState, info: LoadInfo): void | Promise<void>;
   onFailure(error: MesosDnsError): void;
+  /**
+   * Stream mode, optional: the task changes of a batch on top of the last state delivered.
+   * Resolves false when they cannot be applied incrementally; the source then delivers the
+   * whole state with `onState`.
+   */
+  onTaskChanges?(changes: readonly TaskChange[], info: LoadInfo): boolean | Promise<boolean>;
+  /** Stream mode, optional: the master is alive and nothing changed (a heartbeat). */
+  onAlive?(): void;
 }
 
 /** A source of state documents. */

@@ -89,6 +89,12 @@ export interface Agent {
   readonly pid: Pid;
 }
 
+/** One task before and after a batch of streamed events (undefined: not there). */
+export interface TaskChange {
+  readonly before: Task | undefined;
+  readonly after: Task | undefined;
+}
+
 /** The validated state document. */
 export interface State {
   /** Parsed `leader` field, undefined when absent or not `master@host:port`. */

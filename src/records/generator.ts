@@ -488,12 +488,48 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
  */
 export function generateRecords(state: State, options: GeneratorOptions): CompactRecordSet {
   const g = new Generation(options);
-  const { b } = g;
   const fragments = frameworkRecords(g, state);
   const agentIpsById = agentRecords(g, state);
   nsRecords(g, options);
   masterRecords(g, state, options.masters);
+  return taskRecords(g, state, fragments, agentIpsById, options);
+}
 
+/**
+ * The task records (T1-T8) of `state` alone, as `generateRecords` would make them: no framework,
+ * agent, SOA MNAME or master records, and no empty non-terminals. For the incremental updates of
+ * a streamed zone, which regenerate the tasks of a few apps (records/incremental.ts).
+ */
+export function generateTaskRecords(state: State, options: GeneratorOptions): CompactRecordSet {
+  const g = new Generation(options);
+  const fragments = state.frameworks.map((fw) => domainFragment(fw.name, g.label));
+  const agentIpsById = new Map<string, Ip[]>();
+  for (const agent of state.agents) agentIpsById.set(agent.id, g.hostIps(agent.pid.host));
+  return taskRecords(g, state, fragments, agentIpsById, options, []);
+}
+
+/**
+ * The app a task belongs to: its framework and its task label (of the DiscoveryInfo name when it
+ * has one, else of the task name). Every task record's name is built from these two, so tasks
+ * of different apps share no name (except through contrived names, which the incremental
+ * updater detects).
+ */
+export function appKey(task: Task, label: LabelFunction): string {
+  const discovery = task.discovery;
+  const base = discovery !== undefined && discovery.name !== '' ? discovery.name : task.name;
+  return `${task.frameworkId}\n${label(base)}`;
+}
+
+/** T1-T8 of every running task of `state` on a known agent, then the finished record set. */
+function taskRecords(
+  g: Generation,
+  state: State,
+  fragments: readonly string[],
+  agentIpsById: ReadonlyMap<string, Ip[]>,
+  options: GeneratorOptions,
+  emptyNonTerminals?: readonly number[],
+): CompactRecordSet {
+  const { b } = g;
   let tasks = 0;
   let skippedTasks = 0;
   state.frameworks.forEach((fw, i) => {
@@ -536,12 +572,15 @@ export function generateRecords(state: State, options: GeneratorOptions): Compac
   });
 
   return new CompactRecordSet(
-    b.finish({
-      frameworks: state.frameworks.length,
-      agents: state.agents.length,
-      tasks,
-      skippedTasks,
-    }),
+    b.finish(
+      {
+        frameworks: state.frameworks.length,
+        agents: state.agents.length,
+        tasks,
+        skippedTasks,
+      },
+      emptyNonTerminals,
+    ),
   );
 }
 

@@ -22,7 +22,9 @@ export {
   rfc952Label,
 } from './labels.js';
 export { taskIdHash } from './hash.js';
-export { generateRecords } from './generator.js';
+export { appKey, generateRecords, generateTaskRecords } from './generator.js';
+export { IncrementalRecords } from './incremental.js';
+export type { ZoneUpdate } from './incremental.js';
 export {
   CompactRecordSet,
   KIND_A,
@@ -40,6 +42,7 @@ export {
   recordTransferList,
   reserveBuildMemory,
   tableSize,
+  withoutReserve,
   toRecordData,
 } from './record-set.js';
 export type { EnumerationData, KindData, RecordData, RecordKind } from './record-set.js';

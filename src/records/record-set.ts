@@ -230,7 +230,7 @@ class IntList {
 
   /** The filled part (see `finalInt32`); the list must not be used afterwards. */
   toInt32(): Int32Array {
-    lastSizes.set(this.#role, this.length);
+    noteSize(this.#role, this.length);
     return finalInt32(this.#items, this.length);
   }
 }
@@ -261,6 +261,27 @@ function finalUint8(items: Uint8Array, length: number): Uint8Array {
 const reserve = new Map<string, Int32Array | Uint8Array>();
 /** Lengths the last build reached, by role. */
 const lastSizes = new Map<string, number>();
+/** False while `withoutReserve` runs: small builds neither take nor size the reservation. */
+let isPooled = true;
+
+function noteSize(role: string, used: number): void {
+  if (isPooled) lastSizes.set(role, used);
+}
+
+/**
+ * Runs `build` (small record sets, e.g. the incremental updates of a streamed zone) without
+ * touching the memory reserved for the next full build, and without sizing the next
+ * reservation after it.
+ */
+export function withoutReserve<T>(build: () => T): T {
+  const was = isPooled;
+  isPooled = false;
+  try {
+    return build();
+  } finally {
+    isPooled = was;
+  }
+}
 
 /**
  * What a build of a 100k-task cluster uses, in items per role: the reservation before the first
@@ -293,7 +314,7 @@ const FIRST_BUILD_PER_TASK: Readonly<Record<string, number>> = {
 };
 
 function takeInt32(role: string, capacity: number): Int32Array {
-  const reserved = reserve.get(role);
+  const reserved = isPooled ? reserve.get(role) : undefined;
   if (reserved instanceof Int32Array && reserved.length >= capacity) {
     reserve.delete(role);
     return reserved;
@@ -302,7 +323,7 @@ function takeInt32(role: string, capacity: number): Int32Array {
 }
 
 function takeUint8(role: string, capacity: number): Uint8Array {
-  const reserved = reserve.get(role);
+  const reserved = isPooled ? reserve.get(role) : undefined;
   if (reserved instanceof Uint8Array && reserved.length >= capacity) {
     reserve.delete(role);
     return reserved;
@@ -442,9 +463,9 @@ class KindBuilder {
     for (const list of [this.head, this.tail, this.count, this.values, this.next, this.ports]) {
       list?.toInt32(); // records the size the next reservation needs
     }
-    lastSizes.set(role('slot'), nameCount);
-    lastSizes.set(role('start'), keyCount + 1);
-    lastSizes.set(role('csr'), total);
+    noteSize(role('slot'), nameCount);
+    noteSize(role('start'), keyCount + 1);
+    noteSize(role('csr'), total);
     return {
       keys: this.keys.toInt32(),
       start: finalInt32(start, keyCount + 1),
@@ -763,13 +784,26 @@ export class RecordBuilder {
     this.#taskLogEnd.push(this.#logName.length);
   }
 
-  /** The finished data; the builder must not be used afterwards. */
-  finish(stats: Omit<GeneratorStats, 'records' | 'skippedNames'>): RecordData {
+  /**
+   * The finished data; the builder must not be used afterwards. The empty non-terminals are the
+   * ancestors of the owners (see `#addAncestors`), or exactly the names `emptyNonTerminals`
+   * lists when given (a partial record set, such as a zone update, has no ancestors of its own).
+   */
+  finish(
+    stats: Omit<GeneratorStats, 'records' | 'skippedNames'>,
+    emptyNonTerminals?: readonly number[],
+  ): RecordData {
     if (this.#frameworks.length > 0) this.#frameworkEnd.push(this.#taskLogEnd.length);
-    const emptyNonTerminal = this.#addAncestors();
+    let emptyNonTerminal: Uint8Array;
+    if (emptyNonTerminals === undefined) {
+      emptyNonTerminal = this.#addAncestors();
+    } else {
+      emptyNonTerminal = new Uint8Array(this.#nameEnd.length);
+      for (const id of emptyNonTerminals) if (!this.#hasRecords(id)) emptyNonTerminal[id] = 1;
+    }
     const count = this.#nameEnd.length;
-    lastSizes.set('names.bytes', this.#nameLength);
-    lastSizes.set('names.table', count);
+    noteSize('names.bytes', this.#nameLength);
+    noteSize('names.table', count);
     this.#nameHash.toInt32();
     const [a, aaaa, srv] = this.#kinds;
     return {

@@ -37,7 +37,9 @@ async function mesodns(
   mesos: Record<string, unknown>,
   readiness: 'soa' | 'answer' = 'soa',
 ): Promise<Mesodns> {
-  const srv = await startMesodns({ config: { mesos }, readiness });
+  // These tests are about the poller (requests, refresh periods, v0 documents); the stream's
+  // failover, dropped connections and partial snapshots are in stream.test.ts.
+  const srv = await startMesodns({ config: { mesos: { mode: 'poll', ...mesos } }, readiness });
   t.teardown(() => srv.stop());
   return srv;
 }

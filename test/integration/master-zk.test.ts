@@ -81,34 +81,44 @@ async function failover(
   return next;
 }
 
-test.serial('finds the leader in ZooKeeper and follows a leader change at once', async (t) => {
-  const z = await zkCluster(t);
-  // A long refresh: following the change cannot be the periodic poll.
-  const srv = await startMesodns({ config: { mesos: { zk: zk.url(z.path), refresh: '60s' } } });
-  t.teardown(() => srv.stop());
-  t.deepEqual(await probe(srv), ['10.99.0.1']);
-  t.is(await leaderPort(srv), z.cluster.master(0).port);
-  // Every master in ZooKeeper is a master record.
-  const masters = await dig(srv.dnsPort, ['master.mesos', 'A']);
-  t.deepEqual(
-    masters.answer.map((r) => r.data),
-    ['127.0.0.1'],
-  );
+for (const mode of ['stream', 'poll']) {
+  test.serial(
+    `${mode}: finds the leader in ZooKeeper and follows a leader change at once`,
+    async (t) => {
+      const z = await zkCluster(t);
+      // A long refresh: following the change cannot be the periodic poll.
+      const srv = await startMesodns({
+        config: { mesos: { zk: zk.url(z.path), refresh: '60s', mode } },
+      });
+      t.teardown(() => srv.stop());
+      t.deepEqual(await probe(srv), ['10.99.0.1']);
+      t.is(await leaderPort(srv), z.cluster.master(0).port);
+      // Every master in ZooKeeper is a master record.
+      const masters = await dig(srv.dnsPort, ['master.mesos', 'A']);
+      t.deepEqual(
+        masters.answer.map((r) => r.data),
+        ['127.0.0.1'],
+      );
 
-  const changed = Date.now();
-  await failover(z, 0, 1, '10.99.0.2');
-  await waitFor(async () => (await probe(srv))[0] === '10.99.0.2', 5000, 'records follow');
-  t.true(Date.now() - changed < 5000);
-  t.is(await leaderPort(srv), z.cluster.master(1).port);
-  t.regex(srv.logs(), /ZooKeeper names the Mesos leader/);
-  t.regex(srv.logs(), /Mesos leader changed/);
-  // Only the leader is polled: the followers were never asked.
-  t.is(z.cluster.master(2).requests, 0);
-});
+      const changed = Date.now();
+      await failover(z, 0, 1, '10.99.0.2');
+      await waitFor(async () => (await probe(srv))[0] === '10.99.0.2', 5000, 'records follow');
+      t.true(Date.now() - changed < 5000);
+      t.is(await leaderPort(srv), z.cluster.master(1).port);
+      t.regex(srv.logs(), /ZooKeeper names the Mesos leader/);
+      t.regex(srv.logs(), /Mesos leader changed/);
+      // Only the leader is polled: the followers were never asked.
+      t.is(z.cluster.master(2).requests, 0);
+    },
+  );
+}
 
 test.serial('keeps serving through a ZooKeeper restart and follows changes after it', async (t) => {
   const z = await zkCluster(t);
-  const srv = await startMesodns({ config: { mesos: { zk: zk.url(z.path), refresh: '1s' } } });
+  // Polling: the test counts polls while ZooKeeper is down.
+  const srv = await startMesodns({
+    config: { mesos: { zk: zk.url(z.path), refresh: '1s', mode: 'poll' } },
+  });
   t.teardown(() => srv.stop());
   t.deepEqual(await probe(srv), ['10.99.0.1']);
 
@@ -142,7 +152,7 @@ test.serial(
     await cluster.start();
     t.teardown(() => cluster.close());
     const srv = await startMesodns({
-      config: { mesos: { zk: zk.url(path), refresh: '60s' } },
+      config: { mesos: { zk: zk.url(path), refresh: '60s', mode: 'poll' } },
       readiness: 'answer',
     });
     t.teardown(() => srv.stop());

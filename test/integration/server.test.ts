@@ -121,7 +121,8 @@ test('answers SERVFAIL for the domain before the first load, and loads when the 
 
 test('keeps serving the last good zone when the master fails or sends malformed JSON', async (t) => {
   const master = await withMaster(t);
-  const srv = await startMesodns({ config: { mesos: { masters: [master.url] } } });
+  // Polling (the stream's equivalent is in stream.test.ts).
+  const srv = await startMesodns({ config: { mesos: { masters: [master.url], mode: 'poll' } } });
   t.teardown(() => srv.stop());
   const seen = master.requests;
   master.malformed();
@@ -147,7 +148,8 @@ test('a bad task is skipped and counted, the rest of the state loads', async (t)
   const task = marathon?.tasks[4];
   if (task !== undefined) task.resources.ports = '[not-a-range]';
   const master = await withMaster(t, doc);
-  const srv = await startMesodns({ config: { mesos: { masters: [master.url] } } });
+  // A v0 document (the stream's equivalent is in stream.test.ts).
+  const srv = await startMesodns({ config: { mesos: { masters: [master.url], mode: 'poll' } } });
   t.teardown(() => srv.stop());
   t.is((await dig(srv.dnsPort, ['nginx.marathon.mesos', 'A'])).status, 'NOERROR');
   t.regex(srv.logs(), /skippedTasks=1/);

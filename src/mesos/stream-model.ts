@@ -1,0 +1,259 @@
+/**
+ * The cluster as the v1 event stream describes it: the SUBSCRIBED snapshot, then every event
+ * applied in order (reference/mesos-api.md 1.4). Pure data, no I/O: the stream source feeds it
+ * and turns it into a `State` for the loader whenever a batch of events changed it.
+ *
+ * Rules:
+ * - `TASK_ADDED` stores the task (usually `TASK_STAGING` without addresses; also sent again when
+ *   an agent re-registers after a failover, which replaces the stored task).
+ * - `TASK_UPDATED` takes the event's `state` (the agent's latest, possibly newer than the status
+ *   the scheduler acknowledged) and appends the status, which carries the addresses. Only the
+ *   statuses the generator can use are kept: the latest `TASK_RUNNING` ones and the newest few.
+ * - A task in a terminal state is dropped: it never runs again. `TASK_UNREACHABLE` is not
+ *   terminal (the agent may come back), it is kept but not running.
+ * - Tasks may name an agent or framework not seen yet (events race): they are kept and appear
+ *   in the state once their agent and framework are known, as the generator only names tasks of
+ *   known agents and frameworks.
+ * - `FRAMEWORK_REMOVED` drops the framework and its tasks; `AGENT_REMOVED` drops the agent (its
+ *   tasks stop being named; Mesos reports them lost or gone separately).
+ */
+import type { FrameworkInfo, MesosEvent, V1Snapshot } from './v1.js';
+import type { Agent, Pid, State, Task, TaskStatus } from './types.js';
+
+const TASK_RUNNING = 'TASK_RUNNING';
+
+/** States after which a task never runs again (mesos.proto `TaskState`). */
+const TERMINAL_STATES: ReadonlySet<string> = new Set([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
+
+/** Statuses kept per task besides the latest running one. */
+const KEPT_STATUSES = 3;
+
+/** What applying one event did. */
+export interface Applied {
+  /** Whether the records may have changed (anything but a heartbeat or an unknown event). */
+  readonly changed: boolean;
+  /** `TASK_UPDATED` for a task the model does not hold (counted as drift by the caller). */
+  readonly unknownTask?: boolean;
+  /** The status timestamp (ms since the epoch) of a `TASK_UPDATED`, for propagation latency. */
+  readonly statusAtMs?: number;
+}
+
+/** A difference between the streamed view and a fresh `GET_STATE` (see `compareWith`). */
+export interface Drift {
+  /** Running tasks only one side knows, or known to both with other agents or addresses. */
+  readonly tasks: number;
+  readonly agents: number;
+  readonly frameworks: number;
+  /** Up to 5 examples, for the log. */
+  readonly examples: readonly string[];
+}
+
+/** Keeps the latest running status (greatest timestamp) and the newest `KEPT_STATUSES`. */
+function trimStatuses(statuses: readonly TaskStatus[]): readonly TaskStatus[] {
+  if (statuses.length <= KEPT_STATUSES + 1) return statuses;
+  let latestRunning = -1;
+  statuses.forEach((s, i) => {
+    const best = statuses[latestRunning];
+    if (s.state === TASK_RUNNING && (best === undefined || s.timestamp > best.timestamp)) {
+      latestRunning = i;
+    }
+  });
+  const from = statuses.length - KEPT_STATUSES;
+  const head = latestRunning >= 0 && latestRunning < from ? [statuses[latestRunning]] : [];
+  return [...head.filter((s) => s !== undefined), ...statuses.slice(from)];
+}
+
+/** What identifies a running task's records: agent, state and the latest statuses' addresses. */
+function taskFacts(task: Task): string {
+  const addresses = task.statuses
+    .filter((s) => s.state === TASK_RUNNING)
+    .slice(-1)
+    .flatMap((s) => s.networkInfos.flatMap((n) => n.ipAddresses));
+  return `${task.agentId}|${task.state}|${addresses.join(',')}`;
+}
+
+/** The streamed cluster (see the module comment). */
+export class StreamModel {
+  readonly #agents = new Map<string, Agent>();
+  readonly #frameworks = new Map<string, FrameworkInfo>();
+  /** Tasks by framework id, then task id (insertion order is the naming order). */
+  readonly #tasks = new Map<string, Map<string, Task>>();
+  /** Last time the stream changed each task (ms, caller's clock), for the resync comparison. */
+  readonly #touched = new Map<string, number>();
+  #taskCount = 0;
+
+  /** Replaces everything with a snapshot (`SUBSCRIBED` or `GET_STATE`). */
+  reset(snapshot: V1Snapshot): void {
+    this.#agents.clear();
+    this.#frameworks.clear();
+    this.#tasks.clear();
+    this.#touched.clear();
+    this.#taskCount = 0;
+    for (const agent of snapshot.agents) this.#agents.set(agent.id, agent);
+    for (const fw of snapshot.frameworks) this.#frameworks.set(fw.id, fw);
+    for (const task of snapshot.tasks) {
+      // Task ids are unique per framework in Mesos; a document that repeats one (Mesos-DNS's own
+      // fake.json does) keeps every copy, as the poller would. Events reach the first one.
+      if (this.#tasks.get(task.frameworkId)?.has(task.id) === true) {
+        let n = 2;
+        while (this.#tasks.get(task.frameworkId)?.has(`${task.id}\u0000${String(n)}`) === true) n++;
+        this.#putTask(task, `${task.id}\u0000${String(n)}`);
+      } else {
+        this.#putTask(task);
+      }
+    }
+  }
+
+  /** The task `taskId` of framework `frameworkId` as held now. */
+  task(frameworkId: string, taskId: string): Task | undefined {
+    return this.#tasks.get(frameworkId)?.get(taskId);
+  }
+
+  /** Tasks held (any state, terminal ones excluded). */
+  get tasks(): number {
+    return this.#taskCount;
+  }
+
+  /** Applies one event; `nowMs` stamps the tasks it touches. */
+  apply(event: MesosEvent, nowMs: number): Applied {
+    switch (event.type) {
+      case 'TASK_ADDED': {
+        const task = event.task;
+        this.#touched.set(task.id, nowMs);
+        if (TERMINAL_STATES.has(task.state)) this.#dropTask(task.frameworkId, task.id);
+        else this.#putTask(task);
+        return { changed: true };
+      }
+      case 'TASK_UPDATED':
+        return this.#update(event, nowMs);
+      case 'AGENT_ADDED':
+        this.#agents.set(event.agent.id, event.agent);
+        return { changed: true };
+      case 'AGENT_REMOVED':
+        return { changed: this.#agents.delete(event.agentId) };
+      case 'FRAMEWORK_ADDED':
+      case 'FRAMEWORK_UPDATED':
+        this.#frameworks.set(event.framework.id, event.framework);
+        return { changed: true };
+      case 'FRAMEWORK_REMOVED': {
+        const tasks = this.#tasks.get(event.frameworkId);
+        if (tasks !== undefined) {
+          this.#taskCount -= tasks.size;
+          this.#tasks.delete(event.frameworkId);
+        }
+        return { changed: this.#frameworks.delete(event.frameworkId) || tasks !== undefined };
+      }
+      case 'SUBSCRIBED':
+        this.reset(event.snapshot);
+        return { changed: true };
+      case 'HEARTBEAT':
+      case 'UNKNOWN':
+        return { changed: false };
+    }
+  }
+
+  #update(event: Extract<MesosEvent, { type: 'TASK_UPDATED' }>, nowMs: number): Applied {
+    const tasks = this.#tasks.get(event.frameworkId);
+    const task = tasks?.get(event.taskId);
+    const statusAtMs =
+      event.status === undefined ? undefined : Math.round(event.status.timestamp * 1000);
+    const timing = statusAtMs === undefined ? {} : { statusAtMs };
+    if (tasks === undefined || task === undefined) {
+      // Never seen (or already terminal): nothing to name; a terminal update is no news.
+      return { changed: false, unknownTask: !TERMINAL_STATES.has(event.state), ...timing };
+    }
+    this.#touched.set(task.id, nowMs);
+    if (TERMINAL_STATES.has(event.state)) {
+      this.#dropTask(event.frameworkId, event.taskId);
+      return { changed: true, ...timing };
+    }
+    const statuses =
+      event.status === undefined ? task.statuses : trimStatuses([...task.statuses, event.status]);
+    tasks.set(task.id, { ...task, state: event.state, statuses });
+    return { changed: true, ...timing };
+  }
+
+  #putTask(task: Task, key = task.id): void {
+    let tasks = this.#tasks.get(task.frameworkId);
+    if (tasks === undefined) {
+      tasks = new Map();
+      this.#tasks.set(task.frameworkId, tasks);
+    }
+    if (!tasks.has(key)) this.#taskCount++;
+    tasks.set(key, { ...task, statuses: trimStatuses(task.statuses) });
+  }
+
+  #dropTask(frameworkId: string, taskId: string): void {
+    if (this.#tasks.get(frameworkId)?.delete(taskId) === true) this.#taskCount--;
+  }
+
+  /**
+   * The model as a state document for the loader (`leader` from the master's own info, `pids`
+   * the schedulers' pids, which the v1 API does not carry).
+   */
+  toState(leader: Pid | undefined, pids: ReadonlyMap<string, Pid> = new Map()): State {
+    const frameworks = [...this.#frameworks.values()].map((fw) => ({
+      ...fw,
+      pid: fw.pid ?? pids.get(fw.id),
+      tasks: [...(this.#tasks.get(fw.id)?.values() ?? [])],
+    }));
+    return { leader, agents: [...this.#agents.values()], frameworks };
+  }
+
+  /**
+   * Compares the model with a fresh snapshot (the periodic resync): running tasks present on one
+   * side only or with other facts, agents and frameworks present on one side only. Tasks the
+   * stream touched at or after `sinceMs` (the time the snapshot was requested) are skipped: their
+   * events may simply have crossed the snapshot.
+   */
+  compareWith(snapshot: V1Snapshot, sinceMs: number): Drift {
+    const examples: string[] = [];
+    const note = (text: string): void => {
+      if (examples.length < 5) examples.push(text);
+    };
+    const fresh = (id: string): boolean => (this.#touched.get(id) ?? -Infinity) >= sinceMs;
+    let tasks = 0;
+    const running = new Map<string, Task>();
+    for (const byId of this.#tasks.values()) {
+      for (const task of byId.values()) if (task.state === TASK_RUNNING) running.set(task.id, task);
+    }
+    const seen = new Set<string>();
+    for (const task of snapshot.tasks) {
+      if (task.state !== TASK_RUNNING || fresh(task.id)) continue;
+      seen.add(task.id);
+      const mine = running.get(task.id);
+      if (mine === undefined) {
+        tasks++;
+        note(`task ${task.id} runs but the stream does not have it running`);
+      } else if (taskFacts(mine) !== taskFacts(task)) {
+        tasks++;
+        note(`task ${task.id}: stream ${taskFacts(mine)}, master ${taskFacts(task)}`);
+      }
+    }
+    for (const id of running.keys()) {
+      if (seen.has(id) || fresh(id)) continue;
+      tasks++;
+      note(`task ${id} is running in the stream only`);
+    }
+    const agentIds = new Set(snapshot.agents.map((a) => a.id));
+    let agents = 0;
+    for (const id of agentIds) if (!this.#agents.has(id)) agents++;
+    for (const id of this.#agents.keys()) if (!agentIds.has(id)) agents++;
+    const frameworkIds = new Set(snapshot.frameworks.map((f) => f.id));
+    let frameworks = 0;
+    for (const id of frameworkIds) if (!this.#frameworks.has(id)) frameworks++;
+    for (const id of this.#frameworks.keys()) if (!frameworkIds.has(id)) frameworks++;
+    if (agents > 0) note(`${String(agents)} agents differ`);
+    if (frameworks > 0) note(`${String(frameworks)} frameworks differ`);
+    return { tasks, agents, frameworks, examples };
+  }
+}

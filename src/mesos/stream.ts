@@ -1,0 +1,669 @@
+/**
+ * The master event stream (`mesos.mode: stream`, issue #8): subscribes to the leading master's
+ * v1 operator API (`POST /master/api/v1 {"type":"SUBSCRIBE"}`), builds the cluster from the
+ * SUBSCRIBED snapshot and keeps it current from the events (stream-model.ts), handing the loader
+ * a new state after each short batch of events. A new task is named within the batch window
+ * plus one zone build, instead of up to a polling period.
+ *
+ * - RecordIO is decoded incrementally (recordio.ts); a bad event is skipped and counted, never
+ *   fatal; a bad framing ends the connection.
+ * - A watchdog ends a stream that stayed silent for `missedHeartbeats` heartbeat intervals (the
+ *   master sends one every 15 s); any end (master gone, failover, network) is reported and the
+ *   source resubscribes with jittered backoff, following redirects and the leader detector
+ *   (static list, ZooKeeper). The last zone is served meanwhile.
+ * - After a leader change the new master's snapshot may be partial (agents re-register over
+ *   minutes): the state still goes to the loader, whose failover rule (`mesos.failover`) holds
+ *   back a state that lost most tasks; every following batch is judged again, so the zone
+ *   follows once the agents are back. Nothing empty is ever published in between.
+ * - A master without the v1 API (404, Mesos before 1.0) makes the source fall back to polling
+ *   `/master/state` for good (`fallback`), with a warning.
+ * - Every `resyncMs`, a `GET_STATE` from the same master is compared with the streamed view;
+ *   any drift is logged, counted, and repaired by subscribing again (a fresh snapshot is
+ *   consistent with the events that follow it; patching the model from `GET_STATE` would race
+ *   the events in flight).
+ */
+import type { Clock } from '../clock.js';
+import type { MesosDnsError } from '../errors.js';
+import { NoLeaderError, StateFetchError, StateParseError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { EventStream, FetchedState } from './client.js';
+import { ApiUnsupportedError } from './client.js';
+import type { LeaderDetector } from './leader.js';
+import { backoffMs } from './loop.js';
+import { RecordIoDecoder } from './recordio.js';
+import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
+import { deliver, emptySourceStats, toError } from './source.js';
+import { StreamModel } from './stream-model.js';
+import type { Pid, Task, TaskChange } from './types.js';
+import type { MesosEvent } from './v1.js';
+import { parseV1Event, parseV1Master, parseV1State } from './v1.js';
+import { parsePid } from './parse.js';
+
+/** What the stream needs of the HTTP client (`StateClient`). */
+export interface ApiClient {
+  fetchSummary(base: string, signal?: AbortSignal): Promise<FetchedState>;
+  callApi(
+    base: string,
+    call: 'GET_STATE' | 'GET_MASTER',
+    signal?: AbortSignal,
+  ): Promise<FetchedState>;
+  subscribe(base: string, signal?: AbortSignal): Promise<EventStream>;
+  close(): void;
+}
+
+/** Counters of the stream beyond `SourceStats` (exported as metrics). */
+export interface StreamStats {
+  /** Subscriptions that delivered a snapshot. */
+  readonly subscriptions: number;
+  /** Events applied, by type (heartbeats included). */
+  readonly events: Readonly<Record<string, number>>;
+  /** Events that could not be parsed (skipped). */
+  readonly badEvents: number;
+  /** Streams ended by the watchdog. */
+  readonly watchdogTimeouts: number;
+  /** Resync comparisons run, and those that found drift. */
+  readonly resyncs: number;
+  readonly resyncsWithDrift: number;
+  /** Drifted tasks, agents and frameworks found by all resyncs. */
+  readonly driftedTasks: number;
+  readonly driftedAgents: number;
+  readonly driftedFrameworks: number;
+  /** Whether a stream is open now. */
+  readonly connected: boolean;
+  /** Whether the source fell back to polling (master without the v1 API). */
+  readonly fellBack: boolean;
+}
+
+/** Options of `MasterStream`. */
+export interface MasterStreamOptions {
+  readonly detector: LeaderDetector;
+  readonly client: ApiClient;
+  readonly listener: StateListener;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Events are collected this long before one state goes to the loader (`mesos.stream.batch`). */
+  readonly batchMs: number;
+  /** Silence, in heartbeat intervals, after which the stream is re-subscribed. */
+  readonly missedHeartbeats: number;
+  /** Period of the `GET_STATE` comparison; 0: never (`mesos.stream.resync`). */
+  readonly resyncMs: number;
+  /** Cap of the reconnect backoff. */
+  readonly maxBackoffMs: number;
+  /** Builds the polling source used when the master has no v1 API. */
+  readonly fallback: () => StateSource;
+  /** Jitter source, a float in [0, 1); default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** Heartbeat interval assumed until SUBSCRIBED says otherwise (Mesos' default). */
+const DEFAULT_HEARTBEAT_SECONDS = 15;
+
+/** Follows the leading master's event stream (see the module comment). */
+export class MasterStream implements StateSource {
+  readonly #options: MasterStreamOptions;
+  readonly #abort = new AbortController();
+  readonly #model = new StreamModel();
+  #stats: SourceStats = emptySourceStats();
+  #streamStats: StreamStats = {
+    subscriptions: 0,
+    events: {},
+    badEvents: 0,
+    watchdogTimeouts: 0,
+    resyncs: 0,
+    resyncsWithDrift: 0,
+    driftedTasks: 0,
+    driftedAgents: 0,
+    driftedFrameworks: 0,
+    connected: false,
+    fellBack: false,
+  };
+  #isStarted = false;
+  #fallback: StateSource | undefined;
+  #current: EventStream | undefined;
+  #leaderKey: string | undefined;
+  #wake: (() => void) | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** Whether the model changed since the last delivery, and the status times since then. */
+  #dirty = false;
+  #statusTimes: number[] = [];
+  /**
+   * The tasks the events since the last delivery touched, as they were before (by task id), and
+   * whether anything else changed (agents, frameworks, a new snapshot): then only the whole
+   * state will do.
+   */
+  #touched = new Map<string, { readonly frameworkId: string; readonly before: Task | undefined }>();
+  #needsWhole = true;
+  #batchTimer: NodeJS.Timeout | undefined;
+  #delivering: Promise<void> | undefined;
+  #info: LoadInfo | undefined;
+  #leader: Pid | undefined;
+  /**
+   * Scheduler pids by framework id, from `/master/state-summary`: the v1 API has none, and the
+   * framework records (F1, F2) are built from them, as Mesos-DNS does from `/master/state`.
+   */
+  #frameworkPids: ReadonlyMap<string, Pid> = new Map();
+  #pidsTimer: NodeJS.Timeout | undefined;
+
+  /** Creates a stopped stream source. */
+  constructor(options: MasterStreamOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the detector and subscribes once it has a first answer. */
+  start(): void {
+    const { detector } = this.#options;
+    detector.start(() => {
+      // The detector saw a new leader: a stream to a deposed master is over.
+      if (this.#isStarted && this.#current !== undefined) this.#end('the Mesos leader changed');
+      this.#wake?.();
+    });
+    void detector.ready().then(() => {
+      if (this.#isClosed() || this.#isStarted) return;
+      this.#isStarted = true;
+      void this.#run();
+    });
+  }
+
+  /** Subscribes again now (SIGHUP): a fresh snapshot replaces the streamed view. */
+  reloadNow(): void {
+    if (this.#fallback !== undefined) {
+      this.#fallback.reloadNow();
+      return;
+    }
+    if (this.#current !== undefined) this.#end('reload requested');
+    this.#wake?.();
+  }
+
+  stats(): SourceStats {
+    return this.#fallback?.stats() ?? { ...this.#stats };
+  }
+
+  /** Stream counters (not the fallback poller's). */
+  streamStats(): StreamStats {
+    return { ...this.#streamStats, connected: this.#current !== undefined };
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    clearTimeout(this.#batchTimer);
+    clearTimeout(this.#retryTimer);
+    this.#current?.close();
+    this.#wake?.();
+    await this.#fallback?.close();
+    await this.#options.detector.close();
+    this.#options.client.close();
+  }
+
+  #isClosed(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  #end(why: string): void {
+    const current = this.#current;
+    if (current === undefined) return;
+    this.#options.logger.info('Mesos event stream: closing', { why });
+    this.#endReason = why;
+    current.close();
+  }
+
+  #endReason: string | undefined;
+
+  /** Subscribe, consume, back off, repeat, until closed or fallen back. */
+  async #run(): Promise<void> {
+    const { random = Math.random, maxBackoffMs } = this.#options;
+    let failures = 0;
+    while (!this.#isClosed()) {
+      let error: MesosDnsError | undefined;
+      try {
+        const isSubscribed = await this.#subscribeAny();
+        if (isSubscribed) failures = 0;
+        if (this.#isClosed()) return;
+        if (this.#fallback !== undefined) return;
+        error = new StateFetchError(
+          this.#stats.leaderUrl ?? this.#options.detector.describe(),
+          `event stream ended (${this.#endReason ?? 'closed by the master'})`,
+        );
+      } catch (err) {
+        if (this.#isClosed()) return;
+        if (err instanceof ApiUnsupportedError) {
+          this.#fallBack(err);
+          return;
+        }
+        error = toError(err, this.#options.detector.describe());
+      }
+      this.#endReason = undefined;
+      failures++;
+      this.#failed(error);
+      // The first retry after a stream that worked is quick; repeated failures back off.
+      await this.#sleep(backoffMs(failures, maxBackoffMs, random));
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(this.#retryTimer);
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+      this.#retryTimer = setTimeout(done, ms);
+    });
+  }
+
+  #fallBack(err: ApiUnsupportedError): void {
+    const { logger, detector } = this.#options;
+    logger.warn('Mesos master has no v1 operator API: polling /master/state instead', {
+      error: err.message,
+    });
+    this.#streamStats = { ...this.#streamStats, fellBack: true };
+    void detector.close();
+    const fallback = this.#options.fallback();
+    this.#fallback = fallback;
+    fallback.start();
+  }
+
+  /** Tries the candidates in order; resolves when a stream ended (true if it had subscribed). */
+  async #subscribeAny(): Promise<boolean> {
+    const { detector } = this.#options;
+    const candidates = detector.candidates();
+    if (candidates.length === 0) {
+      throw new NoLeaderError(`no Mesos leader known (${detector.describe()})`);
+    }
+    const errors: MesosDnsError[] = [];
+    for (const base of candidates) {
+      if (this.#isClosed()) return false;
+      let stream: EventStream;
+      try {
+        stream = await this.#options.client.subscribe(base, this.#abort.signal);
+      } catch (err) {
+        if (err instanceof ApiUnsupportedError) throw err;
+        errors.push(toError(err, base));
+        continue;
+      }
+      detector.noteLeader(stream.url);
+      return this.#consume(stream);
+    }
+    const first = errors[0];
+    if (errors.length === 1 && first !== undefined) throw first;
+    const message = errors.map((e) => e.message).join('; ');
+    if (errors.every((e) => e.code === 'ERR_NO_LEADER')) throw new NoLeaderError(message);
+    throw new StateFetchError(detector.describe(), message);
+  }
+
+  /** Reads one stream until it ends; true when it delivered a snapshot. */
+  async #consume(stream: EventStream): Promise<boolean> {
+    const { clock, missedHeartbeats, logger } = this.#options;
+    this.#current = stream;
+    const started = clock.now();
+    const decoder = new RecordIoDecoder();
+    let heartbeatMs = DEFAULT_HEARTBEAT_SECONDS * 1000;
+    let isSubscribed = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    let resync: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        this.#streamStats = {
+          ...this.#streamStats,
+          watchdogTimeouts: this.#streamStats.watchdogTimeouts + 1,
+        };
+        this.#end(
+          `nothing received for ${String(missedHeartbeats)} heartbeat intervals (${String(heartbeatMs * missedHeartbeats)} ms)`,
+        );
+      }, heartbeatMs * missedHeartbeats);
+    };
+    arm();
+    try {
+      for await (const chunk of stream.body) {
+        arm();
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        for (const record of decoder.push(bytes)) {
+          const event = this.#parse(record, stream.url);
+          if (event === undefined) continue;
+          if (event.type === 'SUBSCRIBED') {
+            heartbeatMs = Math.max(1, event.heartbeatSeconds) * 1000;
+            arm();
+            await this.#subscribed(event, stream, record.byteLength, clock.now() - started);
+            isSubscribed = true;
+            resync = this.#scheduleResync(stream);
+            continue;
+          }
+          if (!isSubscribed) {
+            throw new StateParseError(`${stream.url}: ${event.type} before SUBSCRIBED`);
+          }
+          this.#applyEvent(event);
+        }
+      }
+    } catch (err) {
+      if (this.#endReason === undefined && !this.#isClosed()) {
+        // A transport error or bad framing: report it as the reason the stream ended.
+        this.#endReason = toError(err, stream.url).message;
+      }
+    } finally {
+      clearTimeout(watchdog);
+      clearTimeout(resync);
+      this.#current = undefined;
+      stream.close();
+    }
+    if (isSubscribed) logger.debug('Mesos event stream ended', { url: stream.url });
+    return isSubscribed;
+  }
+
+  #parse(record: Buffer, url: string): MesosEvent | undefined {
+    try {
+      return parseV1Event(JSON.parse(record.toString('utf8')) as unknown);
+    } catch (err) {
+      this.#streamStats = { ...this.#streamStats, badEvents: this.#streamStats.badEvents + 1 };
+      const error =
+        err instanceof StateParseError
+          ? err
+          : new StateParseError(`${url}: bad event: ${String(err)}`);
+      this.#options.logger.warn('Mesos event stream: event skipped', { error: error.message });
+      return undefined;
+    }
+  }
+
+  #count(type: string): void {
+    const events = {
+      ...this.#streamStats.events,
+      [type]: (this.#streamStats.events[type] ?? 0) + 1,
+    };
+    this.#streamStats = { ...this.#streamStats, events };
+  }
+
+  async #subscribed(
+    event: Extract<MesosEvent, { type: 'SUBSCRIBED' }>,
+    stream: EventStream,
+    bytes: number,
+    fetchMs: number,
+  ): Promise<void> {
+    const { logger, client, clock, detector } = this.#options;
+    this.#count('SUBSCRIBED');
+    // The master's identity (for the leader records and to notice failovers).
+    let leader: Pid | undefined;
+    let leaderId: string | undefined;
+    try {
+      const answer = await client.callApi(stream.url, 'GET_MASTER', this.#abort.signal);
+      const master = parseV1Master(answer.doc);
+      leader = master?.pid;
+      leaderId = master?.id;
+    } catch (err) {
+      logger.warn('Mesos GET_MASTER failed: naming the leader after its URL', {
+        error: toError(err, stream.url).message,
+      });
+    }
+    leader ??= pidOfUrl(stream.url);
+    this.#leader = leader;
+    await this.#readFrameworkPids(stream.url);
+    const leaderText = `master@${leader.host}:${String(leader.port)}`;
+    const key = `${leaderText}/${leaderId ?? ''}`;
+    const isChange = this.#leaderKey !== undefined && key !== this.#leaderKey;
+    if (isChange) logger.info('Mesos leader changed', { from: this.#stats.leader, to: leaderText });
+    this.#leaderKey = key;
+    this.#model.reset(event.snapshot);
+    this.#streamStats = {
+      ...this.#streamStats,
+      subscriptions: this.#streamStats.subscriptions + 1,
+    };
+    logger.info('Mesos event stream: subscribed', {
+      url: stream.url,
+      tasks: this.#model.tasks,
+      agents: event.snapshot.agents.length,
+      frameworks: event.snapshot.frameworks.length,
+      heartbeatSeconds: event.heartbeatSeconds,
+      skippedTasks: event.report.skippedTasks,
+    });
+    this.#stats = {
+      ...this.#stats,
+      loadsOk: this.#stats.loadsOk + 1,
+      consecutiveFailures: 0,
+      lastSuccessAt: clock.now(),
+      lastFetchMs: fetchMs,
+      lastFetchBytes: bytes,
+      leader: leaderText,
+      leaderUrl: stream.url,
+      leaderChanges: this.#stats.leaderChanges + (isChange ? 1 : 0),
+      lastError: undefined,
+    };
+    const masters = detector.masters();
+    this.#info = {
+      origin: stream.url,
+      bytes,
+      fetchMs,
+      leader: leaderText,
+      leaderKey: key,
+      ...(masters === undefined ? {} : { masters }),
+    };
+    // A snapshot is delivered at once (and waited for), not batched.
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    this.#dirty = true;
+    this.#needsWhole = true;
+    this.#touched.clear();
+    this.#statusTimes = [];
+    await this.#deliver(event.report);
+  }
+
+  #applyEvent(event: MesosEvent): void {
+    const { clock, batchMs, listener } = this.#options;
+    this.#count(event.type);
+    this.#noteBefore(event);
+    if (
+      (event.type === 'FRAMEWORK_ADDED' || event.type === 'FRAMEWORK_UPDATED') &&
+      this.#current !== undefined
+    ) {
+      this.#refreshFrameworkPids(this.#current.url);
+    }
+    const applied = this.#model.apply(event, clock.now());
+    if (event.type === 'HEARTBEAT') {
+      // A heartbeat proves the master is alive: the data is current.
+      this.#stats = { ...this.#stats, lastSuccessAt: clock.now() };
+      if (!this.#dirty) listener.onAlive?.();
+      return;
+    }
+    if (applied.statusAtMs !== undefined && applied.changed) {
+      this.#statusTimes.push(applied.statusAtMs);
+    }
+    if (!applied.changed) return;
+    this.#dirty = true;
+    this.#batchTimer ??= setTimeout(() => {
+      this.#batchTimer = undefined;
+      void this.#deliver(undefined);
+    }, batchMs);
+  }
+
+  /** Remembers how a task looked before the first event of the batch that touches it. */
+  #noteBefore(event: MesosEvent): void {
+    let frameworkId: string;
+    let taskId: string;
+    switch (event.type) {
+      case 'TASK_ADDED':
+        frameworkId = event.task.frameworkId;
+        taskId = event.task.id;
+        break;
+      case 'TASK_UPDATED':
+        frameworkId = event.frameworkId;
+        taskId = event.taskId;
+        break;
+      case 'HEARTBEAT':
+      case 'UNKNOWN':
+        return;
+      default:
+        this.#needsWhole = true;
+        return;
+    }
+    if (this.#touched.has(taskId)) return;
+    this.#touched.set(taskId, { frameworkId, before: this.#model.task(frameworkId, taskId) });
+  }
+
+  /**
+   * Hands the batch to the loader: as task changes when only tasks changed and the listener
+   * takes them, else as the whole state. A delivery during another waits for it, then runs once.
+   */
+  async #deliver(report: MesosEventReport | undefined): Promise<void> {
+    while (this.#delivering !== undefined) await this.#delivering;
+    if (!this.#dirty || this.#isClosed()) return;
+    const base = this.#info;
+    if (base === undefined) return;
+    this.#dirty = false;
+    const times = this.#statusTimes;
+    this.#statusTimes = [];
+    const info: LoadInfo = { ...base, statusTimesMs: times };
+    const touched = this.#touched;
+    this.#touched = new Map();
+    const isWhole = this.#needsWhole;
+    this.#needsWhole = false;
+    const { clock, listener } = this.#options;
+    this.#stats = { ...this.#stats, lastSuccessAt: clock.now() };
+    const run = (async (): Promise<void> => {
+      if (!isWhole && listener.onTaskChanges !== undefined) {
+        const changes: TaskChange[] = [];
+        for (const [taskId, { frameworkId, before }] of touched) {
+          changes.push({ before, after: this.#model.task(frameworkId, taskId) });
+        }
+        try {
+          if (await listener.onTaskChanges(changes, info)) return;
+        } catch (err) {
+          this.#options.logger.warn('incremental zone update failed; rebuilding the zone', {
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
+      }
+      const parsed = {
+        state: this.#model.toState(this.#leader, this.#frameworkPids),
+        report: report ?? { skippedAgents: 0, skippedFrameworks: 0, skippedTasks: 0, problems: [] },
+      };
+      await deliver(listener, parsed, info);
+    })();
+    this.#delivering = run;
+    try {
+      await run;
+    } finally {
+      this.#delivering = undefined;
+    }
+  }
+
+  /** Reads the scheduler pids (see `#frameworkPids`); on failure keeps the known ones. */
+  async #readFrameworkPids(url: string): Promise<void> {
+    try {
+      const answer = await this.#options.client.fetchSummary(url, this.#abort.signal);
+      this.#frameworkPids = frameworkPids(answer.doc);
+    } catch (err) {
+      this.#options.logger.debug('Mesos state-summary failed: framework records use hostnames', {
+        error: toError(err, url).message,
+      });
+    }
+  }
+
+  /** A framework was added or changed: its pid is read again shortly (one request per burst). */
+  #refreshFrameworkPids(url: string): void {
+    if (this.#pidsTimer !== undefined) return;
+    this.#pidsTimer = setTimeout(() => {
+      this.#pidsTimer = undefined;
+      void this.#readFrameworkPids(url).then(() => {
+        this.#dirty = true;
+        this.#needsWhole = true;
+        void this.#deliver(undefined);
+      });
+    }, this.#options.batchMs);
+  }
+
+  #scheduleResync(stream: EventStream): NodeJS.Timeout | undefined {
+    const { resyncMs } = this.#options;
+    if (resyncMs <= 0) return undefined;
+    const timer = setTimeout(() => {
+      void this.#resync(stream);
+    }, resyncMs);
+    timer.unref();
+    return timer;
+  }
+
+  async #resync(stream: EventStream): Promise<void> {
+    const { client, clock, logger } = this.#options;
+    if (this.#current !== stream) return;
+    const since = clock.now();
+    let snapshot;
+    try {
+      const answer = await client.callApi(stream.url, 'GET_STATE', this.#abort.signal);
+      snapshot = parseV1State(getStateOf(answer.doc)).state;
+    } catch (err) {
+      logger.warn('Mesos resync: GET_STATE failed', { error: toError(err, stream.url).message });
+      if (this.#current === stream) this.#scheduleResyncAgain(stream);
+      return;
+    }
+    if (this.#current !== stream) return;
+    const drift = this.#model.compareWith(snapshot, since);
+    const hasDrift = drift.tasks + drift.agents + drift.frameworks > 0;
+    const s = this.#streamStats;
+    this.#streamStats = {
+      ...s,
+      resyncs: s.resyncs + 1,
+      resyncsWithDrift: s.resyncsWithDrift + (hasDrift ? 1 : 0),
+      driftedTasks: s.driftedTasks + drift.tasks,
+      driftedAgents: s.driftedAgents + drift.agents,
+      driftedFrameworks: s.driftedFrameworks + drift.frameworks,
+    };
+    if (!hasDrift) {
+      logger.debug('Mesos resync: the stream matches GET_STATE', { tasks: this.#model.tasks });
+      this.#scheduleResyncAgain(stream);
+      return;
+    }
+    logger.warn('Mesos resync: the stream drifted from GET_STATE; subscribing again', {
+      tasks: drift.tasks,
+      agents: drift.agents,
+      frameworks: drift.frameworks,
+      examples: drift.examples,
+    });
+    this.#end('resync found drift');
+  }
+
+  #scheduleResyncAgain(stream: EventStream): void {
+    this.#scheduleResync(stream);
+  }
+
+  #failed(error: MesosDnsError): void {
+    this.#streamStats = { ...this.#streamStats };
+    this.#stats = {
+      ...this.#stats,
+      loadsFailed: this.#stats.loadsFailed + 1,
+      consecutiveFailures: this.#stats.consecutiveFailures + 1,
+      lastError: `${error.code}: ${error.message}`,
+    };
+    this.#options.listener.onFailure(error);
+  }
+}
+
+type MesosEventReport = Extract<MesosEvent, { type: 'SUBSCRIBED' }>['report'];
+
+/** Scheduler pids by framework id from a `/master/state-summary` document (bad entries skipped). */
+function frameworkPids(doc: unknown): Map<string, Pid> {
+  const out = new Map<string, Pid>();
+  if (typeof doc !== 'object' || doc === null || !('frameworks' in doc)) return out;
+  const frameworks = doc.frameworks;
+  if (!Array.isArray(frameworks)) return out;
+  for (const fw of frameworks as readonly unknown[]) {
+    if (typeof fw !== 'object' || fw === null || !('id' in fw) || !('pid' in fw)) continue;
+    const { id, pid } = fw;
+    if (typeof id !== 'string' || typeof pid !== 'string') continue;
+    const parsed = parsePid(pid);
+    if (parsed !== undefined) out.set(id, parsed);
+  }
+  return out;
+}
+
+/** `get_state` of a GET_STATE answer (validated by `parseV1State`). */
+function getStateOf(doc: unknown): unknown {
+  if (typeof doc !== 'object' || doc === null || !('get_state' in doc)) {
+    throw new StateParseError('GET_STATE answer without get_state');
+  }
+  return doc.get_state;
+}
+
+/** A leader pid made of the master's URL, when GET_MASTER does not say. */
+function pidOfUrl(url: string): Pid {
+  const u = new URL(url);
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const port = u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
+  return { id: 'master', host, port };
+}

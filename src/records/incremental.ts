@@ -1,0 +1,321 @@
+/**
+ * Incremental updates of a record set (issue #8: a streamed zone re-encodes only the names that
+ * changed). Pure: a full record set (the base), the state it was built from and the generator
+ * options in; for each batch of task changes, the new content of every name the batch touched
+ * out, as a small `RecordData` (a zone update) or, when the batch cannot be applied safely, a
+ * request for a full rebuild.
+ *
+ * How a batch is applied:
+ * 1. Every task record's name is built from the task's app: its framework and task label
+ *    (`appKey`). The tasks of each app a change touches are regenerated twice with
+ *    `generateTaskRecords`: as they were before the batch and as they are after it.
+ * 2. The names either generation has records for are the touched names. For each one, the
+ *    served values (base, or an earlier update) must be exactly the app's old values: if
+ *    anything else also contributes to the name (a framework or agent record, another app's
+ *    contrived name such as a task literally called `web-abcde-s1`), the update would drop it,
+ *    so the batch asks for a full rebuild instead.
+ * 3. The touched names get the new values; value order is the order a full build would give
+ *    (the app's tasks in state order). Names that come into or go out of existence change their
+ *    ancestors' existence (RFC 8020 empty non-terminals); a count of existing children per name
+ *    keeps that exact, and changed ancestors join the update as empty non-terminals or as
+ *    removed names.
+ *
+ * Updates accumulate (the overlay) until the caller decides a full rebuild is due
+ * (`overlayNames`), which starts over from a new base.
+ */
+import type { State, Task, TaskChange } from '../mesos/index.js';
+import { appKey, generateTaskRecords } from './generator.js';
+import { labelFunction } from './labels.js';
+import type { LabelFunction } from './labels.js';
+import type { RecordData } from './record-set.js';
+import type { CompactRecordSet } from './record-set.js';
+import {
+  KIND_A,
+  KIND_AAAA,
+  KIND_SRV,
+  RecordBuilder,
+  ipv4ToInt,
+  ipv6Groups,
+  withoutReserve,
+} from './record-set.js';
+import type { GeneratorOptions, RecordSet, SrvTarget } from './types.js';
+
+/** The new content of the names a batch touched. */
+export interface ZoneUpdate {
+  /**
+   * The names, with their records; empty non-terminals marked; a name with neither no longer
+   * exists. SRV targets are interned too (with their records when they were touched).
+   */
+  readonly records: RecordData;
+  /** Ids (in `records`) of the names the update replaces; SRV-only targets are not listed. */
+  readonly names: Int32Array;
+}
+
+/** The values of one name. */
+interface NameValues {
+  readonly a: readonly string[];
+  readonly aaaa: readonly string[];
+  readonly srv: readonly SrvTarget[];
+}
+
+const NO_VALUES: NameValues = { a: [], aaaa: [], srv: [] };
+
+function valuesOf(set: RecordSet, name: string): NameValues {
+  return {
+    a: set.a.get(name) ?? [],
+    aaaa: set.aaaa.get(name) ?? [],
+    srv: set.srv.get(name) ?? [],
+  };
+}
+
+function isEmpty(v: NameValues): boolean {
+  return v.a.length === 0 && v.aaaa.length === 0 && v.srv.length === 0;
+}
+
+function sameValues(x: NameValues, y: NameValues): boolean {
+  const same = (p: readonly string[], q: readonly string[]): boolean => {
+    if (p.length !== q.length) return false;
+    const sorted = [...q].sort();
+    return [...p].sort().every((v, i) => v === sorted[i]);
+  };
+  const srvText = (s: readonly SrvTarget[]): string[] =>
+    s.map((t) => `${t.target}:${String(t.port)}`);
+  return same(x.a, y.a) && same(x.aaaa, y.aaaa) && same(srvText(x.srv), srvText(y.srv));
+}
+
+/** The parent of a name (`a.b.mesos.` -> `b.mesos.`); the root has none. */
+function parentOf(name: string): string | undefined {
+  const dot = name.indexOf('.');
+  return dot < 0 || dot === name.length - 1 ? undefined : name.slice(dot + 1);
+}
+
+/** Applies batches of task changes to a base record set (see the module comment). */
+export class IncrementalRecords {
+  readonly #base: CompactRecordSet;
+  readonly #options: GeneratorOptions;
+  readonly #label: LabelFunction;
+  readonly #apex: string;
+  /** Frameworks and agents of the base's state (any change to them is a full rebuild). */
+  readonly #frameworks: ReadonlyMap<string, State['frameworks'][number]>;
+  readonly #agents: ReadonlyMap<string, State['agents'][number]>;
+  /** Tasks by app, in state order (built on first use). */
+  #apps: Map<string, Map<string, Task>> | undefined;
+  readonly #state: State;
+  /** Names changed since the base, with their values now. */
+  readonly #overlay = new Map<string, NameValues>();
+  /** Existing children per name (built on first use). */
+  #children: Map<string, number> | undefined;
+
+  /** Starts from `base`, generated from `state` with `options`. */
+  constructor(base: CompactRecordSet, state: State, options: GeneratorOptions) {
+    this.#base = base;
+    this.#state = state;
+    this.#options = options;
+    this.#label = labelFunction(options.enforceRFC952);
+    this.#apex = base.zone;
+    this.#frameworks = new Map(state.frameworks.map((fw) => [fw.id, fw]));
+    this.#agents = new Map(state.agents.map((a) => [a.id, a]));
+  }
+
+  /** Names of the base (owners, targets and empty non-terminals). */
+  get baseNames(): number {
+    return this.#base.nameCount;
+  }
+
+  /** Names replaced since the base (a measure of when a full rebuild is due). */
+  get overlayNames(): number {
+    return this.#overlay.size;
+  }
+
+  /**
+   * Applies a batch. Returns the zone update (undefined names: nothing changed), or `undefined`
+   * when only a full rebuild can apply it (see the module comment). After `undefined` the
+   * instance must not be used again.
+   */
+  apply(changes: readonly TaskChange[]): ZoneUpdate | 'unchanged' | undefined {
+    const apps = this.#appsIndex();
+    const touched = new Set<string>();
+    for (const { before, after } of changes) {
+      for (const task of [before, after]) {
+        if (task === undefined) continue;
+        if (!this.#frameworks.has(task.frameworkId)) continue; // no records either way
+        touched.add(appKey(task, this.#label));
+      }
+    }
+    if (touched.size === 0) return 'unchanged';
+    const oldTasks = [...touched].flatMap((key) => [...(apps.get(key)?.values() ?? [])]);
+    for (const { before, after } of changes) {
+      const key = after === undefined ? undefined : appKey(after, this.#label);
+      // An updated task keeps its place (state order); a task that left its app is removed.
+      if (before !== undefined && (after === undefined || appKey(before, this.#label) !== key)) {
+        apps.get(appKey(before, this.#label))?.delete(before.id);
+      }
+      if (after !== undefined && key !== undefined) {
+        let app = apps.get(key);
+        if (app === undefined) {
+          app = new Map();
+          apps.set(key, app);
+        }
+        app.set(after.id, after);
+      }
+    }
+    const newTasks = [...touched].flatMap((key) => [...(apps.get(key)?.values() ?? [])]);
+    const [oldSet, newSet] = withoutReserve(() => [
+      generateTaskRecords(this.#subState(oldTasks), this.#options),
+      generateTaskRecords(this.#subState(newTasks), this.#options),
+    ]);
+    const names = new Set<string>();
+    for (const set of [oldSet, newSet]) {
+      for (const kind of [set.a, set.aaaa, set.srv])
+        for (const name of kind.keys()) names.add(name);
+    }
+    // Only the app's own records may be replaced.
+    for (const name of names) {
+      if (!sameValues(this.#current(name), valuesOf(oldSet, name))) return undefined;
+    }
+    const changed = new Set<string>();
+    for (const name of names) {
+      const after = valuesOf(newSet, name);
+      // The same values in the same order: nothing to re-encode.
+      if (JSON.stringify(this.#current(name)) === JSON.stringify(after)) continue;
+      const existed = this.#exists(name);
+      this.#overlay.set(name, after);
+      changed.add(name);
+      const exists = this.#exists(name);
+      if (existed !== exists) this.#propagate(name, exists, changed);
+    }
+    if (changed.size === 0) return 'unchanged';
+    return this.#update(changed);
+  }
+
+  /** A state with only `tasks` (and the frameworks and agents they name). */
+  #subState(tasks: readonly Task[]): State {
+    const byFramework = new Map<string, Task[]>();
+    const agents = new Map<string, State['agents'][number]>();
+    for (const task of tasks) {
+      let list = byFramework.get(task.frameworkId);
+      if (list === undefined) {
+        list = [];
+        byFramework.set(task.frameworkId, list);
+      }
+      list.push(task);
+      const agent = this.#agents.get(task.agentId);
+      if (agent !== undefined) agents.set(agent.id, agent);
+    }
+    const frameworks = [...byFramework].flatMap(([id, list]) => {
+      const fw = this.#frameworks.get(id);
+      return fw === undefined ? [] : [{ ...fw, tasks: list }];
+    });
+    return { leader: undefined, agents: [...agents.values()], frameworks };
+  }
+
+  #appsIndex(): Map<string, Map<string, Task>> {
+    if (this.#apps !== undefined) return this.#apps;
+    const apps = new Map<string, Map<string, Task>>();
+    for (const fw of this.#state.frameworks) {
+      for (const task of fw.tasks) {
+        const key = appKey(task, this.#label);
+        let app = apps.get(key);
+        if (app === undefined) {
+          app = new Map();
+          apps.set(key, app);
+        }
+        app.set(task.id, task);
+      }
+    }
+    this.#apps = apps;
+    return apps;
+  }
+
+  #current(name: string): NameValues {
+    return this.#overlay.get(name) ?? valuesOf(this.#base, name);
+  }
+
+  #childrenIndex(): Map<string, number> {
+    if (this.#children !== undefined) return this.#children;
+    const children = new Map<string, number>();
+    const base = this.#base;
+    const data = base.data;
+    const [a, aaaa, srv] = data.kinds;
+    for (let id = 0; id < base.nameCount; id++) {
+      const exists =
+        (a.slot[id] ?? 0) > 0 ||
+        (aaaa.slot[id] ?? 0) > 0 ||
+        (srv.slot[id] ?? 0) > 0 ||
+        data.emptyNonTerminal[id] === 1;
+      if (!exists) continue;
+      const name = base.name(id);
+      if (name === this.#apex || !name.endsWith(`.${this.#apex}`)) continue;
+      const parent = parentOf(name);
+      if (parent !== undefined) children.set(parent, (children.get(parent) ?? 0) + 1);
+    }
+    this.#children = children;
+    return children;
+  }
+
+  #exists(name: string): boolean {
+    return (
+      name === this.#apex ||
+      !isEmpty(this.#current(name)) ||
+      (this.#childrenIndex().get(name) ?? 0) > 0
+    );
+  }
+
+  /** `name` came into (or went out of) existence: its parent gains (loses) a child. */
+  #propagate(name: string, exists: boolean, changed: Set<string>): void {
+    if (name === this.#apex) return;
+    const parent = parentOf(name);
+    if (parent === undefined || !parent.endsWith(this.#apex)) return;
+    const children = this.#childrenIndex();
+    const existed = this.#exists(parent);
+    const count = (children.get(parent) ?? 0) + (exists ? 1 : -1);
+    if (count > 0) children.set(parent, count);
+    else children.delete(parent);
+    const nowExists = this.#exists(parent);
+    if (existed === nowExists) return;
+    changed.add(parent);
+    if (!this.#overlay.has(parent)) this.#overlay.set(parent, NO_VALUES);
+    this.#propagate(parent, nowExists, changed);
+  }
+
+  /** The zone update carrying the current content of `names`. */
+  #update(names: ReadonlySet<string>): ZoneUpdate {
+    return withoutReserve(() => {
+      const b = new RecordBuilder(this.#apex);
+      const ids: number[] = [];
+      const empty: number[] = [];
+      for (const name of names) {
+        const id = b.id(name);
+        if (id < 0) continue;
+        ids.push(id);
+        const v = this.#current(name);
+        for (const ip of v.a) b.add(KIND_A, id, ipv4ToInt(ip));
+        for (const ip of v.aaaa) {
+          const groups = ipv6Groups(ip);
+          if (groups !== undefined) b.add(KIND_AAAA, id, b.v6Index(ip, groups));
+        }
+        for (const s of v.srv) {
+          const target = b.id(s.target);
+          if (target >= 0) b.add(KIND_SRV, id, target, s.port);
+        }
+        if (isEmpty(v) && this.#exists(name)) empty.push(id);
+      }
+      // SRV targets that did not change still need their addresses (additional section).
+      const targets = new Set<string>();
+      for (const name of names) for (const s of this.#current(name).srv) targets.add(s.target);
+      for (const target of targets) {
+        if (names.has(target)) continue;
+        const id = b.id(target);
+        if (id < 0) continue;
+        const v = this.#current(target);
+        for (const ip of v.a) b.add(KIND_A, id, ipv4ToInt(ip));
+        for (const ip of v.aaaa) {
+          const groups = ipv6Groups(ip);
+          if (groups !== undefined) b.add(KIND_AAAA, id, b.v6Index(ip, groups));
+        }
+      }
+      const records = b.finish({ frameworks: 0, agents: 0, tasks: 0, skippedTasks: 0 }, empty);
+      return { records, names: Int32Array.from(ids) };
+    });
+  }
+}

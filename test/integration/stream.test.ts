@@ -1,0 +1,264 @@
+/**
+ * End to end, issue #8: the real mesodns process follows the fake masters' v1 event stream
+ * (`mesos.mode: stream`, the default): new and killed tasks within a second, dropped
+ * connections, silent streams, a leader failover with a partial snapshot, the poll fallback for
+ * masters without the v1 API, and the periodic resync that finds drift.
+ */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { syntheticState } from '../../bench/cluster.js';
+import { dig } from '../helpers/dig.js';
+import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
+import type { FakeClusterOptions } from '../helpers/fake-master.js';
+import { startMesodns, waitFor } from '../helpers/mesodns.js';
+import type { Mesodns } from '../helpers/mesodns.js';
+
+/** A synthetic cluster plus the task `probe` (container IP 10.99.0.1) in `marathon`. */
+function clusterState(tasks = 40): unknown {
+  const doc = syntheticState({ tasks });
+  addTask(doc, { name: 'probe', ip: '10.99.0.1', framework: 'marathon' });
+  return doc;
+}
+
+async function startCluster(
+  t: ExecutionContext,
+  options: FakeClusterOptions = {},
+): Promise<FakeMasterCluster> {
+  const cluster = new FakeMasterCluster({
+    size: 2,
+    state: clusterState(),
+    heartbeatSeconds: 0.5,
+    ...options,
+  });
+  await cluster.start();
+  t.teardown(() => cluster.close());
+  return cluster;
+}
+
+async function mesodns(
+  t: ExecutionContext,
+  cluster: FakeMasterCluster,
+  mesos: Record<string, unknown> = {},
+): Promise<Mesodns> {
+  // A poll period far beyond every wait below: only the stream can make these tests pass.
+  const srv = await startMesodns({
+    config: {
+      mesos: { masters: cluster.urls, refresh: '5m', ...mesos },
+      http: { enabled: true },
+      log: { level: 'debug' },
+    },
+    readiness: 'soa',
+  });
+  t.teardown(() => srv.stop());
+  return srv;
+}
+
+async function addresses(srv: Mesodns, name: string): Promise<string[]> {
+  const r = await dig(srv.dnsPort, [name, 'A']);
+  return r.status === 'NOERROR' ? r.answer.map((a) => a.data).sort() : [r.status];
+}
+
+/** Polls every 20 ms until `check` holds; returns the milliseconds it took, or throws. */
+async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > ms) throw new Error(`${what}: not within ${String(ms)} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test.serial(
+  'a launched task answers within a second, a killed one is gone within a second',
+  async (t) => {
+    const cluster = await startCluster(t);
+    const srv = await mesodns(t, cluster);
+    t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
+    const id = cluster.launchTask({ name: 'fresh', ip: '10.99.0.2', framework: 'marathon' });
+    const launchMs = await within(1000, 'launch', async () =>
+      (await addresses(srv, 'fresh.marathon.mesos')).includes('10.99.0.2'),
+    );
+    t.log(`launch answered after ${String(launchMs)} ms`);
+    t.true(cluster.killTask(id));
+    const killMs = await within(
+      1000,
+      'kill',
+      async () => (await addresses(srv, 'fresh.marathon.mesos'))[0] === 'NXDOMAIN',
+    );
+    t.log(`kill answered after ${String(killMs)} ms`);
+    t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
+    t.regex(srv.logs(), /zone updated/, 'the changes were applied as incremental updates');
+  },
+);
+
+/** Queries `name` every 20 ms while `during` runs; returns every distinct answer seen. */
+async function watch(
+  srv: Mesodns,
+  name: string,
+  during: () => Promise<void>,
+): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const state = { isDone: false };
+  const loop = (async () => {
+    while (!state.isDone) {
+      seen.add((await addresses(srv, name)).join(','));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    await during();
+  } finally {
+    state.isDone = true;
+    await loop;
+  }
+  return seen;
+}
+
+async function metric(srv: Mesodns, name: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${String(srv.httpPort)}/metrics`);
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .join('\n');
+}
+
+test.serial('a dropped connection is re-subscribed; the zone is served throughout', async (t) => {
+  const cluster = await startCluster(t);
+  const srv = await mesodns(t, cluster);
+  const seen = await watch(srv, 'probe.marathon.mesos', async () => {
+    cluster.master(0).dropStreams();
+    await waitFor(() => cluster.subscribers === 1, 5000, 'a new subscription');
+    cluster.launchTask({ name: 'after-drop', ip: '10.99.0.3', framework: 'marathon' });
+    await within(2000, 'launch after the drop', async () =>
+      (await addresses(srv, 'after-drop.marathon.mesos')).includes('10.99.0.3'),
+    );
+  });
+  t.deepEqual([...seen], ['10.99.0.1'], 'never anything but the probe address');
+  t.regex(await metric(srv, 'mesodns_stream_subscriptions_total'), /total 2$/m);
+});
+
+test.serial(
+  'a silent stream is abandoned after the missed heartbeats and re-subscribed',
+  async (t) => {
+    const cluster = await startCluster(t, { heartbeatSeconds: 0.2 });
+    const srv = await mesodns(t, cluster, { stream: { missedHeartbeats: 3 } });
+    cluster.master(0).stallStreams();
+    await waitFor(
+      async () => /total 1$/m.test(await metric(srv, 'mesodns_stream_watchdog_timeouts_total')),
+      5000,
+      'the watchdog',
+    );
+    cluster.launchTask({ name: 'after-stall', ip: '10.99.0.4', framework: 'marathon' });
+    await within(2000, 'launch after the stall', async () =>
+      (await addresses(srv, 'after-stall.marathon.mesos')).includes('10.99.0.4'),
+    );
+    t.pass();
+  },
+);
+
+test.serial(
+  'a failover to a master with a partial snapshot never serves the partial zone',
+  async (t) => {
+    const cluster = await startCluster(t);
+    const srv = await mesodns(t, cluster);
+    const full = structuredClone(cluster.state);
+    const seen = await watch(srv, 'probe.marathon.mesos', async () => {
+      cluster.failover(1, recoveringState(full));
+      await waitFor(
+        async () => /total 1$/m.test(await metric(srv, 'mesodns_leader_changes_total')),
+        5000,
+        'the leader change',
+      );
+      // The agents come back with their tasks (AGENT_ADDED + TASK_ADDED), as after a real failover.
+      for (const agent of (full as { slaves: { id: string }[] }).slaves) {
+        cluster.reregisterAgent(agent.id, full);
+      }
+      cluster.launchTask({ name: 'after-failover', ip: '10.99.0.5', framework: 'marathon' });
+      await within(3000, 'launch after the failover', async () =>
+        (await addresses(srv, 'after-failover.marathon.mesos')).includes('10.99.0.5'),
+      );
+    });
+    t.deepEqual([...seen], ['10.99.0.1'], 'the probe answered throughout');
+    t.regex(srv.logs(), /held|holding|lost most tasks/i);
+  },
+);
+
+test.serial('a master without the v1 API is polled instead', async (t) => {
+  const cluster = await startCluster(t, { v1: false });
+  const srv = await mesodns(t, cluster, { refresh: '1s' });
+  t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
+  t.regex(srv.logs(), /no v1 operator API: polling/);
+  cluster.addTask({ name: 'polled', ip: '10.99.0.6', framework: 'marathon' });
+  await within(5000, 'a polled task', async () =>
+    (await addresses(srv, 'polled.marathon.mesos')).includes('10.99.0.6'),
+  );
+  t.pass();
+});
+
+test.serial(
+  'the resync finds a task the stream missed, counts the drift and repairs it',
+  async (t) => {
+    const cluster = await startCluster(t);
+    const srv = await mesodns(t, cluster, { stream: { resync: '1s' } });
+    // A change without events: as if the stream had lost them.
+    const doc = structuredClone(cluster.state);
+    addTask(doc, { name: 'missed', ip: '10.99.0.7', framework: 'marathon' });
+    cluster.setState(doc);
+    await within(5000, 'the missed task', async () =>
+      (await addresses(srv, 'missed.marathon.mesos')).includes('10.99.0.7'),
+    );
+    t.regex(await metric(srv, 'mesodns_stream_drift_total'), /kind="task"\} [1-9]/);
+    t.regex(srv.logs(), /drifted/);
+  },
+);
+
+test.serial(
+  'records split across chunks at every boundary still decode; propagation is measured',
+  async (t) => {
+    const cluster = await startCluster(t, { chunkBytes: 7 });
+    const srv = await mesodns(t, cluster);
+    t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
+    cluster.launchTask({ name: 'chunked', ip: '10.99.0.8', framework: 'marathon' });
+    await within(2000, 'a chunked launch', async () =>
+      (await addresses(srv, 'chunked.marathon.mesos')).includes('10.99.0.8'),
+    );
+    const text = await metric(srv, 'mesodns_stream_propagation_seconds_count');
+    t.regex(text, /_count [1-9]/);
+  },
+);
+
+test.serial('a malformed event is skipped and counted; the stream goes on', async (t) => {
+  const cluster = await startCluster(t);
+  const srv = await mesodns(t, cluster);
+  const master = cluster.master(0);
+  master.emitRaw('{"type":"TASK_ADDED","task_added":{"task":{"name":');
+  master.emitRaw({ type: 'TASK_ADDED', task_added: { task: { name: 'no-ids' } } });
+  master.emitRaw({ type: 'SOMETHING_NEW', something_new: {} });
+  cluster.launchTask({ name: 'after-bad', ip: '10.99.0.9', framework: 'marathon' });
+  await within(2000, 'launch after bad events', async () =>
+    (await addresses(srv, 'after-bad.marathon.mesos')).includes('10.99.0.9'),
+  );
+  t.regex(await metric(srv, 'mesodns_stream_bad_events_total'), /total 2$/m);
+  t.regex(await metric(srv, 'mesodns_stream_events_total'), /type="UNKNOWN"\} 1/);
+  t.regex(await metric(srv, 'mesodns_stream_subscriptions_total'), /total 1$/m);
+});
+
+test.serial('a malformed or cut snapshot keeps the last zone and is retried', async (t) => {
+  const cluster = await startCluster(t);
+  const srv = await mesodns(t, cluster);
+  const master = cluster.master(0);
+  const seen = await watch(srv, 'probe.marathon.mesos', async () => {
+    master.malformed();
+    master.dropStreams();
+    await waitFor(() => /state load failed|event stream ended/.test(srv.logs()), 5000, 'failure');
+    master.truncated();
+    await new Promise((r) => setTimeout(r, 500));
+    master.reset();
+    cluster.launchTask({ name: 'recovered', ip: '10.99.0.10', framework: 'marathon' });
+    await within(5000, 'recovered', async () =>
+      (await addresses(srv, 'recovered.marathon.mesos')).includes('10.99.0.10'),
+    );
+  });
+  t.deepEqual([...seen], ['10.99.0.1']);
+});

@@ -1,0 +1,271 @@
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { OverlayRecordSet } from '../../src/build/overlay-records.js';
+import type { Zone } from '../../src/dns/index.js';
+import {
+  EMPTY_NODE,
+  NO_NODE,
+  compileZone,
+  findNode,
+  nameKey,
+  withUpdate,
+} from '../../src/dns/index.js';
+import type { State, Task, TaskChange } from '../../src/mesos/index.js';
+import type { RecordSet } from '../../src/records/index.js';
+import {
+  CompactRecordSet,
+  IncrementalRecords,
+  generateRecords,
+  taskIdHash,
+} from '../../src/records/index.js';
+import {
+  agent,
+  discovery,
+  framework,
+  netinfoStatus,
+  options,
+  prng,
+  state,
+  task,
+} from '../helpers/state-builder.js';
+
+const SOA = {
+  mname: 'ns1.mesos.',
+  rname: 'root.ns1.mesos.',
+  refresh: 60,
+  retry: 600,
+  expire: 86400,
+  minimum: 60,
+};
+const SETTINGS = { ttl: 60, srvWeight: 1, soa: SOA };
+const OPTIONS = options({ hostIps: new Map() });
+
+/** What a name is in a zone with its overlay: records (their text), an empty non-terminal, or nothing. */
+function lookup(zone: Zone, set: RecordSet, name: string): string {
+  const key = nameKey(name);
+  const hit = zone.overlay?.get(key);
+  const node = hit === undefined ? findNode(zone, key) : hit.node;
+  if (node === NO_NODE) return 'NXDOMAIN';
+  if (node === EMPTY_NODE) return 'ENT';
+  const a = set.a.get(name) ?? [];
+  const aaaa = set.aaaa.get(name) ?? [];
+  const srv = (set.srv.get(name) ?? []).map((s) => `${s.target}:${String(s.port)}`);
+  return JSON.stringify({ a, aaaa, srv });
+}
+
+/** Every name of a record set and its ancestors (for comparing existence). */
+function namesOf(set: RecordSet): Set<string> {
+  const out = new Set<string>();
+  for (const kind of [set.a, set.aaaa, set.srv]) {
+    for (const [name, values] of kind) {
+      let n: string | undefined = name;
+      while (n !== undefined && n.endsWith('mesos.')) {
+        out.add(n);
+        const dot: number = n.indexOf('.');
+        n = dot < 0 || dot === n.length - 1 ? undefined : n.slice(dot + 1);
+      }
+      for (const v of values) if (typeof v !== 'string') out.add(v.target);
+    }
+  }
+  return out;
+}
+
+/** The served view (base zone + updates) must answer every name exactly as a full build. */
+function assertSame(
+  t: ExecutionContext,
+  served: Zone,
+  servedSet: RecordSet,
+  current: State,
+  label: string,
+): void {
+  const full = generateRecords(current, OPTIONS);
+  const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
+  const names = new Set([...namesOf(full), ...namesOf(servedSet), 'nothing.mesos.']);
+  for (const name of names) {
+    const want = lookup(fullZone, full, name);
+    const got = lookup(served, servedSet, name);
+    if (want !== got) {
+      t.fail(`${label}: ${name}: full build ${want}, updates ${got}`);
+      return;
+    }
+  }
+  t.pass();
+}
+
+const AGENTS = [0, 1, 2, 3].map((i) => agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`));
+const APPS = ['web', 'api', 'db', 'cache', 'worker'];
+
+function randomTask(rand: () => number, n: number): Task {
+  const app = APPS[Math.floor(rand() * APPS.length)] ?? 'web';
+  const fw = rand() < 0.7 ? 'fw-marathon' : 'fw-chronos';
+  const withPorts = rand() < 0.6;
+  const withDiscovery = rand() < 0.25;
+  const ip =
+    rand() < 0.15 ? `fd00::${String(n)}` : `172.17.${String(n % 200)}.${String(1 + (n % 250))}`;
+  return task(app, AGENTS[Math.floor(rand() * AGENTS.length)]?.id ?? 'ag-S0', {
+    id: `${app}.${String(n)}`,
+    frameworkId: fw,
+    statuses: [netinfoStatus([ip], n)],
+    ports: withPorts ? [{ begin: 31000 + n, end: 31000 + n + (n % 2) }] : [],
+    discovery: withDiscovery
+      ? discovery(app === 'db' ? 'DB.Main' : app, [
+          { number: 8000 + (n % 3), protocol: 'tcp', name: 'http' },
+        ])
+      : undefined,
+  });
+}
+
+function withTasks(base: State, tasks: readonly Task[]): State {
+  return {
+    ...base,
+    frameworks: base.frameworks.map((fw) => ({
+      ...fw,
+      tasks: tasks.filter((x) => x.frameworkId === fw.id),
+    })),
+  };
+}
+
+test('random batches of task changes, applied as updates, answer like a full build', (t) => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const rand = prng(seed);
+    const empty = state({
+      agents: AGENTS,
+      frameworks: [
+        framework('marathon', [], { id: 'fw-marathon' }),
+        framework('chronos', [], { id: 'fw-chronos' }),
+      ],
+    });
+    let tasks: Task[] = [];
+    let n = 0;
+    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++));
+    let current = withTasks(empty, tasks);
+    const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
+      const full = generateRecords(current, OPTIONS);
+      const copy = new CompactRecordSet(structuredClone(full.data));
+      return {
+        engine: new IncrementalRecords(copy, current, OPTIONS),
+        zone: compileZone(full, { ...SETTINGS, serial: 1 }),
+        base: full,
+      };
+    };
+    let { engine, zone, base } = rebuild();
+    let serial = 1;
+    let rebuilds = 0;
+    let updates = 0;
+    for (let batch = 0; batch < 40; batch++) {
+      const before = new Map(tasks.map((x) => [x.id, x]));
+      const touched = new Set<string>();
+      const events = 1 + Math.floor(rand() * 4);
+      for (let e = 0; e < events; e++) {
+        const r = rand();
+        if (r < 0.35 || tasks.length === 0) {
+          const added = randomTask(rand, n++);
+          tasks.push(added);
+          touched.add(added.id);
+        } else if (r < 0.65) {
+          const i = Math.floor(rand() * tasks.length);
+          const gone = tasks[i];
+          if (gone === undefined) continue;
+          tasks = tasks.filter((_, j) => j !== i);
+          touched.add(gone.id);
+        } else if (r < 0.85) {
+          const i = Math.floor(rand() * tasks.length);
+          const old = tasks[i];
+          if (old === undefined) continue;
+          const moved = {
+            ...old,
+            statuses: [...old.statuses, netinfoStatus([`172.18.0.${String(n++ % 250)}`], n)],
+          };
+          tasks = tasks.map((x, j) => (j === i ? moved : x));
+          touched.add(old.id);
+        } else {
+          const i = Math.floor(rand() * tasks.length);
+          const old = tasks[i];
+          if (old === undefined) continue;
+          const flipped = {
+            ...old,
+            state: old.state === 'TASK_RUNNING' ? 'TASK_UNREACHABLE' : 'TASK_RUNNING',
+          };
+          tasks = tasks.map((x, j) => (j === i ? flipped : x));
+          touched.add(old.id);
+        }
+      }
+      current = withTasks(empty, tasks);
+      const after = new Map(tasks.map((x) => [x.id, x]));
+      const changes: TaskChange[] = [...touched].map((id) => ({
+        before: before.get(id),
+        after: after.get(id),
+      }));
+      const update = engine.apply(changes);
+      if (update === undefined) {
+        rebuilds++;
+        ({ engine, zone, base } = rebuild());
+      } else if (update !== 'unchanged') {
+        updates++;
+        zone = withUpdate(zone, update.records, update.names, { ...SETTINGS, serial: ++serial });
+      }
+      const servedSet =
+        zone.overlay === undefined ? base : new OverlayRecordSet(base, zone.overlay);
+      assertSame(t, zone, servedSet, current, `seed ${String(seed)} batch ${String(batch)}`);
+    }
+    t.true(
+      updates > 20,
+      `seed ${String(seed)}: ${String(updates)} updates, ${String(rebuilds)} rebuilds`,
+    );
+  }
+});
+
+test('a name another app also owns makes the batch a full rebuild', (t) => {
+  const web = task('web', 'ag-S0', {
+    id: 'web.1',
+    frameworkId: 'fw-marathon',
+    statuses: [netinfoStatus(['172.17.0.1'])],
+  });
+  // A task whose name is web.1's canonical name: its T1 is web.1's T2 (`web-<hash>-s0.marathon.mesos.`).
+  const contrived = task(`web-${taskIdHash('web.1')}-s0`, 'ag-S0', {
+    id: 'x.1',
+    frameworkId: 'fw-marathon',
+    statuses: [netinfoStatus(['172.17.0.9'])],
+  });
+  const s = state({
+    agents: AGENTS,
+    frameworks: [framework('marathon', [web, contrived], { id: 'fw-marathon' })],
+  });
+  const full = generateRecords(s, OPTIONS);
+  const engine = new IncrementalRecords(
+    new CompactRecordSet(structuredClone(full.data)),
+    s,
+    OPTIONS,
+  );
+  t.is(engine.apply([{ before: web, after: undefined }]), undefined);
+});
+
+test('the last task of an app going away removes its names and the empty non-terminals above them', (t) => {
+  const web = task('web', 'ag-S0', {
+    id: 'web.1',
+    frameworkId: 'fw-marathon',
+    statuses: [netinfoStatus(['172.17.0.1'])],
+    ports: [{ begin: 31000, end: 31000 }],
+  });
+  const s = state({
+    agents: AGENTS,
+    frameworks: [framework('marathon', [web], { id: 'fw-marathon' })],
+  });
+  const full = generateRecords(s, OPTIONS);
+  const engine = new IncrementalRecords(
+    new CompactRecordSet(structuredClone(full.data)),
+    s,
+    OPTIONS,
+  );
+  const update = engine.apply([{ before: web, after: undefined }]);
+  if (update === undefined || update === 'unchanged') return t.fail('expected an update');
+  let zone = compileZone(full, { ...SETTINGS, serial: 1 });
+  zone = withUpdate(zone, update.records, update.names, { ...SETTINGS, serial: 2 });
+  const set = new OverlayRecordSet(full, zone.overlay ?? new Map());
+  t.is(lookup(zone, set, 'web.marathon.mesos.'), 'NXDOMAIN');
+  t.is(lookup(zone, set, '_web._tcp.marathon.mesos.'), 'NXDOMAIN');
+  t.is(lookup(zone, set, '_tcp.marathon.mesos.'), 'NXDOMAIN');
+  t.is(lookup(zone, set, 'marathon.mesos.'), 'NXDOMAIN');
+  t.is(lookup(zone, set, 'slave.mesos.') !== 'NXDOMAIN', true, 'agent records stay');
+  t.is(zone.serial, 2);
+});
