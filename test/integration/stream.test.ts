@@ -58,6 +58,11 @@ async function addresses(srv: Mesodns, name: string): Promise<string[]> {
   return r.status === 'NOERROR' ? r.answer.map((a) => a.data).sort() : [r.status];
 }
 
+async function serial(srv: Mesodns): Promise<number> {
+  const r = await dig(srv.dnsPort, ['mesos', 'SOA']);
+  return Number(r.answer[0]?.data.split(' ')[2]);
+}
+
 /** Polls every 20 ms until `check` holds; returns the milliseconds it took, or throws. */
 async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
@@ -74,11 +79,13 @@ test.serial(
     const cluster = await startCluster(t);
     const srv = await mesodns(t, cluster);
     t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
+    const serials = [await serial(srv)];
     const id = cluster.launchTask({ name: 'fresh', ip: '10.99.0.2', framework: 'marathon' });
     const launchMs = await within(1000, 'launch', async () =>
       (await addresses(srv, 'fresh.marathon.mesos')).includes('10.99.0.2'),
     );
     t.log(`launch answered after ${String(launchMs)} ms`);
+    serials.push(await serial(srv));
     t.true(cluster.killTask(id));
     const killMs = await within(
       1000,
@@ -86,6 +93,9 @@ test.serial(
       async () => (await addresses(srv, 'fresh.marathon.mesos'))[0] === 'NXDOMAIN',
     );
     t.log(`kill answered after ${String(killMs)} ms`);
+    serials.push(await serial(srv));
+    const [before = 0, launched = 0, killed = 0] = serials;
+    t.true(before < launched && launched < killed, `SOA serials ${serials.join(', ')}`);
     t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
     t.regex(srv.logs(), /zone updated/, 'the changes were applied as incremental updates');
   },
