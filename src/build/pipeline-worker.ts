@@ -22,6 +22,7 @@ import { MasterStream, systemLookup } from '../mesos/index.js';
 import {
   CompactRecordSet,
   IncrementalRecords,
+  cloneRecordData,
   recordTransferList,
   reserveBuildMemory,
 } from '../records/index.js';
@@ -179,7 +180,7 @@ const loader = new Loader({
     incremental = undefined;
     if (!(source instanceof MasterStream) || !(records instanceof CompactRecordSet)) return;
     // Copied before the store transfers the buffers to the main thread.
-    const copy = new CompactRecordSet(structuredClone(records.data));
+    const copy = new CompactRecordSet(cloneRecordData(records.data));
     incremental = new IncrementalRecords(copy, state, options);
   },
 });

@@ -38,6 +38,7 @@ export {
   ipv4ToInt,
   ipv6Groups,
   formatIpv6,
+  cloneRecordData,
   recordDataBytes,
   recordTransferList,
   reserveBuildMemory,

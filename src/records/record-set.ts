@@ -853,6 +853,44 @@ export function recordTransferList(data: RecordData): ArrayBuffer[] {
   return [...buffers];
 }
 
+/**
+ * A copy of `data` that owns exactly its bytes (each typed array sliced: `structuredClone` would
+ * copy whole underlying buffers, reserved tails included, and took 10x longer at 100k tasks).
+ */
+export function cloneRecordData(data: RecordData): RecordData {
+  const e = data.enumeration;
+  return {
+    ...data,
+    names: data.names.slice(),
+    nameEnd: data.nameEnd.slice(),
+    nameTable: data.nameTable.slice(),
+    v6: data.v6.slice(),
+    emptyNonTerminal: data.emptyNonTerminal.slice(),
+    kinds: [cloneKind(data.kinds[0]), cloneKind(data.kinds[1]), cloneKind(data.kinds[2])],
+    enumeration: {
+      ...e,
+      frameworks: [...e.frameworks],
+      frameworkEnd: e.frameworkEnd.slice(),
+      taskTextEnd: e.taskTextEnd.slice(),
+      taskLogEnd: e.taskLogEnd.slice(),
+      logKindPort: e.logKindPort.slice(),
+      logName: e.logName.slice(),
+      logValue: e.logValue.slice(),
+    },
+    stats: { ...data.stats },
+  };
+}
+
+function cloneKind(k: KindData): KindData {
+  return {
+    keys: k.keys.slice(),
+    start: k.start.slice(),
+    values: k.values.slice(),
+    ports: k.ports.slice(),
+    slot: k.slot.slice(),
+  };
+}
+
 /** Bytes held by a `RecordData` (for logs and the benchmark). */
 export function recordDataBytes(data: RecordData): number {
   let total = data.enumeration.taskText.length * 2;

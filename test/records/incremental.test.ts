@@ -15,6 +15,7 @@ import type { RecordSet } from '../../src/records/index.js';
 import {
   CompactRecordSet,
   IncrementalRecords,
+  cloneRecordData,
   generateRecords,
   taskIdHash,
 } from '../../src/records/index.js';
@@ -141,7 +142,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
     let current = withTasks(empty, tasks);
     const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
       const full = generateRecords(current, OPTIONS);
-      const copy = new CompactRecordSet(structuredClone(full.data));
+      const copy = new CompactRecordSet(cloneRecordData(full.data));
       return {
         engine: new IncrementalRecords(copy, current, OPTIONS),
         zone: compileZone(full, { ...SETTINGS, serial: 1 }),
@@ -233,7 +234,7 @@ test('a name another app also owns makes the batch a full rebuild', (t) => {
   });
   const full = generateRecords(s, OPTIONS);
   const engine = new IncrementalRecords(
-    new CompactRecordSet(structuredClone(full.data)),
+    new CompactRecordSet(cloneRecordData(full.data)),
     s,
     OPTIONS,
   );
@@ -253,7 +254,7 @@ test('the last task of an app going away removes its names and the empty non-ter
   });
   const full = generateRecords(s, OPTIONS);
   const engine = new IncrementalRecords(
-    new CompactRecordSet(structuredClone(full.data)),
+    new CompactRecordSet(cloneRecordData(full.data)),
     s,
     OPTIONS,
   );
