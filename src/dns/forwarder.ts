@@ -114,6 +114,7 @@ export class Forwarder {
       .map(([zone, ups]) => [zone.toLowerCase().replace(/\.$/, ''), group(ups)] as const)
       .sort((a, b) => b[0].length - a[0].length);
     this.#all = [...byName.values()];
+    for (const upstream of this.#all) upstream.scheduleLoopProbe();
   }
 
   /** The upstreams for a lower-case dotted FQDN, in configuration order. */
@@ -264,7 +265,7 @@ export class Forwarder {
     for (const u of order) if (u.isHealthy) healthyLeft++;
     for (let i = 0; i < order.length; i++) {
       const upstream = order[i];
-      if (upstream === undefined) continue;
+      if (upstream === undefined || upstream.isLooping) continue;
       const remaining = deadline - performance.now();
       if (remaining <= 1) break;
       // Healthy upstreams share the deadline; those marked down get what is left after them.

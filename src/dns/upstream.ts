@@ -7,7 +7,7 @@
  * consecutive failures mark it down, and a probe (`. IN NS`) every `healthCheckMs` brings it back
  * once it answers anything.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { HostPort } from '../config/index.js';
@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import type { Transport } from './response.js';
 import type { ExchangeOutcome, ForwardObserver } from './upstream-stats.js';
 import type { Candidate } from './policy.js';
-import { HEADER_SIZE } from './wire.js';
+import { HEADER_SIZE, TYPE, encodeName } from './wire.js';
 import { ipv6Bytes } from './zone.js';
 
 /** UDP sockets per address family; a query goes out from one of them, chosen in turn. */
@@ -23,6 +23,28 @@ const UDP_POOL_SIZE = 4;
 
 /** `. IN NS` with RD set: the health probe (what CoreDNS sends). */
 const PROBE = Buffer.from([0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1]);
+
+/** How long after start the loop probes go out (the listeners are bound by then). */
+const LOOP_PROBE_DELAY_MS = 1_000;
+/** Loop probes sent to an upstream that does not answer them (the nth after n seconds more). */
+const LOOP_PROBE_TRIES = 5;
+
+/**
+ * A loop probe (as CoreDNS's `loop` plugin): `HINFO <random>.<random>.invalid.` with RD set.
+ * Only a forwarding loop can bring this name back to our own listener.
+ */
+function loopProbe(): { readonly query: Buffer; readonly question: string } {
+  const name = encodeName(
+    `${randomBytes(8).toString('hex')}.${randomBytes(8).toString('hex')}.mesodns-loop.invalid.`,
+  );
+  const query = Buffer.alloc(HEADER_SIZE + name.length + 4);
+  query[2] = 0x01; // RD
+  query.writeUInt16BE(1, 4);
+  name.copy(query, HEADER_SIZE);
+  query.writeUInt16BE(TYPE.HINFO, HEADER_SIZE + name.length);
+  query.writeUInt16BE(1, HEADER_SIZE + name.length + 2);
+  return { query, question: questionOf(query, query.length) };
+}
 
 /** Formats an upstream as `ip:port` / `[v6]:port`. */
 export function formatHostPort(hp: HostPort): string {
@@ -65,6 +87,8 @@ export class UpstreamClient {
   readonly #pending = new Map<number, Pending>();
   readonly #tcp = new Set<net.Socket>();
   readonly #inFlight = new Map<string, InFlight>();
+  /** Questions of the loop probes sent, and the upstream each went to. */
+  readonly #probes = new Map<string, Upstream>();
   #isClosed = false;
 
   constructor(logger: Logger) {
@@ -77,6 +101,13 @@ export class UpstreamClient {
    * ends as a `loop` failure.
    */
   isOwnQuery(msg: Buffer, questionEnd: number): boolean {
+    if (this.#probes.size > 0) {
+      const upstream = this.#probes.get(questionOf(msg, questionEnd));
+      if (upstream !== undefined) {
+        upstream.markLooping();
+        return true;
+      }
+    }
     if (this.#inFlight.size === 0) return false;
     const entry = this.#inFlight.get(
       inFlightKey(msg.readUInt16BE(0), questionOf(msg, questionEnd)),
@@ -84,6 +115,18 @@ export class UpstreamClient {
     if (entry === undefined) return false;
     entry.looped = true;
     return true;
+  }
+
+  /**
+   * Sends a loop probe (see `loopProbe`) to `upstream`; if it ever reaches our own listener
+   * (`isOwnQuery`), the upstream forwards back to us, possibly through other servers that
+   * rewrite IDs (two mesodns pointing at each other): it is marked looping and not used again.
+   */
+  async sendLoopProbe(upstream: Upstream, timeoutMs: number): Promise<boolean> {
+    const { query, question } = loopProbe();
+    this.#probes.set(question, upstream);
+    const result = await this.exchange(query, query.length, upstream.address, 'udp', timeoutMs);
+    return 'reply' in result;
   }
 
   /**
@@ -281,6 +324,8 @@ export class Upstream implements Candidate {
   readonly #options: UpstreamOptions;
   #fails = 0;
   #isDown = false;
+  #isLooping = false;
+  #loopProbe: NodeJS.Timeout | undefined;
   #probe: NodeJS.Timeout | undefined;
   #isProbing = false;
   #isClosed = false;
@@ -293,7 +338,40 @@ export class Upstream implements Candidate {
 
   /** False while marked down (until a probe is answered). */
   get isHealthy(): boolean {
-    return !this.#isDown;
+    return !this.#isDown && !this.#isLooping;
+  }
+
+  /** True once a loop probe sent to it came back to us: it is never asked again. */
+  get isLooping(): boolean {
+    return this.#isLooping;
+  }
+
+  /**
+   * Sends the loop probe shortly (`UpstreamClient.sendLoopProbe`), and again while the upstream
+   * does not answer it (it may be starting too), up to `LOOP_PROBE_TRIES` times.
+   */
+  scheduleLoopProbe(attempt = 1): void {
+    this.#loopProbe = setTimeout(() => {
+      this.#loopProbe = undefined;
+      if (this.#isClosed || this.#isLooping) return;
+      void this.#options.client
+        .sendLoopProbe(this, this.#options.probeTimeoutMs)
+        .then((isAnswered) => {
+          if (!isAnswered && attempt < LOOP_PROBE_TRIES) this.scheduleLoopProbe(attempt + 1);
+        });
+    }, LOOP_PROBE_DELAY_MS * attempt);
+    this.#loopProbe.unref();
+  }
+
+  /** Our loop probe came back through this upstream (see `isLooping`). */
+  markLooping(): void {
+    if (this.#isLooping) return;
+    this.#isLooping = true;
+    this.#options.observer.health(this.name, false);
+    this.#options.logger.error(
+      'forwarding loop: this upstream sends our queries back to us (directly or through other resolvers); it is not used until the configuration is reloaded',
+      { upstream: this.name },
+    );
   }
 
   /**
@@ -382,6 +460,7 @@ export class Upstream implements Candidate {
   /** Stops probing. */
   close(): void {
     this.#isClosed = true;
+    if (this.#loopProbe !== undefined) clearTimeout(this.#loopProbe);
     if (this.#probe !== undefined) clearTimeout(this.#probe);
     this.#probe = undefined;
   }

@@ -277,6 +277,16 @@ function closeAll(udp: UdpSocket, tcp: Server, sockets: Set<TcpSocket>): Promise
   });
 }
 
+const LOOP_PROBE_LABEL = Buffer.from('\x0cmesodns-loop', 'latin1');
+
+/**
+ * True for mesodns's forwarding-loop probe (`HINFO <random>.<random>.mesodns-loop.invalid.`, sent
+ * to every upstream shortly after start): not counted as a forwarded query.
+ */
+export function isLoopProbe(message: Buffer): boolean {
+  return message.includes(LOOP_PROBE_LABEL);
+}
+
 /**
  * Starts an upstream that never answers: a UDP socket and a TCP listener on one 127.0.0.1 port
  * that read queries (and accept connections) and stay silent, for timeout and failover tests.
@@ -291,8 +301,8 @@ export async function startDeadUpstream(): Promise<CountingUpstream> {
     socket.on('close', () => sockets.delete(socket));
     socket.resume();
   });
-  udp.on('message', () => {
-    queries++;
+  udp.on('message', (message) => {
+    if (!isLoopProbe(message)) queries++;
   });
   let stopping: Promise<void> | undefined;
   return {
@@ -333,7 +343,7 @@ export async function startSlowUpstream(
   });
 
   const relay = (message: Buffer, client: RemoteInfo): void => {
-    queries++;
+    if (!isLoopProbe(message)) queries++;
     const entry: { timer: NodeJS.Timeout; upstream: UdpSocket | undefined } = {
       upstream: undefined,
       timer: setTimeout(() => {

@@ -378,6 +378,35 @@ test.serial(
 );
 
 test.serial(
+  'loop guard: two mesodns forwarding to each other (IDs rewritten) find the loop with their probes',
+  async (t) => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const start = (own: number, peer: number): ReturnType<typeof startMesodns> =>
+      startMesodns({
+        stateFile: STATE,
+        config: {
+          dns: { listen: `127.0.0.1:${String(own)}` },
+          forward: { resolvers: [`127.0.0.1:${String(peer)}`], timeout: '2s' },
+        },
+      });
+    const [a, b] = await Promise.all([start(portA, portB), start(portB, portA)]);
+    t.teardown(() => Promise.all([a.stop(), b.stop()]));
+    // Each sends its probe a second after start; the first probe to come back through the other
+    // server breaks the loop there (the second server's probe then gets SERVFAIL from it).
+    const found = (): number =>
+      [a, b].filter((s) => s.logs().includes('this upstream sends our queries back to us')).length;
+    await waitFor(() => found() > 0, 8000, 'the loop found');
+    for (const srv of [a, b]) {
+      const started = Date.now();
+      const r = await dig(srv.dnsPort, ['www.example.test', 'A', '+time=5']);
+      t.is(r.status, 'SERVFAIL', r.raw);
+      t.true(Date.now() - started < 1000, 'at once, not after bouncing until forward.timeout');
+    }
+    t.is((await dig(a.dnsPort, [MESOS_NAME, 'A'])).status, 'NOERROR');
+  },
+);
+
+test.serial(
   'loop guard: mesodns with itself as upstream answers SERVFAIL at once instead of looping',
   async (t) => {
     const port = await freePort();
