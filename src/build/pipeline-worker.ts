@@ -181,7 +181,12 @@ const loader = new Loader({
     if (!(source instanceof MasterStream) || !(records instanceof CompactRecordSet)) return;
     // Copied before the store transfers the buffers to the main thread.
     const copy = new CompactRecordSet(cloneRecordData(records.data));
-    incremental = new IncrementalRecords(copy, state, options);
+    const engine = new IncrementalRecords(copy, state, options);
+    incremental = engine;
+    // Its indexes are built once the zone is posted, not when the first batch arrives.
+    setImmediate(() => {
+      if (incremental === engine) engine.prepare();
+    });
   },
 });
 

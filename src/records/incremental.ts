@@ -103,8 +103,9 @@ export class IncrementalRecords {
   readonly #state: State;
   /** Names changed since the base, with their values now. */
   readonly #overlay = new Map<string, NameValues>();
-  /** Existing children per name (built on first use). */
-  #children: Map<string, number> | undefined;
+  /** Existing children per base name id (built on first use), and the changes since the base. */
+  #baseChildren: Int32Array | undefined;
+  readonly #childDelta = new Map<string, number>();
 
   /** Starts from `base`, generated from `state` with `options`. */
   constructor(base: CompactRecordSet, state: State, options: GeneratorOptions) {
@@ -231,34 +232,55 @@ export class IncrementalRecords {
     return this.#overlay.get(name) ?? valuesOf(this.#base, name);
   }
 
-  #childrenIndex(): Map<string, number> {
-    if (this.#children !== undefined) return this.#children;
-    const children = new Map<string, number>();
+  /**
+   * Existing children of every base name, by id: each existing name (records or empty
+   * non-terminal) counts once for its parent, found by its text's suffix in the name index.
+   * Bytes only, no strings: about 50 ms for the 456k names of 100k tasks.
+   */
+  #baseChildrenIndex(): Int32Array {
+    if (this.#baseChildren !== undefined) return this.#baseChildren;
     const base = this.#base;
-    const data = base.data;
-    const [a, aaaa, srv] = data.kinds;
-    for (let id = 0; id < base.nameCount; id++) {
+    const { names, nameEnd, kinds, emptyNonTerminal } = base.data;
+    const [a, aaaa, srv] = kinds;
+    const counts = new Int32Array(nameEnd.length);
+    const apexLength = this.#apex.length;
+    for (let id = 0; id < nameEnd.length; id++) {
       const exists =
         (a.slot[id] ?? 0) > 0 ||
         (aaaa.slot[id] ?? 0) > 0 ||
         (srv.slot[id] ?? 0) > 0 ||
-        data.emptyNonTerminal[id] === 1;
+        emptyNonTerminal[id] === 1;
       if (!exists) continue;
-      const name = base.name(id);
-      if (name === this.#apex || !name.endsWith(`.${this.#apex}`)) continue;
-      const parent = parentOf(name);
-      if (parent !== undefined) children.set(parent, (children.get(parent) ?? 0) + 1);
+      const start = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
+      const end = nameEnd[id] ?? 0;
+      if (end - start <= apexLength) continue; // the apex (or outside the zone)
+      let dot = start;
+      while (dot < end && names[dot] !== 0x2e) dot++;
+      const parent = base.idOfRange(dot + 1, end);
+      if (parent >= 0) counts[parent] = (counts[parent] ?? 0) + 1;
     }
-    this.#children = children;
-    return children;
+    this.#baseChildren = counts;
+    return counts;
+  }
+
+  /** Existing children of `name` now: the base's count plus the changes since. */
+  #children(name: string): number {
+    const id = this.#base.nameId(name);
+    const base = id >= 0 ? (this.#baseChildrenIndex()[id] ?? 0) : 0;
+    return base + (this.#childDelta.get(name) ?? 0);
+  }
+
+  /**
+   * Builds the indexes the first batch needs (tasks by app, children per name), so that the
+   * first batch after a full build does not pay for them.
+   */
+  prepare(): void {
+    this.#appsIndex();
+    this.#baseChildrenIndex();
   }
 
   #exists(name: string): boolean {
-    return (
-      name === this.#apex ||
-      !isEmpty(this.#current(name)) ||
-      (this.#childrenIndex().get(name) ?? 0) > 0
-    );
+    return name === this.#apex || !isEmpty(this.#current(name)) || this.#children(name) > 0;
   }
 
   /** `name` came into (or went out of) existence: its parent gains (loses) a child. */
@@ -266,11 +288,8 @@ export class IncrementalRecords {
     if (name === this.#apex) return;
     const parent = parentOf(name);
     if (parent === undefined || !parent.endsWith(this.#apex)) return;
-    const children = this.#childrenIndex();
     const existed = this.#exists(parent);
-    const count = (children.get(parent) ?? 0) + (exists ? 1 : -1);
-    if (count > 0) children.set(parent, count);
-    else children.delete(parent);
+    this.#childDelta.set(parent, (this.#childDelta.get(parent) ?? 0) + (exists ? 1 : -1));
     const nowExists = this.#exists(parent);
     if (existed === nowExists) return;
     changed.add(parent);

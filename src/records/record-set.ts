@@ -1029,6 +1029,25 @@ export class CompactRecordSet implements RecordSet {
     }
   }
 
+  /** The id of the name whose text is `names[start..end)` (e.g. a suffix of another name), or -1. */
+  idOfRange(start: number, end: number): number {
+    const { nameTable, nameEnd, names } = this.data;
+    const mask = (nameTable.length >>> 1) - 1;
+    const length = end - start;
+    const hash = hashBytes(names, start, length);
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = nameTable[slot * 2] ?? 0;
+      if (entry === 0) return -1;
+      if (nameTable[slot * 2 + 1] !== hash) continue;
+      const id = entry - 1;
+      const from = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
+      if ((nameEnd[id] ?? 0) - from !== length) continue;
+      let i = 0;
+      while (i < length && names[from + i] === names[start + i]) i++;
+      if (i === length) return id;
+    }
+  }
+
   /** The canonical text of AAAA value `index`. */
   v6Text(index: number): string {
     const groups: number[] = [];
