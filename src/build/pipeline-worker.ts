@@ -206,6 +206,15 @@ function postStats(): void {
   });
 }
 
+/** Stats for streamed updates and heartbeats: at most one message a second, not one per update. */
+let statsTimer: NodeJS.Timeout | undefined;
+function postStatsSoon(): void {
+  statsTimer ??= setTimeout(() => {
+    statsTimer = undefined;
+    postStats();
+  }, 1000);
+}
+
 let gcTimer: NodeJS.Timeout | undefined;
 /** Facts about the last load, logged (debug) once its garbage is collected. */
 let lastLoad: { fetchMs: number; buildMs: number } | undefined;
@@ -346,12 +355,12 @@ const listener: StateListener = {
       transferList(update),
     );
     loader.noteFresh();
-    postStats();
+    postStatsSoon();
     return true;
   },
   onAlive: () => {
     loader.noteFresh();
-    postStats();
+    postStatsSoon();
   },
 };
 
@@ -417,6 +426,7 @@ async function handle(message: ToWorker): Promise<void> {
       source = undefined;
       next = undefined;
       clearTimeout(gcTimer);
+      clearTimeout(statsTimer);
       done(message.id);
       return;
   }

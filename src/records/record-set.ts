@@ -211,7 +211,7 @@ class IntList {
   /** `role` names the list for `reserveBuildMemory`. */
   constructor(role: string, capacity: number) {
     this.#role = role;
-    this.#items = takeInt32(role, capacity);
+    this.#items = startInt32(role, capacity);
   }
 
   get items(): Int32Array {
@@ -313,8 +313,21 @@ const FIRST_BUILD_PER_TASK: Readonly<Record<string, number>> = {
   ),
 };
 
+/**
+ * Initial capacity of the growable arrays of a small build (`withoutReserve`): an incremental
+ * update has a few dozen names; the full build's starting sizes (up to 64 KiB per array) would
+ * make every update allocate a megabyte.
+ */
+const SMALL_CAPACITY = 64;
+
+/** The first array of a growable list (small for a small build, see `SMALL_CAPACITY`). */
+function startInt32(role: string, capacity: number): Int32Array {
+  return isPooled ? takeInt32(role, capacity) : new Int32Array(Math.min(capacity, SMALL_CAPACITY));
+}
+
 function takeInt32(role: string, capacity: number): Int32Array {
-  const reserved = isPooled ? reserve.get(role) : undefined;
+  if (!isPooled) return new Int32Array(capacity);
+  const reserved = reserve.get(role);
   if (reserved instanceof Int32Array && reserved.length >= capacity) {
     reserve.delete(role);
     return reserved;
@@ -323,7 +336,8 @@ function takeInt32(role: string, capacity: number): Int32Array {
 }
 
 function takeUint8(role: string, capacity: number): Uint8Array {
-  const reserved = isPooled ? reserve.get(role) : undefined;
+  if (!isPooled) return new Uint8Array(Math.min(capacity, SMALL_CAPACITY * 16));
+  const reserved = reserve.get(role);
   if (reserved instanceof Uint8Array && reserved.length >= capacity) {
     reserve.delete(role);
     return reserved;
@@ -379,7 +393,7 @@ class KindBuilder {
     this.values = new IntList(role('values'), 4096);
     this.next = new IntList(role('next'), 4096);
     this.ports = kind === KIND_SRV ? new IntList(role('ports'), 4096) : undefined;
-    this.slot = takeInt32(role('slot'), 1024);
+    this.slot = startInt32(role('slot'), 1024);
   }
 
   ensureNames(n: number): void {
@@ -489,7 +503,7 @@ export class RecordBuilder {
   readonly #nameEnd = new IntList('names.end', 4096);
   readonly #nameHash = new IntList('names.hash', 4096);
   /** Slot pairs (id + 1, hash), see `RecordData.nameTable`. */
-  #nameTable = takeInt32('names.table', 16384);
+  #nameTable = startInt32('names.table', 16384);
   // The name being assembled by `part`: its bytes, FNV-1a hash and current label length.
   readonly #scratch = new Uint8Array(MAX_NAME_TEXT + 1);
   #scratchLength = 0;

@@ -145,7 +145,11 @@ test.serial('a dropped connection is re-subscribed; the zone is served throughou
     );
   });
   t.deepEqual([...seen], ['10.99.0.1'], 'never anything but the probe address');
-  t.regex(await metric(srv, 'mesodns_stream_subscriptions_total'), /total 2$/m);
+  await waitFor(
+    async () => /total 2$/m.test(await metric(srv, 'mesodns_stream_subscriptions_total')),
+    3000,
+    'two subscriptions counted',
+  );
 });
 
 test.serial(
@@ -218,7 +222,11 @@ test.serial(
     await within(5000, 'the missed task', async () =>
       (await addresses(srv, 'missed.marathon.mesos')).includes('10.99.0.7'),
     );
-    t.regex(await metric(srv, 'mesodns_stream_drift_total'), /kind="task"\} [1-9]/);
+    await waitFor(
+      async () => /kind="task"\} [1-9]/.test(await metric(srv, 'mesodns_stream_drift_total')),
+      3000,
+      'drift counted',
+    );
     t.regex(srv.logs(), /drifted/);
   },
 );
@@ -249,7 +257,12 @@ test.serial('a malformed event is skipped and counted; the stream goes on', asyn
   await within(2000, 'launch after bad events', async () =>
     (await addresses(srv, 'after-bad.marathon.mesos')).includes('10.99.0.9'),
   );
-  t.regex(await metric(srv, 'mesodns_stream_bad_events_total'), /total 2$/m);
+  // Counters reach the main thread at most a second later.
+  await waitFor(
+    async () => /total 2$/m.test(await metric(srv, 'mesodns_stream_bad_events_total')),
+    3000,
+    'two bad events counted',
+  );
   t.regex(await metric(srv, 'mesodns_stream_events_total'), /type="UNKNOWN"\} 1/);
   t.regex(await metric(srv, 'mesodns_stream_subscriptions_total'), /total 1$/m);
 });
