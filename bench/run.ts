@@ -8,7 +8,10 @@
  *     with mesodns' own SOA and NS, and check that both answer a sample of queries alike;
  *  4. dnsperf `-c 10 -T 1 -q 100 -l 10` against both servers back to back, alternating which goes
  *     first, `BENCH_ROUNDS` rounds (default 3) after a short warm-up; then a paced latency run
- *     (`-Q 20000 -v -l 5`) against both for p50/p99.
+ *     (`-Q 20000 -v -l 5`) against both for p50/p99;
+ *  5. the stream section (bench/stream.ts): mesodns following a fake master's event stream,
+ *     with and without task churn (`BENCH_STREAM_SECONDS`, 0 skips it; `BENCH_ONLY=stream` runs
+ *     only this section).
  *
  * Results go to bench/out/ as JSON and markdown. Only 127.0.0.1 is contacted. Every process
  * started here is stopped by pid at the end, on error and on SIGINT/SIGTERM.
@@ -29,7 +32,16 @@ import {
   writeState,
   type MasterState,
   type Random,
+  type StateTask,
 } from './cluster.js';
+import {
+  benchStream,
+  streamMarkdown,
+  streamSettings,
+  streamSummary,
+  type StreamResult,
+  type StreamSettings,
+} from './stream.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings.
@@ -37,15 +49,18 @@ import {
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN_JS = join(ROOT, 'dist', 'main.js');
 const OUT_DIR = join(ROOT, 'bench', 'out');
-const HOST = '127.0.0.1';
-const SEED = 42;
+/** The only address the benchmark contacts. */
+export const HOST = '127.0.0.1';
+/** Seed of the synthetic cluster (bench/cluster.ts). */
+export const SEED = 42;
 const QUERY_LINES = 100_000;
 const CLK_TCK = 100;
 const STOP_GRACE_MS = 5_000;
 const SAMPLE_QUERIES = 300;
 const KNOTD = existsSync('/usr/sbin/knotd') ? '/usr/sbin/knotd' : 'knotd';
 
-function envInt(name: string, fallback: number): number {
+/** A positive integer from the environment variable `name`, or `fallback` when it is unset. */
+export function envInt(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return fallback;
   const n = Number(text);
@@ -53,7 +68,8 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
-function envIntOrZero(name: string, fallback: number): number {
+/** Like `envInt`, but `0` is accepted too (it turns a section off). */
+export function envIntOrZero(name: string, fallback: number): number {
   return process.env[name]?.trim() === '0' ? 0 : envInt(name, fallback);
 }
 
@@ -66,15 +82,20 @@ const SIZES = (process.env['BENCH_SIZES'] ?? '10000')
     if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_SIZES: bad size ${s}`);
     return n;
   });
-const ROUNDS = envInt('BENCH_ROUNDS', 3);
+/** Throughput rounds per size (`BENCH_ROUNDS`). */
+export const ROUNDS = envInt('BENCH_ROUNDS', 3);
 const SECONDS = envInt('BENCH_SECONDS', 10);
-const WARMUP_SECONDS = envInt('BENCH_WARMUP_SECONDS', 3);
+/** Length of the untimed warm-up runs (`BENCH_WARMUP_SECONDS`). */
+export const WARMUP_SECONDS = envInt('BENCH_WARMUP_SECONDS', 3);
 const LATENCY_SECONDS = envInt('BENCH_LATENCY_SECONDS', 5);
 const LATENCY_QPS = envInt('BENCH_LATENCY_QPS', 20_000);
 const KEEP = process.env['BENCH_KEEP'] === '1';
 /** Length of the paced run during which the state is rewritten every `RELOAD_PERIOD_MS` (0: off). */
 const RELOAD_SECONDS = envIntOrZero('BENCH_RELOAD_SECONDS', 20);
 const RELOAD_PERIOD_MS = envInt('BENCH_RELOAD_PERIOD_MS', 5000);
+/** `stream`: only the stream section (bench/stream.ts) of each size; unset: every section. */
+const ONLY = process.env['BENCH_ONLY'] ?? '';
+if (ONLY !== '' && ONLY !== 'stream') throw new Error('BENCH_ONLY: expected `stream` or nothing');
 
 const LOAD_ARGS = ['-c', '10', '-T', '1', '-q', '100'];
 
@@ -96,7 +117,7 @@ function isRunning(child: ChildProcess): boolean {
 }
 
 /** SIGTERM, then SIGKILL after a grace period; `group` kills the child's own process group. */
-async function stopChild(child: ChildProcess, group = false): Promise<void> {
+export async function stopChild(child: ChildProcess, group = false): Promise<void> {
   const pid = child.pid;
   if (pid === undefined || !isRunning(child)) return;
   const exited = new Promise<void>((done) =>
@@ -166,7 +187,7 @@ function runCommand(
 }
 
 /** A long-running server: its process and the tail of its output. */
-interface Server {
+export interface Server {
   readonly name: string;
   readonly port: number;
   readonly child: ChildProcess;
@@ -193,7 +214,8 @@ function spawnServer(name: string, port: number, command: string, args: string[]
 // ---------------------------------------------------------------------------------------------
 // procfs.
 
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+/** A memory figure of a process from /proc/PID/status, in MB; undefined when it is gone. */
+export function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
@@ -216,7 +238,7 @@ function cpuSeconds(pid: number): number {
 }
 
 /** Aggregate CPU ticks from the first line of /proc/stat: total, busy (not idle/iowait), steal. */
-function cpuTicks(): { total: number; busy: number; steal: number } {
+export function cpuTicks(): { total: number; busy: number; steal: number } {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
     .trim()
     .split(/\s+/)
@@ -229,7 +251,7 @@ function cpuTicks(): { total: number; busy: number; steal: number } {
 }
 
 /** Share of the machine's CPU time that was busy (or stolen) between two `cpuTicks()`. */
-function busyPct(
+export function busyPct(
   a: ReturnType<typeof cpuTicks>,
   b: ReturnType<typeof cpuTicks>,
 ): { busy: number; steal: number } {
@@ -259,12 +281,14 @@ function machineInfo(): Record<string, string | number> {
 // ---------------------------------------------------------------------------------------------
 // Small numeric helpers.
 
-function round(x: number, digits = 1): number {
+/** Rounds `x` to `digits` decimals. */
+export function round(x: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
 
-function median(values: readonly number[]): number {
+/** The median of a list (NaN when it is empty). */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   if (sorted.length === 0) return Number.NaN;
@@ -274,11 +298,12 @@ function median(values: readonly number[]): number {
 }
 
 /** Nearest-rank percentile of an ascending list (as bench.sh: element int(n*p)+1). */
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
-function fmt(n: number, digits = 0): string {
+/** A number with `digits` decimals, `-` when it is not finite. */
+export function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
@@ -472,7 +497,8 @@ async function compareServers(
 // ---------------------------------------------------------------------------------------------
 // dnsperf.
 
-interface PerfRun {
+/** The figures of one dnsperf run. */
+export interface PerfRun {
   readonly server: string;
   readonly qps: number;
   readonly completed: number;
@@ -495,7 +521,11 @@ function num(text: string, re: RegExp): number {
   return value === undefined ? Number.NaN : Number(value);
 }
 
-async function dnsperf(
+/**
+ * Runs dnsperf (`LOAD_ARGS` and `extra`) against a server for `seconds`, under `timeout` and
+ * GNU time, and parses its figures; the server's CPU time comes from /proc.
+ */
+export async function dnsperf(
   server: Server,
   queryFile: string,
   seconds: number,
@@ -553,7 +583,8 @@ async function dnsperf(
   };
 }
 
-function perfLine(run: PerfRun): string {
+/** One console line for a dnsperf run. */
+export function perfLine(run: PerfRun): string {
   const lat =
     run.p50Ms === undefined
       ? ''
@@ -644,7 +675,8 @@ async function zoneHeader(mesodnsPort: number): Promise<string> {
   ].join('\n');
 }
 
-interface StartupResult {
+/** How a mesodns start went. */
+export interface StartupResult {
   readonly server: Server;
   /** Spawn to the first DNS response of any kind (the listener is up). */
   readonly listenMs: number;
@@ -653,10 +685,15 @@ interface StartupResult {
   readonly rssAtFirstAnswerMB: number;
 }
 
-async function startMesodns(
+/**
+ * Spawns `dist/main.js serve` with a config file and waits (at most `timeoutMs`) for a NOERROR
+ * answer with records for `probeName`, timing the listener and the first answer.
+ */
+export async function startMesodns(
   configPath: string,
   port: number,
   probeName: string,
+  timeoutMs = 120_000,
 ): Promise<StartupResult> {
   const t0 = performance.now();
   const server = spawnServer('mesodns', port, process.execPath, [
@@ -666,7 +703,7 @@ async function startMesodns(
     configPath,
   ]);
   let listenMs = Number.NaN;
-  await waitUntil('first answer', server, 120_000, async () => {
+  await waitUntil('first answer', server, timeoutMs, async () => {
     const response = await queryRaw(port, buildQuery(probeName, 'A'), 'udp', 100, HOST);
     if (response === undefined || response.length < 12) return false;
     if (Number.isNaN(listenMs)) listenMs = performance.now() - t0;
@@ -889,17 +926,17 @@ interface ReloadResult {
 
 /**
  * Kills 1 % of the running tasks (every 100th), so that the alternate state differs from the
- * original by a realistic amount of churn. Mutates `doc`.
+ * original by a realistic amount of churn. Mutates `doc`; returns the tasks it killed.
  */
-function churn(doc: MasterState): number {
+function churn(doc: MasterState): StateTask[] {
   let i = 0;
-  let killed = 0;
+  const killed: StateTask[] = [];
   for (const fw of doc.frameworks) {
     for (const task of fw.tasks) {
       if (task.state !== 'TASK_RUNNING') continue;
       if (i++ % 100 === 0) {
         task.state = 'TASK_KILLED';
-        killed++;
+        killed.push(task);
       }
     }
   }
@@ -925,8 +962,11 @@ async function benchReload(
   await copyFile(statePath, original);
   const killed = churn(doc);
   await writeState(changed, doc);
+  // The document is the original again (the stream section serves it).
+  for (const task of killed) task.state = 'TASK_RUNNING';
   log(
-    `reload: alternate state with ${killed} tasks killed; rewriting every ${RELOAD_PERIOD_MS} ms`,
+    `reload: alternate state with ${killed.length} tasks killed; rewriting every ` +
+      `${RELOAD_PERIOD_MS} ms`,
   );
   // Log lines start with their ISO timestamp: the run's lines are those from now on.
   const since = new Date().toISOString();
@@ -1027,7 +1067,29 @@ interface SizeResult {
   readonly forwarded: ForwardedResult;
 }
 
-async function benchSize(tasks: number, root: string): Promise<SizeResult> {
+/** What every section of one size shares: the state, its zone export and the query file. */
+export interface PreparedSize {
+  readonly tasks: number;
+  readonly dir: string;
+  readonly doc: MasterState;
+  readonly statePath: string;
+  readonly stateBytes: number;
+  readonly agents: number;
+  readonly generateMs: number;
+  readonly mesodnsPort: number;
+  readonly configPath: string;
+  readonly recordsText: string;
+  readonly exportMs: number;
+  readonly names: ZoneNames;
+  readonly lines: string[];
+  readonly mix: QueryMix;
+  readonly queryFile: string;
+  /** Prints a console line prefixed with the size. */
+  readonly log: (s: string) => void;
+}
+
+/** Generates the state of one size, exports its zone with `mesodns records`, writes the queries. */
+async function prepareSize(tasks: number, root: string): Promise<PreparedSize> {
   const dir = join(root, `t${tasks}`);
   await mkdir(dir, { recursive: true });
   const log = (s: string): void => {
@@ -1065,6 +1127,29 @@ async function benchSize(tasks: number, root: string): Promise<SizeResult> {
   const { lines, mix } = buildQueries(names, SEED + tasks);
   const queryFile = join(dir, 'queries.txt');
   await writeFile(queryFile, lines.join('\n') + '\n');
+  return {
+    tasks,
+    dir,
+    doc,
+    statePath,
+    stateBytes,
+    agents,
+    generateMs,
+    mesodnsPort,
+    configPath,
+    recordsText,
+    exportMs,
+    names,
+    lines,
+    mix,
+    queryFile,
+    log,
+  };
+}
+
+async function benchSize(p: PreparedSize): Promise<SizeResult> {
+  const { tasks, dir, doc, statePath, stateBytes, agents, generateMs, mesodnsPort } = p;
+  const { configPath, recordsText, exportMs, names, lines, mix, queryFile, log } = p;
 
   // mesodns first, alone on the machine, for a clean startup time.
   const start = await startMesodns(configPath, mesodnsPort, names.a[0] ?? 'leader.mesos.');
@@ -1351,12 +1436,18 @@ async function main(): Promise<void> {
       `load ${String(machine['loadAvg1AtStart'])}, CPU busy before start ` +
       `${String(machine['busyPctBeforeStart'])} %`,
   );
+  const stream = streamSettings();
   const root = await mkdtemp(join(tmpdir(), 'mesodns-bench-'));
   tempRoot = root;
   const results: SizeResult[] = [];
+  const streams: StreamResult[] = [];
   let failure: Error | undefined;
   try {
-    for (const tasks of SIZES) results.push(await benchSize(tasks, root));
+    for (const tasks of SIZES) {
+      const prepared = await prepareSize(tasks, root);
+      if (ONLY !== 'stream') results.push(await benchSize(prepared));
+      if (stream.seconds > 0) streams.push(await benchStream(prepared, stream));
+    }
   } catch (error) {
     failure = error instanceof Error ? error : new Error('benchmark failed', { cause: error });
   } finally {
@@ -1367,7 +1458,9 @@ async function main(): Promise<void> {
   }
   machine['stealPctDuringRun'] = busyPct(ticksStart, cpuTicks()).steal;
   // Sizes that completed are reported even when a later one failed.
-  if (results.length > 0) await writeReport(date, machine, results);
+  if (results.length > 0 || streams.length > 0) {
+    await writeReport(date, machine, results, streams, stream);
+  }
   if (failure !== undefined) throw failure;
 }
 
@@ -1375,6 +1468,8 @@ async function writeReport(
   date: string,
   machine: Record<string, string | number>,
   results: readonly SizeResult[],
+  streams: readonly StreamResult[],
+  stream: StreamSettings,
 ): Promise<void> {
   await mkdir(OUT_DIR, { recursive: true });
   const stamp = date.replace(/[:.]/g, '-');
@@ -1390,10 +1485,13 @@ async function writeReport(
       latencyQps: LATENCY_QPS,
       dnsperfArgs: LOAD_ARGS.join(' '),
       seed: SEED,
+      only: ONLY === '' ? undefined : ONLY,
+      stream,
     },
     results,
+    stream: streams,
   };
-  const md = markdown(date, machine, results);
+  const md = [markdown(date, machine, results), ...streamMarkdown(streams)].join('\n');
   await writeFile(join(OUT_DIR, `bench-${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
   await writeFile(join(OUT_DIR, `bench-${stamp}.md`), md);
   await writeFile(join(OUT_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
@@ -1423,6 +1521,7 @@ async function writeReport(
         `${fmt(r.forwarded.medians.ratioOfRounds, 2)})`,
     );
   }
+  for (const r of streams) console.log(streamSummary(r));
   console.log(`results: ${join(OUT_DIR, `bench-${stamp}.md`)} (and .json)`);
 }
 
