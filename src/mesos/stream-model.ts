@@ -8,7 +8,7 @@
  *   an agent re-registers after a failover, which replaces the stored task).
  * - `TASK_UPDATED` takes the event's `state` (the agent's latest, possibly newer than the status
  *   the scheduler acknowledged) and appends the status, which carries the addresses. Only the
- *   statuses the generator can use are kept: the latest `TASK_RUNNING` ones and the newest few.
+ *   status the generator uses is kept: the latest `TASK_RUNNING` one.
  * - A task in a terminal state is dropped: it never runs again. `TASK_UNREACHABLE` is not
  *   terminal (the agent may come back), it is kept but not running.
  * - Tasks may name an agent or framework not seen yet (events race): they are kept and appear
@@ -34,9 +34,6 @@ const TERMINAL_STATES: ReadonlySet<string> = new Set([
   'TASK_GONE_BY_OPERATOR',
 ]);
 
-/** Statuses kept per task besides the latest running one. */
-const KEPT_STATUSES = 3;
-
 /** What applying one event did. */
 export interface Applied {
   /** Whether the records may have changed (anything but a heartbeat or an unknown event). */
@@ -57,19 +54,34 @@ export interface Drift {
   readonly examples: readonly string[];
 }
 
-/** Keeps the latest running status (greatest timestamp) and the newest `KEPT_STATUSES`. */
+/**
+ * The only status the records depend on: the latest `TASK_RUNNING` one (greatest timestamp,
+ * first wins ties, as the generator picks it). The others are dropped: the task's state comes
+ * from the events, and 100k tasks with their whole status history cost hundreds of megabytes.
+ */
 function trimStatuses(statuses: readonly TaskStatus[]): readonly TaskStatus[] {
-  if (statuses.length <= KEPT_STATUSES + 1) return statuses;
-  let latestRunning = -1;
-  statuses.forEach((s, i) => {
-    const best = statuses[latestRunning];
-    if (s.state === TASK_RUNNING && (best === undefined || s.timestamp > best.timestamp)) {
-      latestRunning = i;
+  let latest: TaskStatus | undefined;
+  for (const s of statuses) {
+    if (s.state === TASK_RUNNING && (latest === undefined || s.timestamp > latest.timestamp)) {
+      latest = s;
     }
-  });
-  const from = statuses.length - KEPT_STATUSES;
-  const head = latestRunning >= 0 && latestRunning < from ? [statuses[latestRunning]] : [];
-  return [...head.filter((s) => s !== undefined), ...statuses.slice(from)];
+  }
+  if (latest === undefined) return NO_STATUSES;
+  return statuses.length === 1 ? statuses : [latest];
+}
+
+const NO_STATUSES: readonly TaskStatus[] = [];
+
+/** One copy of each agent and framework id string (100k tasks name a few thousand). */
+class Interner {
+  readonly #strings = new Map<string, string>();
+
+  of(text: string): string {
+    const known = this.#strings.get(text);
+    if (known !== undefined) return known;
+    this.#strings.set(text, text);
+    return text;
+  }
 }
 
 /** What identifies a running task's records: agent, state and the latest statuses' addresses. */
@@ -90,6 +102,7 @@ export class StreamModel {
   /** Last time the stream changed each task (ms, caller's clock), for the resync comparison. */
   readonly #touched = new Map<string, number>();
   #taskCount = 0;
+  readonly #ids = new Interner();
 
   /** Replaces everything with a snapshot (`SUBSCRIBED` or `GET_STATE`). */
   reset(snapshot: V1Snapshot): void {
@@ -189,7 +202,12 @@ export class StreamModel {
       this.#tasks.set(task.frameworkId, tasks);
     }
     if (!tasks.has(key)) this.#taskCount++;
-    tasks.set(key, { ...task, statuses: trimStatuses(task.statuses) });
+    tasks.set(key, {
+      ...task,
+      frameworkId: this.#ids.of(task.frameworkId),
+      agentId: this.#ids.of(task.agentId),
+      statuses: trimStatuses(task.statuses),
+    });
   }
 
   #dropTask(frameworkId: string, taskId: string): void {
