@@ -7,7 +7,7 @@
 import type { OverlayNode } from '../dns/index.js';
 import { keyToName, nameKey } from '../dns/index.js';
 import type { RecordData, RecordSet } from '../records/index.js';
-import { CompactRecordSet } from '../records/index.js';
+import { CompactRecordSet, ComputedMap } from '../records/index.js';
 import type { EnumeratedFramework, GeneratorStats, SrvTarget } from '../records/types.js';
 
 /** Record sets of the update zones, made once per update. */
@@ -25,12 +25,13 @@ function setOf(records: RecordData): CompactRecordSet {
 type Pick<V> = (set: RecordSet) => ReadonlyMap<string, readonly V[]>;
 
 /** One record kind: the overlay's names first consulted, then the base. */
-class OverlayKind<V> implements ReadonlyMap<string, readonly V[]> {
+class OverlayKind<V> extends ComputedMap<V> {
   readonly #base: RecordSet;
   readonly #overlay: ReadonlyMap<string, OverlayNode>;
   readonly #pick: Pick<V>;
 
   constructor(base: RecordSet, overlay: ReadonlyMap<string, OverlayNode>, pick: Pick<V>) {
+    super();
     this.#base = base;
     this.#overlay = overlay;
     this.#pick = pick;
@@ -42,11 +43,7 @@ class OverlayKind<V> implements ReadonlyMap<string, readonly V[]> {
     return this.#pick(setOf(node.zone.records)).get(name);
   }
 
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-
-  #entries(): [string, readonly V[]][] {
+  protected entryList(): [string, readonly V[]][] {
     const out: [string, readonly V[]][] = [];
     for (const [name, values] of this.#pick(this.#base)) {
       if (!this.#overlay.has(nameKey(name))) out.push([name, values]);
@@ -57,36 +54,6 @@ class OverlayKind<V> implements ReadonlyMap<string, readonly V[]> {
       if (values !== undefined) out.push([name, values]);
     }
     return out;
-  }
-
-  get size(): number {
-    return this.#entries().length;
-  }
-
-  forEach(
-    callback: (value: readonly V[], key: string, map: ReadonlyMap<string, readonly V[]>) => void,
-  ): void {
-    for (const [k, v] of this.#entries()) callback(v, k, this);
-  }
-
-  entries(): MapIterator<[string, readonly V[]]> {
-    return this.#entries().values();
-  }
-
-  keys(): MapIterator<string> {
-    return this.#entries()
-      .map(([k]) => k)
-      .values();
-  }
-
-  values(): MapIterator<readonly V[]> {
-    return this.#entries()
-      .map(([, v]) => v)
-      .values();
-  }
-
-  [Symbol.iterator](): MapIterator<[string, readonly V[]]> {
-    return this.entries();
   }
 }
 

@@ -205,45 +205,15 @@ export class StateClient {
     signal?: AbortSignal,
     visited: Set<string> = new Set(),
   ): Promise<FetchedState> {
-    const started = this.#options.clock.now();
-    const { res, url, redirects } = await this.#follow(
-      base,
-      STATE_PATH,
-      undefined,
-      signal,
-      visited,
-    );
-    const body = await this.#body(res, url);
-    return {
-      doc: parseBody(body, url),
-      url: baseOf(url),
-      bytes: body.byteLength,
-      fetchMs: this.#options.clock.now() - started,
-      redirects,
-    };
+    return this.#fetchJson(base, STATE_PATH, undefined, signal, visited);
   }
 
   /**
    * Fetches `<base>/master/state-summary` (frameworks with their pids, agents, no tasks), as
    * `fetchState` does.
    */
-  async fetchSummary(base: string, signal?: AbortSignal): Promise<FetchedState> {
-    const started = this.#options.clock.now();
-    const { res, url, redirects } = await this.#follow(
-      base,
-      SUMMARY_PATH,
-      undefined,
-      signal,
-      new Set(),
-    );
-    const body = await this.#body(res, url);
-    return {
-      doc: parseBody(body, url),
-      url: baseOf(url),
-      bytes: body.byteLength,
-      fetchMs: this.#options.clock.now() - started,
-      redirects,
-    };
+  fetchSummary(base: string, signal?: AbortSignal): Promise<FetchedState> {
+    return this.#fetchJson(base, SUMMARY_PATH, undefined, signal, new Set());
   }
 
   /**
@@ -251,9 +221,20 @@ export class StateClient {
    * JSON answer, with the redirects, limits and errors of `fetchState`. A master without the v1
    * API (404) throws `ApiUnsupportedError`.
    */
-  async callApi(base: string, call: ApiCall, signal?: AbortSignal): Promise<FetchedState> {
+  callApi(base: string, call: ApiCall, signal?: AbortSignal): Promise<FetchedState> {
+    return this.#fetchJson(base, API_PATH, call, signal, new Set());
+  }
+
+  /** One JSON document from `<base><path>` (a GET, or a v1 API call), redirects followed. */
+  async #fetchJson(
+    base: string,
+    path: string,
+    call: ApiCall | undefined,
+    signal: AbortSignal | undefined,
+    visited: Set<string>,
+  ): Promise<FetchedState> {
     const started = this.#options.clock.now();
-    const { res, url, redirects } = await this.#follow(base, API_PATH, call, signal, new Set());
+    const { res, url, redirects } = await this.#follow(base, path, call, signal, visited);
     const body = await this.#body(res, url);
     return {
       doc: parseBody(body, url),

@@ -34,6 +34,11 @@ const TERMINAL_STATES: ReadonlySet<string> = new Set([
   'TASK_GONE_BY_OPERATOR',
 ]);
 
+/** Whether a task in `state` never runs again (terminal, `TASK_LOST` included). */
+export function isTerminalState(state: string): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
 /** What applying one event did. */
 export interface Applied {
   /** Whether the records may have changed (anything but a heartbeat or an unknown event). */

@@ -27,6 +27,7 @@ export { IncrementalRecords } from './incremental.js';
 export type { ZoneUpdate } from './incremental.js';
 export {
   CompactRecordSet,
+  ComputedMap,
   KIND_A,
   KIND_AAAA,
   KIND_SRV,

@@ -915,19 +915,65 @@ export function recordDataBytes(data: RecordData): number {
 // ---------------------------------------------------------------------------------------------
 // The RecordSet view.
 
+/**
+ * A read-only map from names to value lists whose entries are computed on demand: subclasses
+ * give `get` and the entry list; iteration, `has`, `size` and `forEach` follow from them.
+ */
+export abstract class ComputedMap<V> implements ReadonlyMap<string, readonly V[]> {
+  abstract get(name: string): readonly V[] | undefined;
+
+  /** Every entry, in the order iteration gives them. */
+  protected abstract entryList(): [string, readonly V[]][];
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  get size(): number {
+    return this.entryList().length;
+  }
+
+  forEach(
+    callback: (value: readonly V[], key: string, map: ReadonlyMap<string, readonly V[]>) => void,
+  ): void {
+    for (const [k, v] of this.entryList()) callback(v, k, this);
+  }
+
+  entries(): MapIterator<[string, readonly V[]]> {
+    return this.entryList().values();
+  }
+
+  keys(): MapIterator<string> {
+    return this.entryList()
+      .map(([k]) => k)
+      .values();
+  }
+
+  values(): MapIterator<readonly V[]> {
+    return this.entryList()
+      .map(([, v]) => v)
+      .values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, readonly V[]]> {
+    return this.entries();
+  }
+}
+
 /** A `ReadonlyMap` from owner name to the values of one kind, read from the compact data. */
-class KindView<V> implements ReadonlyMap<string, readonly V[]> {
+class KindView<V> extends ComputedMap<V> {
   readonly #set: CompactRecordSet;
   readonly #kind: KindData;
   readonly #value: (k: KindData, i: number) => V;
 
   constructor(set: CompactRecordSet, kind: KindData, value: (k: KindData, i: number) => V) {
+    super();
     this.#set = set;
     this.#kind = kind;
     this.#value = value;
   }
 
-  get size(): number {
+  override get size(): number {
     return this.#kind.keys.length;
   }
 
@@ -945,12 +991,12 @@ class KindView<V> implements ReadonlyMap<string, readonly V[]> {
     return slot < 0 ? undefined : this.#valuesOf(slot);
   }
 
-  has(name: string): boolean {
+  override has(name: string): boolean {
     const id = this.#set.nameId(name);
     return id >= 0 && (this.#kind.slot[id] ?? 0) > 0;
   }
 
-  #entries(): [string, readonly V[]][] {
+  protected entryList(): [string, readonly V[]][] {
     const out: [string, readonly V[]][] = [];
     const keys = this.#kind.keys;
     for (let k = 0; k < keys.length; k++) {
@@ -959,28 +1005,8 @@ class KindView<V> implements ReadonlyMap<string, readonly V[]> {
     return out;
   }
 
-  forEach(
-    callback: (value: readonly V[], key: string, map: ReadonlyMap<string, readonly V[]>) => void,
-  ): void {
-    for (const [k, v] of this.#entries()) callback(v, k, this);
-  }
-
-  entries(): MapIterator<[string, readonly V[]]> {
-    return this.#entries().values();
-  }
-
-  keys(): MapIterator<string> {
+  override keys(): MapIterator<string> {
     return Array.from(this.#kind.keys, (id) => this.#set.name(id)).values();
-  }
-
-  values(): MapIterator<readonly V[]> {
-    return this.#entries()
-      .map(([, v]) => v)
-      .values();
-  }
-
-  [Symbol.iterator](): MapIterator<[string, readonly V[]]> {
-    return this.entries();
   }
 }
 

@@ -19,6 +19,7 @@
  * there until the scheduler acknowledges the update) is listed in `completed_tasks`, and one in
  * TASK_UNREACHABLE in `unreachable_tasks`, as after the acknowledgement.
  */
+import { isTerminalState } from '../../src/mesos/stream-model.js';
 /** A JSON value as the v1 API sends it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 
@@ -179,21 +180,8 @@ export interface V1State {
   get_agents: { agents: V1Agent[]; recovered_agents: V1AgentInfo[] };
 }
 
-const TERMINAL_STATES: ReadonlySet<string> = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
-
-/** Whether a task in `state` is finished for good (reference/mesos-api.md 1.3; LOST counted). */
-export function isTerminalState(state: string): boolean {
-  return TERMINAL_STATES.has(state);
-}
+/** Whether a task in `state` is finished for good (the rule mesodns's stream model applies). */
+export { isTerminalState };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
