@@ -314,26 +314,28 @@ export class MasterStream implements StateSource {
       }, heartbeatMs * missedHeartbeats);
     };
     arm();
+    const context: ChunkContext = {
+      stream,
+      decoder,
+      started,
+      isSubscribed: false,
+      onSubscribed: (heartbeatSeconds) => {
+        heartbeatMs = Math.max(1, heartbeatSeconds) * 1000;
+        arm();
+      },
+    };
     try {
       for await (const chunk of stream.body) {
         arm();
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        for (const record of decoder.push(bytes)) {
-          const event = this.#parse(record, stream.url);
-          if (event === undefined) continue;
-          if (event.type === 'SUBSCRIBED') {
-            heartbeatMs = Math.max(1, event.heartbeatSeconds) * 1000;
-            arm();
-            await this.#subscribed(event, stream, record.byteLength, clock.now() - started);
-            isSubscribed = true;
-            resync = this.#scheduleResync(stream);
-            continue;
-          }
-          if (!isSubscribed) {
-            throw new StateParseError(`${stream.url}: ${event.type} before SUBSCRIBED`);
-          }
-          this.#applyEvent(event);
-        }
+        // The records are handled in a function of their own: a suspended async frame keeps
+        // its temporaries, and the SUBSCRIBED record (178 MB at 100k tasks) and its parsed
+        // snapshot must not stay alive while the zone is built from them.
+        const report = await this.#onChunk(chunk, context);
+        if (report === undefined) continue;
+        // A snapshot is delivered at once (and waited for), not batched.
+        await this.#deliver(report);
+        if (!isSubscribed) resync = this.#scheduleResync(stream);
+        isSubscribed = true;
       }
     } catch (err) {
       if (this.#endReason === undefined && !this.#isClosed()) {
@@ -348,6 +350,32 @@ export class MasterStream implements StateSource {
     }
     if (isSubscribed) logger.debug('Mesos event stream ended', { url: stream.url });
     return isSubscribed;
+  }
+
+  /** Applies the records a chunk completes; returns the report of a SUBSCRIBED among them. */
+  async #onChunk(
+    chunk: string | Buffer,
+    context: ChunkContext,
+  ): Promise<MesosEventReport | undefined> {
+    const { stream, decoder } = context;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let report: MesosEventReport | undefined;
+    for (const record of decoder.push(bytes)) {
+      const event = this.#parse(record, stream.url);
+      if (event === undefined) continue;
+      if (event.type === 'SUBSCRIBED') {
+        context.onSubscribed(event.heartbeatSeconds);
+        const fetchMs = this.#options.clock.now() - context.started;
+        report = await this.#subscribed(event, stream, record.byteLength, fetchMs);
+        context.isSubscribed = true;
+        continue;
+      }
+      if (!context.isSubscribed) {
+        throw new StateParseError(`${stream.url}: ${event.type} before SUBSCRIBED`);
+      }
+      this.#applyEvent(event);
+    }
+    return report;
   }
 
   #parse(record: Buffer, url: string): MesosEvent | undefined {
@@ -377,7 +405,7 @@ export class MasterStream implements StateSource {
     stream: EventStream,
     bytes: number,
     fetchMs: number,
-  ): Promise<void> {
+  ): Promise<MesosEventReport> {
     const { logger, client, clock, detector } = this.#options;
     this.#count('SUBSCRIBED');
     // The master's identity (for the leader records and to notice failovers).
@@ -442,7 +470,7 @@ export class MasterStream implements StateSource {
     this.#needsWhole = true;
     this.#touched.clear();
     this.#statusTimes = [];
-    await this.#deliver(event.report);
+    return event.report;
   }
 
   #applyEvent(event: MesosEvent): void {
@@ -635,6 +663,16 @@ export class MasterStream implements StateSource {
 }
 
 type MesosEventReport = Extract<MesosEvent, { type: 'SUBSCRIBED' }>['report'];
+
+/** What `#onChunk` needs of the stream being read. */
+interface ChunkContext {
+  readonly stream: EventStream;
+  readonly decoder: RecordIoDecoder;
+  readonly started: number;
+  /** Whether a SUBSCRIBED record was read (events before it are a protocol error). */
+  isSubscribed: boolean;
+  readonly onSubscribed: (heartbeatSeconds: number) => void;
+}
 
 /** Scheduler pids by framework id from a `/master/state-summary` document (bad entries skipped). */
 function frameworkPids(doc: unknown): Map<string, Pid> {
