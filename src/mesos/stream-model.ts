@@ -91,10 +91,10 @@ class Interner {
 
 /** What identifies a running task's records: agent, state and the latest statuses' addresses. */
 function taskFacts(task: Task): string {
-  const addresses = task.statuses
-    .filter((s) => s.state === TASK_RUNNING)
-    .slice(-1)
-    .flatMap((s) => s.networkInfos.flatMap((n) => n.ipAddresses));
+  // The status the records come from (`trimStatuses`): statuses are not always in time order.
+  const addresses = trimStatuses(task.statuses).flatMap((s) =>
+    s.networkInfos.flatMap((n) => n.ipAddresses),
+  );
   return `${task.agentId}|${task.state}|${addresses.join(',')}`;
 }
 

@@ -617,7 +617,7 @@ export class MasterStream implements StateSource {
       snapshot = parseV1State(getStateOf(answer.doc)).state;
     } catch (err) {
       logger.warn('Mesos resync: GET_STATE failed', { error: toError(err, stream.url).message });
-      if (this.#current === stream) this.#scheduleResyncAgain(stream);
+      if (this.#current === stream) this.#scheduleResync(stream);
       return;
     }
     if (this.#current !== stream) return;
@@ -634,7 +634,7 @@ export class MasterStream implements StateSource {
     };
     if (!hasDrift) {
       logger.debug('Mesos resync: the stream matches GET_STATE', { tasks: this.#model.tasks });
-      this.#scheduleResyncAgain(stream);
+      this.#scheduleResync(stream);
       return;
     }
     logger.warn('Mesos resync: the stream drifted from GET_STATE; subscribing again', {
@@ -646,12 +646,7 @@ export class MasterStream implements StateSource {
     this.#end('resync found drift');
   }
 
-  #scheduleResyncAgain(stream: EventStream): void {
-    this.#scheduleResync(stream);
-  }
-
   #failed(error: MesosDnsError): void {
-    this.#streamStats = { ...this.#streamStats };
     this.#stats = {
       ...this.#stats,
       loadsFailed: this.#stats.loadsFailed + 1,

@@ -124,3 +124,14 @@ test('compareWith: drift in tasks, agents and frameworks; tasks the stream just 
   m.apply(updated('w1', 'TASK_RUNNING', '172.17.0.9'), 5);
   t.is(m.compareWith(master, 3).tasks, 2);
 });
+
+test('compareWith reads the latest running status by time, as the records do, not the last listed', (t) => {
+  const statuses = [netinfoStatus(['172.17.0.2'], 20), netinfoStatus(['172.17.0.1'], 10)];
+  const m = new StreamModel();
+  m.reset(snapshot([web('w1', { statuses })]));
+  t.is(m.compareWith(snapshot([web('w1', { statuses })]), 0).tasks, 0);
+  t.deepEqual(
+    tasksOf(m)[0]?.statuses.map((s) => s.timestamp),
+    [20],
+  );
+});
