@@ -85,6 +85,11 @@ test.serial(
       (await addresses(srv, 'fresh.marathon.mesos')).includes('10.99.0.2'),
     );
     t.log(`launch answered after ${String(launchMs)} ms`);
+    // The HTTP API reads the updated names too.
+    const hosts = await fetch(
+      `http://127.0.0.1:${String(srv.httpPort)}/v1/hosts/fresh.marathon.mesos`,
+    );
+    t.deepEqual(await hosts.json(), [{ host: 'fresh.marathon.mesos.', ip: '10.99.0.2' }]);
     serials.push(await serial(srv));
     t.true(cluster.killTask(id));
     const killMs = await within(
