@@ -4,7 +4,7 @@
  * (RFC 6891), and truncation of a whole reply to a size limit. Pure: no sockets, no clock.
  */
 import type { Query } from './wire.js';
-import { HEADER_SIZE, RCODE, TYPE } from './wire.js';
+import { HEADER_SIZE, RCODE, TYPE, skipName } from './wire.js';
 
 /** EDNS option code of Client Subnet (RFC 7871): answers may depend on the client's network. */
 const OPTION_ECS = 8;
@@ -28,20 +28,6 @@ export interface ReplyLayout {
   readonly negativeTtl: number | undefined;
   /** Start and end of the OPT RR, when the reply has one. */
   readonly opt: { readonly start: number; readonly end: number } | undefined;
-}
-
-/** Skips a possibly compressed name; returns the offset after it, or -1 if it overruns. */
-function skipName(msg: Buffer, start: number): number {
-  let off = start;
-  for (let hops = 0; hops < 128; hops++) {
-    if (off >= msg.length) return -1;
-    const len = msg[off] ?? 0;
-    if (len === 0) return off + 1;
-    if ((len & 0xc0) === 0xc0) return off + 2 <= msg.length ? off + 2 : -1;
-    if ((len & 0xc0) !== 0) return -1;
-    off += len + 1;
-  }
-  return -1;
 }
 
 /**

@@ -164,7 +164,7 @@ export interface QueryProblem {
 }
 
 /** Skips a possibly compressed name in an RR; returns the offset after it, or -1 if malformed. */
-function skipName(msg: Buffer, off: number): number {
+export function skipName(msg: Buffer, off: number): number {
   for (let hops = 0; hops < 128; hops++) {
     if (off >= msg.length) return -1;
     const len = msg[off] ?? 0;
