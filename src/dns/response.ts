@@ -5,9 +5,9 @@
  * targets live in module-level scratch arrays.
  */
 import type { Edns, Query } from './wire.js';
-import { CLASSIC_UDP_SIZE, HEADER_SIZE, MAX_TCP_SIZE, OPT_SIZE, writeOpt } from './wire.js';
+import { CLASSIC_UDP_SIZE, HEADER_SIZE, MAX_TCP_SIZE, OPT_SIZE, TYPE, writeOpt } from './wire.js';
 import type { Zone } from './zone.js';
-import { KIND_A, KIND_AAAA, KIND_SRV, nameStart } from './zone.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, nameStart, writeRRHeader } from './zone.js';
 
 /** Transport the query arrived on. */
 export type Transport = 'udp' | 'tcp';
@@ -130,20 +130,6 @@ function writeWireName(out: Buffer, off: number, names: Uint8Array, start: numbe
   return o;
 }
 
-/** Writes type, class IN, TTL and rdlength at `out[off]`. */
-function writeFixed(out: Buffer, off: number, type: number, ttl: number, rdlength: number): void {
-  out[off] = 0;
-  out[off + 1] = type;
-  out[off + 2] = 0;
-  out[off + 3] = 1;
-  out[off + 4] = (ttl >>> 24) & 255;
-  out[off + 5] = (ttl >>> 16) & 255;
-  out[off + 6] = (ttl >>> 8) & 255;
-  out[off + 7] = ttl & 255;
-  out[off + 8] = rdlength >>> 8;
-  out[off + 9] = rdlength & 255;
-}
-
 /** Writes a compression pointer to `target` at `out[off]`; returns the end. */
 function writePointer(out: Buffer, off: number, target: number): number {
   out[off] = 0xc0 | (target >>> 8);
@@ -153,7 +139,7 @@ function writePointer(out: Buffer, off: number, target: number): number {
 
 /** Writes an A RR after its owner (type through rdata) at `out[off]`; returns the end. */
 function writeABody(out: Buffer, off: number, ttl: number, value: number): number {
-  writeFixed(out, off, 1, ttl, 4);
+  writeRRHeader(out, off, TYPE.A, ttl, 4);
   out[off + 10] = (value >>> 24) & 255;
   out[off + 11] = (value >>> 16) & 255;
   out[off + 12] = (value >>> 8) & 255;
@@ -163,7 +149,7 @@ function writeABody(out: Buffer, off: number, ttl: number, value: number): numbe
 
 /** Writes an AAAA RR after its owner (type through rdata) at `out[off]`; returns the end. */
 function writeAaaaBody(out: Buffer, off: number, ttl: number, v6: Uint8Array, index: number) {
-  writeFixed(out, off, 28, ttl, 16);
+  writeRRHeader(out, off, TYPE.AAAA, ttl, 16);
   const from = index * 16;
   for (let i = 0; i < 16; i++) out[off + 10 + i] = v6[from + i] ?? 0;
   return off + 26;
@@ -194,7 +180,7 @@ function writeAnswer(z: Zone, out: Buffer, off: number, k: number): number {
     const end = records.nameEnd[target] ?? 0;
     out[off] = 0xc0;
     out[off + 1] = 12;
-    writeFixed(out, off + 2, 33, z.ttl, 6 + end - start + 1);
+    writeRRHeader(out, off + 2, TYPE.SRV, z.ttl, 6 + end - start + 1);
     out[off + 12] = 0; // priority
     out[off + 13] = 0;
     out[off + 14] = z.srvWeight >>> 8;

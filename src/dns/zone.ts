@@ -85,8 +85,8 @@ export const EMPTY_NODE = -2;
 /** `findNode` result for a name that does not exist. */
 export const NO_NODE = -1;
 
-/** Writes the fixed RR header after the owner: type, class IN, ttl, rdlength. */
-function writeRRHeader(
+/** Writes the fixed RR header after the owner: type, class IN, ttl, rdlength; returns the end. */
+export function writeRRHeader(
   out: Uint8Array,
   off: number,
   type: number,
