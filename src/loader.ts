@@ -129,10 +129,9 @@ export function masterHosts(config: Config): string[] {
   return hosts;
 }
 
-/** Turns states into published zones. Implements the sources' listener. */
-export class Loader implements StateListener {
-  readonly #options: LoaderOptions;
-  readonly stats: LoaderStats = {
+/** Counters of a loader that has not loaded anything yet. */
+export function emptyLoaderStats(): LoaderStats {
+  return {
     loads: 0,
     failures: 0,
     lastError: undefined,
@@ -142,6 +141,12 @@ export class Loader implements StateListener {
     heldLoads: 0,
     holdingSince: undefined,
   };
+}
+
+/** Turns states into published zones. Implements the sources' listener. */
+export class Loader implements StateListener {
+  readonly #options: LoaderOptions;
+  readonly stats: LoaderStats = emptyLoaderStats();
   #lastState: ParsedState | undefined;
   #lastHostIps: ReadonlyMap<string, readonly string[]> = new Map();
   /** Master hosts of the last published state (from ZooKeeper), undefined: the config's. */

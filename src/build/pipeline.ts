@@ -14,6 +14,7 @@ import { withUpdate, zoneFromImage } from '../dns/index.js';
 import type { ErrorCode } from '../errors.js';
 import { MesosDnsError } from '../errors.js';
 import type { LoadEvent, LoaderStats } from '../loader.js';
+import { emptyLoaderStats } from '../loader.js';
 import type { Logger } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
 import { CompactRecordSet } from '../records/index.js';
@@ -113,16 +114,7 @@ export class Pipeline {
   #nsIps: readonly string[];
   #nextId = 1;
   readonly #pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  #loaderStats: LoaderStats = {
-    loads: 0,
-    failures: 0,
-    lastError: undefined,
-    lastLoadMs: 0,
-    lastSkippedTasks: 0,
-    lastPublishAt: undefined,
-    heldLoads: 0,
-    holdingSince: undefined,
-  };
+  #loaderStats: LoaderStats = emptyLoaderStats();
   #sourceStats: SourceStats | undefined;
   #leaderChanges = 0;
   #streamStats: StreamStats | undefined;

@@ -16,7 +16,7 @@ import { leaderFacts, leaderKey, otherLeaderUrl } from './leader.js';
 import { Loop, backoffMs } from './loop.js';
 import { parseState } from './parse.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
-import { deliver, emptySourceStats, toError } from './source.js';
+import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import type { ParsedState } from './types.js';
 
 /** What the poller needs of the HTTP client (`StateClient`). */
@@ -196,15 +196,9 @@ export class MasterPoller implements StateSource {
 
   #failed(error: MesosDnsError): number {
     const { listener, refreshMs, random = Math.random } = this.#options;
-    const failures = this.#stats.consecutiveFailures + 1;
-    this.#stats = {
-      ...this.#stats,
-      loadsFailed: this.#stats.loadsFailed + 1,
-      consecutiveFailures: failures,
-      lastError: `${error.code}: ${error.message}`,
-    };
+    this.#stats = withFailure(this.#stats, error);
     listener.onFailure(error);
-    return backoffMs(failures, refreshMs, random);
+    return backoffMs(this.#stats.consecutiveFailures, refreshMs, random);
   }
 }
 

@@ -72,6 +72,16 @@ export function emptySourceStats(): SourceStats {
   };
 }
 
+/** `stats` after one more failed load (`error`): counted, and the last error noted. */
+export function withFailure(stats: SourceStats, error: MesosDnsError): SourceStats {
+  return {
+    ...stats,
+    loadsFailed: stats.loadsFailed + 1,
+    consecutiveFailures: stats.consecutiveFailures + 1,
+    lastError: `${error.code}: ${error.message}`,
+  };
+}
+
 /** Receives states and failures. */
 export interface StateListener {
   onState(parsed: ParsedState, info: LoadInfo): void | Promise<void>;
@@ -183,12 +193,7 @@ export class StateFileSource implements StateSource {
     } catch (err) {
       this.#signature = '';
       const error = toError(err, path);
-      this.#stats = {
-        ...this.#stats,
-        loadsFailed: this.#stats.loadsFailed + 1,
-        consecutiveFailures: this.#stats.consecutiveFailures + 1,
-        lastError: `${error.code}: ${error.message}`,
-      };
+      this.#stats = withFailure(this.#stats, error);
       listener.onFailure(error);
       return;
     }

@@ -32,7 +32,7 @@ import type { LeaderDetector } from './leader.js';
 import { backoffMs } from './loop.js';
 import { RecordIoDecoder } from './recordio.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
-import { deliver, emptySourceStats, toError } from './source.js';
+import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { StreamModel } from './stream-model.js';
 import type { Pid, Task, TaskChange } from './types.js';
 import type { MesosEvent } from './v1.js';
@@ -647,12 +647,7 @@ export class MasterStream implements StateSource {
   }
 
   #failed(error: MesosDnsError): void {
-    this.#stats = {
-      ...this.#stats,
-      loadsFailed: this.#stats.loadsFailed + 1,
-      consecutiveFailures: this.#stats.consecutiveFailures + 1,
-      lastError: `${error.code}: ${error.message}`,
-    };
+    this.#stats = withFailure(this.#stats, error);
     this.#options.listener.onFailure(error);
   }
 }
