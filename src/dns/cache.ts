@@ -9,6 +9,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
+import type { ForwardCacheConfig } from '../config/index.js';
 import type { Transport } from './response.js';
 import { MAX_UDP_SIZE, sizeLimit } from './response.js';
 import type { ReplyLayout } from './upstream-message.js';
@@ -27,19 +28,8 @@ function entrySize(messageLength: number, key: string): number {
   return 2 * messageLength + key.length + ENTRY_OVERHEAD;
 }
 
-/** Settings of the cache; TTLs in seconds. */
-export interface AnswerCacheOptions {
-  readonly maxEntries: number;
-  readonly maxBytes: number;
-  /** Cap on the lifetime of a positive answer. */
-  readonly maxTtl: number;
-  /** Cap on the lifetime of a negative answer. */
-  readonly negativeMaxTtl: number;
-  /** Lifetime of a SERVFAIL; 0 keeps SERVFAIL out of the cache. */
-  readonly servfailTtl: number;
-  /** Keep expired answers for `staleTtl` seconds, to serve when every upstream fails. */
-  readonly serveStale: boolean;
-  readonly staleTtl: number;
+/** Settings of the cache: the `forward.cache` keys (TTLs in seconds) and a clock. */
+export interface AnswerCacheOptions extends Omit<ForwardCacheConfig, 'enabled'> {
   readonly clock: Clock;
 }
 
