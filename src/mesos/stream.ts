@@ -120,6 +120,8 @@ export class MasterStream implements StateSource {
   #isStarted = false;
   #fallback: StateSource | undefined;
   #current: EventStream | undefined;
+  /** Why this side ended the current stream (watchdog, leader change, drift, reload). */
+  #endReason: string | undefined;
   #leaderKey: string | undefined;
   #wake: (() => void) | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -187,6 +189,7 @@ export class MasterStream implements StateSource {
     this.#abort.abort();
     clearTimeout(this.#batchTimer);
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#pidsTimer);
     this.#current?.close();
     this.#wake?.();
     await this.#fallback?.close();
@@ -206,19 +209,14 @@ export class MasterStream implements StateSource {
     current.close();
   }
 
-  #endReason: string | undefined;
-
   /** Subscribe, consume, back off, repeat, until closed or fallen back. */
   async #run(): Promise<void> {
     const { random = Math.random, maxBackoffMs } = this.#options;
-    let failures = 0;
     while (!this.#isClosed()) {
       let error: MesosDnsError | undefined;
       try {
-        const isSubscribed = await this.#subscribeAny();
-        if (isSubscribed) failures = 0;
+        await this.#subscribeAny();
         if (this.#isClosed()) return;
-        if (this.#fallback !== undefined) return;
         error = new StateFetchError(
           this.#stats.leaderUrl ?? this.#options.detector.describe(),
           `event stream ended (${this.#endReason ?? 'closed by the master'})`,
@@ -232,10 +230,10 @@ export class MasterStream implements StateSource {
         error = toError(err, this.#options.detector.describe());
       }
       this.#endReason = undefined;
-      failures++;
       this.#failed(error);
-      // The first retry after a stream that worked is quick; repeated failures back off.
-      await this.#sleep(backoffMs(failures, maxBackoffMs, random));
+      // The first retry after a stream that worked is quick (a snapshot resets the count);
+      // repeated failures back off.
+      await this.#sleep(backoffMs(this.#stats.consecutiveFailures, maxBackoffMs, random));
     }
   }
 
@@ -263,8 +261,8 @@ export class MasterStream implements StateSource {
     fallback.start();
   }
 
-  /** Tries the candidates in order; resolves when a stream ended (true if it had subscribed). */
-  async #subscribeAny(): Promise<boolean> {
+  /** Tries the candidates in order; resolves when the stream of the first that accepts ended. */
+  async #subscribeAny(): Promise<void> {
     const { detector } = this.#options;
     const candidates = detector.candidates();
     if (candidates.length === 0) {
@@ -272,7 +270,7 @@ export class MasterStream implements StateSource {
     }
     const errors: MesosDnsError[] = [];
     for (const base of candidates) {
-      if (this.#isClosed()) return false;
+      if (this.#isClosed()) return;
       let stream: EventStream;
       try {
         stream = await this.#options.client.subscribe(base, this.#abort.signal);
@@ -282,7 +280,8 @@ export class MasterStream implements StateSource {
         continue;
       }
       detector.noteLeader(stream.url);
-      return this.#consume(stream);
+      await this.#consume(stream);
+      return;
     }
     const first = errors[0];
     if (errors.length === 1 && first !== undefined) throw first;
@@ -291,8 +290,8 @@ export class MasterStream implements StateSource {
     throw new StateFetchError(detector.describe(), message);
   }
 
-  /** Reads one stream until it ends; true when it delivered a snapshot. */
-  async #consume(stream: EventStream): Promise<boolean> {
+  /** Reads one stream until it ends. */
+  async #consume(stream: EventStream): Promise<void> {
     const { clock, missedHeartbeats, logger } = this.#options;
     this.#current = stream;
     const started = clock.now();
@@ -349,7 +348,6 @@ export class MasterStream implements StateSource {
       stream.close();
     }
     if (isSubscribed) logger.debug('Mesos event stream ended', { url: stream.url });
-    return isSubscribed;
   }
 
   /** Applies the records a chunk completes; returns the report of a SUBSCRIBED among them. */
