@@ -43,7 +43,10 @@ export function isTerminalState(state: string): boolean {
 export interface Applied {
   /** Whether the records may have changed (anything but a heartbeat or an unknown event). */
   readonly changed: boolean;
-  /** `TASK_UPDATED` for a task the model does not hold (counted as drift by the caller). */
+  /**
+   * A non-terminal `TASK_UPDATED` for a task the model does not hold: the stream missed its
+   * `TASK_ADDED` (the caller logs it; the periodic resync repairs such drift).
+   */
   readonly unknownTask?: boolean;
   /** The status timestamp (ms since the epoch) of a `TASK_UPDATED`, for propagation latency. */
   readonly statusAtMs?: number;

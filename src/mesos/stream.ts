@@ -482,6 +482,12 @@ export class MasterStream implements StateSource {
       this.#refreshFrameworkPids(this.#current.url);
     }
     const applied = this.#model.apply(event, clock.now());
+    if (applied.unknownTask === true && event.type === 'TASK_UPDATED') {
+      this.#options.logger.debug('Mesos event stream: update for a task never added', {
+        taskId: event.taskId,
+        state: event.state,
+      });
+    }
     if (event.type === 'HEARTBEAT') {
       // A heartbeat proves the master is alive: the data is current.
       this.#stats = { ...this.#stats, lastSuccessAt: clock.now() };
