@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { systemClock } from './clock.js';
+import { monotonicClock, systemClock } from './clock.js';
 import type { Config, HostPort } from './config/index.js';
 import {
   checkConfig,
@@ -152,7 +152,7 @@ function logQuery(logger: Logger, event: QueryEvent): void {
   logger.info('query', {
     client: event.client ?? '-',
     transport: event.transport,
-    qname: event.key === '' ? '-' : keyToName(event.key),
+    qname: event.query === undefined ? '-' : keyToName(event.query.key),
     qtype: TYPE_NAMES.get(event.qtype) ?? `TYPE${String(event.qtype)}`,
     rcode: RCODE_NAME[event.rcode] ?? `RCODE${String(event.rcode)}`,
     path: event.path,
@@ -231,7 +231,7 @@ async function serve(configFile: string): Promise<number> {
     }
     const key = JSON.stringify(options);
     if (answerCache?.key !== key) {
-      answerCache = { key, cache: new AnswerCache({ ...options, clock: systemClock }) };
+      answerCache = { key, cache: new AnswerCache({ ...options, clock: monotonicClock }) };
     }
     return answerCache.cache;
   };

@@ -11,7 +11,7 @@ function query(overrides: Partial<QueryEvent> = {}): QueryEvent {
     rcode: 0,
     path: 'authoritative',
     durationMs: 0.2,
-    key: '',
+    query: undefined,
     client: '127.0.0.1',
     ...overrides,
   };

@@ -3,7 +3,7 @@
  * the SOA in authority, RFC 8020 empty non-terminals, RFC 8482 ANY). Synchronous.
  */
 import type { Query } from './wire.js';
-import { CLASS, HEADER_SIZE, RCODE, TYPE, hasLabelBoundaryAt } from './wire.js';
+import { CLASS, HEADER_SIZE, RCODE, TYPE, hasLabelBoundaryAt, lowerByte } from './wire.js';
 import type { ResponseFlags, Transport } from './response.js';
 import {
   WANT_A,
@@ -14,7 +14,7 @@ import {
   zoneResponse,
 } from './response.js';
 import type { Zone } from './zone.js';
-import { NO_NODE, findNode } from './zone.js';
+import { NO_NODE, findNodeAt } from './zone.js';
 
 /** Outcome counters an answer reports (for metrics). */
 export type AnswerKind = 'answer' | 'nodata' | 'nxdomain' | 'refused' | 'servfail';
@@ -49,8 +49,10 @@ export function answerAuthoritative(
   const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
   // A name changed by a streamed update is answered from that update's records (same settings
   // and apex); negative answers always carry the served zone's SOA (its serial).
-  const updated = zone.overlay?.get(query.key);
-  const node = updated === undefined ? findNode(zone, query.key) : updated.node;
+  const overlay = zone.overlay;
+  const updated = overlay === undefined || overlay.size === 0 ? undefined : overlay.get(query.key);
+  const node =
+    updated === undefined ? findNodeAt(zone, msg, HEADER_SIZE, query.nameHash) : updated.node;
   const from = updated === undefined ? zone : updated.zone;
   if (node === NO_NODE) {
     return {
@@ -59,7 +61,8 @@ export function answerAuthoritative(
       kind: 'nxdomain',
     };
   }
-  const isApex = query.key === zone.apexKey;
+  // The name is in the zone (the caller checked): as long as the apex, it is the apex.
+  const isApex = query.qnameEnd - 1 - HEADER_SIZE === zone.apexKey.length;
   let want = 0;
   let extra: readonly Buffer[] | undefined;
   switch (qtype) {
@@ -127,10 +130,14 @@ function refuse(
 
 /** True when the QNAME of `query` (in `msg`) is the zone apex or below it. */
 export function isInZone(msg: Buffer, query: Query, zone: { readonly apexKey: string }): boolean {
-  const key = query.key;
   const apex = zone.apexKey;
-  if (key.length < apex.length || !key.endsWith(apex)) return false;
-  if (key.length === apex.length) return true;
+  const length = query.qnameEnd - 1 - HEADER_SIZE;
+  if (length < apex.length) return false;
+  // Compared on the packet (ASCII case-insensitively; length bytes are below 64, never letters).
+  const from = query.qnameEnd - 1 - apex.length;
+  for (let i = 0; i < apex.length; i++) {
+    if (lowerByte(msg[from + i] ?? 0) !== apex.charCodeAt(i)) return false;
+  }
   // The suffix match must fall on a label boundary.
-  return hasLabelBoundaryAt(msg, HEADER_SIZE, HEADER_SIZE + key.length - apex.length);
+  return length === apex.length || hasLabelBoundaryAt(msg, HEADER_SIZE, from);
 }

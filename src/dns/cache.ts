@@ -15,7 +15,17 @@ import { MAX_UDP_SIZE, sizeLimit } from './response.js';
 import type { ReplyLayout } from './upstream-message.js';
 import { isNegative, isShareableQuery, layoutOf, rrsFitting } from './upstream-message.js';
 import type { Query } from './wire.js';
-import { HEADER_SIZE, OPT_SIZE, RCODE, TYPE, writeOpt } from './wire.js';
+import {
+  HEADER_SIZE,
+  OPT_SIZE,
+  RCODE,
+  TYPE,
+  copyBytes,
+  lowerByte,
+  setU16,
+  u16,
+  writeOpt,
+} from './wire.js';
 
 /** TTL of every record in a stale answer (RFC 8767 4 recommends 30 seconds). */
 export const STALE_ANSWER_TTL = 30;
@@ -23,9 +33,29 @@ export const STALE_ANSWER_TTL = 30;
 /** Bytes counted per entry on top of its message, for the `maxBytes` bound. */
 const ENTRY_OVERHEAD = 160;
 
-/** Bytes an entry is charged: the stored reply and its last rendering, the key, the overhead. */
-function entrySize(messageLength: number, key: string): number {
-  return 2 * messageLength + key.length + ENTRY_OVERHEAD;
+/** Bytes an entry is charged: the stored reply and its last rendering, the overhead. */
+function entrySize(messageLength: number): number {
+  return 2 * messageLength + ENTRY_OVERHEAD;
+}
+
+/** Murmur3's 32-bit finalizer: every input bit affects every output bit. */
+function mix(h: number): number {
+  let x = h ^ (h >>> 16);
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  return x ^ (x >>> 16);
+}
+
+/** True when the entry's question is `query`'s name (any case), type and class. */
+function sameQuestion(entry: Entry, msg: Buffer, query: Query): boolean {
+  const stored = entry.message;
+  const end = entry.questionEnd - 4;
+  if (end !== query.qnameEnd) return false;
+  for (let i = HEADER_SIZE; i < end; i++) {
+    if (lowerByte(stored[i] ?? 0) !== lowerByte(msg[i] ?? 0)) return false;
+  }
+  return u16(stored, end) === query.qtype && u16(stored, end + 2) === query.qclass;
 }
 
 /** Settings of the cache: the `forward.cache` keys (TTLs in seconds) and a clock. */
@@ -81,15 +111,15 @@ function lifetime(layout: ReplyLayout, options: AnswerCacheOptions): [number, Ca
 /** Answers from upstreams, kept for their TTL. */
 export class AnswerCache {
   readonly #options: AnswerCacheOptions;
-  readonly #lru: LRUCache<string, Entry>;
+  readonly #lru: LRUCache<number, Entry>;
   #evictions = 0;
 
   constructor(options: AnswerCacheOptions) {
     this.#options = options;
-    this.#lru = new LRUCache<string, Entry>({
+    this.#lru = new LRUCache<number, Entry>({
       max: Math.max(1, options.maxEntries),
       maxSize: Math.max(1, options.maxBytes),
-      sizeCalculation: (entry, key) => entrySize(entry.message.length, key),
+      sizeCalculation: (entry) => entrySize(entry.message.length),
       dispose: (_entry, _key, reason) => {
         if (reason === 'evict') this.#evictions++;
       },
@@ -97,17 +127,21 @@ export class AnswerCache {
   }
 
   /**
-   * The cache key of a query: lower-cased QNAME, QTYPE, QCLASS and the DO, CD and RD bits; or
-   * undefined when its answer must not be shared (zone transfers, TSIG or SIG(0), Client Subnet).
+   * The cache key of a query: a 53-bit hash of the lower-cased QNAME (its two `Query` hashes),
+   * QTYPE, QCLASS and the DO, CD and RD bits; or undefined when its answer must not be shared
+   * (zone transfers, TSIG or SIG(0), Client Subnet). A number keys the map far faster than a
+   * string; a hit is checked against the entry's question, so a collision is only a miss.
    */
-  static keyOf(msg: Buffer, query: Query): string | undefined {
+  static keyOf(msg: Buffer, query: Query): number | undefined {
     if (query.qtype === TYPE.AXFR || query.qtype === TYPE.IXFR) return undefined;
     if (!isShareableQuery(msg, query)) return undefined;
     const bits =
       (query.edns?.dnssecOk === true ? 1 : 0) |
       ((query.flags2 & 0x10) !== 0 ? 2 : 0) |
       ((query.flags1 & 0x01) !== 0 ? 4 : 0);
-    return String.fromCharCode(query.qtype, query.qclass, bits) + query.key;
+    const high = mix(query.nameHash ^ (query.qtype << 16) ^ query.qclass);
+    const low = mix(query.nameHash2 ^ (bits << 16) ^ query.qtype);
+    return (high >>> 0) * 0x200000 + (low >>> 11);
   }
 
   /** Number of entries, expired ones included. */
@@ -129,9 +163,9 @@ export class AnswerCache {
    * Serves a fresh entry for `query` (key from `keyOf`): the response to send, or undefined on
    * a miss. Expired entries are misses (and dropped unless they may still be served stale).
    */
-  get(key: string, msg: Buffer, query: Query, transport: Transport): Buffer | undefined {
+  get(key: number, msg: Buffer, query: Query, transport: Transport): Buffer | undefined {
     const entry = this.#lru.get(key);
-    if (entry === undefined) return undefined;
+    if (entry === undefined || !sameQuestion(entry, msg, query)) return undefined;
     const now = this.#options.clock.now();
     if (now < entry.expiresAtMs) return render(entry, msg, query, transport, now, false);
     if (!this.#isStaleUsable(entry, now)) this.#lru.delete(key);
@@ -142,10 +176,12 @@ export class AnswerCache {
    * Serves an expired (or fresh) answer for `query` with every TTL set to 30 s, when serve-stale
    * is on and the entry expired less than `staleTtl` ago. SERVFAIL entries are never served stale.
    */
-  getStale(key: string, msg: Buffer, query: Query, transport: Transport): Buffer | undefined {
+  getStale(key: number, msg: Buffer, query: Query, transport: Transport): Buffer | undefined {
     if (!this.#options.serveStale) return undefined;
     const entry = this.#lru.get(key);
-    if (entry === undefined || entry.kind === 'servfail') return undefined;
+    if (entry === undefined || entry.kind === 'servfail' || !sameQuestion(entry, msg, query)) {
+      return undefined;
+    }
     const now = this.#options.clock.now();
     if (now < entry.expiresAtMs) return render(entry, msg, query, transport, now, false);
     if (!this.#isStaleUsable(entry, now)) return undefined;
@@ -164,13 +200,13 @@ export class AnswerCache {
    * Stores a reply under `key` if it may be cached (not truncated; NOERROR with a TTL above 0,
    * NXDOMAIN/NODATA with an SOA, or SERVFAIL) and returns what was stored, or undefined.
    */
-  put(key: string, reply: Buffer, layout = layoutOf(reply)): CacheEntryKind | undefined {
+  put(key: number, reply: Buffer, layout = layoutOf(reply)): CacheEntryKind | undefined {
     // Serving patches the client's question over the stored one: it must be there.
     if (layout === undefined || reply.readUInt16BE(4) !== 1) return undefined;
     const [ttl, kind] = lifetime(layout, this.#options);
     if (ttl <= 0) return undefined;
     const end = layout.opt === undefined ? reply.length : layout.opt.start;
-    if (entrySize(end, key) > this.#options.maxBytes) return undefined;
+    if (entrySize(end) > this.#options.maxBytes) return undefined;
     const message = Buffer.from(reply.subarray(0, end));
     const arcount = layout.counts[2] - (layout.opt === undefined ? 0 : 1);
     message.writeUInt16BE(arcount, 10);
@@ -238,11 +274,11 @@ function render(
   }
   const body = memo.body;
   const out = Buffer.allocUnsafe(body.length + optLength);
-  body.copy(out, 0);
-  out.writeUInt16BE(query.id, 0);
+  out.set(body, 0);
+  setU16(out, 0, query.id);
   // The question as this client sent it (same length: the key matched case-insensitively).
-  msg.copy(out, HEADER_SIZE, HEADER_SIZE, query.qnameEnd);
-  out.writeUInt16BE(memo.arcount + (optLength > 0 ? 1 : 0), 10);
+  copyBytes(msg, HEADER_SIZE, query.qnameEnd, out, HEADER_SIZE);
+  setU16(out, 10, memo.arcount + (optLength > 0 ? 1 : 0));
   if (query.edns !== undefined) {
     writeOpt(out, body.length, MAX_UDP_SIZE, entry.rcode, query.edns.dnssecOk);
   }

@@ -22,6 +22,7 @@ export {
   compileZone,
   compileZoneImage,
   findNode,
+  findNodeAt,
   withSerial,
   withUpdate,
   zoneFromImage,

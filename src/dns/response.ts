@@ -5,7 +5,16 @@
  * targets live in module-level scratch arrays.
  */
 import type { Edns, Query } from './wire.js';
-import { CLASSIC_UDP_SIZE, HEADER_SIZE, MAX_TCP_SIZE, OPT_SIZE, TYPE, writeOpt } from './wire.js';
+import {
+  CLASSIC_UDP_SIZE,
+  HEADER_SIZE,
+  MAX_TCP_SIZE,
+  OPT_SIZE,
+  TYPE,
+  copyBytes,
+  setU16,
+  writeOpt,
+} from './wire.js';
 import type { Zone } from './zone.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, nameStart, writeRRHeader } from './zone.js';
 
@@ -190,7 +199,7 @@ function writeAnswer(z: Zone, out: Buffer, off: number, k: number): number {
     return writeWireName(out, off + SRV_TARGET_OFFSET, z.nameBytes, start, end);
   }
   const rr = extras?.[i - srvCount];
-  return rr === undefined ? off : off + rr.copy(out, off);
+  return rr === undefined ? off : copyBytes(rr, 0, rr.length, out, off);
 }
 
 /** The value range of name `id`'s records of one kind: sets `rangeFrom` and returns the count. */
@@ -324,7 +333,7 @@ export function zoneResponse(
 
   const out = Buffer.allocUnsafe(size);
   writeHeader(out, query, flags, 0, truncated, kept, 0, additionalCount + (optSize > 0 ? 1 : 0));
-  msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  copyBytes(msg, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
   let off = questionEnd;
   for (let j = 0; j < kept; j++) off = writeAnswer(z, out, off, o[j] ?? 0);
   let left = additionalCount;
@@ -377,10 +386,10 @@ export function negativeResponse(
   if (!fits) size -= soa.length;
   const out = Buffer.allocUnsafe(size);
   writeHeader(out, query, flags, rcode, !fits, 0, fits ? 1 : 0, optSize > 0 ? 1 : 0);
-  msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  copyBytes(msg, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
   let off = questionEnd;
   if (fits) {
-    soa.copy(out, off);
+    copyBytes(soa, 0, soa.length, out, off);
     const pointer = query.qnameEnd - zone.apexWireLength;
     out[off] = 0xc0 | (pointer >>> 8);
     out[off + 1] = pointer & 255;
@@ -406,12 +415,13 @@ export function errorResponse(
   const hasQuestion = questionEnd > HEADER_SIZE;
   const questionLength = hasQuestion ? questionEnd - HEADER_SIZE : 0;
   const out = Buffer.alloc(HEADER_SIZE + questionLength + (edns === undefined ? 0 : OPT_SIZE));
-  msg.copy(out, 0, 0, 2);
+  out[0] = msg[0] ?? 0;
+  out[1] = msg[1] ?? 0;
   out[2] = 0x80 | ((msg[2] ?? 0) & 0x79);
   out[3] = (recursionAvailable ? 0x80 : 0) | ((msg[3] ?? 0) & 0x10) | (rcode & 0x0f);
-  out.writeUInt16BE(hasQuestion ? 1 : 0, 4);
-  out.writeUInt16BE(edns === undefined ? 0 : 1, 10);
-  if (hasQuestion) msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  setU16(out, 4, hasQuestion ? 1 : 0);
+  setU16(out, 10, edns === undefined ? 0 : 1);
+  if (hasQuestion) copyBytes(msg, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
   if (edns !== undefined)
     writeOpt(out, HEADER_SIZE + questionLength, MAX_UDP_SIZE, rcode, edns.dnssecOk);
   return out;

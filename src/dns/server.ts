@@ -14,6 +14,7 @@ import { answerAuthoritative, isInZone } from './authority.js';
 import type { Transport } from './response.js';
 import { errorResponse } from './response.js';
 import type { Zone } from './zone.js';
+import type { Query } from './wire.js';
 import { RCODE, isProblem, nameKey, parseQuery } from './wire.js';
 
 /** What happened to one query, for metrics and query logs. */
@@ -28,8 +29,8 @@ export interface QueryEvent {
    */
   readonly path: 'authoritative' | 'forwarded' | 'cached' | 'refused' | 'malformed';
   readonly durationMs: number;
-  /** Lookup key of the question name (`nameKey`; `keyToName` prints it), '' when malformed. */
-  readonly key: string;
+  /** The parsed question (its `key` names it, see `keyToName`); undefined when malformed. */
+  readonly query: Query | undefined;
   /** The client's IP address; undefined for in-process callers. */
   readonly client: string | undefined;
 }
@@ -62,16 +63,21 @@ const MAX_TCP_CONNECTIONS = 1_000;
 /** A TCP client that stops reading is cut off once this much output is queued. */
 const MAX_TCP_BACKLOG = 1 << 20;
 
+type LiteralLookup = (
+  address: string,
+  options: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+) => void;
+
 /**
  * The UDP socket's address lookup: replies only ever go to the IP literal a query came from, so
- * the default (`dns.lookup`, which defers every send by a tick) is skipped.
+ * the default (`dns.lookup`, which defers every send by a tick) is skipped. The family is the
+ * socket's: no need to parse the literal again per reply.
  */
-function literalLookup(
-  address: string,
-  _family: unknown,
-  callback: (err: Error | null, address: string, family: number) => void,
-): void {
-  callback(null, address, net.isIPv6(address) ? 6 : 4);
+function literalLookup(family: 4 | 6): LiteralLookup {
+  return (address, _options, callback) => {
+    callback(null, address, family);
+  };
 }
 
 /** UDP+TCP DNS server. */
@@ -104,10 +110,11 @@ export class DnsServer {
   /** Binds UDP and TCP. Resolves once both listen. */
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
+    const family = net.isIPv6(host) ? 6 : 4;
     const udp = dgram.createSocket({
-      type: net.isIPv6(host) ? 'udp6' : 'udp4',
+      type: family === 6 ? 'udp6' : 'udp4',
       reuseAddr: false,
-      lookup: literalLookup,
+      lookup: literalLookup(family),
     });
     udp.on('message', (msg, rinfo) => {
       this.#onDatagram(udp, msg, rinfo);
@@ -164,7 +171,7 @@ export class DnsServer {
     const settings = this.#settings;
     if (isProblem(parsed)) {
       if (parsed.action === 'drop') return undefined;
-      this.#emit(transport, 0, parsed.action, 'malformed', started, '', client);
+      this.#emit(transport, 0, parsed.action, 'malformed', started, undefined, client);
       return errorResponse(
         msg,
         parsed.action,
@@ -181,21 +188,13 @@ export class DnsServer {
         settings.recursionAvailable,
         transport,
       );
-      this.#emit(
-        transport,
-        parsed.qtype,
-        result.rcode,
-        'authoritative',
-        started,
-        parsed.key,
-        client,
-      );
+      this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started, parsed, client);
       return result.response;
     }
     // The forward step: access control, cache, loop guard, concurrency, then the upstreams.
     const forwarder = settings.forwarder;
     const refuse = (): Buffer => {
-      this.#emit(transport, parsed.qtype, RCODE.REFUSED, 'refused', started, parsed.key, client);
+      this.#emit(transport, parsed.qtype, RCODE.REFUSED, 'refused', started, parsed, client);
       return errorResponse(
         msg,
         RCODE.REFUSED,
@@ -207,19 +206,11 @@ export class DnsServer {
     if (forwarder?.allows(client) !== true) return refuse();
     const hit = forwarder.cached(msg, parsed, transport);
     if (hit !== undefined) {
-      this.#emit(
-        transport,
-        parsed.qtype,
-        (hit[3] ?? 0) & 0x0f,
-        'cached',
-        started,
-        parsed.key,
-        client,
-      );
+      this.#emit(transport, parsed.qtype, (hit[3] ?? 0) & 0x0f, 'cached', started, parsed, client);
       return hit;
     }
     if (forwarder.isLoop(msg, parsed)) {
-      this.#emit(transport, parsed.qtype, RCODE.SERVFAIL, 'forwarded', started, parsed.key, client);
+      this.#emit(transport, parsed.qtype, RCODE.SERVFAIL, 'forwarded', started, parsed, client);
       return errorResponse(
         msg,
         RCODE.SERVFAIL,
@@ -239,7 +230,7 @@ export class DnsServer {
           (reply[3] ?? 0) & 0x0f,
           'forwarded',
           started,
-          parsed.key,
+          parsed,
           client,
         );
         return reply;
@@ -255,13 +246,13 @@ export class DnsServer {
     rcode: number,
     path: QueryEvent['path'],
     started: number,
-    key: string,
+    query: Query | undefined,
     client: string | undefined,
   ): void {
     const hook = this.#options.onQuery;
     if (hook !== undefined) {
       const durationMs = performance.now() - started;
-      hook({ transport, qtype, rcode, path, durationMs, key, client });
+      hook({ transport, qtype, rcode, path, durationMs, query, client });
     }
   }
 

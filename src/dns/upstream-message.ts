@@ -4,7 +4,7 @@
  * (RFC 6891), and truncation of a whole reply to a size limit. Pure: no sockets, no clock.
  */
 import type { Query } from './wire.js';
-import { HEADER_SIZE, RCODE, TYPE, skipName } from './wire.js';
+import { HEADER_SIZE, RCODE, TYPE, skipName, u16 } from './wire.js';
 
 /** EDNS option code of Client Subnet (RFC 7871): answers may depend on the client's network. */
 const OPTION_ECS = 8;
@@ -106,16 +106,16 @@ export function layoutOf(msg: Buffer): ReplyLayout | undefined {
  * OPT carries no Client Subnet option (RFC 7871: answers may differ per network).
  */
 export function isShareableQuery(msg: Buffer, query: Query): boolean {
-  const arcount = msg.readUInt16BE(10);
+  const arcount = u16(msg, 10);
   if (arcount === 0) return true;
   let off = query.questionEnd;
   for (let i = 0; i < arcount; i++) {
     off = skipName(msg, off);
     if (off < 0 || off + 10 > msg.length) return false;
-    if (msg.readUInt16BE(off) !== TYPE.OPT) return false;
-    const end = off + 10 + msg.readUInt16BE(off + 8);
-    for (let o = off + 10; o + 4 <= end; o += 4 + msg.readUInt16BE(o + 2)) {
-      if (msg.readUInt16BE(o) === OPTION_ECS) return false;
+    if (u16(msg, off) !== TYPE.OPT) return false;
+    const end = off + 10 + u16(msg, off + 8);
+    for (let o = off + 10; o + 4 <= end; o += 4 + u16(msg, o + 2)) {
+      if (u16(msg, o) === OPTION_ECS) return false;
     }
     off = end;
   }

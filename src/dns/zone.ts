@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { RecordData, RecordSet } from '../records/index.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, toRecordData } from '../records/index.js';
 import type { SoaConfig } from '../config/index.js';
-import { CLASS, TYPE, encodeName, nameKey } from './wire.js';
+import { CLASS, TYPE, encodeName, hashName, lowerByte, nameKey } from './wire.js';
 
 /** Options of `compileZone`. */
 export interface ZoneOptions {
@@ -286,40 +286,47 @@ export function withSerial(zone: Zone, soa: SoaConfig, ttl: number, serial: numb
 }
 
 /**
- * Looks up a query's key (see `nameKey`: wire-format labels without the root, lower case):
- * returns the id of the owner name in `zone.records`, `EMPTY_NODE` for an empty non-terminal,
- * or `NO_NODE`. Allocation-free: the key is hashed in text form (each label followed by a dot)
- * straight from its char codes and compared with the name bytes.
+ * Looks up a name given by its lookup key (see `nameKey`): returns the id of the owner name in
+ * `zone.records`, `EMPTY_NODE` for an empty non-terminal, or `NO_NODE`. Queries use
+ * `findNodeAt` on the packet instead.
  */
 export function findNode(zone: Zone, key: string): number {
+  const wire = Buffer.from(key + '\0', 'latin1');
+  return findNodeAt(zone, wire, 0, hashName(wire, 0));
+}
+
+/**
+ * Looks up the wire-format name at `bytes[start..]` (labels up to the root label, any case, as
+ * in a query's question) whose `hashName` is `hash`; results as `findNode`. Allocation-free: the
+ * name is compared with the zone's text form (`ab.c.` for `\x02ab\x01c\x00`) byte by byte.
+ */
+export function findNodeAt(zone: Zone, bytes: Uint8Array, start: number, hash: number): number {
   const records = zone.records;
   // (Incremental updates are looked up by the caller first: see `Zone.overlay`.)
   const { nameTable, nameEnd } = records;
   const names = zone.nameBytes;
-  const length = key.length;
-  let hash = 0x811c9dc5 | 0;
-  for (let p = 0; p < length;) {
-    const n = key.charCodeAt(p);
-    for (let j = p + 1; j <= p + n; j++) hash = Math.imul(hash ^ key.charCodeAt(j), 0x01000193);
-    hash = Math.imul(hash ^ 0x2e, 0x01000193);
-    p += n + 1;
-  }
+  let end = start;
+  while ((bytes[end] ?? 0) !== 0) end += (bytes[end] ?? 0) + 1;
+  const length = end - start;
   const mask = (nameTable.length >>> 1) - 1;
   for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
     const entry = nameTable[slot * 2] ?? 0;
     if (entry === 0) break;
     if (nameTable[slot * 2 + 1] !== hash) continue;
     const id = entry - 1;
-    const start = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
-    if ((nameEnd[id] ?? 0) - start !== length) continue;
-    // Text `ab.c.` against key `\x02ab\x01c`: each label's bytes, then a dot in the text where
-    // the key has the next length byte.
+    const from = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
+    if ((nameEnd[id] ?? 0) - from !== length) continue;
+    // Each label's bytes, then a dot in the text where the wire has the next length byte. A
+    // label holding a dot byte never matches (the zone's names have none).
     let p = 0;
     while (p < length) {
-      const n = key.charCodeAt(p);
-      let j = 0;
-      while (j < n && names[start + p + j] === key.charCodeAt(p + 1 + j)) j++;
-      if (j < n || names[start + p + n] !== 0x2e) break;
+      const n = bytes[start + p] ?? 0;
+      let j = 1;
+      for (; j <= n; j++) {
+        const c = lowerByte(bytes[start + p + j] ?? 0);
+        if (c === 0x2e || names[from + p + j - 1] !== c) break;
+      }
+      if (j <= n || names[from + p + n] !== 0x2e) break;
       p += n + 1;
     }
     if (p !== length) continue;

@@ -32,6 +32,8 @@ export {
   KIND_AAAA,
   KIND_SRV,
   RecordBuilder,
+  FNV_OFFSET,
+  FNV_PRIME,
   hashBytes,
   hashString,
   intToIpv4,

@@ -100,8 +100,10 @@ export interface RecordData {
 // ---------------------------------------------------------------------------------------------
 // Hashing (shared with the zone index of dns/zone.ts, which hashes wire-format keys the same way).
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
+/** FNV-1a offset basis and prime (32-bit). */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+/** See `FNV_OFFSET`. */
+export const FNV_PRIME = 0x01000193;
 
 /** FNV-1a over `length` bytes of `bytes` from `offset`. */
 export function hashBytes(bytes: Uint8Array, offset: number, length: number): number {

@@ -30,7 +30,7 @@ function make(over: Partial<AnswerCacheOptions> = {}): { cache: AnswerCache; clo
   return { cache, clock };
 }
 
-function keyOf(q: TestQuery): string {
+function keyOf(q: TestQuery): number {
   const key = AnswerCache.keyOf(q.msg, q.query);
   if (key === undefined) throw new Error('query not cacheable');
   return key;
@@ -139,6 +139,17 @@ for (const [label, over] of CONFIGURATIONS) {
       query('mail.example.test', 'A'),
     ].map(keyOf);
     t.is(new Set([base, ...different]).size, 7);
+  });
+
+  it('checks a hit against the stored question: another name under the same key is a miss', (t) => {
+    const { cache } = make(over);
+    t.is(put(cache, www, wwwReply), 'positive');
+    const mail = query('mail.example.test', 'A');
+    // As if both names hashed to one key: the entry for www must not answer mail.
+    t.is(cache.get(keyOf(www), mail.msg, mail.query, 'udp'), undefined);
+    const aaaa = query('www.example.test', 'AAAA');
+    t.is(cache.get(keyOf(www), aaaa.msg, aaaa.query, 'udp'), undefined);
+    t.truthy(cache.get(keyOf(www), www.msg, www.query, 'udp'));
   });
 
   it('does not share answers to Client Subnet or zone-transfer queries', (t) => {

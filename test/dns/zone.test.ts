@@ -1,5 +1,12 @@
 import test from 'ava';
-import { EMPTY_NODE, NO_NODE, findNode, nameKey } from '../../src/dns/index.js';
+import {
+  EMPTY_NODE,
+  NO_NODE,
+  findNode,
+  findNodeAt,
+  nameKey,
+  parseQuery,
+} from '../../src/dns/index.js';
 import { askZone, zoneFromText } from '../helpers/records-text.js';
 import { decodeMessage, srvData } from '../helpers/dns-message.js';
 
@@ -27,6 +34,28 @@ test('findNode tells owners, empty non-terminals and missing names apart', (t) =
   // A name that is only an SRV target, without records of its own, does not exist.
   t.is(findNode(zone, nameKey('gone-x-s3.marathon.slave.mesos.')), NO_NODE);
   t.is(decodeMessage(askZone(zone, 'gone-x-s3.marathon.slave.mesos', 'A')).rcode, 'NXDOMAIN');
+});
+
+/** A query packet for the wire-format name `wire` (labels and root), type A. */
+function packet(wire: readonly number[]): Buffer {
+  const header = Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  return Buffer.concat([header, Buffer.from(wire), Buffer.from([0, 1, 0, 1])]);
+}
+
+function labels(...parts: string[]): number[] {
+  return [...parts.flatMap((p) => [p.length, ...Buffer.from(p, 'latin1')]), 0];
+}
+
+test('findNodeAt looks names up on the packet: any case, a dot inside a label never matches', (t) => {
+  const find = (msg: Buffer): number => {
+    const q = parseQuery(msg);
+    if ('action' in q) throw new Error(q.reason);
+    return findNodeAt(zone, msg, 12, q.nameHash);
+  };
+  const web = findNode(zone, nameKey('web.marathon.mesos.'));
+  t.is(find(packet(labels('WEB', 'Marathon', 'MESOS'))), web);
+  // One label `web.marathon` (an escaped dot) is not the two labels `web` and `marathon`.
+  t.is(find(packet(labels('web.marathon', 'mesos'))), NO_NODE);
 });
 
 test('SRV answers carry the A and AAAA records of each distinct target, owners compressed', (t) => {
