@@ -223,7 +223,7 @@ export class Metrics {
   readonly #names: Gauge;
   readonly #propagationSeconds: Histogram;
   readonly #reloads: Counter<'result'>;
-  readonly #cacheLookups: Counter<'result'>;
+  readonly #cacheLookups = { hit: 0, miss: 0, stale: 0 };
   readonly #forwarded: Counter;
   readonly #forwardFailures: Counter;
   readonly #rejected: Counter<'reason'>;
@@ -425,11 +425,18 @@ export class Metrics {
     for (const result of ['applied', 'rejected']) this.#reloads.inc({ result }, 0);
 
     // Forwarding, cache and upstreams.
-    this.#cacheLookups = new Counter({
+    // Counted per query in plain numbers (like onQuery), exported at scrape time.
+    const cacheLookups = new Counter({
       name: 'mesodns_forward_cache_lookups_total',
       help: 'Lookups in the forwarding cache: hit (fresh answer), miss (sent upstream), stale (expired answer served because every upstream failed).',
       labelNames: ['result'],
       registers,
+      collect: () => {
+        cacheLookups.reset();
+        for (const [result, n] of Object.entries(this.#cacheLookups)) {
+          cacheLookups.inc({ result }, n);
+        }
+      },
     });
     const cacheEntries = new Gauge({
       name: 'mesodns_forward_cache_entries',
@@ -568,7 +575,7 @@ export class Metrics {
   forwardObserver(next?: ForwardObserver): ForwardObserver {
     return {
       cache: (result: 'hit' | 'miss' | 'stale') => {
-        this.#cacheLookups.inc({ result });
+        this.#cacheLookups[result]++;
         next?.cache(result);
       },
       forwarded: () => {

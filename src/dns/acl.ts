@@ -51,6 +51,8 @@ function addressBytes(address: string): Buffer | undefined {
 export class Acl {
   readonly #prefixes: readonly Prefix[];
   readonly #memo = new Map<string, boolean>();
+  #lastAddress = '';
+  #lastAllowed = false;
 
   /** Throws a RangeError on an invalid CIDR (the config loader has checked them already). */
   constructor(cidrs: readonly string[]) {
@@ -63,6 +65,16 @@ export class Acl {
 
   /** True when `address` (an IP literal, as a socket reports it) is inside one of the prefixes. */
   allows(address: string): boolean {
+    // Most queries come from the same few resolvers: the last answer first (comparing two short
+    // strings is cheaper than hashing the fresh one a socket hands over for every packet).
+    if (address === this.#lastAddress) return this.#lastAllowed;
+    const allowed = this.#lookup(address);
+    this.#lastAddress = address;
+    this.#lastAllowed = allowed;
+    return allowed;
+  }
+
+  #lookup(address: string): boolean {
     const known = this.#memo.get(address);
     if (known !== undefined) return known;
     const bytes = addressBytes(address);
