@@ -14,7 +14,7 @@ import {
   zoneResponse,
 } from './response.js';
 import type { Zone } from './zone.js';
-import { NO_NODE, findNodeAt } from './zone.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, NO_NODE, classifyName, findNameAt } from './zone.js';
 
 /** Outcome counters an answer reports (for metrics). */
 export type AnswerKind = 'answer' | 'nodata' | 'nxdomain' | 'refused' | 'servfail';
@@ -49,18 +49,13 @@ export function answerAuthoritative(
   const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
   // A name changed by a streamed update is answered from that update's records (same settings
   // and apex); negative answers always carry the served zone's SOA (its serial).
+  // The zone's own names are found without classifying them (`findNameAt`): an answer reads
+  // only the wanted kind's records, and only a name without them needs telling apart.
   const overlay = zone.overlay;
   const updated = overlay === undefined || overlay.size === 0 ? undefined : overlay.get(query.key);
   const node =
-    updated === undefined ? findNodeAt(zone, msg, HEADER_SIZE, query.nameHash) : updated.node;
+    updated === undefined ? findNameAt(zone, msg, HEADER_SIZE, query.nameHash) : updated.node;
   const from = updated === undefined ? zone : updated.zone;
-  if (node === NO_NODE) {
-    return {
-      response: negativeResponse(msg, query, zone, RCODE.NXDOMAIN, flags, transport),
-      rcode: RCODE.NXDOMAIN,
-      kind: 'nxdomain',
-    };
-  }
   // The name is in the zone (the caller checked): as long as the apex, it is the apex.
   const isApex = query.qnameEnd - 1 - HEADER_SIZE === zone.apexKey.length;
   let want = 0;
@@ -89,6 +84,13 @@ export function answerAuthoritative(
       break;
   }
   if (extra === undefined && (node < 0 || !hasAny(from, node, want))) {
+    if ((updated === undefined ? classifyName(zone, node) : node) === NO_NODE) {
+      return {
+        response: negativeResponse(msg, query, zone, RCODE.NXDOMAIN, flags, transport),
+        rcode: RCODE.NXDOMAIN,
+        kind: 'nxdomain',
+      };
+    }
     // NODATA: the name exists (with records of other types, or as an empty non-terminal).
     return {
       response: negativeResponse(msg, query, zone, RCODE.NOERROR, flags, transport),
@@ -106,11 +108,11 @@ export function answerAuthoritative(
 
 /** Whether name `id` has records of a kind in `want`. */
 function hasAny(zone: Zone, id: number, want: number): boolean {
-  const [a, aaaa, srv] = zone.records.kinds;
+  const kinds = zone.records.kinds;
   return (
-    ((want & WANT_A) !== 0 && (a.slot[id] ?? 0) > 0) ||
-    ((want & WANT_AAAA) !== 0 && (aaaa.slot[id] ?? 0) > 0) ||
-    ((want & WANT_SRV) !== 0 && (srv.slot[id] ?? 0) > 0)
+    ((want & WANT_A) !== 0 && (kinds[KIND_A].slot[id] ?? 0) > 0) ||
+    ((want & WANT_AAAA) !== 0 && (kinds[KIND_AAAA].slot[id] ?? 0) > 0) ||
+    ((want & WANT_SRV) !== 0 && (kinds[KIND_SRV].slot[id] ?? 0) > 0)
   );
 }
 

@@ -23,6 +23,8 @@ export {
   compileZoneImage,
   findNode,
   findNodeAt,
+  findNameAt,
+  classifyName,
   withSerial,
   withUpdate,
   zoneFromImage,

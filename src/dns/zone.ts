@@ -264,12 +264,7 @@ export function withUpdate(
   for (const id of names) {
     const start = nameStart(records, id);
     const key = nameKey(text.toString('latin1', start, records.nameEnd[id] ?? start));
-    const node = hasRecords(records, id)
-      ? id
-      : records.emptyNonTerminal[id] === 1
-        ? EMPTY_NODE
-        : NO_NODE;
-    overlay.set(key, { zone: update, node });
+    overlay.set(key, { zone: update, node: classifyName(update, id) });
   }
   return { ...withSerial(zone, options.soa, options.ttl, options.serial), overlay };
 }
@@ -297,13 +292,29 @@ export function findNode(zone: Zone, key: string): number {
 
 /**
  * Looks up the wire-format name at `bytes[start..]` (labels up to the root label, any case, as
- * in a query's question) whose `hashName` is `hash`; results as `findNode`. Allocation-free: the
- * name is compared with the zone's text form (`ab.c.` for `\x02ab\x01c\x00`) byte by byte.
+ * in a query's question) whose `hashName` is `hash`; results as `findNode`.
  */
 export function findNodeAt(zone: Zone, bytes: Uint8Array, start: number, hash: number): number {
-  const records = zone.records;
-  // (Incremental updates are looked up by the caller first: see `Zone.overlay`.)
-  const { nameTable, nameEnd } = records;
+  return classifyName(zone, findNameAt(zone, bytes, start, hash));
+}
+
+/**
+ * What `findNode` says of name id `id` of the zone's records (-1: not a name): the id when it
+ * owns records, else `EMPTY_NODE` or `NO_NODE` (a name that is only an SRV target).
+ */
+export function classifyName(zone: Zone, id: number): number {
+  if (id < 0) return NO_NODE;
+  if (hasRecords(zone.records, id)) return id;
+  return zone.records.emptyNonTerminal[id] === 1 ? EMPTY_NODE : NO_NODE;
+}
+
+/**
+ * The id of the wire-format name at `bytes[start..]` among the zone's record names (whether or
+ * not it owns records), or -1. Allocation-free: the name is compared with the zone's text form
+ * (`ab.c.` for `\x02ab\x01c\x00`) byte by byte.
+ */
+export function findNameAt(zone: Zone, bytes: Uint8Array, start: number, hash: number): number {
+  const { nameTable, nameEnd } = zone.records;
   const names = zone.nameBytes;
   let end = start;
   while ((bytes[end] ?? 0) !== 0) end += (bytes[end] ?? 0) + 1;
@@ -311,7 +322,7 @@ export function findNodeAt(zone: Zone, bytes: Uint8Array, start: number, hash: n
   const mask = (nameTable.length >>> 1) - 1;
   for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
     const entry = nameTable[slot * 2] ?? 0;
-    if (entry === 0) break;
+    if (entry === 0) return -1;
     if (nameTable[slot * 2 + 1] !== hash) continue;
     const id = entry - 1;
     const from = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
@@ -329,11 +340,8 @@ export function findNodeAt(zone: Zone, bytes: Uint8Array, start: number, hash: n
       if (j <= n || names[from + p + n] !== 0x2e) break;
       p += n + 1;
     }
-    if (p !== length) continue;
-    if (hasRecords(records, id)) return id;
-    return records.emptyNonTerminal[id] === 1 ? EMPTY_NODE : NO_NODE;
+    if (p === length) return id;
   }
-  return NO_NODE;
 }
 
 /** Re-exported record kinds, for the response writer. */
