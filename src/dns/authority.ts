@@ -54,7 +54,9 @@ export function answerAuthoritative(
   const overlay = zone.overlay;
   const updated = overlay === undefined || overlay.size === 0 ? undefined : overlay.get(query.key);
   const node =
-    updated === undefined ? findNameAt(zone, msg, HEADER_SIZE, query.nameHash) : updated.node;
+    updated === undefined
+      ? findNameAt(zone, msg, HEADER_SIZE, query.qnameEnd - 1, query.nameHash)
+      : updated.node;
   const from = updated === undefined ? zone : updated.zone;
   // The name is in the zone (the caller checked): as long as the apex, it is the apex.
   const isApex = query.qnameEnd - 1 - HEADER_SIZE === zone.apexKey.length;

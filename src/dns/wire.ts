@@ -119,15 +119,11 @@ export function nameKey(name: string): string {
  */
 function asciiLower(bytes: Buffer, start: number, end: number): string {
   let i = start;
-  while (i < end && !isAsciiUpper(bytes[i] ?? 0)) i++;
+  while (i < end && lowerByte(bytes[i] ?? 0) === bytes[i]) i++;
   if (i === end) return bytes.toString('latin1', start, end);
   const copy = Buffer.from(bytes.subarray(start, end));
   for (let j = i - start; j < copy.length; j++) copy[j] = lowerByte(copy[j] ?? 0);
   return copy.toString('latin1');
-}
-
-function isAsciiUpper(c: number): boolean {
-  return c >= 0x41 && c <= 0x5a;
 }
 
 /** ASCII lower case of one byte. */

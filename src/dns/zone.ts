@@ -287,15 +287,22 @@ export function withSerial(zone: Zone, soa: SoaConfig, ttl: number, serial: numb
  */
 export function findNode(zone: Zone, key: string): number {
   const wire = Buffer.from(key + '\0', 'latin1');
-  return findNodeAt(zone, wire, 0, hashName(wire, 0));
+  return findNodeAt(zone, wire, 0, key.length, hashName(wire, 0));
 }
 
 /**
- * Looks up the wire-format name at `bytes[start..]` (labels up to the root label, any case, as
- * in a query's question) whose `hashName` is `hash`; results as `findNode`.
+ * Looks up the wire-format name `bytes[start..end)` (its labels, any case, as in a query's
+ * question; `end` is the offset of its root label) whose `hashName` is `hash`; results as
+ * `findNode`.
  */
-export function findNodeAt(zone: Zone, bytes: Uint8Array, start: number, hash: number): number {
-  return classifyName(zone, findNameAt(zone, bytes, start, hash));
+export function findNodeAt(
+  zone: Zone,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  hash: number,
+): number {
+  return classifyName(zone, findNameAt(zone, bytes, start, end, hash));
 }
 
 /**
@@ -309,15 +316,20 @@ export function classifyName(zone: Zone, id: number): number {
 }
 
 /**
- * The id of the wire-format name at `bytes[start..]` among the zone's record names (whether or
- * not it owns records), or -1. Allocation-free: the name is compared with the zone's text form
- * (`ab.c.` for `\x02ab\x01c\x00`) byte by byte.
+ * The id of the wire-format name `bytes[start..end)` (as `findNodeAt`) among the zone's record
+ * names (whether or not it owns records), or -1. Allocation-free: the name is compared with the
+ * zone's text form (`ab.c.` for `\x02ab\x01c\x00`) byte by byte.
  */
-export function findNameAt(zone: Zone, bytes: Uint8Array, start: number, hash: number): number {
+export function findNameAt(
+  zone: Zone,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  hash: number,
+): number {
   const { nameTable, nameEnd } = zone.records;
   const names = zone.nameBytes;
-  let end = start;
-  while ((bytes[end] ?? 0) !== 0) end += (bytes[end] ?? 0) + 1;
+  // The text form is as long as the labels: a dot in place of each next length byte.
   const length = end - start;
   const mask = (nameTable.length >>> 1) - 1;
   for (let slot = hash & mask; ; slot = (slot + 1) & mask) {

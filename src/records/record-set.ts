@@ -108,14 +108,14 @@ export const FNV_PRIME = 0x01000193;
 /** FNV-1a over `length` bytes of `bytes` from `offset`. */
 export function hashBytes(bytes: Uint8Array, offset: number, length: number): number {
   let h = FNV_OFFSET;
-  for (let i = offset; i < offset + length; i++) h = Math.imul(h ^ (bytes[i] ?? 0), 0x01000193);
+  for (let i = offset; i < offset + length; i++) h = Math.imul(h ^ (bytes[i] ?? 0), FNV_PRIME);
   return h;
 }
 
 /** FNV-1a over the char codes (all below 256) of `text`; equals `hashBytes` of its latin1 bytes. */
 export function hashString(text: string): number {
   let h = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
   return h;
 }
 

@@ -50,7 +50,7 @@ test('findNodeAt looks names up on the packet: any case, a dot inside a label ne
   const find = (msg: Buffer): number => {
     const q = parseQuery(msg);
     if ('action' in q) throw new Error(q.reason);
-    return findNodeAt(zone, msg, 12, q.nameHash);
+    return findNodeAt(zone, msg, 12, q.qnameEnd - 1, q.nameHash);
   };
   const web = findNode(zone, nameKey('web.marathon.mesos.'));
   t.is(find(packet(labels('WEB', 'Marathon', 'MESOS'))), web);
