@@ -13,8 +13,13 @@
 
 # ---- build stage: compile the TypeScript sources with the full dependency set ----
 FROM node:20-bookworm-slim AS build
+# node-gyp builds the batched UDP addon (native/udp_batch.c) during npm ci: python3, make, g++.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
 # npm's download cache lives in a BuildKit cache mount: shared between builds, never in a layer.
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -38,10 +43,12 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+# No install scripts here (no compiler in this stage): the addon comes from the build stage.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 # The JSON Schema is read at run time to validate the config.
 COPY config/mesodns.schema.json ./config/
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build/Release/udp_batch.node ./build/Release/udp_batch.node
 
 USER node
 EXPOSE 53/udp 53/tcp 8123/tcp

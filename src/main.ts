@@ -265,8 +265,15 @@ async function serve(configFile: string): Promise<number> {
     metrics.onQuery(event);
     if (config.log.queries) logQuery(logger, event);
   };
-  const newDns = (address: HostPort): DnsServer =>
-    new DnsServer({ listen: address, settings, zone: () => store.zone(), logger, onQuery });
+  const newDns = (address: HostPort, batchedUdp = config.dns.batchedUdp): DnsServer =>
+    new DnsServer({
+      listen: address,
+      settings,
+      zone: () => store.zone(),
+      logger,
+      onQuery,
+      batchedUdp,
+    });
   const newHttp = (address: HostPort): HttpApi =>
     new HttpApi({
       listen: address,
@@ -294,9 +301,14 @@ async function serve(configFile: string): Promise<number> {
   let http = httpListen === undefined ? undefined : newHttp(httpListen);
   await dns.start();
   await http?.start();
+  const udp = dns.udpEngine;
+  if (config.dns.batchedUdp && udp.reason !== undefined) {
+    logger.warn("batched UDP unavailable, serving UDP with Node's dgram", { reason: udp.reason });
+  }
   logger.info('mesodns started', {
     version: VERSION,
     dns: `${listen.host}:${String(dns.port)}`,
+    udp: udp.engine,
     http: httpListen === undefined ? 'off' : `${httpListen.host}:${String(http?.port ?? 0)}`,
     domain: config.domain,
   });
@@ -399,13 +411,16 @@ async function serve(configFile: string): Promise<number> {
       if (out.dns === undefined) return;
       await out.dns.server.close();
       if (out.dns.isOldClosed) {
-        dns = newDns(listen);
+        dns = newDns(listen, previous.dns.batchedUdp);
         await dns.start();
       }
     };
-    if (!sameAddress(previous.dns.listen, next.dns.listen)) {
+    if (
+      !sameAddress(previous.dns.listen, next.dns.listen) ||
+      previous.dns.batchedUdp !== next.dns.batchedUdp
+    ) {
       const address = await resolveListen(next.dns.listen);
-      const server = newDns(address);
+      const server = newDns(address, next.dns.batchedUdp);
       try {
         await startOrClose(server);
         out.dns = { server, listen: address, isOldClosed: false };
@@ -416,11 +431,11 @@ async function serve(configFile: string): Promise<number> {
           to: `${address.host}:${String(address.port)}`,
         });
         await dns.close();
-        const retry = newDns(address);
+        const retry = newDns(address, next.dns.batchedUdp);
         try {
           await startOrClose(retry);
         } catch (again) {
-          dns = newDns(listen);
+          dns = newDns(listen, previous.dns.batchedUdp);
           await dns.start();
           throw again;
         }

@@ -66,6 +66,7 @@ export const DEFAULT_CONFIG: Config = frozen({
   dns: {
     listen: { host: '0.0.0.0', port: 53 },
     recursionAvailable: true,
+    batchedUdp: true,
     soa: { ...defaultSoaNames('mesos'), refresh: 60, retry: 600, expire: 86400, minimum: 60 },
   },
   forward: {

@@ -939,6 +939,7 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     dns: {
       listen: listen(['dns', 'listen'], D.dns.listen),
       recursionAvailable: bool(['dns', 'recursionAvailable'], D.dns.recursionAvailable),
+      batchedUdp: bool(['dns', 'batchedUdp'], D.dns.batchedUdp),
       soa,
     },
     forward: {
@@ -1542,6 +1543,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
     dns: {
       listen: formatListen(dns.listen),
       recursionAvailable: dns.recursionAvailable,
+      batchedUdp: dns.batchedUdp,
       soa: { ...dns.soa },
     },
     forward: {

@@ -100,6 +100,8 @@ export interface Config {
   readonly dns: {
     readonly listen: HostPort;
     readonly recursionAvailable: boolean;
+    /** Serve UDP in batches through the native addon when it is built (else Node's dgram). */
+    readonly batchedUdp: boolean;
     readonly soa: SoaConfig;
   };
   readonly forward: {

@@ -3,12 +3,15 @@
  * connection, idle timeout) on one address. Each packet goes through a short chain: parse
  * (malformed -> FORMERR or drop), authority (names in the zone, open to every client), forward
  * (everything else: `allowFrom`, cache, loop guard, `maxConcurrent`, upstreams), REFUSED when
- * forwarding is off. Steps return responses; only this file writes sockets.
+ * forwarding is off. Steps return responses; only this file (and batch-udp.ts, which it drives)
+ * writes sockets. UDP goes through the batched native socket (batch-udp.ts) when the addon is
+ * built, otherwise through Node's dgram.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { HostPort } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { BatchUdpSocket, loadBatchUdp } from './batch-udp.js';
 import type { Forwarder } from './forwarder.js';
 import { answerAuthoritative, isInZone } from './authority.js';
 import type { Transport } from './response.js';
@@ -56,6 +59,11 @@ export interface DnsServerOptions {
   /** Idle timeout of TCP connections (RFC 7766 6.2.3). */
   readonly tcpIdleMs?: number;
   readonly maxTcpConnections?: number;
+  /**
+   * Serve UDP in batches through the native addon when it is built (default true); false, or
+   * an addon that cannot be loaded, uses Node's dgram (`udpEngine` tells which).
+   */
+  readonly batchedUdp?: boolean;
 }
 
 const TCP_IDLE_MS = 10_000;
@@ -88,6 +96,7 @@ export class DnsServer {
   /** `isInZone`'s argument, built once per settings change rather than per query. */
   #apex: { readonly apexKey: string };
   #udp: dgram.Socket | undefined;
+  #batch: BatchUdpSocket | undefined;
   #tcp: net.Server | undefined;
   readonly #connections = new Set<net.Socket>();
   #inflight = 0;
@@ -107,9 +116,56 @@ export class DnsServer {
     this.#apex = { apexKey: this.#apexKey };
   }
 
+  /**
+   * How UDP is served: `batched` (the native addon) or `dgram`, with the reason the addon is not
+   * used. Known before `start`.
+   */
+  get udpEngine(): { readonly engine: 'batched' | 'dgram'; readonly reason?: string } {
+    if (this.#options.batchedUdp === false)
+      return { engine: 'dgram', reason: 'dns.batchedUdp is off' };
+    const { binding, reason } = loadBatchUdp();
+    return binding === undefined
+      ? { engine: 'dgram', reason: reason ?? '' }
+      : { engine: 'batched' };
+  }
+
   /** Binds UDP and TCP. Resolves once both listen. */
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
+    const binding = this.#options.batchedUdp === false ? undefined : loadBatchUdp().binding;
+    if (binding !== undefined) {
+      this.#batch = BatchUdpSocket.open(binding, host, port, (msg, client) =>
+        this.#safeHandle(msg, 'udp', client, true),
+      );
+    } else {
+      await this.#startDgram(host, port);
+    }
+    const tcp = net.createServer({ noDelay: true }, (socket) => {
+      this.#onConnection(socket);
+    });
+    tcp.maxConnections = this.#options.maxTcpConnections ?? MAX_TCP_CONNECTIONS;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen({ port: port === 0 ? this.port : port, host }, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.#batch?.close();
+      this.#batch = undefined;
+      this.#udp?.close();
+      this.#udp = undefined;
+      throw err;
+    }
+    tcp.on('error', (err) => {
+      this.#options.logger.error('TCP server error', { error: err.message });
+    });
+    this.#tcp = tcp;
+  }
+
+  async #startDgram(host: string, port: number): Promise<void> {
     const family = net.isIPv6(host) ? 6 : 4;
     const udp = dgram.createSocket({
       type: family === 6 ? 'udp6' : 'udp4',
@@ -134,37 +190,24 @@ export class DnsServer {
       this.#options.logger.error('UDP socket error', { error: err.message });
     });
     this.#udp = udp;
-    const tcp = net.createServer({ noDelay: true }, (socket) => {
-      this.#onConnection(socket);
-    });
-    tcp.maxConnections = this.#options.maxTcpConnections ?? MAX_TCP_CONNECTIONS;
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen({ port: port === 0 ? udp.address().port : port, host }, () => {
-        tcp.off('error', reject);
-        resolve();
-      });
-    });
-    tcp.on('error', (err) => {
-      this.#options.logger.error('TCP server error', { error: err.message });
-    });
-    this.#tcp = tcp;
   }
 
   /** The bound UDP port (useful with port 0). */
   get port(): number {
-    return this.#udp?.address().port ?? 0;
+    return this.#batch?.port ?? this.#udp?.address().port ?? 0;
   }
 
   /**
    * Handles one DNS message and returns the response (a Promise only when forwarded), or
    * undefined when nothing must be sent. Never throws. `client` is the sender's IP address, for
-   * `forward.allowFrom`; undefined (in-process callers) is trusted.
+   * `forward.allowFrom`; undefined (in-process callers) is trusted. `borrowed`: `msg` is valid
+   * only during the call (a receive arena), so a query that is forwarded is copied first.
    */
   handle(
     msg: Buffer,
     transport: Transport,
     client?: string,
+    borrowed = false,
   ): Buffer | Promise<Buffer | undefined> | undefined {
     const started = performance.now();
     const parsed = parseQuery(msg);
@@ -220,17 +263,22 @@ export class DnsServer {
       );
     }
     if (!forwarder.admits()) return refuse();
+    // The query outlives this call: a borrowed packet is copied (and parsed again, so that the
+    // query's lazily built name reads the copy).
+    const own = borrowed ? Buffer.from(msg) : msg;
+    const ownParsed = borrowed ? parseQuery(own) : parsed;
+    if (isProblem(ownParsed)) return refuse();
     this.#inflight++;
     return forwarder
-      .forward(msg, parsed, transport)
+      .forward(own, ownParsed, transport)
       .then((reply) => {
         this.#emit(
           transport,
-          parsed.qtype,
+          ownParsed.qtype,
           (reply[3] ?? 0) & 0x0f,
           'forwarded',
           started,
-          parsed,
+          ownParsed,
           client,
         );
         return reply;
@@ -260,9 +308,10 @@ export class DnsServer {
     msg: Buffer,
     transport: Transport,
     client: string | undefined,
+    borrowed = false,
   ): Buffer | Promise<Buffer | undefined> | undefined {
     try {
-      return this.handle(msg, transport, client);
+      return this.handle(msg, transport, client, borrowed);
     } catch (err) {
       // A bug must cost one answer, never the server.
       this.#options.logger.error('query handling failed', {
@@ -352,6 +401,8 @@ export class DnsServer {
     const udp = this.#udp;
     this.#udp = undefined;
     udp?.close();
+    this.#batch?.close();
+    this.#batch = undefined;
     for (const s of this.#connections) s.end();
     setTimeout(() => {
       for (const s of this.#connections) s.destroy();

@@ -46,6 +46,7 @@ const SAMPLE_CONFIG: Config = {
   dns: {
     listen: { host: '0.0.0.0', port: 8053 },
     recursionAvailable: true,
+    batchedUdp: true,
     soa: {
       mname: 'ns1.mesos.',
       rname: 'root.ns1.mesos.',

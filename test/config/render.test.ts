@@ -103,6 +103,7 @@ test('configToYaml uses the SPEC layout and human durations', (t) => {
       'dns:',
       '  listen: 0.0.0.0:8053',
       '  recursionAvailable: true',
+      '  batchedUdp: true',
       '  soa: {mname: ns1.mesos., rname: root.ns1.mesos., refresh: 60, retry: 600, expire: 86400, minimum: 60}',
       'forward:',
       '  enabled: true',

@@ -161,8 +161,15 @@ test('.dockerignore lets exactly the build inputs into the context', async (t) =
   t.true(context.length > 10, context.join('\n'));
   for (const f of context) {
     t.true(
-      ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].includes(f) ||
+      [
+        'package.json',
+        'package-lock.json',
+        'tsconfig.json',
+        'tsconfig.build.json',
+        'binding.gyp',
+      ].includes(f) ||
         f.startsWith('src/') ||
+        f.startsWith('native/') ||
         f === 'config/mesodns.schema.json',
       `unexpected in the build context: ${f}`,
     );
@@ -415,6 +422,10 @@ test.serial(
     for (const line of r.log) t.log(line);
     t.is(r.stage.name, 'build');
     t.true(existsSync(join(r.root, 'app', 'dist', 'main.js')));
+    t.true(
+      existsSync(join(r.root, 'app', 'build', 'Release', 'udp_batch.node')),
+      'npm ci built the batched UDP addon',
+    );
   },
 );
 
@@ -426,6 +437,7 @@ test.serial(
     for (const line of r.log) t.log(line);
     const app = join(r.root, 'app');
     t.deepEqual((await readdir(app)).sort(), [
+      'build',
       'config',
       'dist',
       'node_modules',
@@ -434,6 +446,10 @@ test.serial(
     ]);
     t.deepEqual(await readdir(join(app, 'config')), ['mesodns.schema.json']);
     t.true(existsSync(join(app, 'dist', 'main.js')));
+    t.true(
+      existsSync(join(app, 'build', 'Release', 'udp_batch.node')),
+      'the batched UDP addon from the build stage',
+    );
     t.true(existsSync(join(app, 'node_modules', 'yaml', 'package.json')));
     for (const dev of DEV_ONLY) {
       t.false(existsSync(join(app, 'node_modules', dev)), `dev dependency ${dev} in the image`);

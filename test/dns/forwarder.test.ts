@@ -12,8 +12,8 @@ import type { ExecutionContext } from 'ava';
 import dnsPacket from 'dns-packet';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import type { HostPort } from '../../src/config/index.js';
-import { AnswerCache, DnsServer, ForwardStats, Forwarder } from '../../src/dns/index.js';
-import type { ForwarderOptions, Transport } from '../../src/dns/index.js';
+import { AnswerCache, DnsServer, ForwardStats, Forwarder, keyToName } from '../../src/dns/index.js';
+import type { ForwarderOptions, QueryEvent, Transport } from '../../src/dns/index.js';
 import { silentLogger } from '../../src/log.js';
 import { decodeMessage } from '../helpers/dns-message.js';
 import { queryRaw, waitFor } from '../helpers/mesodns.js';
@@ -491,4 +491,57 @@ test('loop guard: a server that is its own upstream answers SERVFAIL at once, th
     '192.0.2.10',
   ]);
   t.deepEqual(good.names(), ['www.other.test']);
+});
+
+test('batched UDP: a forwarded query is copied out of the receive arena before later batches reuse it', async (t) => {
+  const [good] = await upstreams(t, answerA);
+  if (good === undefined) return;
+  const events: QueryEvent[] = [];
+  const server = new DnsServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    settings: { domain: 'mesos', recursionAvailable: true, forwarder: undefined },
+    zone: () => undefined,
+    logger: silentLogger,
+    onQuery: (e) => events.push(e),
+    batchedUdp: true,
+  });
+  await server.start();
+  t.teardown(() => server.close(0));
+  const f = new Forwarder({
+    resolvers: [good.address],
+    zones: {},
+    timeoutMs: 2000,
+    policy: 'sequential',
+    maxConcurrent: 100,
+    allowFrom: DEFAULT_CONFIG.forward.allowFrom,
+    tcpFallback: true,
+    maxFails: 2,
+    healthCheckMs: 60_000,
+    recursionAvailable: true,
+    logger: silentLogger,
+  });
+  t.teardown(() => {
+    f.close();
+  });
+  server.update({ domain: 'mesos', recursionAvailable: true, forwarder: f });
+  const client = createSocket('udp4');
+  t.teardown(() => client.close());
+  const replies: Buffer[] = [];
+  client.on('message', (m) => replies.push(m));
+  await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+  client.send(query('www.example.test', 'A', { id: 4242 }).msg, server.port, '127.0.0.1');
+  // Queries for the zone (answered at once, SERVFAIL: no zone) fill the same arena slots.
+  for (let i = 0; i < 200; i++) {
+    client.send(query(`n${String(i)}.mesos`, 'A', { id: i }).msg, server.port, '127.0.0.1');
+  }
+  await waitFor(() => replies.some((r) => r.readUInt16BE(0) === 4242), 3000, 'the forwarded reply');
+  const reply = replies.find((r) => r.readUInt16BE(0) === 4242);
+  const m = decodeMessage(reply ?? Buffer.alloc(0));
+  t.is(m.questions[0]?.name, 'www.example.test');
+  t.deepEqual(
+    m.answers.map((r) => r.data),
+    ['192.0.2.10'],
+  );
+  const forwarded = events.find((e) => e.path === 'forwarded');
+  t.is(forwarded?.query === undefined ? '' : keyToName(forwarded.query.key), 'www.example.test.');
 });
