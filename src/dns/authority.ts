@@ -51,8 +51,12 @@ export function answerAuthoritative(
   // and apex); negative answers always carry the served zone's SOA (its serial).
   // The zone's own names are found without classifying them (`findNameAt`): an answer reads
   // only the wanted kind's records, and only a name without them needs telling apart.
+  // The key string is built only for a name the overlay may hold (its hash is there).
   const overlay = zone.overlay;
-  const updated = overlay === undefined || overlay.size === 0 ? undefined : overlay.get(query.key);
+  const updated =
+    overlay === undefined || zone.overlayHashes?.has(query.nameHash) !== true
+      ? undefined
+      : overlay.get(query.key);
   const node =
     updated === undefined
       ? findNameAt(zone, msg, HEADER_SIZE, query.qnameEnd - 1, query.nameHash)

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RecordData, RecordSet } from '../records/index.js';
-import { KIND_A, KIND_AAAA, KIND_SRV, toRecordData } from '../records/index.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, hashBytes, toRecordData } from '../records/index.js';
 import type { SoaConfig } from '../config/index.js';
 import { CLASS, TYPE, encodeName, hashName, lowerByte, nameKey } from './wire.js';
 
@@ -70,6 +70,11 @@ export interface Zone {
    * the zone's own index. Shared by the zones of later serials (only the newest is served).
    */
   readonly overlay: Map<string, OverlayNode> | undefined;
+  /**
+   * The overlay's names by `Query.nameHash` (FNV-1a of the text form), so that a query for a
+   * name without an update is told apart without building its lookup key.
+   */
+  readonly overlayHashes: Set<number> | undefined;
 }
 
 /** A name replaced by an incremental update (see `Zone.overlay`). */
@@ -240,6 +245,7 @@ export function zoneFromImage(records: RecordData, image: ZoneImage, options: Zo
     names: image.names,
     rrs: image.rrs,
     overlay: undefined,
+    overlayHashes: undefined,
   };
 }
 
@@ -260,13 +266,20 @@ export function withUpdate(
     options,
   );
   const overlay = zone.overlay ?? new Map<string, OverlayNode>();
+  const overlayHashes = zone.overlayHashes ?? new Set<number>();
   const text = update.nameBytes;
   for (const id of names) {
     const start = nameStart(records, id);
-    const key = nameKey(text.toString('latin1', start, records.nameEnd[id] ?? start));
+    const end = records.nameEnd[id] ?? start;
+    const key = nameKey(text.toString('latin1', start, end));
     overlay.set(key, { zone: update, node: classifyName(update, id) });
+    overlayHashes.add(hashBytes(text, start, end - start));
   }
-  return { ...withSerial(zone, options.soa, options.ttl, options.serial), overlay };
+  return {
+    ...withSerial(zone, options.soa, options.ttl, options.serial),
+    overlay,
+    overlayHashes,
+  };
 }
 
 /** Returns the same zone with a new serial (SOA re-encoded), sharing everything else. */

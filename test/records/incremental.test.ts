@@ -29,6 +29,8 @@ import {
   state,
   task,
 } from '../helpers/state-builder.js';
+import { decodeMessage } from '../helpers/dns-message.js';
+import { askZone } from '../helpers/records-text.js';
 
 const SOA = {
   mname: 'ns1.mesos.',
@@ -89,8 +91,29 @@ function assertSame(
       t.fail(`${label}: ${name}: full build ${want}, updates ${got}`);
       return;
     }
+    // The DNS answers too (the authority step finds updated names through the overlay's
+    // hashes), asked in upper case as well.
+    for (const asked of [name, name.toUpperCase()]) {
+      const wantAnswer = answered(fullZone, asked);
+      const gotAnswer = answered(served, asked);
+      if (wantAnswer !== gotAnswer) {
+        t.fail(`${label}: ${asked}: full build ${wantAnswer}, updates ${gotAnswer}`);
+        return;
+      }
+    }
   }
   t.pass();
+}
+
+/** RCODE and sorted answers of A, AAAA and SRV queries for `name`, from the authority step. */
+function answered(zone: Zone, name: string): string {
+  return ['A', 'AAAA', 'SRV']
+    .map((type) => {
+      const m = decodeMessage(askZone(zone, name, type, { edns: 4096, transport: 'tcp' }));
+      const data = m.answers.map((r) => JSON.stringify(r.data)).sort();
+      return `${type} ${m.rcode} ${data.join(',')}`;
+    })
+    .join('; ');
 }
 
 const AGENTS = [0, 1, 2, 3].map((i) => agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`));
