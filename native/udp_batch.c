@@ -14,7 +14,8 @@
  *   lengths:    Int32Array(2 * BATCH): [2i] the length of datagram i (-1: truncated, longer
  *               than SLOT), [2i + 1] the length of its reply (JavaScript sets it; 0: no reply).
  *   addresses:  Uint8Array(BATCH * ADDR): family (4 or 6), port (2 bytes, network order),
- *               address (4 or 16 bytes) of datagram i's sender.
+ *               address (4 or 16 bytes), IPv6 scope id (4 bytes, host order, at offset 19) of
+ *               datagram i's sender.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,7 +31,7 @@
 
 #define BATCH 64
 #define SLOT 4096
-#define ADDR 20
+#define ADDR 24
 /* Batches read per poll callback before other I/O gets a turn. */
 #define ROUNDS 8
 
@@ -158,6 +159,7 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
         a[0] = 6;
         memcpy(a + 1, &sa->sin6_port, 2);
         memcpy(a + 3, &sa->sin6_addr, 16);
+        memcpy(a + 19, &sa->sin6_scope_id, 4);
       } else {
         struct sockaddr_in* sa = (struct sockaddr_in*)&s->from[i];
         a[0] = 4;
@@ -362,6 +364,7 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
       sa->sin6_family = AF_INET6;
       memcpy(&sa->sin6_port, a + 1, 2);
       memcpy(&sa->sin6_addr, a + 3, 16);
+      memcpy(&sa->sin6_scope_id, a + 19, 4);
       ss_len = sizeof *sa;
     } else {
       struct sockaddr_in* sa = (struct sockaddr_in*)&ss;

@@ -493,12 +493,12 @@ test('loop guard: a server that is its own upstream answers SERVFAIL at once, th
   t.deepEqual(good.names(), ['www.other.test']);
 });
 
-test('batched UDP: a forwarded query is copied out of the receive arena before later batches reuse it', async (t) => {
+const arenaCopy = test.macro(async (t, host: string) => {
   const [good] = await upstreams(t, answerA);
   if (good === undefined) return;
   const events: QueryEvent[] = [];
   const server = new DnsServer({
-    listen: { host: '127.0.0.1', port: 0 },
+    listen: { host, port: 0 },
     settings: { domain: 'mesos', recursionAvailable: true, forwarder: undefined },
     zone: () => undefined,
     logger: silentLogger,
@@ -524,15 +524,16 @@ test('batched UDP: a forwarded query is copied out of the receive arena before l
     f.close();
   });
   server.update({ domain: 'mesos', recursionAvailable: true, forwarder: f });
-  const client = createSocket('udp4');
+  const client = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   t.teardown(() => client.close());
   const replies: Buffer[] = [];
   client.on('message', (m) => replies.push(m));
-  await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
-  client.send(query('www.example.test', 'A', { id: 4242 }).msg, server.port, '127.0.0.1');
+  await new Promise<void>((resolve) => client.bind(0, host, resolve));
+  // The reply to a forwarded query goes out alone (sendTo), to the address kept for it.
+  client.send(query('www.example.test', 'A', { id: 4242 }).msg, server.port, host);
   // Queries for the zone (answered at once, SERVFAIL: no zone) fill the same arena slots.
   for (let i = 0; i < 200; i++) {
-    client.send(query(`n${String(i)}.mesos`, 'A', { id: i }).msg, server.port, '127.0.0.1');
+    client.send(query(`n${String(i)}.mesos`, 'A', { id: i }).msg, server.port, host);
   }
   await waitFor(() => replies.some((r) => r.readUInt16BE(0) === 4242), 3000, 'the forwarded reply');
   const reply = replies.find((r) => r.readUInt16BE(0) === 4242);
@@ -544,4 +545,12 @@ test('batched UDP: a forwarded query is copied out of the receive arena before l
   );
   const forwarded = events.find((e) => e.path === 'forwarded');
   t.is(forwarded?.query === undefined ? '' : keyToName(forwarded.query.key), 'www.example.test.');
+  t.is(forwarded?.client, host);
 });
+
+test(
+  'batched UDP: a forwarded query is copied out of the receive arena before later batches reuse it',
+  arenaCopy,
+  '127.0.0.1',
+);
+test('batched UDP over IPv6: the forwarded reply reaches the client on ::1', arenaCopy, '::1');
