@@ -29,6 +29,7 @@ import {
   excludeSelf,
   formatHostPort,
   keyToName,
+  oversizedDatagrams,
   parseResolvConf,
   RCODE_NAME,
   TYPE,
@@ -202,6 +203,7 @@ async function serve(configFile: string): Promise<number> {
       upstreamHealth: () => settings.forwarder?.health(),
       forwardInFlight: () => settings.forwarder?.inFlight,
       stream: () => pipeline.streamStats(),
+      udpOversized: oversizedDatagrams,
     },
   });
   // The state source, the loader and the zone compiler run in a worker thread (build/): parsing

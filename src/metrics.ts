@@ -78,6 +78,8 @@ export interface MetricsSources {
   readonly forwardInFlight?: () => number | undefined;
   /** The master event stream's counters (`mesos.mode: stream`). */
   readonly stream?: () => StreamStats | undefined;
+  /** UDP datagrams dropped by the batched socket for being longer than a slot. */
+  readonly udpOversized?: () => number;
 }
 
 /** Propagation latency buckets (seconds): the target is under one second. */
@@ -405,6 +407,15 @@ export class Metrics {
       registers,
       collect: () => {
         connected.set(streamStats()?.connected === true ? 1 : 0);
+      },
+    });
+    const udpOversized = new Counter({
+      name: 'mesodns_dns_udp_oversized_total',
+      help: 'UDP datagrams longer than 4096 bytes, dropped unanswered by the batched UDP socket.',
+      registers,
+      collect: () => {
+        udpOversized.reset();
+        udpOversized.inc(sources.udpOversized?.() ?? 0);
       },
     });
     const leaderChanges = new Counter({

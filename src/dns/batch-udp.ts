@@ -52,6 +52,14 @@ const ADDON_PATH = '../../build/Release/udp_batch.node';
 
 let loaded: { binding?: BatchUdpBinding; reason?: string } | undefined;
 
+/** Datagrams longer than a slot, dropped by every batched socket of the process so far. */
+let oversized = 0;
+
+/** How many datagrams longer than a slot the batched sockets dropped (no DNS query is that long). */
+export function oversizedDatagrams(): number {
+  return oversized;
+}
+
 /**
  * The addon, or the reason it cannot be used (`reason`). Loaded once; set
  * `MESODNS_BATCHED_UDP=0` in the environment to behave as if it were missing.
@@ -98,8 +106,6 @@ export class BatchUdpSocket {
   /** The last sender seen and its text form: replies mostly go to a few resolvers. */
   readonly #lastAddress = new Uint8Array(17);
   #lastText = '';
-  /** Datagrams longer than a slot, dropped (no DNS query is that long). */
-  oversized = 0;
 
   private constructor(binding: BatchUdpBinding, host: string, port: number, handler: BatchHandler) {
     this.#binding = binding;
@@ -146,7 +152,7 @@ export class BatchUdpSocket {
     for (let i = 0; i < count; i++) {
       const length = lengths[2 * i] ?? -1;
       if (length < 0) {
-        this.oversized++;
+        oversized++;
         continue;
       }
       const off = i * SLOT;

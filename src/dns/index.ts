@@ -1,5 +1,6 @@
 /** The DNS layer: wire codec, compiled zone, authoritative answers, forwarding, UDP/TCP server. */
 export { DnsServer } from './server.js';
+export { oversizedDatagrams } from './batch-udp.js';
 export type { DnsServerOptions, DnsSettings, QueryEvent } from './server.js';
 export { Forwarder, formatHostPort } from './forwarder.js';
 export type { ForwarderOptions } from './forwarder.js';

@@ -9,7 +9,8 @@ import { createSocket } from 'node:dgram';
 import type { ExecutionContext } from 'ava';
 import type { QueryEvent } from '../../src/dns/index.js';
 import { DnsServer } from '../../src/dns/server.js';
-import { loadBatchUdp } from '../../src/dns/batch-udp.js';
+import { loadBatchUdp, oversizedDatagrams } from '../../src/dns/batch-udp.js';
+import { Metrics } from '../../src/metrics.js';
 import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
 import { queryRaw } from '../helpers/mesodns.js';
 import { zoneFromText } from '../helpers/records-text.js';
@@ -122,11 +123,22 @@ test('a burst of 1500 queries from one socket (many batches) is answered in full
   t.is(ids.size, 1500);
 });
 
-test('a datagram longer than a slot is dropped and serving goes on', async (t) => {
+test.serial('a datagram longer than a slot is dropped, counted, and serving goes on', async (t) => {
   const server = await serve(t, true);
   const big = Buffer.alloc(5000);
   encodeQuery('web.marathon.mesos.', 'A').copy(big);
+  const before = oversizedDatagrams();
   t.is(await queryRaw(server.port, big, 'udp', 300), undefined);
+  t.is(oversizedDatagrams(), before + 1);
+  const metrics = new Metrics({
+    version: 'test',
+    processMetrics: false,
+    sources: { udpOversized: oversizedDatagrams },
+  });
+  t.regex(
+    (await metrics.scrape()).body,
+    new RegExp(`mesodns_dns_udp_oversized_total ${String(before + 1)}\\n`),
+  );
   const reply = await queryRaw(server.port, encodeQuery('web.marathon.mesos.', 'A'), 'udp', 1000);
   t.truthy(reply);
 });
