@@ -493,7 +493,7 @@ test('loop guard: a server that is its own upstream answers SERVFAIL at once, th
   t.deepEqual(good.names(), ['www.other.test']);
 });
 
-const arenaCopy = test.macro(async (t, host: string) => {
+const arenaCopy = test.macro(async (t, host: string, batchedUdp: boolean) => {
   const [good] = await upstreams(t, answerA);
   if (good === undefined) return;
   const events: QueryEvent[] = [];
@@ -503,7 +503,7 @@ const arenaCopy = test.macro(async (t, host: string) => {
     zone: () => undefined,
     logger: silentLogger,
     onQuery: (e) => events.push(e),
-    batchedUdp: true,
+    batchedUdp,
   });
   await server.start();
   t.teardown(() => server.close(0));
@@ -552,5 +552,17 @@ test(
   'batched UDP: a forwarded query is copied out of the receive arena before later batches reuse it',
   arenaCopy,
   '127.0.0.1',
+  true,
 );
-test('batched UDP over IPv6: the forwarded reply reaches the client on ::1', arenaCopy, '::1');
+test(
+  'batched UDP over IPv6: the forwarded reply reaches the client on ::1',
+  arenaCopy,
+  '::1',
+  true,
+);
+test(
+  'dgram UDP (dns.batchedUdp off): forwarded and authoritative replies',
+  arenaCopy,
+  '127.0.0.1',
+  false,
+);
