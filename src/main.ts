@@ -428,10 +428,13 @@ async function serve(configFile: string): Promise<number> {
         out.dns = { server, listen: address, isOldClosed: false };
       } catch (err) {
         if (!isAddressInUse(err) || address.port !== listen.port) throw err;
-        logger.warn('the new DNS address overlaps the old one: closing the old listener first', {
-          from: `${listen.host}:${String(listen.port)}`,
-          to: `${address.host}:${String(address.port)}`,
-        });
+        logger.warn(
+          'the new DNS listener needs the port of the old one: closing the old listener first',
+          {
+            from: `${listen.host}:${String(listen.port)}`,
+            to: `${address.host}:${String(address.port)}`,
+          },
+        );
         await dns.close();
         const retry = newDns(address, next.dns.batchedUdp);
         try {

@@ -234,6 +234,23 @@ test('reloads the state file when it changes', async (t) => {
   t.is((await dig(srv.dnsPort, ['nginx.marathon.mesos', 'A'])).status, 'NXDOMAIN');
 });
 
+test('dns.batchedUdp: off serves UDP with dgram, and a SIGHUP turning it on rebinds to the addon', async (t) => {
+  const srv = await startMesodns({ state: fixture, config: { dns: { batchedUdp: false } } });
+  t.teardown(() => srv.stop());
+  t.regex(srv.logs(), /mesodns started .*udp=dgram/);
+  t.is((await dig(srv.dnsPort, ['nginx.marathon.mesos', 'A'])).status, 'NOERROR');
+  await srv.rewriteConfig({ dns: { batchedUdp: true } });
+  srv.reload();
+  await waitFor(() => srv.logs().includes('configuration reloaded'), 10_000);
+  // Same address, other UDP engine: the old listener makes way for the new one.
+  t.regex(srv.logs(), /closing the old listener first/);
+  t.notRegex(srv.logs(), /batched UDP unavailable/);
+  for (const transport of [[], ['+tcp']]) {
+    const a = await dig(srv.dnsPort, ['nginx.marathon.mesos', 'A', ...transport]);
+    t.is(a.status, 'NOERROR', a.raw);
+  }
+});
+
 test('SIGHUP applies a valid config and rejects an invalid one, SIGTERM exits 0', async (t) => {
   const srv = await startMesodns({ stateFile: 'test/fixtures/fake.json' });
   const ttl = async (): Promise<number | undefined> =>
