@@ -14,7 +14,7 @@ import {
   zoneResponse,
 } from './response.js';
 import type { Zone } from './zone.js';
-import { KIND_A, KIND_AAAA, KIND_SRV, NO_NODE, classifyName, findNameAt } from './zone.js';
+import { NO_NODE, classifyName, findNameAt, hasRecords } from './zone.js';
 
 /** Outcome counters an answer reports (for metrics). */
 export type AnswerKind = 'answer' | 'nodata' | 'nxdomain' | 'refused' | 'servfail';
@@ -89,7 +89,7 @@ export function answerAuthoritative(
     default:
       break;
   }
-  if (extra === undefined && (node < 0 || !hasAny(from, node, want))) {
+  if (extra === undefined && (node < 0 || !hasRecords(from.records, node, want))) {
     if ((updated === undefined ? classifyName(zone, node) : node) === NO_NODE) {
       return {
         response: negativeResponse(msg, query, zone, RCODE.NXDOMAIN, flags, transport),
@@ -110,16 +110,6 @@ export function answerAuthoritative(
     rcode: RCODE.NOERROR,
     kind: 'answer',
   };
-}
-
-/** Whether name `id` has records of a kind in `want`. */
-function hasAny(zone: Zone, id: number, want: number): boolean {
-  const kinds = zone.records.kinds;
-  return (
-    ((want & WANT_A) !== 0 && (kinds[KIND_A].slot[id] ?? 0) > 0) ||
-    ((want & WANT_AAAA) !== 0 && (kinds[KIND_AAAA].slot[id] ?? 0) > 0) ||
-    ((want & WANT_SRV) !== 0 && (kinds[KIND_SRV].slot[id] ?? 0) > 0)
-  );
 }
 
 function refuse(

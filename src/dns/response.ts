@@ -39,12 +39,12 @@ const SRV_TARGET_OFFSET = 2 + 10 + 6;
 const A_SIZE = 2 + 10 + 4;
 const AAAA_SIZE = 2 + 10 + 16;
 
-/** Which record kinds an answer takes from the owner (`zoneResponse`). */
-export const WANT_A = 1;
+/** Which record kinds an answer takes from the owner (`zoneResponse`); bit `1 << kind` (`hasRecords`). */
+export const WANT_A = 1 << KIND_A;
 /** See `WANT_A`. */
-export const WANT_AAAA = 2;
+export const WANT_AAAA = 1 << KIND_AAAA;
 /** See `WANT_A`. */
-export const WANT_SRV = 4;
+export const WANT_SRV = 1 << KIND_SRV;
 
 /** The size limit for a response: TCP 64 KiB; UDP the client's EDNS size capped at 1232, at least 512. */
 export function sizeLimit(transport: Transport, edns: Edns | undefined): number {

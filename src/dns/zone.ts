@@ -186,10 +186,17 @@ export function nameStart(records: RecordData, id: number): number {
   return id === 0 ? 0 : (records.nameEnd[id - 1] ?? 0);
 }
 
-/** Whether name `id` owns at least one record. */
-function hasRecords(records: RecordData, id: number): boolean {
-  const [a, aaaa, srv] = records.kinds;
-  return (a.slot[id] ?? 0) > 0 || (aaaa.slot[id] ?? 0) > 0 || (srv.slot[id] ?? 0) > 0;
+/**
+ * Whether name `id` owns records of a kind in `want`: bit `1 << kind` per record kind (the
+ * response writer's `WANT_A`, `WANT_AAAA`, `WANT_SRV`); all kinds by default.
+ */
+export function hasRecords(records: RecordData, id: number, want = 7): boolean {
+  const kinds = records.kinds;
+  return (
+    ((want & (1 << KIND_A)) !== 0 && (kinds[KIND_A].slot[id] ?? 0) > 0) ||
+    ((want & (1 << KIND_AAAA)) !== 0 && (kinds[KIND_AAAA].slot[id] ?? 0) > 0) ||
+    ((want & (1 << KIND_SRV)) !== 0 && (kinds[KIND_SRV].slot[id] ?? 0) > 0)
+  );
 }
 
 /**
