@@ -9,7 +9,7 @@
  * Without the addon (not built, another OS) `loadBatchUdp` says why and the server uses dgram.
  */
 import { createRequire } from 'node:module';
-import { formatIpv6 } from '../records/index.js';
+import { formatIpv6, intToIpv4 } from '../records/index.js';
 
 /** What the addon exports (checked when loaded). */
 export interface BatchUdpBinding {
@@ -184,7 +184,9 @@ export class BatchUdpSocket {
     last[0] = a[at] ?? 0;
     for (let k = 0; k < size; k++) last[k + 1] = a[at + 3 + k] ?? 0;
     if (size === 4) {
-      this.#lastText = `${String(last[1])}.${String(last[2])}.${String(last[3])}.${String(last[4])}`;
+      this.#lastText = intToIpv4(
+        ((last[1] ?? 0) << 24) | ((last[2] ?? 0) << 16) | ((last[3] ?? 0) << 8) | (last[4] ?? 0),
+      );
     } else {
       const groups: number[] = [];
       for (let g = 0; g < 8; g++)

@@ -11,6 +11,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { HostPort } from '../config/index.js';
 import type { Logger } from '../log.js';
+import type { BatchUdpBinding } from './batch-udp.js';
 import { BatchUdpSocket, loadBatchUdp } from './batch-udp.js';
 import type { Forwarder } from './forwarder.js';
 import { answerAuthoritative, isInZone } from './authority.js';
@@ -121,18 +122,22 @@ export class DnsServer {
    * used. Known before `start`.
    */
   get udpEngine(): { readonly engine: 'batched' | 'dgram'; readonly reason?: string } {
-    if (this.#options.batchedUdp === false)
-      return { engine: 'dgram', reason: 'dns.batchedUdp is off' };
-    const { binding, reason } = loadBatchUdp();
+    const { binding, reason } = this.#batchBinding();
     return binding === undefined
       ? { engine: 'dgram', reason: reason ?? '' }
       : { engine: 'batched' };
   }
 
+  /** The addon when this server uses it, else why not (`batchedUdp` off, or not loadable). */
+  #batchBinding(): { binding?: BatchUdpBinding; reason?: string } {
+    if (this.#options.batchedUdp === false) return { reason: 'dns.batchedUdp is off' };
+    return loadBatchUdp();
+  }
+
   /** Binds UDP and TCP. Resolves once both listen. */
   async start(): Promise<void> {
     const { host, port } = this.#options.listen;
-    const binding = this.#options.batchedUdp === false ? undefined : loadBatchUdp().binding;
+    const { binding } = this.#batchBinding();
     if (binding !== undefined) {
       this.#batch = BatchUdpSocket.open(binding, host, port, (msg, client) =>
         this.#safeHandle(msg, 'udp', client, true),

@@ -507,22 +507,7 @@ const arenaCopy = test.macro(async (t, host: string, batchedUdp: boolean) => {
   });
   await server.start();
   t.teardown(() => server.close(0));
-  const f = new Forwarder({
-    resolvers: [good.address],
-    zones: {},
-    timeoutMs: 2000,
-    policy: 'sequential',
-    maxConcurrent: 100,
-    allowFrom: DEFAULT_CONFIG.forward.allowFrom,
-    tcpFallback: true,
-    maxFails: 2,
-    healthCheckMs: 60_000,
-    recursionAvailable: true,
-    logger: silentLogger,
-  });
-  t.teardown(() => {
-    f.close();
-  });
+  const f = forwarder(t, [good], { timeoutMs: 2000, healthCheckMs: 60_000 });
   server.update({ domain: 'mesos', recursionAvailable: true, forwarder: f });
   const client = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   t.teardown(() => client.close());
