@@ -13,7 +13,8 @@
 
 # ---- build stage: compile the TypeScript sources with the full dependency set ----
 FROM node:20-bookworm-slim AS build
-# node-gyp builds the batched UDP addon (native/udp_batch.c) during npm ci: python3, make, g++.
+# node-gyp builds the native addons (native/: batched UDP, malloc trim) during npm ci: python3,
+# make, g++.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
@@ -43,12 +44,12 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts here (no compiler in this stage): the addon comes from the build stage.
+# No install scripts here (no compiler in this stage): the addons come from the build stage.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 # The JSON Schema is read at run time to validate the config.
 COPY config/mesodns.schema.json ./config/
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/build/Release/udp_batch.node ./build/Release/udp_batch.node
+COPY --from=build /app/build/Release/udp_batch.node /app/build/Release/mem_trim.node ./build/Release/
 
 USER node
 EXPOSE 53/udp 53/tcp 8123/tcp

@@ -32,6 +32,7 @@ import { ZoneStore } from '../store.js';
 import type { FromWorker, ToWorker } from './messages.js';
 import { isToWorker, isWorkerInit } from './messages.js';
 import { makeSource } from './sources.js';
+import { trimMallocArenas } from './trim.js';
 
 const port = parentPort;
 if (port === null || !isWorkerInit(workerData)) {
@@ -233,15 +234,19 @@ function afterLoad(): void {
 function logAfterLoad(): void {
   collect?.();
   reserveBuildMemory();
+  const rssBefore = process.memoryUsage.rss();
+  // The freed socket chunks and build arrays are in the C heap now: give them back.
+  const trimmed = trimMallocArenas();
   const heap = v8.getHeapStatistics();
-  const memory = process.memoryUsage();
+  const rss = process.memoryUsage.rss();
   logger.debug('pipeline worker: load done', {
     fetchMs: lastLoad?.fetchMs,
     buildMs: lastLoad?.buildMs,
     workerHeapUsedMB: Math.round(heap.used_heap_size / MB),
     workerHeapTotalMB: Math.round(heap.total_heap_size / MB),
     workerExternalMB: Math.round(heap.external_memory / MB),
-    rssMB: Math.round(memory.rss / MB),
+    ...(trimmed === undefined ? {} : { trimmedMB: Math.round((rssBefore - rss) / MB) }),
+    rssMB: Math.round(rss / MB),
   });
 }
 

@@ -422,10 +422,9 @@ test.serial(
     for (const line of r.log) t.log(line);
     t.is(r.stage.name, 'build');
     t.true(existsSync(join(r.root, 'app', 'dist', 'main.js')));
-    t.true(
-      existsSync(join(r.root, 'app', 'build', 'Release', 'udp_batch.node')),
-      'npm ci built the batched UDP addon',
-    );
+    for (const addon of ['udp_batch.node', 'mem_trim.node']) {
+      t.true(existsSync(join(r.root, 'app', 'build', 'Release', addon)), `npm ci built ${addon}`);
+    }
   },
 );
 
@@ -446,9 +445,10 @@ test.serial(
     ]);
     t.deepEqual(await readdir(join(app, 'config')), ['mesodns.schema.json']);
     t.true(existsSync(join(app, 'dist', 'main.js')));
-    t.true(
-      existsSync(join(app, 'build', 'Release', 'udp_batch.node')),
-      'the batched UDP addon from the build stage',
+    t.deepEqual(
+      (await readdir(join(app, 'build', 'Release'))).sort(),
+      ['mem_trim.node', 'udp_batch.node'],
+      'the native addons from the build stage',
     );
     t.true(existsSync(join(app, 'node_modules', 'yaml', 'package.json')));
     for (const dev of DEV_ONLY) {
