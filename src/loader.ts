@@ -104,8 +104,13 @@ export interface LoaderOptions {
   /**
    * Called with every state about to be published, the records generated from it and the
    * generator options used (before the store compiles them): the base of incremental updates.
+   * It may return an equal record set to publish instead (e.g. a copy in shared memory).
    */
-  readonly onBase?: (state: State, records: RecordSet, options: GeneratorOptions) => void;
+  readonly onBase?: (
+    state: State,
+    records: RecordSet,
+    options: GeneratorOptions,
+  ) => RecordSet | undefined;
   /** Called once per state load (not for rebuilds), for metrics. */
   readonly onLoad?: (event: LoadEvent) => void;
   /**
@@ -180,8 +185,8 @@ export class Loader implements StateListener {
     this.#lastHostIps = hostIps;
     this.#lastMasters = info.masters;
     this.#leaderKey = info.leaderKey;
-    this.#options.onBase?.(parsed.state, records, options);
-    this.#publish(parsed, records, info, started);
+    const served = this.#options.onBase?.(parsed.state, records, options) ?? records;
+    this.#publish(parsed, served, info, started);
   }
 
   /**
@@ -200,8 +205,8 @@ export class Loader implements StateListener {
     const masters = this.#lastMasters ?? masterHosts(this.#options.config());
     const options = this.#generatorOptions(this.#lastHostIps, masters);
     const records = generateRecords(parsed.state, options);
-    this.#options.onBase?.(parsed.state, records, options);
-    this.#publish(parsed, records, undefined, this.#options.clock.now());
+    const served = this.#options.onBase?.(parsed.state, records, options) ?? records;
+    this.#publish(parsed, served, undefined, this.#options.clock.now());
   }
 
   /** Age of the data served (ms), undefined before the first load. */

@@ -847,6 +847,15 @@ export class RecordBuilder {
 
 /** The ArrayBuffers of a `RecordData`, to transfer it with `postMessage`. */
 export function recordTransferList(data: RecordData): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const v of recordViews(data)) {
+    if (v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0) buffers.add(v.buffer);
+  }
+  return [...buffers];
+}
+
+/** Every typed array of a `RecordData`. */
+function recordViews(data: RecordData): ArrayBufferView[] {
   const e = data.enumeration;
   const views: ArrayBufferView[] = [
     data.names,
@@ -862,55 +871,76 @@ export function recordTransferList(data: RecordData): ArrayBuffer[] {
     e.logValue,
   ];
   for (const k of data.kinds) views.push(k.keys, k.start, k.values, k.ports, k.slot);
-  const buffers = new Set<ArrayBuffer>();
-  for (const v of views) {
-    if (v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0) buffers.add(v.buffer);
-  }
-  return [...buffers];
+  return views;
 }
 
 /**
  * A copy of `data` that owns exactly its bytes (each typed array sliced: `structuredClone` would
  * copy whole underlying buffers, reserved tails included, and took 10x longer at 100k tasks).
+ * `memory: 'shared'` puts every array on a SharedArrayBuffer: posted to another thread, such a
+ * copy is shared, not copied or moved, so two threads can read one copy (stream mode: the
+ * worker's incremental updater and the main thread's served records). Nobody writes to it.
  */
-export function cloneRecordData(data: RecordData): RecordData {
+export function cloneRecordData(
+  data: RecordData,
+  memory: 'private' | 'shared' = 'private',
+): RecordData {
+  const copy = <T extends Int32Array | Uint8Array | Uint16Array>(a: T): T =>
+    memory === 'shared' ? sharedCopy(a) : (a.slice() as T);
   const e = data.enumeration;
   return {
     ...data,
-    names: data.names.slice(),
-    nameEnd: data.nameEnd.slice(),
-    nameTable: data.nameTable.slice(),
-    v6: data.v6.slice(),
-    emptyNonTerminal: data.emptyNonTerminal.slice(),
-    kinds: [cloneKind(data.kinds[0]), cloneKind(data.kinds[1]), cloneKind(data.kinds[2])],
+    names: copy(data.names),
+    nameEnd: copy(data.nameEnd),
+    nameTable: copy(data.nameTable),
+    v6: copy(data.v6),
+    emptyNonTerminal: copy(data.emptyNonTerminal),
+    kinds: [
+      cloneKind(data.kinds[0], copy),
+      cloneKind(data.kinds[1], copy),
+      cloneKind(data.kinds[2], copy),
+    ],
     enumeration: {
       ...e,
       frameworks: [...e.frameworks],
-      frameworkEnd: e.frameworkEnd.slice(),
-      taskTextEnd: e.taskTextEnd.slice(),
-      taskLogEnd: e.taskLogEnd.slice(),
-      logKindPort: e.logKindPort.slice(),
-      logName: e.logName.slice(),
-      logValue: e.logValue.slice(),
+      frameworkEnd: copy(e.frameworkEnd),
+      taskTextEnd: copy(e.taskTextEnd),
+      taskLogEnd: copy(e.taskLogEnd),
+      logKindPort: copy(e.logKindPort),
+      logName: copy(e.logName),
+      logValue: copy(e.logValue),
     },
     stats: { ...data.stats },
   };
 }
 
-function cloneKind(k: KindData): KindData {
+/** A copy of `a` of the same type, on a SharedArrayBuffer of exactly its size. */
+function sharedCopy<T extends Int32Array | Uint8Array | Uint16Array>(a: T): T {
+  const Type = a.constructor as new (buffer: SharedArrayBuffer) => T;
+  const out = new Type(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
+}
+
+function cloneKind(
+  k: KindData,
+  copy: <T extends Int32Array | Uint8Array | Uint16Array>(a: T) => T,
+): KindData {
   return {
-    keys: k.keys.slice(),
-    start: k.start.slice(),
-    values: k.values.slice(),
-    ports: k.ports.slice(),
-    slot: k.slot.slice(),
+    keys: copy(k.keys),
+    start: copy(k.start),
+    values: copy(k.values),
+    ports: copy(k.ports),
+    slot: copy(k.slot),
   };
 }
 
 /** Bytes held by a `RecordData` (for logs and the benchmark). */
 export function recordDataBytes(data: RecordData): number {
   let total = data.enumeration.taskText.length * 2;
-  for (const b of recordTransferList(data)) total += b.byteLength;
+  const buffers = new Set<ArrayBufferLike>();
+  for (const v of recordViews(data)) buffers.add(v.buffer);
+  for (const b of buffers) total += b.byteLength;
   return total;
 }
 

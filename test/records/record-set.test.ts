@@ -5,6 +5,7 @@ import {
   KIND_AAAA,
   KIND_SRV,
   RecordBuilder,
+  cloneRecordData,
   generateRecords,
   intToIpv4,
   ipv4ToInt,
@@ -123,6 +124,43 @@ test('the data survives a structured clone with its buffers transferred', (t) =>
     port1.postMessage({ records: clone }, recordTransferList(clone));
     t.is(clone.names.byteLength, 0, 'transferred, not copied');
     t.deepEqual([...rs.a], snapshot.a);
+  });
+});
+
+test('a shared copy is one copy for both threads: posted, it is shared, not copied or moved', (t) => {
+  const rs = generateRecords(parseState(readFixture()).state, options());
+  const shared = cloneRecordData(rs.data, 'shared');
+  const views = [
+    shared.names,
+    shared.nameEnd,
+    shared.nameTable,
+    shared.v6,
+    shared.emptyNonTerminal,
+    ...shared.kinds.flatMap((k) => [k.keys, k.start, k.values, k.ports, k.slot]),
+  ];
+  t.true(views.every((v) => v.buffer instanceof SharedArrayBuffer));
+  t.deepEqual(recordTransferList(shared), [], 'nothing to transfer');
+  const copy: RecordSet = new CompactRecordSet(shared);
+  t.deepEqual([...copy.a], [...rs.a]);
+  t.deepEqual([...copy.aaaa], [...rs.aaaa]);
+  t.deepEqual([...copy.srv], [...rs.srv]);
+  const { port1, port2 } = new MessageChannel();
+  t.teardown(() => {
+    port1.close();
+    port2.close();
+  });
+  return new Promise<void>((resolve) => {
+    port2.once('message', (data: { records: CompactRecordSet['data'] }) => {
+      // The same memory: a byte written on this side is seen through the posted copy.
+      const before = data.records.names[0];
+      shared.names[0] = 0x7a;
+      t.is(data.records.names[0], 0x7a);
+      shared.names[0] = before ?? 0;
+      t.deepEqual([...new CompactRecordSet(data.records).a], [...rs.a]);
+      resolve();
+    });
+    port1.postMessage({ records: shared }, recordTransferList(shared));
+    t.true(shared.names.byteLength > 0, 'still readable here');
   });
 });
 
