@@ -9,11 +9,12 @@
  * 1. Every task record's name is built from the task's app: its framework and task label
  *    (`appKey`). The tasks of each app a change touches are regenerated twice with
  *    `generateTaskRecords`: as they were before the batch and as they are after it.
- * 2. The names either generation has records for are the touched names. For each one, the
- *    served values (base, or an earlier update) must be exactly the app's old values: if
- *    anything else also contributes to the name (a framework or agent record, another app's
- *    contrived name such as a task literally called `web-abcde-s1`), the update would drop it,
- *    so the batch asks for a full rebuild instead.
+ * 2. The names whose values differ between the two generations are the touched names (a name
+ *    the apps give the same values before and after keeps what is served, whoever else
+ *    contributes to it). For each one, the served values (base, or an earlier update) must be
+ *    exactly the app's old values: if anything else also contributes to the name (a framework
+ *    or agent record, another app's contrived name such as a task literally called
+ *    `web-abcde-s1`), the update would drop it, so the batch asks for a full rebuild instead.
  * 3. The touched names get the new values; value order is the order a full build would give
  *    (the app's tasks in state order). Names that come into or go out of existence change their
  *    ancestors' existence (RFC 8020 empty non-terminals); a count of existing children per name
@@ -81,6 +82,18 @@ function sameValues(x: NameValues, y: NameValues): boolean {
   const srvText = (s: readonly SrvTarget[]): string[] =>
     s.map((t) => `${t.target}:${String(t.port)}`);
   return same(x.a, y.a) && same(x.aaaa, y.aaaa) && same(srvText(x.srv), srvText(y.srv));
+}
+
+/** The same values in the same order. */
+function sameOrder(x: NameValues, y: NameValues): boolean {
+  const same = <T>(p: readonly T[], q: readonly T[], eq: (a: T, b: T) => boolean): boolean =>
+    p.length === q.length && p.every((v, i) => eq(v, q[i] as T));
+  const text = (a: string, b: string): boolean => a === b;
+  return (
+    same(x.a, y.a, text) &&
+    same(x.aaaa, y.aaaa, text) &&
+    same(x.srv, y.srv, (a, b) => a.target === b.target && a.port === b.port)
+  );
 }
 
 /** The parent of a name (`a.b.mesos.` -> `b.mesos.`); the root has none. */
@@ -170,15 +183,21 @@ export class IncrementalRecords {
       for (const kind of [set.a, set.aaaa, set.srv])
         for (const name of kind.keys()) names.add(name);
     }
-    // Only the app's own records may be replaced.
+    // Names to which the apps contribute the same values before and after the batch keep what
+    // is served (most names of a big app when one of its tasks changes): neither checked nor
+    // re-encoded. The others may be replaced only when the apps are all they hold.
+    const touchedNames: [string, NameValues][] = [];
     for (const name of names) {
-      if (!sameValues(this.#current(name), valuesOf(oldSet, name))) return undefined;
+      const before = valuesOf(oldSet, name);
+      const after = valuesOf(newSet, name);
+      if (sameOrder(before, after)) continue;
+      if (!sameValues(this.#current(name), before)) return undefined;
+      touchedNames.push([name, after]);
     }
     const changed = new Set<string>();
-    for (const name of names) {
-      const after = valuesOf(newSet, name);
+    for (const [name, after] of touchedNames) {
       // The same values in the same order: nothing to re-encode.
-      if (JSON.stringify(this.#current(name)) === JSON.stringify(after)) continue;
+      if (sameOrder(this.#current(name), after)) continue;
       const existed = this.#exists(name);
       this.#overlay.set(name, after);
       changed.add(name);

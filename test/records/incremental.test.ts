@@ -293,3 +293,52 @@ test('the last task of an app going away removes its names and the empty non-ter
   t.is(lookup(zone, set, 'slave.mesos.') !== 'NXDOMAIN', true, 'agent records stay');
   t.is(zone.serial, 2);
 });
+
+test('a name another app also owns does not stop a batch that leaves it alone', (t) => {
+  const web1 = task('web', 'ag-S0', {
+    id: 'web.1',
+    frameworkId: 'fw-marathon',
+    statuses: [netinfoStatus(['172.17.0.1'])],
+  });
+  // Its name is web.1's canonical name; launching web.2 changes `web.marathon.mesos.`, not that.
+  const contrived = task(`web-${taskIdHash('web.1')}-s0`, 'ag-S0', {
+    id: 'x.1',
+    frameworkId: 'fw-marathon',
+    statuses: [netinfoStatus(['172.17.0.9'])],
+  });
+  const web2 = task('web', 'ag-S0', {
+    id: 'web.2',
+    frameworkId: 'fw-marathon',
+    statuses: [netinfoStatus(['172.17.0.2'])],
+  });
+  const before = state({
+    agents: AGENTS,
+    frameworks: [framework('marathon', [web1, contrived], { id: 'fw-marathon' })],
+  });
+  const after = state({
+    agents: AGENTS,
+    frameworks: [framework('marathon', [web1, contrived, web2], { id: 'fw-marathon' })],
+  });
+  const full = generateRecords(before, OPTIONS);
+  const engine = new IncrementalRecords(
+    new CompactRecordSet(cloneRecordData(full.data)),
+    before,
+    OPTIONS,
+  );
+  const update = engine.apply([{ before: undefined, after: web2 }]);
+  if (update === undefined || update === 'unchanged') {
+    t.fail(`expected an update, got ${String(update)}`);
+    return;
+  }
+  const updated = new CompactRecordSet(update.records);
+  const names = [...update.names].map((id) => updated.name(id));
+  t.true(names.includes('web.marathon.mesos.'));
+  t.false(
+    names.includes(`web-${taskIdHash('web.1')}-s0.marathon.mesos.`),
+    'the shared name is kept',
+  );
+  const expected = generateRecords(after, OPTIONS);
+  for (const name of names) {
+    t.deepEqual(updated.a.get(name) ?? [], expected.a.get(name) ?? [], name);
+  }
+});
