@@ -87,14 +87,23 @@ const logger: Logger = {
  * MB of garbage (the JSON document, the validated state); collecting it at once returns that
  * memory instead of keeping it until V8 decides to.
  */
-function exposeGc(): (() => void) | undefined {
+function exposeGc(): ((compact?: boolean) => void) | undefined {
   try {
     v8.setFlagsFromString('--expose-gc');
     const gc: unknown = vm.runInNewContext('gc');
     if (typeof gc !== 'function') return undefined;
-    return () => {
-      // `gc` is V8's own function, returning nothing.
-      (gc as () => void)();
+    return (compact = false) => {
+      // A compacting collection moves the survivors together, so that the pages the load's
+      // garbage occupied are empty and returned to the system. V8 does that by itself only when
+      // the thread is idle for a while, which a streamed cluster's worker seldom is: without it
+      // ~200 MB of free heap pages stayed resident at 100k tasks.
+      if (compact) v8.setFlagsFromString('--compact-on-every-full-gc');
+      try {
+        // `gc` is V8's own function, returning nothing.
+        (gc as () => void)();
+      } finally {
+        if (compact) v8.setFlagsFromString('--no-compact-on-every-full-gc');
+      }
     };
   } catch {
     return undefined;
@@ -236,7 +245,7 @@ function afterLoad(): void {
 }
 
 function logAfterLoad(): void {
-  collect?.();
+  collect?.(true);
   reserveBuildMemory();
   const rssBefore = process.memoryUsage.rss();
   // The freed socket chunks and build arrays are in the C heap now: give them back.
