@@ -4,8 +4,10 @@
  * length>\n<bytes>`, records follow each other without a separator, and chunk boundaries fall
  * anywhere, inside the length header included.
  *
- * A record's chunks are collected and concatenated once, when the record is complete, so a
- * 100+ MB SUBSCRIBED snapshot arriving in 64 KiB chunks costs one copy, not a quadratic series.
+ * A record that spans chunks is copied into one buffer of its announced length as its chunks
+ * arrive, so a 100+ MB SUBSCRIBED snapshot arriving in 64 KiB chunks costs one copy, not a
+ * quadratic series, and no chunk is kept once copied (holding them until the record is complete
+ * would double the memory the snapshot needs).
  */
 import { StateParseError } from '../errors.js';
 import { DEFAULT_MAX_STATE_BYTES } from './client.js';
@@ -46,8 +48,8 @@ export class RecordIoDecoder {
   #header = '';
   /** Body length of the current record; -1 while its header is being read. */
   #need = -1;
-  /** Pieces of the current record's body, concatenated once complete. */
-  #pieces: Buffer[] = [];
+  /** The current record's body when it spans chunks (its announced length), filled so far. */
+  #body: Buffer | undefined;
   #have = 0;
   #error: StateParseError | undefined;
 
@@ -91,11 +93,13 @@ export class RecordIoDecoder {
       if (this.#have === 0 && take === this.#need) {
         records.push(piece);
       } else {
-        this.#pieces.push(piece);
+        // Not from Node's shared pool: the record may be large and outlive the chunk.
+        this.#body ??= Buffer.allocUnsafeSlow(this.#need);
+        piece.copy(this.#body, this.#have);
         this.#have += take;
         if (this.#have < this.#need) continue;
-        records.push(Buffer.concat(this.#pieces, this.#need));
-        this.#pieces = [];
+        records.push(this.#body);
+        this.#body = undefined;
         this.#have = 0;
       }
       this.#need = -1;
@@ -134,7 +138,7 @@ export class RecordIoDecoder {
   #fail(message: string): never {
     this.#error = new StateParseError(message);
     this.#header = '';
-    this.#pieces = [];
+    this.#body = undefined;
     this.#have = 0;
     throw this.#error;
   }

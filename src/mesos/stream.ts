@@ -358,13 +358,15 @@ export class MasterStream implements StateSource {
     const { stream, decoder } = context;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let report: MesosEventReport | undefined;
-    for (const record of decoder.push(bytes)) {
-      const event = this.#parse(record, stream.url);
+    const records: (Buffer | undefined)[] = decoder.push(bytes);
+    for (let i = 0; i < records.length; i++) {
+      const size = records[i]?.byteLength ?? 0;
+      const event = this.#parse(takeText(records, i), stream.url);
       if (event === undefined) continue;
       if (event.type === 'SUBSCRIBED') {
         context.onSubscribed(event.heartbeatSeconds);
         const fetchMs = this.#options.clock.now() - context.started;
-        report = await this.#subscribed(event, stream, record.byteLength, fetchMs);
+        report = await this.#subscribed(event, stream, size, fetchMs);
         context.isSubscribed = true;
         continue;
       }
@@ -376,9 +378,9 @@ export class MasterStream implements StateSource {
     return report;
   }
 
-  #parse(record: Buffer, url: string): MesosEvent | undefined {
+  #parse(text: string, url: string): MesosEvent | undefined {
     try {
-      return parseV1Event(JSON.parse(record.toString('utf8')) as unknown);
+      return parseV1Event(JSON.parse(text) as unknown);
     } catch (err) {
       this.#streamStats = { ...this.#streamStats, badEvents: this.#streamStats.badEvents + 1 };
       const error =
@@ -657,6 +659,16 @@ export class MasterStream implements StateSource {
 }
 
 type MesosEventReport = Extract<MesosEvent, { type: 'SUBSCRIBED' }>['report'];
+
+/**
+ * The text of `records[i]`, which leaves the array: nothing holds the record's bytes while its
+ * text is parsed and applied (a SUBSCRIBED snapshot is 100+ MB, and its load takes seconds).
+ */
+function takeText(records: (Buffer | undefined)[], i: number): string {
+  const text = records[i]?.toString('utf8') ?? '';
+  records[i] = undefined;
+  return text;
+}
 
 /** What `#onChunk` needs of the stream being read. */
 interface ChunkContext {

@@ -111,6 +111,16 @@ test('reassembles a large record from 64 KiB chunks', (t) => {
   t.is(records[1]?.toString(), 'tail');
 });
 
+test('a record spanning chunks keeps none of them: each is copied as it arrives', (t) => {
+  const decoder = new RecordIoDecoder();
+  const first = Buffer.from('11\nhello ');
+  t.deepEqual(decoder.push(first), []);
+  // The chunk's memory is reused (Node streams never do this; a pooled allocator could).
+  first.fill(0x78);
+  const [record] = decoder.push(Buffer.from('world'));
+  t.is(record?.toString(), 'hello world');
+});
+
 const BAD_HEADERS: readonly { what: string; input: string; message: RegExp }[] = [
   { what: 'a letter', input: '1a\n', message: /byte "a" is not a digit/ },
   { what: 'a leading space', input: ' 5\nhello', message: /byte 0x20 is not a digit/ },
