@@ -5,6 +5,7 @@
  * leaders beyond the redirects: leader.ts and poller.ts decide whom to ask.
  */
 import { readFileSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import http from 'node:http';
 import https from 'node:https';
 import fetch from 'node-fetch';
@@ -235,11 +236,11 @@ export class StateClient {
   ): Promise<FetchedState> {
     const started = this.#options.clock.now();
     const { res, url, redirects } = await this.#follow(base, path, call, signal, visited);
-    const body = await this.#body(res, url);
+    const { text, bytes } = await this.#text(res, url);
     return {
-      doc: parseBody(body, url),
+      doc: parseBody(text, url),
       url: baseOf(url),
-      bytes: body.byteLength,
+      bytes,
       fetchMs: this.#options.clock.now() - started,
       redirects,
     };
@@ -382,12 +383,34 @@ export class StateClient {
     throw new StateFetchError(url.origin, what);
   }
 
-  async #body(res: Response, url: URL): Promise<Uint8Array> {
+  /**
+   * The body as text (UTF-8, a leading BOM dropped), decoded chunk by chunk as it arrives: no
+   * chunk is kept and no whole copy of the bytes is made, so a 120 MB state costs its text and
+   * little more while it is parsed (`res.arrayBuffer()` held the chunks, their concatenation and
+   * a copy of it at once). At most `maxBytes`.
+   */
+  async #text(res: Response, url: URL): Promise<{ text: string; bytes: number }> {
+    const limit = this.#options.maxBytes ?? DEFAULT_MAX_STATE_BYTES;
+    const decoder = new StringDecoder('utf8');
+    const parts: string[] = [];
+    let bytes = 0;
     try {
-      return new Uint8Array(await res.arrayBuffer());
+      for await (const chunk of res.body ?? []) {
+        const piece = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        bytes += piece.byteLength;
+        if (bytes > limit) {
+          // Leaving the loop destroys the body stream (and its connection).
+          throw new StateFetchError(url.origin, `state larger than ${String(limit)} bytes`);
+        }
+        parts.push(decoder.write(piece));
+      }
+      parts.push(decoder.end());
     } catch (err) {
+      if (err instanceof StateFetchError) throw err;
       throw this.#transportError(url, err, undefined, undefined);
     }
+    const text = parts.join('');
+    return { text: text.startsWith('\uFEFF') ? text.slice(1) : text, bytes };
   }
 
   #transportError(
@@ -422,8 +445,7 @@ export class StateClient {
   }
 }
 
-function parseBody(body: Uint8Array, url: URL): unknown {
-  const text = new TextDecoder().decode(body);
+function parseBody(text: string, url: URL): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

@@ -1,5 +1,6 @@
 // StateClient against fake masters on loopback: redirects, status codes, timeouts, size limit,
 // gzip, keep-alive, Basic auth and TLS with a test CA made at test time.
+import { createServer } from 'node:http';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { systemClock } from '../../src/clock.js';
@@ -269,4 +270,27 @@ test('baseOf strips the state path and keeps a path prefix', (t) => {
   t.is(baseOf(new URL('https://m1:5050/state?x=1')), 'https://m1:5050');
   t.is(baseOf(new URL('http://lb/mesos/master/state')), 'http://lb/mesos');
   t.is(baseOf(new URL('http://[fd00::1]:5050/master/state')), 'http://[fd00::1]:5050');
+});
+
+test('the body is decoded as it arrives: UTF-8 split across chunks, a leading BOM, byte count', async (t) => {
+  const state = { ...STATE, hostname: 'mâître-ü.example', id: 'Ωmega-日本' };
+  const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(state))]);
+  const server = createServer((_req, res) => {
+    void (async () => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // Three bytes at a time, one per turn: multi-byte characters straddle the pieces.
+      for (let i = 0; i < body.length; i += 3) {
+        res.write(body.subarray(i, i + 3));
+        await new Promise(setImmediate);
+      }
+      res.end();
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const r = await client(t).fetchState(`http://127.0.0.1:${String(port)}`);
+  t.deepEqual(r.doc, state);
+  t.is(r.bytes, body.length);
 });
