@@ -5,9 +5,10 @@ import type { ExecutionContext } from 'ava';
 import { DEFAULT_CONFIG } from '../src/config/index.js';
 import type { Config } from '../src/config/index.js';
 import { Loader, failoverVerdict } from '../src/loader.js';
-import type { FailoverInput, FailoverVerdict } from '../src/loader.js';
+import type { FailoverInput, FailoverVerdict, LoaderOptions } from '../src/loader.js';
 import type { Logger } from '../src/log.js';
 import { parseState } from '../src/mesos/index.js';
+import { CompactRecordSet, cloneRecordData } from '../src/records/index.js';
 import type { LoadInfo, ParsedState } from '../src/mesos/index.js';
 import { ZoneStore } from '../src/store.js';
 import { syntheticState } from '../bench/cluster.js';
@@ -62,6 +63,7 @@ interface Harness {
 function harness(
   t: ExecutionContext,
   failover: Partial<Config['mesos']['failover']> = {},
+  onBase?: LoaderOptions['onBase'],
 ): Harness {
   const config: Config = {
     ...DEFAULT_CONFIG,
@@ -91,6 +93,7 @@ function harness(
       return Promise.resolve([]);
     },
     nsIps: () => ['127.0.0.1'],
+    ...(onBase === undefined ? {} : { onBase }),
   });
   const load = (parsed: ParsedState, leaderKey: string): Promise<void> => {
     const info: LoadInfo = { origin: 'test', bytes: 1, fetchMs: 1, leader: leaderKey, leaderKey };
@@ -158,4 +161,22 @@ test('the data age grows while a state is held back', async (t) => {
   await h.load(state(10), 'B');
   t.is(h.loader.dataAgeMs(), 5_000);
   t.is(h.loader.stats.lastPublishAt, h.clock.now - 5_000);
+});
+
+test('onBase sees each state with its records, and the record set it returns is the one served', async (t) => {
+  const bases: number[] = [];
+  let copy: CompactRecordSet | undefined;
+  const h = harness(t, {}, (parsed, records) => {
+    bases.push(parsed.frameworks.reduce((n, fw) => n + fw.tasks.length, 0));
+    if (!(records instanceof CompactRecordSet)) return undefined;
+    copy = new CompactRecordSet(cloneRecordData(records.data, 'shared'));
+    return copy;
+  });
+  await h.load(state(), 'A');
+  t.is(bases.length, 1);
+  t.truthy(copy);
+  t.is(h.store.current?.records, copy, 'the returned set is published');
+  h.loader.rebuild();
+  t.is(bases.length, 2, 'a rebuild is a new base too');
+  t.is(h.store.current?.records, copy);
 });
