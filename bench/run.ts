@@ -93,6 +93,8 @@ const KEEP = process.env['BENCH_KEEP'] === '1';
 /** Length of the paced run during which the state is rewritten every `RELOAD_PERIOD_MS` (0: off). */
 const RELOAD_SECONDS = envIntOrZero('BENCH_RELOAD_SECONDS', 20);
 const RELOAD_PERIOD_MS = envInt('BENCH_RELOAD_PERIOD_MS', 5000);
+/** Pause after the reload runs before the resident size "after the runs" is read. */
+const SETTLE_AFTER_RELOADS_MS = 8000;
 /** `stream`: only the stream section (bench/stream.ts) of each size; unset: every section. */
 const ONLY = process.env['BENCH_ONLY'] ?? '';
 if (ONLY !== '' && ONLY !== 'stream') throw new Error('BENCH_ONLY: expected `stream` or nothing');
@@ -1225,6 +1227,9 @@ async function benchSize(p: PreparedSize): Promise<SizeResult> {
     );
   }
 
+  // A reload may still be loading when the paced run ends (one takes about 5 s at 100k tasks):
+  // the resident size after the runs is read once it has finished and given its memory back.
+  if (reload !== undefined) await delay(SETTLE_AFTER_RELOADS_MS);
   const rssAfterBenchMB = procStatus(meso.pid, 'VmRSS') ?? Number.NaN;
   const rssPeakMB = procStatus(meso.pid, 'VmHWM') ?? Number.NaN;
   await stopChild(meso.child);
@@ -1384,7 +1389,7 @@ function markdown(
       `mesodns startup: listening after ${fmt(r.mesodns.listenMs)} ms, first answer after ` +
         `${fmt(r.mesodns.firstAnswerMs)} ms; RSS ${fmt(r.mesodns.rssAtFirstAnswerMB)} MB at first ` +
         `answer, ${fmt(r.mesodns.rssAfterLoadMB)} MB 2 s later, ${fmt(r.mesodns.rssAfterBenchMB)} MB ` +
-        `after the runs (peak ${fmt(r.mesodns.rssPeakMB)} MB). knot: zone loaded in ` +
+        `after the runs (${r.reload === undefined ? '' : '8 s after the reloads; '}peak ${fmt(r.mesodns.rssPeakMB)} MB). knot: zone loaded in ` +
         `${fmt(r.knot.loadMs)} ms, RSS ${fmt(r.knot.rssMB)} MB. State generated in ${fmt(r.generateMs)} ms, ` +
         `exported by \`mesodns records\` in ${fmt(r.exportMs)} ms.`,
       '',
