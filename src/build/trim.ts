@@ -5,30 +5,23 @@
  * in stream mode without this. The addon is optional: without it (not built, not glibc) nothing
  * is trimmed.
  */
-import { createRequire } from 'node:module';
-
-/** Where node-gyp puts the addon, from this module in src/build or dist/build. */
-const ADDON_PATH = '../../build/Release/mem_trim.node';
+import { loadAddon } from '../native.js';
 
 type Trim = () => boolean;
 
 let trimFunction: Trim | null | undefined;
 
+/** The addon's `trim`, or null when it cannot be loaded (the memory stays with the C library). */
 function load(): Trim | null {
-  if (process.platform !== 'linux') return null;
-  try {
-    const mod: unknown = createRequire(import.meta.url)(ADDON_PATH);
-    if (
-      typeof mod === 'object' &&
-      mod !== null &&
-      'trim' in mod &&
-      typeof mod.trim === 'function'
-    ) {
-      const trim = mod.trim as () => unknown;
-      return () => trim() === true;
-    }
-  } catch {
-    // Not built: the memory stays with the C library, which is all this costs.
+  const { module } = loadAddon('mem_trim');
+  if (
+    typeof module === 'object' &&
+    module !== null &&
+    'trim' in module &&
+    typeof module.trim === 'function'
+  ) {
+    const trim = module.trim as () => unknown;
+    return () => trim() === true;
   }
   return null;
 }

@@ -8,7 +8,7 @@
  *
  * Without the addon (not built, another OS) `loadBatchUdp` says why and the server uses dgram.
  */
-import { createRequire } from 'node:module';
+import { loadAddon } from '../native.js';
 import { formatIpv6, intToIpv4 } from '../records/index.js';
 
 /** What the addon exports (checked when loaded). */
@@ -47,9 +47,6 @@ function isBinding(value: unknown): value is BatchUdpBinding {
   );
 }
 
-/** Where node-gyp puts the addon, from this module in src/dns or dist/dns. */
-const ADDON_PATH = '../../build/Release/udp_batch.node';
-
 let loaded: { binding?: BatchUdpBinding; reason?: string } | undefined;
 
 /** Datagrams longer than a slot, dropped by every batched socket of the process so far. */
@@ -71,14 +68,10 @@ export function loadBatchUdp(): { binding?: BatchUdpBinding; reason?: string } {
   } else if (process.platform !== 'linux') {
     loaded = { reason: `recvmmsg/sendmmsg are Linux only (platform ${process.platform})` };
   } else {
-    try {
-      const mod: unknown = createRequire(import.meta.url)(ADDON_PATH);
-      loaded = isBinding(mod) ? { binding: mod } : { reason: 'the addon has an unexpected shape' };
-    } catch (err) {
-      loaded = {
-        reason: `the native addon is not built (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); run \`npm run build:native\``,
-      };
-    }
+    const { module, reason } = loadAddon('udp_batch');
+    if (reason !== undefined) loaded = { reason };
+    else if (isBinding(module)) loaded = { binding: module };
+    else loaded = { reason: 'the addon has an unexpected shape' };
   }
   return loaded;
 }
