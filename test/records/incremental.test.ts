@@ -164,13 +164,8 @@ test('random batches of task changes, applied as updates, answer like a full bui
     for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++));
     let current = withTasks(empty, tasks);
     const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
-      const full = generateRecords(current, OPTIONS);
-      const copy = new CompactRecordSet(cloneRecordData(full.data));
-      return {
-        engine: new IncrementalRecords(copy, current, OPTIONS),
-        zone: compileZone(full, { ...SETTINGS, serial: 1 }),
-        base: full,
-      };
+      const { full, engine } = engineOver(current);
+      return { engine, zone: compileZone(full, { ...SETTINGS, serial: 1 }), base: full };
     };
     let { engine, zone, base } = rebuild();
     let serial = 1;
@@ -239,28 +234,41 @@ test('random batches of task changes, applied as updates, answer like a full bui
   }
 });
 
+/** A full build of `s` and an updater over a copy of it (the pipeline worker's setup). */
+function engineOver(s: State): { full: CompactRecordSet; engine: IncrementalRecords } {
+  const full = generateRecords(s, OPTIONS);
+  return {
+    full,
+    engine: new IncrementalRecords(new CompactRecordSet(cloneRecordData(full.data)), s, OPTIONS),
+  };
+}
+
+/**
+ * web.1 of app `web`, and a task of another app whose name is web.1's canonical name: its T1 is
+ * web.1's T2 (`web-<hash>-s0.marathon.mesos.`).
+ */
+function sharedNameTasks(): { web: Task; contrived: Task } {
+  return {
+    web: task('web', 'ag-S0', {
+      id: 'web.1',
+      frameworkId: 'fw-marathon',
+      statuses: [netinfoStatus(['172.17.0.1'])],
+    }),
+    contrived: task(`web-${taskIdHash('web.1')}-s0`, 'ag-S0', {
+      id: 'x.1',
+      frameworkId: 'fw-marathon',
+      statuses: [netinfoStatus(['172.17.0.9'])],
+    }),
+  };
+}
+
 test('a name another app also owns makes the batch a full rebuild', (t) => {
-  const web = task('web', 'ag-S0', {
-    id: 'web.1',
-    frameworkId: 'fw-marathon',
-    statuses: [netinfoStatus(['172.17.0.1'])],
-  });
-  // A task whose name is web.1's canonical name: its T1 is web.1's T2 (`web-<hash>-s0.marathon.mesos.`).
-  const contrived = task(`web-${taskIdHash('web.1')}-s0`, 'ag-S0', {
-    id: 'x.1',
-    frameworkId: 'fw-marathon',
-    statuses: [netinfoStatus(['172.17.0.9'])],
-  });
+  const { web, contrived } = sharedNameTasks();
   const s = state({
     agents: AGENTS,
     frameworks: [framework('marathon', [web, contrived], { id: 'fw-marathon' })],
   });
-  const full = generateRecords(s, OPTIONS);
-  const engine = new IncrementalRecords(
-    new CompactRecordSet(cloneRecordData(full.data)),
-    s,
-    OPTIONS,
-  );
+  const { engine } = engineOver(s);
   t.is(engine.apply([{ before: web, after: undefined }]), undefined);
 });
 
@@ -275,12 +283,7 @@ test('the last task of an app going away removes its names and the empty non-ter
     agents: AGENTS,
     frameworks: [framework('marathon', [web], { id: 'fw-marathon' })],
   });
-  const full = generateRecords(s, OPTIONS);
-  const engine = new IncrementalRecords(
-    new CompactRecordSet(cloneRecordData(full.data)),
-    s,
-    OPTIONS,
-  );
+  const { full, engine } = engineOver(s);
   const update = engine.apply([{ before: web, after: undefined }]);
   if (update === undefined || update === 'unchanged') return t.fail('expected an update');
   let zone = compileZone(full, { ...SETTINGS, serial: 1 });
@@ -295,17 +298,8 @@ test('the last task of an app going away removes its names and the empty non-ter
 });
 
 test('a name another app also owns does not stop a batch that leaves it alone', (t) => {
-  const web1 = task('web', 'ag-S0', {
-    id: 'web.1',
-    frameworkId: 'fw-marathon',
-    statuses: [netinfoStatus(['172.17.0.1'])],
-  });
-  // Its name is web.1's canonical name; launching web.2 changes `web.marathon.mesos.`, not that.
-  const contrived = task(`web-${taskIdHash('web.1')}-s0`, 'ag-S0', {
-    id: 'x.1',
-    frameworkId: 'fw-marathon',
-    statuses: [netinfoStatus(['172.17.0.9'])],
-  });
+  // Launching web.2 changes `web.marathon.mesos.`, not web.1's canonical name.
+  const { web: web1, contrived } = sharedNameTasks();
   const web2 = task('web', 'ag-S0', {
     id: 'web.2',
     frameworkId: 'fw-marathon',
@@ -319,12 +313,7 @@ test('a name another app also owns does not stop a batch that leaves it alone', 
     agents: AGENTS,
     frameworks: [framework('marathon', [web1, contrived, web2], { id: 'fw-marathon' })],
   });
-  const full = generateRecords(before, OPTIONS);
-  const engine = new IncrementalRecords(
-    new CompactRecordSet(cloneRecordData(full.data)),
-    before,
-    OPTIONS,
-  );
+  const { engine } = engineOver(before);
   const update = engine.apply([{ before: undefined, after: web2 }]);
   if (update === undefined || update === 'unchanged') {
     t.fail(`expected an update, got ${String(update)}`);
