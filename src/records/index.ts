@@ -44,6 +44,7 @@ export {
   cloneRecordData,
   recordDataBytes,
   recordTransferList,
+  recordViews,
   reserveBuildMemory,
   tableSize,
   withoutReserve,

@@ -855,7 +855,7 @@ export function recordTransferList(data: RecordData): ArrayBuffer[] {
 }
 
 /** Every typed array of a `RecordData`. */
-function recordViews(data: RecordData): ArrayBufferView[] {
+export function recordViews(data: RecordData): ArrayBufferView[] {
   const e = data.enumeration;
   const views: ArrayBufferView[] = [
     data.names,

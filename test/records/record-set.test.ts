@@ -1,4 +1,6 @@
+import { MessageChannel } from 'node:worker_threads';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import {
   CompactRecordSet,
   KIND_A,
@@ -10,6 +12,7 @@ import {
   intToIpv4,
   ipv4ToInt,
   recordTransferList,
+  recordViews,
   toRecordData,
 } from '../../src/records/index.js';
 import type { RecordSet } from '../../src/records/index.js';
@@ -100,13 +103,19 @@ test('toRecordData converts plain maps and keeps only valid names', (t) => {
   t.is(toRecordData(rs), rs.data, 'a compact set is used as is');
 });
 
+/** A MessageChannel closed when the test ends. */
+function channel(t: ExecutionContext): MessageChannel {
+  const ports = new MessageChannel();
+  t.teardown(() => {
+    ports.port1.close();
+    ports.port2.close();
+  });
+  return ports;
+}
+
 test('the data survives a structured clone with its buffers transferred', (t) => {
   const rs = generateRecords(parseState(readFixture()).state, options());
-  const { port1, port2 } = new MessageChannel();
-  t.teardown(() => {
-    port1.close();
-    port2.close();
-  });
+  const { port1, port2 } = channel(t);
   return new Promise<void>((resolve) => {
     port2.once('message', (data: { records: CompactRecordSet['data'] }) => {
       const copy: RecordSet = new CompactRecordSet(data.records);
@@ -130,25 +139,13 @@ test('the data survives a structured clone with its buffers transferred', (t) =>
 test('a shared copy is one copy for both threads: posted, it is shared, not copied or moved', (t) => {
   const rs = generateRecords(parseState(readFixture()).state, options());
   const shared = cloneRecordData(rs.data, 'shared');
-  const views = [
-    shared.names,
-    shared.nameEnd,
-    shared.nameTable,
-    shared.v6,
-    shared.emptyNonTerminal,
-    ...shared.kinds.flatMap((k) => [k.keys, k.start, k.values, k.ports, k.slot]),
-  ];
-  t.true(views.every((v) => v.buffer instanceof SharedArrayBuffer));
+  t.true(recordViews(shared).every((v) => v.buffer instanceof SharedArrayBuffer));
   t.deepEqual(recordTransferList(shared), [], 'nothing to transfer');
   const copy: RecordSet = new CompactRecordSet(shared);
   t.deepEqual([...copy.a], [...rs.a]);
   t.deepEqual([...copy.aaaa], [...rs.aaaa]);
   t.deepEqual([...copy.srv], [...rs.srv]);
-  const { port1, port2 } = new MessageChannel();
-  t.teardown(() => {
-    port1.close();
-    port2.close();
-  });
+  const { port1, port2 } = channel(t);
   return new Promise<void>((resolve) => {
     port2.once('message', (data: { records: CompactRecordSet['data'] }) => {
       // The same memory: a byte written on this side is seen through the posted copy.
