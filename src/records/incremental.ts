@@ -73,17 +73,6 @@ function isEmpty(v: NameValues): boolean {
   return v.a.length === 0 && v.aaaa.length === 0 && v.srv.length === 0;
 }
 
-function sameValues(x: NameValues, y: NameValues): boolean {
-  const same = (p: readonly string[], q: readonly string[]): boolean => {
-    if (p.length !== q.length) return false;
-    const sorted = [...q].sort();
-    return [...p].sort().every((v, i) => v === sorted[i]);
-  };
-  const srvText = (s: readonly SrvTarget[]): string[] =>
-    s.map((t) => `${t.target}:${String(t.port)}`);
-  return same(x.a, y.a) && same(x.aaaa, y.aaaa) && same(srvText(x.srv), srvText(y.srv));
-}
-
 /** The same values in the same order. */
 function sameOrder(x: NameValues, y: NameValues): boolean {
   const same = <T>(p: readonly T[], q: readonly T[], eq: (a: T, b: T) => boolean): boolean =>
@@ -94,6 +83,20 @@ function sameOrder(x: NameValues, y: NameValues): boolean {
     same(x.aaaa, y.aaaa, text) &&
     same(x.srv, y.srv, (a, b) => a.target === b.target && a.port === b.port)
   );
+}
+
+/** The values in a canonical order (SRV targets by their `target:port` text). */
+function sorted(v: NameValues): NameValues {
+  const srv = v.srv
+    .map((t) => ({ t, text: `${t.target}:${String(t.port)}` }))
+    .sort((p, q) => (p.text < q.text ? -1 : p.text > q.text ? 1 : 0))
+    .map((x) => x.t);
+  return { a: [...v.a].sort(), aaaa: [...v.aaaa].sort(), srv };
+}
+
+/** The same values, in any order. */
+function sameValues(x: NameValues, y: NameValues): boolean {
+  return sameOrder(sorted(x), sorted(y));
 }
 
 /** The parent of a name (`a.b.mesos.` -> `b.mesos.`); the root has none. */
