@@ -114,7 +114,6 @@ export class Forwarder {
       .map(([zone, ups]) => [zone.toLowerCase().replace(/\.$/, ''), group(ups)] as const)
       .sort((a, b) => b[0].length - a[0].length);
     this.#all = [...byName.values()];
-    for (const upstream of this.#all) upstream.scheduleLoopProbe();
   }
 
   /** The upstreams for a lower-case dotted FQDN, in configuration order. */

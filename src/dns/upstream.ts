@@ -24,9 +24,9 @@ const UDP_POOL_SIZE = 4;
 /** `. IN NS` with RD set: the health probe (what CoreDNS sends). */
 const PROBE = Buffer.from([0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1]);
 
-/** How long after start the loop probes go out (the listeners are bound by then). */
+/** Spacing of the loop probes to an upstream that does not answer them. */
 const LOOP_PROBE_DELAY_MS = 1_000;
-/** Loop probes sent to an upstream that does not answer them (the nth after n seconds more). */
+/** Loop probes sent to an upstream that does not answer them. */
 const LOOP_PROBE_TRIES = 5;
 
 /**
@@ -325,6 +325,8 @@ export class Upstream implements Candidate {
   #fails = 0;
   #isDown = false;
   #isLooping = false;
+  /** Whether the loop probes were started (on the first exchange). */
+  #hasLoopProbe = false;
   #loopProbe: NodeJS.Timeout | undefined;
   #probe: NodeJS.Timeout | undefined;
   #isProbing = false;
@@ -347,19 +349,24 @@ export class Upstream implements Candidate {
   }
 
   /**
-   * Sends the loop probe shortly (`UpstreamClient.sendLoopProbe`), and again while the upstream
-   * does not answer it (it may be starting too), up to `LOOP_PROBE_TRIES` times.
+   * Sends the loop probe (`UpstreamClient.sendLoopProbe`) now, and again while the upstream does
+   * not answer it (it may be starting too), up to `LOOP_PROBE_TRIES` times. It runs once, on the
+   * first query forwarded to this upstream: an upstream nobody forwards to is never sent anything
+   * (a server whose clients ask only for the cluster domain stays off the network).
    */
-  scheduleLoopProbe(attempt = 1): void {
-    this.#loopProbe = setTimeout(() => {
-      this.#loopProbe = undefined;
-      if (this.#isClosed || this.#isLooping) return;
-      void this.#options.client
-        .sendLoopProbe(this, this.#options.probeTimeoutMs)
-        .then((isAnswered) => {
-          if (!isAnswered && attempt < LOOP_PROBE_TRIES) this.scheduleLoopProbe(attempt + 1);
-        });
-    }, LOOP_PROBE_DELAY_MS * attempt);
+  #scheduleLoopProbe(attempt = 1): void {
+    this.#loopProbe = setTimeout(
+      () => {
+        this.#loopProbe = undefined;
+        if (this.#isClosed || this.#isLooping) return;
+        void this.#options.client
+          .sendLoopProbe(this, this.#options.probeTimeoutMs)
+          .then((isAnswered) => {
+            if (!isAnswered && attempt < LOOP_PROBE_TRIES) this.#scheduleLoopProbe(attempt + 1);
+          });
+      },
+      LOOP_PROBE_DELAY_MS * (attempt - 1),
+    );
     this.#loopProbe.unref();
   }
 
@@ -385,6 +392,10 @@ export class Upstream implements Candidate {
     timeoutMs: number,
     countsForHealth = true,
   ): Promise<Buffer | undefined> {
+    if (!this.#hasLoopProbe) {
+      this.#hasLoopProbe = true;
+      this.#scheduleLoopProbe();
+    }
     const started = performance.now();
     const result = await this.#options.client.exchange(
       msg,

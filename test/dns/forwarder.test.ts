@@ -16,6 +16,7 @@ import { AnswerCache, DnsServer, ForwardStats, Forwarder, keyToName } from '../.
 import type { ForwarderOptions, QueryEvent, Transport } from '../../src/dns/index.js';
 import { silentLogger } from '../../src/log.js';
 import { decodeMessage } from '../helpers/dns-message.js';
+import { isLoopProbe } from '../helpers/upstream.js';
 import { queryRaw, waitFor } from '../helpers/mesodns.js';
 import { FakeClock, a, query } from './cache-helpers.js';
 import type { TestQuery } from './cache-helpers.js';
@@ -23,9 +24,15 @@ import type { TestQuery } from './cache-helpers.js';
 /** What a fake upstream does with a query: a reply, or undefined to stay silent. */
 type Handler = (msg: Buffer, transport: Transport) => Buffer | undefined;
 
-/** An upstream on 127.0.0.1 (UDP and TCP, one port) that records what it receives. */
+/**
+ * An upstream on 127.0.0.1 (UDP and TCP, one port) that records what it receives. The loop probe
+ * that goes with the first forwarded query is answered but not recorded: these tests count the
+ * queries they forward.
+ */
 class FakeUpstream {
   readonly received: { readonly msg: Buffer; readonly transport: Transport }[] = [];
+  /** Loop probes received (`isLoopProbe`). */
+  loopProbes = 0;
   handler: Handler;
   readonly #udp: UdpSocket;
   readonly #tcp: Server;
@@ -36,7 +43,8 @@ class FakeUpstream {
     this.#tcp = tcp;
     this.handler = handler;
     udp.on('message', (msg, rinfo) => {
-      this.received.push({ msg, transport: 'udp' });
+      if (isLoopProbe(msg)) this.loopProbes++;
+      else this.received.push({ msg, transport: 'udp' });
       const out = this.handler(msg, 'udp');
       if (out !== undefined) udp.send(out, rinfo.port, rinfo.address);
     });
@@ -185,6 +193,8 @@ test('relays the packet as sent with a fresh ID, over the client transport, and 
     t.is(sent?.transport, transport);
     t.true(sent?.msg.subarray(2).equals(q.msg.subarray(2)), 'EDNS option, DO and all intact');
   }
+  // The first forwarded query started the loop probes: one, answered, so not repeated.
+  await waitFor(() => up.loopProbes === 1, 2000, 'the loop probe');
 });
 
 test('the reply echoes the question as the client spelled it, whatever the upstream wrote', async (t) => {

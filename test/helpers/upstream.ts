@@ -281,7 +281,7 @@ const LOOP_PROBE_LABEL = Buffer.from('\x0cmesodns-loop', 'latin1');
 
 /**
  * True for mesodns's forwarding-loop probe (`HINFO <random>.<random>.mesodns-loop.invalid.`, sent
- * to every upstream shortly after start): not counted as a forwarded query.
+ * to an upstream with the first query forwarded to it): not counted as a forwarded query.
  */
 export function isLoopProbe(message: Buffer): boolean {
   return message.includes(LOOP_PROBE_LABEL);

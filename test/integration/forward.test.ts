@@ -391,8 +391,11 @@ test.serial(
       });
     const [a, b] = await Promise.all([start(portA, portB), start(portB, portA)]);
     t.teardown(() => Promise.all([a.stop(), b.stop()]));
-    // Each sends its probe a second after start; the first probe to come back through the other
-    // server breaks the loop there (the second server's probe then gets SERVFAIL from it).
+    // Nothing is sent upstream before the first forwarded query.
+    t.false(a.logs().includes('this upstream sends our queries back to us'));
+    // That query starts the probes; the first probe to come back through the other server breaks
+    // the loop there (the second server's probe then gets SERVFAIL from it).
+    await dig(a.dnsPort, ['www.example.test', 'A', '+time=3', '+tries=1']);
     const found = (): number =>
       [a, b].filter((s) => s.logs().includes('this upstream sends our queries back to us')).length;
     await waitFor(() => found() > 0, 8000, 'the loop found');
