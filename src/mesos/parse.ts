@@ -274,8 +274,15 @@ export function parseState(doc: unknown): ParsedState {
   }
 
   const agents = report.listEntries(doc, undefined, 'slaves', 'agents', parseAgent);
+  // Agents that have not re-registered after a failover: only their ids matter (carry-over).
+  const recoveredAgentIds = report.listEntries(doc, undefined, 'recovered_slaves', 'agents', (v) =>
+    reqString(element(v, 'agent'), 'id'),
+  );
   const frameworks = report.listEntries(doc, undefined, 'frameworks', 'frameworks', (f, where) =>
     parseFramework(f, where, report),
   );
-  return { state: { leader, agents, frameworks }, report: report.result() };
+  return {
+    state: { leader, agents, frameworks, recoveredAgentIds },
+    report: report.result(),
+  };
 }

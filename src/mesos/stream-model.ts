@@ -16,6 +16,9 @@
  *   known agents and frameworks.
  * - `FRAMEWORK_REMOVED` drops the framework and its tasks; `AGENT_REMOVED` drops the agent (its
  *   tasks stop being named; Mesos reports them lost or gone separately).
+ * - The snapshot's `recovered_agents` (not re-registered after a failover) are kept until they
+ *   register (`AGENT_ADDED`) or are removed; removed agents are remembered until the next
+ *   snapshot. Both go to the state for the carry-over (carry-over.ts).
  */
 import type { FrameworkInfo, MesosEvent, V1Snapshot } from './v1.js';
 import type { Agent, Pid, State, Task, TaskStatus } from './types.js';
@@ -67,7 +70,7 @@ export interface Drift {
  * first wins ties, as the generator picks it). The others are dropped: the task's state comes
  * from the events, and 100k tasks with their whole status history cost hundreds of megabytes.
  */
-function trimStatuses(statuses: readonly TaskStatus[]): readonly TaskStatus[] {
+export function trimStatuses(statuses: readonly TaskStatus[]): readonly TaskStatus[] {
   let latest: TaskStatus | undefined;
   for (const s of statuses) {
     if (s.state === TASK_RUNNING && (latest === undefined || s.timestamp > latest.timestamp)) {
@@ -111,9 +114,16 @@ export class StreamModel {
   readonly #touched = new Map<string, number>();
   #taskCount = 0;
   readonly #ids = new Interner();
+  /** Agents listed as recovered by the snapshot that have not registered since. */
+  readonly #recovered = new Set<string>();
+  /** Agents removed since the snapshot. */
+  readonly #removed = new Set<string>();
 
   /** Replaces everything with a snapshot (`SUBSCRIBED` or `GET_STATE`). */
   reset(snapshot: V1Snapshot): void {
+    this.#recovered.clear();
+    this.#removed.clear();
+    for (const id of snapshot.recoveredAgentIds) this.#recovered.add(id);
     this.#agents.clear();
     this.#frameworks.clear();
     this.#tasks.clear();
@@ -158,9 +168,15 @@ export class StreamModel {
         return this.#update(event, nowMs);
       case 'AGENT_ADDED':
         this.#agents.set(event.agent.id, event.agent);
+        this.#recovered.delete(event.agent.id);
+        this.#removed.delete(event.agent.id);
         return { changed: true };
       case 'AGENT_REMOVED':
-        return { changed: this.#agents.delete(event.agentId) };
+        // Also news for an agent this model does not hold: it may be carried (carry-over.ts).
+        this.#agents.delete(event.agentId);
+        this.#recovered.delete(event.agentId);
+        this.#removed.add(event.agentId);
+        return { changed: true };
       case 'FRAMEWORK_ADDED':
       case 'FRAMEWORK_UPDATED':
         this.#frameworks.set(event.framework.id, event.framework);
@@ -232,7 +248,13 @@ export class StreamModel {
       pid: fw.pid ?? pids.get(fw.id),
       tasks: [...(this.#tasks.get(fw.id)?.values() ?? [])],
     }));
-    return { leader, agents: [...this.#agents.values()], frameworks };
+    return {
+      leader,
+      agents: [...this.#agents.values()],
+      frameworks,
+      recoveredAgentIds: [...this.#recovered],
+      removedAgentIds: [...this.#removed],
+    };
   }
 
   /**

@@ -101,6 +101,13 @@ export interface State {
   readonly leader: Pid | undefined;
   readonly agents: readonly Agent[];
   readonly frameworks: readonly Framework[];
+  /**
+   * Agents the master knows from its registry that have not (re-)registered with it yet
+   * (`recovered_slaves`, v1 `recovered_agents`): right after a failover, their tasks are missing.
+   */
+  readonly recoveredAgentIds?: readonly string[];
+  /** Stream mode: agents the master removed since the last snapshot (`AGENT_REMOVED`). */
+  readonly removedAgentIds?: readonly string[];
 }
 
 /** What was skipped while parsing: bad entries are dropped and counted, never fatal. */

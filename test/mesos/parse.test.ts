@@ -109,8 +109,16 @@ for (const [what, doc] of NOT_OBJECTS) {
 
 test('parseState returns an empty state for an empty object', (t) => {
   const { state, report } = parseState({});
-  t.deepEqual(state, { leader: undefined, agents: [], frameworks: [] });
+  t.deepEqual(state, { leader: undefined, agents: [], frameworks: [], recoveredAgentIds: [] });
   t.deepEqual(report, { skippedAgents: 0, skippedFrameworks: 0, skippedTasks: 0, problems: [] });
+});
+
+test('parseState lists the agents that have not re-registered after a failover', (t) => {
+  const { state, report } = parseState({
+    recovered_slaves: [{ id: 'S1', hostname: 'a' }, { id: 'S2' }, { hostname: 'no id' }],
+  });
+  t.deepEqual(state.recoveredAgentIds, ['S1', 'S2']);
+  t.is(report.skippedAgents, 1, 'an entry without id is reported');
 });
 
 test('parseState reads the Mesos-DNS fixture without problems', (t) => {
