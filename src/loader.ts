@@ -1,9 +1,10 @@
 /**
  * The load pipeline: a validated state goes through host resolution (edge I/O), the pure record
  * generator and the zone compiler into the store. A failed load keeps the last good zone, and so
- * does a suspicious one: after a master failover the new leader's state can miss most tasks
- * until the agents re-register, and such a state is held back (`mesos.failover`, see
- * `failoverVerdict`). Failures are logged once per change of error, not once per poll.
+ * does a suspicious one: a state in which most entries are malformed and that would drop most
+ * tasks is held back (`mesos.failover`, see `sanityVerdict`). Leader changes do not need a hold:
+ * the sources carry the agents a new leader lacks (mesos/carry-over.ts). Failures are logged once
+ * per change of error, not once per poll.
  */
 import type { Clock } from './clock.js';
 import type { Config } from './config/index.js';
@@ -28,16 +29,23 @@ export interface LoaderStats {
    * now - this. A rebuild after a config reload keeps it: the data is as old as before.
    */
   lastPublishAt: number | undefined;
-  /** States held back by the failover rule (`mesos.failover`), in all. */
+  /** States held back by the sanity guard (`sanityVerdict`), in all. */
   heldLoads: number;
   /** Since when the current hold lasts (ms since the epoch), undefined when none. */
   holdingSince: number | undefined;
+  /** Agents and tasks the source carries over a leader change into the state served. */
+  carriedAgents: number;
+  carriedTasks: number;
+  /** Since when the oldest carried agent is carried (ms since the epoch), undefined when none. */
+  carryingSince: number | undefined;
 }
 
 /** What happened to one state load, for metrics (`LoaderOptions.onLoad`). */
 export interface LoadEvent {
-  /** `published`, `held` (by the failover rule, the served zone kept) or `failed`. */
+  /** `published`, `held` (by the sanity guard, the served zone kept) or `failed`. */
   readonly result: 'published' | 'held' | 'failed';
+  /** Why a state was held: `malformed` (the sanity guard, `sanityVerdict`). */
+  readonly reason?: 'malformed';
   /** Fetch (and parse) time of the state, from its source. */
   readonly fetchMs?: number;
   /** Size of the state document. */
@@ -50,14 +58,22 @@ export interface LoadEvent {
   readonly names?: number;
 }
 
-/** Inputs of the failover rule for one state. */
-export interface FailoverInput {
+/** Entries of one kind in a state: those kept and those skipped as malformed. */
+export interface EntryCounts {
+  readonly parsed: number;
+  readonly skipped: number;
+}
+
+/** Inputs of the sanity guard for one state. */
+export interface SanityInput {
   /** Running tasks with records in the zone served now (undefined before the first load). */
   readonly servedTasks: number | undefined;
   /** Running tasks with records in the new state. */
   readonly tasks: number;
-  /** Whether the leading master changed since the zone served was loaded. */
-  readonly isLeaderChange: boolean;
+  /** The new state's agents, frameworks and tasks, kept and skipped. */
+  readonly agents: EntryCounts;
+  readonly frameworks: EntryCounts;
+  readonly taskEntries: EntryCounts;
   /** `mesos.failover.minRetained`. */
   readonly minRetained: number;
   /** `mesos.failover.maxHoldMs`. */
@@ -67,25 +83,32 @@ export interface FailoverInput {
 }
 
 /** What to do with a state: publish it, or keep serving the previous zone. */
-export type FailoverVerdict =
+export type SanityVerdict =
   | 'publish'
-  /** Held back: it lost too many tasks right after a leader change. */
+  /** Held back: most of its entries of some kind are malformed and it lost most tasks. */
   | 'hold'
-  /** Published although it still lacks tasks: it was held for `maxHold` already. */
+  /** Published although it still looks broken: states were held for `maxHold` already. */
   | 'publish-after-hold';
 
+/** Whether most entries of a kind were skipped as malformed. */
+function isMostlyMalformed(c: EntryCounts): boolean {
+  return c.skipped > 0 && c.skipped >= c.parsed;
+}
+
 /**
- * The failover safety rule (pure). A newly elected Mesos master knows only the agents that
- * re-registered with it, so its first states can miss most tasks; publishing them would make
- * NXDOMAIN out of healthy services. A state is held back when the leader changed since the zone
- * served was loaded and it keeps fewer than `minRetained` (a share) of that zone's running tasks;
- * it is published once it recovers, or anyway after `maxHoldMs` (the tasks may really be gone).
- * Without a leader change every state is published: losing tasks is then real.
+ * The sanity guard (pure). A state in which most agents, frameworks or tasks are malformed (a
+ * master bug, a proxy that mangles the body, a schema change) would turn healthy services into
+ * NXDOMAIN: it is held back when it also keeps fewer than `minRetained` (a share) of the tasks the
+ * served zone has, until a sound state comes or `maxHoldMs` passed. A cluster that really shrinks
+ * has sound entries and is published at once, however much it lost. (Leader changes are the
+ * carry-over's business, mesos/carry-over.ts: agents the new leader lacks keep their tasks.)
  */
-export function failoverVerdict(input: FailoverInput): FailoverVerdict {
-  const { servedTasks, tasks, isLeaderChange, minRetained, maxHoldMs, heldForMs } = input;
+export function sanityVerdict(input: SanityInput): SanityVerdict {
+  const { servedTasks, tasks, minRetained, maxHoldMs, heldForMs } = input;
   if (servedTasks === undefined || servedTasks === 0 || minRetained <= 0) return 'publish';
-  if (!isLeaderChange || tasks >= minRetained * servedTasks) return 'publish';
+  if (tasks >= minRetained * servedTasks) return 'publish';
+  const { agents, frameworks, taskEntries } = input;
+  if (![agents, frameworks, taskEntries].some(isMostlyMalformed)) return 'publish';
   if (heldForMs !== undefined && heldForMs >= maxHoldMs) return 'publish-after-hold';
   return 'hold';
 }
@@ -145,6 +168,9 @@ export function emptyLoaderStats(): LoaderStats {
     lastPublishAt: undefined,
     heldLoads: 0,
     holdingSince: undefined,
+    carriedAgents: 0,
+    carriedTasks: 0,
+    carryingSince: undefined,
   };
 }
 
@@ -156,8 +182,6 @@ export class Loader implements StateListener {
   #lastHostIps: ReadonlyMap<string, readonly string[]> = new Map();
   /** Master hosts of the last published state (from ZooKeeper), undefined: the config's. */
   #lastMasters: readonly string[] | undefined;
-  /** Leader identity of the last published state. */
-  #leaderKey: string | undefined;
   /** Running tasks with records in the zone served. */
   #servedTasks: number | undefined;
 
@@ -177,14 +201,21 @@ export class Loader implements StateListener {
     );
     const options = this.#generatorOptions(hostIps, masters);
     const records = generateRecords(parsed.state, options);
-    if (!this.#passesFailoverRule(records, info)) {
-      this.#options.onLoad?.({ result: 'held', fetchMs: info.fetchMs, bytes: info.bytes });
+    if (!this.#passesSanityGuard(parsed, records, info)) {
+      this.#options.onLoad?.({
+        result: 'held',
+        reason: 'malformed',
+        fetchMs: info.fetchMs,
+        bytes: info.bytes,
+      });
       return;
     }
     if (this.#options.retainState !== false) this.#lastState = parsed;
     this.#lastHostIps = hostIps;
     this.#lastMasters = info.masters;
-    this.#leaderKey = info.leaderKey;
+    this.stats.carriedAgents = info.carry?.agents ?? 0;
+    this.stats.carriedTasks = info.carry?.tasks ?? 0;
+    this.stats.carryingSince = info.carry?.since;
     const served = this.#options.onBase?.(parsed.state, records, options) ?? records;
     this.#publish(parsed, served, info, started);
   }
@@ -232,56 +263,70 @@ export class Loader implements StateListener {
     };
   }
 
-  /** Applies `failoverVerdict`; logs a hold once when it starts and once when it ends. */
-  #passesFailoverRule(records: RecordSet, info: LoadInfo): boolean {
+  /** Applies `sanityVerdict`; logs a hold once when it starts and once when it ends. */
+  #passesSanityGuard(parsed: ParsedState, records: RecordSet, info: LoadInfo): boolean {
     const { config: getConfig, logger, clock } = this.#options;
     const { minRetained, maxHoldMs } = getConfig().mesos.failover;
     const now = clock.now();
     const since = this.stats.holdingSince;
     const tasks = records.stats.tasks;
-    const verdict = failoverVerdict({
+    const { state, report } = parsed;
+    const taskEntries = state.frameworks.reduce((n, fw) => n + fw.tasks.length, 0);
+    // A running task on an agent the state does not know is as broken as an unreadable one
+    // (Mesos lists no task of an unknown agent): it would silently lose its names.
+    const agentIds = new Set(state.agents.map((a) => a.id));
+    let orphans = 0;
+    for (const fw of state.frameworks) {
+      for (const task of fw.tasks) {
+        if (task.state === 'TASK_RUNNING' && !agentIds.has(task.agentId)) orphans++;
+      }
+    }
+    const broken = report.skippedTasks + records.stats.skippedTasks + orphans;
+    const input: SanityInput = {
       servedTasks: this.#servedTasks,
       tasks,
-      isLeaderChange:
-        info.leaderKey !== undefined &&
-        this.#leaderKey !== undefined &&
-        info.leaderKey !== this.#leaderKey,
+      agents: { parsed: state.agents.length, skipped: report.skippedAgents },
+      frameworks: { parsed: state.frameworks.length, skipped: report.skippedFrameworks },
+      // Tasks whose names cannot be made (empty labels) are as broken as unreadable ones.
+      taskEntries: { parsed: taskEntries + report.skippedTasks - broken, skipped: broken },
       minRetained,
       maxHoldMs,
       heldForMs: since === undefined ? undefined : now - since,
-    });
+    };
+    const verdict = sanityVerdict(input);
     const fields = {
-      leader: info.leader,
+      origin: info.origin,
       tasks,
       servedTasks: this.#servedTasks,
+      skippedAgents: report.skippedAgents,
+      skippedFrameworks: report.skippedFrameworks,
+      skippedTasks: input.taskEntries.skipped,
       minRetained,
       maxHold: formatDuration(maxHoldMs),
+      ...(report.problems[0] === undefined ? {} : { firstProblem: report.problems[0] }),
     };
     if (verdict === 'hold') {
       this.stats.heldLoads++;
       if (since === undefined) {
         this.stats.holdingSince = now;
-        logger.warn(
-          'new Mesos leader sent a state that lost most tasks; keeping the served zone until agents re-register (mesos.failover)',
+        logger.error(
+          'state held back: most of its entries are malformed and it would drop most served tasks; serving the last good zone (mesos.failover)',
           fields,
         );
       } else {
-        logger.debug('still holding back the new leader state', fields);
+        logger.debug('still holding back a malformed state', fields);
       }
       return false;
     }
     if (since !== undefined) {
       this.stats.holdingSince = undefined;
       if (verdict === 'publish-after-hold') {
-        logger.warn(
-          'publishing the new leader state after mesos.failover.maxHold although tasks are still missing',
-          { ...fields, heldMs: now - since },
-        );
-      } else {
-        logger.info('the new leader state recovered; publishing it', {
+        logger.warn('publishing a malformed state after mesos.failover.maxHold', {
           ...fields,
           heldMs: now - since,
         });
+      } else {
+        logger.info('the state is sound again; publishing it', { ...fields, heldMs: now - since });
       }
     }
     return true;

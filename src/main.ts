@@ -204,6 +204,10 @@ async function serve(configFile: string): Promise<number> {
       forwardInFlight: () => settings.forwarder?.inFlight,
       stream: () => pipeline.streamStats(),
       udpOversized: oversizedDatagrams,
+      carry: () => {
+        const { carriedAgents, carriedTasks, carryingSince } = pipeline.stats;
+        return { agents: carriedAgents, tasks: carriedTasks, since: carryingSince };
+      },
     },
   });
   // The state source, the loader and the zone compiler run in a worker thread (build/): parsing

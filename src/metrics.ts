@@ -22,7 +22,7 @@ import type {
 } from './dns/index.js';
 import { RCODE_NAME } from './dns/index.js';
 import type { LoadEvent } from './loader.js';
-import type { StreamStats } from './mesos/index.js';
+import type { CarryFacts, StreamStats } from './mesos/index.js';
 
 /** Latency buckets of DNS answers, seconds: 50 µs (a cached authoritative answer) to 5 s. */
 const DNS_BUCKETS: readonly number[] = [
@@ -80,6 +80,8 @@ export interface MetricsSources {
   readonly stream?: () => StreamStats | undefined;
   /** UDP datagrams dropped by the batched socket for being longer than a slot. */
   readonly udpOversized?: () => number;
+  /** Agents and tasks carried over a leader change now (mesos/carry-over.ts). */
+  readonly carry?: () => CarryFacts | undefined;
 }
 
 /** Propagation latency buckets (seconds): the target is under one second. */
@@ -216,6 +218,7 @@ export class Metrics {
   readonly #queries = new Map<number, number>();
   readonly #duration: FastHistogram;
   readonly #loads: Counter<'result'>;
+  readonly #held: Counter<'reason'>;
   readonly #fetchSeconds: Histogram;
   readonly #buildSeconds: Histogram;
   readonly #stateBytes: Gauge;
@@ -267,11 +270,44 @@ export class Metrics {
     // State loads and the zone.
     this.#loads = new Counter({
       name: 'mesodns_state_loads_total',
-      help: 'State loads by result: published, held (a suspicious state after a leader change, kept back), failed.',
+      help: 'State loads by result: published, held (kept back by the sanity guard, see mesodns_state_held_total), failed.',
       labelNames: ['result'],
       registers,
     });
     for (const result of ['published', 'held', 'failed']) this.#loads.inc({ result }, 0);
+    this.#held = new Counter({
+      name: 'mesodns_state_held_total',
+      help: 'States kept back while the last good zone is served, by reason: malformed (most entries of a kind unreadable and most served tasks lost).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#held.inc({ reason: 'malformed' }, 0);
+    const carry = (): CarryFacts => sources.carry?.() ?? { agents: 0, tasks: 0, since: undefined };
+    const carriedAgents = new Gauge({
+      name: 'mesodns_failover_carried_agents',
+      help: 'Agents a new Mesos leader has not registered yet whose tasks are served from the last state (mesos.failover.maxHold).',
+      registers,
+      collect: () => {
+        carriedAgents.set(carry().agents);
+      },
+    });
+    const carriedTasks = new Gauge({
+      name: 'mesodns_failover_carried_tasks',
+      help: 'Running tasks served from the last state because their agent has not re-registered with the new leader.',
+      registers,
+      collect: () => {
+        carriedTasks.set(carry().tasks);
+      },
+    });
+    const carrySeconds = new Gauge({
+      name: 'mesodns_failover_carry_seconds',
+      help: 'How long the oldest carried agent has been waiting to re-register (0 when none is carried).',
+      registers,
+      collect: () => {
+        const since = carry().since;
+        carrySeconds.set(since === undefined ? 0 : Math.max(0, clock.now() - since) / 1000);
+      },
+    });
     this.#fetchSeconds = new Histogram({
       name: 'mesodns_state_fetch_duration_seconds',
       help: 'Time to fetch and parse one state document (redirects included).',
@@ -556,6 +592,7 @@ export class Metrics {
   /** Records the outcome of one state load (the loader's `onLoad` hook). */
   onLoad(event: LoadEvent): void {
     this.#loads.inc({ result: event.result });
+    if (event.result === 'held') this.#held.inc({ reason: event.reason ?? 'malformed' });
     if (event.fetchMs !== undefined) this.#fetchSeconds.observe(event.fetchMs / 1000);
     if (event.bytes !== undefined) this.#stateBytes.set(event.bytes);
     if (event.result !== 'published') return;

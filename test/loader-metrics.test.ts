@@ -10,10 +10,8 @@ import type { ParsedState } from '../src/mesos/index.js';
 import { ZoneStore } from '../src/store.js';
 import { syntheticState } from '../bench/cluster.js';
 
-function state(keepEvery = 1): ParsedState {
-  const doc = syntheticState({ tasks: 40 });
-  for (const fw of doc.frameworks) fw.tasks = fw.tasks.filter((_, i) => i % keepEvery === 0);
-  return parseState(doc);
+function state(): ParsedState {
+  return parseState(syntheticState({ tasks: 40 }));
 }
 
 function harness(): { loader: Loader; events: LoadEvent[]; clock: { now: number } } {
@@ -59,9 +57,11 @@ test('a failure reports failed; a rebuild reports nothing and keeps the data age
   t.is(loader.dataAgeMs(), 0);
 });
 
-test('a state held back by the failover rule reports held', async (t) => {
+test('a state held back by the sanity guard reports held, with the reason', async (t) => {
   const { loader, events } = harness();
   await loader.onState(state(), { origin: 'm1', bytes: 1, fetchMs: 1, leaderKey: 'a' });
-  await loader.onState(state(10), { origin: 'm2', bytes: 2, fetchMs: 3, leaderKey: 'b' });
-  t.deepEqual(events.at(-1), { result: 'held', fetchMs: 3, bytes: 2 });
+  const doc = syntheticState({ tasks: 40 });
+  for (const agent of doc.slaves) (agent as { pid: unknown }).pid = 'not a pid';
+  await loader.onState(parseState(doc), { origin: 'm1', bytes: 2, fetchMs: 3, leaderKey: 'a' });
+  t.deepEqual(events.at(-1), { result: 'held', reason: 'malformed', fetchMs: 3, bytes: 2 });
 });

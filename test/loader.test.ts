@@ -1,11 +1,11 @@
-// The loader's failover safety rule (mesos.failover): the pure verdict and the loader holding a
-// partial post-failover state back while the served zone stays.
+// The loader's sanity guard (mesos.failover): the pure verdict and the loader holding a state
+// whose entries are mostly malformed back while the served zone stays.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { DEFAULT_CONFIG } from '../src/config/index.js';
 import type { Config } from '../src/config/index.js';
-import { Loader, failoverVerdict } from '../src/loader.js';
-import type { FailoverInput, FailoverVerdict, LoaderOptions } from '../src/loader.js';
+import { Loader, sanityVerdict } from '../src/loader.js';
+import type { LoaderOptions, SanityInput, SanityVerdict } from '../src/loader.js';
 import type { Logger } from '../src/log.js';
 import { parseState } from '../src/mesos/index.js';
 import { CompactRecordSet, cloneRecordData } from '../src/records/index.js';
@@ -14,41 +14,75 @@ import { ZoneStore } from '../src/store.js';
 import { syntheticState } from '../bench/cluster.js';
 import type { MasterState } from '../bench/cluster.js';
 
-const BASE: FailoverInput = {
+const SOUND = { parsed: 10, skipped: 0 };
+const BASE: SanityInput = {
   servedTasks: 100,
   tasks: 10,
-  isLeaderChange: true,
+  agents: SOUND,
+  frameworks: SOUND,
+  taskEntries: { parsed: 10, skipped: 90 },
   minRetained: 0.5,
   maxHoldMs: 600_000,
   heldForMs: undefined,
 };
 
-const VERDICTS: ReadonlyArray<readonly [string, Partial<FailoverInput>, FailoverVerdict]> = [
-  ['a failover that lost most tasks is held', {}, 'hold'],
+const VERDICTS: ReadonlyArray<readonly [string, Partial<SanityInput>, SanityVerdict]> = [
+  ['a state whose tasks are mostly malformed and that lost most tasks is held', {}, 'hold'],
+  [
+    'so is one whose agents are malformed',
+    {
+      taskEntries: SOUND,
+      agents: { parsed: 0, skipped: 3 },
+    },
+    'hold',
+  ],
+  [
+    'or whose frameworks are',
+    {
+      taskEntries: SOUND,
+      frameworks: { parsed: 1, skipped: 2 },
+    },
+    'hold',
+  ],
   ['still held before maxHold', { heldForMs: 599_999 }, 'hold'],
   ['published at maxHold', { heldForMs: 600_000 }, 'publish-after-hold'],
   ['published once it keeps minRetained of the tasks', { tasks: 50 }, 'publish'],
   [
-    'published without a leader change (the tasks are really gone)',
-    { isLeaderChange: false },
+    'a cluster that really shrank (sound entries) is published',
+    { taskEntries: { parsed: 10, skipped: 0 } },
+    'publish',
+  ],
+  [
+    'a few malformed entries in a shrinking cluster do not hold it',
+    { taskEntries: { parsed: 10, skipped: 2 } },
     'publish',
   ],
   ['published on the first load', { servedTasks: undefined }, 'publish'],
   ['published when the served zone has no tasks', { servedTasks: 0, tasks: 0 }, 'publish'],
-  ['minRetained 0 turns the rule off', { minRetained: 0 }, 'publish'],
-  ['minRetained 1 holds any loss after a failover', { minRetained: 1, tasks: 99 }, 'hold'],
+  ['minRetained 0 turns the guard off', { minRetained: 0 }, 'publish'],
 ];
 
 for (const [title, over, want] of VERDICTS) {
-  test(`failoverVerdict: ${title}`, (t) => {
-    t.is(failoverVerdict({ ...BASE, ...over }), want);
+  test(`sanityVerdict: ${title}`, (t) => {
+    t.is(sanityVerdict({ ...BASE, ...over }), want);
   });
 }
 
-/** The full state, or one keeping only every `keepEvery`-th task (a freshly elected leader). */
+/** The full state, or one keeping only every `keepEvery`-th task (a cluster that shrank). */
 function state(keepEvery = 1): ParsedState {
   const doc: MasterState = syntheticState({ tasks: 200 });
   for (const fw of doc.frameworks) fw.tasks = fw.tasks.filter((_, i) => i % keepEvery === 0);
+  return parseState(doc);
+}
+
+/** The full state with every task (or every agent) malformed: a wrong type in a required field. */
+function malformed(what: 'tasks' | 'agents'): ParsedState {
+  const doc = JSON.parse(JSON.stringify(syntheticState({ tasks: 200 }))) as {
+    slaves: Record<string, unknown>[];
+    frameworks: { tasks: Record<string, unknown>[] }[];
+  };
+  if (what === 'agents') for (const agent of doc.slaves) agent['pid'] = 42;
+  else for (const fw of doc.frameworks) for (const task of fw.tasks) task['slave_id'] = 42;
   return parseState(doc);
 }
 
@@ -105,41 +139,54 @@ function harness(
 const warnings = (h: Harness, text: string): number =>
   h.logs.filter((l) => l.startsWith('warn') && l.includes(text)).length;
 
-test('holds a post-failover state that lost most tasks, logs why once, publishes it when it recovers', async (t) => {
+for (const what of ['tasks', 'agents'] as const) {
+  test(`holds a state whose ${what} are all malformed, logs an error once, publishes a sound one`, async (t) => {
+    const h = harness(t);
+    await h.load(state(), 'A');
+    const served = h.store.current;
+    t.truthy(served);
+    t.is(h.loader.stats.loads, 1);
+
+    await h.load(malformed(what), 'A');
+    await h.load(malformed(what), 'A');
+    t.is(h.store.current, served, 'the served zone stays');
+    t.is(h.loader.stats.heldLoads, 2);
+    t.is(h.loader.stats.holdingSince, h.clock.now);
+    const errors = h.logs.filter((l) => l.startsWith('error') && l.includes('state held back'));
+    t.is(errors.length, 1, 'logged once per hold, not per poll');
+    t.regex(errors[0] ?? '', what === 'agents' ? /"skippedAgents":\d+/ : /"skippedTasks":200/);
+
+    await h.load(state(2), 'A'); // a sound state, even a smaller one
+    t.not(h.store.current, served);
+    t.is(h.loader.stats.holdingSince, undefined);
+    t.true(h.logs.some((l) => l.includes('sound again; publishing it')));
+  });
+}
+
+test('a cluster that really shrinks is published at once', async (t) => {
   const h = harness(t);
   await h.load(state(), 'A');
-  const served = h.store.current;
-  t.truthy(served);
-  t.is(h.loader.stats.loads, 1);
-
-  await h.load(state(10), 'B');
-  await h.load(state(10), 'B');
-  t.is(h.store.current, served, 'the served zone stays');
-  t.is(h.loader.stats.heldLoads, 2);
-  t.is(h.loader.stats.holdingSince, h.clock.now);
-  t.is(warnings(h, 'lost most tasks'), 1, 'logged once per hold, not per poll');
-  t.regex(h.logs.find((l) => l.includes('lost most tasks')) ?? '', /"minRetained":0.5/);
-
-  await h.load(state(2), 'B'); // half the tasks: enough
-  t.not(h.store.current, served);
-  t.is(h.loader.stats.holdingSince, undefined);
-  t.true(h.logs.some((l) => l.includes('recovered; publishing it')));
-  // B is now the served leader: losing tasks without a failover is published as it is.
-  await h.load(state(10), 'B');
-  t.is(h.loader.stats.heldLoads, 2);
-  t.is(h.loader.stats.loads, 3);
+  const shrunk = state(10);
+  await h.load(shrunk, 'A');
+  t.is(h.loader.stats.loads, 2);
+  t.is(h.loader.stats.heldLoads, 0);
+  const running = shrunk.state.frameworks.flatMap((fw) =>
+    fw.tasks.filter((task) => task.state === 'TASK_RUNNING'),
+  );
+  t.true(running.length < 40);
+  t.is(h.store.current?.records.stats.tasks, running.length);
 });
 
-test('publishes the partial state after maxHold, with a warning', async (t) => {
+test('publishes the malformed state after maxHold, with a warning', async (t) => {
   const h = harness(t, { maxHoldMs: 60_000 });
   await h.load(state(), 'A');
-  await h.load(state(10), 'B');
+  await h.load(malformed('tasks'), 'A');
   t.is(h.loader.stats.loads, 1);
   h.clock.now += 59_000;
-  await h.load(state(10), 'B');
+  await h.load(malformed('tasks'), 'A');
   t.is(h.loader.stats.loads, 1);
   h.clock.now += 1_000;
-  await h.load(state(10), 'B');
+  await h.load(malformed('tasks'), 'A');
   t.is(h.loader.stats.loads, 2);
   t.is(warnings(h, 'after mesos.failover.maxHold'), 1);
   t.is(h.loader.dataAgeMs(), 0);
@@ -148,7 +195,7 @@ test('publishes the partial state after maxHold, with a warning', async (t) => {
 test('minRetained 0 publishes every state', async (t) => {
   const h = harness(t, { minRetained: 0 });
   await h.load(state(), 'A');
-  await h.load(state(10), 'B');
+  await h.load(malformed('tasks'), 'A');
   t.is(h.loader.stats.loads, 2);
   t.is(h.loader.stats.heldLoads, 0);
 });
@@ -158,9 +205,25 @@ test('the data age grows while a state is held back', async (t) => {
   t.is(h.loader.dataAgeMs(), undefined);
   await h.load(state(), 'A');
   h.clock.now += 5_000;
-  await h.load(state(10), 'B');
+  await h.load(malformed('agents'), 'A');
   t.is(h.loader.dataAgeMs(), 5_000);
   t.is(h.loader.stats.lastPublishAt, h.clock.now - 5_000);
+});
+
+test('the carried agents and tasks a source reports are kept in the stats', async (t) => {
+  const h = harness(t);
+  await h.loader.onState(state(), {
+    origin: 'test',
+    bytes: 1,
+    fetchMs: 1,
+    carry: { agents: 2, tasks: 30, since: 5 },
+  });
+  t.is(h.loader.stats.carriedAgents, 2);
+  t.is(h.loader.stats.carriedTasks, 30);
+  t.is(h.loader.stats.carryingSince, 5);
+  await h.load(state(), 'A');
+  t.is(h.loader.stats.carriedAgents, 0);
+  t.is(h.loader.stats.carryingSince, undefined);
 });
 
 test('onBase sees each state with its records, and the record set it returns is the one served', async (t) => {

@@ -79,6 +79,7 @@ export function makeSource(
       detector: detector(),
       client,
       refreshMs: m.refreshMs,
+      maxHoldMs: m.failover.maxHoldMs,
       listener,
       logger,
       clock: systemClock,
@@ -93,6 +94,7 @@ export function makeSource(
     batchMs: m.stream.batchMs,
     missedHeartbeats: m.stream.missedHeartbeats,
     resyncMs: m.stream.resyncMs,
+    maxHoldMs: m.failover.maxHoldMs,
     maxBackoffMs: Math.min(m.refreshMs, MAX_STREAM_BACKOFF_MS),
     fallback: poller,
   });

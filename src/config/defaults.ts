@@ -48,7 +48,8 @@ export const DEFAULT_CONFIG: Config = frozen({
     timeoutMs: 10_000,
     scheme: 'http',
     // Mesos marks agents that did not re-register within 10 minutes of a failover unreachable
-    // (--agent_reregister_timeout): after that, the new leader's state is the truth.
+    // (--agent_reregister_timeout): carried agents are dropped after that. A state must keep half
+    // the served tasks unless its entries are sound (the sanity guard).
     failover: { minRetained: 0.5, maxHoldMs: 600_000 },
     // Drift from the stream should never happen: a cheap check every 10 minutes. A 50 ms batch
     // turns a burst of events into one zone swap and stays well under the 1 s freshness goal.

@@ -38,6 +38,8 @@ export { MasterPoller } from './poller.js';
 export { MasterStream } from './stream.js';
 export type { ApiClient, MasterStreamOptions, StreamStats } from './stream.js';
 export { StreamModel } from './stream-model.js';
+export { CarryOver, carryableView, logCarry } from './carry-over.js';
+export type { CarryEnd, CarryFacts, CarryReason, CarryResult } from './carry-over.js';
 export type { Applied, Drift } from './stream-model.js';
 export type { MasterPollerOptions, StateFetcher } from './poller.js';
 export {

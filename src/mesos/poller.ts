@@ -3,7 +3,8 @@
  * request at a time, and hands each state to the listener (the loader). Whom to ask comes from a
  * `LeaderDetector` (static list or ZooKeeper); redirects and the state's `leader` field lead to
  * the leader. Failures are reported and retried with jittered exponential backoff, bounded by the
- * refresh period; the listener keeps the last good zone meanwhile.
+ * refresh period; the listener keeps the last good zone meanwhile. After a leader change, the
+ * agents the new leader has not registered yet are carried with their tasks (carry-over.ts).
  */
 import type { Clock } from '../clock.js';
 import type { MesosDnsError } from '../errors.js';
@@ -17,7 +18,8 @@ import { Loop, backoffMs } from './loop.js';
 import { parseState } from './parse.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
-import type { ParsedState } from './types.js';
+import { CarryOver, carryableView, logCarry } from './carry-over.js';
+import type { ParsedState, State } from './types.js';
 
 /** What the poller needs of the HTTP client (`StateClient`). */
 export interface StateFetcher {
@@ -31,6 +33,8 @@ export interface MasterPollerOptions {
   readonly client: StateFetcher;
   /** Period between the end of one successful poll and the next (`mesos.refresh`). */
   readonly refreshMs: number;
+  /** How long agents are carried after a leader change (`mesos.failover.maxHold`). */
+  readonly maxHoldMs: number;
   readonly listener: StateListener;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -56,6 +60,9 @@ export class MasterPoller implements StateSource {
   #isStarted = false;
   #leaderKey: string | undefined;
   #stats: SourceStats = emptySourceStats();
+  readonly #carry = new CarryOver();
+  /** What the carry-over may need of the last state delivered (`carryableView`). */
+  #served: State | undefined;
 
   /** Creates a stopped poller. */
   constructor(options: MasterPollerOptions) {
@@ -112,9 +119,23 @@ export class MasterPoller implements StateSource {
         continue;
       }
       if (this.#isClosed()) return refreshMs;
-      const info = this.#succeeded(loaded);
+      const { info, isLeaderChange } = this.#succeeded(loaded);
       detector.noteLeader(loaded.fetched.url);
-      await deliver(listener, loaded.parsed, info);
+      const { clock, logger, maxHoldMs } = this.#options;
+      const carried = this.#carry.apply(
+        loaded.parsed.state,
+        this.#served,
+        isLeaderChange,
+        clock.now(),
+        maxHoldMs,
+      );
+      logCarry(logger, carried, maxHoldMs);
+      this.#served = carryableView(carried.state);
+      await deliver(
+        listener,
+        { state: carried.state, report: loaded.parsed.report },
+        { ...info, carry: carried.facts },
+      );
       return refreshMs;
     }
     return this.#failed(combine(errors, detector.describe()));
@@ -154,7 +175,7 @@ export class MasterPoller implements StateSource {
     return { parsed, facts, fetched, fetchMs: clock.now() - started };
   }
 
-  #succeeded(loaded: Loaded): LoadInfo {
+  #succeeded(loaded: Loaded): { readonly info: LoadInfo; readonly isLeaderChange: boolean } {
     const { logger, clock, detector } = this.#options;
     const { facts, fetched } = loaded;
     const key = leaderKey(facts);
@@ -184,7 +205,7 @@ export class MasterPoller implements StateSource {
       lastError: undefined,
     };
     const masters = detector.masters();
-    return {
+    const info: LoadInfo = {
       origin: fetched.url,
       bytes: fetched.bytes,
       fetchMs: loaded.fetchMs,
@@ -192,6 +213,7 @@ export class MasterPoller implements StateSource {
       ...(key === undefined ? {} : { leaderKey: key }),
       ...(masters === undefined ? {} : { masters }),
     };
+    return { info, isLeaderChange: isChange };
   }
 
   #failed(error: MesosDnsError): number {

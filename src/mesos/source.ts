@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Clock } from '../clock.js';
 import { MesosDnsError, StateFetchError, StateParseError } from '../errors.js';
+import type { CarryFacts } from './carry-over.js';
 import { Loop } from './loop.js';
 import { parseState } from './parse.js';
 import type { ParsedState, TaskChange } from './types.js';
@@ -30,6 +31,8 @@ export interface LoadInfo {
    * first to include, for the propagation latency.
    */
   readonly statusTimesMs?: readonly number[];
+  /** Agents and tasks carried over a leader change into this state (carry-over.ts). */
+  readonly carry?: CarryFacts;
 }
 
 /** Counters and facts of a state source, for metrics and `/ready` (a snapshot, not live). */

@@ -34,7 +34,8 @@ import { RecordIoDecoder } from './recordio.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { StreamModel } from './stream-model.js';
-import type { Pid, Task, TaskChange } from './types.js';
+import { CarryOver, logCarry } from './carry-over.js';
+import type { Pid, State, Task, TaskChange } from './types.js';
 import type { MesosEvent } from './v1.js';
 import { parseV1Event, parseV1Master, parseV1State } from './v1.js';
 import { parsePid } from './parse.js';
@@ -89,11 +90,16 @@ export interface MasterStreamOptions {
   readonly resyncMs: number;
   /** Cap of the reconnect backoff. */
   readonly maxBackoffMs: number;
+  /** How long agents are carried after a leader change (`mesos.failover.maxHold`). */
+  readonly maxHoldMs: number;
   /** Builds the polling source used when the master has no v1 API. */
   readonly fallback: () => StateSource;
   /** Jitter source, a float in [0, 1); default `Math.random`. */
   readonly random?: () => number;
 }
+
+/** Longest a batch waits for the events of re-registering agents to stop (see `#applyEvent`). */
+const MAX_SETTLE_MS = 1000;
 
 /** Heartbeat interval assumed until SUBSCRIBED says otherwise (Mesos' default). */
 const DEFAULT_HEARTBEAT_SECONDS = 15;
@@ -145,6 +151,16 @@ export class MasterStream implements StateSource {
    */
   #frameworkPids: ReadonlyMap<string, Pid> = new Map();
   #pidsTimer: NodeJS.Timeout | undefined;
+  readonly #carry = new CarryOver();
+  /**
+   * Set by a snapshot from a new leader: the view served before it (the old model with what was
+   * carried), for the next whole delivery to carry the agents the new leader lacks from.
+   */
+  #beforeLeaderChange: State | undefined;
+  /** Delivers the state again when the oldest carried agent reaches `maxHoldMs`. */
+  #carryTimer: NodeJS.Timeout | undefined;
+  /** While a carried agent re-registers, batches wait for a quiet `batchMs`, until this time. */
+  #settleUntil: number | undefined;
 
   /** Creates a stopped stream source. */
   constructor(options: MasterStreamOptions) {
@@ -190,6 +206,7 @@ export class MasterStream implements StateSource {
     clearTimeout(this.#batchTimer);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#pidsTimer);
+    clearTimeout(this.#carryTimer);
     this.#current?.close();
     this.#wake?.();
     await this.#fallback?.close();
@@ -429,6 +446,11 @@ export class MasterStream implements StateSource {
     const isChange = this.#leaderKey !== undefined && key !== this.#leaderKey;
     if (isChange) logger.info('Mesos leader changed', { from: this.#stats.leader, to: leaderText });
     this.#leaderKey = key;
+    if (isChange) {
+      this.#beforeLeaderChange = this.#carry.withCarried(
+        this.#model.toState(this.#leader, this.#frameworkPids),
+      );
+    }
     this.#model.reset(event.snapshot);
     this.#streamStats = {
       ...this.#streamStats,
@@ -501,8 +523,19 @@ export class MasterStream implements StateSource {
     }
     if (!applied.changed) return;
     this.#dirty = true;
+    if (event.type === 'AGENT_ADDED' && this.#carry.isCarried(event.agent.id)) {
+      this.#settleUntil = clock.now() + MAX_SETTLE_MS;
+    }
+    if (this.#settleUntil !== undefined && clock.now() < this.#settleUntil) {
+      // A carried agent re-registers: its TASK_ADDED events follow its AGENT_ADDED back to back.
+      // Deliver once they stop (a quiet `batchMs`), not in the middle of them: the agent's carried
+      // tasks go at that delivery, and the ones not yet added would answer NXDOMAIN meanwhile.
+      clearTimeout(this.#batchTimer);
+      this.#batchTimer = undefined;
+    }
     this.#batchTimer ??= setTimeout(() => {
       this.#batchTimer = undefined;
+      this.#settleUntil = undefined;
       void this.#deliver(undefined);
     }, batchMs);
   }
@@ -564,11 +597,23 @@ export class MasterStream implements StateSource {
           });
         }
       }
+      const { maxHoldMs, logger } = this.#options;
+      const previous = this.#beforeLeaderChange;
+      this.#beforeLeaderChange = undefined;
+      const carried = this.#carry.apply(
+        this.#model.toState(this.#leader, this.#frameworkPids),
+        previous,
+        previous !== undefined,
+        clock.now(),
+        maxHoldMs,
+      );
+      logCarry(logger, carried, maxHoldMs);
+      this.#scheduleCarryExpiry();
       const parsed = {
-        state: this.#model.toState(this.#leader, this.#frameworkPids),
+        state: carried.state,
         report: report ?? { skippedAgents: 0, skippedFrameworks: 0, skippedTasks: 0, problems: [] },
       };
-      await deliver(listener, parsed, info);
+      await deliver(listener, parsed, { ...info, carry: carried.facts });
     })();
     this.#delivering = run;
     try {
@@ -576,6 +621,27 @@ export class MasterStream implements StateSource {
     } finally {
       this.#delivering = undefined;
     }
+  }
+
+  /**
+   * While agents are carried, delivers the whole state again when the oldest reaches
+   * `maxHoldMs`, so that it expires even when no event arrives.
+   */
+  #scheduleCarryExpiry(): void {
+    clearTimeout(this.#carryTimer);
+    this.#carryTimer = undefined;
+    const at = this.#carry.nextExpiry(this.#options.maxHoldMs);
+    if (at === undefined || this.#isClosed()) return;
+    this.#carryTimer = setTimeout(
+      () => {
+        this.#carryTimer = undefined;
+        this.#dirty = true;
+        this.#needsWhole = true;
+        void this.#deliver(undefined);
+      },
+      Math.max(0, at - this.#options.clock.now()),
+    );
+    this.#carryTimer.unref();
   }
 
   /** Reads the scheduler pids (see `#frameworkPids`); on failure keeps the known ones. */

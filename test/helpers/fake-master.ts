@@ -1475,6 +1475,14 @@ function removeAgentFrom(
   emit: Emit,
 ): boolean {
   const state = stateRecord(doc);
+  const recovered = Array.isArray(state['recovered_slaves']) ? state['recovered_slaves'] : [];
+  const before = recovered.findIndex((s) => isRecord(s) && s['id'] === id);
+  if (before >= 0) {
+    // An agent that never re-registered after a failover, marked unreachable by the master.
+    recovered.splice(before, 1);
+    emit({ type: 'AGENT_REMOVED', agent_removed: { agent_id: { value: id } } });
+    return true;
+  }
   const slaves = listOf(state, 'slaves');
   const index = slaves.findIndex((s) => isRecord(s) && s['id'] === id);
   if (index < 0) return false;

@@ -1,7 +1,7 @@
 /**
  * End to end: the real mesodns process against a cluster of three fake Mesos masters on
  * loopback (test/helpers/fake-master.ts) serving a synthetic cluster (bench/cluster.ts):
- * failover, 307 chains, 503 backoff, hung and malformed masters, and the failover safety rule.
+ * failover, 307 chains, 503 backoff, hung and malformed masters.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
@@ -188,66 +188,19 @@ test.serial(
 );
 
 test.serial(
-  'a new leader that lost most tasks does not empty the zone; it is published once it recovers',
-  async (t) => {
-    const full = clusterState(100, '10.99.0.1');
-    const cluster = await startCluster(t, full);
-    const srv = await mesodns(t, { masters: cluster.urls, refresh: '300ms' });
-    t.deepEqual(await probe(srv), ['10.99.0.1']);
-    const web = (await dig(srv.dnsPort, ['slave.mesos', 'A'])).answer.length;
-    t.true(web > 1);
-
-    // The new leader knows 5 tasks: its agents have not re-registered yet.
-    cluster.failover(1, clusterState(5, undefined));
-    await waitFor(() => srv.logs().includes('lost most tasks'), 5000, 'the hold is logged');
-    const polls = cluster.master(1).requests;
-    await waitFor(() => cluster.master(1).requests >= polls + 3, 5000, 'more polls');
-    t.deepEqual(await probe(srv), ['10.99.0.1'], 'the zone is kept');
-    t.is(count(srv.logs(), 'lost most tasks'), 1, 'logged once');
-    t.regex(srv.logs(), /servedTasks=\d+/);
-
-    // Agents re-register: the state is complete again (the task moved meanwhile) and is published.
-    cluster.setState(clusterState(100, '10.99.0.3'));
-    await waitFor(async () => (await probe(srv))[0] === '10.99.0.3', 5000, 'published');
-    t.regex(srv.logs(), /recovered; publishing it/);
-  },
-);
-
-test.serial(
-  'after mesos.failover.maxHold the new leader state is published as it is',
+  'a new leader whose agents registered with it is the truth: tasks it does not list go',
   async (t) => {
     const cluster = await startCluster(t, clusterState(100, '10.99.0.1'));
-    const srv = await mesodns(t, {
-      masters: cluster.urls,
-      refresh: '300ms',
-      failover: { minRetained: 0.5, maxHold: '1500ms' },
-    });
+    const srv = await mesodns(t, { masters: cluster.urls, refresh: '300ms' });
     t.deepEqual(await probe(srv), ['10.99.0.1']);
-    cluster.failover(2, clusterState(5, undefined));
-    await waitFor(() => srv.logs().includes('lost most tasks'), 5000, 'held');
-    t.deepEqual(await probe(srv), ['10.99.0.1']);
+    // The same agents (same ids), registered with the new leader, run 5 tasks and no probe: the
+    // carry-over (test/integration/failover-carry.test.ts) is only for agents not registered.
+    cluster.failover(1, syntheticState({ tasks: 5, agents: 4 }));
     await waitFor(
       async () => (await dig(srv.dnsPort, [PROBE, 'A'])).status === 'NXDOMAIN',
       5000,
-      'published after maxHold',
+      'published',
     );
-    t.regex(srv.logs(), /after mesos\.failover\.maxHold/);
+    t.false(srv.logs().includes('does not list every agent yet'));
   },
 );
-
-test.serial('with mesos.failover.minRetained 0 a partial state is published at once', async (t) => {
-  const cluster = await startCluster(t, clusterState(100, '10.99.0.1'));
-  const srv = await mesodns(t, {
-    masters: cluster.urls,
-    refresh: '300ms',
-    failover: { minRetained: 0 },
-  });
-  t.deepEqual(await probe(srv), ['10.99.0.1']);
-  cluster.failover(1, clusterState(5, undefined));
-  await waitFor(
-    async () => (await dig(srv.dnsPort, [PROBE, 'A'])).status === 'NXDOMAIN',
-    5000,
-    'published',
-  );
-  t.false(srv.logs().includes('lost most tasks'));
-});

@@ -68,6 +68,7 @@ function poll(
     detector,
     client: new StateClient({ timeoutMs: options.timeoutMs ?? 2000, clock: systemClock }),
     refreshMs: options.refreshMs ?? 100,
+    maxHoldMs: 600_000,
     listener: recorder,
     logger: memoryLogger(logs),
     clock: systemClock,

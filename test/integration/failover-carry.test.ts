@@ -1,0 +1,266 @@
+/**
+ * End to end, issue #14: the real mesodns process against three fake masters and 2,000 tasks,
+ * in poll and in stream mode. A leader failover whose agents re-register over 6 s loses no answer
+ * for a running task (per-agent carry-over); a task killed while its agent was away is gone soon
+ * after the agent is back; an agent removed during the hold loses its tasks; a master restarting
+ * in place is a failover too; a state whose entries are all malformed is held back.
+ */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { syntheticState } from '../../bench/cluster.js';
+import { FakeMasterCluster, addTask, killTask, recoveringState } from '../helpers/fake-master.js';
+import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
+import { queryRaw, startMesodns, waitFor } from '../helpers/mesodns.js';
+import type { Mesodns } from '../helpers/mesodns.js';
+
+type Mode = 'poll' | 'stream';
+
+/** The probes: one task on each of these agents (indexes into `slaves`), with its own IP. */
+const PROBE_AGENTS = [0, 9, 18, 27, 36, 45, 54, 63];
+const probeName = (i: number): string => `probe${String(i)}.marathon.mesos`;
+const probeIp = (i: number): string => `10.99.0.${String(i + 1)}`;
+
+interface Cluster {
+  readonly doc: { slaves: { id: string }[] };
+  readonly probeIds: readonly string[];
+}
+
+/** 2,000 synthetic tasks on 80 agents, plus the probes. */
+function clusterState(): Cluster {
+  const doc = syntheticState({ tasks: 2000 }) as unknown as { slaves: { id: string }[] };
+  const probeIds = PROBE_AGENTS.map((agent, i) =>
+    addTask(doc, {
+      name: `probe${String(i)}`,
+      ip: probeIp(i),
+      framework: 'marathon',
+      agentId: doc.slaves[agent]?.id ?? '',
+    }),
+  );
+  return { doc, probeIds };
+}
+
+async function start(
+  t: ExecutionContext,
+  mode: Mode,
+  state: unknown,
+  mesos: Record<string, unknown> = {},
+): Promise<{ cluster: FakeMasterCluster; srv: Mesodns }> {
+  const cluster = new FakeMasterCluster({ size: 3, state, heartbeatSeconds: 1 });
+  await cluster.start();
+  t.teardown(() => cluster.close());
+  const srv = await startMesodns({
+    config: {
+      mesos: {
+        masters: cluster.urls,
+        mode,
+        // Poll mode follows at 1 s; the stream must not need polls at all.
+        refresh: mode === 'poll' ? '1s' : '5m',
+        ...mesos,
+      },
+      log: { level: 'debug' },
+    },
+    readiness: 'soa',
+    readyTimeoutMs: 30_000,
+  });
+  t.teardown(() => srv.stop());
+  return { cluster, srv };
+}
+
+/** One A query over UDP; the rcode name and the addresses, or `timeout`. */
+async function ask(port: number, name: string): Promise<{ rcode: string; ips: string[] }> {
+  const id = Math.floor(Math.random() * 65535);
+  const reply = await queryRaw(port, encodeQuery(name, 'A', { id }), 'udp', 2000);
+  if (reply === undefined) return { rcode: 'timeout', ips: [] };
+  const r = decodeMessage(reply);
+  const ips = r.answers.flatMap((a) => (a.type === 'A' ? [String(a.data)] : []));
+  return { rcode: r.rcode, ips };
+}
+
+/**
+ * Asks every probe name every ~150 ms while `during` runs; returns the wrong answers seen
+ * (anything but the probe's own address), for the names `running` says should be answered.
+ */
+async function watchProbes(
+  srv: Mesodns,
+  running: (i: number) => boolean,
+  during: () => Promise<void>,
+): Promise<{ wrong: string[]; asked: number }> {
+  const wrong: string[] = [];
+  let asked = 0;
+  const done = { value: false };
+  const loop = (async () => {
+    while (!done.value) {
+      await Promise.all(
+        PROBE_AGENTS.map(async (_, i) => {
+          if (!running(i)) return;
+          const r = await ask(srv.dnsPort, probeName(i));
+          asked++;
+          if (running(i) && (r.rcode !== 'NOERROR' || r.ips[0] !== probeIp(i))) {
+            wrong.push(`${probeName(i)}: ${r.rcode} ${r.ips.join(',')}`);
+          }
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  })();
+  try {
+    await during();
+  } finally {
+    done.value = true;
+    await loop;
+  }
+  return { wrong, asked };
+}
+
+async function metric(srv: Mesodns, name: string): Promise<number> {
+  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? NaN : Number(line.split(' ')[1]);
+}
+
+/** Running tasks in a state document. */
+function runningTasks(doc: unknown): number {
+  const { frameworks } = doc as { frameworks: { tasks: { state: string }[] }[] };
+  return frameworks.reduce(
+    (n, fw) => n + fw.tasks.filter((task) => task.state === 'TASK_RUNNING').length,
+    0,
+  );
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+for (const mode of ['poll', 'stream'] as const) {
+  test.serial(
+    `${mode}: a failover whose agents re-register over 6 s loses no answer; a task killed meanwhile goes`,
+    async (t) => {
+      const { doc, probeIds } = clusterState();
+      const { cluster, srv } = await start(t, mode, doc);
+      for (let i = 0; i < PROBE_AGENTS.length; i++) {
+        t.deepEqual((await ask(srv.dnsPort, probeName(i))).ips, [probeIp(i)]);
+      }
+      // The probe on the last agent group is killed while its agent is away.
+      const killed = PROBE_AGENTS.length - 1;
+      const full = structuredClone(doc);
+      // The killed probe must answer until its agent is back, and not after.
+      let killedAgentBack = false;
+      let killedGone: Promise<number> | undefined;
+      let goneMs: number | undefined;
+      const { wrong, asked } = await watchProbes(
+        srv,
+        (i) => i !== killed || !killedAgentBack,
+        async () => {
+          cluster.failover(1, recoveringState(full));
+          await waitFor(
+            async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
+            10_000,
+            'every agent carried',
+          );
+          t.is(await metric(srv, 'mesodns_failover_carried_tasks'), runningTasks(full));
+          killTask(full, probeIds[killed] ?? '');
+          // Six groups of agents, one a second, in agent order.
+          const agents = full.slaves.map((s) => s.id);
+          const killedAgent = agents[PROBE_AGENTS[killed] ?? 0];
+          for (let g = 0; g < 6; g++) {
+            const group = agents.slice(Math.floor((g * 80) / 6), Math.floor(((g + 1) * 80) / 6));
+            const hasKilled = killedAgent !== undefined && group.includes(killedAgent);
+            if (hasKilled) killedAgentBack = true;
+            const at = Date.now();
+            for (const id of group) cluster.reregisterAgent(id, full);
+            if (hasKilled) {
+              killedGone = waitFor(
+                async () => (await ask(srv.dnsPort, probeName(killed))).rcode === 'NXDOMAIN',
+                mode === 'stream' ? 3000 : 4000,
+                'the killed task gone after its agent re-registered',
+                50,
+              ).then(() => Date.now() - at);
+            }
+            if (g < 5) await sleep(1000);
+          }
+          goneMs = await killedGone;
+          await waitFor(
+            async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 0,
+            5000,
+            'nothing carried any more',
+          );
+        },
+      );
+      t.log(
+        `${mode}: the killed task answered NXDOMAIN ${String(goneMs)} ms after its agent was back`,
+      );
+      t.not(goneMs, undefined);
+      t.deepEqual(wrong, [], `no wrong answer in ${String(asked)} queries`);
+      t.true(asked > 100, `the probes were asked throughout (${String(asked)})`);
+      t.regex(srv.logs(), /does not list every agent yet; serving the tasks/);
+      t.regex(srv.logs(), /every carried agent is resolved.*reregistered=80/);
+      t.is(await metric(srv, 'mesodns_failover_carried_tasks'), 0);
+    },
+  );
+
+  test.serial(`${mode}: an agent removed during the hold loses its tasks`, async (t) => {
+    const { doc } = clusterState();
+    const { cluster, srv } = await start(t, mode, doc);
+    const full = structuredClone(doc);
+    cluster.failover(2, recoveringState(full));
+    await waitFor(
+      async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
+      10_000,
+      'every agent carried',
+    );
+    // Agent 0 (probe0's) is marked unreachable: it leaves recovered_slaves without registering.
+    t.true(cluster.removeAgent(full.slaves[0]?.id ?? '', null));
+    await waitFor(
+      async () => (await ask(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
+      mode === 'stream' ? 3000 : 4000,
+      'the removed agent task gone',
+    );
+    t.deepEqual((await ask(srv.dnsPort, probeName(1))).ips, [probeIp(1)], 'the others stay');
+    t.is(await metric(srv, 'mesodns_failover_carried_agents'), 79);
+  });
+
+  test.serial(`${mode}: after mesos.failover.maxHold the carried tasks are dropped`, async (t) => {
+    const { doc } = clusterState();
+    const { cluster, srv } = await start(t, mode, doc, { failover: { maxHold: '2s' } });
+    const full = structuredClone(doc);
+    // A master restarting in place (a new process id) is a leader change too.
+    cluster.master(0).restartProcess();
+    cluster.setState(recoveringState(full));
+    if (mode === 'stream') cluster.master(0).dropStreams();
+    await waitFor(
+      async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
+      10_000,
+      'every agent carried',
+    );
+    t.deepEqual((await ask(srv.dnsPort, probeName(0))).ips, [probeIp(0)]);
+    await waitFor(
+      async () => (await ask(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
+      6000,
+      'dropped after maxHold',
+    );
+    t.regex(srv.logs(), /did not re-register within mesos\.failover\.maxHold/);
+    t.is(await metric(srv, 'mesodns_failover_carried_agents'), 0);
+  });
+
+  test.serial(`${mode}: a state whose tasks are all malformed is held back`, async (t) => {
+    const { doc } = clusterState();
+    const { cluster, srv } = await start(t, mode, doc);
+    const broken = structuredClone(doc) as unknown as {
+      frameworks: { tasks: Record<string, unknown>[] }[];
+    };
+    for (const fw of broken.frameworks) for (const task of fw.tasks) task['slave_id'] = 42;
+    cluster.setState(broken);
+    if (mode === 'stream') cluster.master(0).dropStreams();
+    await waitFor(
+      async () =>
+        /reason="malformed"\} [1-9]/.test(await (await fetch(`${srv.httpUrl}/metrics`)).text()),
+      10_000,
+      'the state held',
+    );
+    for (let i = 0; i < PROBE_AGENTS.length; i++) {
+      t.deepEqual((await ask(srv.dnsPort, probeName(i))).ips, [probeIp(i)], 'the zone is kept');
+    }
+    t.is(srv.logs().match(/state held back: most of its entries are malformed/g)?.length, 1);
+  });
+}
