@@ -7,10 +7,14 @@
  *
  * - RecordIO is decoded incrementally (recordio.ts); a bad event is skipped and counted, never
  *   fatal; a bad framing ends the connection.
- * - A watchdog ends a stream that stayed silent for `missedHeartbeats` heartbeat intervals (the
- *   master sends one every 15 s); any end (master gone, failover, network) is reported and the
+ * - A watchdog (stream-watchdog.ts) ends a stream that brought no whole record for
+ *   `missedHeartbeats` heartbeat intervals (the master sends one every 15 s): bytes alone, a
+ *   trickle, do not count. Any end (master gone, failover, network, garbage) is reported and the
  *   source resubscribes with jittered backoff, following redirects and the leader detector
- *   (static list, ZooKeeper). The last zone is served meanwhile.
+ *   (static list, ZooKeeper). The failure count, which drives the backoff, is forgotten only
+ *   once a stream proved healthy (records one heartbeat interval after its snapshot), so a
+ *   master that sends a good snapshot and then garbage is not re-subscribed in a loop. The last
+ *   zone is served meanwhile.
  * - After a leader change the new master's snapshot may be partial (agents re-register over
  *   minutes): the state still goes to the loader, whose failover rule (`mesos.failover`) holds
  *   back a state that lost most tasks; every following batch is judged again, so the zone
@@ -35,6 +39,8 @@ import type { LoadInfo, SourceStats, StateListener, StateSource } from './source
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { StreamModel } from './stream-model.js';
 import { CarryOver, logCarry } from './carry-over.js';
+import type { StreamTimers } from './stream-watchdog.js';
+import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
 import type { Pid, State, Task, TaskChange } from './types.js';
 import type { MesosEvent } from './v1.js';
 import { parseV1Event, parseV1Master, parseV1State } from './v1.js';
@@ -84,7 +90,7 @@ export interface MasterStreamOptions {
   readonly clock: Clock;
   /** Events are collected this long before one state goes to the loader (`mesos.stream.batch`). */
   readonly batchMs: number;
-  /** Silence, in heartbeat intervals, after which the stream is re-subscribed. */
+  /** Heartbeat intervals without a whole record after which the stream is re-subscribed. */
   readonly missedHeartbeats: number;
   /** Period of the `GET_STATE` comparison; 0: never (`mesos.stream.resync`). */
   readonly resyncMs: number;
@@ -96,13 +102,12 @@ export interface MasterStreamOptions {
   readonly fallback: () => StateSource;
   /** Jitter source, a float in [0, 1); default `Math.random`. */
   readonly random?: () => number;
+  /** Timers of the watchdog and of the reconnect backoff; default `realTimers` (tests: fakes). */
+  readonly timers?: StreamTimers;
 }
 
 /** Longest a batch waits for the events of re-registering agents to stop (see `#applyEvent`). */
 const MAX_SETTLE_MS = 1000;
-
-/** Heartbeat interval assumed until SUBSCRIBED says otherwise (Mesos' default). */
-const DEFAULT_HEARTBEAT_SECONDS = 15;
 
 /** Follows the leading master's event stream (see the module comment). */
 export class MasterStream implements StateSource {
@@ -130,7 +135,7 @@ export class MasterStream implements StateSource {
   #endReason: string | undefined;
   #leaderKey: string | undefined;
   #wake: (() => void) | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
+  #cancelRetry: (() => void) | undefined;
   /** Whether the model changed since the last delivery, and the status times since then. */
   #dirty = false;
   #statusTimes: number[] = [];
@@ -204,7 +209,7 @@ export class MasterStream implements StateSource {
   async close(): Promise<void> {
     this.#abort.abort();
     clearTimeout(this.#batchTimer);
-    clearTimeout(this.#retryTimer);
+    this.#cancelRetry?.();
     clearTimeout(this.#pidsTimer);
     clearTimeout(this.#carryTimer);
     this.#current?.close();
@@ -248,21 +253,28 @@ export class MasterStream implements StateSource {
       }
       this.#endReason = undefined;
       this.#failed(error);
-      // The first retry after a stream that worked is quick (a snapshot resets the count);
-      // repeated failures back off.
+      // The first retry after a stream that proved healthy is quick (that reset the count);
+      // repeated failures back off, also those of streams that delivered a snapshot.
       await this.#sleep(backoffMs(this.#stats.consecutiveFailures, maxBackoffMs, random));
     }
   }
 
+  /** A stream proved healthy: the failures are forgotten (the next retry is quick again). */
+  #healthy(): void {
+    this.#stats = { ...this.#stats, consecutiveFailures: 0 };
+  }
+
   #sleep(ms: number): Promise<void> {
+    const { schedule } = this.#options.timers ?? realTimers;
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(this.#retryTimer);
+        this.#cancelRetry?.();
+        this.#cancelRetry = undefined;
         this.#wake = undefined;
         resolve();
       };
       this.#wake = done;
-      this.#retryTimer = setTimeout(done, ms);
+      this.#cancelRetry = schedule(done, ms);
     });
   }
 
@@ -309,47 +321,42 @@ export class MasterStream implements StateSource {
 
   /** Reads one stream until it ends. */
   async #consume(stream: EventStream): Promise<void> {
-    const { clock, missedHeartbeats, logger } = this.#options;
+    const { clock, missedHeartbeats, logger, timers = realTimers } = this.#options;
     this.#current = stream;
     const started = clock.now();
-    const decoder = new RecordIoDecoder();
-    let heartbeatMs = DEFAULT_HEARTBEAT_SECONDS * 1000;
-    let isSubscribed = false;
-    let watchdog: NodeJS.Timeout | undefined;
-    let resync: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(watchdog);
-      watchdog = setTimeout(() => {
+    const watchdog = new StreamWatchdog({
+      missedHeartbeats,
+      timers,
+      onStall: (stall) => {
         this.#streamStats = {
           ...this.#streamStats,
           watchdogTimeouts: this.#streamStats.watchdogTimeouts + 1,
         };
-        this.#end(
-          `nothing received for ${String(missedHeartbeats)} heartbeat intervals (${String(heartbeatMs * missedHeartbeats)} ms)`,
-        );
-      }, heartbeatMs * missedHeartbeats);
-    };
-    arm();
+        this.#end(stall.description);
+      },
+    });
+    let isSubscribed = false;
+    let resync: NodeJS.Timeout | undefined;
     const context: ChunkContext = {
       stream,
-      decoder,
+      decoder: new RecordIoDecoder(),
+      watchdog,
       started,
       isSubscribed: false,
-      onSubscribed: (heartbeatSeconds) => {
-        heartbeatMs = Math.max(1, heartbeatSeconds) * 1000;
-        arm();
-      },
+      heartbeatMs: DEFAULT_HEARTBEAT_MS,
     };
     try {
       for await (const chunk of stream.body) {
-        arm();
+        watchdog.received(chunk.length);
         // The records are handled in a function of their own: a suspended async frame keeps
         // its temporaries, and the SUBSCRIBED record (178 MB at 100k tasks) and its parsed
         // snapshot must not stay alive while the zone is built from them.
         const report = await this.#onChunk(chunk, context);
         if (report === undefined) continue;
-        // A snapshot is delivered at once (and waited for), not batched.
+        // A snapshot is delivered at once (and waited for), not batched; the watchdog, paused
+        // while mesodns handled it, watches the events from now on.
         await this.#deliver(report);
+        watchdog.subscribed(context.heartbeatMs);
         if (!isSubscribed) resync = this.#scheduleResync(stream);
         isSubscribed = true;
       }
@@ -359,7 +366,7 @@ export class MasterStream implements StateSource {
         this.#endReason = toError(err, stream.url).message;
       }
     } finally {
-      clearTimeout(watchdog);
+      watchdog.stop();
       clearTimeout(resync);
       this.#current = undefined;
       stream.close();
@@ -372,16 +379,20 @@ export class MasterStream implements StateSource {
     chunk: string | Buffer,
     context: ChunkContext,
   ): Promise<MesosEventReport | undefined> {
-    const { stream, decoder } = context;
+    const { stream, decoder, watchdog } = context;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let report: MesosEventReport | undefined;
     const records: (Buffer | undefined)[] = decoder.push(bytes);
     for (let i = 0; i < records.length; i++) {
       const size = records[i]?.byteLength ?? 0;
       const event = this.#parse(takeText(records, i), stream.url);
+      // Only records that parse are progress: a master sending nothing but bad records is not
+      // a working stream.
       if (event === undefined) continue;
+      if (watchdog.record()) this.#healthy();
       if (event.type === 'SUBSCRIBED') {
-        context.onSubscribed(event.heartbeatSeconds);
+        watchdog.pause();
+        context.heartbeatMs = Math.max(1, event.heartbeatSeconds) * 1000;
         const fetchMs = this.#options.clock.now() - context.started;
         report = await this.#subscribed(event, stream, size, fetchMs);
         context.isSubscribed = true;
@@ -467,7 +478,7 @@ export class MasterStream implements StateSource {
     this.#stats = {
       ...this.#stats,
       loadsOk: this.#stats.loadsOk + 1,
-      consecutiveFailures: 0,
+      // consecutiveFailures is kept: a snapshot alone does not prove the stream works (#healthy).
       lastSuccessAt: clock.now(),
       lastFetchMs: fetchMs,
       lastFetchBytes: bytes,
@@ -740,10 +751,12 @@ function takeText(records: (Buffer | undefined)[], i: number): string {
 interface ChunkContext {
   readonly stream: EventStream;
   readonly decoder: RecordIoDecoder;
+  readonly watchdog: StreamWatchdog;
   readonly started: number;
   /** Whether a SUBSCRIBED record was read (events before it are a protocol error). */
   isSubscribed: boolean;
-  readonly onSubscribed: (heartbeatSeconds: number) => void;
+  /** The SUBSCRIBED heartbeat interval (at least 1 s: a tiny one must not trip the watchdog). */
+  heartbeatMs: number;
 }
 
 /** Scheduler pids by framework id from a `/master/state-summary` document (bad entries skipped). */

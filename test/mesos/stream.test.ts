@@ -1,0 +1,192 @@
+// MasterStream's reconnect rules (issue 14) on fake time, against an in-memory master: a stream
+// that sends a good snapshot and then garbage (or a trickle) is retried with growing backoff,
+// and the failures are forgotten only once a stream proved healthy.
+import test from 'ava';
+import { StateFetchError } from '../../src/errors.js';
+import type { LogFields, Logger } from '../../src/log.js';
+import { StaticMasters } from '../../src/mesos/leader.js';
+import { MasterStream } from '../../src/mesos/stream.js';
+import type { ApiClient } from '../../src/mesos/stream.js';
+import type { EventStream } from '../../src/mesos/client.js';
+import type { StateSource } from '../../src/mesos/source.js';
+import { systemClock } from '../../src/clock.js';
+import { FakeTimers } from '../helpers/fake-timers.js';
+import { toV1State } from '../helpers/v1-state.js';
+
+const URL_ = 'http://127.0.0.1:5050';
+
+function recordIo(value: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
+  return Buffer.concat([Buffer.from(`${String(body.length)}\n`, 'ascii'), body]);
+}
+
+const SUBSCRIBED = recordIo({
+  type: 'SUBSCRIBED',
+  subscribed: {
+    get_state: toV1State({ slaves: [], frameworks: [] }),
+    heartbeat_interval_seconds: 1,
+  },
+});
+const HEARTBEAT = recordIo({ type: 'HEARTBEAT' });
+
+/** What one subscription sends: chunks, with fake-time pauses (`wait`) between them. */
+type Step = Buffer | { readonly wait: number };
+
+/** A master whose n-th subscription (from 0) plays `script(n)`, then leaves the stream open. */
+function fakeMaster(
+  timers: FakeTimers,
+  script: (n: number) => readonly Step[],
+): { client: ApiClient; subscribedAt: number[] } {
+  const subscribedAt: number[] = [];
+  const client: ApiClient = {
+    fetchSummary: () => Promise.reject(new StateFetchError(URL_, 'no summary here')),
+    callApi: () => Promise.reject(new StateFetchError(URL_, 'no GET_MASTER here')),
+    subscribe: (base): Promise<EventStream> => {
+      const steps = script(subscribedAt.length);
+      subscribedAt.push(timers.now);
+      // As the real client's: close() aborts the read in progress at once.
+      let abort = (): void => undefined;
+      const aborted = new Promise<'aborted'>((resolve) => {
+        abort = () => {
+          resolve('aborted');
+        };
+      });
+      const wait = async (ms: number): Promise<void> => {
+        const why = await Promise.race([aborted, timers.sleep(ms)]);
+        if (why === 'aborted') throw new Error('aborted');
+      };
+      async function* body(): AsyncGenerator<Buffer> {
+        for (const step of steps) {
+          if (Buffer.isBuffer(step)) yield step;
+          else await wait(step.wait);
+        }
+        // Then nothing: an open connection that never sends again.
+        for (;;) await wait(60_000);
+      }
+      return Promise.resolve({ url: base, body: body(), close: abort });
+    },
+    close: () => undefined,
+  };
+  return { client, subscribedAt };
+}
+
+interface Line {
+  readonly level: string;
+  readonly message: string;
+  readonly fields: LogFields | undefined;
+}
+
+function recordingLogger(): { logger: Logger; lines: Line[] } {
+  const lines: Line[] = [];
+  const log =
+    (level: string) =>
+    (message: string, fields?: LogFields): void => {
+      lines.push({ level, message, fields });
+    };
+  return {
+    lines,
+    logger: { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') },
+  };
+}
+
+function start(
+  t: { teardown: (fn: () => Promise<void>) => void },
+  timers: FakeTimers,
+  script: (n: number) => readonly Step[],
+): {
+  stream: MasterStream;
+  subscribedAt: number[];
+  lines: Line[];
+  states: () => number;
+} {
+  const master = fakeMaster(timers, script);
+  const { logger, lines } = recordingLogger();
+  let states = 0;
+  const stream = new MasterStream({
+    detector: new StaticMasters([URL_]),
+    client: master.client,
+    listener: {
+      onState: () => {
+        states++;
+      },
+      onFailure: () => undefined,
+    },
+    logger,
+    clock: systemClock,
+    batchMs: 50,
+    missedHeartbeats: 3,
+    resyncMs: 0,
+    maxHoldMs: 600_000,
+    maxBackoffMs: 30_000,
+    fallback: (): StateSource => {
+      throw new Error('no fallback in this test');
+    },
+    // The top of the jitter range: the delays are exactly 250, 500, 1000, ... ms.
+    random: () => 0.999_999,
+    timers,
+  });
+  t.teardown(() => stream.close());
+  stream.start();
+  return { stream, subscribedAt: master.subscribedAt, lines, states: () => states };
+}
+
+function gaps(times: readonly number[]): number[] {
+  return times.slice(1).map((at, i) => at - (times[i] ?? 0));
+}
+
+const GARBAGE = Buffer.from('garbage\n', 'ascii');
+
+test('a good snapshot then garbage is re-subscribed with growing backoff, not in a loop', async (t) => {
+  const timers = new FakeTimers();
+  const { stream, subscribedAt, states } = start(t, timers, () => [SUBSCRIBED, GARBAGE]);
+  await timers.runUntil(() => subscribedAt.length >= 7);
+  t.deepEqual(gaps(subscribedAt), [250, 500, 1000, 2000, 4000, 8000]);
+  t.is(states(), 7, 'every snapshot was delivered (the last zone stays served)');
+  t.is(stream.streamStats().subscriptions, 7);
+});
+
+test('the backoff stops growing at maxBackoffMs', async (t) => {
+  const timers = new FakeTimers();
+  const { subscribedAt } = start(t, timers, () => [SUBSCRIBED, GARBAGE]);
+  await timers.runUntil(() => subscribedAt.length >= 11);
+  t.deepEqual(gaps(subscribedAt).slice(-3), [30_000, 30_000, 30_000]);
+});
+
+test('the failures are forgotten once a stream stayed up for a heartbeat interval', async (t) => {
+  const timers = new FakeTimers();
+  const { subscribedAt } = start(t, timers, (n) =>
+    n === 2
+      ? // Heartbeats at 1 s and 2 s after the snapshot (the interval is 1 s), then garbage.
+        [SUBSCRIBED, { wait: 1000 }, HEARTBEAT, { wait: 1000 }, HEARTBEAT, GARBAGE]
+      : [SUBSCRIBED, GARBAGE],
+  );
+  await timers.runUntil(() => subscribedAt.length >= 5);
+  // 250, 500: failures 1 and 2; the third stream proved healthy, so its end is failure 1 again.
+  t.deepEqual(gaps(subscribedAt), [250, 500, 2000 + 250, 500]);
+});
+
+test('a heartbeat within the first interval does not prove the stream', async (t) => {
+  const timers = new FakeTimers();
+  const { subscribedAt } = start(t, timers, () => [SUBSCRIBED, { wait: 500 }, HEARTBEAT, GARBAGE]);
+  await timers.runUntil(() => subscribedAt.length >= 4);
+  t.deepEqual(gaps(subscribedAt), [500 + 250, 500 + 500, 500 + 1000]);
+});
+
+test('a byte trickle after the snapshot is dropped after missedHeartbeats intervals', async (t) => {
+  const timers = new FakeTimers();
+  const trickle: Step[] = [SUBSCRIBED, Buffer.from('1000000\n', 'ascii')];
+  for (let i = 0; i < 1000; i++) trickle.push({ wait: 100 }, Buffer.from(' '));
+  const { stream, subscribedAt } = start(t, timers, () => trickle);
+  await timers.runUntil(() => subscribedAt.length >= 3, 10_000);
+  // 3 intervals of 1 s after each snapshot, then the backoff of failure 1 and 2.
+  t.deepEqual(gaps(subscribedAt), [3000 + 250, 3000 + 500]);
+  t.is(stream.streamStats().watchdogTimeouts, 2);
+});
+
+test('a master that sends headers and then nothing is dropped after missedHeartbeats x 15 s', async (t) => {
+  const timers = new FakeTimers();
+  const { stream, subscribedAt } = start(t, timers, () => []);
+  await timers.runUntil(() => subscribedAt.length >= 2);
+  t.deepEqual(gaps(subscribedAt), [45_000 + 250]);
+  t.is(stream.streamStats().watchdogTimeouts, 1);
+});
