@@ -399,7 +399,7 @@ export class Metrics {
     );
     streamCounter(
       'mesodns_stream_watchdog_timeouts_total',
-      'Stream mode: streams ended because nothing arrived for the configured number of heartbeat intervals.',
+      'Stream mode: streams ended because no whole record (event, heartbeat) arrived for the configured number of heartbeat intervals, or the snapshot did not progress.',
       (s) => s.watchdogTimeouts,
     );
     streamCounter(
@@ -423,6 +423,18 @@ export class Metrics {
         drift.inc({ kind: 'task' }, s?.driftedTasks ?? 0);
         drift.inc({ kind: 'agent' }, s?.driftedAgents ?? 0);
         drift.inc({ kind: 'framework' }, s?.driftedFrameworks ?? 0);
+      },
+    });
+    const ends = new Counter({
+      name: 'mesodns_stream_ends_total',
+      help: 'Stream mode: streams that ended, by reason: watchdog (no whole record for missedHeartbeats heartbeat intervals, or a stalled snapshot), bad_data (bad framing, an event before SUBSCRIBED), closed (by the master), error (transport), leader_change, reload, drift.',
+      labelNames: ['reason'],
+      registers,
+      collect: () => {
+        ends.reset();
+        for (const [reason, n] of Object.entries(streamStats()?.ends ?? {})) {
+          ends.inc({ reason }, n);
+        }
       },
     });
     const events = new Counter({

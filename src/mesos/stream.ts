@@ -14,7 +14,7 @@
  *   (static list, ZooKeeper). The failure count, which drives the backoff, is forgotten only
  *   once a stream proved healthy (records one heartbeat interval after its snapshot), so a
  *   master that sends a good snapshot and then garbage is not re-subscribed in a loop. The last
- *   zone is served meanwhile.
+ *   zone is served meanwhile; a fault is logged once, not once per retry.
  * - After a leader change the new master's snapshot may be partial (agents re-register over
  *   minutes): the state still goes to the loader, whose failover rule (`mesos.failover`) holds
  *   back a state that lost most tasks; every following batch is judged again, so the zone
@@ -68,6 +68,8 @@ export interface StreamStats {
   readonly badEvents: number;
   /** Streams ended by the watchdog. */
   readonly watchdogTimeouts: number;
+  /** Streams that ended, by reason (every reason present, 0 when none). */
+  readonly ends: Readonly<Record<StreamEndReason, number>>;
   /** Resync comparisons run, and those that found drift. */
   readonly resyncs: number;
   readonly resyncsWithDrift: number;
@@ -79,6 +81,39 @@ export interface StreamStats {
   readonly connected: boolean;
   /** Whether the source fell back to polling (master without the v1 API). */
   readonly fellBack: boolean;
+}
+
+/**
+ * Why a stream ended (the `reason` label of `mesodns_stream_ends_total`). Faults of the stream:
+ * `watchdog` (no whole record for `missedHeartbeats` heartbeat intervals, or a snapshot that did
+ * not progress), `bad_data` (bad RecordIO framing, an event before SUBSCRIBED), `closed` (the
+ * master ended the response), `error` (transport errors). Ended by mesodns: `leader_change`,
+ * `reload` (SIGHUP), `drift` (the resync found drift).
+ */
+export type StreamEndReason =
+  'watchdog' | 'bad_data' | 'closed' | 'error' | 'leader_change' | 'reload' | 'drift';
+
+/** Every `StreamEndReason`, in the order of the metric's series. */
+export const STREAM_END_REASONS: readonly StreamEndReason[] = [
+  'watchdog',
+  'bad_data',
+  'closed',
+  'error',
+  'leader_change',
+  'reload',
+  'drift',
+];
+
+/** The reasons that are faults of the stream (logged as such, once per fault). */
+const FAULTS: ReadonlySet<StreamEndReason> = new Set(['watchdog', 'bad_data', 'closed', 'error']);
+
+/** How one stream ended. */
+interface StreamEnd {
+  /** The master's base URL. */
+  readonly url: string;
+  readonly reason: StreamEndReason;
+  /** For the log and the failure reported to the listener. */
+  readonly why: string;
 }
 
 /** Options of `MasterStream`. */
@@ -120,6 +155,10 @@ export class MasterStream implements StateSource {
     events: {},
     badEvents: 0,
     watchdogTimeouts: 0,
+    ends: Object.fromEntries(STREAM_END_REASONS.map((r) => [r, 0])) as Record<
+      StreamEndReason,
+      number
+    >,
     resyncs: 0,
     resyncsWithDrift: 0,
     driftedTasks: 0,
@@ -132,7 +171,12 @@ export class MasterStream implements StateSource {
   #fallback: StateSource | undefined;
   #current: EventStream | undefined;
   /** Why this side ended the current stream (watchdog, leader change, drift, reload). */
-  #endReason: string | undefined;
+  #endReason: Omit<StreamEnd, 'url'> | undefined;
+  /**
+   * The fault being retried, once logged: the same fault again is not logged again (at debug
+   * only) until a stream proves healthy or the fault changes.
+   */
+  #fault: StreamEndReason | undefined;
   #leaderKey: string | undefined;
   #wake: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
@@ -177,7 +221,9 @@ export class MasterStream implements StateSource {
     const { detector } = this.#options;
     detector.start(() => {
       // The detector saw a new leader: a stream to a deposed master is over.
-      if (this.#isStarted && this.#current !== undefined) this.#end('the Mesos leader changed');
+      if (this.#isStarted && this.#current !== undefined) {
+        this.#end('leader_change', 'the Mesos leader changed');
+      }
       this.#wake?.();
     });
     void detector.ready().then(() => {
@@ -193,7 +239,7 @@ export class MasterStream implements StateSource {
       this.#fallback.reloadNow();
       return;
     }
-    if (this.#current !== undefined) this.#end('reload requested');
+    if (this.#current !== undefined) this.#end('reload', 'reload requested');
     this.#wake?.();
   }
 
@@ -223,11 +269,12 @@ export class MasterStream implements StateSource {
     return this.#abort.signal.aborted;
   }
 
-  #end(why: string): void {
+  /** Ends the current stream; a fault (the watchdog) is logged by `#noteEnd` instead. */
+  #end(reason: StreamEndReason, why: string): void {
     const current = this.#current;
     if (current === undefined) return;
-    this.#options.logger.info('Mesos event stream: closing', { why });
-    this.#endReason = why;
+    if (!FAULTS.has(reason)) this.#options.logger.info('Mesos event stream: closing', { why });
+    this.#endReason = { reason, why };
     current.close();
   }
 
@@ -236,12 +283,13 @@ export class MasterStream implements StateSource {
     const { random = Math.random, maxBackoffMs } = this.#options;
     while (!this.#isClosed()) {
       let error: MesosDnsError | undefined;
+      let end: StreamEnd | undefined;
       try {
-        await this.#subscribeAny();
-        if (this.#isClosed()) return;
+        end = await this.#subscribeAny();
+        if (this.#isClosed() || end === undefined) return;
         error = new StateFetchError(
           this.#stats.leaderUrl ?? this.#options.detector.describe(),
-          `event stream ended (${this.#endReason ?? 'closed by the master'})`,
+          `event stream ended (${end.why})`,
         );
       } catch (err) {
         if (this.#isClosed()) return;
@@ -255,13 +303,43 @@ export class MasterStream implements StateSource {
       this.#failed(error);
       // The first retry after a stream that proved healthy is quick (that reset the count);
       // repeated failures back off, also those of streams that delivered a snapshot.
-      await this.#sleep(backoffMs(this.#stats.consecutiveFailures, maxBackoffMs, random));
+      const delayMs = backoffMs(this.#stats.consecutiveFailures, maxBackoffMs, random);
+      if (end !== undefined) this.#noteEnd(end, delayMs);
+      await this.#sleep(delayMs);
     }
   }
 
+  /** Counts a stream's end; a fault is logged once, its repetitions at debug level only. */
+  #noteEnd(end: StreamEnd, retryInMs: number): void {
+    const s = this.#streamStats;
+    this.#streamStats = { ...s, ends: { ...s.ends, [end.reason]: s.ends[end.reason] + 1 } };
+    if (!FAULTS.has(end.reason)) return;
+    const fields = {
+      reason: end.reason,
+      why: end.why,
+      url: end.url,
+      failures: this.#stats.consecutiveFailures,
+      retryInMs,
+    };
+    if (this.#fault === end.reason) {
+      this.#options.logger.debug('Mesos event stream dropped again', fields);
+      return;
+    }
+    this.#fault = end.reason;
+    this.#options.logger.warn(
+      'Mesos event stream dropped; serving the last zone, subscribing again',
+      fields,
+    );
+  }
+
   /** A stream proved healthy: the failures are forgotten (the next retry is quick again). */
-  #healthy(): void {
+  #healthy(url: string): void {
+    const failures = this.#stats.consecutiveFailures;
     this.#stats = { ...this.#stats, consecutiveFailures: 0 };
+    if (this.#fault !== undefined) {
+      this.#options.logger.info('Mesos event stream healthy again', { url, failures });
+    }
+    this.#fault = undefined;
   }
 
   #sleep(ms: number): Promise<void> {
@@ -290,8 +368,11 @@ export class MasterStream implements StateSource {
     fallback.start();
   }
 
-  /** Tries the candidates in order; resolves when the stream of the first that accepts ended. */
-  async #subscribeAny(): Promise<void> {
+  /**
+   * Tries the candidates in order; resolves how the stream of the first that accepts ended
+   * (undefined when closed meanwhile).
+   */
+  async #subscribeAny(): Promise<StreamEnd | undefined> {
     const { detector } = this.#options;
     const candidates = detector.candidates();
     if (candidates.length === 0) {
@@ -299,7 +380,7 @@ export class MasterStream implements StateSource {
     }
     const errors: MesosDnsError[] = [];
     for (const base of candidates) {
-      if (this.#isClosed()) return;
+      if (this.#isClosed()) return undefined;
       let stream: EventStream;
       try {
         stream = await this.#options.client.subscribe(base, this.#abort.signal);
@@ -309,8 +390,7 @@ export class MasterStream implements StateSource {
         continue;
       }
       detector.noteLeader(stream.url);
-      await this.#consume(stream);
-      return;
+      return this.#consume(stream);
     }
     const first = errors[0];
     if (errors.length === 1 && first !== undefined) throw first;
@@ -319,8 +399,8 @@ export class MasterStream implements StateSource {
     throw new StateFetchError(detector.describe(), message);
   }
 
-  /** Reads one stream until it ends. */
-  async #consume(stream: EventStream): Promise<void> {
+  /** Reads one stream until it ends; returns how it ended. */
+  async #consume(stream: EventStream): Promise<StreamEnd> {
     const { clock, missedHeartbeats, logger, timers = realTimers } = this.#options;
     this.#current = stream;
     const started = clock.now();
@@ -332,7 +412,7 @@ export class MasterStream implements StateSource {
           ...this.#streamStats,
           watchdogTimeouts: this.#streamStats.watchdogTimeouts + 1,
         };
-        this.#end(stall.description);
+        this.#end('watchdog', stall.description);
       },
     });
     let isSubscribed = false;
@@ -362,8 +442,10 @@ export class MasterStream implements StateSource {
       }
     } catch (err) {
       if (this.#endReason === undefined && !this.#isClosed()) {
-        // A transport error or bad framing: report it as the reason the stream ended.
-        this.#endReason = toError(err, stream.url).message;
+        // Bad framing or protocol (a parse error), or a transport error.
+        const error = toError(err, stream.url);
+        const reason = error instanceof StateParseError ? 'bad_data' : 'error';
+        this.#endReason = { reason, why: error.message };
       }
     } finally {
       watchdog.stop();
@@ -372,6 +454,9 @@ export class MasterStream implements StateSource {
       stream.close();
     }
     if (isSubscribed) logger.debug('Mesos event stream ended', { url: stream.url });
+    const end = this.#endReason ?? { reason: 'closed', why: 'closed by the master' };
+    this.#endReason = undefined;
+    return { ...end, url: stream.url };
   }
 
   /** Applies the records a chunk completes; returns the report of a SUBSCRIBED among them. */
@@ -389,7 +474,7 @@ export class MasterStream implements StateSource {
       // Only records that parse are progress: a master sending nothing but bad records is not
       // a working stream.
       if (event === undefined) continue;
-      if (watchdog.record()) this.#healthy();
+      if (watchdog.record()) this.#healthy(stream.url);
       if (event.type === 'SUBSCRIBED') {
         watchdog.pause();
         context.heartbeatMs = Math.max(1, event.heartbeatSeconds) * 1000;
@@ -467,7 +552,9 @@ export class MasterStream implements StateSource {
       ...this.#streamStats,
       subscriptions: this.#streamStats.subscriptions + 1,
     };
-    logger.info('Mesos event stream: subscribed', {
+    // While a logged fault is retried, its subscriptions are not news (`#noteEnd`).
+    const level = this.#fault === undefined ? 'info' : 'debug';
+    logger[level]('Mesos event stream: subscribed', {
       url: stream.url,
       tasks: this.#model.tasks,
       agents: event.snapshot.agents.length,
@@ -726,7 +813,7 @@ export class MasterStream implements StateSource {
       frameworks: drift.frameworks,
       examples: drift.examples,
     });
-    this.#end('resync found drift');
+    this.#end('drift', 'resync found drift');
   }
 
   #failed(error: MesosDnsError): void {

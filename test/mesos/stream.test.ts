@@ -1,6 +1,6 @@
 // MasterStream's reconnect rules (issue 14) on fake time, against an in-memory master: a stream
 // that sends a good snapshot and then garbage (or a trickle) is retried with growing backoff,
-// and the failures are forgotten only once a stream proved healthy.
+// the failures are forgotten only once a stream proved healthy, and each fault is logged once.
 import test from 'ava';
 import { StateFetchError } from '../../src/errors.js';
 import type { LogFields, Logger } from '../../src/log.js';
@@ -138,11 +138,25 @@ const GARBAGE = Buffer.from('garbage\n', 'ascii');
 
 test('a good snapshot then garbage is re-subscribed with growing backoff, not in a loop', async (t) => {
   const timers = new FakeTimers();
-  const { stream, subscribedAt, states } = start(t, timers, () => [SUBSCRIBED, GARBAGE]);
+  const { stream, subscribedAt, lines, states } = start(t, timers, () => [SUBSCRIBED, GARBAGE]);
   await timers.runUntil(() => subscribedAt.length >= 7);
   t.deepEqual(gaps(subscribedAt), [250, 500, 1000, 2000, 4000, 8000]);
   t.is(states(), 7, 'every snapshot was delivered (the last zone stays served)');
-  t.is(stream.streamStats().subscriptions, 7);
+  const stats = stream.streamStats();
+  t.is(stats.ends.bad_data, 7, 'the seventh stream ended too');
+  t.is(stats.subscriptions, 7);
+  const faults = lines.filter((l) => l.message.startsWith('Mesos event stream dropped'));
+  t.is(faults.length, 7);
+  const warned = faults.filter((l) => l.level === 'warn');
+  t.is(warned.length, 1, 'one warning for the fault, not one per retry');
+  t.is(warned[0]?.fields?.['reason'], 'bad_data');
+  t.regex(String(warned[0]?.fields?.['why']), /not a digit/);
+  t.is(
+    lines.filter((l) => l.level === 'info' && l.message === 'Mesos event stream: subscribed')
+      .length,
+    1,
+    'the retries of a fault subscribe quietly',
+  );
 });
 
 test('the backoff stops growing at maxBackoffMs', async (t) => {
@@ -154,7 +168,7 @@ test('the backoff stops growing at maxBackoffMs', async (t) => {
 
 test('the failures are forgotten once a stream stayed up for a heartbeat interval', async (t) => {
   const timers = new FakeTimers();
-  const { subscribedAt } = start(t, timers, (n) =>
+  const { subscribedAt, lines } = start(t, timers, (n) =>
     n === 2
       ? // Heartbeats at 1 s and 2 s after the snapshot (the interval is 1 s), then garbage.
         [SUBSCRIBED, { wait: 1000 }, HEARTBEAT, { wait: 1000 }, HEARTBEAT, GARBAGE]
@@ -163,6 +177,13 @@ test('the failures are forgotten once a stream stayed up for a heartbeat interva
   await timers.runUntil(() => subscribedAt.length >= 5);
   // 250, 500: failures 1 and 2; the third stream proved healthy, so its end is failure 1 again.
   t.deepEqual(gaps(subscribedAt), [250, 500, 2000 + 250, 500]);
+  t.is(lines.filter((l) => l.message === 'Mesos event stream healthy again').length, 1);
+  t.is(
+    lines.filter((l) => l.level === 'warn' && l.message.startsWith('Mesos event stream dropped'))
+      .length,
+    2,
+    'the fault after the recovery is a new fault',
+  );
 });
 
 test('a heartbeat within the first interval does not prove the stream', async (t) => {
@@ -176,11 +197,19 @@ test('a byte trickle after the snapshot is dropped after missedHeartbeats interv
   const timers = new FakeTimers();
   const trickle: Step[] = [SUBSCRIBED, Buffer.from('1000000\n', 'ascii')];
   for (let i = 0; i < 1000; i++) trickle.push({ wait: 100 }, Buffer.from(' '));
-  const { stream, subscribedAt } = start(t, timers, () => trickle);
+  const { stream, subscribedAt, lines } = start(t, timers, () => trickle);
   await timers.runUntil(() => subscribedAt.length >= 3, 10_000);
   // 3 intervals of 1 s after each snapshot, then the backoff of failure 1 and 2.
   t.deepEqual(gaps(subscribedAt), [3000 + 250, 3000 + 500]);
-  t.is(stream.streamStats().watchdogTimeouts, 2);
+  const stats = stream.streamStats();
+  t.is(stats.ends.watchdog, 2);
+  t.is(stats.watchdogTimeouts, 2);
+  const warned = lines.filter(
+    (l) => l.level === 'warn' && l.message.startsWith('Mesos event stream dropped'),
+  );
+  t.is(warned.length, 1);
+  t.is(warned[0]?.fields?.['reason'], 'watchdog');
+  t.regex(String(warned[0]?.fields?.['why']), /no event or heartbeat for 3000 ms/);
 });
 
 test('a master that sends headers and then nothing is dropped after missedHeartbeats x 15 s', async (t) => {
@@ -188,5 +217,5 @@ test('a master that sends headers and then nothing is dropped after missedHeartb
   const { stream, subscribedAt } = start(t, timers, () => []);
   await timers.runUntil(() => subscribedAt.length >= 2);
   t.deepEqual(gaps(subscribedAt), [45_000 + 250]);
-  t.is(stream.streamStats().watchdogTimeouts, 1);
+  t.is(stream.streamStats().ends.watchdog, 1);
 });
