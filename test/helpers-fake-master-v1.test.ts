@@ -109,7 +109,10 @@ class Stream {
     for (;;) {
       const newline = this.#buffer.indexOf(0x0a);
       if (newline < 0) return;
-      const length = Number(this.#buffer.subarray(0, newline).toString('ascii'));
+      const header = this.#buffer.subarray(0, newline).toString('ascii');
+      // Not a length (the garbage of `afterSnapshot`): left undecoded.
+      if (!/^\d+$/.test(header)) return;
+      const length = Number(header);
       if (this.#buffer.length < newline + 1 + length) return;
       this.#records.push(this.#buffer.subarray(newline + 1, newline + 1 + length).toString('utf8'));
       this.#buffer = this.#buffer.subarray(newline + 1 + length);
@@ -151,6 +154,11 @@ class Stream {
   /** Records decoded and not read yet. */
   get pending(): number {
     return this.#records.length;
+  }
+
+  /** Bytes received that do not complete a record (yet), as latin1 text. */
+  get undecoded(): string {
+    return this.#buffer.toString('latin1');
   }
 
   close(): void {
@@ -842,4 +850,37 @@ test('cluster mutations without a leader change the shared document silently', a
     arr(tasks, 'completed_tasks').map((x) => [at(x, 'task_id', 'value'), at(x, 'state')]),
     [[id, 'TASK_KILLED']],
   );
+});
+
+test('afterSnapshot trickle: the snapshot, then one byte at a time of a record that never ends', async (t) => {
+  const m = await master(t, small(), { heartbeatSeconds: 0.05 });
+  m.afterSnapshot({ kind: 'trickle', everyMs: 20 });
+  const s = await subscribe(t, m.url);
+  t.is(at(await s.next(), 'type'), 'SUBSCRIBED');
+  const chunks = s.chunks;
+  await waitFor(() => s.undecoded.length >= 12, 5000, 'a dozen trickled bytes');
+  t.true(s.undecoded.startsWith('1000000\n'), s.undecoded);
+  t.true(s.chunks - chunks >= 2, 'the bytes come in separate writes');
+  t.is(s.pending, 0, 'no heartbeat, no record');
+  const entry = m.requestLog.find((r) => r.callType === 'SUBSCRIBE');
+  t.is(entry?.endedAt, undefined);
+  s.close();
+  await waitFor(() => entry?.endedAt !== undefined, 5000, 'endedAt set on close');
+  // Streams opened after `afterSnapshot(undefined)` are served normally again.
+  m.afterSnapshot(undefined);
+  const normal = await subscribe(t, m.url);
+  await normal.next();
+  t.deepEqual(await normal.next(), { type: 'HEARTBEAT' });
+});
+
+test('afterSnapshot garbage: bytes that are not RecordIO once the client asked GET_MASTER', async (t) => {
+  const m = await master(t, small(), { heartbeatSeconds: 0.05 });
+  m.afterSnapshot({ kind: 'garbage' });
+  const s = await subscribe(t, m.url);
+  t.is(at(await s.next(), 'type'), 'SUBSCRIBED');
+  t.is(s.undecoded, '', 'nothing before GET_MASTER');
+  t.is((await call(`${m.url}/api/v1`, JSON.stringify({ type: 'GET_MASTER' }))).status, 200);
+  await waitFor(() => s.undecoded !== '', 5000, 'the garbage');
+  t.regex(s.undecoded, /^garbage/);
+  t.is(s.pending, 0, 'no heartbeat');
 });

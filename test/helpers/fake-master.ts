@@ -34,7 +34,19 @@ export interface RecordedRequest {
   status?: number;
   /** The v1 call type of a `POST /api/v1` with a readable body (`SUBSCRIBE`, `GET_STATE`, ...). */
   callType?: string;
+  /** A SUBSCRIBE stream: when its connection closed (ms since the epoch). */
+  endedAt?: number;
 }
+
+/**
+ * What SUBSCRIBE streams send after their SUBSCRIBED record (`FakeMaster.afterSnapshot`):
+ * `trickle`, one byte every `everyMs` of a record that never completes (never silent, never
+ * progressing); `garbage`, bytes that are not RecordIO, sent once the client asked `GET_MASTER`
+ * (mesodns does right after reading SUBSCRIBED), so that they never share a read with the
+ * snapshot. Neither sends heartbeats or events.
+ */
+export type AfterSnapshot =
+  { readonly kind: 'trickle'; readonly everyMs: number } | { readonly kind: 'garbage' };
 
 /** What the master does with the next requests (set by `fail`, `malformed`, `hang`, `reset`). */
 type Mode =
@@ -203,6 +215,11 @@ function recordIo(payload: string): Buffer {
 }
 
 const HEARTBEAT_RECORD = recordIo(JSON.stringify({ type: 'HEARTBEAT' }));
+/** The length header a trickle announces (then spaces follow, a byte at a time, for ever). */
+const TRICKLE_HEADER = Buffer.from('1000000\n', 'ascii');
+const TRICKLE_BODY_BYTE = Buffer.from(' ', 'ascii');
+/** Not a RecordIO length header: the framing is lost at its first byte. */
+const GARBAGE = Buffer.from('garbage, not a RecordIO length\n', 'ascii');
 
 /** The `type` of a v1 call body; undefined when the body is not JSON. */
 function parseCall(body: string): { readonly type: string | undefined } | undefined {
@@ -269,7 +286,7 @@ interface ClusterView {
  *   `addTask`, `launchTask`, `updateTask`, `killTask`, `addAgent`, `removeAgent`,
  *   `reregisterAgent`, `addFramework`, `updateFramework`, `removeFramework`; `setState` changes
  *   the document without events (a master that lost them). Stream scripting: `emitRaw`,
- *   `dropStreams`, `stallStreams`, option `chunkBytes`.
+ *   `dropStreams`, `stallStreams`, `afterSnapshot` (trickle, garbage), option `chunkBytes`.
  *
  * Every request is counted (`requests`) and recorded (`requestLog`, with the v1 `callType`),
  * whatever the mode.
@@ -298,6 +315,9 @@ export class FakeMaster {
   #connections = 0;
   #concurrency: Concurrency = { now: 0, max: 0 };
   readonly #subscribers = new Set<Subscriber>();
+  #afterSnapshot: AfterSnapshot | undefined;
+  /** Writes waiting for the next GET_MASTER call (the garbage after a snapshot). */
+  #onGetMaster: (() => void)[] = [];
   #isV1: boolean;
   readonly #startedAt = Date.now() / 1000;
 
@@ -578,6 +598,15 @@ export class FakeMaster {
         sub.res.end();
       }
     }
+  }
+
+  /**
+   * Scripts the SUBSCRIBE streams opened from now on: after their SUBSCRIBED record they do what
+   * `script` says (see `AfterSnapshot`) and nothing else; `undefined` serves them normally
+   * again. Streams open now are not changed.
+   */
+  afterSnapshot(script: AfterSnapshot | undefined): void {
+    this.#afterSnapshot = script;
   }
 
   /**
@@ -882,6 +911,7 @@ export class FakeMaster {
         break;
       case 'GET_MASTER':
         reply = this.#jsonReply(JSON.stringify({ type, get_master: this.#masterInfo() }));
+        for (const write of this.#onGetMaster.splice(0)) write();
         break;
       case undefined:
         reply = textReply(400, "Failed to validate master::Call: Expecting 'type' to be present");
@@ -944,9 +974,33 @@ export class FakeMaster {
     };
     this.#subscribers.add(sub);
     res.once('close', () => {
+      entry.endedAt = Date.now();
       this.#subscribers.delete(sub);
       clearInterval(sub.heartbeat);
     });
+    const script = this.#afterSnapshot;
+    if (script !== undefined) {
+      // The snapshot, then only the script: no heartbeats, and events queue up unsent.
+      sub.isStalled = true;
+      res.write(recordIo(json));
+      if (script.kind === 'garbage') {
+        this.#onGetMaster.push(() => {
+          if (!res.destroyed && !res.writableEnded) res.write(GARBAGE);
+        });
+        return;
+      }
+      let sent = 0;
+      sub.heartbeat = setInterval(() => {
+        const byte =
+          sent < TRICKLE_HEADER.length
+            ? TRICKLE_HEADER.subarray(sent, sent + 1)
+            : TRICKLE_BODY_BYTE;
+        sent++;
+        if (!res.destroyed && !res.writableEnded) res.write(byte);
+      }, script.everyMs);
+      sub.heartbeat.unref();
+      return;
+    }
     const isMalformed = this.#mode.kind === 'malformed';
     this.#enqueue(sub, recordIo(isMalformed ? json.slice(0, Math.floor(json.length / 2)) : json));
     sub.heartbeat = setInterval(() => {
