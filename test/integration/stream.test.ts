@@ -2,14 +2,17 @@
  * End to end, issue #8: the real mesodns process follows the fake masters' v1 event stream
  * (`mesos.mode: stream`, the default): new and killed tasks within a second, dropped
  * connections, silent streams, a leader failover with a partial snapshot, the poll fallback for
- * masters without the v1 API, and the periodic resync that finds drift.
+ * masters without the v1 API, and the periodic resync that finds drift. Issue 14: a stream that
+ * trickles bytes after its snapshot is dropped by the watchdog, and garbage after a good snapshot
+ * is retried with growing backoff, both with the last zone served and one log line per fault.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
+import { backoffMs } from '../../src/mesos/loop.js';
 import { dig } from '../helpers/dig.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
-import type { FakeClusterOptions } from '../helpers/fake-master.js';
+import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../helpers/fake-master.js';
 import { startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 
@@ -290,3 +293,135 @@ test.serial('a malformed or cut snapshot keeps the last zone and is retried', as
   });
   t.deepEqual([...seen], ['10.99.0.1']);
 });
+
+/** The SUBSCRIBE requests `master` received, oldest first. */
+function subscribes(master: FakeMaster): RecordedRequest[] {
+  return master.requestLog.filter((r) => r.callType === 'SUBSCRIBE');
+}
+
+/** The value of one series (`name{labels}` as exported), 0 while absent. */
+async function sample(srv: Mesodns, series: string): Promise<number> {
+  const res = await fetch(`${srv.httpUrl}/metrics`);
+  for (const line of (await res.text()).split('\n')) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return 0;
+}
+
+/** The fault lines in the logs (one per fault, not one per retry). */
+function faultLines(srv: Mesodns): string[] {
+  return srv
+    .logs()
+    .split('\n')
+    .filter((l) => l.includes('Mesos event stream dropped; serving the last zone'));
+}
+
+test.serial(
+  'a stream trickling bytes after its snapshot is dropped after the missed heartbeats; the zone stays',
+  async (t) => {
+    // The fake's heartbeat interval is mesodns' smallest (1 s): two missed = a 2 s window.
+    const cluster = await startCluster(t, { heartbeatSeconds: 1 });
+    const master = cluster.master(0);
+    master.afterSnapshot({ kind: 'trickle', everyMs: 100 });
+    const srv = await mesodns(t, cluster, { stream: { missedHeartbeats: 2 } });
+    const windowMs = 2 * 1000;
+    const seen = await watch(srv, 'probe.marathon.mesos', async () => {
+      await waitFor(
+        async () => (await sample(srv, 'mesodns_stream_ends_total{reason="watchdog"}')) >= 2,
+        30_000,
+        'two streams ended by the watchdog',
+      );
+    });
+    t.deepEqual([...seen], ['10.99.0.1'], 'the last zone answered throughout');
+    const [first, second] = subscribes(master);
+    const lifetime = (first?.endedAt ?? Number.POSITIVE_INFINITY) - (first?.at ?? 0);
+    t.log(`the first trickling stream lived ${String(lifetime)} ms`);
+    // Not before the window (the watchdog starts after the snapshot was loaded), and not much
+    // after it: the trickle's bytes did not keep it alive.
+    t.true(lifetime >= windowMs - 50, `dropped after ${String(lifetime)} ms, before the window`);
+    t.true(lifetime <= windowMs + 5000, `dropped after ${String(lifetime)} ms`);
+    t.truthy(second, 're-subscribed');
+    t.true((await sample(srv, 'mesodns_stream_watchdog_timeouts_total')) >= 2);
+    const faults = faultLines(srv);
+    t.is(faults.length, 1, faults.join('\n'));
+    t.regex(faults[0] ?? '', /reason[=":]+watchdog/);
+    // A working stream again: the next subscription recovers and proves healthy.
+    master.afterSnapshot(undefined);
+    cluster.launchTask({ name: 'after-trickle', ip: '10.99.0.11', framework: 'marathon' });
+    await within(30_000, 'launch after the trickle', async () =>
+      (await addresses(srv, 'after-trickle.marathon.mesos')).includes('10.99.0.11'),
+    );
+    await waitFor(
+      () => srv.logs().includes('Mesos event stream healthy again'),
+      10_000,
+      'the stream proves healthy',
+    );
+    t.is(faultLines(srv).length, 1);
+  },
+);
+
+/** Most subscriptions `ms` can hold when the n-th retry waits at least `backoffMs(n)`'s lower half. */
+function maxSubscriptions(ms: number): number {
+  let count = 1;
+  let spent = backoffMs(1, 30_000, () => 0);
+  while (spent <= ms) {
+    count++;
+    spent += backoffMs(count, 30_000, () => 0);
+  }
+  return count;
+}
+
+test.serial(
+  'garbage after a good snapshot is re-subscribed with growing backoff; the zone stays',
+  async (t) => {
+    const cluster = await startCluster(t, { heartbeatSeconds: 1 });
+    const master = cluster.master(0);
+    master.afterSnapshot({ kind: 'garbage' });
+    const srv = await mesodns(t, cluster);
+    const seen = await watch(srv, 'probe.marathon.mesos', async () => {
+      await waitFor(() => subscribes(master).length >= 6, 30_000, 'five re-subscriptions');
+    });
+    t.deepEqual([...seen], ['10.99.0.1'], 'the last zone answered throughout');
+    const times = subscribes(master)
+      .slice(0, 6)
+      .map((r) => r.at);
+    t.log(`subscriptions at +${times.map((at) => String(at - (times[0] ?? 0))).join(', +')} ms`);
+    // Before issue 14 a snapshot reset the failure count: a retry every ~0.2 s (51 in 30 s).
+    // Now the n-th retry waits at least the lower half of its backoff (125 ms, 250 ms, ...).
+    for (let n = 1; n < times.length; n++) {
+      const gap = (times[n] ?? 0) - (times[n - 1] ?? 0);
+      const least = backoffMs(n, 30_000, () => 0);
+      t.true(
+        gap >= least - 20,
+        `retry ${String(n)} after ${String(gap)} ms, under ${String(least)}`,
+      );
+    }
+    const span = (times.at(-1) ?? 0) - (times[0] ?? 0);
+    t.true(
+      times.length <= maxSubscriptions(span + 20 * times.length),
+      `${String(times.length)} in ${String(span)} ms`,
+    );
+    // Each of them loaded its snapshot, and ended on the garbage (counters lag up to 1 s).
+    await waitFor(
+      async () =>
+        (await sample(srv, 'mesodns_stream_ends_total{reason="bad_data"}')) >= 5 &&
+        (await sample(srv, 'mesodns_stream_subscriptions_total')) >= 5,
+      5000,
+      'five streams ended by garbage, five snapshots loaded',
+    );
+    const faults = faultLines(srv);
+    t.is(faults.length, 1, faults.join('\n'));
+    t.regex(faults[0] ?? '', /reason[=":]+bad_data/);
+    // Healthy again once the master is: the backoff delays the recovery, it does not stop it.
+    master.afterSnapshot(undefined);
+    cluster.launchTask({ name: 'after-garbage', ip: '10.99.0.12', framework: 'marathon' });
+    await within(30_000, 'launch after the garbage', async () =>
+      (await addresses(srv, 'after-garbage.marathon.mesos')).includes('10.99.0.12'),
+    );
+    await waitFor(
+      () => srv.logs().includes('Mesos event stream healthy again'),
+      10_000,
+      'the stream proves healthy',
+    );
+  },
+);
