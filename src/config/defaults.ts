@@ -108,8 +108,10 @@ export const DEFAULT_CONFIG: Config = frozen({
   http: {
     enabled: true,
     listen: { host: '0.0.0.0', port: 8123 },
-    // Ten default polls (30s) without a fresh state: the master is gone, not just slow.
-    readyMaxAgeMs: 300_000,
+    // 0: off. /ready means "answers the cluster domain" (a zone loaded, listeners bound); data
+    // age never takes an instance out of rotation unless an operator opts in, because every
+    // replica ages together in a master outage and all would leave the Service at once.
+    readyMaxAgeMs: 0,
   },
   log: {
     level: 'info',

@@ -907,9 +907,12 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     },
   };
 
-  // http: a ready limit below the poll period would fail /ready between two good polls.
-  const readyMaxAgeMs = duration(['http', 'readyMaxAge'], D.http.readyMaxAgeMs);
-  if (get(['http', 'readyMaxAge']) !== undefined && stateFile === '' && readyMaxAgeMs < refreshMs) {
+  // http: a ready limit below the poll period would fail /ready between two good polls. 0 (the
+  // default) turns the age check off.
+  const readyMaxAgeMs = duration(['http', 'readyMaxAge'], D.http.readyMaxAgeMs, {
+    allowZero: true,
+  });
+  if (readyMaxAgeMs > 0 && stateFile === '' && readyMaxAgeMs < refreshMs) {
     r.warn(
       ['http', 'readyMaxAge'],
       `is shorter than ${r.display(['mesos', 'refresh'])}: /ready would fail between two polls`,

@@ -200,7 +200,8 @@ export class HttpApi {
     const ageMs = this.#options.dataAgeMs?.();
     const maxAgeMs = this.#options.config().http.readyMaxAgeMs;
     const age = ageMs === undefined ? {} : { ageSeconds: Math.floor(ageMs / 1000) };
-    if (ageMs !== undefined && ageMs > maxAgeMs) {
+    // 0 (the default): off. Data age alone never takes the instance out of rotation.
+    if (maxAgeMs > 0 && ageMs !== undefined && ageMs > maxAgeMs) {
       const reason = `data is ${formatDuration(Math.floor(ageMs / 1000) * 1000)} old, more than http.readyMaxAge (${formatDuration(maxAgeMs)})`;
       return json(
         {

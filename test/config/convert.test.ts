@@ -135,4 +135,9 @@ test('http.readyMaxAge shorter than mesos.refresh is a warning', (t) => {
     'a.yaml',
   );
   t.is(quiet.warnings.length, 0, 'not checked with a state file');
+  const off = parseConfigWithWarnings(
+    'mesos: { masters: ["10.0.0.1:5050"], refresh: 1m }\nhttp: { readyMaxAge: 0s }\n',
+    'a.yaml',
+  );
+  t.is(off.warnings.length, 0, '0 turns the check off: nothing to warn about');
 });

@@ -226,6 +226,18 @@ const CASES: readonly Case[] = [
     want: 90_000,
   },
   {
+    title: 'http.readyMaxAge is off (0) by default',
+    yaml: HEAD,
+    pick: (c) => c.http.readyMaxAgeMs,
+    want: 0,
+  },
+  {
+    title: 'http.readyMaxAge 0 turns the age check off',
+    yaml: HEAD + lines('http: { readyMaxAge: 0 }'),
+    pick: (c) => c.http.readyMaxAgeMs,
+    want: 0,
+  },
+  {
     title: 'TLS client certificate with its key, and a secret file',
     yaml:
       HEAD +

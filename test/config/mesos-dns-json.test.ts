@@ -70,7 +70,7 @@ const SAMPLE_CONFIG: Config = {
     healthCheckMs: 500,
     cache: DEFAULT_CONFIG.forward.cache,
   },
-  http: { enabled: true, listen: { host: '0.0.0.0', port: 8123 }, readyMaxAgeMs: 300_000 },
+  http: { enabled: true, listen: { host: '0.0.0.0', port: 8123 }, readyMaxAgeMs: 0 },
   log: { level: 'info', format: 'text', queries: false },
 };
 

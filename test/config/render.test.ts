@@ -128,7 +128,7 @@ test('configToYaml uses the SPEC layout and human durations', (t) => {
       'http:',
       '  enabled: true',
       '  listen: 0.0.0.0:8123',
-      '  readyMaxAge: 5m',
+      '  readyMaxAge: 0s',
       'log:',
       '  level: info',
       '  format: text',
