@@ -290,6 +290,7 @@ async function serve(configFile: string): Promise<number> {
       lastError: () => pipeline.stats.lastError,
       // A state file is the truth until it changes: its data does not age.
       dataAgeMs: () => (config.mesos.stateFile !== '' ? undefined : pipeline.dataAgeMs()),
+      dnsListening: () => dns.listening,
       configFacts: () => ({
         file: resolve(configFile),
         resolvers: settings.forwarder?.upstreamsFor('.') ?? [],

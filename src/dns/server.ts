@@ -197,6 +197,18 @@ export class DnsServer {
     this.#udp = udp;
   }
 
+  /**
+   * Whether UDP and TCP are bound and accepting: true after `start` resolved, false before and
+   * from `close` on (the HTTP API's `/ready`).
+   */
+  get listening(): boolean {
+    return (
+      !this.#closing &&
+      (this.#batch !== undefined || this.#udp !== undefined) &&
+      this.#tcp !== undefined
+    );
+  }
+
   /** The bound UDP port (useful with port 0). */
   get port(): number {
     return this.#batch?.port ?? this.#udp?.address().port ?? 0;

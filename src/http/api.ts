@@ -43,10 +43,13 @@ export interface HttpApiOptions {
   /** The last state load error (`code: message`), shown by `/ready` while not ready. */
   readonly lastError?: () => string | undefined;
   /**
-   * Age of the data served (ms), checked against `http.readyMaxAge` by `/ready`; undefined when
-   * the data does not age (a state file is the truth until it changes).
+   * Age of the data served (ms), reported by `/ready` and checked against
+   * `http.readyMaxAge` when that is set (opt-in); undefined when the data does not age (a state
+   * file is the truth until it changes).
    */
   readonly dataAgeMs?: () => number | undefined;
+  /** Whether the DNS listeners are bound (`/ready` fails while they are not); default: bound. */
+  readonly dnsListening?: () => boolean;
   /** What `/v1/config` needs besides the config; defaults: no file, the configured resolvers. */
   readonly configFacts?: () => Omit<ConfigFacts, 'serial'>;
   /** Renders `/metrics`; the endpoint is 404 without it. */
@@ -188,10 +191,16 @@ export class HttpApi {
   }
 
   /**
-   * Ready when a state has been loaded and its data is not older than `http.readyMaxAge`;
-   * otherwise 503 with the reason (and the last load error).
+   * Ready means "this process answers the cluster domain": a zone is loaded and the DNS
+   * listeners are bound. Data age fails it only when `http.readyMaxAge` is set (opt-in, as
+   * CoreDNS's `ready` plugin never looks at data age): in a master outage every replica ages at
+   * the same pace, and all of them leaving the Service at once would take DNS away while each
+   * could still answer from its last zone. Otherwise 503 with the reason (and the last error).
    */
   #ready(): HttpResponse {
+    if (this.#options.dnsListening?.() === false) {
+      return json({ ready: false, reason: 'the DNS listeners are not bound' }, 503);
+    }
     const current = this.#options.store.current;
     const lastError = this.#options.lastError?.();
     if (current === undefined) {

@@ -291,7 +291,7 @@ test('/v1/axfr: the whole record set in the models.AXFR shape', async (t) => {
   });
 });
 
-test('/ready: 503 before the first load, then 200 while the data is younger than readyMaxAge', async (t) => {
+test('/ready with readyMaxAge set (opt-in): 503 before the first load, then 200 while the data is younger', async (t) => {
   let ageMs: number | undefined;
   let lastError: string | undefined = 'ERR_STATE_FETCH: connection refused';
   let current: SnapshotView | undefined = undefined;
@@ -337,6 +337,33 @@ test('/ready: 503 before the first load, then 200 while the data is younger than
   });
   ageMs = undefined; // a state file does not age
   t.is((await handler.handle('GET', '/ready')).status, 200);
+});
+
+const DEFAULTS = parseConfig('mesos: { masters: ["10.0.0.11:5050"] }\n', 'defaults.yaml');
+
+test('/ready by default: data age never fails it, unbound DNS listeners do', async (t) => {
+  t.is(DEFAULTS.http.readyMaxAgeMs, 0, 'off by default');
+  let ageMs = 5_000;
+  let isListening = true;
+  const handler = api({
+    current: LOADED,
+    config: () => DEFAULTS,
+    lastError: () => 'ERR_STATE_FETCH: connection refused',
+    dataAgeMs: () => ageMs,
+    dnsListening: () => isListening,
+  });
+  t.is((await handler.handle('GET', '/ready')).status, 200);
+  ageMs = 3 * 24 * 3600 * 1000; // three days without the masters
+  const r = await handler.handle('GET', '/ready');
+  t.is(r.status, 200, 'a stale zone still answers the cluster domain');
+  t.like(JSON.parse(r.body), { ready: true, serial: 77, ageSeconds: 3 * 24 * 3600 });
+  isListening = false;
+  const down = await handler.handle('GET', '/ready');
+  t.is(down.status, 503);
+  t.deepEqual(JSON.parse(down.body), {
+    ready: false,
+    reason: 'the DNS listeners are not bound',
+  });
 });
 
 test('/metrics renders the scrape; without a metrics source it is 404', async (t) => {
