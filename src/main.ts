@@ -208,6 +208,7 @@ async function serve(configFile: string): Promise<number> {
         const { carriedAgents, carriedTasks, carryingSince } = pipeline.stats;
         return { agents: carriedAgents, tasks: carriedTasks, since: carryingSince };
       },
+      workerRestarts: () => pipeline.workerStatus().restarts,
     },
   });
   // The state source, the loader and the zone compiler run in a worker thread (build/): parsing

@@ -82,6 +82,8 @@ export interface MetricsSources {
   readonly udpOversized?: () => number;
   /** Agents and tasks carried over a leader change now (mesos/carry-over.ts). */
   readonly carry?: () => CarryFacts | undefined;
+  /** Unexpected exits of the pipeline worker thread, each followed by a restart. */
+  readonly workerRestarts?: () => number;
 }
 
 /** Propagation latency buckets (seconds): the target is under one second. */
@@ -473,6 +475,15 @@ export class Metrics {
       collect: () => {
         leaderChanges.reset();
         leaderChanges.inc(sources.leaderChanges?.() ?? 0);
+      },
+    });
+    const workerRestarts = new Counter({
+      name: 'mesodns_pipeline_worker_restarts_total',
+      help: 'Unexpected exits of the pipeline worker thread (state loads and zone builds), each followed by a restart after a backoff; out of memory on a large state is the usual cause. The last zone is served meanwhile.',
+      registers,
+      collect: () => {
+        workerRestarts.reset();
+        workerRestarts.inc(sources.workerRestarts?.() ?? 0);
       },
     });
     this.#reloads = new Counter({

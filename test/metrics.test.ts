@@ -74,7 +74,12 @@ test('state loads, zone gauges and reloads', async (t) => {
   const metrics = new Metrics({
     version: 'x',
     processMetrics: false,
-    sources: { dataAgeMs: () => 2500, zoneSerial: () => 42, leaderChanges: () => 3 },
+    sources: {
+      dataAgeMs: () => 2500,
+      zoneSerial: () => 42,
+      leaderChanges: () => 3,
+      workerRestarts: () => 2,
+    },
   });
   metrics.onLoad({
     result: 'published',
@@ -107,6 +112,7 @@ test('state loads, zone gauges and reloads', async (t) => {
   t.is(sampleSum(f, 'mesodns_leader_changes_total'), 3);
   t.is(sampleSum(f, 'mesodns_config_reloads_total', { result: 'applied' }), 1);
   t.is(sampleSum(f, 'mesodns_config_reloads_total', { result: 'rejected' }), 1);
+  t.is(sampleSum(f, 'mesodns_pipeline_worker_restarts_total'), 2);
 });
 
 test('before the first load the serial is 0 and the age runs from the start', async (t) => {

@@ -4,8 +4,11 @@
  * forwards config reloads. The main thread itself never parses a state or builds a zone, so DNS
  * answers stay fast while a large cluster reloads.
  *
- * A worker that dies (a bug, out of memory) is restarted after a second with the current config;
- * the last zone keeps being served meanwhile.
+ * A worker that dies (a bug, out of memory) is restarted with the current config after a
+ * jittered, capped exponential backoff (`RestartPolicy`), one log line per exit; the last zone
+ * keeps being served meanwhile. Out of memory is the usual cause: Node sizes each thread's V8 heap
+ * from the machine's or the container's memory (the old generation gets half of a cgroup limit),
+ * and a load holds the whole state document's text and its parsed form in the worker's heap.
  */
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
@@ -43,6 +46,56 @@ export interface PipelineOptions {
   readonly onLoad?: (event: LoadEvent) => void;
   /** Called after each zone installed. */
   readonly onPublish?: (snapshot: SnapshotFacts) => void;
+  /** When a dead worker is started again; default `DEFAULT_RESTART_POLICY`. */
+  readonly restart?: RestartPolicy;
+  /** Jitter source of the restart delays, a float in [0, 1); default `Math.random`. */
+  readonly random?: () => number;
+  /**
+   * Starts one worker thread (the seam tests use to reach the worker, e.g. to terminate it);
+   * default `startPipelineWorker`.
+   */
+  readonly startWorker?: (init: WorkerInit) => Worker;
+}
+
+/**
+ * Restarts of a dead pipeline worker: the n-th restart in a row waits
+ * `min(maxMs, initialMs * 2^(n-1))`, jittered down to half of it, so that a worker dying at every
+ * load (out of memory on a large state) does not refetch the state from the masters every second,
+ * and several instances do not do it in step. A worker that ran `resetAfterMs` before dying
+ * counts as healthy: the next restart is the first of a new series.
+ */
+export interface RestartPolicy {
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly resetAfterMs: number;
+}
+
+/** 0.5-1 s, then doubling up to 1-2 min; a worker that ran 5 min starts a new series. */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = Object.freeze({
+  initialMs: 1_000,
+  maxMs: 120_000,
+  resetAfterMs: 300_000,
+});
+
+/**
+ * The delay before the `attempt`-th restart in a row (1-based) under `policy`: the capped
+ * exponential step, scaled by `0.5 + random / 2` ("equal jitter": never less than half a step).
+ */
+export function restartDelayMs(attempt: number, policy: RestartPolicy, random: number): number {
+  const step = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(step * (0.5 + Math.min(Math.max(random, 0), 1) / 2));
+}
+
+/** What the main thread knows about the pipeline worker, for `/health` and the metrics. */
+export interface WorkerStatus {
+  readonly running: boolean;
+  /** Unexpected exits since the start (each followed by a restart). */
+  readonly restarts: number;
+  /** The last unexpected exit: when (ms since the epoch), its exit code and why. */
+  readonly lastExit:
+    { readonly at: number; readonly code: number; readonly reason: string } | undefined;
+  /** When the next restart is due (ms since the epoch), while the worker is down. */
+  readonly nextRestartAt: number | undefined;
 }
 
 /** Facts about an installed zone. */
@@ -60,9 +113,6 @@ const MB = 1024 * 1024;
 /** How long `close` waits for the worker to stop its source (it may be busy with a load). */
 const CLOSE_WAIT_MS = 1_000;
 
-/** How long a dead worker waits before it is started again. */
-const RESTART_MS = 1_000;
-
 const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ERR_CONFIG_INVALID',
   'ERR_CONFIG_READ',
@@ -75,6 +125,12 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
 
 function isErrorCode(code: string): code is ErrorCode {
   return ERROR_CODES.has(code);
+}
+
+/** The `code` of a Node error (`ERR_WORKER_OUT_OF_MEMORY`), if it has one. */
+function errorCodeOf(err: Error | undefined): string | undefined {
+  const code: unknown = err !== undefined && 'code' in err ? err.code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -95,7 +151,7 @@ function useSerialScavenges(): void {
  * TypeScript: tsx's loader hooks do not reach worker threads on Node 20 (toolbox.md), so the
  * worker registers them itself before importing it.
  */
-function startWorker(workerData: WorkerInit): Worker {
+export function startPipelineWorker(workerData: WorkerInit): Worker {
   if (!import.meta.url.endsWith('.ts')) {
     return new Worker(new URL('./pipeline-worker.js', import.meta.url), { workerData });
   }
@@ -123,13 +179,42 @@ export class Pipeline {
   #isStarted = false;
   #isClosed = false;
   #restartTimer: NodeJS.Timeout | undefined;
+  /**
+   * The newest data time any worker reported: a restarted worker knows of no load until its
+   * first, and the zone it served meanwhile is as old as this says.
+   */
+  #lastPublishAt: number | undefined;
+  /** Leader changes counted by workers that died (a new worker counts from 0). */
+  #leaderChangesBefore = 0;
+  readonly #restartPolicy: RestartPolicy;
+  readonly #random: () => number;
+  #restarts = 0;
+  /** Restarts in a row, without a worker that ran `resetAfterMs` in between. */
+  #attempt = 0;
+  #workerStartedAt = 0;
+  /** Why the running worker failed, as its `error` event said (an exit follows). */
+  #workerError: Error | undefined;
+  #lastExit: WorkerStatus['lastExit'];
+  #nextRestartAt: number | undefined;
 
   /** Starts the worker thread; no state is loaded before `prepare` and `start`. */
   constructor(options: PipelineOptions) {
     this.#options = options;
     this.#config = options.config;
     this.#nsIps = options.nsIps;
+    this.#restartPolicy = options.restart ?? DEFAULT_RESTART_POLICY;
+    this.#random = options.random ?? Math.random;
     this.#worker = this.#spawn();
+  }
+
+  /** Whether the worker runs, how often it had to be restarted, and why the last one died. */
+  workerStatus(): WorkerStatus {
+    return {
+      running: this.#worker !== undefined,
+      restarts: this.#restarts,
+      lastExit: this.#lastExit,
+      nextRestartAt: this.#nextRestartAt,
+    };
   }
 
   /** The loader's counters, as of the worker's last report. */
@@ -147,14 +232,17 @@ export class Pipeline {
     return this.#streamStats;
   }
 
-  /** Leader changes seen so far, by every source (a reload may replace the source). */
+  /**
+   * Leader changes seen so far, by every source (a reload may replace the source) and every
+   * worker (a restarted one counts from 0).
+   */
   leaderChanges(): number {
-    return this.#leaderChanges;
+    return this.#leaderChangesBefore + this.#leaderChanges;
   }
 
-  /** Age of the data served (ms), undefined before the first load. */
+  /** Age of the data served (ms), undefined before the first load; kept across worker restarts. */
   dataAgeMs(): number | undefined {
-    const at = this.#loaderStats.lastPublishAt;
+    const at = this.#lastPublishAt;
     return at === undefined ? undefined : Date.now() - at;
   }
 
@@ -212,12 +300,16 @@ export class Pipeline {
       nsIps: this.#nsIps,
       version: this.#options.version,
     };
-    const worker = startWorker(init);
+    const worker = (this.#options.startWorker ?? startPipelineWorker)(init);
+    this.#workerStartedAt = Date.now();
+    this.#workerError = undefined;
     worker.on('message', (data: unknown) => {
       if (isFromWorker(data)) this.#receive(data);
     });
     worker.on('error', (err) => {
-      this.#options.logger.error('pipeline worker failed', { error: err.stack ?? err.message });
+      // The exit that follows logs the one line of this failure; the stack is for debugging.
+      if (this.#worker === worker) this.#workerError = err;
+      this.#options.logger.debug('pipeline worker failed', { error: err.stack ?? err.message });
     });
     worker.on('exit', (code) => {
       if (this.#worker !== worker) return;
@@ -225,23 +317,59 @@ export class Pipeline {
       for (const p of this.#pending.values()) p.reject(new Error('pipeline worker exited'));
       this.#pending.clear();
       if (this.#isClosed) return;
-      this.#options.logger.error('pipeline worker exited; restarting it, serving the last zone', {
-        code,
-      });
-      this.#restartTimer = setTimeout(() => {
-        void this.#restart();
-      }, RESTART_MS);
+      this.#scheduleRestart(code);
     });
     return worker;
   }
 
+  /** Counts and logs an unexpected exit, then starts a new worker after the backoff. */
+  #scheduleRestart(code: number): void {
+    const now = Date.now();
+    const ranMs = now - this.#workerStartedAt;
+    if (ranMs >= this.#restartPolicy.resetAfterMs) this.#attempt = 0;
+    this.#attempt++;
+    this.#restarts++;
+    // A new worker's counters start from 0: keep what this one counted.
+    this.#leaderChangesBefore += this.#leaderChanges;
+    this.#leaderChanges = 0;
+    const delayMs = restartDelayMs(this.#attempt, this.#restartPolicy, this.#random());
+    const err = this.#workerError;
+    const isOutOfMemory = errorCodeOf(err) === 'ERR_WORKER_OUT_OF_MEMORY';
+    const reason =
+      err === undefined
+        ? `exited with code ${String(code)}`
+        : `${errorCodeOf(err) ?? err.name}: ${err.message}`;
+    this.#lastExit = { at: now, code, reason };
+    this.#nextRestartAt = now + delayMs;
+    this.#options.logger.error('pipeline worker exited; restarting it, serving the last zone', {
+      code,
+      reason,
+      ranMs,
+      restarts: this.#restarts,
+      restartInMs: delayMs,
+      // The worker's heap limit is the main thread's (no resourceLimits are given: both come
+      // from the memory limit or --max-old-space-size; worker.resourceLimits does not show the
+      // flag). Raising the container's memory limit raises it.
+      ...(isOutOfMemory
+        ? { heapLimitMB: Math.round(v8.getHeapStatistics().heap_size_limit / MB) }
+        : {}),
+    });
+    this.#restartTimer = setTimeout(() => {
+      void this.#restart();
+    }, delayMs);
+  }
+
   async #restart(): Promise<void> {
     if (this.#isClosed) return;
-    this.#worker = this.#spawn();
+    this.#nextRestartAt = undefined;
+    const worker = this.#spawn();
+    this.#worker = worker;
     try {
       await this.prepare(this.#config);
       if (this.#isStarted) this.#send({ type: 'start' });
     } catch (err) {
+      // A worker that died meanwhile has had its line, and has its next restart scheduled.
+      if (this.#worker !== worker) return;
       this.#options.logger.error('pipeline worker restart failed', {
         error: err instanceof Error ? err.message : String(err),
       });
@@ -278,6 +406,9 @@ export class Pipeline {
         return;
       case 'stats':
         this.#loaderStats = message.loader;
+        if (message.loader.lastPublishAt !== undefined) {
+          this.#lastPublishAt = Math.max(this.#lastPublishAt ?? 0, message.loader.lastPublishAt);
+        }
         this.#sourceStats = message.source;
         this.#leaderChanges = message.leaderChanges;
         this.#streamStats = message.stream;
