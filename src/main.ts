@@ -36,6 +36,7 @@ import {
 } from './dns/index.js';
 import { ConfigError, MesosDnsError, formatConfigProblem } from './errors.js';
 import { HttpApi } from './http/index.js';
+import type { HealthDetails } from './http/index.js';
 import type { Logger } from './log.js';
 import { createLogger } from './log.js';
 import { Pipeline } from './build/pipeline.js';
@@ -129,6 +130,49 @@ function warnSelfUpstreams(config: Config, listen: HostPort, logger: Logger): vo
       }
     }
   }
+}
+
+function isoTime(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** What `/health` reports about the state source and the pipeline worker. */
+function healthDetails(config: Config, pipeline: Pipeline): HealthDetails {
+  const source = pipeline.sourceStats();
+  const stream = pipeline.streamStats();
+  const worker = pipeline.workerStatus();
+  const isFile = config.mesos.stateFile !== '';
+  const isStream = !isFile && config.mesos.mode === 'stream';
+  return {
+    source: {
+      mode: isFile
+        ? 'file'
+        : !isStream
+          ? 'poll'
+          : stream?.fellBack === true
+            ? 'poll-fallback'
+            : 'stream',
+      leader: source?.leader ?? null,
+      leaderUrl: source?.leaderUrl ?? null,
+      leaderChanges: pipeline.leaderChanges(),
+      lastFetchAt: isoTime(source?.lastSuccessAt),
+      consecutiveFailures: source?.consecutiveFailures ?? 0,
+      ...(isStream ? { streamConnected: stream?.connected === true } : {}),
+    },
+    worker: {
+      running: worker.running,
+      restarts: worker.restarts,
+      lastExit:
+        worker.lastExit === undefined
+          ? null
+          : {
+              at: new Date(worker.lastExit.at).toISOString(),
+              code: worker.lastExit.code,
+              reason: worker.lastExit.reason,
+            },
+      nextRestartAt: isoTime(worker.nextRestartAt),
+    },
+  };
 }
 
 /** How long a graceful stop may take before the process exits anyway. */
@@ -292,6 +336,7 @@ async function serve(configFile: string): Promise<number> {
       // A state file is the truth until it changes: its data does not age.
       dataAgeMs: () => (config.mesos.stateFile !== '' ? undefined : pipeline.dataAgeMs()),
       dnsListening: () => dns.listening,
+      healthDetails: () => healthDetails(config, pipeline),
       configFacts: () => ({
         file: resolve(configFile),
         resolvers: settings.forwarder?.upstreamsFor('.') ?? [],

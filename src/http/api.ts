@@ -33,6 +33,40 @@ export interface MetricsScrape {
   readonly body: string;
 }
 
+/** What `/health` tells about the state source; facts not known yet are null. */
+export interface SourceHealth {
+  /** `file` (mesos.stateFile), `poll`, `stream`, or `poll-fallback` (a master without the v1 API). */
+  readonly mode: 'file' | 'poll' | 'stream' | 'poll-fallback';
+  /** The leading master's pid as the last state named it. */
+  readonly leader: string | null;
+  /** Base URL the last state came from. */
+  readonly leaderUrl: string | null;
+  readonly leaderChanges: number;
+  /** When the last state was fetched (ISO 8601). */
+  readonly lastFetchAt: string | null;
+  /** Failed polls or subscriptions since the last success. */
+  readonly consecutiveFailures: number;
+  /** Stream mode: whether the event stream is open now. */
+  readonly streamConnected?: boolean;
+}
+
+/** What `/health` tells about the pipeline worker thread (build/pipeline.ts). */
+export interface WorkerHealth {
+  readonly running: boolean;
+  /** Unexpected exits since the start; each is followed by a restart after a backoff. */
+  readonly restarts: number;
+  /** The last unexpected exit: when (ISO 8601), the exit code and why. */
+  readonly lastExit: { readonly at: string; readonly code: number; readonly reason: string } | null;
+  /** When the next restart is due while the worker is down (ISO 8601). */
+  readonly nextRestartAt: string | null;
+}
+
+/** The details `/health` adds to its `status` (main.ts gathers them). */
+export interface HealthDetails {
+  readonly source?: SourceHealth;
+  readonly worker?: WorkerHealth;
+}
+
 /** Options of `HttpApi`. */
 export interface HttpApiOptions {
   readonly listen: HostPort;
@@ -40,16 +74,18 @@ export interface HttpApiOptions {
   readonly config: () => Config;
   readonly version: string;
   readonly logger: Logger;
-  /** The last state load error (`code: message`), shown by `/ready` while not ready. */
+  /** The last state load error (`code: message`), shown by `/ready` while not ready and `/health`. */
   readonly lastError?: () => string | undefined;
   /**
-   * Age of the data served (ms), reported by `/ready` and checked against
+   * Age of the data served (ms), reported by `/ready` and `/health` and checked against
    * `http.readyMaxAge` when that is set (opt-in); undefined when the data does not age (a state
    * file is the truth until it changes).
    */
   readonly dataAgeMs?: () => number | undefined;
   /** Whether the DNS listeners are bound (`/ready` fails while they are not); default: bound. */
   readonly dnsListening?: () => boolean;
+  /** What `/health` reports besides the zone and the readiness. */
+  readonly healthDetails?: () => HealthDetails;
   /** What `/v1/config` needs besides the config; defaults: no file, the configured resolvers. */
   readonly configFacts?: () => Omit<ConfigFacts, 'serial'>;
   /** Renders `/metrics`; the endpoint is 404 without it. */
@@ -121,7 +157,7 @@ export class HttpApi {
   #match(parts: readonly string[]): Handler | undefined {
     const [a, b, c, d] = parts;
     if (parts.length === 1) {
-      if (a === 'health') return () => json({ status: 'ok' });
+      if (a === 'health') return () => this.#health();
       if (a === 'ready') return () => this.#ready();
       if (a === 'metrics' && this.#options.metrics !== undefined) {
         const render = this.#options.metrics;
@@ -227,6 +263,44 @@ export class HttpApi {
       serial: current.zone.serial,
       loadedAt: new Date(current.loadedAt).toISOString(),
       ...age,
+    });
+  }
+
+  /**
+   * Liveness: 200 whenever the process can answer HTTP, whatever the data. The body says what an
+   * operator looks at first (JSON): readiness, the zone served and its data age, the last load
+   * error, the state source (leader, stream) and the pipeline worker (restarts). A failing detail
+   * is reported in the body, never as a failed probe.
+   */
+  #health(): HttpResponse {
+    const current = this.#options.store.current;
+    let ready = false;
+    let ageMs: number | undefined;
+    let lastError: string | undefined;
+    let details: HealthDetails = {};
+    let detailsError: string | undefined;
+    try {
+      ready = this.#ready().status === 200;
+      ageMs = this.#options.dataAgeMs?.();
+      lastError = this.#options.lastError?.();
+      details = this.#options.healthDetails?.() ?? {};
+    } catch (err) {
+      detailsError = err instanceof Error ? err.message : String(err);
+    }
+    return json({
+      status: 'ok',
+      ready,
+      zone:
+        current === undefined
+          ? null
+          : {
+              serial: current.zone.serial,
+              loadedAt: new Date(current.loadedAt).toISOString(),
+              ageSeconds: ageMs === undefined ? null : Math.floor(ageMs / 1000),
+            },
+      lastError: lastError ?? null,
+      ...details,
+      ...(detailsError === undefined ? {} : { detailsError }),
     });
   }
 

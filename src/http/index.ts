@@ -1,6 +1,14 @@
 /** The HTTP API (Mesos-DNS `/v1` endpoints, `/health`, `/ready`, `/metrics`, `/config`). */
 export { HttpApi } from './api.js';
-export type { HttpApiOptions, HttpResponse, MetricsScrape, SnapshotView } from './api.js';
+export type {
+  HealthDetails,
+  HttpApiOptions,
+  HttpResponse,
+  MetricsScrape,
+  SnapshotView,
+  SourceHealth,
+  WorkerHealth,
+} from './api.js';
 export {
   PROJECT_URL,
   axfrView,

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { parseConfig } from '../../src/config/index.js';
 import { HttpApi } from '../../src/http/index.js';
-import type { HttpApiOptions, SnapshotView } from '../../src/http/index.js';
+import type { HealthDetails, HttpApiOptions, SnapshotView } from '../../src/http/index.js';
 import { silentLogger } from '../../src/log.js';
 import { recordsFromText } from '../helpers/records-text.js';
 import { parsePrometheusText } from './prometheus-text.js';
@@ -364,6 +364,70 @@ test('/ready by default: data age never fails it, unbound DNS listeners do', asy
     ready: false,
     reason: 'the DNS listeners are not bound',
   });
+});
+
+test('/health stays 200 and reports readiness, the zone, the data age, the source and the worker', async (t) => {
+  let current: SnapshotView | undefined = undefined;
+  let details: () => HealthDetails = () => ({});
+  const handler = new HttpApi({
+    listen: { host: '127.0.0.1', port: 0 },
+    store: {
+      get current() {
+        return current;
+      },
+    },
+    config: () => DEFAULTS,
+    version: 'x',
+    logger: silentLogger,
+    lastError: () => 'ERR_STATE_FETCH: connection refused',
+    dataAgeMs: () => 61_500,
+    healthDetails: () => details(),
+  });
+  let r = await handler.handle('GET', '/health');
+  t.is(r.status, 200, 'alive before the first load');
+  t.deepEqual(JSON.parse(r.body), {
+    status: 'ok',
+    ready: false,
+    zone: null,
+    lastError: 'ERR_STATE_FETCH: connection refused',
+  });
+  current = LOADED;
+  details = () => ({
+    source: {
+      mode: 'stream',
+      leader: 'master@10.0.0.11:5050',
+      leaderUrl: 'http://10.0.0.11:5050',
+      leaderChanges: 1,
+      lastFetchAt: '2023-11-14T22:13:20.000Z',
+      consecutiveFailures: 4,
+      streamConnected: false,
+    },
+    worker: {
+      running: false,
+      restarts: 3,
+      lastExit: {
+        at: '2023-11-14T22:14:00.000Z',
+        code: 1,
+        reason: 'ERR_WORKER_OUT_OF_MEMORY: Worker terminated due to reaching memory limit',
+      },
+      nextRestartAt: '2023-11-14T22:14:04.000Z',
+    },
+  });
+  r = await handler.handle('GET', '/health');
+  t.is(r.status, 200);
+  t.deepEqual(JSON.parse(r.body), {
+    status: 'ok',
+    ready: true,
+    zone: { serial: 77, loadedAt: '2023-11-14T22:13:20.000Z', ageSeconds: 61 },
+    lastError: 'ERR_STATE_FETCH: connection refused',
+    ...details(),
+  });
+  details = () => {
+    throw new Error('boom');
+  };
+  r = await handler.handle('GET', '/health');
+  t.is(r.status, 200, 'a failing detail is reported, not a failed probe');
+  t.like(JSON.parse(r.body), { status: 'ok', detailsError: 'boom' });
 });
 
 test('/metrics renders the scrape; without a metrics source it is 404', async (t) => {
