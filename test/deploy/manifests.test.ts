@@ -157,6 +157,12 @@ test('every config shipped passes mesodns check-config and listens on 53 and 812
     const config = obj(parse(text), name);
     t.deepEqual(listenPorts(config), { dns: 53, http: 8123 }, name);
     t.true(at(config, 'http', 'enabled') !== false, `${name}: probes need the HTTP API`);
+    // Readiness must never fail for old data: all replicas age together in a master outage.
+    const readyMaxAge = isRecord(config.http) ? config.http.readyMaxAge : undefined;
+    t.true(
+      readyMaxAge === undefined || readyMaxAge === 0 || readyMaxAge === '0s',
+      `${name}: http.readyMaxAge stays off`,
+    );
   }
 });
 
