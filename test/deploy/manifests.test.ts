@@ -126,7 +126,7 @@ test('every file in helm-free-deploy parses, and every directory has a README', 
         t.fail(`${name}: no check for this kind of file; add one to this test`);
     }
   }
-  for (const dir of ['.', 'marathon', 'systemd', 'kubernetes', 'compose']) {
+  for (const dir of ['.', 'marathon', 'systemd', 'kubernetes', 'compose', 'monitoring']) {
     t.true(existsSync(join(DEPLOY, dir, 'README.md')), `${dir}/README.md`);
   }
 });
