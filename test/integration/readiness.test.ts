@@ -1,0 +1,111 @@
+/**
+ * Readiness through a master outage (issue 14): `/ready` means "answers the cluster domain", so
+ * with every master gone it stays 200 and DNS answers from the last zone, while `/health` and
+ * `mesodns_state_age_seconds` report the growing age. `http.readyMaxAge` still fails `/ready`
+ * on old data when an operator sets it (opt-in).
+ */
+import { readFile } from 'node:fs/promises';
+import test from 'ava';
+import { dig } from '../helpers/dig.js';
+import { FakeMaster } from '../helpers/fake-master.js';
+import { startMesodns, waitFor } from '../helpers/mesodns.js';
+import type { Mesodns } from '../helpers/mesodns.js';
+import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
+
+const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));
+
+async function withMaster(t: { teardown: (fn: () => unknown) => void }): Promise<FakeMaster> {
+  const master = new FakeMaster(fixture);
+  await master.start();
+  t.teardown(() => master.close());
+  return master;
+}
+
+async function metric(srv: Mesodns, name: string): Promise<number> {
+  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  return sampleSum(parsePrometheusText(text), name);
+}
+
+async function health(srv: Mesodns): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${srv.httpUrl}/health`);
+  return { status: res.status, body: await res.json() };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A value inside a parsed JSON body (undefined when the path is not there). */
+function field(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const key of path) current = isObject(current) ? current[key] : undefined;
+  return current;
+}
+
+test('every master down for a while: /ready stays 200, DNS answers, /health reports the age', async (t) => {
+  const masters = [await withMaster(t), await withMaster(t)];
+  const srv = await startMesodns({
+    // The default mode (stream), and the default http.readyMaxAge (off).
+    config: { mesos: { masters: masters.map((m) => m.url), refresh: '1s' } },
+  });
+  t.teardown(() => srv.stop());
+  await waitFor(async () => (await fetch(`${srv.httpUrl}/ready`)).status === 200, 15_000, 'ready');
+  await waitFor(
+    async () => field((await health(srv)).body, 'source', 'streamConnected') === true,
+    15_000,
+    'stream connected',
+  );
+
+  for (const m of masters) await m.close();
+  // "A while": the data is older than the test's own bounds, and loads keep failing.
+  await waitFor(
+    async () =>
+      (await metric(srv, 'mesodns_state_age_seconds')) >= 5 &&
+      (await metric(srv, 'mesodns_stream_connected')) === 0,
+    30_000,
+    'the data ages with every master gone',
+  );
+
+  const ready = await fetch(`${srv.httpUrl}/ready`);
+  t.is(ready.status, 200, 'still answers the cluster domain');
+  t.like(await ready.json(), { ready: true });
+  const a = await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A']);
+  t.is(a.status, 'NOERROR');
+  t.deepEqual(
+    a.answer.map((r) => r.data),
+    ['1.2.3.11'],
+  );
+  const h = await health(srv);
+  t.is(h.status, 200);
+  t.like(h.body, {
+    status: 'ok',
+    ready: true,
+    source: { mode: 'stream', streamConnected: false },
+    worker: { running: true, restarts: 0 },
+  });
+  t.true(Number(field(h.body, 'zone', 'ageSeconds')) >= 5, JSON.stringify(h.body));
+});
+
+test('http.readyMaxAge set (opt-in): /ready fails once the data is older, DNS still answers', async (t) => {
+  const master = await withMaster(t);
+  const srv = await startMesodns({
+    config: {
+      mesos: { masters: [master.url], mode: 'poll', refresh: '500ms' },
+      http: { readyMaxAge: '2s' },
+    },
+  });
+  t.teardown(() => srv.stop());
+  await waitFor(async () => (await fetch(`${srv.httpUrl}/ready`)).status === 200, 15_000, 'ready');
+
+  await master.close();
+  await waitFor(
+    async () => (await fetch(`${srv.httpUrl}/ready`)).status === 503,
+    30_000,
+    '/ready fails on old data',
+  );
+  const body = await (await fetch(`${srv.httpUrl}/ready`)).json();
+  t.like(body, { ready: false });
+  t.regex(String(field(body, 'reason')), /more than http\.readyMaxAge \(2s\); last error: /);
+  t.is((await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).status, 'NOERROR');
+  t.is((await health(srv)).status, 200, 'liveness is not readiness');
+});
