@@ -7,7 +7,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
 import { dig } from '../helpers/dig.js';
-import { FakeMasterCluster, addTask } from '../helpers/fake-master.js';
+import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
 import type { FakeMaster, FakeMasterOptions } from '../helpers/fake-master.js';
 import { startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
@@ -150,6 +150,59 @@ test.serial('keeps serving through a ZooKeeper restart and follows changes after
     t.true(srv.logs().includes('starting a new session'), 'a new session after the timeout');
   }
 });
+
+for (const mode of ['poll', 'stream'] as const) {
+  test.serial(
+    `${mode}: ZooKeeper loses quorum during a failover; the names keep answering throughout`,
+    async (t) => {
+      const z = await zkCluster(t);
+      const srv = await startMesodns({
+        config: { mesos: { zk: zk.url(z.path), refresh: '1s', mode } },
+      });
+      t.teardown(() => srv.stop());
+      t.deepEqual(await probe(srv), ['10.99.0.1']);
+      const full = structuredClone(z.cluster.state) as { slaves: { id: string }[] };
+
+      const answers = new Set<string>();
+      const done = { value: false };
+      const watching = (async () => {
+        while (!done.value) {
+          answers.add((await probe(srv)).join(',') || 'NXDOMAIN');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      try {
+        await zk.stop();
+        await waitFor(() => srv.logs().includes('ZooKeeper connection lost'), 10_000, 'noticed');
+        // The new leader, found through the old one's 307 while ZooKeeper is away, has not
+        // registered any agent yet: they are carried.
+        z.cluster.failover(1, recoveringState(full));
+        await waitFor(
+          () => srv.logs().includes('does not list every agent yet'),
+          10_000,
+          'agents carried',
+        );
+        for (const agent of full.slaves) z.cluster.reregisterAgent(agent.id, full);
+        await waitFor(
+          () => srv.logs().includes('every carried agent is resolved'),
+          10_000,
+          'agents back',
+        );
+        await zk.start();
+        await waitFor(
+          () => srv.logs().includes('ZooKeeper connection restored'),
+          20_000,
+          'reconnected',
+        );
+      } finally {
+        done.value = true;
+        await watching;
+      }
+      t.deepEqual([...answers], ['10.99.0.1'], 'the probe answered throughout');
+      t.is(await leaderPort(srv), z.cluster.master(1).port);
+    },
+  );
+}
 
 /** mesodns' ZooKeeper session timeout (src/mesos/zookeeper.ts). */
 const ZK_SESSION_TIMEOUT_MS = 10_000;
