@@ -28,7 +28,7 @@ export interface ConfigFacts {
 
 /**
  * Body of `/v1/config`: Mesos-DNS's `records.Config` with its Go field names in its order.
- * Keys that mesodns does not have report what mesodns does instead (see the README).
+ * Keys that mesodns does not have report what mesodns does instead (docs/operations.md).
  */
 export interface MesosDnsConfigView {
   readonly RefreshSeconds: number;

@@ -155,7 +155,7 @@ const MESOS_DNS_SAMPLE_CONFIG: Readonly<Record<string, unknown>> = {
 };
 
 /**
- * Fields whose value differs, and why (README "Differences from Mesos-DNS" and the harness):
+ * Fields whose value differs, and why (docs/differences.md and the harness):
  * Masters: mesodns uses one master source and Zk wins; ZkDetectionTimeout: mesodns never exits
  * for want of a leader (0); Zk/File: the harness serves the fixture from a file;
  * Port/HttpPort/Listener/HTTPListener/Resolvers: harness loopback ports; SOASerial: a time.
