@@ -1,4 +1,4 @@
-// Lint enforces the architecture (STYLE.md): layers import in one direction only, no `any`,
+// Lint enforces the architecture: layers import in one direction only, no `any`,
 // no console outside the logger.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

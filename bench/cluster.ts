@@ -1,6 +1,6 @@
 /**
  * Synthetic Mesos clusters: a deterministic generator of realistic `/master/state` documents
- * (reference/mesos-api.md 1.3), for the benchmark and for fake masters.
+ * (docs/mesos-api.md 2), for the benchmark and for fake masters.
  *
  * The same options always give the same document (a seeded PRNG, a fixed clock), so two runs of a
  * benchmark, or a benchmark and a test, see the same cluster. Nothing here does I/O except

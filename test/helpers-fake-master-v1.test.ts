@@ -1,4 +1,4 @@
-// Checks of the fake master's v1 operator API (reference/mesos-api.md 1.4), through a real HTTP
+// Checks of the fake master's v1 operator API (docs/mesos-api.md 3), through a real HTTP
 // client with a small RecordIO decoder of its own: the stream client tests and the end-to-end
 // stream tests build on these behaviours.
 import test from 'ava';

@@ -148,7 +148,7 @@ function useSerialScavenges(): void {
 
 /**
  * Starts the worker module next to this one. Running from source (tests under tsx), the module is
- * TypeScript: tsx's loader hooks do not reach worker threads on Node 20 (toolbox.md), so the
+ * TypeScript: tsx's loader hooks do not reach worker threads on Node 20, so the
  * worker registers them itself before importing it.
  */
 export function startPipelineWorker(workerData: WorkerInit): Worker {

@@ -12,14 +12,14 @@ function frozen<T>(value: T): T {
 /** Port of an upstream resolver written without one (`8.8.8.8`). */
 export const DEFAULT_UPSTREAM_PORT = 53;
 
-/** IP sources in Mesos-DNS's default order (reference/mesos-dns.md section 3). */
+/** IP sources in Mesos-DNS's default order (docs/mesos-dns-rules.md section 3). */
 export const DEFAULT_IP_SOURCES: readonly IpSource[] = frozen(['netinfo', 'mesos', 'host']);
 
 /**
  * Returns the default SOA MNAME and RNAME for a domain: `ns1.<domain>.` and `root.ns1.<domain>.`.
  *
  * Derived from the domain so that a YAML file that only changes `domain` keeps its NS target
- * inside the zone (SPEC shows the values for the default domain `mesos`).
+ * inside the zone (docs/configuration.md shows the values for the default domain `mesos`).
  */
 export function defaultSoaNames(domain: string): {
   readonly mname: string;
@@ -29,7 +29,7 @@ export function defaultSoaNames(domain: string): {
 }
 
 /**
- * Defaults of the YAML configuration (SPEC.md), as a validated `Config`.
+ * Defaults of the YAML configuration (docs/configuration.md), as a validated `Config`.
  *
  * No master source is set: a configuration must name exactly one of `mesos.masters`, `mesos.zk`
  * and `mesos.stateFile`. The SOA names are those of the default domain; a YAML file that sets
@@ -121,7 +121,7 @@ export const DEFAULT_CONFIG: Config = frozen({
 });
 
 /**
- * Defaults of a Mesos-DNS `config.json` (reference/mesos-dns.md section 4.2), applied to absent
+ * Defaults of a Mesos-DNS `config.json` (docs/mesos-dns-rules.md section 4.2), applied to absent
  * keys so that a Mesos-DNS file means what it meant to Mesos-DNS (refresh 60 s, state timeout
  * 300 s, resolvers `8.8.8.8`, ...). Keys are the canonical Go field names.
  */

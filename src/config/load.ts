@@ -856,7 +856,7 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     zonePaths.set(zone, path);
     zones[zone] = items(path, parseUpstream, hostPortKey);
   }
-  // Mesos-DNS rules (reference/mesos-dns.md 4.2): no zone is the domain, and no name among the
+  // Mesos-DNS rules (docs/mesos-dns-rules.md 4.2): no zone is the domain, and no name among the
   // zones and the domain is inside another, so that the answer never depends on match order.
   for (const [zone, path] of zonePaths) {
     if (zone === domain) {
@@ -1029,7 +1029,7 @@ const uint32 = { type: 'integer', minimum: 0, maximum: 4294967295 };
 const port = { type: 'integer', minimum: 0, maximum: 65535 };
 const strings = { type: 'array', items: { type: 'string' } };
 
-/** Types of the keys Mesos-DNS reads (reference/mesos-dns.md 4.2), canonical Go field names. */
+/** Types of the keys Mesos-DNS reads (docs/mesos-dns-rules.md 4.2), canonical Go field names. */
 const MESOS_DNS_PROPERTIES: Readonly<Record<string, SchemaObject>> = {
   Zk: { type: 'string' },
   Masters: strings,
@@ -1423,7 +1423,7 @@ function readText(file: string): string {
 /**
  * Parses configuration text and returns the frozen `Config` with the warnings found.
  *
- * The format follows the extension of `file`: `.yaml`/`.yml` is the mesodns YAML file (SPEC.md),
+ * The format follows the extension of `file`: `.yaml`/`.yml` is the YAML of docs/configuration.md,
  * `.json` a Mesos-DNS `config.json` (keys case-insensitive, Mesos-DNS defaults, unknown keys
  * ignored with a warning). Every problem is collected and thrown at once in one `ConfigError`
  * (`ERR_CONFIG_INVALID`), each with its key path and line:column.
@@ -1512,7 +1512,7 @@ export interface YamlComments {
 }
 
 /**
- * Renders a `Config` as YAML in SPEC.md's key layout (durations as `30s`, addresses as
+ * Renders a `Config` as YAML in docs/configuration.md's layout (durations as `30s`, addresses as
  * `host:port`), for `mesodns convert-config`. `parseConfig` reads the result back to an equal
  * `Config`. Secrets are included: the output is the operator's own file. `comments` go above the
  * document and above keys; a key inside a one-line group (`dns.soa.minimum`) gets its comment
@@ -1571,7 +1571,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
     },
     log: { ...log },
   });
-  // Short lists and the auth/tls/soa groups read best on one line, as in SPEC.md.
+  // Short lists and the auth/tls/soa groups read best on one line, as in docs/configuration.md.
   visit(doc, {
     Seq(_, node) {
       node.flow = true;

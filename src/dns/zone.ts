@@ -1,7 +1,7 @@
 /**
  * The compiled zone: what the authoritative server answers from, prepared once when a state
  * loads. A query then costs a hash of the QNAME, one probe of a typed-array index and writing a
- * few bytes (STYLE.md: the authoritative path is synchronous and allocation-light).
+ * few bytes (a rule of this code base: the authoritative path is synchronous and allocation-light).
  *
  * The zone is an index over the compact record data of the records module (`RecordData`): the
  * owner names are its interned names, found through its hash index, and the answers are written

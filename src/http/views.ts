@@ -1,7 +1,7 @@
 /**
  * The JSON bodies of Mesos-DNS's `/v1` endpoints, built from the config and the record set
- * (pure functions). Field names, nesting and order are Mesos-DNS's (reference/mesos-dns.md
- * section 6, `records/config.go`, `models/models.go`, `records/generator.go`); values come from
+ * (pure functions). Field names, nesting and order are Mesos-DNS's (docs/mesos-dns-rules.md
+ * section 5.2, `records/config.go`, `models/models.go`, `records/generator.go`); values come from
  * mesodns's own configuration and records.
  */
 import { isIP } from 'node:net';

@@ -1,7 +1,7 @@
 /**
  * The HTTP client of the Mesos master: `GET <base>/master/state` with keep-alive, gzip, a size
  * limit, a timeout per request, HTTP Basic auth and TLS (custom CA, client certificate), following
- * the masters' 307 redirects to the leader (reference/mesos-api.md 1.1). It knows nothing about
+ * the masters' 307 redirects to the leader (docs/mesos-api.md 1). It knows nothing about
  * leaders beyond the redirects: leader.ts and poller.ts decide whom to ask.
  */
 import { readFileSync } from 'node:fs';

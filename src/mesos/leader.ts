@@ -2,7 +2,7 @@
  * Leader detection: whom to ask for the state. `StaticMasters` works from the configured list
  * (the last master that served the state first); `ZkLeaderDetector` (zookeeper.ts) watches the
  * masters' ZooKeeper group. Both give the poller an ordered list of base URLs to try; redirects
- * and the state's own `leader` field do the rest (reference/mesos-api.md 1.1, 1.5).
+ * and the state's own `leader` field do the rest (docs/mesos-api.md 1, 5).
  */
 import { isIP } from 'node:net';
 import { parsePid } from './parse.js';

@@ -1,5 +1,5 @@
 /**
- * Validation of the Mesos `/master/state` document (reference/mesos-api.md 1.3) into the narrow
+ * Validation of the Mesos `/master/state` document (docs/mesos-api.md 2) into the narrow
  * types of `types.ts`. The document is untrusted: one bad agent, framework or task is skipped and
  * reported, never fatal. Only a document that is not a JSON object is rejected.
  *

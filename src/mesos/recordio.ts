@@ -1,6 +1,6 @@
 /**
  * Incremental decoder of RecordIO, the framing of the Mesos v1 event stream
- * (reference/mesos-api.md 1.4, Mesos `docs/recordio.md`): each record is `<decimal byte
+ * (docs/mesos-api.md 3.3, Mesos `docs/recordio.md`): each record is `<decimal byte
  * length>\n<bytes>`, records follow each other without a separator, and chunk boundaries fall
  * anywhere, inside the length header included.
  *

@@ -1,6 +1,6 @@
 /**
  * The cluster as the v1 event stream describes it: the SUBSCRIBED snapshot, then every event
- * applied in order (reference/mesos-api.md 1.4). Pure data, no I/O: the stream source feeds it
+ * applied in order (docs/mesos-api.md 3.4). Pure data, no I/O: the stream source feeds it
  * and turns it into a `State` for the loader whenever a batch of events changed it.
  *
  * Rules:

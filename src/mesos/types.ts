@@ -1,5 +1,5 @@
 /**
- * Narrow types for the parts of the Mesos `/master/state` document (reference/mesos-api.md 1.3)
+ * Narrow types for the parts of the Mesos `/master/state` document (docs/mesos-api.md 2)
  * that DNS needs. Produced only by `parseState`, which validates untrusted JSON into these.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Validation of the Mesos v1 operator API (reference/mesos-api.md 1.4, `master.proto`) into the
+ * Validation of the Mesos v1 operator API (docs/mesos-api.md 3, `master.proto`) into the
  * narrow types of `types.ts`: the `get_state` object of `GET_STATE` and `SUBSCRIBED`, the events
  * of the `SUBSCRIBE` stream, and the `GET_MASTER` answer. Input is untrusted JSON (`unknown`).
  *

@@ -1,6 +1,6 @@
 /**
  * Leader detection through ZooKeeper (`mesos.zk`), as Mesos' own detector does it
- * (reference/mesos-api.md 1.5): every master holds an ephemeral sequential znode in the group
+ * (docs/mesos-api.md 5): every master holds an ephemeral sequential znode in the group
  * (`/mesos/json.info_0000000012`); the member with the smallest sequence number leads. The
  * detector watches the group, reads the members' `MasterInfo` and reports the leader's address.
  * It survives ZooKeeper outages (the last known leader stays in use), reconnects, and starts a

@@ -1,6 +1,6 @@
 /**
  * The record generator: a pure function from a validated Mesos state to the Mesos-DNS record set
- * (reference/mesos-dns.md sections 2 and 3). No I/O, no DNS lookups, no clock, no logging:
+ * (docs/mesos-dns-rules.md sections 2 and 3). No I/O, no DNS lookups, no clock, no logging:
  * everything it would otherwise look up (listener IPs, masters, hostnames) is in the options.
  *
  * Records go straight into a `RecordBuilder` (record-set.ts): names are interned once, values are
@@ -28,13 +28,13 @@ import {
 export { isValidName } from './record-set.js';
 import type { GeneratorOptions, RecordSet } from './types.js';
 
-/** The only task state that produces records (exact string, reference/mesos-dns.md 2.4). */
+/** The only task state that produces records (exact string, docs/mesos-dns-rules.md 2.3). */
 const TASK_RUNNING = 'TASK_RUNNING';
 /** Status label read by the `mesos` IP source. */
 const MESOS_IP_LABEL = 'MesosContainerizer.NetworkSettings.IPAddress';
 /** Status label read by the `docker` IP source. */
 const DOCKER_IP_LABEL = 'Docker.NetworkSettings.IPAddress';
-/** DiscoveryInfo ports without a protocol get both (reference/mesos-dns.md 2.2). */
+/** DiscoveryInfo ports without a protocol get both (docs/mesos-dns-rules.md 2.1). */
 const BOTH_PROTOCOLS: readonly string[] = ['tcp', 'udp'];
 
 /**

@@ -1,5 +1,5 @@
 /**
- * DNS label functions, byte-for-byte as Mesos-DNS computes them (reference/mesos-dns.md 2.1).
+ * DNS label functions, byte-for-byte as Mesos-DNS computes them (docs/mesos-dns-rules.md 1).
  *
  * These reproduce upstream exactly, including the "refill" quirk that can leave a trailing dash.
  * The generator is what guarantees that no emitted name has an empty label or one over 63 bytes.

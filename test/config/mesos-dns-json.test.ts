@@ -1,4 +1,4 @@
-// A Mesos-DNS config.json is read as Mesos-DNS reads it (reference/mesos-dns.md section 4).
+// A Mesos-DNS config.json is read as Mesos-DNS reads it (docs/mesos-dns-rules.md section 4).
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';

@@ -257,7 +257,7 @@ interface ClusterView {
 
 /**
  * A fake Mesos master: a node:http(s) server on 127.0.0.1 (kernel-chosen port) serving the v0
- * state API and the v1 operator API the way Mesos 1.x does (reference/mesos-api.md 1.1, 1.3, 1.4).
+ * state API and the v1 operator API the way Mesos 1.x does (docs/mesos-api.md 1, 2, 3).
  *
  * - `GET /master/state` and `GET /state` return the current state document as JSON, with
  *   `leader`, `pid`, `hostname` and `leader_info.{id,pid,port,hostname}` rewritten to point at

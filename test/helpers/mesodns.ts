@@ -379,7 +379,7 @@ export type Readiness =
 /** Options of `startMesodns`. */
 export interface StartMesodnsOptions {
   /**
-   * YAML config keys (SPEC.md), merged over the test defaults: `domain: mesos`,
+   * YAML config keys (docs/configuration.md), merged over the test defaults: `domain: mesos`,
    * `mesos.refresh: 200ms`, `dns.listen`/`http.listen` on fresh 127.0.0.1 ports,
    * `http.enabled: true`, `log.level: debug`, and `forward.enabled: false` unless `forward` is
    * given. Forwarding to anything but loopback (or to the host's resolv.conf) is refused.

@@ -1,6 +1,6 @@
 /**
  * Converts v0 `/master/state` documents (test/fixtures/*.json) into the objects the Mesos v1
- * operator API sends (reference/mesos-api.md 1.4): the `get_state` of GET_STATE and SUBSCRIBED,
+ * operator API sends (docs/mesos-api.md 3.2): the `get_state` of GET_STATE and SUBSCRIBED,
  * and the tasks, agents and frameworks carried by TASK_ADDED, AGENT_ADDED and FRAMEWORK_*.
  *
  * What changes from v0 (the conversion follows `include/mesos/v1/master/master.proto`):

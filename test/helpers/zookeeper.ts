@@ -191,7 +191,7 @@ export async function startZooKeeper(): Promise<ZooKeeperServer> {
   };
 }
 
-/** `MasterInfo` as a Mesos master writes it into `json.info_*` (reference/mesos-api.md 1.5). */
+/** `MasterInfo` as a Mesos master writes it into `json.info_*` (docs/mesos-api.md 5). */
 export function masterInfoJson(ip: string, port: number, hostname = ip): string {
   const octets = ip.split('.').map(Number);
   // The deprecated packed ip: network-order bytes read as a little-endian uint32.

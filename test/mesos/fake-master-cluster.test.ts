@@ -1,4 +1,4 @@
-// The fake master cluster behaves like real Mesos masters (reference/mesos-api.md 1.1): checks of
+// The fake master cluster behaves like real Mesos masters (docs/mesos-api.md 1): checks of
 // the test helper that the master client tests rely on.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';

@@ -1,4 +1,4 @@
-// RecordIoDecoder: RecordIO framing of the v1 event stream (reference/mesos-api.md 1.4), split
+// RecordIoDecoder: RecordIO framing of the v1 event stream (docs/mesos-api.md 3.3), split
 // at every possible byte, malformed headers and the size limit.
 import test from 'ava';
 import { StateParseError } from '../../src/errors.js';

@@ -1,5 +1,5 @@
 // The v1 operator API parsers: get_state snapshots, stream events and GET_MASTER
-// (reference/mesos-api.md 1.4; field names from include/mesos/v1/{mesos,master/master}.proto).
+// (docs/mesos-api.md 3; field names from include/mesos/v1/{mesos,master/master}.proto).
 import test from 'ava';
 import { StateParseError } from '../../src/errors.js';
 import {
@@ -20,7 +20,7 @@ const S0 = 'b1e0c7d2-4b1a-4e36-9f0e-2c8a5d7f1a10-S0';
 const S1 = 'b1e0c7d2-4b1a-4e36-9f0e-2c8a5d7f1a10-S1';
 const WEB = 'web.3f9a1c2e-2a6b-11ef-9c1d-0242ac110002';
 
-/** The `get_state` of the GET_STATE example in reference/mesos-api.md 1.4, as printed there. */
+/** A GET_STATE `get_state` (docs/mesos-api.md 3.2) with one agent, one framework, one task. */
 function referenceGetState(): Record<string, unknown> {
   return {
     get_agents: {
@@ -550,7 +550,7 @@ test('parseV1Event reads HEARTBEAT and names event types DNS does not use', (t) 
   t.deepEqual(parseV1Event({ type: 'UNKNOWN' }), { type: 'UNKNOWN', name: 'UNKNOWN' });
 });
 
-/** The tail of a stream in reference/mesos-api.md 1.4, byte for byte (lengths 20, 513, 105). */
+/** A stream tail, RecordIO-framed (docs/mesos-api.md 3.3), byte for byte (lengths 20, 513, 105). */
 function referenceStreamTail(): { stream: Buffer; lengths: number[] } {
   const records = [
     { type: 'HEARTBEAT' },

@@ -38,7 +38,7 @@ test('parseMemberName knows the three member forms and skips other znodes', (t) 
 });
 
 test('unpackIp reads the packed ip as network-order bytes in a little-endian uint32', (t) => {
-  // The examples of reference/mesos-api.md 1.5.
+  // The examples of docs/mesos-api.md 5.
   t.is(unpackIp(184549386), '10.0.0.11');
   t.is(unpackIp(16842879), '127.0.1.1');
   t.is(unpackIp(0), undefined);
@@ -48,7 +48,7 @@ test('unpackIp reads the packed ip as network-order bytes in a little-endian uin
 const json = (doc: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(doc));
 
 test('json.info: address.ip/port first, then the packed ip, then the pid', (t) => {
-  // The reference example.
+  // The example of docs/mesos-api.md 5.
   const full = json({
     id: '6a4f',
     ip: 184549386,

@@ -7,7 +7,7 @@ const VECTORS: readonly [string, string][] = [
   ['test', 'iffe9'],
   ['', '5eh48'],
   ['liquor-store.b8db9f73-562f-11e4-a088-c20493233aa5', '4dfjd'],
-  // Fixture task ids (reference/mesos-dns.md 2.6 and upstream generator tests).
+  // Task ids of test/fixtures/fake.json (upstream generator tests expect the same hashes).
   ['liquor-store.b71166c1-562f-11e4-a088-c20493233aa5', 'zasmd'],
   ['car-store.43758382-562f-11e4-a088-c20493233aa5', 'zinaz'],
 ];

@@ -7,7 +7,7 @@ import {
 } from '../../src/records/index.js';
 import { prng } from '../helpers/state-builder.js';
 
-// Vectors of reference/mesos-dns.md 2.1 plus upstream records/labels tests (read as data).
+// Vectors of docs/mesos-dns-rules.md 1 plus upstream records/labels tests (read as data).
 const VECTORS: readonly { input: string; rfc1123: string; rfc952: string }[] = [
   { input: '', rfc1123: '', rfc952: '' },
   { input: 'a', rfc1123: 'a', rfc952: 'a' },
