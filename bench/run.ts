@@ -1421,7 +1421,8 @@ function reloadLines(r: SizeResult): string[] {
 
 async function main(): Promise<void> {
   for (const tool of ['/usr/bin/time', '/usr/bin/dnsperf', '/usr/bin/timeout']) {
-    if (!existsSync(tool)) throw new Error(`${tool} is missing (see reference/toolbox.md)`);
+    if (!existsSync(tool))
+      throw new Error(`${tool} is missing (Debian: apt-get install time dnsperf coreutils)`);
   }
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first`);
   const date = new Date().toISOString();

@@ -77,7 +77,7 @@ for (const [name, make] of ROUND_TRIPS) {
   });
 }
 
-test('configToYaml uses the SPEC layout and human durations', (t) => {
+test('configToYaml uses the documented key layout and human durations', (t) => {
   const yaml = configToYaml(loadConfig(SAMPLE));
   t.is(
     yaml,

@@ -84,7 +84,7 @@ test('the schema defaults are the loader defaults (defaults.ts)', (t) => {
   });
 });
 
-test("SPEC.md's example file, with a master, is valid", (t) => {
+test('an annotated example file with every section, with a master, is valid', (t) => {
   const spec = `
 domain: mesos                 # zone served authoritatively
 mesos:
