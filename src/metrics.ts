@@ -284,32 +284,36 @@ export class Metrics {
       registers,
     });
     this.#held.inc({ reason: 'malformed' }, 0);
+    /** A gauge whose value is read when Prometheus scrapes. */
+    const readGauge = (name: string, help: string, read: () => number): void => {
+      const gauge: Gauge = new Gauge({
+        name,
+        help,
+        registers,
+        collect: () => {
+          gauge.set(read());
+        },
+      });
+    };
     const carry = (): CarryFacts => sources.carry?.() ?? { agents: 0, tasks: 0, since: undefined };
-    const carriedAgents = new Gauge({
-      name: 'mesodns_failover_carried_agents',
-      help: 'Agents a new Mesos leader has not registered yet whose tasks are served from the last state (mesos.failover.maxHold).',
-      registers,
-      collect: () => {
-        carriedAgents.set(carry().agents);
-      },
-    });
-    const carriedTasks = new Gauge({
-      name: 'mesodns_failover_carried_tasks',
-      help: 'Running tasks served from the last state because their agent has not re-registered with the new leader.',
-      registers,
-      collect: () => {
-        carriedTasks.set(carry().tasks);
-      },
-    });
-    const carrySeconds = new Gauge({
-      name: 'mesodns_failover_carry_seconds',
-      help: 'How long the oldest carried agent has been waiting to re-register (0 when none is carried).',
-      registers,
-      collect: () => {
+    readGauge(
+      'mesodns_failover_carried_agents',
+      'Agents a new Mesos leader has not registered yet whose tasks are served from the last state (mesos.failover.maxHold).',
+      () => carry().agents,
+    );
+    readGauge(
+      'mesodns_failover_carried_tasks',
+      'Running tasks served from the last state because their agent has not re-registered with the new leader.',
+      () => carry().tasks,
+    );
+    readGauge(
+      'mesodns_failover_carry_seconds',
+      'How long the oldest carried agent has been waiting to re-register (0 when none is carried).',
+      () => {
         const since = carry().since;
-        carrySeconds.set(since === undefined ? 0 : Math.max(0, clock.now() - since) / 1000);
+        return since === undefined ? 0 : Math.max(0, clock.now() - since) / 1000;
       },
-    });
+    );
     this.#fetchSeconds = new Histogram({
       name: 'mesodns_state_fetch_duration_seconds',
       help: 'Time to fetch and parse one state document (redirects included).',
@@ -347,24 +351,18 @@ export class Metrics {
       help: 'Distinct names in the zone served.',
       registers,
     });
-    const serial = new Gauge({
-      name: 'mesodns_zone_serial',
-      help: 'SOA serial of the zone served (0 before the first load).',
-      registers,
-      collect: () => {
-        serial.set(sources.zoneSerial?.() ?? 0);
-      },
-    });
+    readGauge(
+      'mesodns_zone_serial',
+      'SOA serial of the zone served (0 before the first load).',
+      () => sources.zoneSerial?.() ?? 0,
+    );
     const clock = options.clock ?? systemClock;
     const startedAt = clock.now();
-    const age = new Gauge({
-      name: 'mesodns_state_age_seconds',
-      help: 'Age of the data served: time since the state it was built from was loaded; before the first load, time since the start (so that an alert on age also fires when no state ever loads).',
-      registers,
-      collect: () => {
-        age.set((sources.dataAgeMs?.() ?? clock.now() - startedAt) / 1000);
-      },
-    });
+    readGauge(
+      'mesodns_state_age_seconds',
+      'Age of the data served: time since the state it was built from was loaded; before the first load, time since the start (so that an alert on age also fires when no state ever loads).',
+      () => (sources.dataAgeMs?.() ?? clock.now() - startedAt) / 1000,
+    );
     this.#propagationSeconds = new Histogram({
       name: 'mesodns_stream_propagation_seconds',
       help: 'Stream mode: time from a task status update (its Mesos timestamp) to the first zone served that includes it.',
@@ -451,14 +449,11 @@ export class Metrics {
         }
       },
     });
-    const connected = new Gauge({
-      name: 'mesodns_stream_connected',
-      help: 'Stream mode: 1 while subscribed to the master event stream, 0 otherwise (also after falling back to polling).',
-      registers,
-      collect: () => {
-        connected.set(streamStats()?.connected === true ? 1 : 0);
-      },
-    });
+    readGauge(
+      'mesodns_stream_connected',
+      'Stream mode: 1 while subscribed to the master event stream, 0 otherwise (also after falling back to polling).',
+      () => (streamStats()?.connected === true ? 1 : 0),
+    );
     const udpOversized = new Counter({
       name: 'mesodns_dns_udp_oversized_total',
       help: 'UDP datagrams longer than 4096 bytes, dropped unanswered by the batched UDP socket.',
