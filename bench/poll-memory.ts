@@ -1,0 +1,61 @@
+/**
+ * Poll-mode memory at a given cluster size: a fake master serves a synthetic state, mesodns
+ * polls it every `REFRESH` and the RSS of the mesodns process is read after each of `LOADS`
+ * loads has settled (VmRSS from /proc). Usage:
+ *   node --import tsx bench/poll-memory.ts [tasks=100000] [main.js=dist/main.js]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { syntheticState } from './cluster.js';
+import { FakeMaster } from '../test/helpers/fake-master.js';
+
+const tasks = Number(process.argv[2] ?? 100_000);
+const mainJs = process.argv[3] ?? 'dist/main.js';
+const LOADS = 6;
+
+async function rssMB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return Math.round(kb / 1024);
+}
+
+const master = new FakeMaster(syntheticState({ tasks }));
+await master.start();
+const dir = await mkdtemp(join(tmpdir(), 'poll-memory-'));
+const config = join(dir, 'mesodns.yaml');
+await writeFile(
+  config,
+  [
+    'mesos:',
+    `  masters: ["${master.url}"]`,
+    '  mode: poll',
+    '  refresh: 5s',
+    'dns:',
+    '  listen: 127.0.0.1:0',
+    'http:',
+    '  enabled: false',
+    'forward:',
+    '  enabled: false',
+    'log:',
+    '  level: debug',
+  ].join('\n'),
+);
+const proc = spawn(process.execPath, [mainJs, 'serve', '--config', config], {
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let log = '';
+proc.stderr.on('data', (c: Buffer) => (log += c.toString()));
+proc.stdout.on('data', (c: Buffer) => (log += c.toString()));
+const loads = (): number => log.split('pipeline worker: load done').length - 1;
+const samples: number[] = [];
+for (let n = 1; n <= LOADS; n++) {
+  while (loads() < n) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 2500));
+  samples.push(await rssMB(proc.pid ?? 0));
+}
+proc.kill('SIGTERM');
+await master.close();
+await rm(dir, { recursive: true, force: true });
+console.log(`${mainJs} tasks=${String(tasks)} RSS after each load (MB): ${samples.join(' ')}`);
