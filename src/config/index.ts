@@ -13,6 +13,7 @@ export {
   CONFIG_SCHEMA_URL,
   REDACTED,
   checkConfig,
+  configFormat,
   configToYaml,
   convertConfig,
   describeConfigError,

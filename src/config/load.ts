@@ -1394,10 +1394,38 @@ function analyzeMesosDnsJson(text: string): Analysis {
 // ---------------------------------------------------------------------------------------------
 // Public API
 
-function analyze(text: string, file: string): Analysis {
+/** Extensions that name a format mesodns does not read: rejected rather than guessed at. */
+const FOREIGN_EXTENSIONS = new Set(['.toml', '.ini', '.xml', '.hcl', '.properties', '.env']);
+
+/**
+ * The format of a configuration file: by its extension when that says `.yaml`/`.yml` (mesodns
+ * YAML) or `.json` (Mesos-DNS `config.json`); otherwise (`config.json.sample`, `mesodns.conf`) by
+ * its content: a JSON object with a Mesos-DNS key is a Mesos-DNS file, anything else is YAML.
+ * `domain` alone decides nothing: both formats have it.
+ */
+export function configFormat(text: string, file: string): 'yaml' | 'mesos-dns-json' | 'foreign' {
   const extension = extname(file).toLowerCase();
-  if (extension === '.yaml' || extension === '.yml') return analyzeYaml(text);
-  if (extension === '.json') return analyzeMesosDnsJson(text);
+  if (extension === '.yaml' || extension === '.yml') return 'yaml';
+  if (extension === '.json') return 'mesos-dns-json';
+  if (FOREIGN_EXTENSIONS.has(extension)) return 'foreign';
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    return 'yaml';
+  }
+  if (!isRecord(root)) return 'yaml';
+  const mesosDnsKeys = new Set(MESOS_DNS_KEYS.map((k) => k.toLowerCase()));
+  mesosDnsKeys.delete('domain');
+  return Object.keys(root).some((k) => mesosDnsKeys.has(k.toLowerCase()))
+    ? 'mesos-dns-json'
+    : 'yaml';
+}
+
+function analyze(text: string, file: string): Analysis {
+  const format = configFormat(text, file);
+  if (format === 'yaml') return analyzeYaml(text);
+  if (format === 'mesos-dns-json') return analyzeMesosDnsJson(text);
   return {
     config: undefined,
     errors: [
@@ -1405,7 +1433,7 @@ function analyze(text: string, file: string): Analysis {
         path: '',
         line: 0,
         column: 0,
-        message: `unsupported file type '${extension}': use .yaml or .yml (or a Mesos-DNS .json)`,
+        message: `unsupported file type '${extname(file).toLowerCase()}': use .yaml or .yml (or a Mesos-DNS .json)`,
       },
     ],
     warnings: [],
@@ -1425,7 +1453,7 @@ function readText(file: string): string {
  *
  * The format follows the extension of `file`: `.yaml`/`.yml` is the YAML of docs/configuration.md,
  * `.json` a Mesos-DNS `config.json` (keys case-insensitive, Mesos-DNS defaults, unknown keys
- * ignored with a warning). Every problem is collected and thrown at once in one `ConfigError`
+ * ignored with a warning); any other extension is decided by the content (`configFormat`). Every problem is collected and thrown at once in one `ConfigError`
  * (`ERR_CONFIG_INVALID`), each with its key path and line:column.
  */
 export function parseConfigWithWarnings(text: string, file: string): ParsedConfig {
@@ -1437,7 +1465,7 @@ export function parseConfigWithWarnings(text: string, file: string): ParsedConfi
 }
 
 /**
- * Parses configuration text (YAML or Mesos-DNS JSON, chosen by the extension of `file`) into a
+ * Parses configuration text (YAML or Mesos-DNS JSON, chosen as `configFormat` says) into a
  * validated, deep-frozen `Config`; throws a `ConfigError` listing every problem. Warnings are
  * dropped: use `parseConfigWithWarnings` to get them.
  */
@@ -1679,8 +1707,9 @@ function yamlKeyOf(jsonKey: string): string | undefined {
  * carry a comment saying how. Throws a `ConfigError` for an invalid file.
  */
 export function convertConfig(file: string): string {
-  const { config, warnings } = loadConfigWithWarnings(file);
-  if (extname(file).toLowerCase() !== '.json') return configToYaml(config);
+  const text = readText(file);
+  const { config, warnings } = parseConfigWithWarnings(text, file);
+  if (configFormat(text, file) !== 'mesos-dns-json') return configToYaml(config);
   const keys = new Map<string, string[]>();
   const note = (key: string, line: string): void => {
     keys.set(key, [...(keys.get(key) ?? []), line]);

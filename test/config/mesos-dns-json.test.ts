@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_CONFIG,
   checkConfig,
+  configFormat,
   loadConfig,
   parseConfigWithWarnings,
 } from '../../src/config/index.js';
@@ -88,6 +89,33 @@ test('warns that the sample drops masters for zk and ignores ns, with positions'
   );
   t.regex(warnings[0]?.message ?? '', /Zk is also set/);
   t.is(warnings[1]?.message, "unknown key 'ns' ignored, as Mesos-DNS does");
+});
+
+for (const name of ['config.json.sample', 'mesos-dns.conf', 'config']) {
+  test(`reads the Mesos-DNS sample named ${name} by its content`, (t) => {
+    const text = readFileSync(SAMPLE, 'utf8');
+    t.is(configFormat(text, name), 'mesos-dns-json');
+    t.deepEqual(parseConfigWithWarnings(text, name).config, SAMPLE_CONFIG);
+  });
+}
+
+test('a file without a telling extension is YAML unless it is JSON with Mesos-DNS keys', (t) => {
+  t.is(configFormat('mesos:\n  zk: zk://h:2181/mesos\n', 'mesodns.conf'), 'yaml');
+  // JSON is YAML: a JSON object with mesodns keys is a mesodns file.
+  t.is(configFormat('{"mesos": {"zk": "zk://h:2181/mesos"}}', 'mesodns.conf'), 'yaml');
+  // `domain` is a key of both formats: it decides nothing.
+  t.is(configFormat('{"domain": "mesos"}', 'x.conf'), 'yaml');
+  t.is(configFormat('{"Domain": "mesos", "ttl": 5}', 'x.conf'), 'mesos-dns-json');
+  t.is(configFormat('[1, 2]', 'x.conf'), 'yaml');
+  // The extension still wins when it says something.
+  t.is(configFormat('{"zk": "zk://h:2181/mesos"}', 'x.yaml'), 'yaml');
+  t.is(configFormat('zk: x', 'x.json'), 'mesos-dns-json');
+  t.is(configFormat('zk = "x"', 'x.toml'), 'foreign');
+  const config = parseConfigWithWarnings(
+    'mesos:\n  zk: zk://h:2181/mesos\n',
+    'mesodns.conf',
+  ).config;
+  t.is(config.mesos.zk, 'zk://h:2181/mesos');
 });
 
 test('check-config on the sample is ok and prints the warnings', (t) => {
