@@ -43,6 +43,11 @@ export const REDACTED = '******';
 
 /** Longest accepted duration: timers beyond a day are a typo, not a setting. */
 const MAX_DURATION_MS = 86_400_000;
+/** Upper bounds of the keys in seconds, as in the schema (a TTL is a signed 32-bit value). */
+const MAX_TTL = 2_147_483_647;
+const MAX_UINT32 = 4_294_967_295;
+const MAX_CACHE_TTL = 604_800;
+const MAX_SERVFAIL_TTL = 300;
 /** Longest `mesos.stream.batch`: a longer batch would defeat the one-second freshness goal. */
 const MAX_STREAM_BATCH_MS = 1_000;
 
@@ -315,7 +320,8 @@ interface SchemaInfo {
 let schemaInfo: SchemaInfo | undefined;
 
 function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  // Union types: keys in seconds take an integer or a duration string.
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
   // Editors (VS Code's JSON and YAML servers) show `errorMessage`; ajv only has to accept it.
   ajv.addVocabulary(['errorMessage']);
   return ajv;
@@ -376,7 +382,8 @@ function typeMessage(
 ): string {
   const types: readonly unknown[] = Array.isArray(expected) ? expected : [expected];
   const wanted = types.find((t) => t !== 'null');
-  const isDuration = isRecord(schema) && schema.pattern === DURATION_PATTERN.source;
+  const isDuration =
+    isRecord(schema) && schema.type === 'string' && schema.pattern === DURATION_PATTERN.source;
   if (isDuration && typeof data === 'number') {
     return `must be a duration with a unit such as '${data}s' (a bare number is ambiguous)`;
   }
@@ -675,6 +682,32 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     else if (ms > maxMs) r.error(path, `must be at most ${formatDuration(maxMs)}`);
     return ms;
   };
+  /**
+   * Seconds (DNS TTLs, SOA timers, cache lifetimes): a bare integer, as DNS counts them, or a
+   * duration in whole seconds (`1h`). The schema checks the range of integers; this the range of
+   * durations.
+   */
+  const seconds = (path: Path, fallback: number, maxSeconds: number): number => {
+    const v = get(path);
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
+    if (typeof v !== 'string') return fallback;
+    let ms: number;
+    try {
+      ms = parseDuration(v);
+    } catch (error) {
+      r.error(path, errorMessage(error));
+      return fallback;
+    }
+    if (ms % 1000 !== 0) {
+      r.error(path, `must be whole seconds ('${v}' is not)`);
+      return fallback;
+    }
+    if (ms / 1000 > maxSeconds) {
+      r.error(path, `must be at most ${formatDuration(maxSeconds * 1000)} (${maxSeconds} seconds)`);
+      return fallback;
+    }
+    return ms / 1000;
+  };
   /** Parses every string item of a list, reporting bad items and duplicates after parsing. */
   const items = <T>(path: Path, parse: (s: string) => Parsed<T>, key: (v: T) => string): T[] => {
     const out: T[] = [];
@@ -808,7 +841,7 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
   // records
   const ipSourceList = list(['records', 'ipSources']).filter((s) => includes(IP_SOURCES, s));
   const records = {
-    ttl: int(['records', 'ttl'], D.records.ttl),
+    ttl: seconds(['records', 'ttl'], D.records.ttl, MAX_TTL),
     ipSources: ipSourceList.length > 0 ? ipSourceList : D.records.ipSources,
     enforceRFC952: bool(['records', 'enforceRFC952'], D.records.enforceRFC952),
     srvWeight: int(['records', 'srvWeight'], D.records.srvWeight),
@@ -828,10 +861,10 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
   const soa = {
     mname: soaName('mname'),
     rname: soaName('rname'),
-    refresh: int(['dns', 'soa', 'refresh'], D.dns.soa.refresh),
-    retry: int(['dns', 'soa', 'retry'], D.dns.soa.retry),
-    expire: int(['dns', 'soa', 'expire'], D.dns.soa.expire),
-    minimum: int(['dns', 'soa', 'minimum'], D.dns.soa.minimum),
+    refresh: seconds(['dns', 'soa', 'refresh'], D.dns.soa.refresh, MAX_UINT32),
+    retry: seconds(['dns', 'soa', 'retry'], D.dns.soa.retry, MAX_UINT32),
+    expire: seconds(['dns', 'soa', 'expire'], D.dns.soa.expire, MAX_UINT32),
+    minimum: seconds(['dns', 'soa', 'minimum'], D.dns.soa.minimum, MAX_UINT32),
   };
 
   // forward
@@ -885,6 +918,14 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     const fallback = D.forward.cache[key];
     return int(['forward', 'cache', key], typeof fallback === 'number' ? fallback : 0);
   };
+  const cacheSeconds = (key: keyof Config['forward']['cache'], maxSeconds: number): number => {
+    const fallback = D.forward.cache[key];
+    return seconds(
+      ['forward', 'cache', key],
+      typeof fallback === 'number' ? fallback : 0,
+      maxSeconds,
+    );
+  };
   const forwardExtras = {
     policy: includes(FORWARD_POLICIES, policy) ? policy : D.forward.policy,
     maxConcurrent: int(['forward', 'maxConcurrent'], D.forward.maxConcurrent),
@@ -899,11 +940,11 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
       enabled: bool(['forward', 'cache', 'enabled'], D.forward.cache.enabled),
       maxEntries: cacheInt('maxEntries'),
       maxBytes: cacheInt('maxBytes'),
-      maxTtl: cacheInt('maxTtl'),
-      negativeMaxTtl: cacheInt('negativeMaxTtl'),
-      servfailTtl: cacheInt('servfailTtl'),
+      maxTtl: cacheSeconds('maxTtl', MAX_CACHE_TTL),
+      negativeMaxTtl: cacheSeconds('negativeMaxTtl', MAX_CACHE_TTL),
+      servfailTtl: cacheSeconds('servfailTtl', MAX_SERVFAIL_TTL),
       serveStale: bool(['forward', 'cache', 'serveStale'], D.forward.cache.serveStale),
-      staleTtl: cacheInt('staleTtl'),
+      staleTtl: cacheSeconds('staleTtl', MAX_CACHE_TTL),
     },
   };
 

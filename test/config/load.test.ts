@@ -129,6 +129,47 @@ const CASES: readonly Case[] = [
     want: { resyncMs: 600_000, batchMs: 50, missedHeartbeats: 3 },
   },
   {
+    title: 'keys in seconds take durations: forward.cache TTLs',
+    yaml:
+      HEAD +
+      lines(
+        'forward:',
+        '  cache: { maxTtl: 1h, negativeMaxTtl: 30m, servfailTtl: 5000ms, staleTtl: 168h }',
+      ),
+    pick: (c) => {
+      const { maxTtl, negativeMaxTtl, servfailTtl, staleTtl } = c.forward.cache;
+      return { maxTtl, negativeMaxTtl, servfailTtl, staleTtl };
+    },
+    want: { maxTtl: 3600, negativeMaxTtl: 1800, servfailTtl: 5, staleTtl: 604_800 },
+  },
+  {
+    title: 'keys in seconds still take bare seconds',
+    yaml: HEAD + lines('forward:', '  cache: { maxTtl: 90, servfailTtl: 0 }'),
+    pick: (c) => [c.forward.cache.maxTtl, c.forward.cache.servfailTtl],
+    want: [90, 0],
+  },
+  {
+    title: 'records.ttl and the SOA timers take durations',
+    yaml:
+      HEAD +
+      lines(
+        'records: { ttl: 1m }',
+        'dns:',
+        '  soa: { refresh: 1m, retry: 10m, expire: 24h, minimum: 30s }',
+      ),
+    pick: (c) => {
+      const { refresh, retry, expire, minimum } = c.dns.soa;
+      return { ttl: c.records.ttl, refresh, retry, expire, minimum };
+    },
+    want: { ttl: 60, refresh: 60, retry: 600, expire: 86_400, minimum: 30 },
+  },
+  {
+    title: 'a TTL of 0s is 0',
+    yaml: HEAD + lines('records: { ttl: 0s }'),
+    pick: (c) => c.records.ttl,
+    want: 0,
+  },
+  {
     title: 'a state file is a master source',
     yaml: lines('mesos:', '  stateFile: state.json'),
     pick: (c) => c.mesos.stateFile,
@@ -396,10 +437,70 @@ const CASES: readonly Case[] = [
     problem: { path: 'records.ttl', line: 4, column: 8, message: 'must be at least 0' },
   },
   {
-    title: 'a TTL must be an integer',
+    title: 'a TTL must be whole seconds',
     yaml: HEAD + lines('records:', '  ttl: 1.5'),
     code: 'ERR_CONFIG_INVALID',
-    problem: { path: 'records.ttl', line: 4, column: 8, message: 'must be an integer' },
+    problem: {
+      path: 'records.ttl',
+      line: 4,
+      column: 8,
+      message: 'must be a number of seconds or a duration such as 30s, 5m or 1h',
+    },
+  },
+  {
+    title: 'a TTL duration must be whole seconds',
+    yaml: HEAD + lines('records:', '  ttl: 1500ms'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.ttl',
+      line: 4,
+      column: 8,
+      message: "must be whole seconds ('1500ms' is not)",
+    },
+  },
+  {
+    title: 'a TTL without a known unit is rejected',
+    yaml: HEAD + lines('forward:', '  cache: { maxTtl: 1d }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.cache.maxTtl',
+      line: 4,
+      column: 20,
+      message: 'must be a number of seconds or a duration such as 30s, 5m or 1h',
+    },
+  },
+  {
+    title: 'a cache TTL duration is bounded as its number of seconds is',
+    yaml: HEAD + lines('forward:', '  cache: { maxTtl: 169h }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.cache.maxTtl',
+      line: 4,
+      column: 20,
+      message: 'must be at most 168h (604800 seconds)',
+    },
+  },
+  {
+    title: 'servfailTtl is at most 5 minutes, as a duration too',
+    yaml: HEAD + lines('forward:', '  cache: { servfailTtl: 6m }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.cache.servfailTtl',
+      line: 4,
+      column: 25,
+      message: 'must be at most 5m (300 seconds)',
+    },
+  },
+  {
+    title: 'a cache TTL in seconds keeps its bound',
+    yaml: HEAD + lines('forward:', '  cache: { staleTtl: 604801 }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'forward.cache.staleTtl',
+      line: 4,
+      column: 22,
+      message: 'must be at most 604800',
+    },
   },
   {
     title: 'an SRV weight must fit 16 bits',
