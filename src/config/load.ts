@@ -6,6 +6,7 @@ import type { ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
 import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document as YamlDocument } from 'yaml';
 import { ConfigError, formatConfigProblem } from '../errors.js';
+import { jsonSyntaxProblem } from '../json-syntax.js';
 import type { ConfigProblem } from '../errors.js';
 import type { LogLevel } from '../log.js';
 import {
@@ -1178,14 +1179,6 @@ function toJsonPath(path: Path): Path {
   return path;
 }
 
-function jsonSyntaxPosition(text: string, error: unknown): Position {
-  const match = /position (\d+)/.exec(errorMessage(error));
-  if (match?.[1] === undefined) return NOWHERE;
-  const offset = Math.min(Number(match[1]), text.length);
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
-}
-
 /** Copies an object with keys matched case-insensitively to `canonical` (Go's encoding/json). */
 function canonicalKeys(
   object: Record<string, unknown>,
@@ -1213,11 +1206,8 @@ function analyzeMesosDnsJson(text: string): Analysis {
   try {
     root = JSON.parse(text);
   } catch (error) {
-    findings.errors.push({
-      path: '',
-      ...jsonSyntaxPosition(text, error),
-      message: `invalid JSON: ${errorMessage(error)}`,
-    });
+    const { line, column, message } = jsonSyntaxProblem(text, error);
+    findings.errors.push({ path: '', line, column, message: `invalid JSON: ${message}` });
     return analysis(findings, undefined);
   }
   // JSON is YAML: the YAML parser gives the positions of keys and values for reports.
