@@ -14,6 +14,7 @@ import { monotonicClock, systemClock } from './clock.js';
 import type { Config, HostPort } from './config/index.js';
 import {
   checkConfig,
+  closest,
   convertConfig,
   DEFAULT_CONFIG,
   describeConfigError,
@@ -34,7 +35,7 @@ import {
   RCODE_NAME,
   TYPE,
 } from './dns/index.js';
-import { ConfigError, MesosDnsError, formatConfigProblem } from './errors.js';
+import { ConfigError, MesosDnsError, StateParseError, formatConfigProblem } from './errors.js';
 import { HttpApi } from './http/index.js';
 import type { HealthDetails } from './http/index.js';
 import type { Logger } from './log.js';
@@ -42,7 +43,24 @@ import { createLogger } from './log.js';
 import { Pipeline } from './build/pipeline.js';
 import { sourceKey } from './build/sources.js';
 import { Metrics } from './metrics.js';
-import { parseState, systemLookup, hostnamesOf, resolveHosts } from './mesos/index.js';
+import type { ParsedState } from './mesos/index.js';
+import {
+  EXPECTED_STATE,
+  StateSyntaxError,
+  hostnamesOf,
+  parseJsonText,
+  parseStateDocument,
+  resolveHosts,
+  systemLookup,
+} from './mesos/index.js';
+import {
+  bindProblem,
+  bindProtocol,
+  errnoCode,
+  errnoText,
+  fileReadProblem,
+  portHolder,
+} from './os-errors.js';
 import { generateRecords, toZoneFile } from './records/index.js';
 import { ZoneStore } from './store.js';
 import { masterHosts } from './loader.js';
@@ -68,15 +86,67 @@ function readVersion(): string {
   return 'dev';
 }
 
+/** The commands, their usage lines and the options each one takes (besides the global ones). */
+const COMMANDS = {
+  serve: {
+    usage: 'mesodns [serve] --config FILE',
+    about: 'run the server (FILE: YAML, or a Mesos-DNS config.json)',
+    options: ['config'],
+  },
+  'check-config': {
+    usage: 'mesodns check-config FILE',
+    about: 'validate FILE, print every problem, exit 1 on error',
+    options: ['config'],
+  },
+  'convert-config': {
+    usage: 'mesodns convert-config FILE.json',
+    about: 'print the YAML equivalent of a Mesos-DNS config.json',
+    options: ['config'],
+  },
+  records: {
+    usage: 'mesodns records --state STATE.json [--config FILE]',
+    about: 'print the records a state document produces (the same as serve for FILE)',
+    options: ['state', 'config'],
+  },
+} as const;
+type Command = keyof typeof COMMANDS;
+
+const GLOBAL_OPTIONS = `options of every command:
+  --help, -h      this help
+  --version, -v   the version
+  --debug         stack traces for errors`;
+
 const USAGE = `mesodns ${VERSION}: service-discovery DNS for Apache Mesos
 
 usage:
-  mesodns [serve] --config FILE        run the server (FILE: YAML, or a Mesos-DNS config.json)
-  mesodns check-config FILE            validate FILE, print every problem, exit 1 on error
-  mesodns convert-config FILE.json     print the YAML equivalent of a Mesos-DNS config.json
-  mesodns records --state STATE.json [--config FILE]
-                                       print the records a state document produces
-  mesodns --version | --help`;
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage}\n      ${c.about}`)
+  .join('\n')}
+  mesodns --version | --help
+
+${GLOBAL_OPTIONS}`;
+
+function commandUsage(command: Command): string {
+  const c = COMMANDS[command];
+  return `usage: ${c.usage}\n  ${c.about}\n\n${GLOBAL_OPTIONS}`;
+}
+
+function isCommand(name: string): name is Command {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** A mistake on the command line: one line, then the usage; exit 2. */
+class UsageError extends Error {
+  readonly command: Command | undefined;
+
+  constructor(message: string, command: Command | undefined) {
+    super(message);
+    this.command = command;
+  }
+}
+
+/** An expected failure explained in one line (what, where, what to do); exit 1. */
+class CliFailure extends Error {}
 
 /** Addresses for the SOA-mname record N1: the listener, or every non-loopback address for a wildcard. */
 function listenerAddresses(listen: HostPort): string[] {
@@ -96,6 +166,56 @@ async function resolveListen(listen: HostPort): Promise<HostPort> {
   if (isIP(listen.host) !== 0) return listen;
   const { address } = await lookup(listen.host);
   return { host: address, port: listen.port };
+}
+
+/** `resolveListen` at start: a name that does not resolve is a one-line failure. */
+async function resolveListenAt(key: string, listen: HostPort): Promise<HostPort> {
+  try {
+    return await resolveListen(listen);
+  } catch (err) {
+    throw new CliFailure(
+      `mesodns: cannot resolve ${listen.host} (${key}): ${errnoText(err)}; use an IP address or a name this host resolves`,
+      { cause: err },
+    );
+  }
+}
+
+/** How long the owner of a busy port is looked for in /proc before giving up on naming it. */
+const PORT_HOLDER_TIMEOUT_MS = 1000;
+
+/**
+ * Starts a listener at start-up; a bind error (address in use, a privileged port, an address
+ * not on this host) becomes one line naming the address, its config key and what to do.
+ */
+async function startListener(
+  start: () => Promise<void>,
+  key: 'dns.listen' | 'http.listen',
+  address: HostPort,
+): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    const protocol = key === 'http.listen' ? 'TCP' : bindProtocol(err);
+    let holder: string | undefined;
+    if (errnoCode(err) === 'EADDRINUSE') {
+      const timeout = new Promise<undefined>((r) => {
+        setTimeout(() => {
+          r(undefined);
+        }, PORT_HOLDER_TIMEOUT_MS).unref();
+      });
+      holder = await Promise.race([
+        portHolder(address.port, protocol).catch(() => undefined),
+        timeout,
+      ]);
+    }
+    const line = bindProblem(
+      err,
+      { key, host: address.host, port: address.port, protocol },
+      holder,
+    );
+    if (line === undefined) throw err;
+    throw new CliFailure(`mesodns: ${line}`, { cause: err });
+  }
 }
 
 async function upstreams(config: Config, listen: HostPort): Promise<readonly HostPort[]> {
@@ -235,7 +355,7 @@ async function serve(configFile: string): Promise<number> {
     logger.warn('configuration warning', { problem: formatConfigProblem(configFile, w) });
   }
   const store = new ZoneStore();
-  let listen = await resolveListen(config.dns.listen);
+  let listen = await resolveListenAt('dns.listen', config.dns.listen);
   let nsIps = listenerAddresses(listen);
   const metrics = new Metrics({
     version: VERSION,
@@ -350,10 +470,15 @@ async function serve(configFile: string): Promise<number> {
     await pipeline.close();
     throw err;
   }
-  let httpListen = config.http.enabled ? await resolveListen(config.http.listen) : undefined;
+  let httpListen = config.http.enabled
+    ? await resolveListenAt('http.listen', config.http.listen)
+    : undefined;
   let http = httpListen === undefined ? undefined : newHttp(httpListen);
-  await dns.start();
-  await http?.start();
+  await startListener(() => dns.start(), 'dns.listen', listen);
+  if (http !== undefined && httpListen !== undefined) {
+    const server = http;
+    await startListener(() => server.start(), 'http.listen', httpListen);
+  }
   const udp = dns.udpEngine;
   if (config.dns.batchedUdp && udp.reason !== undefined) {
     logger.warn("batched UDP unavailable, serving UDP with Node's dgram", { reason: udp.reason });
@@ -589,8 +714,26 @@ async function serve(configFile: string): Promise<number> {
 
 async function printRecords(stateFile: string, configFile: string | undefined): Promise<number> {
   const config = configFile === undefined ? DEFAULT_CONFIG : loadConfig(configFile);
-  const text = await readFile(stateFile, 'utf8');
-  const parsed = parseState(JSON.parse(text) as unknown);
+  let text: string;
+  try {
+    text = await readFile(stateFile, 'utf8');
+  } catch (err) {
+    const why = fileReadProblem(err, stateFile, process.cwd());
+    throw new CliFailure(`${stateFile}: cannot read the Mesos state: ${why}`, { cause: err });
+  }
+  let parsed: ParsedState;
+  try {
+    parsed = parseStateDocument(parseJsonText(text));
+  } catch (err) {
+    if (err instanceof StateSyntaxError) {
+      const where = err.line > 0 ? `${stateFile}:${err.line}:${err.column}` : stateFile;
+      throw new CliFailure(`${where}: ${err.message}; ${EXPECTED_STATE}`, { cause: err });
+    }
+    if (err instanceof StateParseError) {
+      throw new CliFailure(`${stateFile}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
   const masters = masterHosts(config);
   const hostIps = await resolveHosts(hostnamesOf(parsed.state, masters), systemLookup, 2000);
   const records = generateRecords(parsed.state, {
@@ -612,70 +755,136 @@ async function printRecords(stateFile: string, configFile: string | undefined): 
   return 0;
 }
 
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  state: { type: 'string' },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+  debug: { type: 'boolean' },
+} as const;
+
+/** One line for an error of `parseArgs` (Node's messages name the option but read like a stack). */
+function argvProblem(err: unknown): string {
+  const code = err instanceof Error && 'code' in err ? err.code : undefined;
+  const message = errorText(err);
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const option = /'([^']+)'/.exec(message)?.[1] ?? '?';
+    const near = closest(option.replace(/^-+/, ''), Object.keys(OPTIONS));
+    return `unknown option '${option}'${near === undefined ? '' : ` (did you mean '--${near}'?)`}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const option = /--([a-z-]+)/.exec(message)?.[0] ?? 'an option';
+    return /argument missing/.test(message)
+      ? `option '${option}' needs a value`
+      : `option '${option}' takes no value`;
+  }
+  return message.split('\n')[0] ?? message;
+}
+
+/** The file a command reads: its one positional argument or --config/--state, not both. */
+function fileArgument(
+  command: Command,
+  positional: string | undefined,
+  option: string | undefined,
+  name: 'config' | 'state',
+): string {
+  if (positional !== undefined && option !== undefined) {
+    throw new UsageError(`give the file once: ${positional} or --${name} ${option}`, command);
+  }
+  const file = positional ?? option;
+  if (file === undefined) {
+    const what = name === 'state' ? 'a state file (--state STATE.json)' : 'a config file';
+    throw new UsageError(`${command} needs ${what}`, command);
+  }
+  return file;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      state: { type: 'string' },
-      version: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (err) {
+    throw new UsageError(argvProblem(err), argv.find(isCommand));
+  }
+  const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+  if (first !== undefined && !isCommand(first)) {
+    const near = closest(first, Object.keys(COMMANDS));
+    const hint = near === undefined ? '' : ` (did you mean '${near}'?)`;
+    throw new UsageError(`unknown command '${first}'${hint}`, undefined);
+  }
+  const command: Command = first ?? 'serve';
   if (values.version === true) {
     process.stdout.write(`mesodns ${VERSION}\n`);
     return 0;
   }
   if (values.help === true) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write((first === undefined ? USAGE : commandUsage(command)) + '\n');
     return 0;
   }
-  const [command = 'serve', arg] = positionals;
+  const accepted: readonly string[] = COMMANDS[command].options;
+  for (const name of ['config', 'state'] as const) {
+    if (values[name] === undefined || accepted.includes(name)) continue;
+    const takers = Object.entries(COMMANDS)
+      .filter(([, c]) => (c.options as readonly string[]).includes(name))
+      .map(([n]) => n);
+    throw new UsageError(`${command} does not take --${name} (${takers.join(', ')} does)`, command);
+  }
+  const [arg, extra] = rest;
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`, command);
   switch (command) {
-    case 'serve': {
-      const file = values.config ?? arg;
-      if (file === undefined) break;
-      return serve(file);
-    }
+    case 'serve':
+      return serve(fileArgument(command, arg, values.config, 'config'));
     case 'check-config': {
-      const file = arg ?? values.config;
-      if (file === undefined) break;
+      const file = fileArgument(command, arg, values.config, 'config');
       const result = checkConfig(file);
       for (const m of result.messages) process.stderr.write(m + '\n');
       if (result.ok) process.stdout.write(`${file}: OK\n`);
       return result.ok ? 0 : 1;
     }
-    case 'convert-config': {
-      const file = arg ?? values.config;
-      if (file === undefined) break;
-      process.stdout.write(convertConfig(file));
+    case 'convert-config':
+      process.stdout.write(convertConfig(fileArgument(command, arg, values.config, 'config')));
       return 0;
-    }
-    case 'records': {
-      const state = values.state ?? arg;
-      if (state === undefined) break;
-      return printRecords(state, values.config);
-    }
-    default:
-      process.stderr.write(`unknown command: ${command}\n`);
+    case 'records':
+      return printRecords(fileArgument(command, arg, values.state, 'state'), values.config);
   }
-  process.stderr.write(USAGE + '\n');
-  return 2;
 }
 
-main(process.argv.slice(2)).then(
+/** The stack of `err` and of its causes, for --debug. */
+function stackText(err: unknown): string {
+  const out: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; depth++) {
+    out.push(e instanceof Error ? (e.stack ?? e.message) : JSON.stringify(e));
+    e = e instanceof Error ? e.cause : undefined;
+    if (e !== undefined) out.push('caused by:');
+  }
+  return out.join('\n') + '\n';
+}
+
+/** What stderr says about a failure, and the exit code: 2 for usage errors, 1 otherwise. */
+function failure(err: unknown, isDebug: boolean): { text: string; code: number } {
+  const stack = isDebug ? stackText(err) : '';
+  if (err instanceof UsageError) {
+    const usage = err.command === undefined ? USAGE : commandUsage(err.command);
+    return { text: `mesodns: ${err.message}\n\n${usage}\n`, code: 2 };
+  }
+  if (err instanceof ConfigError) {
+    return { text: describeConfigError(err).join('\n') + '\n' + stack, code: 1 };
+  }
+  if (err instanceof CliFailure) return { text: `${err.message}\n${stack}`, code: 1 };
+  if (err instanceof MesosDnsError) return { text: `mesodns: ${err.message}\n${stack}`, code: 1 };
+  const hint = isDebug ? '' : ' (unexpected; run with --debug for the stack trace)';
+  return { text: `mesodns: ${errorText(err)}${hint}\n${stack}`, code: 1 };
+}
+
+const args = process.argv.slice(2);
+main(args).then(
   (code) => {
     process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof ConfigError)
-      process.stderr.write(describeConfigError(err).join('\n') + '\n');
-    else if (err instanceof MesosDnsError) process.stderr.write(`mesodns: ${err.message}\n`);
-    else
-      process.stderr.write(
-        `mesodns: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-    process.exit(1);
+    const { text, code } = failure(err, args.includes('--debug'));
+    process.stderr.write(text);
+    process.exit(code);
   },
 );

@@ -13,6 +13,7 @@ export {
   CONFIG_SCHEMA_URL,
   REDACTED,
   checkConfig,
+  closest,
   configFormat,
   configToYaml,
   convertConfig,

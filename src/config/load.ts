@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { extname } from 'node:path';
+import { cwd } from 'node:process';
 import { Ajv } from 'ajv';
 import type { ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
 import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document as YamlDocument } from 'yaml';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { jsonSyntaxProblem } from '../json-syntax.js';
+import { fileReadProblem } from '../os-errors.js';
 import type { ConfigProblem } from '../errors.js';
 import type { LogLevel } from '../log.js';
 import {
@@ -133,7 +135,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The closest candidate to `word`, if it is close enough to be a plausible typo. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
+export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -1526,8 +1528,9 @@ export function loadConfig(file: string): Config {
 export function describeConfigError(error: ConfigError): string[] {
   if (error.problems.length > 0)
     return error.problems.map((p) => formatConfigProblem(error.file, p));
-  const reason = error.cause === undefined ? error.message : errorMessage(error.cause);
-  return [`${error.file}: cannot read configuration: ${reason}`];
+  const reason =
+    error.cause === undefined ? error.message : fileReadProblem(error.cause, error.file, cwd());
+  return [`${error.file}: cannot read the configuration: ${reason}`];
 }
 
 /**

@@ -33,7 +33,10 @@ test('a missing file is ERR_CONFIG_READ with the OS error as cause', (t) => {
   t.is(error.code, 'ERR_CONFIG_READ');
   t.deepEqual(error.problems, []);
   t.true(error.cause instanceof Error);
-  t.regex(describeConfigError(error)[0] ?? '', /missing\.yaml: cannot read configuration: ENOENT/);
+  t.is(
+    describeConfigError(error)[0],
+    `${file}: cannot read the configuration: no such file or directory (ENOENT); check the path`,
+  );
 });
 
 test('check-config prints every problem as file:line:column: key: message', (t) => {
@@ -66,7 +69,10 @@ test('check-config of a missing file is not ok and says why', (t) => {
   const result = checkConfig(join(dir, 'nope.json'));
   t.false(result.ok);
   t.is(result.messages.length, 1);
-  t.regex(result.messages[0] ?? '', /nope\.json: cannot read configuration: ENOENT/);
+  t.is(
+    result.messages[0],
+    `${join(dir, 'nope.json')}: cannot read the configuration: no such file or directory (ENOENT); check the path`,
+  );
 });
 
 test('the error message of an invalid file lists every problem', (t) => {

@@ -1,16 +1,25 @@
 /** The command line: records, check-config, convert-config, usage errors. */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import test from 'ava';
 import { parseConfig } from '../../src/config/index.js';
+import { freePort } from '../helpers/ports.js';
+import { toV1State } from '../helpers/v1-state.js';
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  command: readonly string[] = [process.execPath],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [file = process.execPath, ...before] = command;
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
-      ['dist/main.js', ...args],
+      file,
+      [...before, resolvePath('dist/main.js'), ...args],
       { timeout: 20_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
@@ -105,4 +114,315 @@ test('unknown commands print usage and exit 2', async (t) => {
   const r = await run(['frobnicate']);
   t.is(r.code, 2);
   t.regex(r.stderr, /usage:/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Every expected failure: one line on stderr (what, where, what to do), no stack, exit 2 for
+// usage errors and 1 for the others.
+
+const CWD = process.cwd();
+const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+const EXPECTED_STATE =
+  "expected the JSON of GET /master/state (an object with 'slaves' and 'frameworks') " +
+  "or of a v1 GET_STATE answer (an object with 'get_state')";
+const STACK = /^\s+at /m;
+
+let dir = '';
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mesodns-cli-table-'));
+  await writeFile(join(dir, 'bad.json'), '{\n  "slaves": [,]\n}\n');
+  await writeFile(join(dir, 'empty.json'), '{}\n');
+  await writeFile(join(dir, 'list.json'), '[]\n');
+  await writeFile(join(dir, 'bad.yaml'), 'mesos:\n  masters: [http://a:5050\nrecords: {}\n');
+  await writeFile(join(dir, 'ttl.yaml'), 'mesos:\n  stateFile: x.json\nrecords:\n  ttl: 1d\n');
+});
+test.after.always(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface FailureCase {
+  readonly args: (dir: string) => string[];
+  readonly code: 1 | 2;
+  /** The first line of stderr, exactly. */
+  readonly line: (dir: string) => string;
+  /** Usage errors print this usage after the line: the top-level one or a command's. */
+  readonly usage?: 'top' | 'serve' | 'check-config' | 'records';
+}
+
+const FAILURES: Readonly<Record<string, FailureCase>> = {
+  'an unknown option, with a suggestion': {
+    args: () => ['--conf', 'x.yaml'],
+    code: 2,
+    line: () => "mesodns: unknown option '--conf' (did you mean '--config'?)",
+    usage: 'top',
+  },
+  'an unknown option of a command': {
+    args: () => ['records', '--sate', 'x.json'],
+    code: 2,
+    line: () => "mesodns: unknown option '--sate' (did you mean '--state'?)",
+    usage: 'records',
+  },
+  'an option without its value': {
+    args: () => ['serve', '--config'],
+    code: 2,
+    line: () => "mesodns: option '--config' needs a value",
+    usage: 'serve',
+  },
+  'an unknown command': {
+    args: () => ['recrods'],
+    code: 2,
+    line: () => "mesodns: unknown command 'recrods' (did you mean 'records'?)",
+    usage: 'top',
+  },
+  'serve without a config': {
+    args: () => [],
+    code: 2,
+    line: () => 'mesodns: serve needs a config file',
+    usage: 'serve',
+  },
+  'records without a state': {
+    args: () => ['records'],
+    code: 2,
+    line: () => 'mesodns: records needs a state file (--state STATE.json)',
+    usage: 'records',
+  },
+  'an option another command takes': {
+    args: () => ['check-config', 'a.yaml', '--state', 'x.json'],
+    code: 2,
+    line: () => 'mesodns: check-config does not take --state (records does)',
+    usage: 'check-config',
+  },
+  'an extra argument': {
+    args: () => ['check-config', 'a.yaml', 'b.yaml'],
+    code: 2,
+    line: () => "mesodns: unexpected argument 'b.yaml'",
+    usage: 'check-config',
+  },
+  'a missing state file': {
+    args: () => ['records', '--state', 'missing.json'],
+    code: 1,
+    line: () =>
+      `missing.json: cannot read the Mesos state: no such file or directory (ENOENT); check the path (relative to ${CWD})`,
+  },
+  'a directory as the state file': {
+    args: (d) => ['records', '--state', d],
+    code: 1,
+    line: (d) => `${d}: cannot read the Mesos state: is a directory (EISDIR); give a file`,
+  },
+  'a state file that is not JSON': {
+    args: (d) => ['records', '--state', join(d, 'bad.json')],
+    code: 1,
+    line: (d) =>
+      `${join(d, 'bad.json')}:2:14: invalid JSON: Unexpected token ','; ${EXPECTED_STATE}`,
+  },
+  'a config file given as the state': {
+    args: () => ['records', '--state', 'config/demo.yaml'],
+    code: 1,
+    line: () => `config/demo.yaml:1:1: invalid JSON: Unexpected token '#'; ${EXPECTED_STATE}`,
+  },
+  'a Mesos-DNS config.json given as the state': {
+    args: () => ['records', '--state', 'test/fixtures/mesos-dns-config.json'],
+    code: 1,
+    line: () =>
+      `test/fixtures/mesos-dns-config.json: not a Mesos state: got an object with 'zk', 'masters', 'stateTimeoutSeconds', ...; ${EXPECTED_STATE}`,
+  },
+  'an empty object as the state': {
+    args: (d) => ['records', '--state', join(d, 'empty.json')],
+    code: 1,
+    line: (d) =>
+      `${join(d, 'empty.json')}: not a Mesos state: got an empty object; ${EXPECTED_STATE}`,
+  },
+  'a list as the state': {
+    args: (d) => ['records', '--state', join(d, 'list.json')],
+    code: 1,
+    line: (d) => `${join(d, 'list.json')}: not a Mesos state: got an array; ${EXPECTED_STATE}`,
+  },
+  'a missing config file (serve)': {
+    args: () => ['serve', '--config', 'missing.yaml'],
+    code: 1,
+    line: () =>
+      `missing.yaml: cannot read the configuration: no such file or directory (ENOENT); check the path (relative to ${CWD})`,
+  },
+  'a missing config file (records)': {
+    args: () => ['records', '--state', 'config/demo-state.json', '--config', '/nonexistent/c.yaml'],
+    code: 1,
+    line: () =>
+      '/nonexistent/c.yaml: cannot read the configuration: no such file or directory (ENOENT); check the path',
+  },
+  'invalid YAML': {
+    args: (d) => ['serve', '--config', join(d, 'bad.yaml')],
+    code: 1,
+    line: (d) =>
+      `${join(d, 'bad.yaml')}:3:1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+  },
+  'a duration with an unknown unit': {
+    args: (d) => ['check-config', join(d, 'ttl.yaml')],
+    code: 1,
+    line: (d) =>
+      `${join(d, 'ttl.yaml')}:4:8: records.ttl: must be a number of seconds or a duration such as 30s, 5m or 1h`,
+  },
+};
+
+function usageHead(usage: NonNullable<FailureCase['usage']>): string {
+  return usage === 'top'
+    ? `mesodns ${VERSION}: service-discovery DNS for Apache Mesos`
+    : `usage: mesodns ${usage === 'serve' ? '[serve]' : usage} `;
+}
+
+for (const [title, c] of Object.entries(FAILURES)) {
+  test(`one line, exit ${String(c.code)}: ${title}`, async (t) => {
+    const r = await run(c.args(dir));
+    t.is(r.code, c.code, r.stderr);
+    const [first, ...rest] = r.stderr.split('\n');
+    t.is(first, c.line(dir));
+    t.notRegex(r.stderr, STACK);
+    t.is(r.stdout, '');
+    if (c.usage === undefined) {
+      t.deepEqual(rest, [''], 'nothing but the line');
+    } else {
+      t.is(rest[0], '');
+      t.true(rest[1]?.startsWith(usageHead(c.usage)), rest.join('\n'));
+    }
+  });
+}
+
+test('--debug adds the stack trace and its cause to the line', async (t) => {
+  const r = await run(['records', '--state', 'missing.json', '--debug']);
+  t.is(r.code, 1);
+  t.regex(r.stderr.split('\n')[0] ?? '', /^missing\.json: cannot read the Mesos state: /);
+  t.regex(r.stderr, STACK);
+  t.regex(r.stderr, /caused by:\nError: ENOENT/);
+});
+
+for (const command of [undefined, 'serve', 'check-config', 'convert-config', 'records']) {
+  const prefix = command === undefined ? [] : [command];
+  test(`--version and --help of ${command ?? 'the top level'}`, async (t) => {
+    for (const flag of ['--version', '-v']) {
+      const r = await run([...prefix, flag]);
+      t.is(r.code, 0, r.stderr);
+      t.is(r.stdout, `mesodns ${VERSION}\n`);
+      t.is(r.stderr, '');
+    }
+    for (const flag of ['--help', '-h']) {
+      const r = await run([...prefix, flag]);
+      t.is(r.code, 0, r.stderr);
+      t.is(r.stderr, '');
+      if (command === undefined) {
+        t.true(r.stdout.startsWith(usageHead('top')));
+        t.regex(r.stdout, /mesodns records --state STATE\.json \[--config FILE\]/);
+      } else {
+        t.true(r.stdout.startsWith(`usage: mesodns ${command === 'serve' ? '[serve]' : command} `));
+      }
+      t.regex(r.stdout, /--debug +stack traces for errors/);
+    }
+  });
+}
+
+test('a Mesos-DNS config.json named config.json.sample is read as one', async (t) => {
+  const sample = join(dir, 'config.json.sample');
+  await copyFile('test/fixtures/mesos-dns-config.json', sample);
+  const check = await run(['check-config', sample]);
+  t.is(check.code, 0, check.stderr);
+  t.is(check.stdout, `${sample}: OK\n`);
+  const converted = await run(['convert-config', sample]);
+  t.is(converted.code, 0, converted.stderr);
+  t.regex(converted.stdout, /^# Converted from the Mesos-DNS configuration/);
+  t.is(parseConfig(converted.stdout, 'c.yaml').mesos.zk, 'zk://127.0.0.1:2181/mesos');
+});
+
+test('records reads a v1 GET_STATE answer', async (t) => {
+  const v0: unknown = JSON.parse(await readFile('config/demo-state.json', 'utf8'));
+  const file = await tempFile(
+    t,
+    'get-state.json',
+    JSON.stringify({ type: 'GET_STATE', get_state: toV1State(v0) }),
+  );
+  const r = await run(['records', '--state', file, '--config', 'config/demo.yaml']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^web\.marathon\.mesos\. 60 IN A 10\.0\.1\.21$/m);
+});
+
+// Bind errors: a port held by this test process, and a privileged port without privileges.
+
+async function serveConfig(
+  t: { teardown: (fn: () => unknown) => void },
+  dnsPort: number,
+  httpPort: number,
+): Promise<string> {
+  return tempFile(
+    t,
+    'serve.yaml',
+    [
+      'mesos:',
+      `  stateFile: ${resolvePath('config/demo-state.json')}`,
+      'dns:',
+      `  listen: 127.0.0.1:${String(dnsPort)}`,
+      'http:',
+      `  listen: 127.0.0.1:${String(httpPort)}`,
+      'forward:',
+      '  enabled: false',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** The EADDRINUSE line; the holder is this test process when /proc can tell. */
+function inUseLine(port: number, protocol: 'UDP' | 'TCP', key: string): RegExp {
+  const holder = `(\\S+ \\(pid ${String(process.pid)}\\)|another process)`;
+  return new RegExp(
+    `^mesodns: cannot listen on 127\\.0\\.0\\.1:${String(port)} ${protocol} \\(${key.replace('.', '\\.')}\\): ${holder} holds this port; stop it or set ${key.replace('.', '\\.')} to another port$`,
+  );
+}
+
+test('a DNS port in use: which address, which key, who holds it', async (t) => {
+  const socket = createSocket('udp4');
+  await new Promise<void>((done) => socket.bind(0, '127.0.0.1', done));
+  t.teardown(() => socket.close());
+  const port = socket.address().port;
+  const config = await serveConfig(t, port, await freePort());
+  const r = await run(['serve', '--config', config]);
+  t.is(r.code, 1, r.stderr);
+  const lines = r.stderr.trimEnd().split('\n');
+  t.regex(lines.at(-1) ?? '', inUseLine(port, 'UDP', 'dns.listen'));
+  t.notRegex(r.stderr, STACK);
+});
+
+test('an HTTP port in use', async (t) => {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  t.teardown(
+    () =>
+      new Promise<void>((done) =>
+        server.close(() => {
+          done();
+        }),
+      ),
+  );
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const config = await serveConfig(t, await freePort(), port);
+  const r = await run(['serve', '--config', config]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr.trimEnd().split('\n').at(-1) ?? '', inUseLine(port, 'TCP', 'http.listen'));
+  t.notRegex(r.stderr, STACK);
+});
+
+// Root binds anything: the child drops to nobody (no capabilities) with setpriv. Elsewhere the
+// message is covered by test/os-errors.test.ts.
+const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
+(canDropPrivileges ? test : test.skip)('a port below 1024 without privileges', async (t) => {
+  const config = await serveConfig(t, 853, await freePort());
+  const configDir = join(config, '..');
+  await chmod(configDir, 0o755);
+  await chmod(config, 0o644);
+  const r = await run(
+    ['serve', '--config', config],
+    ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath],
+  );
+  t.is(r.code, 1, r.stderr);
+  t.is(
+    r.stderr.trimEnd().split('\n').at(-1),
+    "mesodns: cannot listen on 127.0.0.1:853 UDP (dns.listen): ports below 1024 need privileges; run as root, grant CAP_NET_BIND_SERVICE (setcap 'cap_net_bind_service=+ep' $(command -v node), or AmbientCapabilities=CAP_NET_BIND_SERVICE in the systemd unit), or set dns.listen to a port of 1024 or more",
+  );
+  t.notRegex(r.stderr, STACK);
 });
