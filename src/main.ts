@@ -734,14 +734,21 @@ async function printRecords(stateFile: string, configFile: string | undefined): 
     }
     throw err;
   }
+  // As serve does (loader.ts and serve()): the same masters, host lookups and N1 addresses, so
+  // that records and serve agree on every record for the same config.
   const masters = masterHosts(config);
-  const hostIps = await resolveHosts(hostnamesOf(parsed.state, masters), systemLookup, 2000);
+  const hostIps = await resolveHosts(
+    hostnamesOf(parsed.state, masters),
+    systemLookup,
+    Math.min(2000, config.mesos.timeoutMs),
+  );
+  const listen = await resolveListenAt('dns.listen', config.dns.listen);
   const records = generateRecords(parsed.state, {
     domain: config.domain,
     ipSources: config.records.ipSources,
     enforceRFC952: config.records.enforceRFC952,
     nsName: config.dns.soa.mname,
-    nsIps: listenerAddresses(config.dns.listen),
+    nsIps: listenerAddresses(listen),
     masters,
     hostIps,
   });

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import test from 'ava';
 import { parseConfig } from '../../src/config/index.js';
+import { parse as parseYaml } from 'yaml';
+import { startMesodns } from '../helpers/mesodns.js';
 import { freePort } from '../helpers/ports.js';
 import { toV1State } from '../helpers/v1-state.js';
 
@@ -426,3 +428,63 @@ const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpr
   );
   t.notRegex(r.stderr, STACK);
 });
+
+// records and serve agree: the same config gives the same records, N1 (ns1.<domain>) included.
+
+interface RecordSets {
+  As: Record<string, string[]>;
+  AAAAs: Record<string, string[]>;
+  SRVs: Record<string, string[]>;
+}
+
+function fromZoneLines(text: string): RecordSets {
+  const out: RecordSets = { As: {}, AAAAs: {}, SRVs: {} };
+  for (const line of text.trim().split('\n')) {
+    const [name = '', , , type, ...rdata] = line.split(' ');
+    const key = type === 'A' ? 'As' : type === 'AAAA' ? 'AAAAs' : 'SRVs';
+    // SRV rdata: priority weight port target; /v1/axfr lists target:port.
+    const value = type === 'SRV' ? `${rdata[3] ?? ''}:${rdata[2] ?? ''}` : (rdata[0] ?? '');
+    (out[key][name] ??= []).push(value);
+  }
+  return out;
+}
+
+function sorted(sets: RecordSets): RecordSets {
+  const sort = (r: Record<string, string[]>): Record<string, string[]> =>
+    Object.fromEntries(
+      Object.entries(r)
+        .map(([k, v]) => [k, [...v].sort()] as const)
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
+  return { As: sort(sets.As), AAAAs: sort(sets.AAAAs), SRVs: sort(sets.SRVs) };
+}
+
+for (const host of ['127.0.0.1', 'localhost']) {
+  test(`records and serve agree on every record of the demo config (dns.listen on ${host})`, async (t) => {
+    const demo = parseYaml(await readFile('config/demo.yaml', 'utf8')) as Record<string, unknown>;
+    // The demo's own listeners and forwarding (the host's resolvers) are the test's business.
+    const rest = Object.fromEntries(
+      Object.entries(demo).filter(([k]) => !['forward', 'dns', 'http'].includes(k)),
+    );
+    const port = await freePort();
+    const srv = await startMesodns({
+      stateFile: 'config/demo-state.json',
+      config: { ...rest, dns: { listen: `${host}:${String(port)}` } },
+    });
+    t.teardown(() => srv.stop());
+    const axfr = (await (await fetch(`${srv.httpUrl}/v1/axfr`)).json()) as {
+      Records: RecordSets;
+    };
+    const r = await run([
+      'records',
+      '--state',
+      'config/demo-state.json',
+      '--config',
+      srv.configPath,
+    ]);
+    t.is(r.code, 0, r.stderr);
+    const printed = sorted(fromZoneLines(r.stdout));
+    t.deepEqual(printed, sorted(axfr.Records));
+    t.deepEqual(printed.As['ns1.mesos.'], ['127.0.0.1']);
+  });
+}
