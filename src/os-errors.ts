@@ -103,13 +103,14 @@ export function bindProblem(
   switch (code) {
     case 'EADDRINUSE': {
       const who = holder === undefined ? 'another process' : holder;
-      return `${what}: ${who} holds this port; stop it or set ${listener.key} to another port`;
+      return `${what}: address already in use (EADDRINUSE) by ${who}; stop it or set ${listener.key} to another port`;
     }
     case 'EACCES':
     case 'EPERM':
       if (listener.port > 0 && listener.port < 1024) {
         return (
-          `${what}: ports below 1024 need privileges; run as root, grant CAP_NET_BIND_SERVICE ` +
+          `${what}: permission denied (${code}), ports below 1024 need privileges; ` +
+          `run as root, grant CAP_NET_BIND_SERVICE ` +
           `(${SETCAP_HINT}, or AmbientCapabilities=CAP_NET_BIND_SERVICE in the systemd unit), ` +
           `or set ${listener.key} to a port of 1024 or more`
         );

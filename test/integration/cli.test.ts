@@ -372,7 +372,7 @@ async function serveConfig(
 function inUseLine(port: number, protocol: 'UDP' | 'TCP', key: string): RegExp {
   const holder = `(\\S+ \\(pid ${String(process.pid)}\\)|another process)`;
   return new RegExp(
-    `^mesodns: cannot listen on 127\\.0\\.0\\.1:${String(port)} ${protocol} \\(${key.replace('.', '\\.')}\\): ${holder} holds this port; stop it or set ${key.replace('.', '\\.')} to another port$`,
+    `^mesodns: cannot listen on 127\\.0\\.0\\.1:${String(port)} ${protocol} \\(${key.replace('.', '\\.')}\\): address already in use \\(EADDRINUSE\\) by ${holder}; stop it or set ${key.replace('.', '\\.')} to another port$`,
   );
 }
 
@@ -424,7 +424,7 @@ const canDropPrivileges = process.getuid?.() === 0 && existsSync('/usr/bin/setpr
   t.is(r.code, 1, r.stderr);
   t.is(
     r.stderr.trimEnd().split('\n').at(-1),
-    "mesodns: cannot listen on 127.0.0.1:853 UDP (dns.listen): ports below 1024 need privileges; run as root, grant CAP_NET_BIND_SERVICE (setcap 'cap_net_bind_service=+ep' $(command -v node), or AmbientCapabilities=CAP_NET_BIND_SERVICE in the systemd unit), or set dns.listen to a port of 1024 or more",
+    "mesodns: cannot listen on 127.0.0.1:853 UDP (dns.listen): permission denied (EACCES), ports below 1024 need privileges; run as root, grant CAP_NET_BIND_SERVICE (setcap 'cap_net_bind_service=+ep' $(command -v node), or AmbientCapabilities=CAP_NET_BIND_SERVICE in the systemd unit), or set dns.listen to a port of 1024 or more",
   );
   t.notRegex(r.stderr, STACK);
 });
