@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DNSSEC_OK, RECURSION_DESIRED, encode, type Packet, type RecordType } from 'dns-packet';
 import { stringify } from 'yaml';
 import { freePort } from './ports.js';
+import { Slots } from './slots.js';
 
 /** The package root (the directory holding package.json), resolved from this file. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -487,7 +488,7 @@ export async function startMesodns(options: StartMesodnsOptions = {}): Promise<M
   let lastError: unknown;
   for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
     try {
-      return await startOnce(options);
+      return await startingSlots.run(() => startOnce(options));
     } catch (error) {
       lastError = error;
       if (!(error instanceof PortInUseError)) {
@@ -499,6 +500,14 @@ export async function startMesodns(options: StartMesodnsOptions = {}): Promise<M
     cause: lastError,
   });
 }
+
+/**
+ * At most two mesodns processes of one test file start at once (from spawn to ready): a file
+ * whose concurrent tests each start one (server.test.ts starts 11) made Node's start-up, the
+ * worker and the first load compete for two cores, and readiness timed out under load. A started
+ * process no longer holds a slot.
+ */
+const startingSlots = new Slots(2);
 
 async function startOnce(options: StartMesodnsOptions): Promise<Mesodns> {
   const callerConfig = options.config ?? {};

@@ -10,6 +10,7 @@ import test from 'ava';
 import { parseConfig } from '../../src/config/index.js';
 import { parse as parseYaml } from 'yaml';
 import { startMesodns } from '../helpers/mesodns.js';
+import { Slots } from '../helpers/slots.js';
 import { freePort } from '../helpers/ports.js';
 import { toV1State } from '../helpers/v1-state.js';
 
@@ -17,41 +18,28 @@ import { toV1State } from '../helpers/v1-state.js';
  * At most this many CLI processes at once: a file of ~40 tests spawning node together on a
  * loaded two-core machine would time out rather than test anything.
  */
-const MAX_RUNNING = 2;
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function slot(): Promise<() => void> {
-  if (running >= MAX_RUNNING) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  return () => {
-    running--;
-    waiting.shift()?.();
-  };
-}
+const cliSlots = new Slots(2);
 
 async function run(
   args: string[],
   command: readonly string[] = [process.execPath],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const [file = process.execPath, ...before] = command;
-  const release = await slot();
-  try {
-    return await new Promise((resolve) => {
-      execFile(
-        file,
-        [...before, resolvePath('dist/main.js'), ...args],
-        { timeout: 60_000 },
-        (err, stdout, stderr) => {
-          const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-          const note = err?.killed === true ? `\n[killed after 60 s: ${String(err.signal)}]` : '';
-          resolve({ code, stdout, stderr: stderr + note });
-        },
-      );
-    });
-  } finally {
-    release();
-  }
+  return cliSlots.run(
+    () =>
+      new Promise((resolve) => {
+        execFile(
+          file,
+          [...before, resolvePath('dist/main.js'), ...args],
+          { timeout: 60_000 },
+          (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+            const note = err?.killed === true ? `\n[killed after 60 s: ${String(err.signal)}]` : '';
+            resolve({ code, stdout, stderr: stderr + note });
+          },
+        );
+      }),
+  );
 }
 
 async function tempFile(
