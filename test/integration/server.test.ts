@@ -103,7 +103,9 @@ test('answers SERVFAIL for the domain before the first load, and loads when the 
   const master = await withMaster(t);
   master.fail(503);
   const srv = await startMesodns({
-    config: { mesos: { masters: [master.url] } },
+    // refresh caps the retry backoff: the master's return is seen within a second, however long
+    // the start took on a loaded machine (the default, 30 s, would let the backoff outgrow the wait).
+    config: { mesos: { masters: [master.url], refresh: '1s' } },
     readiness: 'answer',
   });
   t.teardown(() => srv.stop());
