@@ -30,8 +30,18 @@ export interface ResponseFlags {
 /** Largest UDP payload mesodns sends (the DNS flag day 2020 value). */
 export const MAX_UDP_SIZE = 1232;
 
-/** Largest offset a compression pointer can reach (14 bits, RFC 1035 4.1.4). */
-const MAX_POINTER = 0x3fff;
+/**
+ * Largest message that still gets additional records, counted as a client that re-encodes it
+ * writes it: 16 KiB, so that every name lies within reach of a compression pointer (14 bits,
+ * RFC 1035 4.1.4). c-ares 1.28 to 1.34.6 (Node 20 bundles 1.34.6) re-encodes each answer for
+ * its legacy callbacks (`dns.resolveSrv`): it writes SRV targets uncompressed and does not take
+ * them as compression targets, so the first additional record of each target gets its owner in
+ * full; it records names past 0x3FFF as compression targets anyway, and the next record of that
+ * target then points to a 14-bit truncated offset: the lookup fails with EBADNAME. Budgeting each
+ * target's name once in full keeps that re-encoding within 16 KiB; mesodns' own message, with
+ * every additional owner a 2-byte pointer, is smaller still.
+ */
+const MAX_ADDITIONAL_END = 0x4000;
 
 /** Offset of an SRV target inside its RR: owner pointer, fixed header, priority, weight, port. */
 const SRV_TARGET_OFFSET = 2 + 10 + 6;
@@ -243,9 +253,10 @@ function writeHeader(
  * Builds a positive answer: the records of name `id` of the kinds in `want` (`WANT_A` ...), plus
  * whole RRs in `extra` (the apex SOA and NS), shuffled together. With `withAdditional`, the A and
  * AAAA records of the SRV targets follow in the additional section, their owners pointing at the
- * target names in the answers, as many as fit; never TC for those (RFC 2181 9). When the answers
- * do not fit, the last ones of the shuffled order are dropped, TC is set, and no additional
- * records are sent. Allocates only the response.
+ * target names in the answers, as many as fit in the size limit and in 16 KiB as a client
+ * re-encodes them (`MAX_ADDITIONAL_END`); never TC for those (RFC 2181 9). When the answers do
+ * not fit, the last ones of the shuffled order are dropped, TC is set, and no additional records
+ * are sent. Allocates only the response.
  */
 export function zoneResponse(
   msg: Buffer,
@@ -312,20 +323,28 @@ export function zoneResponse(
       }
       pos += answerLength(z, k);
     }
-    // As many whole additional RRs as fit, in order.
+    // As many whole additional RRs as fit, in order: within the size limit, and within 16 KiB
+    // with each target's name counted once in full (`MAX_ADDITIONAL_END`).
+    let reencoded = size;
     fill: for (let i = 0; i < targetCount; i++) {
       const t = targets[i] ?? 0;
-      const ownerCost = (targetPos[t] ?? 0) <= MAX_POINTER ? 0 : targetWireLength(z, t) - 2;
+      let owner = targetWireLength(z, t) - 2;
       const addresses = range(z, KIND_A, t);
       for (let r = 0; r < addresses; r++) {
-        if (size + A_SIZE + ownerCost > limit) break fill;
-        size += A_SIZE + ownerCost;
+        if (size + A_SIZE > limit || reencoded + A_SIZE + owner > MAX_ADDITIONAL_END) break fill;
+        size += A_SIZE;
+        reencoded += A_SIZE + owner;
+        owner = 0;
         additionalCount++;
       }
       const v6 = range(z, KIND_AAAA, t);
       for (let r = 0; r < v6; r++) {
-        if (size + AAAA_SIZE + ownerCost > limit) break fill;
-        size += AAAA_SIZE + ownerCost;
+        if (size + AAAA_SIZE > limit || reencoded + AAAA_SIZE + owner > MAX_ADDITIONAL_END) {
+          break fill;
+        }
+        size += AAAA_SIZE;
+        reencoded += AAAA_SIZE + owner;
+        owner = 0;
         additionalCount++;
       }
     }
@@ -346,12 +365,8 @@ export function zoneResponse(
       const values = records.kinds[kind === KIND_A ? KIND_A : KIND_AAAA].values;
       for (let r = 0; r < count && left > 0; r++, left--) {
         const value = values[from + r] ?? 0;
-        // The owner: a pointer to the target name in its SRV answer, or the name in full when
-        // that lies beyond pointer reach (large TCP answers).
-        off =
-          pos <= MAX_POINTER
-            ? writePointer(out, off, pos)
-            : writeWireName(out, off, z.nameBytes, nameStart(records, t), records.nameEnd[t] ?? 0);
+        // The owner: a pointer to the target name in its SRV answer (within 16 KiB, see above).
+        off = writePointer(out, off, pos);
         off =
           kind === KIND_A
             ? writeABody(out, off, z.ttl, value)
