@@ -1,5 +1,6 @@
 /**
- * Per-agent carry-over after a change of Mesos leader (pure: no I/O, no clock, no logging).
+ * Per-agent carry-over after a change of Mesos leader. `CarryOver` is pure (no I/O, no clock, no
+ * logging: the caller passes the time); `logCarry` turns its results into log lines.
  *
  * A newly elected master, or a master that restarted in place, knows only the agents that have
  * (re-)registered with it: the others are listed in `recovered_slaves` (v0) / `recovered_agents`
@@ -108,13 +109,6 @@ export class CarryOver {
   nextExpiry(maxHoldMs: number): number | undefined {
     const since = this.facts().since;
     return since === undefined ? undefined : since + maxHoldMs;
-  }
-
-  /** Forgets everything carried (a new source, a new configuration of masters). */
-  clear(): void {
-    this.#carried.clear();
-    this.#frameworks.clear();
-    this.#episode = { reregistered: 0, removed: 0, expired: 0 };
   }
 
   /**
