@@ -146,18 +146,20 @@ test.serial('a dropped connection is re-subscribed; the zone is served throughou
   const srv = await mesodns(t, cluster);
   const seen = await watch(srv, 'probe.marathon.mesos', async () => {
     cluster.master(0).dropStreams();
-    await waitFor(() => cluster.subscribers === 1, 5000, 'a new subscription');
+    // The second subscription, counted once its snapshot is loaded (the fake master's subscriber
+    // count can still include the dropped stream for a moment).
+    await waitFor(
+      async () => /total 2$/m.test(await metric(srv, 'mesodns_stream_subscriptions_total')),
+      5000,
+      'a new subscription',
+    );
     cluster.launchTask({ name: 'after-drop', ip: '10.99.0.3', framework: 'marathon' });
     await within(2000, 'launch after the drop', async () =>
       (await addresses(srv, 'after-drop.marathon.mesos')).includes('10.99.0.3'),
     );
   });
   t.deepEqual([...seen], ['10.99.0.1'], 'never anything but the probe address');
-  await waitFor(
-    async () => /total 2$/m.test(await metric(srv, 'mesodns_stream_subscriptions_total')),
-    3000,
-    'two subscriptions counted',
-  );
+  t.is(cluster.subscribers, 1);
 });
 
 test.serial(
