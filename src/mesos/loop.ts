@@ -4,6 +4,17 @@
  * master can never cause overlapping requests.
  */
 
+/** Schedules `fn` in `ms` milliseconds; returns a function that cancels it. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+/** `setTimeout`, as a `Schedule`. */
+export const realSchedule: Schedule = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  return () => {
+    clearTimeout(timer);
+  };
+};
+
 /** Delay of the first retry after a failure; each further failure doubles it. */
 export const FIRST_RETRY_MS = 250;
 
@@ -25,15 +36,18 @@ export function backoffMs(failures: number, maxMs: number, random: () => number)
  * (a leader change during a poll gets a fresh poll, not a skipped one).
  */
 export class Loop {
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled run, when one is scheduled. */
+  #cancel: (() => void) | undefined;
   #running = false;
   #closed = false;
   #again = false;
   readonly #run: () => Promise<number>;
+  readonly #schedule: Schedule;
 
-  /** Creates a stopped loop; nothing runs before the first `trigger()`. */
-  constructor(run: () => Promise<number>) {
+  /** Creates a stopped loop; nothing runs before the first `trigger()`. `schedule`: tests' time. */
+  constructor(run: () => Promise<number>, schedule: Schedule = realSchedule) {
     this.#run = run;
+    this.#schedule = schedule;
   }
 
   /** Whether a run is in progress. */
@@ -48,8 +62,8 @@ export class Loop {
       this.#again = true;
       return;
     }
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
     this.#running = true;
     void this.#run()
       .catch(() => 1000) // a run never throws by contract; this only guards the schedule
@@ -61,7 +75,8 @@ export class Loop {
           this.trigger();
           return;
         }
-        this.#timer = setTimeout(() => {
+        this.#cancel = this.#schedule(() => {
+          this.#cancel = undefined;
           this.trigger();
         }, nextMs);
       });
@@ -70,7 +85,7 @@ export class Loop {
   /** Stops scheduling; a run in progress finishes but is not followed by another. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
   }
 }

@@ -25,9 +25,8 @@
  */
 import type { Clock } from '../clock.js';
 import { monotonicClock } from '../clock.js';
-
-/** Schedules `fn` in `ms` milliseconds; returns a function that cancels it. */
-export type Schedule = (fn: () => void, ms: number) => () => void;
+import type { Schedule } from './loop.js';
+import { realSchedule } from './loop.js';
 
 /** The time sources of the stream's watchdog and reconnect backoff (fake ones in tests). */
 export interface StreamTimers {
@@ -37,15 +36,7 @@ export interface StreamTimers {
 }
 
 /** The real timers: `performance.now()` and `setTimeout`. */
-export const realTimers: StreamTimers = {
-  clock: monotonicClock,
-  schedule: (fn, ms) => {
-    const timer = setTimeout(fn, ms);
-    return () => {
-      clearTimeout(timer);
-    };
-  },
-};
+export const realTimers: StreamTimers = { clock: monotonicClock, schedule: realSchedule };
 
 /** Heartbeat interval assumed until SUBSCRIBED says otherwise (Mesos' default, 15 s). */
 export const DEFAULT_HEARTBEAT_MS = 15_000;

@@ -1,6 +1,7 @@
 /**
- * Fake time for `StreamTimers` (src/mesos/stream-watchdog.ts): a clock that moves only when the
- * test says, and timers that fire in order as it moves. No wall-clock sleeps, so the rules of the
+ * Fake time for `StreamTimers` (src/mesos/stream-watchdog.ts) and the `Schedule` of `Loop`
+ * (src/mesos/loop.ts): a clock that moves only when the test says, and timers that fire in order
+ * as it moves. No wall-clock sleeps, so the rules of the
  * watchdog and the backoff are checked to the millisecond on any machine.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';

@@ -1,8 +1,8 @@
-// The polling loop (never two runs at once) and the retry backoff (pure).
+// The polling loop (never two runs at once) and the retry backoff (pure), on fake time.
 import test from 'ava';
-import { setTimeout as delay } from 'node:timers/promises';
 import { backoffMs } from '../../src/mesos/index.js';
 import { FIRST_RETRY_MS, Loop } from '../../src/mesos/loop.js';
+import { FakeTimers, settle } from '../helpers/fake-timers.js';
 
 test('backoff doubles from 250 ms and stops at the refresh period', (t) => {
   const top = (): number => 0.999999;
@@ -30,6 +30,7 @@ test('backoff jitter stays within the upper half of the delay', (t) => {
 });
 
 test('the loop never overlaps runs; a trigger during a run runs once more right after', async (t) => {
+  const timers = new FakeTimers();
   let running = 0;
   let maxRunning = 0;
   let runs = 0;
@@ -37,10 +38,10 @@ test('the loop never overlaps runs; a trigger during a run runs once more right 
     running++;
     runs++;
     maxRunning = Math.max(maxRunning, running);
-    await delay(50);
+    await timers.sleep(50);
     running--;
     return 60_000;
-  });
+  }, timers.schedule);
   t.teardown(() => {
     loop.close();
   });
@@ -48,23 +49,32 @@ test('the loop never overlaps runs; a trigger during a run runs once more right 
   loop.trigger();
   loop.trigger();
   t.true(loop.running);
-  await delay(200);
+  await timers.runUntil(() => runs === 2 && !loop.running);
   t.is(runs, 2, 'the triggers during the run collapse into one more run');
   t.is(maxRunning, 1);
-  t.false(loop.running);
+  t.is(timers.now, 100, 'the second run started right after the first');
+  // Then the next run waits the 60 s the run asked for, to the millisecond.
+  timers.advance(59_999);
+  await settle();
+  t.is(runs, 2);
+  timers.advance(1);
+  await settle();
+  t.is(runs, 3);
 });
 
 test('the loop waits the delay its run returns, and stops when closed', async (t) => {
+  const timers = new FakeTimers();
   const times: number[] = [];
   const loop = new Loop(() => {
-    times.push(Date.now());
+    times.push(timers.now);
     return Promise.resolve(times.length === 1 ? 30 : 60_000);
-  });
+  }, timers.schedule);
   loop.trigger();
-  while (times.length < 2) await delay(10);
-  t.true((times[1] ?? 0) - (times[0] ?? 0) >= 25);
+  await timers.runUntil(() => times.length === 2);
+  t.deepEqual(times, [0, 30]);
   loop.close();
   loop.trigger();
-  await delay(50);
+  await settle();
+  t.is(timers.pending, 0, 'nothing scheduled after close()');
   t.is(times.length, 2);
 });
