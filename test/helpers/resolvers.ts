@@ -6,19 +6,17 @@
  * sends from 127.0.0.1 (`outgoing-interface`) and has IPv6 off, so it never asks a root server,
  * even when it tries to validate (scripts/hermetic.sh would see the packet).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
-import { buildQuery, killOnExit, queryRaw } from './mesodns.js';
+import { DaemonExitedError, startDaemon } from './daemon.js';
+import { buildQuery, queryRaw } from './mesodns.js';
 import { freePort } from './ports.js';
 
 const READY_TIMEOUT_MS = 15_000;
-const STOP_GRACE_MS = 5_000;
-const POLL_MS = 50;
 const BIND_ATTEMPTS = 3;
 
 /** The root zone's KSK-2017 DS record (public data): a validating unbound, as installed. */
@@ -86,51 +84,22 @@ async function spawnResolver(
   spec: SpawnSpec,
   port: number,
 ): Promise<RunningResolver> {
-  const proc = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  killOnExit(proc);
-  let output = '';
-  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const life = { hasExited: false };
-  const exited = new Promise<void>((resolve) => {
-    proc.once('close', () => {
-      life.hasExited = true;
-      resolve();
+  try {
+    const daemon = await startDaemon({
+      what: `${what} on 127.0.0.1:${String(port)}`,
+      command: spec.command,
+      args: spec.args,
+      dir: spec.dir,
+      isReady: () => answers(port),
+      readyTimeoutMs: READY_TIMEOUT_MS,
     });
-    proc.once('error', (error) => {
-      life.hasExited = true;
-      output += `\n[spawn error] ${error.message}\n`;
-      resolve();
-    });
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (!life.hasExited) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(spec.dir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (life.hasExited) {
-      await stop();
-      const message = `${what} exited before answering on 127.0.0.1:${String(port)}:\n${output}`;
-      throw /address already in use/i.test(output) ? new AddressInUse(message) : new Error(message);
+    return { port, logs: () => daemon.logs(), stop: () => daemon.stop() };
+  } catch (error) {
+    if (error instanceof DaemonExitedError && /address already in use/i.test(error.output)) {
+      throw new AddressInUse(error.message);
     }
-    if (await answers(port)) break;
-    if (Date.now() >= deadline) {
-      await stop();
-      throw new Error(`${what} did not answer within ${String(READY_TIMEOUT_MS)} ms:\n${output}`);
-    }
-    await delay(POLL_MS);
+    throw error;
   }
-  return { port, logs: () => output, stop };
 }
 
 /** Runs `start(port, dir)` on fresh ports and temp dirs until the port was not taken meanwhile. */

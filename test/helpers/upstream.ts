@@ -1,17 +1,15 @@
-import { spawn } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildQuery, killOnExit, queryRaw, rcodeOf } from './mesodns.js';
+import { startDaemon } from './daemon.js';
+import { buildQuery, queryRaw, rcodeOf } from './mesodns.js';
 import { freePort } from './ports.js';
 
 const HOST = '127.0.0.1';
 const KNOT_READY_TIMEOUT_MS = 10_000;
-const KNOT_STOP_GRACE_MS = 5_000;
-const POLL_MS = 50;
 const BIND_ATTEMPTS = 3;
 /** A relayed query whose upstream never answers is dropped after this long. */
 const RELAY_GIVE_UP_MS = 10_000;
@@ -179,56 +177,15 @@ async function startKnotIn(
   const confPath = join(dir, 'knot.conf');
   await writeFile(confPath, knotConf(dir, port, names));
 
-  const proc = spawn(knotdPath(), ['-c', confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  killOnExit(proc);
-  let output = '';
-  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const life = { hasExited: false };
-  const exited = new Promise<void>((resolve) => {
-    proc.once('close', () => {
-      life.hasExited = true;
-      resolve();
-    });
-    proc.once('error', (error) => {
-      life.hasExited = true;
-      output += `\n[spawn error] ${error.message}\n`;
-      resolve();
-    });
+  const daemon = await startDaemon({
+    what: 'knotd',
+    command: knotdPath(),
+    args: ['-c', confPath],
+    dir,
+    isReady: () => knotAnswers(port, names),
+    readyTimeoutMs: KNOT_READY_TIMEOUT_MS,
   });
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (!life.hasExited) {
-        proc.kill('SIGTERM');
-        const timer = setTimeout(() => {
-          proc.kill('SIGKILL');
-        }, KNOT_STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(dir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
-
-  const deadline = Date.now() + KNOT_READY_TIMEOUT_MS;
-  for (;;) {
-    if (life.hasExited) {
-      await stop();
-      throw new Error(`knotd exited before answering:\n${output}`);
-    }
-    if (await knotAnswers(port, names)) {
-      break;
-    }
-    if (Date.now() >= deadline) {
-      await stop();
-      throw new Error(`knotd did not answer within ${KNOT_READY_TIMEOUT_MS} ms:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  return { port, address: `${HOST}:${port}`, logs: () => output, stop };
+  return { port, address: `${HOST}:${port}`, logs: () => daemon.logs(), stop: () => daemon.stop() };
 }
 
 /** Binds a UDP socket and a TCP server on the same 127.0.0.1 port, retrying on a clash. */
