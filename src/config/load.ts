@@ -665,6 +665,15 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     const v = get(path);
     return Array.isArray(v) ? v : [];
   };
+  /** The duration string at `path` in ms, or undefined after reporting why it is not one. */
+  const parsedDuration = (path: Path, text: string): number | undefined => {
+    try {
+      return parseDuration(text);
+    } catch (error) {
+      r.error(path, errorMessage(error));
+      return undefined;
+    }
+  };
   /** A duration greater than 0 (or 0 itself with `allowZero`) and at most `maxMs`. */
   const duration = (
     path: Path,
@@ -674,13 +683,8 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     const v = get(path);
     if (allowZero && v === 0) return 0; // a bare 0 is unambiguous (the schema allows it)
     if (typeof v !== 'string') return fallback;
-    let ms: number;
-    try {
-      ms = parseDuration(v);
-    } catch (error) {
-      r.error(path, errorMessage(error));
-      return fallback;
-    }
+    const ms = parsedDuration(path, v);
+    if (ms === undefined) return fallback;
     if (ms === 0 && !allowZero) r.error(path, 'must be greater than 0');
     else if (ms > maxMs) r.error(path, `must be at most ${formatDuration(maxMs)}`);
     return ms;
@@ -694,13 +698,8 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
     const v = get(path);
     if (typeof v === 'number' && Number.isInteger(v)) return v;
     if (typeof v !== 'string') return fallback;
-    let ms: number;
-    try {
-      ms = parseDuration(v);
-    } catch (error) {
-      r.error(path, errorMessage(error));
-      return fallback;
-    }
+    const ms = parsedDuration(path, v);
+    if (ms === undefined) return fallback;
     if (ms % 1000 !== 0) {
       r.error(path, `must be whole seconds ('${v}' is not)`);
       return fallback;
