@@ -4,7 +4,7 @@
  * record generation and compilation) never blocks a DNS answer.
  *
  * The worker owns the state source (file or masters, ZooKeeper included) and the `Loader`
- * (host lookups, failover rule, generator). Its store compiles each published record set and
+ * (host lookups, sanity guard, generator). Its store compiles each published record set and
  * posts it to the main thread with the buffers transferred (no copy); logs, load events and
  * counters are posted too. The main thread side is pipeline.ts.
  */

@@ -62,11 +62,13 @@ export interface Config {
     /** Scheme for masters found through `zk` (and bare `host:port` masters, already applied). */
     readonly scheme: 'http' | 'https';
     /**
-     * The failover safety rule: after a leader change, a state that keeps less than
-     * `minRetained` of the served zone's running tasks is held back for up to `maxHoldMs`.
+     * What a master fault may not take away: agents a new leader has not registered yet are
+     * carried for up to `maxHoldMs` (mesos/carry-over.ts); a state whose entries are mostly
+     * malformed and that keeps less than `minRetained` of the served zone's running tasks is
+     * held back for up to `maxHoldMs` (the loader's sanity guard).
      */
     readonly failover: {
-      /** 0 to 1; 0 turns the rule off. */
+      /** 0 to 1; 0 turns the sanity guard off. */
       readonly minRetained: number;
       readonly maxHoldMs: number;
     };

@@ -16,9 +16,9 @@
  *   master that sends a good snapshot and then garbage is not re-subscribed in a loop. The last
  *   zone is served meanwhile; a fault is logged once, not once per retry.
  * - After a leader change the new master's snapshot may be partial (agents re-register over
- *   minutes): the state still goes to the loader, whose failover rule (`mesos.failover`) holds
- *   back a state that lost most tasks; every following batch is judged again, so the zone
- *   follows once the agents are back. Nothing empty is ever published in between.
+ *   minutes): the agents it has not registered yet are carried with their tasks (carry-over.ts)
+ *   until they re-register, are removed or `mesos.failover.maxHold` passes, so no running task
+ *   loses its records in between.
  * - A master without the v1 API (404, Mesos before 1.0) makes the source fall back to polling
  *   `/master/state` for good (`fallback`), with a warning.
  * - Every `resyncMs`, a `GET_STATE` from the same master is compared with the streamed view;

@@ -75,13 +75,13 @@ const CASES: readonly Case[] = [
     want: ['https', ['https://10.0.0.1:5050', 'http://m2:5050']],
   },
   {
-    title: 'the failover rule takes a share and a duration',
+    title: 'mesos.failover takes a share and a duration',
     yaml: HEAD + lines('  failover: { minRetained: 0.8, maxHold: 2m }'),
     pick: (c) => c.mesos.failover,
     want: { minRetained: 0.8, maxHoldMs: 120_000 },
   },
   {
-    title: 'minRetained 0 turns the failover rule off',
+    title: 'minRetained 0 turns the sanity guard off',
     yaml: HEAD + lines('  failover:', '    minRetained: 0'),
     pick: (c) => c.mesos.failover,
     want: { minRetained: 0, maxHoldMs: 600_000 },
