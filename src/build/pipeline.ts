@@ -20,6 +20,7 @@ import type { LoadEvent, LoaderStats } from '../loader.js';
 import { emptyLoaderStats } from '../loader.js';
 import type { Logger } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
+import { backoffMs } from '../mesos/index.js';
 import { CompactRecordSet } from '../records/index.js';
 import type { ZoneStore } from '../store.js';
 import type {
@@ -82,8 +83,8 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = Object.freeze({
  * exponential step, scaled by `0.5 + random / 2` ("equal jitter": never less than half a step).
  */
 export function restartDelayMs(attempt: number, policy: RestartPolicy, random: number): number {
-  const step = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(step * (0.5 + Math.min(Math.max(random, 0), 1) / 2));
+  const jitter = Math.min(Math.max(random, 0), 1);
+  return backoffMs(attempt, policy.maxMs, () => jitter, policy.initialMs);
 }
 
 /** What the main thread knows about the pipeline worker, for `/health` and the metrics. */

@@ -20,13 +20,18 @@ export const FIRST_RETRY_MS = 250;
 
 /**
  * Returns how long to wait before the next attempt after `failures` consecutive failures:
- * exponential from `FIRST_RETRY_MS`, capped at `maxMs` (the refresh period), with jitter
- * (a uniform value in the upper half of the capped delay, so that several mesodns instances do
- * not poll a recovering master in lockstep). `random` returns a float in [0, 1).
+ * exponential from `firstMs` (default `FIRST_RETRY_MS`), capped at `maxMs` (the refresh period),
+ * with jitter (a uniform value in the upper half of the capped delay, so that several mesodns
+ * instances do not poll a recovering master in lockstep). `random` returns a float in [0, 1).
  */
-export function backoffMs(failures: number, maxMs: number, random: () => number): number {
+export function backoffMs(
+  failures: number,
+  maxMs: number,
+  random: () => number,
+  firstMs = FIRST_RETRY_MS,
+): number {
   const exponent = Math.min(Math.max(failures, 1) - 1, 30);
-  const capped = Math.min(maxMs, FIRST_RETRY_MS * 2 ** exponent);
+  const capped = Math.min(maxMs, firstMs * 2 ** exponent);
   return Math.round(capped / 2 + (random() * capped) / 2);
 }
 
