@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import test from 'ava';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { trimMallocArenas } from '../../src/build/trim.js';
 
-const TRIM_JS = fileURLToPath(new URL('../../dist/build/trim.js', import.meta.url));
+const TRIM_JS = join(REPO_ROOT, 'dist', 'build', 'trim.js');
 
 test('the addon is built on Linux and trimming returns whether memory was released', (t) => {
   if (process.platform !== 'linux') {

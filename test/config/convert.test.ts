@@ -6,7 +6,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import {
   configToYaml,
@@ -15,8 +14,9 @@ import {
   parseConfig,
   parseConfigWithWarnings,
 } from '../../src/config/index.js';
+import { fixturePath } from '../helpers/paths.js';
 
-const SAMPLE = fileURLToPath(new URL('../fixtures/mesos-dns-config.json', import.meta.url));
+const SAMPLE = fixturePath('mesos-dns-config.json');
 
 async function jsonFile(
   t: { teardown: (fn: () => unknown) => void },

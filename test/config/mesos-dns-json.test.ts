@@ -2,7 +2,6 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_CONFIG,
   checkConfig,
@@ -10,10 +9,11 @@ import {
   loadConfig,
   parseConfigWithWarnings,
 } from '../../src/config/index.js';
+import { fixturePath } from '../helpers/paths.js';
 import type { Config, ParsedConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 
-const SAMPLE = fileURLToPath(new URL('../fixtures/mesos-dns-config.json', import.meta.url));
+const SAMPLE = fixturePath('mesos-dns-config.json');
 
 function parse(json: unknown): ParsedConfig {
   return parseConfigWithWarnings(JSON.stringify(json, null, 2), 'config.json');

@@ -1,5 +1,4 @@
 import test from 'ava';
-import { fileURLToPath } from 'node:url';
 import {
   REDACTED,
   configToYaml,
@@ -7,9 +6,10 @@ import {
   parseConfig,
   redactConfig,
 } from '../../src/config/index.js';
+import { fixturePath } from '../helpers/paths.js';
 import type { Config } from '../../src/config/index.js';
 
-const SAMPLE = fileURLToPath(new URL('../fixtures/mesos-dns-config.json', import.meta.url));
+const SAMPLE = fixturePath('mesos-dns-config.json');
 
 const RICH = `
 domain: dc1.Example.org

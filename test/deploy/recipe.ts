@@ -9,10 +9,11 @@ import { existsSync, lstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PACKAGE_ROOT, buildQuery, killOnExit, queryRaw, rcodeOf } from '../helpers/mesodns.js';
+import { buildQuery, killOnExit, queryRaw, rcodeOf } from '../helpers/mesodns.js';
 
-/** The repository root (holds package.json, Dockerfile, helm-free-deploy/). */
-export const REPO_ROOT = PACKAGE_ROOT;
+import { REPO_ROOT } from '../helpers/paths.js';
+
+export { REPO_ROOT };
 
 /** One Dockerfile instruction, continuation lines joined, comments removed. */
 export interface Instruction {

@@ -4,18 +4,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DNSSEC_OK, RECURSION_DESIRED, encode, type Packet, type RecordType } from 'dns-packet';
 import { stringify } from 'yaml';
+import { REPO_ROOT } from './paths.js';
 import { freePort } from './ports.js';
 import { Slots } from './slots.js';
 
-/** The package root (the directory holding package.json), resolved from this file. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-const MAIN_JS = join(PACKAGE_ROOT, 'dist', 'main.js');
+const MAIN_JS = join(REPO_ROOT, 'dist', 'main.js');
 const POLL_MS = 50;
 const READY_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
@@ -568,7 +565,7 @@ async function spawnServer(args: SpawnArgs): Promise<Mesodns> {
     throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first`);
   }
   const proc = spawn(process.execPath, [MAIN_JS, 'serve', '--config', configPath], {
-    cwd: PACKAGE_ROOT,
+    cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(proc);

@@ -3,6 +3,7 @@
  * only what matters to them. Everything has a harmless default.
  */
 import { readFileSync } from 'node:fs';
+import { fixturePath } from './paths.js';
 import type {
   Agent,
   ContainerInfo,
@@ -19,7 +20,7 @@ import type { GeneratorOptions } from '../../src/records/index.js';
 
 /** Reads the Mesos-DNS fixture `test/fixtures/fake.json` as untrusted JSON. */
 export function readFixture(name = 'fake.json'): unknown {
-  const text = readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+  const text = readFileSync(fixturePath(name), 'utf8');
   const doc: unknown = JSON.parse(text);
   return doc;
 }

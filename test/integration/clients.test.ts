@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { stringify } from 'yaml';
 import { dig, type DigResult } from '../helpers/dig.js';
-import { PACKAGE_ROOT, startMesodns, type Mesodns } from '../helpers/mesodns.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+import { startMesodns, type Mesodns } from '../helpers/mesodns.js';
 import {
   findTool,
   haveTools,
@@ -37,7 +38,7 @@ function listAt(o: Record<string, unknown>, key: string): unknown[] {
  * 9100 in its DiscoveryInfo), each with its own IPv4 and IPv6 address, spread over the agents.
  */
 async function demoWithBigApp(): Promise<unknown> {
-  const text = await readFile(join(PACKAGE_ROOT, 'config', 'demo-state.json'), 'utf8');
+  const text = await readFile(join(REPO_ROOT, 'config', 'demo-state.json'), 'utf8');
   const doc: unknown = JSON.parse(text);
   if (!isRecord(doc)) throw new Error('demo state is not an object');
   const agents = listAt(doc, 'slaves').filter(isRecord);
@@ -287,7 +288,7 @@ test('glibc getaddrinfo resolves demo names through resolv.conf (network namespa
   );
   await writeFile(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n');
   await writeFile(join(dir, 'nsswitch.conf'), 'hosts: dns\n');
-  const script = join(PACKAGE_ROOT, 'test', 'helpers', 'netns-getaddrinfo.sh');
+  const script = join(REPO_ROOT, 'test', 'helpers', 'netns-getaddrinfo.sh');
   const names = ['web.marathon.mesos', 'api.marathon.mesos', 'big.marathon.mesos', 'nope.mesos'];
   const r = await run(findTool('unshare') ?? 'unshare', [
     ...unshareArgs(),
@@ -295,7 +296,7 @@ test('glibc getaddrinfo resolves demo names through resolv.conf (network namespa
     script,
     dir,
     process.execPath,
-    join(PACKAGE_ROOT, 'dist', 'main.js'),
+    join(REPO_ROOT, 'dist', 'main.js'),
     ...names,
   ]);
   const log = await readFile(join(dir, 'mesodns.log'), 'utf8').catch(() => '');

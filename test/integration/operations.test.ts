@@ -7,10 +7,10 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse as parseYaml } from 'yaml';
 import { convertConfig } from '../../src/config/index.js';
+import { fixturePath } from '../helpers/paths.js';
 import { dig } from '../helpers/dig.js';
 import type { DigMessage } from '../helpers/dig.js';
 import { FakeMaster } from '../helpers/fake-master.js';
@@ -29,7 +29,7 @@ import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
 import type { PromFamily } from '../http/prometheus-text.js';
 
 const FAKE = 'test/fixtures/fake.json';
-const SAMPLE = fileURLToPath(new URL('../fixtures/mesos-dns-config.json', import.meta.url));
+const SAMPLE = fixturePath('mesos-dns-config.json');
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
