@@ -8,7 +8,7 @@
  */
 import type { Clock } from './clock.js';
 import type { Config } from './config/index.js';
-import { formatDuration } from './config/index.js';
+import { formatDuration } from './duration.js';
 import type { MesosDnsError } from './errors.js';
 import type { Logger } from './log.js';
 import type { HostLookup, LoadInfo, ParsedState, State, StateListener } from './mesos/index.js';

@@ -25,4 +25,4 @@ export {
   redactConfig,
 } from './load.js';
 export { DEFAULT_CONFIG, MESOS_DNS_DEFAULTS, defaultSoaNames } from './defaults.js';
-export { formatDuration, parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from '../duration.js';

@@ -17,7 +17,7 @@ import {
   MESOS_DNS_DEFAULTS,
   defaultSoaNames,
 } from './defaults.js';
-import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
+import { DURATION_PATTERN, formatDuration, parseDuration } from '../duration.js';
 import type { Config, ForwardPolicy, HostPort, IpSource, MesosMode } from './types.js';
 
 /**

@@ -18,7 +18,7 @@
  * listing was removed, and its tasks go.
  */
 import type { Logger } from '../log.js';
-import { formatDuration } from '../config/index.js';
+import { formatDuration } from '../duration.js';
 import { trimStatuses } from './stream-model.js';
 import type { Agent, Framework, State, Task } from './types.js';
 
