@@ -24,6 +24,9 @@ COPY native ./native
 # npm's download cache lives in a BuildKit cache mount: shared between builds, never in a layer.
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# The build also compiles the config schema's validator (scripts/compile-schema.ts).
+COPY config/mesodns.schema.json ./config/
+COPY scripts/compile-schema.ts ./scripts/
 COPY src ./src
 RUN npm run build
 

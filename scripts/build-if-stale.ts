@@ -7,7 +7,14 @@ import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const STAMP = 'dist/.build-stamp';
-const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const INPUTS = [
+  'src',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+  'config/mesodns.schema.json',
+  'scripts/compile-schema.ts',
+];
 
 /** The newest mtime (ms) under `path`, 0 when it does not exist. */
 function newest(path: string): number {

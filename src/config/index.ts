@@ -24,5 +24,12 @@ export {
   parseConfigWithWarnings,
   redactConfig,
 } from './load.js';
+export {
+  PRECOMPILED_VALIDATOR,
+  newAjv,
+  precompiledValidator,
+  precompiledValidatorSource,
+} from './schema.js';
+export type { Validator } from './schema.js';
 export { DEFAULT_CONFIG, MESOS_DNS_DEFAULTS, defaultSoaNames } from './defaults.js';
 export { formatDuration, parseDuration } from '../duration.js';

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { cwd } from 'node:process';
-import { Ajv } from 'ajv';
-import type { ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, SchemaObject } from 'ajv';
 import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document as YamlDocument } from 'yaml';
 import { ConfigError, formatConfigProblem } from '../errors.js';
@@ -18,6 +17,8 @@ import {
   defaultSoaNames,
 } from './defaults.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../duration.js';
+import { configValidator, newAjv } from './schema.js';
+import type { Validator } from './schema.js';
 import type { Config, ForwardPolicy, HostPort, IpSource, MesosMode } from './types.js';
 
 /**
@@ -315,20 +316,12 @@ function offsetPosition(counter: LineCounter, offset: number): Position {
 // JSON Schema validation (ajv) and mapping of its errors
 
 interface SchemaInfo {
-  readonly validate: ValidateFunction;
+  readonly validate: Validator;
   /** Lower-cased key name -> every full path where the schema defines it (for hints). */
   readonly keyPaths: ReadonlyMap<string, readonly string[]>;
 }
 
 let schemaInfo: SchemaInfo | undefined;
-
-function newAjv(): Ajv {
-  // Union types: keys in seconds take an integer or a duration string.
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-  // Editors (VS Code's JSON and YAML servers) show `errorMessage`; ajv only has to accept it.
-  ajv.addVocabulary(['errorMessage']);
-  return ajv;
-}
 
 function collectKeyPaths(schema: unknown, prefix: string, out: Map<string, string[]>): void {
   const properties = isRecord(schema) ? schema.properties : undefined;
@@ -344,11 +337,12 @@ function collectKeyPaths(schema: unknown, prefix: string, out: Map<string, strin
 
 function yamlSchema(): SchemaInfo {
   if (schemaInfo === undefined) {
-    const schema: unknown = JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8'));
+    const text = readFileSync(CONFIG_SCHEMA_URL, 'utf8');
+    const schema: unknown = JSON.parse(text);
     if (!isRecord(schema)) throw new Error(`${CONFIG_SCHEMA_URL.pathname} is not a JSON Schema`);
     const keyPaths = new Map<string, string[]>();
     collectKeyPaths(schema, '', keyPaths);
-    schemaInfo = { validate: newAjv().compile(schema), keyPaths };
+    schemaInfo = { validate: configValidator(text, schema), keyPaths };
   }
   return schemaInfo;
 }
@@ -1127,7 +1121,7 @@ const MESOS_DNS_KEYS = Object.keys(MESOS_DNS_PROPERTIES);
 const MESOS_DNS_COLLECTIONS = new Set(['Masters', 'Resolvers', 'ZoneResolvers', 'IPSources']);
 const CREDENTIAL_KEYS = ['Principal', 'Secret'];
 
-let mesosDnsValidator: ValidateFunction | undefined;
+let mesosDnsValidator: Validator | undefined;
 
 /** Where each key of the YAML layout comes from in a Mesos-DNS file (for problem reports). */
 const JSON_KEY_OF: ReadonlyArray<readonly [Path, Path]> = [

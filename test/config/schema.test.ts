@@ -6,7 +6,9 @@ import {
   CONFIG_SCHEMA_URL,
   DEFAULT_CONFIG,
   configToYaml,
+  newAjv,
   parseConfig,
+  precompiledValidator,
 } from '../../src/config/index.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -128,4 +130,36 @@ test('configToYaml of the defaults passes the schema', (t) => {
     mesos: { ...DEFAULT_CONFIG.mesos, zk: 'zk://z:2181/mesos' },
   });
   t.notThrows(() => parseConfig(text, 'out.yaml'));
+});
+
+test('the validator compiled at build gives the verdicts and errors ajv gives compiling the schema now', (t) => {
+  const text = readFileSync(CONFIG_SCHEMA_URL, 'utf8');
+  // npm run build:test wrote it beside the compiled src/config/schema.js, as npm run build does
+  // for dist/.
+  const precompiled = precompiledValidator(text);
+  if (precompiled === undefined) return t.fail('no precompiled validator for this schema text');
+  const compiled = newAjv().compile(JSON.parse(text) as Record<string, unknown>);
+  const documents: unknown[] = [
+    {},
+    JSON.parse(JSON.stringify(DEFAULT_CONFIG)) as unknown,
+    { mesos: { masters: ['http://127.0.0.1:5050'], refresh: '5s' }, dns: { listen: '[::1]:53' } },
+    { mesos: { refresh: 30 } },
+    { mesos: { refresh: '30 s' }, records: { ttl: '1h' }, forward: { cache: { maxTtl: -1 } } },
+    { dns: { listen: 53, unknown: true }, nope: {} },
+    { forward: { resolvers: 'not a list', policy: 'fastest' }, records: { ipSources: ['x'] } },
+    [],
+    'text',
+  ];
+  for (const document of documents) {
+    const label = JSON.stringify(document).slice(0, 80);
+    t.is(precompiled(document), compiled(document), label);
+    t.deepEqual(precompiled.errors ?? null, compiled.errors ?? null, label);
+  }
+  t.true(documents.filter((d) => !compiled(d)).length >= 4, 'the documents include invalid ones');
+});
+
+test('a validator compiled from another text of the schema is not used', (t) => {
+  const text = readFileSync(CONFIG_SCHEMA_URL, 'utf8');
+  t.not(precompiledValidator(text), undefined);
+  t.is(precompiledValidator(text.replace('"title"', '"title" ')), undefined);
 });

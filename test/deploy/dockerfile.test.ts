@@ -170,7 +170,8 @@ test('.dockerignore lets exactly the build inputs into the context', async (t) =
       ].includes(f) ||
         f.startsWith('src/') ||
         f.startsWith('native/') ||
-        f === 'config/mesodns.schema.json',
+        f === 'config/mesodns.schema.json' ||
+        f === 'scripts/compile-schema.ts',
       `unexpected in the build context: ${f}`,
     );
   }
