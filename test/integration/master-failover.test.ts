@@ -9,7 +9,8 @@ import { syntheticState } from '../../bench/cluster.js';
 import { dig } from '../helpers/dig.js';
 import { FakeMasterCluster, addTask } from '../helpers/fake-master.js';
 import type { FakeMasterOptions } from '../helpers/fake-master.js';
-import { startMesodns, waitFor } from '../helpers/mesodns.js';
+import { srvData } from '../helpers/dns-message.js';
+import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 
 const PROBE = 'probe.marathon.mesos';
@@ -45,14 +46,13 @@ async function mesodns(
 }
 
 async function probe(srv: Mesodns): Promise<string[]> {
-  return (await dig(srv.dnsPort, [PROBE, 'A'])).answer.map((r) => r.data);
+  return answerData(await ask(srv.dnsPort, PROBE, 'A'));
 }
 
 /** The port in the `_leader._tcp` SRV record: which master mesodns took for the leader. */
 async function leaderPort(srv: Mesodns): Promise<number | undefined> {
-  const r = await dig(srv.dnsPort, ['_leader._tcp.mesos', 'SRV']);
-  const port = r.answer[0]?.data.split(' ')[2];
-  return port === undefined ? undefined : Number(port);
+  const srv0 = (await ask(srv.dnsPort, '_leader._tcp.mesos', 'SRV')).answers[0];
+  return srv0 === undefined ? undefined : srvData(srv0).port;
 }
 
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
@@ -76,13 +76,13 @@ test.serial('the leader fails over and the records follow within one refresh', a
   // Without a leader change, a killed task goes at the next poll (no safety hold).
   const id = cluster.addTask({ name: 'worker-x', ip: '10.99.0.9', framework: 'marathon' });
   await waitFor(
-    async () => (await dig(srv.dnsPort, ['worker-x.marathon.mesos', 'A'])).status === 'NOERROR',
+    async () => (await ask(srv.dnsPort, 'worker-x.marathon.mesos', 'A')).rcode === 'NOERROR',
     5000,
     'new task',
   );
   cluster.killTask(id);
   await waitFor(
-    async () => (await dig(srv.dnsPort, ['worker-x.marathon.mesos', 'A'])).status === 'NXDOMAIN',
+    async () => (await ask(srv.dnsPort, 'worker-x.marathon.mesos', 'A')).rcode === 'NXDOMAIN',
     5000,
     'killed task gone',
   );
@@ -197,7 +197,7 @@ test.serial(
     // carry-over (test/integration/failover-carry.test.ts) is only for agents not registered.
     cluster.failover(1, syntheticState({ tasks: 5, agents: 4 }));
     await waitFor(
-      async () => (await dig(srv.dnsPort, [PROBE, 'A'])).status === 'NXDOMAIN',
+      async () => (await ask(srv.dnsPort, PROBE, 'A')).rcode === 'NXDOMAIN',
       5000,
       'published',
     );

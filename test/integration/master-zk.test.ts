@@ -9,7 +9,8 @@ import { syntheticState } from '../../bench/cluster.js';
 import { dig } from '../helpers/dig.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
 import type { FakeMaster, FakeMasterOptions } from '../helpers/fake-master.js';
-import { startMesodns, waitFor } from '../helpers/mesodns.js';
+import { srvData } from '../helpers/dns-message.js';
+import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 import { makeTestCa } from '../helpers/test-ca.js';
 import { joinGroup, masterInfoJson, startZooKeeper } from '../helpers/zookeeper.js';
@@ -58,13 +59,12 @@ async function zkCluster(
 }
 
 async function probe(srv: Mesodns): Promise<string[]> {
-  return (await dig(srv.dnsPort, [PROBE, 'A'])).answer.map((r) => r.data);
+  return answerData(await ask(srv.dnsPort, PROBE, 'A'));
 }
 
 async function leaderPort(srv: Mesodns): Promise<number | undefined> {
-  const r = await dig(srv.dnsPort, ['_leader._tcp.mesos', 'SRV']);
-  const port = r.answer[0]?.data.split(' ')[2];
-  return port === undefined ? undefined : Number(port);
+  const srv0 = (await ask(srv.dnsPort, '_leader._tcp.mesos', 'SRV')).answers[0];
+  return srv0 === undefined ? undefined : srvData(srv0).port;
 }
 
 /** The leader's znode goes (its session ends) and the next master leads with `probeIp`. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { dig } from '../helpers/dig.js';
 import { FakeMaster } from '../helpers/fake-master.js';
-import { startMesodns, waitFor } from '../helpers/mesodns.js';
+import { ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import { startDeadUpstream, startKnot } from '../helpers/upstream.js';
 
 const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));
@@ -115,7 +115,7 @@ test('answers SERVFAIL for the domain before the first load, and loads when the 
   t.is(notReady.status, 503);
   master.reset();
   await waitFor(
-    async () => (await dig(srv.dnsPort, ['car-store.marathon.mesos', 'A'])).status === 'NOERROR',
+    async () => (await ask(srv.dnsPort, 'car-store.marathon.mesos', 'A')).rcode === 'NOERROR',
     5000,
   );
   t.is((await fetch(`${srv.httpUrl}/ready`)).status, 200);

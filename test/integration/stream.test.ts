@@ -10,10 +10,10 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
 import { backoffMs } from '../../src/mesos/loop.js';
-import { dig } from '../helpers/dig.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
 import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../helpers/fake-master.js';
-import { startMesodns, waitFor } from '../helpers/mesodns.js';
+import { soaData } from '../helpers/dns-message.js';
+import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 
 /** A synthetic cluster plus the task `probe` (container IP 10.99.0.1) in `marathon`. */
@@ -57,13 +57,13 @@ async function mesodns(
 }
 
 async function addresses(srv: Mesodns, name: string): Promise<string[]> {
-  const r = await dig(srv.dnsPort, [name, 'A']);
-  return r.status === 'NOERROR' ? r.answer.map((a) => a.data).sort() : [r.status];
+  const r = await ask(srv.dnsPort, name, 'A');
+  return r.rcode === 'NOERROR' ? answerData(r).sort() : [r.rcode];
 }
 
 async function serial(srv: Mesodns): Promise<number> {
-  const r = await dig(srv.dnsPort, ['mesos', 'SOA']);
-  return Number(r.answer[0]?.data.split(' ')[2]);
+  const soa = (await ask(srv.dnsPort, 'mesos', 'SOA')).answers[0];
+  return soa === undefined ? NaN : soaData(soa).serial;
 }
 
 /** Polls every 20 ms until `check` holds; returns the milliseconds it took, or throws. */
