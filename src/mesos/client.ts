@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import http from 'node:http';
 import https from 'node:https';
-import fetch from 'node-fetch';
+import type * as NodeFetch from 'node-fetch';
 import type { Response } from 'node-fetch';
 import type { Clock } from '../clock.js';
 import { MesosDnsError, NoLeaderError, StateFetchError, StateParseError } from '../errors.js';
@@ -159,6 +159,16 @@ function codeOf(err: unknown): string | undefined {
  * Fetches state documents from masters. One instance keeps one keep-alive connection pool per
  * scheme; callers serialise their requests (the poller never has two in flight).
  */
+/**
+ * node-fetch, imported at the first request: the main thread and the commands that only read
+ * files never ask a master, and the import costs about 50 ms of CPU at start.
+ */
+let nodeFetch: Promise<typeof NodeFetch> | undefined;
+function loadNodeFetch(): Promise<typeof NodeFetch> {
+  nodeFetch ??= import('node-fetch');
+  return nodeFetch;
+}
+
 export class StateClient {
   readonly #options: StateClientOptions;
   readonly #httpAgent: http.Agent;
@@ -343,6 +353,7 @@ export class StateClient {
     const both = signal === undefined ? timeout : AbortSignal.any([timeout, signal]);
     let res: Response;
     try {
+      const { default: fetch } = await loadNodeFetch();
       res = await fetch(url.href, {
         headers:
           call === undefined
