@@ -90,6 +90,9 @@ function literalLookup(family: 4 | 6): LiteralLookup {
 }
 
 /** UDP+TCP DNS server. */
+/** How often `start` picks another port when port 0's TCP twin is taken. */
+const PORT_ZERO_ATTEMPTS = 5;
+
 export class DnsServer {
   readonly #options: DnsServerOptions;
   #settings: DnsSettings;
@@ -134,8 +137,23 @@ export class DnsServer {
     return loadBatchUdp();
   }
 
-  /** Binds UDP and TCP. Resolves once both listen. */
+  /**
+   * Binds UDP and TCP. Resolves once both listen. With port 0 the kernel picks the UDP port and
+   * TCP takes the same number; when another socket holds that number for TCP, it picks again.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#bind();
+        return;
+      } catch (err) {
+        const isTaken = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (this.#options.listen.port !== 0 || !isTaken || attempt >= PORT_ZERO_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async #bind(): Promise<void> {
     const { host, port } = this.#options.listen;
     const { binding } = this.#batchBinding();
     if (binding !== undefined) {
