@@ -29,7 +29,7 @@ export default {
   files: ['test/**/*.test.ts'],
   nodeArguments: ['--enable-source-maps'],
   workerThreads: false,
-  concurrency: 3,
+  concurrency: 2,
   timeout: '120s',
   /** @type {(a: string, b: string) => number} */
   sortTestFiles: (a, b) => rank(a) - rank(b) || a.localeCompare(b),

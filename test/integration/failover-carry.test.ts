@@ -5,13 +5,20 @@
  * after the agent is back; an agent removed during the hold loses its tasks; a master restarting
  * in place is a failover too; a state whose entries are all malformed is held back.
  */
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
 import { FakeMasterCluster, addTask, killTask, recoveringState } from '../helpers/fake-master.js';
 import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
 import { queryRaw, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
+import { testsAtOnce } from '../helpers/slots.js';
+
+/**
+ * Each test starts its own servers and mostly waits, so two run at once; but never the two
+ * 2,000-task failovers together, whose bounds are measured in refreshes.
+ */
+const bigFailover = testsAtOnce(1);
+const smallFailover = testsAtOnce(1);
 
 type Mode = 'poll' | 'stream';
 
@@ -136,7 +143,7 @@ const sleep = (ms: number): Promise<void> =>
   });
 
 for (const mode of ['poll', 'stream'] as const) {
-  test.serial(
+  bigFailover(
     `${mode}: a failover whose agents re-register over 6 s loses no answer; a task killed meanwhile goes`,
     async (t) => {
       const { doc, probeIds } = clusterState(2000);
@@ -206,7 +213,7 @@ for (const mode of ['poll', 'stream'] as const) {
     },
   );
 
-  test.serial(`${mode}: an agent removed during the hold loses its tasks`, async (t) => {
+  smallFailover(`${mode}: an agent removed during the hold loses its tasks`, async (t) => {
     const { doc } = clusterState();
     const { cluster, srv } = await start(t, mode, doc);
     const full = structuredClone(doc);
@@ -232,34 +239,37 @@ for (const mode of ['poll', 'stream'] as const) {
     );
   });
 
-  test.serial(`${mode}: after mesos.failover.maxHold the carried tasks are dropped`, async (t) => {
-    const { doc } = clusterState();
-    const { cluster, srv } = await start(t, mode, doc, { failover: { maxHold: '2s' } });
-    const full = structuredClone(doc);
-    // A master restarting in place (a new process id) is a leader change too.
-    cluster.master(0).restartProcess();
-    cluster.setState(recoveringState(full));
-    if (mode === 'stream') cluster.master(0).dropStreams();
-    await waitFor(
-      async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
-      10_000,
-      'every agent carried',
-    );
-    t.deepEqual((await ask(srv.dnsPort, probeName(0))).ips, [probeIp(0)]);
-    await waitFor(
-      async () => (await ask(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
-      6000,
-      'dropped after maxHold',
-    );
-    t.regex(srv.logs(), /did not re-register within mesos\.failover\.maxHold/);
-    await waitFor(
-      async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 0,
-      2000,
-      'nothing carried',
-    );
-  });
+  smallFailover(
+    `${mode}: after mesos.failover.maxHold the carried tasks are dropped`,
+    async (t) => {
+      const { doc } = clusterState();
+      const { cluster, srv } = await start(t, mode, doc, { failover: { maxHold: '2s' } });
+      const full = structuredClone(doc);
+      // A master restarting in place (a new process id) is a leader change too.
+      cluster.master(0).restartProcess();
+      cluster.setState(recoveringState(full));
+      if (mode === 'stream') cluster.master(0).dropStreams();
+      await waitFor(
+        async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
+        10_000,
+        'every agent carried',
+      );
+      t.deepEqual((await ask(srv.dnsPort, probeName(0))).ips, [probeIp(0)]);
+      await waitFor(
+        async () => (await ask(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
+        6000,
+        'dropped after maxHold',
+      );
+      t.regex(srv.logs(), /did not re-register within mesos\.failover\.maxHold/);
+      await waitFor(
+        async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 0,
+        2000,
+        'nothing carried',
+      );
+    },
+  );
 
-  test.serial(`${mode}: a state whose tasks are all malformed is held back`, async (t) => {
+  smallFailover(`${mode}: a state whose tasks are all malformed is held back`, async (t) => {
     const { doc } = clusterState();
     const { cluster, srv } = await start(t, mode, doc);
     const broken = structuredClone(doc) as unknown as {

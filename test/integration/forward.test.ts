@@ -2,13 +2,12 @@
  * Forwarding end to end (issue 4): the real mesodns process against knot serving test zones on
  * loopback, plus dead, slow and truncating upstreams. Policies, failover within forward.timeout,
  * health, SERVFAIL when all fail, the cache (decremented TTLs, negative answers, serve-stale),
- * allowFrom, maxConcurrent, TCP fallback and the loop guard. Serial: each test runs up to three
- * servers, and a dozen of them at once starve a 2-core machine.
+ * allowFrom, maxConcurrent, TCP fallback and the loop guard. Two tests at a time: each runs up to
+ * three servers, and a dozen of them at once starve a 2-core machine.
  */
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import type { Socket as TcpSocket } from 'node:net';
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { dig } from '../helpers/dig.js';
 import type { DigResult } from '../helpers/dig.js';
@@ -23,6 +22,10 @@ import {
   startSlowUpstream,
 } from '../helpers/upstream.js';
 import type { KnotUpstream, Upstream } from '../helpers/upstream.js';
+import { testsAtOnce } from '../helpers/slots.js';
+
+/** Each test starts its own servers and mostly waits: two run at once. */
+const twoAtOnce = testsAtOnce(2);
 
 const STATE = 'test/fixtures/fake.json';
 const MESOS_NAME = 'car-store.marathon.mesos';
@@ -59,7 +62,7 @@ function answers(r: DigResult): string[] {
   return r.answer.map((rr) => rr.data);
 }
 
-test.serial(
+twoAtOnce(
   'policies: sequential uses the first upstream, round_robin and random spread the queries',
   async (t) => {
     const k = await knot(t);
@@ -90,7 +93,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'failover: a dead upstream costs part of forward.timeout, then is marked down and skipped',
   async (t) => {
     const k = await knot(t);
@@ -112,7 +115,7 @@ test.serial(
   },
 );
 
-test.serial('a probe brings an upstream back once it answers again', async (t) => {
+twoAtOnce('a probe brings an upstream back once it answers again', async (t) => {
   const k = await knot(t);
   const flaky = owned(t, await startSlowUpstream(0, k.port));
   const srv = await mesodns(t, {
@@ -132,7 +135,7 @@ test.serial('a probe brings an upstream back once it answers again', async (t) =
   t.true(flaky.queries > before, 'first in line again');
 });
 
-test.serial(
+twoAtOnce(
   'SERVFAIL within forward.timeout when every upstream fails, then cached briefly',
   async (t) => {
     const d1 = owned(t, await startDeadUpstream());
@@ -149,7 +152,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'cache: a repeated query is answered from the cache with its TTL counting down',
   async (t) => {
     const k = await knot(t);
@@ -178,7 +181,7 @@ test.serial(
   },
 );
 
-test.serial('negative caching: NXDOMAIN and NODATA are cached for the SOA minimum', async (t) => {
+twoAtOnce('negative caching: NXDOMAIN and NODATA are cached for the SOA minimum', async (t) => {
   const k = await knot(t);
   const counter = owned(t, await startSlowUpstream(0, k.port));
   const srv = await mesodns(t, { resolvers: [counter.address] });
@@ -197,7 +200,7 @@ test.serial('negative caching: NXDOMAIN and NODATA are cached for the SOA minimu
   t.is(counter.queries, 2);
 });
 
-test.serial(
+twoAtOnce(
   'serve-stale: when the upstream is gone, expired answers are served with TTL 30',
   async (t) => {
     const k = await startKnot({ 'short.test.': SHORT_TTL_ZONE });
@@ -230,7 +233,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'allowFrom: other clients get REFUSED for forwarded names, cluster names stay open',
   async (t) => {
     const k = await knot(t);
@@ -248,7 +251,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'maxConcurrent: a query beyond the limit gets REFUSED while the others wait',
   async (t) => {
     const k = await knot(t);
@@ -331,7 +334,7 @@ function questionEnd(msg: Buffer): number {
   return off + 5;
 }
 
-test.serial(
+twoAtOnce(
   'tcpFallback: a truncated UDP answer is fetched over TCP; off, it is passed through with TC',
   async (t) => {
     const k = await knot(t);
@@ -352,7 +355,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'tcpFallback with knot: a 60-record answer is cut for a 512-byte client, whole over TCP',
   async (t) => {
     const k = await knot(t, { [EXAMPLE_TEST_ZONE_NAME]: EXAMPLE_TEST_ZONE });
@@ -377,7 +380,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'loop guard: two mesodns forwarding to each other (IDs rewritten) find the loop with their probes',
   async (t) => {
     const [portA, portB] = [await freePort(), await freePort()];
@@ -409,7 +412,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'loop guard: mesodns with itself as upstream answers SERVFAIL at once instead of looping',
   async (t) => {
     const port = await freePort();

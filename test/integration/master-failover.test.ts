@@ -3,7 +3,6 @@
  * loopback (test/helpers/fake-master.ts) serving a synthetic cluster (bench/cluster.ts):
  * failover, 307 chains, 503 backoff, hung and malformed masters.
  */
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
 import { dig } from '../helpers/dig.js';
@@ -12,6 +11,10 @@ import type { FakeMasterOptions } from '../helpers/fake-master.js';
 import { srvData } from '../helpers/dns-message.js';
 import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
+import { testsAtOnce } from '../helpers/slots.js';
+
+/** Each test starts its own servers and mostly waits: two run at once. */
+const twoAtOnce = testsAtOnce(2);
 
 const PROBE = 'probe.marathon.mesos';
 
@@ -57,7 +60,7 @@ async function leaderPort(srv: Mesodns): Promise<number | undefined> {
 
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
 
-test.serial('the leader fails over and the records follow within one refresh', async (t) => {
+twoAtOnce('the leader fails over and the records follow within one refresh', async (t) => {
   const cluster = await startCluster(t, clusterState(60, '10.99.0.1'));
   const srv = await mesodns(t, { masters: cluster.urls, refresh: '1s' });
   t.deepEqual(await probe(srv), ['10.99.0.1']);
@@ -89,7 +92,7 @@ test.serial('the leader fails over and the records follow within one refresh', a
   t.is(cluster.maxInFlight, 1, 'never two requests at once');
 });
 
-test.serial('a chain of 307s is followed, to masters given by hostname', async (t) => {
+twoAtOnce('a chain of 307s is followed, to masters given by hostname', async (t) => {
   const cluster = await startCluster(t, clusterState(30, '10.99.0.1'), { hostname: 'localhost' });
   // The only master configured is a follower that still believes master 1 leads; master 1
   // redirects to the real leader, master 0.
@@ -109,7 +112,7 @@ test.serial('a chain of 307s is followed, to masters given by hostname', async (
   t.is(cluster.master(2).requests, before);
 });
 
-test.serial(
+twoAtOnce(
   '503s (no leader elected) back off, then the zone loads once a leader is elected',
   async (t) => {
     const cluster = await startCluster(t, clusterState(30, '10.99.0.1'));
@@ -139,7 +142,7 @@ test.serial(
   },
 );
 
-test.serial('a hung master does not stall the poller past mesos.timeout', async (t) => {
+twoAtOnce('a hung master does not stall the poller past mesos.timeout', async (t) => {
   const cluster = await startCluster(t, clusterState(30, '10.99.0.1'));
   const srv = await mesodns(t, { masters: cluster.urls, refresh: '1s', timeout: '1s' });
   t.deepEqual(await probe(srv), ['10.99.0.1']);
@@ -166,7 +169,7 @@ test.serial('a hung master does not stall the poller past mesos.timeout', async 
   t.false(srv.logs().includes('state load failed'), srv.logs());
 });
 
-test.serial(
+twoAtOnce(
   'malformed or truncated JSON keeps the old zone, logged once per kind of error',
   async (t) => {
     const cluster = await startCluster(t, clusterState(30, '10.99.0.1'));
@@ -187,7 +190,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'a new leader whose agents registered with it is the truth: tasks it does not list go',
   async (t) => {
     const cluster = await startCluster(t, clusterState(100, '10.99.0.1'));

@@ -6,7 +6,6 @@
  * trickles bytes after its snapshot is dropped by the watchdog, and garbage after a good snapshot
  * is retried with growing backoff, both with the last zone served and one log line per fault.
  */
-import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
 import { backoffMs } from '../../src/mesos/loop.js';
@@ -15,6 +14,10 @@ import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../helpers
 import { soaData } from '../helpers/dns-message.js';
 import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
+import { testsAtOnce } from '../helpers/slots.js';
+
+/** Each test starts its own servers and mostly waits: two run at once. */
+const twoAtOnce = testsAtOnce(2);
 
 /** A synthetic cluster plus the task `probe` (container IP 10.99.0.1) in `marathon`. */
 function clusterState(tasks = 40): unknown {
@@ -76,7 +79,7 @@ async function within(ms: number, what: string, check: () => Promise<boolean>): 
   }
 }
 
-test.serial(
+twoAtOnce(
   'a launched task answers within a second, a killed one is gone within a second',
   async (t) => {
     const cluster = await startCluster(t);
@@ -141,7 +144,7 @@ async function metric(srv: Mesodns, name: string): Promise<string> {
     .join('\n');
 }
 
-test.serial('a dropped connection is re-subscribed; the zone is served throughout', async (t) => {
+twoAtOnce('a dropped connection is re-subscribed; the zone is served throughout', async (t) => {
   const cluster = await startCluster(t);
   const srv = await mesodns(t, cluster);
   const seen = await watch(srv, 'probe.marathon.mesos', async () => {
@@ -162,7 +165,7 @@ test.serial('a dropped connection is re-subscribed; the zone is served throughou
   t.is(cluster.subscribers, 1);
 });
 
-test.serial(
+twoAtOnce(
   'a silent stream is abandoned after the missed heartbeats and re-subscribed',
   async (t) => {
     const cluster = await startCluster(t, { heartbeatSeconds: 0.2 });
@@ -181,7 +184,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'a failover to a master with a partial snapshot never serves the partial zone',
   async (t) => {
     const cluster = await startCluster(t);
@@ -208,7 +211,7 @@ test.serial(
   },
 );
 
-test.serial('a master without the v1 API is polled instead', async (t) => {
+twoAtOnce('a master without the v1 API is polled instead', async (t) => {
   const cluster = await startCluster(t, { v1: false });
   const srv = await mesodns(t, cluster, { refresh: '1s' });
   t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
@@ -220,7 +223,7 @@ test.serial('a master without the v1 API is polled instead', async (t) => {
   t.pass();
 });
 
-test.serial(
+twoAtOnce(
   'the resync finds a task the stream missed, counts the drift and repairs it',
   async (t) => {
     const cluster = await startCluster(t);
@@ -241,7 +244,7 @@ test.serial(
   },
 );
 
-test.serial(
+twoAtOnce(
   'records split across chunks at every boundary still decode; propagation is measured',
   async (t) => {
     const cluster = await startCluster(t, { chunkBytes: 7 });
@@ -256,7 +259,7 @@ test.serial(
   },
 );
 
-test.serial('a malformed event is skipped and counted; the stream goes on', async (t) => {
+twoAtOnce('a malformed event is skipped and counted; the stream goes on', async (t) => {
   const cluster = await startCluster(t);
   const srv = await mesodns(t, cluster);
   const master = cluster.master(0);
@@ -277,7 +280,7 @@ test.serial('a malformed event is skipped and counted; the stream goes on', asyn
   t.regex(await metric(srv, 'mesodns_stream_subscriptions_total'), /total 1$/m);
 });
 
-test.serial('a malformed or cut snapshot keeps the last zone and is retried', async (t) => {
+twoAtOnce('a malformed or cut snapshot keeps the last zone and is retried', async (t) => {
   const cluster = await startCluster(t);
   const srv = await mesodns(t, cluster);
   const master = cluster.master(0);
@@ -318,7 +321,7 @@ function faultLines(srv: Mesodns): string[] {
     .filter((l) => l.includes('Mesos event stream dropped; serving the last zone'));
 }
 
-test.serial(
+twoAtOnce(
   'a stream trickling bytes after its snapshot is dropped after the missed heartbeats; the zone stays',
   async (t) => {
     // The fake's heartbeat interval is mesodns' smallest (1 s): two missed = a 2 s window.
@@ -373,7 +376,7 @@ function maxSubscriptions(ms: number): number {
   return count;
 }
 
-test.serial(
+twoAtOnce(
   'garbage after a good snapshot is re-subscribed with growing backoff; the zone stays',
   async (t) => {
     const cluster = await startCluster(t, { heartbeatSeconds: 1 });
