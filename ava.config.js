@@ -4,18 +4,19 @@
 // of the ~70 test processes cost about 0.7 s of CPU per file. `npx ava test/x.test.ts` runs one
 // file after `npm run build:test`.
 
-// The files that take longest (mostly waiting on servers and timers) start first, so that their
-// waits overlap the short files instead of trailing alone at the end of the run.
+// The files that take longest start first (the readiness test waits through a 20 s outage; the
+// Dockerfile test runs npm ci), so that they overlap the short files instead of trailing alone
+// at the end of the run. Three files at a time: the integration files mostly wait on servers.
 const LONGEST_FIRST = [
-  'integration/stream',
-  'integration/forward',
-  'integration/failover-carry',
-  'integration/cli',
-  'integration/master-zk',
   'integration/readiness',
-  'integration/master-failover',
   'deploy/dockerfile',
+  'integration/stream',
+  'integration/failover-carry',
+  'integration/master-zk',
+  'integration/cli',
+  'integration/forward',
   'integration/server',
+  'integration/master-failover',
 ];
 
 /** @param {string} file */
@@ -29,7 +30,7 @@ export default {
   files: ['test/**/*.test.ts'],
   nodeArguments: ['--enable-source-maps'],
   workerThreads: false,
-  concurrency: 2,
+  concurrency: 3,
   timeout: '120s',
   /** @type {(a: string, b: string) => number} */
   sortTestFiles: (a, b) => rank(a) - rank(b) || a.localeCompare(b),
