@@ -259,6 +259,9 @@ export interface Membership {
  * `info_` for the protobuf form; the unlabelled form needs a trailing `/`, which this client
  * cannot create: use `createNode` with a numeric name instead).
  */
+/** How long `leave` waits for its znode's deletion. */
+const LEAVE_TIMEOUT_MS = 5_000;
+
 export async function joinGroup(
   connectString: string,
   group: string,
@@ -283,9 +286,20 @@ export async function joinGroup(
     client.close();
     throw error;
   }
+  let hasLeft = false;
   return {
     path,
     leave: async () => {
+      if (hasLeft) return;
+      hasLeft = true;
+      // Deleted explicitly before closing: a client still reconnecting after a ZooKeeper restart
+      // closes without ending its session, and the znode would stay until the session expired
+      // (the "second leader" wait of the restart test timed out that way). Bounded, for a
+      // ZooKeeper that is down for good.
+      const removed = promised<void>((done) => {
+        client.remove(path, -1, done);
+      }).catch(() => undefined);
+      await Promise.race([removed, delay(LEAVE_TIMEOUT_MS)]);
       client.close();
       await delay(0);
     },
