@@ -120,6 +120,30 @@ function text(status: number, body: string): HttpResponse {
 /** Mesos-DNS's (go-restful's) answer to an unknown path. */
 const NOT_FOUND = text(404, '404: Page Not Found');
 
+/**
+ * The segments of a request target's path, matched exactly: `//v1//config` or `/v1/config/` is
+ * no route (it was once served as `/config`), and a target in absolute form
+ * (`http://any-host/v1/version`) counts by its path alone: the `Host` decides nothing.
+ * Undefined for anything else.
+ */
+function pathParts(target: string): string[] | undefined {
+  let pathname: string;
+  try {
+    if (target.startsWith('/')) {
+      // Not `new URL(target, base)`: `//v1/x` would be read as the host `v1`.
+      pathname = new URL(`http://localhost${target}`).pathname;
+    } else if (/^https?:\/\//i.test(target)) {
+      pathname = new URL(target).pathname;
+    } else {
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  const parts = pathname.split('/').slice(1);
+  return parts.every((p) => p !== '') ? parts : undefined;
+}
+
 /** The HTTP server. `start()`/`close()`; `handle()` is the routing, exposed for tests. */
 export class HttpApi {
   readonly #options: HttpApiOptions;
@@ -140,13 +164,8 @@ export class HttpApi {
    * and HEAD on known ones. Never throws for bad input.
    */
   async handle(method: string, target: string): Promise<HttpResponse> {
-    let pathname: string;
-    try {
-      pathname = new URL(target, 'http://localhost').pathname;
-    } catch {
-      return NOT_FOUND;
-    }
-    const handler = this.#match(pathname.split('/').filter((p) => p !== ''));
+    const parts = pathParts(target);
+    const handler = parts === undefined ? undefined : this.#match(parts);
     if (handler === undefined) return NOT_FOUND;
     if (method !== 'GET' && method !== 'HEAD') {
       return { ...text(405, '405: Method Not Allowed'), headers: { Allow: ALLOW } };

@@ -92,6 +92,28 @@ test('unknown paths get 404, other methods 405 with Allow, /v1/hosts/{h}/ports 5
   t.is((await handler.handle('HEAD', '/health')).status, 200);
 });
 
+test('routes match the exact path: doubled or trailing slashes and other forms are 404', async (t) => {
+  const handler = api({ current: LOADED });
+  for (const target of [
+    '//v1//config',
+    '//config',
+    '//health',
+    '/v1//version',
+    '/v1/version/',
+    '/health/',
+    '//v1/enumerate',
+    'v1/version',
+    '*',
+    'ftp://host/v1/version',
+  ]) {
+    t.is((await handler.handle('GET', target)).status, 404, target);
+  }
+  // The absolute form (RFC 9112 3.2.2) counts by its path; the host in it decides nothing.
+  t.is((await handler.handle('GET', 'http://evil.example/v1/version')).status, 200);
+  t.is((await handler.handle('GET', '/v1/version?x=1')).status, 200, 'a query is not the path');
+  t.is((await handler.handle('GET', '/health')).status, 200);
+});
+
 test('/v1/version has Mesos-DNS keys with mesodns values', async (t) => {
   t.deepEqual(await body(api(), '/v1/version'), {
     Service: 'mesodns',
