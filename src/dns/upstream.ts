@@ -185,10 +185,13 @@ export class UpstreamClient {
     if (pending?.socket !== socket) return;
     if (rinfo.port !== pending.upstream.port || !sameAddress(rinfo.address, pending.upstream.host))
       return;
-    if (!questionMatches(reply, pending.question)) return;
+    // Another question: not ours (a late reply, or a forgery), keep waiting. No question: the
+    // upstream failed (nothing in it can be checked or passed on to a client; RFC 5452).
+    const echo = echoOf(reply, pending.question);
+    if (echo === 'other') return;
     this.#pending.delete(id);
     clearTimeout(pending.timer);
-    pending.settle({ reply });
+    pending.settle(echo === 'match' ? { reply } : { failure: 'error' });
   }
 
   #udp(
@@ -252,11 +255,17 @@ export class UpstreamClient {
           if (
             reply.length >= HEADER_SIZE &&
             reply.readUInt16BE(0) === id &&
-            ((reply[2] ?? 0) & 0x80) !== 0 &&
-            questionMatches(reply, question)
+            ((reply[2] ?? 0) & 0x80) !== 0
           ) {
-            finish({ reply: Buffer.from(reply) });
-            return;
+            const echo = echoOf(reply, question);
+            if (echo === 'match') {
+              finish({ reply: Buffer.from(reply) });
+              return;
+            }
+            if (echo === 'none') {
+              finish({ failure: 'error' });
+              return;
+            }
           }
         }
       });
@@ -294,12 +303,16 @@ function inFlightKey(id: number, question: string): string {
   return String.fromCharCode(id) + question;
 }
 
-/** The reply echoes our question (case-insensitively), or has none (e.g. FORMERR). */
-function questionMatches(reply: Buffer, question: string): boolean {
-  if (reply.readUInt16BE(4) === 0) return true;
-  if (reply.readUInt16BE(4) !== 1) return false;
+/**
+ * Whether a reply echoes our question (case-insensitively): `match`; `none` when it has no
+ * question at all (QDCOUNT 0, e.g. a FORMERR); `other` for another question or several.
+ */
+function echoOf(reply: Buffer, question: string): 'match' | 'none' | 'other' {
+  const count = reply.readUInt16BE(4);
+  if (count === 0) return 'none';
+  if (count !== 1) return 'other';
   const echoed = reply.toString('latin1', HEADER_SIZE, HEADER_SIZE + question.length);
-  return echoed.toLowerCase() === question;
+  return echoed.toLowerCase() === question ? 'match' : 'other';
 }
 
 /** Settings of one upstream. */

@@ -239,6 +239,36 @@ test('sequential: fails over from a silent upstream, then marks it down after ma
   t.is(stats.upstream(`127.0.0.1:${String(good.address.port)}`).answered, 3);
 });
 
+test('a reply without the question (QDCOUNT 0) is an upstream failure, never passed on', async (t) => {
+  // Only the ID and the header: nothing in it can be checked against the query (RFC 5452).
+  const questionless: Handler = (msg) => {
+    const reply = Buffer.alloc(12);
+    msg.copy(reply, 0, 0, 2);
+    reply[2] = 0x80; // QR
+    reply[3] = 0x01; // FORMERR
+    return reply;
+  };
+  const [bad, good] = await upstreams(t, questionless, answerA);
+  if (bad === undefined || good === undefined) return;
+  const stats = new ForwardStats();
+  const f = forwarder(t, [bad, good], { observer: stats, healthCheckMs: 60_000, maxFails: 0 });
+  for (const transport of ['udp', 'tcp'] as const) {
+    const out = decodeMessage(await ask(f, query(`q-${transport}.example.test`, 'A'), transport));
+    t.is(out.rcode, 'NOERROR', transport);
+    t.is(out.questions.length, 1, transport);
+    t.deepEqual(
+      out.answers.map((r) => r.data),
+      ['192.0.2.10'],
+      `${transport}: the next upstream answered`,
+    );
+  }
+  t.is(stats.upstream(`127.0.0.1:${String(bad.address.port)}`).errors, 2);
+  const alone = forwarder(t, [bad]);
+  const out = decodeMessage(await ask(alone, query('alone.example.test', 'A')));
+  t.is(out.rcode, 'SERVFAIL');
+  t.is(out.questions[0]?.name, 'alone.example.test');
+});
+
 test('a probe (. NS) brings an upstream marked down back once it answers', async (t) => {
   const [flaky, good] = await upstreams(t, silent, answerA);
   if (flaky === undefined || good === undefined) return;
