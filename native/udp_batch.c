@@ -271,8 +271,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno, host, port);
   if (family == AF_INET6) {
-    int on = 1;
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    /* Dual stack, as Node's dgram and net default to: `[::]:53` also serves IPv4 clients (as
+     * IPv4-mapped addresses), whatever net.ipv6.bindv6only says. A specific IPv6 address only
+     * ever sees IPv6. */
+    int off = 0;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   }
   if (bind(fd, (struct sockaddr*)&ss, ss_len) < 0) {
     int err = errno;

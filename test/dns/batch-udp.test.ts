@@ -182,6 +182,19 @@ test('binding a port in use fails like dgram (EADDRINUSE), and TCP is left unbou
   t.regex(err.message, /bind EADDRINUSE 127\.0\.0\.1:\d+/);
 });
 
+test('[::] serves IPv4 and IPv6 clients over UDP and TCP, batched and with dgram', async (t) => {
+  for (const batched of [true, false]) {
+    const server = await serve(t, batched, '::');
+    for (const host of ['127.0.0.1', '::1']) {
+      for (const transport of ['udp', 'tcp'] as const) {
+        const packet = encodeQuery('web.marathon.mesos.', 'A');
+        const reply = await queryRaw(server.port, packet, transport, 2000, host);
+        t.truthy(reply, `${server.udpEngine.engine} ${host} ${transport}`);
+      }
+    }
+  }
+});
+
 test('close() stops answering and frees the port', async (t) => {
   const server = await serve(t, true);
   const port = server.port;
