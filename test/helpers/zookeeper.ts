@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CreateMode, createClient } from 'node-zookeeper-client';
+import { CreateMode, State, createClient } from 'node-zookeeper-client';
 import type { Client, Exception } from 'node-zookeeper-client';
 import { killOnExit } from './mesodns.js';
 import { freePort } from './ports.js';
@@ -259,6 +259,32 @@ export interface Membership {
  * `info_` for the protobuf form; the unlabelled form needs a trailing `/`, which this client
  * cannot create: use `createNode` with a numeric name instead).
  */
+/**
+ * Resolves true once `client` is connected (at once when it is), false when its session expired
+ * or `timeoutMs` passed first.
+ */
+async function reconnected(client: Client, timeoutMs: number): Promise<boolean> {
+  const isUp = (state: State): boolean =>
+    state === State.SYNC_CONNECTED || state === State.CONNECTED_READ_ONLY;
+  if (isUp(client.getState())) return true;
+  if (client.getState() === State.EXPIRED) return false;
+  return new Promise<boolean>((resolve) => {
+    const done = (value: boolean): void => {
+      clearTimeout(timer);
+      client.removeListener('state', onState);
+      resolve(value);
+    };
+    const onState = (state: State): void => {
+      if (isUp(state)) done(true);
+      else if (state === State.EXPIRED) done(false);
+    };
+    const timer = setTimeout(() => {
+      done(false);
+    }, timeoutMs);
+    client.on('state', onState);
+  });
+}
+
 /** How long `leave` waits for its znode's deletion. */
 const LEAVE_TIMEOUT_MS = 5_000;
 
@@ -292,14 +318,19 @@ export async function joinGroup(
     leave: async () => {
       if (hasLeft) return;
       hasLeft = true;
-      // Deleted explicitly before closing: a client still reconnecting after a ZooKeeper restart
-      // closes without ending its session, and the znode would stay until the session expired
-      // (the "second leader" wait of the restart test timed out that way). Bounded, for a
-      // ZooKeeper that is down for good.
-      const removed = promised<void>((done) => {
-        client.remove(path, -1, done);
-      }).catch(() => undefined);
-      await Promise.race([removed, delay(LEAVE_TIMEOUT_MS)]);
+      // A client still reconnecting after a ZooKeeper restart would close without ending its
+      // session, and the znode would stay until the session expired (the restart tests timed
+      // out that way). So: wait until it is connected again, or its session is gone (then
+      // ZooKeeper deletes the znode itself), and delete explicitly. Bounded, for a ZooKeeper
+      // that is down for good.
+      if (await reconnected(client, LEAVE_TIMEOUT_MS)) {
+        const removed = promised<undefined>((done) => {
+          client.remove(path, -1, (err) => {
+            done(err, undefined);
+          });
+        }).catch(() => undefined);
+        await Promise.race([removed, delay(LEAVE_TIMEOUT_MS)]);
+      }
       client.close();
       await delay(0);
     },
