@@ -58,10 +58,18 @@ export function makeSource(
       );
     }
   }
+  // The credentials go only to masters a detector vouches for: configured, or listed in
+  // ZooKeeper, over the configured scheme; never to a redirect's target or a state's `leader`.
+  // At most two detectors: the stream's, and the poller's it may fall back to.
+  const detectors: (ZkLeaderDetector | StaticMasters)[] = [];
   const client = new StateClient({
     timeoutMs: m.timeoutMs,
     clock: systemClock,
-    auth: { principal: m.auth.principal, secret },
+    auth: {
+      principal: m.auth.principal,
+      secret,
+      sendTo: (url) => detectors.some((d) => d.vouchesFor(url.origin)),
+    },
     tls: readTlsFiles({
       ...m.tls,
       ca: file(m.tls.ca),
@@ -70,10 +78,14 @@ export function makeSource(
     }),
     userAgent: `mesodns/${version}`,
   });
-  const detector = (): ZkLeaderDetector | StaticMasters =>
-    m.zk !== ''
-      ? new ZkLeaderDetector({ url: m.zk, scheme: m.scheme, logger })
-      : new StaticMasters(m.masters);
+  const detector = (): ZkLeaderDetector | StaticMasters => {
+    const made =
+      m.zk !== ''
+        ? new ZkLeaderDetector({ url: m.zk, scheme: m.scheme, logger })
+        : new StaticMasters(m.masters);
+    detectors.push(made);
+    return made;
+  };
   const poller = (): MasterPoller =>
     new MasterPoller({
       detector: detector(),

@@ -48,8 +48,15 @@ export interface StateClientOptions {
   /** Bound on one HTTP request, headers and body (`mesos.timeout`). */
   readonly timeoutMs: number;
   readonly clock: Clock;
-  /** HTTP Basic credentials, sent with every request. */
-  readonly auth?: { readonly principal: string; readonly secret: string };
+  /**
+   * HTTP Basic credentials, sent only with requests to a URL `sendTo` accepts (the masters the
+   * leader detectors vouch for): never to a host named only by a redirect or a state.
+   */
+  readonly auth?: {
+    readonly principal: string;
+    readonly secret: string;
+    readonly sendTo: (url: URL) => boolean;
+  };
   readonly tls?: TlsMaterial;
   /** Default `DEFAULT_MAX_STATE_BYTES`. */
   readonly maxBytes?: number;
@@ -174,6 +181,9 @@ export class StateClient {
   readonly #httpAgent: http.Agent;
   readonly #httpsAgent: https.Agent;
   readonly #headers: Readonly<Record<string, string>>;
+  /** The headers with the credentials, for the URLs `#sendAuthTo` accepts. */
+  readonly #authorized: Readonly<Record<string, string>> | undefined;
+  readonly #sendAuthTo: ((url: URL) => boolean) | undefined;
 
   /** Creates the client and its connection pools (TLS material is used as given). */
   constructor(options: StateClientOptions) {
@@ -193,12 +203,13 @@ export class StateClient {
       Accept: 'application/json',
       'User-Agent': options.userAgent ?? 'mesodns',
     };
+    this.#headers = headers;
     const auth = options.auth;
     if (auth !== undefined && auth.principal !== '') {
       const token = Buffer.from(`${auth.principal}:${auth.secret}`).toString('base64');
-      headers.Authorization = `Basic ${token}`;
+      this.#authorized = { ...headers, Authorization: `Basic ${token}` };
+      this.#sendAuthTo = auth.sendTo;
     }
-    this.#headers = headers;
   }
 
   /**
@@ -354,11 +365,12 @@ export class StateClient {
     let res: Response;
     try {
       const { default: fetch } = await loadNodeFetch();
+      const headers =
+        this.#authorized !== undefined && this.#sendAuthTo?.(url) === true
+          ? this.#authorized
+          : this.#headers;
       res = await fetch(url.href, {
-        headers:
-          call === undefined
-            ? this.#headers
-            : { ...this.#headers, 'Content-Type': 'application/json' },
+        headers: call === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
         ...(call === undefined ? {} : { method: 'POST', body: JSON.stringify({ type: call }) }),
         signal: both,
         redirect: 'manual',

@@ -19,9 +19,24 @@ export interface LeaderDetector {
   noteLeader(url: string): void;
   /** Hosts of every known master for the master records, or undefined to use the config. */
   masters(): readonly string[] | undefined;
+  /**
+   * Whether the detector itself names `origin` (`scheme://host:port`) as a master: a configured
+   * master, or one that ZooKeeper lists, over the configured scheme. Only those are sent the
+   * credentials; a host named only by a redirect or by a state's `leader` field is not.
+   */
+  vouchesFor(origin: string): boolean;
   /** A short description for messages (`mesos.masters`, `ZooKeeper zk://.../mesos`). */
   describe(): string;
   close(): Promise<void>;
+}
+
+/** The origin (`http://10.0.0.1:5050`) of a base URL, undefined when it is not a URL. */
+export function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a state document says about leadership (all optional: old masters omit fields). */
@@ -107,11 +122,13 @@ export function otherLeaderUrl(facts: LeaderFacts, via: string): string | undefi
  */
 export class StaticMasters implements LeaderDetector {
   readonly #masters: readonly string[];
+  readonly #origins: ReadonlySet<string>;
   #leader: string | undefined;
 
   /** Creates the detector for base URLs such as `http://10.0.0.1:5050`. */
   constructor(masters: readonly string[]) {
     this.#masters = masters;
+    this.#origins = new Set(masters.map(originOf).filter((o) => o !== undefined));
   }
 
   start(): void {
@@ -134,6 +151,10 @@ export class StaticMasters implements LeaderDetector {
 
   masters(): readonly string[] | undefined {
     return undefined;
+  }
+
+  vouchesFor(origin: string): boolean {
+    return this.#origins.has(origin);
   }
 
   describe(): string {

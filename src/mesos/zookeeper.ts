@@ -12,7 +12,7 @@ import type { Client, Event } from 'node-zookeeper-client';
 import { MesosDnsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LeaderDetector } from './leader.js';
-import { hostPort } from './leader.js';
+import { hostPort, originOf } from './leader.js';
 import { parsePid } from './parse.js';
 
 /** Port of a ZooKeeper server written without one. */
@@ -397,6 +397,14 @@ export class ZkLeaderDetector implements LeaderDetector {
 
   noteLeader(url: string): void {
     this.#preferred = url === this.#known.leaderUrl ? undefined : url;
+  }
+
+  vouchesFor(origin: string): boolean {
+    // Not `#preferred`: that is whoever last served the state, possibly through a redirect.
+    const { leaderUrl, members } = this.#known;
+    return [leaderUrl, ...members.map((m) => this.#url(m))].some(
+      (u) => u !== undefined && originOf(u) === origin,
+    );
   }
 
   masters(): readonly string[] | undefined {

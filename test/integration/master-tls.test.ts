@@ -48,7 +48,9 @@ test('HTTPS with the test CA and Basic auth from a secret file, through a 307', 
   const srv = await startMesodns({
     config: {
       mesos: {
-        masters: [c.master(1).url], // a follower: 307 to the leader, over https again
+        // A follower first: 307 to the leader, over https again. The leader is listed too:
+        // the credentials go only to configured masters.
+        masters: [c.master(1).url, c.master(0).url],
         auth: { principal: AUTH.principal, secretFile },
         tls: { ca: ca.ca.path },
       },

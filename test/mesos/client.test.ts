@@ -5,7 +5,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { systemClock } from '../../src/clock.js';
 import { NoLeaderError, StateFetchError, StateParseError } from '../../src/errors.js';
-import { StateClient, readTlsFiles } from '../../src/mesos/index.js';
+import { StateClient, StaticMasters, readTlsFiles } from '../../src/mesos/index.js';
 import type { StateClientOptions } from '../../src/mesos/index.js';
 import { AlreadyAskedError, baseOf } from '../../src/mesos/client.js';
 import { FakeMaster, FakeMasterCluster } from '../helpers/fake-master.js';
@@ -188,11 +188,13 @@ test('a state over the size limit is refused (decoded size, so gzip cannot hide 
   t.regex(error.message, /larger than 100 bytes/);
 });
 
-test('sends Basic auth on every request, redirects included; 401 names mesos.auth', async (t) => {
-  const auth = { principal: 'dns', secret: 's3cret' };
-  const c = new FakeMasterCluster({ size: 2, state: structuredClone(STATE), auth });
+test('sends Basic auth to the vouched masters, redirects among them included; 401 names mesos.auth', async (t) => {
+  const credentials = { principal: 'dns', secret: 's3cret' };
+  const c = new FakeMasterCluster({ size: 2, state: structuredClone(STATE), auth: credentials });
   await c.start();
   t.teardown(() => c.close());
+  const masters = new StaticMasters(c.urls);
+  const auth = { ...credentials, sendTo: (url: URL) => masters.vouchesFor(url.origin) };
   const r = await client(t, { auth }).fetchState(c.master(1).url);
   t.is(r.redirects, 1);
   const expected = `Basic ${Buffer.from('dns:s3cret').toString('base64')}`;
@@ -201,9 +203,36 @@ test('sends Basic auth on every request, redirects included; 401 names mesos.aut
   const error = await t.throwsAsync(client(t).fetchState(c.master(0).url));
   t.regex(error.message, /HTTP 401.*mesos\.auth/);
   await t.throwsAsync(
-    client(t, { auth: { principal: 'dns', secret: 'wrong' } }).fetchState(c.master(0).url),
+    client(t, { auth: { ...auth, secret: 'wrong' } }).fetchState(c.master(0).url),
     { message: /401/ },
   );
+});
+
+test('no credentials for a redirect target or leader the masters list does not name', async (t) => {
+  const credentials = { principal: 'dns', secret: 's3cret' };
+  const c = new FakeMasterCluster({ size: 2, state: structuredClone(STATE), auth: credentials });
+  await c.start();
+  t.teardown(() => c.close());
+  // Only the follower is configured; it redirects (307) to the leader, master 0.
+  const masters = new StaticMasters([c.master(1).url]);
+  const auth = { ...credentials, sendTo: (url: URL) => masters.vouchesFor(url.origin) };
+  const error = await t.throwsAsync(client(t, { auth }).fetchState(c.master(1).url));
+  t.regex(error.message, /HTTP 401/);
+  t.truthy(c.master(1).requestLog[0]?.headers.authorization, 'the configured master has them');
+  t.true(c.master(0).requestLog.length > 0, 'the redirect was followed');
+  t.true(
+    c.master(0).requestLog.every((r) => r.headers.authorization === undefined),
+    'the redirect target never saw them',
+  );
+});
+
+test('a master configured over https vouches for neither its http twin nor other ports', (t) => {
+  const masters = new StaticMasters(['https://m1.example:5050', 'http://10.0.0.2:5050']);
+  t.true(masters.vouchesFor('https://m1.example:5050'));
+  t.false(masters.vouchesFor('http://m1.example:5050'));
+  t.false(masters.vouchesFor('https://m1.example:5051'));
+  t.true(masters.vouchesFor('http://10.0.0.2:5050'));
+  t.false(masters.vouchesFor('http://10.0.0.3:5050'));
 });
 
 test('HTTPS: verifies the master with the configured CA, refuses an unknown one', async (t) => {

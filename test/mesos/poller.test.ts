@@ -216,6 +216,9 @@ class StubDetector implements LeaderDetector {
   masters(): readonly string[] | undefined {
     return this.mastersList;
   }
+  vouchesFor(origin: string): boolean {
+    return this.urls.some((u) => new URL(u).origin === origin);
+  }
   describe(): string {
     return 'stub';
   }

@@ -87,6 +87,13 @@ test.serial(
     ]);
     t.deepEqual(d.detector.masters(), ['127.0.0.1', '127.0.0.1', '127.0.0.1']);
     t.is(d.detector.leaderUrl, 'http://127.0.0.1:5051');
+    // Credentials go to the masters ZooKeeper lists, over the configured scheme, and not to a
+    // master that only served the state (a redirect's target, a state's leader field).
+    t.true(d.detector.vouchesFor('http://127.0.0.1:5053'));
+    t.false(d.detector.vouchesFor('https://127.0.0.1:5051'));
+    d.detector.noteLeader('http://10.9.9.9:5050');
+    t.true(d.detector.candidates().includes('http://10.9.9.9:5050'));
+    t.false(d.detector.vouchesFor('http://10.9.9.9:5050'));
   },
 );
 
