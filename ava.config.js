@@ -28,7 +28,6 @@ function rank(file) {
 export default {
   typescript: { rewritePaths: { 'test/': '.test-build/test/' }, compile: false },
   files: ['test/**/*.test.ts'],
-  nodeArguments: ['--enable-source-maps'],
   workerThreads: false,
   concurrency: 3,
   timeout: '120s',
