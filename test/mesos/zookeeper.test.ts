@@ -30,7 +30,7 @@ function memoryLogger(lines: string[]): Logger {
   const log =
     (level: string) =>
     (message: string, fields?: Readonly<Record<string, unknown>>): void => {
-      lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+      lines.push(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(fields ?? {})}`);
     };
   return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') };
 }
@@ -203,7 +203,11 @@ test.serial('survives a ZooKeeper restart and follows leader changes after it', 
   await first.leave();
   // The leaving member's own client may still be reconnecting after the restart: on a loaded
   // machine its delete and our watch can take longer than the other steps.
-  await waitFor(() => leaderOf(d) === 'http://127.0.0.1:5102', 2 * WAIT_MS, 'second leader');
+  try {
+    await waitFor(() => leaderOf(d) === 'http://127.0.0.1:5102', 2 * WAIT_MS, 'second leader');
+  } finally {
+    for (const line of d.logs) t.log(line);
+  }
   t.pass();
 });
 
