@@ -225,7 +225,11 @@ function promised<T>(
 
 /** Connects a ZooKeeper client (resolves once connected). */
 export async function connectZk(connectString: string, sessionTimeoutMs = 5_000): Promise<Client> {
-  const client = createClient(connectString, { sessionTimeout: sessionTimeoutMs, spinDelay: 200 });
+  const client = createClient(connectString, {
+    sessionTimeout: sessionTimeoutMs,
+    spinDelay: 500,
+    retries: 1,
+  });
   let timer: NodeJS.Timeout | undefined;
   const connected = new Promise<void>((resolve, reject) => {
     client.once('connected', () => {
@@ -285,8 +289,15 @@ async function reconnected(client: Client, timeoutMs: number): Promise<boolean> 
   });
 }
 
-/** How long `leave` waits for its znode's deletion. */
-const LEAVE_TIMEOUT_MS = 5_000;
+/** How long `leave` waits for its client to be back, and then for its znode's deletion. */
+const LEAVE_TIMEOUT_MS = 10_000;
+
+/**
+ * A member's session timeout: Mesos masters' default (`--zk_session_timeout=10secs`). With 5 s,
+ * a ZooKeeper restart on a busy machine expired every member's session before its client was
+ * back, and the group emptied.
+ */
+const MEMBER_SESSION_TIMEOUT_MS = 10_000;
 
 export async function joinGroup(
   connectString: string,
@@ -294,7 +305,7 @@ export async function joinGroup(
   data: string | Buffer,
   label = 'json.info_',
 ): Promise<Membership> {
-  const client = await connectZk(connectString);
+  const client = await connectZk(connectString, MEMBER_SESSION_TIMEOUT_MS);
   let path: string;
   try {
     await promised<string>((done) => {
