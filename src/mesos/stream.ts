@@ -293,7 +293,7 @@ export class MasterStream implements StateSource {
         );
       } catch (err) {
         if (this.#isClosed()) return;
-        if (err instanceof ApiUnsupportedError) {
+        if (err instanceof ApiUnsupportedError && this.#streamStats.subscriptions === 0) {
           this.#fallBack(err);
           return;
         }
@@ -385,7 +385,10 @@ export class MasterStream implements StateSource {
       try {
         stream = await this.#options.client.subscribe(base, this.#abort.signal);
       } catch (err) {
-        if (err instanceof ApiUnsupportedError) throw err;
+        // Masters that never spoke v1 are polled instead. Once a stream has worked, a 404 is a
+        // fault of the moment (a proxy, a master being replaced, its port taken by another
+        // program): retried like any failure, never a reason to stop streaming for good.
+        if (err instanceof ApiUnsupportedError && this.#streamStats.subscriptions === 0) throw err;
         errors.push(toError(err, base));
         continue;
       }
