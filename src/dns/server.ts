@@ -89,10 +89,10 @@ function literalLookup(family: 4 | 6): LiteralLookup {
   };
 }
 
-/** UDP+TCP DNS server. */
 /** How often `start` picks another port when port 0's TCP twin is taken. */
 const PORT_ZERO_ATTEMPTS = 5;
 
+/** UDP+TCP DNS server. */
 export class DnsServer {
   readonly #options: DnsServerOptions;
   #settings: DnsSettings;

@@ -258,12 +258,6 @@ export interface Membership {
 }
 
 /**
- * Registers a master in the group `group` (created if missing) in a session of its own, as an
- * ephemeral sequential node named `<label><seq>` holding `data` (default label `json.info_`;
- * `info_` for the protobuf form; the unlabelled form needs a trailing `/`, which this client
- * cannot create: use `createNode` with a numeric name instead).
- */
-/**
  * Resolves true once `client` is connected (at once when it is), false when its session expired
  * or `timeoutMs` passed first.
  */
@@ -299,6 +293,12 @@ const LEAVE_TIMEOUT_MS = 10_000;
  */
 const MEMBER_SESSION_TIMEOUT_MS = 10_000;
 
+/**
+ * Registers a master in the group `group` (created if missing) in a session of its own, as an
+ * ephemeral sequential node named `<label><seq>` holding `data` (default label `json.info_`;
+ * `info_` for the protobuf form; the unlabelled form needs a trailing `/`, which this client
+ * cannot create: use `createNode` with a numeric name instead).
+ */
 export async function joinGroup(
   connectString: string,
   group: string,
