@@ -163,10 +163,6 @@ function codeOf(err: unknown): string | undefined {
 }
 
 /**
- * Fetches state documents from masters. One instance keeps one keep-alive connection pool per
- * scheme; callers serialise their requests (the poller never has two in flight).
- */
-/**
  * node-fetch, imported at the first request: the main thread and the commands that only read
  * files never ask a master, and the import costs about 50 ms of CPU at start.
  */
@@ -176,14 +172,19 @@ function loadNodeFetch(): Promise<typeof NodeFetch> {
   return nodeFetch;
 }
 
+/**
+ * Fetches state documents from masters. One instance keeps one keep-alive connection pool per
+ * scheme; callers serialise their requests (the poller never has two in flight).
+ */
 export class StateClient {
   readonly #options: StateClientOptions;
   readonly #httpAgent: http.Agent;
   readonly #httpsAgent: https.Agent;
   readonly #headers: Readonly<Record<string, string>>;
-  /** The headers with the credentials, for the URLs `#sendAuthTo` accepts. */
-  readonly #authorized: Readonly<Record<string, string>> | undefined;
-  readonly #sendAuthTo: ((url: URL) => boolean) | undefined;
+  /** The headers with the credentials, and the URLs they may go to. */
+  readonly #auth:
+    | { readonly headers: Readonly<Record<string, string>>; readonly sendTo: (url: URL) => boolean }
+    | undefined;
 
   /** Creates the client and its connection pools (TLS material is used as given). */
   constructor(options: StateClientOptions) {
@@ -207,8 +208,10 @@ export class StateClient {
     const auth = options.auth;
     if (auth !== undefined && auth.principal !== '') {
       const token = Buffer.from(`${auth.principal}:${auth.secret}`).toString('base64');
-      this.#authorized = { ...headers, Authorization: `Basic ${token}` };
-      this.#sendAuthTo = auth.sendTo;
+      this.#auth = {
+        headers: { ...headers, Authorization: `Basic ${token}` },
+        sendTo: auth.sendTo,
+      };
     }
   }
 
@@ -365,10 +368,7 @@ export class StateClient {
     let res: Response;
     try {
       const { default: fetch } = await loadNodeFetch();
-      const headers =
-        this.#authorized !== undefined && this.#sendAuthTo?.(url) === true
-          ? this.#authorized
-          : this.#headers;
+      const headers = this.#auth?.sendTo(url) === true ? this.#auth.headers : this.#headers;
       res = await fetch(url.href, {
         headers: call === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
         ...(call === undefined ? {} : { method: 'POST', body: JSON.stringify({ type: call }) }),
