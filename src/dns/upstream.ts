@@ -258,12 +258,8 @@ export class UpstreamClient {
             ((reply[2] ?? 0) & 0x80) !== 0
           ) {
             const echo = echoOf(reply, question);
-            if (echo === 'match') {
-              finish({ reply: Buffer.from(reply) });
-              return;
-            }
-            if (echo === 'none') {
-              finish({ failure: 'error' });
+            if (echo !== 'other') {
+              finish(echo === 'match' ? { reply: Buffer.from(reply) } : { failure: 'error' });
               return;
             }
           }
