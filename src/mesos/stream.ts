@@ -293,7 +293,7 @@ export class MasterStream implements StateSource {
         );
       } catch (err) {
         if (this.#isClosed()) return;
-        if (err instanceof ApiUnsupportedError && this.#streamStats.subscriptions === 0) {
+        if (this.#isPreV1(err)) {
           this.#fallBack(err);
           return;
         }
@@ -356,6 +356,15 @@ export class MasterStream implements StateSource {
     });
   }
 
+  /**
+   * Whether `err` says the masters predate the v1 API, so that they are polled instead: a 404
+   * before any subscription. Once a stream has worked, a 404 is a fault of the moment (a proxy, a
+   * master being replaced, its port taken by another program), retried like any failure.
+   */
+  #isPreV1(err: unknown): err is ApiUnsupportedError {
+    return err instanceof ApiUnsupportedError && this.#streamStats.subscriptions === 0;
+  }
+
   #fallBack(err: ApiUnsupportedError): void {
     const { logger, detector } = this.#options;
     logger.warn('Mesos master has no v1 operator API: polling /master/state instead', {
@@ -385,10 +394,7 @@ export class MasterStream implements StateSource {
       try {
         stream = await this.#options.client.subscribe(base, this.#abort.signal);
       } catch (err) {
-        // Masters that never spoke v1 are polled instead. Once a stream has worked, a 404 is a
-        // fault of the moment (a proxy, a master being replaced, its port taken by another
-        // program): retried like any failure, never a reason to stop streaming for good.
-        if (err instanceof ApiUnsupportedError && this.#streamStats.subscriptions === 0) throw err;
+        if (this.#isPreV1(err)) throw err;
         errors.push(toError(err, base));
         continue;
       }
