@@ -8,8 +8,7 @@
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
 import { FakeMasterCluster, addTask, killTask, recoveringState } from '../helpers/fake-master.js';
-import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
-import { queryRaw, startMesodns, waitFor } from '../helpers/mesodns.js';
+import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 import { testsAtOnce } from '../helpers/slots.js';
 
@@ -76,14 +75,10 @@ async function start(
   return { cluster, srv };
 }
 
-/** One A query over UDP; the rcode name and the addresses, or `timeout`. */
-async function ask(port: number, name: string): Promise<{ rcode: string; ips: string[] }> {
-  const id = Math.floor(Math.random() * 65535);
-  const reply = await queryRaw(port, encodeQuery(name, 'A', { id }), 'udp', 2000);
-  if (reply === undefined) return { rcode: 'timeout', ips: [] };
-  const r = decodeMessage(reply);
-  const ips = r.answers.flatMap((a) => (a.type === 'A' ? [String(a.data)] : []));
-  return { rcode: r.rcode, ips };
+/** One A query; the rcode name (`NOREPLY` when none came) and the addresses. */
+async function askA(port: number, name: string): Promise<{ rcode: string; ips: string[] }> {
+  const r = await ask(port, name, 'A');
+  return { rcode: r.rcode, ips: answerData(r) };
 }
 
 /**
@@ -103,7 +98,7 @@ async function watchProbes(
       await Promise.all(
         PROBE_AGENTS.map(async (_, i) => {
           if (!running(i)) return;
-          const r = await ask(srv.dnsPort, probeName(i));
+          const r = await askA(srv.dnsPort, probeName(i));
           asked++;
           if (running(i) && (r.rcode !== 'NOERROR' || r.ips[0] !== probeIp(i))) {
             wrong.push(`${probeName(i)}: ${r.rcode} ${r.ips.join(',')}`);
@@ -149,7 +144,7 @@ for (const mode of ['poll', 'stream'] as const) {
       const { doc, probeIds } = clusterState(2000);
       const { cluster, srv } = await start(t, mode, doc);
       for (let i = 0; i < PROBE_AGENTS.length; i++) {
-        t.deepEqual((await ask(srv.dnsPort, probeName(i))).ips, [probeIp(i)]);
+        t.deepEqual((await askA(srv.dnsPort, probeName(i))).ips, [probeIp(i)]);
       }
       // The probe on the last agent group is killed while its agent is away.
       const killed = PROBE_AGENTS.length - 1;
@@ -181,7 +176,7 @@ for (const mode of ['poll', 'stream'] as const) {
             for (const id of group) cluster.reregisterAgent(id, full);
             if (hasKilled) {
               killedGone = waitFor(
-                async () => (await ask(srv.dnsPort, probeName(killed))).rcode === 'NXDOMAIN',
+                async () => (await askA(srv.dnsPort, probeName(killed))).rcode === 'NXDOMAIN',
                 // Correctness, not speed: the time is logged below. Alongside the Dockerfile
                 // test's npm ci and a ZooKeeper start, 3 s was missed once on 2 cores.
                 10_000,
@@ -228,11 +223,11 @@ for (const mode of ['poll', 'stream'] as const) {
     // Agent 0 (probe0's) is marked unreachable: it leaves recovered_slaves without registering.
     t.true(cluster.removeAgent(full.slaves[0]?.id ?? '', null));
     await waitFor(
-      async () => (await ask(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
+      async () => (await askA(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
       mode === 'stream' ? 3000 : 4000,
       'the removed agent task gone',
     );
-    t.deepEqual((await ask(srv.dnsPort, probeName(1))).ips, [probeIp(1)], 'the others stay');
+    t.deepEqual((await askA(srv.dnsPort, probeName(1))).ips, [probeIp(1)], 'the others stay');
     // The counters reach the main thread just after the zone.
     await waitFor(
       async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 79,
@@ -256,9 +251,9 @@ for (const mode of ['poll', 'stream'] as const) {
         10_000,
         'every agent carried',
       );
-      t.deepEqual((await ask(srv.dnsPort, probeName(0))).ips, [probeIp(0)]);
+      t.deepEqual((await askA(srv.dnsPort, probeName(0))).ips, [probeIp(0)]);
       await waitFor(
-        async () => (await ask(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
+        async () => (await askA(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
         6000,
         'dropped after maxHold',
       );
@@ -287,7 +282,7 @@ for (const mode of ['poll', 'stream'] as const) {
       'the state held',
     );
     for (let i = 0; i < PROBE_AGENTS.length; i++) {
-      t.deepEqual((await ask(srv.dnsPort, probeName(i))).ips, [probeIp(i)], 'the zone is kept');
+      t.deepEqual((await askA(srv.dnsPort, probeName(i))).ips, [probeIp(i)], 'the zone is kept');
     }
     t.is(srv.logs().match(/state held back: most of its entries are malformed/g)?.length, 1);
   });
