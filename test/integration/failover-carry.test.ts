@@ -10,7 +10,7 @@ import { syntheticState } from '../../bench/cluster.js';
 import { FakeMasterCluster, addTask, killTask, recoveringState } from '../helpers/fake-master.js';
 import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
-import { testsAtOnce } from '../helpers/slots.js';
+import { testsAtOnce } from '../helpers/tests-at-once.js';
 
 /**
  * Each test starts its own servers and mostly waits, so two run at once; but never the two

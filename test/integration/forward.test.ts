@@ -22,7 +22,7 @@ import {
   startSlowUpstream,
 } from '../helpers/upstream.js';
 import type { KnotUpstream, Upstream } from '../helpers/upstream.js';
-import { testsAtOnce } from '../helpers/slots.js';
+import { testsAtOnce } from '../helpers/tests-at-once.js';
 
 /** Each test starts its own servers and mostly waits: two run at once. */
 const twoAtOnce = testsAtOnce(2);

@@ -15,7 +15,7 @@ import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../helpers
 import { soaData } from '../helpers/dns-message.js';
 import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
-import { testsAtOnce } from '../helpers/slots.js';
+import { testsAtOnce } from '../helpers/tests-at-once.js';
 
 /** Each test starts its own servers and mostly waits: two run at once. */
 const twoAtOnce = testsAtOnce(2);
