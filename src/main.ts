@@ -64,14 +64,13 @@ import {
 import { generateRecords, toZoneFile } from './records/index.js';
 import { ZoneStore } from './store.js';
 import { masterHosts } from './loader.js';
+import { packageFile } from './package-root.js';
 
 const VERSION = readVersion();
 
 function readVersion(): string {
   try {
-    const pkg: unknown = JSON.parse(
-      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-    );
+    const pkg: unknown = JSON.parse(readFileSync(packageFile('package.json'), 'utf8'));
     if (
       typeof pkg === 'object' &&
       pkg !== null &&

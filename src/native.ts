@@ -4,9 +4,8 @@
  * back to plain Node.js.
  */
 import { createRequire } from 'node:module';
-
-/** Where node-gyp puts the addons, from this module in src/ or dist/. */
-const ADDON_DIR = '../build/Release/';
+import { fileURLToPath } from 'node:url';
+import { packageFile } from './package-root.js';
 
 /**
  * The exports of `build/Release/<name>.node`, or why it cannot be loaded: not Linux (the
@@ -17,7 +16,8 @@ export function loadAddon(name: string): { module?: unknown; reason?: string } {
     return { reason: `the native addons are Linux only (platform ${process.platform})` };
   }
   try {
-    return { module: createRequire(import.meta.url)(`${ADDON_DIR}${name}.node`) as unknown };
+    const addon = packageFile(`build/Release/${name}.node`);
+    return { module: createRequire(import.meta.url)(fileURLToPath(addon)) as unknown };
   } catch (err) {
     const first = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return {

@@ -17,16 +17,13 @@ import {
   defaultSoaNames,
 } from './defaults.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from '../duration.js';
+import { packageFile } from '../package-root.js';
 import { configValidator, newAjv } from './schema.js';
 import type { Validator } from './schema.js';
 import type { Config, ForwardPolicy, HostPort, IpSource, MesosMode } from './types.js';
 
-/**
- * Location of the JSON Schema of the YAML file. Resolved from this module so that it works from
- * `src/config/load.ts` (tsx) and from `dist/config/load.js` (build): both are two levels below
- * the package root, which ships `config/`.
- */
-export const CONFIG_SCHEMA_URL = new URL('../../config/mesodns.schema.json', import.meta.url);
+/** Location of the JSON Schema of the YAML file: the package ships `config/`. */
+export const CONFIG_SCHEMA_URL = packageFile('config/mesodns.schema.json');
 
 /** A configuration together with the warnings found while reading it. */
 export interface ParsedConfig {
