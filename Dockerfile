@@ -23,10 +23,11 @@ COPY package.json package-lock.json binding.gyp ./
 COPY native ./native
 # npm's download cache lives in a BuildKit cache mount: shared between builds, never in a layer.
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-# The build also compiles the config schema's validator (scripts/compile-schema.ts).
+# esbuild bundles src/ into dist/ (scripts/build.ts), which also compiles the config schema's
+# validator; tsconfig.json holds the compiler options esbuild follows.
+COPY tsconfig.json ./
 COPY config/mesodns.schema.json ./config/
-COPY scripts/compile-schema.ts ./scripts/
+COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN npm run build
 

@@ -11,6 +11,8 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'dist.next/**',
+      'dist.old/**',
       '.test-build/**',
       'node_modules/**',
       'bench/out/**',

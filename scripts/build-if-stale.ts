@@ -1,6 +1,6 @@
 // `npm start`: builds dist/ only when a build input changed since the last successful build, so
 // that a second start serves at once. The stamp holds the time the last good build started: an
-// input edited while tsc ran is newer than it and triggers the next build. Directories count
+// input edited while the build ran is newer than it and triggers the next build. Directories count
 // with their own mtime, so a file added, removed or renamed triggers a build too.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,9 @@ const STAMP = 'dist/.build-stamp';
 const INPUTS = [
   'src',
   'tsconfig.json',
-  'tsconfig.build.json',
   'package.json',
   'config/mesodns.schema.json',
-  'scripts/compile-schema.ts',
+  'scripts/build.ts',
 ];
 
 /** The newest mtime (ms) under `path`, 0 when it does not exist. */

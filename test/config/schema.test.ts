@@ -135,7 +135,7 @@ test('configToYaml of the defaults passes the schema', (t) => {
 test('the validator compiled at build gives the verdicts and errors ajv gives compiling the schema now', (t) => {
   const text = readFileSync(CONFIG_SCHEMA_URL, 'utf8');
   // npm run build:test wrote it beside the compiled src/config/schema.js, as npm run build does
-  // for dist/.
+  // beside the bundle in dist/.
   const precompiled = precompiledValidator(text);
   if (precompiled === undefined) return t.fail('no precompiled validator for this schema text');
   const compiled = newAjv().compile(JSON.parse(text) as Record<string, unknown>);

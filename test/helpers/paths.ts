@@ -1,5 +1,5 @@
 /**
- * Where the repository is. The tests run compiled (`.test-build/`, see tsconfig.test.json), so a
+ * Where the repository is. The tests run compiled (`.test-build/`, see scripts/build.ts), so a
  * path relative to a test's own file would point into that tree: everything the tests read or
  * spawn is found from the repository root instead.
  */
