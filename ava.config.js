@@ -1,22 +1,28 @@
-// The tests run compiled: `npm test` emits src, test, bench and scripts into .test-build/ with
-// tsc (tsconfig.test.json), which also type-checks them, and @ava/typescript maps each
-// test/**/*.test.ts to its .test-build/test/**/*.test.js. Loading TypeScript through tsx in each
-// of the ~70 test processes cost about 0.7 s of CPU per file. `npx ava test/x.test.ts` runs one
-// file after `npm run build:test`.
+// The tests run compiled: `npm test` transpiles src, test, bench and scripts into .test-build/
+// with esbuild (scripts/build.ts; `npm run typecheck` is the type check), and @ava/typescript
+// maps each test/**/*.test.ts to its .test-build/test/**/*.test.js. Loading TypeScript through
+// tsx in each of the ~70 test processes cost about 0.7 s of CPU per file. `npx ava
+// test/x.test.ts` runs one file after `npm run build:test`.
 
-// The files that take longest start first (the readiness test waits through a 20 s outage; the
-// Dockerfile test runs npm ci), so that they overlap the short files instead of trailing alone
-// at the end of the run. Three files at a time: the integration files mostly wait on servers.
+// The files that take longest, in wall time, start first (the ZooKeeper files restart a
+// ZooKeeper, about a minute each; the readiness test waits through a 20 s outage; the Dockerfile
+// test runs npm ci), so that they overlap the short files instead of trailing alone at the end
+// of the run: a minute-long file started last made a run a minute longer. Three files at a time:
+// the integration files mostly wait on servers.
 const LONGEST_FIRST = [
-  'integration/readiness',
+  'integration/master-zk',
+  'mesos/zookeeper',
+  'integration/failover-carry',
   'deploy/dockerfile',
   'integration/stream',
-  'integration/failover-carry',
-  'integration/master-zk',
+  'integration/readiness',
   'integration/cli',
   'integration/forward',
   'integration/server',
   'integration/master-failover',
+  'integration/operations',
+  'integration/mesos-dns-compat',
+  'integration/reload',
 ];
 
 /** @param {string} file */
