@@ -13,7 +13,6 @@ export {
   CONFIG_SCHEMA_URL,
   REDACTED,
   checkConfig,
-  closest,
   configFormat,
   configToYaml,
   convertConfig,
