@@ -7,8 +7,13 @@
 import type { OverlayNode } from '../dns/index.js';
 import { keyToName, nameKey } from '../dns/index.js';
 import type { RecordData, RecordSet } from '../records/index.js';
-import { CompactRecordSet, ComputedMap } from '../records/index.js';
-import type { EnumeratedFramework, GeneratorStats, SrvTarget } from '../records/types.js';
+import { CompactRecordSet, ComputedMap, lazyEntries, lazyEnumeration } from '../records/index.js';
+import type {
+  EnumeratedFramework,
+  GeneratorStats,
+  LazyFramework,
+  SrvTarget,
+} from '../records/types.js';
 
 /** Record sets of the update zones, made once per update. */
 const updateSets = new WeakMap<RecordData, CompactRecordSet>();
@@ -44,16 +49,18 @@ class OverlayKind<V> extends ComputedMap<V> {
   }
 
   protected entryList(): [string, readonly V[]][] {
-    const out: [string, readonly V[]][] = [];
-    for (const [name, values] of this.#pick(this.#base)) {
-      if (!this.#overlay.has(nameKey(name))) out.push([name, values]);
+    return [...this.lazyEntries()];
+  }
+
+  override *lazyEntries(): Generator<[string, readonly V[]]> {
+    for (const [name, values] of lazyEntries(this.#pick(this.#base))) {
+      if (!this.#overlay.has(nameKey(name))) yield [name, values];
     }
     for (const [key, node] of this.#overlay) {
       const name = keyToName(key);
       const values = this.#pick(setOf(node.zone.records)).get(name);
-      if (values !== undefined) out.push([name, values]);
+      if (values !== undefined) yield [name, values];
     }
-    return out;
   }
 }
 
@@ -76,6 +83,11 @@ export class OverlayRecordSet implements RecordSet {
   /** The base's (the last full build). */
   get enumeration(): readonly EnumeratedFramework[] {
     return this.#base.enumeration;
+  }
+
+  /** The base's (the last full build). */
+  lazyEnumeration(): Iterable<LazyFramework> {
+    return lazyEnumeration(this.#base);
   }
 
   /** The base's (the last full build). */

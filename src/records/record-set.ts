@@ -22,6 +22,7 @@ import type {
   EnumeratedRecord,
   EnumeratedTask,
   GeneratorStats,
+  LazyFramework,
   RecordSet,
   RecordType,
   SrvTarget,
@@ -975,6 +976,15 @@ export abstract class ComputedMap<V> implements ReadonlyMap<string, readonly V[]
     return this.entryList().values();
   }
 
+  /**
+   * The entries one at a time, in iteration order, without the whole list at once (a large
+   * zone's HTTP rendering reads them so). By default the list, for subclasses that have nothing
+   * cheaper.
+   */
+  *lazyEntries(): Generator<[string, readonly V[]]> {
+    yield* this.entryList();
+  }
+
   keys(): MapIterator<string> {
     return this.entryList()
       .map(([k]) => k)
@@ -1040,6 +1050,25 @@ class KindView<V> extends ComputedMap<V> {
   override keys(): MapIterator<string> {
     return Array.from(this.#kind.keys, (id) => this.#set.name(id)).values();
   }
+
+  override *lazyEntries(): Generator<[string, readonly V[]]> {
+    const keys = this.#kind.keys;
+    for (let k = 0; k < keys.length; k++) {
+      yield [this.#set.name(keys[k] ?? 0), this.#valuesOf(k)];
+    }
+  }
+}
+
+/** The entries of `map` one at a time: lazily for the record sets' own maps (`lazyEntries`). */
+export function lazyEntries<V>(
+  map: ReadonlyMap<string, readonly V[]>,
+): Iterable<[string, readonly V[]]> {
+  return map instanceof ComputedMap ? (map as ComputedMap<V>).lazyEntries() : map.entries();
+}
+
+/** The enumeration of `records` one task at a time where the set can (see `LazyFramework`). */
+export function lazyEnumeration(records: RecordSet): Iterable<LazyFramework> {
+  return records.lazyEnumeration?.() ?? records.enumeration;
 }
 
 /**
@@ -1149,6 +1178,30 @@ export class CompactRecordSet implements RecordSet {
     return built;
   }
 
+  /** The enumeration one task at a time, nothing cached (see `LazyFramework`). */
+  *lazyEnumeration(): Generator<LazyFramework> {
+    const e = this.data.enumeration;
+    for (let f = 0; f < e.frameworks.length; f++) {
+      const start = f === 0 ? 0 : (e.frameworkEnd[f - 1] ?? 0);
+      yield { name: e.frameworks[f] ?? '', tasks: this.#lazyTasks(start, e.frameworkEnd[f] ?? 0) };
+    }
+  }
+
+  *#lazyTasks(from: number, end: number): Generator<EnumeratedTask> {
+    const e = this.data.enumeration;
+    for (let task = from; task < end; task++) {
+      const textStart = task === 0 ? 0 : (e.taskTextEnd[task * 2 - 1] ?? 0);
+      const nameEnd = e.taskTextEnd[task * 2] ?? 0;
+      const idEnd = e.taskTextEnd[task * 2 + 1] ?? 0;
+      const logStart = task === 0 ? 0 : (e.taskLogEnd[task - 1] ?? 0);
+      yield {
+        name: e.taskText.slice(textStart, nameEnd),
+        id: e.taskText.slice(nameEnd, idEnd),
+        records: this.#taskRecords(logStart, e.taskLogEnd[task] ?? 0),
+      };
+    }
+  }
+
   #buildEnumeration(): EnumeratedFramework[] {
     const e = this.data.enumeration;
     const out: EnumeratedFramework[] = [];
@@ -1176,28 +1229,31 @@ export class CompactRecordSet implements RecordSet {
     return out;
   }
 
+  /** The enumerated records of log entries `start..end` (one task's). */
+  #taskRecords(start: number, end: number): EnumeratedRecord[] {
+    const e = this.data.enumeration;
+    const out: EnumeratedRecord[] = [];
+    for (let i = start; i < end; i++) {
+      const kindPort = e.logKindPort[i] ?? 0;
+      const kind = (kindPort >>> 16) as RecordKind;
+      out.push({
+        name: this.name(e.logName[i] ?? 0),
+        host: this.valueText(kind, e.logValue[i] ?? 0, kindPort & 0xffff),
+        rtype: KIND_TYPES[kind] ?? 'A',
+      });
+    }
+    return out;
+  }
+
   /** An enumerated task whose `records` (an own enumerable getter, so JSON sees it) is lazy. */
   #enumeratedTask(name: string, id: string, start: number, end: number): EnumeratedTask {
     let built: EnumeratedRecord[] | undefined;
-    const build = (): EnumeratedRecord[] => {
-      const e = this.data.enumeration;
-      const out: EnumeratedRecord[] = [];
-      for (let i = start; i < end; i++) {
-        const kindPort = e.logKindPort[i] ?? 0;
-        const kind = (kindPort >>> 16) as RecordKind;
-        out.push({
-          name: this.name(e.logName[i] ?? 0),
-          host: this.valueText(kind, e.logValue[i] ?? 0, kindPort & 0xffff),
-          rtype: KIND_TYPES[kind] ?? 'A',
-        });
-      }
-      return out;
-    };
+    const taskRecords = (): EnumeratedRecord[] => this.#taskRecords(start, end);
     return {
       name,
       id,
       get records(): EnumeratedRecord[] {
-        built ??= build();
+        built ??= taskRecords();
         return built;
       },
     };

@@ -31,6 +31,16 @@ export interface EnumeratedFramework {
   readonly tasks: readonly EnumeratedTask[];
 }
 
+/**
+ * A framework of the enumeration read one task at a time: each task and its records are built
+ * when the iteration reaches them and kept by nothing, so that rendering a 100k-task enumeration
+ * holds one task at a time rather than all of them.
+ */
+export interface LazyFramework {
+  readonly name: string;
+  readonly tasks: Iterable<EnumeratedTask>;
+}
+
 /** Counters from one generation. */
 export interface GeneratorStats {
   readonly frameworks: number;
@@ -56,6 +66,8 @@ export interface RecordSet {
   readonly aaaa: ReadonlyMap<string, readonly string[]>;
   readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
   readonly enumeration: readonly EnumeratedFramework[];
+  /** The enumeration read lazily (see `LazyFramework`); `enumeration` is read when absent. */
+  lazyEnumeration?(): Iterable<LazyFramework>;
   readonly stats: GeneratorStats;
 }
 
