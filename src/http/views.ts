@@ -8,6 +8,8 @@ import { isIP } from 'node:net';
 import type { Config, HostPort } from '../config/index.js';
 import { REDACTED, redactConfig } from '../config/index.js';
 import type { RecordSet } from '../records/index.js';
+import { lazyEntries, lazyEnumeration } from '../records/index.js';
+import { LazyArray, LazyObject } from './json-stream.js';
 
 /** Body of `/v1/version`: Go's map[string]string, keys sorted. */
 export interface VersionView {
@@ -278,6 +280,65 @@ export function axfrView(
       As: Object.fromEntries(records?.a ?? []),
       AAAAs: Object.fromEntries(records?.aaaa ?? []),
       SRVs: srvs,
+    },
+  };
+}
+
+/** `items` mapped one at a time. */
+function* mapped<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
+  for (const item of items) yield fn(item);
+}
+
+/**
+ * `/v1/enumerate` as a body to render in pieces (http/json-stream.ts): the same text as
+ * `enumerateView`, read one task at a time.
+ */
+export function enumerateBody(records: RecordSet | undefined): unknown {
+  if (records === undefined) return { frameworks: [] };
+  return {
+    frameworks: new LazyArray(
+      mapped(lazyEnumeration(records), (f) => ({
+        tasks: new LazyArray(
+          mapped(f.tasks, (t) => ({
+            name: t.name,
+            id: t.id,
+            records: t.records.map((r) => ({ name: r.name, host: r.host, rtype: r.rtype })),
+          })),
+        ),
+        name: f.name,
+      })),
+    ),
+  };
+}
+
+/**
+ * `/v1/axfr` as a body to render in pieces (http/json-stream.ts): the same text as `axfrView`,
+ * read one name at a time.
+ */
+export function axfrBody(
+  config: Config,
+  records: RecordSet | undefined,
+  serial: number | undefined,
+): unknown {
+  const none: readonly [string, readonly string[]][] = [];
+  return {
+    TTL: config.records.ttl,
+    Serial: serial ?? 0,
+    RefreshSeconds: seconds(config.mesos.refreshMs),
+    Mname: config.dns.soa.mname,
+    Rname: config.dns.soa.rname,
+    Domain: config.domain,
+    Records: {
+      As: new LazyObject(records === undefined ? none : lazyEntries(records.a)),
+      AAAAs: new LazyObject(records === undefined ? none : lazyEntries(records.aaaa)),
+      SRVs: new LazyObject(
+        records === undefined
+          ? none
+          : mapped(lazyEntries(records.srv), ([name, targets]) => [
+              name,
+              targets.map((t) => `${t.target}:${String(t.port)}`),
+            ]),
+      ),
     },
   };
 }
