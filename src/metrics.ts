@@ -21,6 +21,7 @@ import type {
   Transport,
 } from './dns/index.js';
 import { RCODE_NAME } from './dns/index.js';
+import type { HttpRefusal } from './http/index.js';
 import type { LoadEvent } from './loader.js';
 import type { CarryFacts, StreamStats } from './mesos/index.js';
 
@@ -234,6 +235,7 @@ export class Metrics {
   readonly #forwarded: Counter;
   readonly #forwardFailures: Counter;
   readonly #rejected: Counter<'reason'>;
+  readonly #httpRefused: Counter<'reason'>;
   readonly #exchanges: Counter<'upstream' | 'transport' | 'outcome'>;
   readonly #exchangeSeconds: Histogram<'upstream'>;
   readonly #markedDown: Counter<'upstream'>;
@@ -535,6 +537,13 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    this.#httpRefused = new Counter({
+      name: 'mesodns_http_refused_total',
+      help: 'HTTP clients turned away: connections (http.maxConnections were open), busy (as many large responses as allowed were being sent; 503), timeout (idle for 30 s, or a large response not read within 5 min).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['connections', 'busy', 'timeout']) this.#httpRefused.inc({ reason }, 0);
     const inFlight = new Gauge({
       name: 'mesodns_forward_in_flight',
       help: 'Forwarded queries waiting for upstreams.',
@@ -630,6 +639,11 @@ export class Metrics {
   }
 
   /** Records a configuration reload: applied, or rejected (the running config was kept). */
+  /** An HTTP client turned away (see `HttpRefusal`). */
+  onHttpRefused(reason: HttpRefusal): void {
+    this.#httpRefused.inc({ reason });
+  }
+
   onConfigReload(isApplied: boolean): void {
     this.#reloads.inc({ result: isApplied ? 'applied' : 'rejected' });
   }

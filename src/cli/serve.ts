@@ -23,7 +23,7 @@ import {
 } from '../dns/index.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { HttpApi } from '../http/index.js';
-import type { HealthDetails } from '../http/index.js';
+import type { HealthDetails, HttpRefusal } from '../http/index.js';
 import type { Logger } from '../log.js';
 import { createLogger } from '../log.js';
 import { Pipeline } from '../build/pipeline.js';
@@ -150,6 +150,29 @@ function healthDetails(config: Config, pipeline: Pipeline): HealthDetails {
   };
 }
 
+/** HTTP refusals are logged at most this often, with their counts since the last line. */
+const REFUSAL_LOG_MS = 60_000;
+
+/**
+ * Logs the HTTP clients turned away (a flood would otherwise write a line per connection): the
+ * first at once, then at most one line per `REFUSAL_LOG_MS` with the counts by reason.
+ */
+function refusalLogger(logger: Logger): (reason: HttpRefusal) => void {
+  let last = -Infinity;
+  const counts = new Map<HttpRefusal, number>();
+  return (reason) => {
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    const now = monotonicClock.now();
+    if (now - last < REFUSAL_LOG_MS) return;
+    last = now;
+    logger.warn(
+      'HTTP clients turned away (mesodns_http_refused_total)',
+      Object.fromEntries(counts),
+    );
+    counts.clear();
+  };
+}
+
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -209,6 +232,7 @@ export async function serve(configFile: string): Promise<number> {
   const store = new ZoneStore();
   let listen = await resolveListenAt('dns.listen', config.dns.listen);
   let nsIps = listenerAddresses(listen);
+  const logRefusal = refusalLogger(logger);
   const metrics = new Metrics({
     version: VERSION,
     sources: {
@@ -314,6 +338,11 @@ export async function serve(configFile: string): Promise<number> {
         resolvers: settings.forwarder?.upstreamsFor('.') ?? [],
       }),
       metrics: () => metrics.scrape(),
+      maxConnections: () => config.http.maxConnections,
+      onRefused: (reason) => {
+        metrics.onHttpRefused(reason);
+        logRefusal(reason);
+      },
     });
   let dns = newDns(listen);
   try {

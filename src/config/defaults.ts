@@ -112,6 +112,8 @@ export const DEFAULT_CONFIG: Config = frozen({
     // age never takes an instance out of rotation unless an operator opts in, because every
     // replica ages together in a master outage and all would leave the Service at once.
     readyMaxAgeMs: 0,
+    // The API shares its thread with DNS: a cap on what a flood of connections may hold.
+    maxConnections: 256,
   },
   log: {
     level: 'info',

@@ -944,6 +944,7 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
       enabled: bool(['http', 'enabled'], D.http.enabled),
       listen: listen(['http', 'listen'], D.http.listen),
       readyMaxAgeMs,
+      maxConnections: int(['http', 'maxConnections'], D.http.maxConnections),
     },
     log: {
       level: includes(LOG_LEVELS, level) ? level : D.log.level,
@@ -1574,6 +1575,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
       enabled: http.enabled,
       listen: formatListen(http.listen),
       readyMaxAge: formatDuration(http.readyMaxAgeMs),
+      maxConnections: http.maxConnections,
     },
     log: { ...log },
   });

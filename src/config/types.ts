@@ -132,6 +132,8 @@ export interface Config {
     readonly listen: HostPort;
     /** `/ready` fails once the data served is older than this (a master source only). */
     readonly readyMaxAgeMs: number;
+    /** Connections open at once at most; more are closed at once. */
+    readonly maxConnections: number;
   };
   readonly log: {
     readonly level: LogLevel;

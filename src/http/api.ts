@@ -4,14 +4,16 @@
  * store and the config; never touches Mesos.
  */
 import http from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Config, HostPort } from '../config/index.js';
 import { configToYaml, formatDuration, redactConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { RecordSet } from '../records/index.js';
 import type { ConfigFacts } from './views.js';
+import { jsonChunks } from './json-stream.js';
 import {
-  axfrView,
-  enumerateView,
+  axfrBody,
+  enumerateBody,
   hostsView,
   mesosDnsConfigView,
   pathName,
@@ -90,7 +92,23 @@ export interface HttpApiOptions {
   readonly configFacts?: () => Omit<ConfigFacts, 'serial'>;
   /** Renders `/metrics`; the endpoint is 404 without it. */
   readonly metrics?: () => Promise<MetricsScrape>;
+  /** At most this many connections at once (read per connection); more are closed at once. */
+  readonly maxConnections?: () => number;
+  /** Told about every connection or request turned away (see `HttpRefusal`). */
+  readonly onRefused?: (reason: HttpRefusal) => void;
+  /** Default `IDLE_TIMEOUT_MS`; shorter in tests. */
+  readonly idleTimeoutMs?: number;
+  /** Default `LARGE_RESPONSE_DEADLINE_MS`; shorter in tests. */
+  readonly largeDeadlineMs?: number;
 }
+
+/**
+ * Why a client was turned away: `connections` (`maxConnections` were open), `busy` (as many
+ * large responses as allowed were being sent, or this client's share of them), `timeout` (a
+ * client that sent no request or read no response for `IDLE_TIMEOUT_MS`, or took longer than
+ * `LARGE_RESPONSE_DEADLINE_MS` for a large one).
+ */
+export type HttpRefusal = 'connections' | 'busy' | 'timeout';
 
 /** One HTTP answer, before it is written. */
 export interface HttpResponse {
@@ -98,6 +116,16 @@ export interface HttpResponse {
   readonly contentType: string;
   readonly body: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A large body (`/v1/enumerate`, `/v1/axfr`), rendered in chunks while it is sent, with
+   * `body` empty: the thread that renders it answers DNS too (see `HttpApi`).
+   */
+  readonly chunks?: () => Iterable<string>;
+}
+
+/** The whole text of a response: its body, or its chunks joined (tests, small sets). */
+export function responseText(response: HttpResponse): string {
+  return response.chunks === undefined ? response.body : [...response.chunks()].join('');
 }
 
 type Handler = () => HttpResponse | Promise<HttpResponse>;
@@ -108,6 +136,19 @@ const YAML_TYPE = 'application/yaml; charset=utf-8';
 const ALLOW = 'GET, HEAD';
 /** Active requests get this long to finish on close before their connections are cut. */
 const CLOSE_GRACE_MS = 2_000;
+/** Default of `maxConnections` (`http.maxConnections`). */
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** Large responses being sent at once, in all and to one client address. */
+export const MAX_LARGE_RESPONSES = 4;
+export const MAX_LARGE_RESPONSES_PER_CLIENT = 2;
+/** A large response that is not sent within this long is cut (a client reading slowly). */
+export const LARGE_RESPONSE_DEADLINE_MS = 300_000;
+/** A connection that sends nothing and reads nothing for this long is closed. */
+export const IDLE_TIMEOUT_MS = 30_000;
+/** The request line and headers must arrive within this long. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** The whole request must arrive within this long. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 function json(body: unknown, status = 200): HttpResponse {
   return { status, contentType: JSON_TYPE, body: JSON.stringify(body, null, 2) + '\n' };
@@ -115,6 +156,11 @@ function json(body: unknown, status = 200): HttpResponse {
 
 function text(status: number, body: string): HttpResponse {
   return { status, contentType: TEXT, body };
+}
+
+/** A large JSON body, rendered while it is sent (of the snapshot current when asked). */
+function large(chunks: () => Iterable<string>): HttpResponse {
+  return { status: 200, contentType: JSON_TYPE, body: '', chunks };
 }
 
 /** Mesos-DNS's (go-restful's) answer to an unknown path. */
@@ -144,10 +190,22 @@ function pathParts(target: string): string[] | undefined {
   return parts.every((p) => p !== '') ? parts : undefined;
 }
 
-/** The HTTP server. `start()`/`close()`; `handle()` is the routing, exposed for tests. */
+/**
+ * The HTTP server. `start()`/`close()`; `handle()` is the routing, exposed for tests.
+ *
+ * It shares its thread with the DNS server, so no client may hold that thread or its memory:
+ * large bodies are rendered a chunk (about 64 KB, under a millisecond) at a time, as fast as the
+ * client reads them and with a turn of the event loop between chunks, at most
+ * `MAX_LARGE_RESPONSES` at once (`MAX_LARGE_RESPONSES_PER_CLIENT` per client address: more get
+ * 503); connections are capped, and one that sends or reads nothing for `IDLE_TIMEOUT_MS` is
+ * closed.
+ */
 export class HttpApi {
   readonly #options: HttpApiOptions;
   #server: http.Server | undefined;
+  /** Large responses being sent, by client address. */
+  readonly #large = new Map<string, number>();
+  #largeCount = 0;
 
   constructor(options: HttpApiOptions) {
     this.#options = options;
@@ -202,11 +260,17 @@ export class HttpApi {
         case 'config':
           return () => json(mesosDnsConfigView(this.#options.config(), this.#facts()));
         case 'enumerate':
-          return () => json(enumerateView(this.#options.store.current?.records));
+          return () => {
+            const records = this.#options.store.current?.records;
+            return large(() => jsonChunks(enumerateBody(records)));
+          };
         case 'axfr':
           return () => {
             const current = this.#options.store.current;
-            return json(axfrView(this.#options.config(), current?.records, current?.zone.serial));
+            const config = this.#options.config();
+            return large(() =>
+              jsonChunks(axfrBody(config, current?.records, current?.zone.serial)),
+            );
           };
         default:
           return undefined;
@@ -325,10 +389,29 @@ export class HttpApi {
 
   /** Binds the listener; rejects when the address cannot be bound. */
   async start(): Promise<void> {
-    const server = http.createServer((req, res) => {
-      void this.#respond(req, res);
-    });
+    const server = http.createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+      (req, res) => {
+        void this.#respond(req, res);
+      },
+    );
     server.keepAliveTimeout = 5_000;
+    let open = 0;
+    server.on('connection', (socket) => {
+      open++;
+      socket.once('close', () => {
+        open--;
+      });
+      if (open > (this.#options.maxConnections?.() ?? DEFAULT_MAX_CONNECTIONS)) {
+        this.#options.onRefused?.('connections');
+        socket.destroy();
+      }
+    });
+    // Without a 'timeout' listener Node destroys the idle socket itself; count it first.
+    server.setTimeout(this.#options.idleTimeoutMs ?? IDLE_TIMEOUT_MS, (socket) => {
+      this.#options.onRefused?.('timeout');
+      socket.destroy();
+    });
     const { host, port } = this.#options.listen;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -354,12 +437,88 @@ export class HttpApi {
       });
       result = text(500, '500: Internal Server Error');
     }
+    if (result.chunks !== undefined) {
+      await this.#sendLarge(req, res, result, result.chunks);
+      return;
+    }
     res.writeHead(result.status, {
       'Content-Type': result.contentType,
       'Content-Length': Buffer.byteLength(result.body),
       ...result.headers,
     });
     res.end(req.method === 'HEAD' ? undefined : result.body);
+  }
+
+  /**
+   * Sends a large body chunk by chunk: the next chunk is rendered only once the client has taken
+   * the last one, and the event loop (DNS) gets a turn between chunks. 503 with `Retry-After`
+   * when too many are being sent (see the class comment).
+   */
+  async #sendLarge(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    result: HttpResponse,
+    chunks: () => Iterable<string>,
+  ): Promise<void> {
+    const client = req.socket.remoteAddress ?? '';
+    const mine = this.#large.get(client) ?? 0;
+    if (this.#largeCount >= MAX_LARGE_RESPONSES || mine >= MAX_LARGE_RESPONSES_PER_CLIENT) {
+      this.#options.onRefused?.('busy');
+      const body = '503: too many large responses are being sent; retry later\n';
+      res.writeHead(503, {
+        'Content-Type': TEXT,
+        'Content-Length': Buffer.byteLength(body),
+        'Retry-After': '1',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    this.#largeCount++;
+    this.#large.set(client, mine + 1);
+    // An object: it is flipped by an event callback, which TS flow analysis cannot see.
+    const response = { isGone: false };
+    const gone = new Promise<void>((resolve) => {
+      res.once('close', () => {
+        response.isGone = true;
+        resolve();
+      });
+    });
+    const deadline = setTimeout(() => {
+      this.#options.onRefused?.('timeout');
+      res.destroy();
+    }, this.#options.largeDeadlineMs ?? LARGE_RESPONSE_DEADLINE_MS);
+    const iterator = chunks()[Symbol.iterator]();
+    try {
+      res.writeHead(result.status, { 'Content-Type': result.contentType, ...result.headers });
+      if (req.method === 'HEAD') return;
+      for (;;) {
+        if (response.isGone) return;
+        const next = iterator.next();
+        if (next.done === true) break;
+        if (!res.write(next.value)) {
+          await Promise.race([new Promise((resolve) => res.once('drain', resolve)), gone]);
+        }
+        // Always a turn of the event loop: a write the kernel takes at once emits 'drain' from
+        // process.nextTick, and a client reading as fast as loopback allows would otherwise
+        // keep DNS from the thread for a quarter of a second at a time.
+        await nextTurn();
+      }
+    } catch (err) {
+      // Mid-body, a status can no longer be sent: cut the response so the client sees it fail.
+      this.#options.logger.error('HTTP handler failed', {
+        path: req.url,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      res.destroy();
+    } finally {
+      clearTimeout(deadline);
+      iterator.return?.();
+      this.#largeCount--;
+      const left = (this.#large.get(client) ?? 1) - 1;
+      if (left > 0) this.#large.set(client, left);
+      else this.#large.delete(client);
+      if (!response.isGone) res.end();
+    }
   }
 
   /**

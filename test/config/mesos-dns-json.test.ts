@@ -71,7 +71,12 @@ const SAMPLE_CONFIG: Config = {
     healthCheckMs: 500,
     cache: DEFAULT_CONFIG.forward.cache,
   },
-  http: { enabled: true, listen: { host: '0.0.0.0', port: 8123 }, readyMaxAgeMs: 0 },
+  http: {
+    enabled: true,
+    listen: { host: '0.0.0.0', port: 8123 },
+    readyMaxAgeMs: 0,
+    maxConnections: 256,
+  },
   log: { level: 'info', format: 'text', queries: false },
 };
 

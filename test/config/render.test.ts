@@ -129,6 +129,7 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '  enabled: true',
       '  listen: 0.0.0.0:8123',
       '  readyMaxAge: 0s',
+      '  maxConnections: 256',
       'log:',
       '  level: info',
       '  format: text',

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { parseConfig } from '../../src/config/index.js';
-import { HttpApi } from '../../src/http/index.js';
+import { HttpApi, responseText } from '../../src/http/index.js';
 import type { HealthDetails, HttpApiOptions, SnapshotView } from '../../src/http/index.js';
 import { silentLogger } from '../../src/log.js';
 import { recordsFromText } from '../helpers/records-text.js';
@@ -61,7 +61,7 @@ const LOADED: SnapshotView = {
 async function body(handler: HttpApi, path: string): Promise<unknown> {
   const r = await handler.handle('GET', path);
   if (r.contentType !== 'application/json') throw new Error(`${path}: ${r.contentType}`);
-  return JSON.parse(r.body);
+  return JSON.parse(responseText(r));
 }
 
 test('unknown paths get 404, other methods 405 with Allow, /v1/hosts/{h}/ports 501', async (t) => {
@@ -269,14 +269,14 @@ test('/v1/enumerate keeps Go field order and is empty before the first load', as
   };
   const r = await api({ current: { ...LOADED, records } }).handle('GET', '/v1/enumerate');
   t.is(
-    r.body.replace(/\s/g, ''),
+    responseText(r).replace(/\s/g, ''),
     '{"frameworks":[{"tasks":[{"name":"web","id":"web.1","records":[{"name":"web.marathon.mesos.","host":"10.0.0.1","rtype":"A"}]}],"name":"marathon"}]}',
   );
 });
 
 test('/v1/axfr: the whole record set in the models.AXFR shape', async (t) => {
   const r = await api({ current: LOADED }).handle('GET', '/v1/axfr');
-  const axfr = JSON.parse(r.body) as { Records: { SRVs: Record<string, string[]> } };
+  const axfr = JSON.parse(responseText(r)) as { Records: { SRVs: Record<string, string[]> } };
   t.deepEqual(Object.keys(axfr), [
     'TTL',
     'Serial',
