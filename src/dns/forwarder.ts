@@ -84,7 +84,7 @@ export class Forwarder {
 
   constructor(options: ForwarderOptions) {
     this.#options = options;
-    this.#client = new UpstreamClient(options.logger);
+    this.#client = new UpstreamClient();
     this.#acl = new Acl(options.allowFrom);
     this.#observer = options.observer ?? new ForwardStats();
     // One Upstream per address, so that its health is shared by every list naming it.

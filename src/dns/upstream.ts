@@ -1,7 +1,10 @@
 /**
- * Talking to upstream resolvers. `UpstreamClient` owns the sockets: a small pool of UDP sockets
- * per address family (replies matched on ID, source address and port, socket and question:
- * RFC 5452 9.1) and one TCP connection per exchange (2-byte framing, RFC 1035 4.2.2). It also
+ * Talking to upstream resolvers. `UpstreamClient` owns the sockets: a UDP socket per exchange,
+ * on a port the kernel picks at random from the ephemeral range and connected to the upstream,
+ * with a random ID (RFC 5452 9.2: a forger must guess about 2^31 combinations, not the 2^18 of
+ * a fixed pool of four sockets, which 262,144 forged replies covered in under a second); replies
+ * are matched on ID, source address and port and question (RFC 5452 9.1); and one TCP connection
+ * per exchange (2-byte framing, RFC 1035 4.2.2). It also
  * remembers every query in flight, so that one of our own queries arriving at our listener (a
  * forwarding loop) is recognised. `Upstream` is one resolver with its health: `maxFails`
  * consecutive failures mark it down, and a probe (`. IN NS`) every `healthCheckMs` brings it back
@@ -17,9 +20,6 @@ import type { ExchangeOutcome, ForwardObserver } from './upstream-stats.js';
 import type { Candidate } from './policy.js';
 import { HEADER_SIZE, TYPE, encodeName } from './wire.js';
 import { ipv6Bytes } from './zone.js';
-
-/** UDP sockets per address family; a query goes out from one of them, chosen in turn. */
-const UDP_POOL_SIZE = 4;
 
 /** `. IN NS` with RD set: the health probe (what CoreDNS sends). */
 const PROBE = Buffer.from([0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1]);
@@ -71,29 +71,15 @@ interface InFlight {
   looped: boolean;
 }
 
-interface Pending {
-  readonly socket: dgram.Socket;
-  readonly upstream: HostPort;
-  readonly question: string;
-  readonly settle: (result: ExchangeResult) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
-/** The sockets of forwarding, shared by every upstream of a forwarder. `close()` releases them. */
+/** The sockets of forwarding, for every upstream of a forwarder. `close()` releases them. */
 export class UpstreamClient {
-  readonly #logger: Logger;
-  readonly #pools: Record<4 | 6, dgram.Socket[]> = { 4: [], 6: [] };
-  #turn = 0;
-  readonly #pending = new Map<number, Pending>();
+  /** Ends each UDP exchange in flight (as an error). */
+  readonly #udpExchanges = new Set<() => void>();
   readonly #tcp = new Set<net.Socket>();
   readonly #inFlight = new Map<string, InFlight>();
   /** Questions of the loop probes sent, and the upstream each went to. */
   readonly #probes = new Map<string, Upstream>();
   #isClosed = false;
-
-  constructor(logger: Logger) {
-    this.#logger = logger;
-  }
 
   /**
    * True when `msg` is a query this client has in flight (same ID and question): it left this
@@ -143,9 +129,7 @@ export class UpstreamClient {
   ): Promise<ExchangeResult> {
     if (this.#isClosed) return Promise.resolve({ failure: 'error' });
     const question = questionOf(msg, questionEnd);
-    let id = randomInt(0, 0x10000);
-    for (let tries = 0; this.#pending.has(id) && tries < 32; tries++) id = randomInt(0, 0x10000);
-    if (this.#pending.has(id)) return Promise.resolve({ failure: 'error' });
+    const id = randomInt(0, 0x10000);
     const out = Buffer.from(msg);
     out.writeUInt16BE(id, 0);
     const key = inFlightKey(id, question);
@@ -161,39 +145,11 @@ export class UpstreamClient {
     });
   }
 
-  #socket(family: 4 | 6): dgram.Socket {
-    const pool = this.#pools[family];
-    const index = this.#turn++ % UDP_POOL_SIZE;
-    const existing = pool[index];
-    if (existing !== undefined) return existing;
-    const socket = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
-    socket.on('message', (reply, rinfo) => {
-      this.#onReply(socket, reply, rinfo);
-    });
-    socket.on('error', (err) => {
-      this.#logger.warn('forwarder socket error', { error: err.message });
-    });
-    socket.unref();
-    pool[index] = socket;
-    return socket;
-  }
-
-  #onReply(socket: dgram.Socket, reply: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (reply.length < HEADER_SIZE || ((reply[2] ?? 0) & 0x80) === 0) return;
-    const id = reply.readUInt16BE(0);
-    const pending = this.#pending.get(id);
-    if (pending?.socket !== socket) return;
-    if (rinfo.port !== pending.upstream.port || !sameAddress(rinfo.address, pending.upstream.host))
-      return;
-    // Another question: not ours (a late reply, or a forgery), keep waiting. No question: the
-    // upstream failed (nothing in it can be checked or passed on to a client; RFC 5452).
-    const echo = echoOf(reply, pending.question);
-    if (echo === 'other') return;
-    this.#pending.delete(id);
-    clearTimeout(pending.timer);
-    pending.settle(echo === 'match' ? { reply } : { failure: 'error' });
-  }
-
+  /**
+   * One UDP exchange on a socket of its own: bound by the kernel to a random ephemeral port and
+   * connected to the upstream, so that only the upstream's address and port reach it (and an
+   * ICMP port unreachable ends it at once); closed when the exchange ends.
+   */
   #udp(
     out: Buffer,
     id: number,
@@ -202,18 +158,44 @@ export class UpstreamClient {
     timeoutMs: number,
   ): Promise<ExchangeResult> {
     return new Promise((settle) => {
-      const socket = this.#socket(net.isIPv6(upstream.host) ? 6 : 4);
+      let socket: dgram.Socket;
+      try {
+        socket = dgram.createSocket(net.isIPv6(upstream.host) ? 'udp6' : 'udp4');
+      } catch {
+        settle({ failure: 'error' });
+        return;
+      }
+      let isDone = false;
+      const finish = (result: ExchangeResult): void => {
+        if (isDone) return;
+        isDone = true;
+        clearTimeout(timer);
+        this.#udpExchanges.delete(abort);
+        socket.close();
+        settle(result);
+      };
+      const abort = (): void => {
+        finish({ failure: 'error' });
+      };
       const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        settle({ failure: 'timeout' });
+        finish({ failure: 'timeout' });
       }, timeoutMs);
-      this.#pending.set(id, { socket, upstream, question, settle, timer });
-      socket.send(out, upstream.port, upstream.host, (err) => {
-        if (err !== null && this.#pending.get(id)?.timer === timer) {
-          this.#pending.delete(id);
-          clearTimeout(timer);
-          settle({ failure: 'error' });
-        }
+      this.#udpExchanges.add(abort);
+      socket.on('message', (reply, rinfo) => {
+        if (reply.length < HEADER_SIZE || ((reply[2] ?? 0) & 0x80) === 0) return;
+        if (reply.readUInt16BE(0) !== id) return;
+        if (rinfo.port !== upstream.port || !sameAddress(rinfo.address, upstream.host)) return;
+        // Another question: not ours (a late reply, or a forgery), keep waiting. No question:
+        // the upstream failed (nothing in it can be checked or passed on to a client; RFC 5452).
+        const echo = echoOf(reply, question);
+        if (echo === 'other') return;
+        finish(echo === 'match' ? { reply } : { failure: 'error' });
+      });
+      socket.on('error', abort);
+      socket.connect(upstream.port, upstream.host, () => {
+        socket.send(out, (err) => {
+          if (err !== null) abort();
+        });
       });
     });
   }
@@ -277,16 +259,8 @@ export class UpstreamClient {
   /** Ends every exchange in flight (as errors) and closes the sockets. */
   close(): void {
     this.#isClosed = true;
-    for (const [id, p] of this.#pending) {
-      clearTimeout(p.timer);
-      this.#pending.delete(id);
-      p.settle({ failure: 'error' });
-    }
+    for (const abort of [...this.#udpExchanges]) abort();
     for (const s of this.#tcp) s.destroy();
-    for (const pool of [this.#pools[4], this.#pools[6]]) {
-      for (const s of pool) s.close();
-      pool.length = 0;
-    }
   }
 }
 
