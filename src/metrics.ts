@@ -17,6 +17,7 @@ import type {
   ExchangeEvent,
   ForwardObserver,
   QueryEvent,
+  TcpRefusal,
   RejectReason,
   Transport,
 } from './dns/index.js';
@@ -236,6 +237,7 @@ export class Metrics {
   readonly #forwardFailures: Counter;
   readonly #rejected: Counter<'reason'>;
   readonly #httpRefused: Counter<'reason'>;
+  readonly #tcpRefused: Counter<'reason'>;
   readonly #exchanges: Counter<'upstream' | 'transport' | 'outcome'>;
   readonly #exchangeSeconds: Histogram<'upstream'>;
   readonly #markedDown: Counter<'upstream'>;
@@ -533,7 +535,7 @@ export class Metrics {
     });
     this.#rejected = new Counter({
       name: 'mesodns_forward_rejected_total',
-      help: 'Queries for other names answered without forwarding: acl (client outside forward.allowFrom), concurrency (forward.maxConcurrent reached), loop (the query came back to this server).',
+      help: 'Queries for other names answered without forwarding: acl (client outside forward.allowFrom), concurrency (forward.maxConcurrent reached), client (forward.maxConcurrentPerClient reached for that client), loop (the query came back to this server).',
       labelNames: ['reason'],
       registers,
     });
@@ -544,6 +546,15 @@ export class Metrics {
       registers,
     });
     for (const reason of ['connections', 'busy', 'timeout']) this.#httpRefused.inc({ reason }, 0);
+    this.#tcpRefused = new Counter({
+      name: 'mesodns_dns_tcp_refused_total',
+      help: 'DNS TCP connections closed by a limit: connections (dns.tcp.maxConnections were open), client (that client had dns.tcp.maxConnectionsPerClient open), idle (no whole query for dns.tcp.idleTimeout), partial (a query begun but not whole within dns.tcp.ioTimeout).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['connections', 'client', 'idle', 'partial']) {
+      this.#tcpRefused.inc({ reason }, 0);
+    }
     const inFlight = new Gauge({
       name: 'mesodns_forward_in_flight',
       help: 'Forwarded queries waiting for upstreams.',
@@ -639,6 +650,11 @@ export class Metrics {
   }
 
   /** Records a configuration reload: applied, or rejected (the running config was kept). */
+  /** A DNS TCP connection closed by a limit (see `TcpRefusal`). */
+  onTcpRefused(reason: TcpRefusal): void {
+    this.#tcpRefused.inc({ reason });
+  }
+
   /** An HTTP client turned away (see `HttpRefusal`). */
   onHttpRefused(reason: HttpRefusal): void {
     this.#httpRefused.inc({ reason });

@@ -23,7 +23,7 @@ import {
 } from '../dns/index.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { HttpApi } from '../http/index.js';
-import type { HealthDetails, HttpRefusal } from '../http/index.js';
+import type { HealthDetails } from '../http/index.js';
 import type { Logger } from '../log.js';
 import { createLogger } from '../log.js';
 import { Pipeline } from '../build/pipeline.js';
@@ -154,21 +154,18 @@ function healthDetails(config: Config, pipeline: Pipeline): HealthDetails {
 const REFUSAL_LOG_MS = 60_000;
 
 /**
- * Logs the HTTP clients turned away (a flood would otherwise write a line per connection): the
+ * Logs clients turned away by a limit (a flood would otherwise write a line per connection): the
  * first at once, then at most one line per `REFUSAL_LOG_MS` with the counts by reason.
  */
-function refusalLogger(logger: Logger): (reason: HttpRefusal) => void {
+function refusalLogger(logger: Logger, message: string): (reason: string) => void {
   let last = -Infinity;
-  const counts = new Map<HttpRefusal, number>();
+  const counts = new Map<string, number>();
   return (reason) => {
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
     const now = monotonicClock.now();
     if (now - last < REFUSAL_LOG_MS) return;
     last = now;
-    logger.warn(
-      'HTTP clients turned away (mesodns_http_refused_total)',
-      Object.fromEntries(counts),
-    );
+    logger.warn(message, Object.fromEntries(counts));
     counts.clear();
   };
 }
@@ -232,7 +229,11 @@ export async function serve(configFile: string): Promise<number> {
   const store = new ZoneStore();
   let listen = await resolveListenAt('dns.listen', config.dns.listen);
   let nsIps = listenerAddresses(listen);
-  const logRefusal = refusalLogger(logger);
+  const logRefusal = refusalLogger(logger, 'HTTP clients turned away (mesodns_http_refused_total)');
+  const logTcpRefusal = refusalLogger(
+    logger,
+    'DNS TCP connections closed by a limit (mesodns_dns_tcp_refused_total)',
+  );
   const metrics = new Metrics({
     version: VERSION,
     sources: {
@@ -295,6 +296,7 @@ export async function serve(configFile: string): Promise<number> {
         timeoutMs: f.timeoutMs,
         policy: f.policy,
         maxConcurrent: f.maxConcurrent,
+        maxConcurrentPerClient: f.maxConcurrentPerClient,
         allowFrom: f.allowFrom,
         tcpFallback: f.tcpFallback,
         maxFails: f.maxFails,
@@ -305,7 +307,12 @@ export async function serve(configFile: string): Promise<number> {
         logger,
       });
     }
-    return { domain: c.domain, recursionAvailable: c.dns.recursionAvailable, forwarder };
+    return {
+      domain: c.domain,
+      recursionAvailable: c.dns.recursionAvailable,
+      forwarder,
+      tcp: c.dns.tcp,
+    };
   };
   let settings = await makeSettings(config);
   const onQuery = (event: QueryEvent): void => {
@@ -320,6 +327,10 @@ export async function serve(configFile: string): Promise<number> {
       logger,
       onQuery,
       batchedUdp,
+      onTcpRefused: (reason) => {
+        metrics.onTcpRefused(reason);
+        logTcpRefusal(reason);
+      },
     });
   const newHttp = (address: HostPort): HttpApi =>
     new HttpApi({

@@ -68,6 +68,12 @@ export const DEFAULT_CONFIG: Config = frozen({
     listen: { host: '0.0.0.0', port: 53 },
     recursionAvailable: true,
     batchedUdp: true,
+    tcp: {
+      maxConnections: 1_000,
+      maxConnectionsPerClient: 32,
+      idleTimeoutMs: 10_000,
+      ioTimeoutMs: 2_000,
+    },
     soa: { ...defaultSoaNames('mesos'), refresh: 60, retry: 600, expire: 86400, minimum: 60 },
   },
   forward: {
@@ -78,6 +84,8 @@ export const DEFAULT_CONFIG: Config = frozen({
     // Mesos-DNS tries its resolvers in list order; health tracking makes that cheap.
     policy: 'sequential',
     maxConcurrent: 1_000,
+    // One client may not take every slot (a flood of names whose upstream never answers).
+    maxConcurrentPerClient: 100,
     // Never an open resolver: loopback, RFC 1918, RFC 4193 and link-local clients only.
     allowFrom: [
       '127.0.0.0/8',

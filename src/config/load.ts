@@ -876,6 +876,10 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
   const forwardExtras = {
     policy: includes(FORWARD_POLICIES, policy) ? policy : D.forward.policy,
     maxConcurrent: int(['forward', 'maxConcurrent'], D.forward.maxConcurrent),
+    maxConcurrentPerClient: int(
+      ['forward', 'maxConcurrentPerClient'],
+      D.forward.maxConcurrentPerClient,
+    ),
     allowFrom:
       get(['forward', 'allowFrom']) === undefined
         ? D.forward.allowFrom
@@ -931,6 +935,15 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
       listen: listen(['dns', 'listen'], D.dns.listen),
       recursionAvailable: bool(['dns', 'recursionAvailable'], D.dns.recursionAvailable),
       batchedUdp: bool(['dns', 'batchedUdp'], D.dns.batchedUdp),
+      tcp: {
+        maxConnections: int(['dns', 'tcp', 'maxConnections'], D.dns.tcp.maxConnections),
+        maxConnectionsPerClient: int(
+          ['dns', 'tcp', 'maxConnectionsPerClient'],
+          D.dns.tcp.maxConnectionsPerClient,
+        ),
+        idleTimeoutMs: duration(['dns', 'tcp', 'idleTimeout'], D.dns.tcp.idleTimeoutMs),
+        ioTimeoutMs: duration(['dns', 'tcp', 'ioTimeout'], D.dns.tcp.ioTimeoutMs),
+      },
       soa,
     },
     forward: {
@@ -1554,6 +1567,12 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
       listen: formatListen(dns.listen),
       recursionAvailable: dns.recursionAvailable,
       batchedUdp: dns.batchedUdp,
+      tcp: {
+        maxConnections: dns.tcp.maxConnections,
+        maxConnectionsPerClient: dns.tcp.maxConnectionsPerClient,
+        idleTimeout: formatDuration(dns.tcp.idleTimeoutMs),
+        ioTimeout: formatDuration(dns.tcp.ioTimeoutMs),
+      },
       soa: { ...dns.soa },
     },
     forward: {
@@ -1565,6 +1584,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
       timeout: formatDuration(forward.timeoutMs),
       policy: forward.policy,
       maxConcurrent: forward.maxConcurrent,
+      maxConcurrentPerClient: forward.maxConcurrentPerClient,
       allowFrom: [...forward.allowFrom],
       tcpFallback: forward.tcpFallback,
       maxFails: forward.maxFails,
@@ -1579,7 +1599,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
     },
     log: { ...log },
   });
-  // Short lists and the auth/tls/soa groups read best on one line, as in docs/configuration.md.
+  // Short lists and the auth/tls/soa/tcp groups read best on one line, as in docs/configuration.md.
   visit(doc, {
     Seq(_, node) {
       node.flow = true;
@@ -1587,7 +1607,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
     Pair(_, pair) {
       if (
         isScalar(pair.key) &&
-        ['auth', 'tls', 'soa', 'failover', 'stream'].includes(String(pair.key.value)) &&
+        ['auth', 'tls', 'soa', 'failover', 'stream', 'tcp'].includes(String(pair.key.value)) &&
         isMap(pair.value)
       ) {
         pair.value.flow = true;

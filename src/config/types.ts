@@ -43,6 +43,21 @@ export interface ForwardCacheConfig {
 }
 
 /** The validated, frozen configuration. Durations are milliseconds (`...Ms`), TTLs seconds. */
+/** Limits of DNS over TCP. */
+export interface TcpLimits {
+  /** Connections open at once at most; more are closed at once. */
+  readonly maxConnections: number;
+  /** Connections open at once from one client (an address; a /64 for IPv6). */
+  readonly maxConnectionsPerClient: number;
+  /**
+   * A connection without a whole query for this long, and none being answered, is closed: bytes
+   * that do not complete a message do not count (a slow drip cannot keep it open).
+   */
+  readonly idleTimeoutMs: number;
+  /** A query whose first bytes arrived must be whole within this long (knot's tcp-io-timeout). */
+  readonly ioTimeoutMs: number;
+}
+
 export interface Config {
   /** Zone served authoritatively, lower case, no trailing dot (`mesos`). */
   readonly domain: string;
@@ -105,6 +120,7 @@ export interface Config {
     /** Serve UDP in batches through the native addon when it is built (else Node's dgram). */
     readonly batchedUdp: boolean;
     readonly soa: SoaConfig;
+    readonly tcp: TcpLimits;
   };
   readonly forward: {
     readonly enabled: boolean;
@@ -117,6 +133,8 @@ export interface Config {
     readonly policy: ForwardPolicy;
     /** Forwarded queries in flight at most; more get REFUSED. */
     readonly maxConcurrent: number;
+    /** Forwarded queries in flight at most for one client (an address; a /64 for IPv6). */
+    readonly maxConcurrentPerClient: number;
     /** CIDRs (`10.0.0.0/8`, `fc00::/7`, or a bare address) of clients that may use forwarding. */
     readonly allowFrom: readonly string[];
     /** Retry a truncated UDP upstream reply over TCP (else pass it through with TC). */

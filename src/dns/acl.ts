@@ -84,3 +84,41 @@ export class Acl {
     return allowed;
   }
 }
+
+/**
+ * Who a client is for the per-client limits: its IPv4 address (an IPv4-mapped IPv6 address
+ * counts as the IPv4 one), or the /64 of an IPv6 address, which one host usually has whole and
+ * could otherwise rotate through. '' for no address.
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped !== null) return mapped[1] ?? address;
+  if (!address.includes(':')) return address;
+  const bytes = ipv6Bytes(address.replace(/%.*$/, ''));
+  return bytes === undefined ? address : `${bytes.subarray(0, 8).toString('hex')}/64`;
+}
+
+/** Counts of things held per client (`clientKey`), for the per-client limits. */
+export class PerClient {
+  readonly #counts = new Map<string, number>();
+
+  /** Takes one for `key` when it holds fewer than `limit`; false when it is at the limit. */
+  take(key: string, limit: number): boolean {
+    const held = this.#counts.get(key) ?? 0;
+    if (held >= limit) return false;
+    this.#counts.set(key, held + 1);
+    return true;
+  }
+
+  /** Gives one back for `key`. */
+  give(key: string): void {
+    const held = (this.#counts.get(key) ?? 1) - 1;
+    if (held > 0) this.#counts.set(key, held);
+    else this.#counts.delete(key);
+  }
+
+  /** What `key` holds now. */
+  held(key: string): number {
+    return this.#counts.get(key) ?? 0;
+  }
+}

@@ -10,7 +10,7 @@
  */
 import type { HostPort } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { Acl } from './acl.js';
+import { Acl, PerClient, clientKey } from './acl.js';
 import { AnswerCache } from './cache.js';
 import type { PolicyName, Policy } from './policy.js';
 import { createPolicy } from './policy.js';
@@ -39,6 +39,8 @@ export interface ForwarderOptions {
   readonly policy: PolicyName;
   /** Forwarded queries in flight at most; more get REFUSED. */
   readonly maxConcurrent: number;
+  /** Forwarded queries in flight at most for one client (`clientKey`); default: no limit. */
+  readonly maxConcurrentPerClient?: number;
   /** CIDRs of the clients that may use forwarding. */
   readonly allowFrom: readonly string[];
   /** Retry a truncated UDP reply over TCP (else pass it through with TC). */
@@ -80,6 +82,8 @@ export class Forwarder {
   readonly #zones: readonly (readonly [string, Group])[];
   readonly #all: readonly Upstream[];
   #inFlight = 0;
+  /** Queries in flight by client (`clientKey`). */
+  readonly #perClient = new PerClient();
   #hasWarnedLoop = false;
 
   constructor(options: ForwarderOptions) {
@@ -178,11 +182,22 @@ export class Forwarder {
     return true;
   }
 
-  /** True when one more query may be forwarded now (`forward.maxConcurrent`). */
-  admits(): boolean {
-    if (this.#inFlight < this.#options.maxConcurrent) return true;
-    this.#observer.rejected('concurrency');
-    return false;
+  /**
+   * True when one more query of `client` may be forwarded now: fewer than `maxConcurrent` in
+   * flight, and fewer than `maxConcurrentPerClient` of this client's, so that one client
+   * flooding names whose upstream never answers cannot take every slot.
+   */
+  admits(client = ''): boolean {
+    if (this.#inFlight >= this.#options.maxConcurrent) {
+      this.#observer.rejected('concurrency');
+      return false;
+    }
+    const perClient = this.#options.maxConcurrentPerClient ?? Infinity;
+    if (perClient !== Infinity && this.#perClient.held(clientKey(client)) >= perClient) {
+      this.#observer.rejected('client');
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -191,13 +206,16 @@ export class Forwarder {
    * the client's size, at most 1232 bytes, when larger: after a TCP fallback, or from an upstream
    * that honoured a larger EDNS size), a stale cached answer, or SERVFAIL. Never rejects.
    */
-  async forward(msg: Buffer, query: Query, transport: Transport): Promise<Buffer> {
+  async forward(msg: Buffer, query: Query, transport: Transport, client = ''): Promise<Buffer> {
+    const key = clientKey(client);
     this.#inFlight++;
+    this.#perClient.take(key, Infinity);
     this.#observer.forwarded();
     try {
       return await this.#resolve(msg, query, transport);
     } finally {
       this.#inFlight--;
+      this.#perClient.give(key);
     }
   }
 

@@ -1,12 +1,12 @@
 /** The DNS layer: wire codec, compiled zone, authoritative answers, forwarding, UDP/TCP server. */
 export { DnsServer } from './server.js';
 export { oversizedDatagrams } from './batch-udp.js';
-export type { DnsServerOptions, DnsSettings, QueryEvent } from './server.js';
+export type { DnsServerOptions, DnsSettings, QueryEvent, TcpRefusal } from './server.js';
 export { Forwarder, formatHostPort } from './forwarder.js';
 export type { ForwarderOptions } from './forwarder.js';
 export { AnswerCache, STALE_ANSWER_TTL } from './cache.js';
 export type { AnswerCacheOptions, CacheEntryKind } from './cache.js';
-export { Acl, parseCidr } from './acl.js';
+export { Acl, PerClient, clientKey, parseCidr } from './acl.js';
 export { createPolicy } from './policy.js';
 export type { Policy, PolicyName, Candidate } from './policy.js';
 export { ForwardStats } from './upstream-stats.js';

@@ -9,7 +9,8 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { HostPort } from '../config/index.js';
+import type { HostPort, TcpLimits } from '../config/index.js';
+import { PerClient, clientKey } from './acl.js';
 import type { Logger } from '../log.js';
 import type { BatchUdpBinding } from './batch-udp.js';
 import { BatchUdpSocket, loadBatchUdp } from './batch-udp.js';
@@ -46,7 +47,24 @@ export interface DnsSettings {
   readonly recursionAvailable: boolean;
   /** Undefined: forwarding disabled, other names get REFUSED. */
   readonly forwarder: Forwarder | undefined;
+  /** Limits of DNS over TCP (`dns.tcp`); defaults `DEFAULT_TCP_LIMITS`. */
+  readonly tcp?: TcpLimits;
 }
+
+/**
+ * Why a TCP connection was closed by a limit: `connections` (`maxConnections` open), `client`
+ * (that client had `maxConnectionsPerClient` open), `idle` (no whole query for `idleTimeoutMs`),
+ * `partial` (a query begun but not whole within `ioTimeoutMs`).
+ */
+export type TcpRefusal = 'connections' | 'client' | 'idle' | 'partial';
+
+/** `dns.tcp`'s defaults. */
+export const DEFAULT_TCP_LIMITS: TcpLimits = {
+  maxConnections: 1_000,
+  maxConnectionsPerClient: 32,
+  idleTimeoutMs: 10_000,
+  ioTimeoutMs: 2_000,
+};
 
 /** Constructor options of the server. */
 export interface DnsServerOptions {
@@ -57,9 +75,8 @@ export interface DnsServerOptions {
   readonly zone: () => Zone | undefined;
   readonly logger: Logger;
   readonly onQuery?: (event: QueryEvent) => void;
-  /** Idle timeout of TCP connections (RFC 7766 6.2.3). */
-  readonly tcpIdleMs?: number;
-  readonly maxTcpConnections?: number;
+  /** Told about every TCP connection a limit closed (see `TcpRefusal`). */
+  readonly onTcpRefused?: (reason: TcpRefusal) => void;
   /**
    * Serve UDP in batches through the native addon when it is built (default true); false, or
    * an addon that cannot be loaded, uses Node's dgram (`udpEngine` tells which).
@@ -67,8 +84,6 @@ export interface DnsServerOptions {
   readonly batchedUdp?: boolean;
 }
 
-const TCP_IDLE_MS = 10_000;
-const MAX_TCP_CONNECTIONS = 1_000;
 /** A TCP client that stops reading is cut off once this much output is queued. */
 const MAX_TCP_BACKLOG = 1 << 20;
 
@@ -103,6 +118,8 @@ export class DnsServer {
   #batch: BatchUdpSocket | undefined;
   #tcp: net.Server | undefined;
   readonly #connections = new Set<net.Socket>();
+  /** TCP connections open by client (`clientKey`). */
+  readonly #perClient = new PerClient();
   #inflight = 0;
   #closing = false;
 
@@ -166,7 +183,6 @@ export class DnsServer {
     const tcp = net.createServer({ noDelay: true }, (socket) => {
       this.#onConnection(socket);
     });
-    tcp.maxConnections = this.#options.maxTcpConnections ?? MAX_TCP_CONNECTIONS;
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
@@ -297,7 +313,7 @@ export class DnsServer {
         settings.recursionAvailable,
       );
     }
-    if (!forwarder.admits()) return refuse();
+    if (!forwarder.admits(client)) return refuse();
     // The query outlives this call: a borrowed packet is copied (and parsed again, so that the
     // query's lazily built name reads the copy).
     const own = borrowed ? Buffer.from(msg) : msg;
@@ -305,7 +321,7 @@ export class DnsServer {
     if (isProblem(ownParsed)) return refuse();
     this.#inflight++;
     return forwarder
-      .forward(own, ownParsed, transport)
+      .forward(own, ownParsed, transport, client)
       .then((reply) => {
         this.#emit(
           transport,
@@ -379,13 +395,41 @@ export class DnsServer {
       socket.destroy();
       return;
     }
-    this.#connections.add(socket);
     // '' (no address) is outside every allowFrom prefix, never trusted.
     const client = socket.remoteAddress ?? '';
-    socket.setTimeout(this.#options.tcpIdleMs ?? TCP_IDLE_MS, () => socket.destroy());
+    const limits = this.#settings.tcp ?? DEFAULT_TCP_LIMITS;
+    const refuse = (reason: TcpRefusal): void => {
+      this.#options.onTcpRefused?.(reason);
+      socket.destroy();
+    };
+    if (this.#connections.size >= limits.maxConnections) {
+      refuse('connections');
+      return;
+    }
+    const key = clientKey(client);
+    if (!this.#perClient.take(key, limits.maxConnectionsPerClient)) {
+      refuse('client');
+      return;
+    }
+    this.#connections.add(socket);
+    // The idle timer restarts on whole queries only (and on answers), never on bytes: a client
+    // dripping a byte at a time cannot hold the connection (RFC 7766 6.2.3).
+    let answering = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        if (answering > 0) arm();
+        else refuse('idle');
+      }, limits.idleTimeoutMs);
+    };
+    arm();
+    // Started by the first bytes of a query, stopped when it is whole.
+    let partial: NodeJS.Timeout | undefined;
     let buffered: Buffer = Buffer.alloc(0);
     const write = (reply: Buffer | undefined): void => {
       if (reply === undefined || socket.destroyed) return;
+      arm();
       if (socket.writableLength > MAX_TCP_BACKLOG) {
         socket.destroy();
         return;
@@ -403,16 +447,36 @@ export class DnsServer {
         if (buffered.length - off - 2 < len) break;
         const msg = buffered.subarray(off + 2, off + 2 + len);
         off += 2 + len;
+        arm();
         const result = this.#safeHandle(Buffer.from(msg), 'tcp', client);
         if (result === undefined) continue;
-        if (result instanceof Promise) void result.then(write);
-        else write(result);
+        if (result instanceof Promise) {
+          answering++;
+          void result.then((reply) => {
+            answering--;
+            write(reply);
+          });
+        } else {
+          write(result);
+        }
       }
       buffered = off === 0 ? buffered : buffered.subarray(off);
+      if (buffered.length === 0) {
+        clearTimeout(partial);
+        partial = undefined;
+      } else if (off > 0 || partial === undefined) {
+        clearTimeout(partial);
+        partial = setTimeout(() => {
+          refuse('partial');
+        }, limits.ioTimeoutMs);
+      }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
+      clearTimeout(idle);
+      clearTimeout(partial);
       this.#connections.delete(socket);
+      this.#perClient.give(key);
     });
   }
 

@@ -20,7 +20,7 @@ export interface ExchangeEvent {
 }
 
 /** Why a forwardable query was answered without forwarding. */
-export type RejectReason = 'acl' | 'concurrency' | 'loop';
+export type RejectReason = 'acl' | 'concurrency' | 'client' | 'loop';
 
 /** Receives forwarding events; every method must be cheap and must not throw. */
 export interface ForwardObserver {
@@ -56,7 +56,12 @@ export class ForwardStats implements ForwardObserver {
   staleServed = 0;
   forwardedQueries = 0;
   failedQueries = 0;
-  readonly rejectedQueries: Record<RejectReason, number> = { acl: 0, concurrency: 0, loop: 0 };
+  readonly rejectedQueries: Record<RejectReason, number> = {
+    acl: 0,
+    concurrency: 0,
+    client: 0,
+    loop: 0,
+  };
   /** Per upstream, keyed by `ip:port`. */
   readonly upstreams = new Map<string, UpstreamCounters>();
 

@@ -48,6 +48,7 @@ const SAMPLE_CONFIG: Config = {
     listen: { host: '0.0.0.0', port: 8053 },
     recursionAvailable: true,
     batchedUdp: true,
+    tcp: DEFAULT_CONFIG.dns.tcp,
     soa: {
       mname: 'ns1.mesos.',
       rname: 'root.ns1.mesos.',
@@ -65,6 +66,7 @@ const SAMPLE_CONFIG: Config = {
     // Keys Mesos-DNS does not have take the mesodns defaults.
     policy: 'sequential',
     maxConcurrent: 1000,
+    maxConcurrentPerClient: 100,
     allowFrom: DEFAULT_CONFIG.forward.allowFrom,
     tcpFallback: true,
     maxFails: 2,
@@ -220,6 +222,7 @@ test('maps forwarding keys; Timeout 0 means 5 seconds', (t) => {
     timeoutMs: 5000,
     policy: 'sequential',
     maxConcurrent: 1000,
+    maxConcurrentPerClient: 100,
     allowFrom: DEFAULT_CONFIG.forward.allowFrom,
     tcpFallback: true,
     maxFails: 2,

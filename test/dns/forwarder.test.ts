@@ -481,6 +481,36 @@ test('maxConcurrent: admits() refuses while that many queries wait for upstreams
   t.true(f.admits());
 });
 
+test('maxConcurrentPerClient: one client flooding cannot take the slots of others', async (t) => {
+  const [slow] = await upstreams(t, silent);
+  if (slow === undefined) return;
+  const stats = new ForwardStats();
+  const f = forwarder(t, [slow], {
+    maxConcurrent: 100,
+    maxConcurrentPerClient: 2,
+    timeoutMs: 300,
+    observer: stats,
+  });
+  const flood = '10.0.0.66';
+  const pending = [0, 1].map((i) => {
+    const q = query(`flood${String(i)}.test`, 'A');
+    return f.forward(q.msg, q.query, 'udp', flood);
+  });
+  t.false(f.admits(flood));
+  t.is(stats.rejectedQueries.client, 1);
+  t.true(f.admits('10.0.0.7'), 'another client is admitted');
+  // An IPv6 client is its /64: rotating the interface identifier does not give more slots.
+  const v6 = ['fd00:1:2:3::a', 'fd00:1:2:3::b'].map((client, i) => {
+    const q = query(`six${String(i)}.test`, 'A');
+    return f.forward(q.msg, q.query, 'udp', client);
+  });
+  t.false(f.admits('fd00:1:2:3:ffff::1'));
+  t.true(f.admits('fd00:1:2:4::1'));
+  t.false(f.admits('::ffff:10.0.0.66'), 'an IPv4-mapped address is the IPv4 client');
+  await Promise.all([...pending, ...v6]);
+  t.true(f.admits(flood), 'its slots come back');
+});
+
 test('allowFrom: clients outside the prefixes are refused and counted', (t) => {
   const stats = new ForwardStats();
   const f = forwarder(t, [], { allowFrom: ['10.0.0.0/8'], observer: stats });
