@@ -15,6 +15,7 @@ import {
 } from './response.js';
 import type { Zone } from './zone.js';
 import { NO_NODE, classifyName, findNameAt, hasRecords } from './zone.js';
+import type { RecordData } from '../records/index.js';
 
 /** Outcome counters an answer reports (for metrics). */
 export type AnswerKind = 'answer' | 'nodata' | 'nxdomain' | 'refused' | 'servfail';
@@ -83,8 +84,16 @@ export function answerAuthoritative(
       if (isApex) extra = [zone.nsAnswer];
       break;
     case TYPE.ANY:
-      want = WANT_A | WANT_AAAA | WANT_SRV;
-      if (isApex) extra = [zone.soaAnswer, zone.nsAnswer];
+      if (transport === 'tcp') {
+        want = WANT_A | WANT_AAAA | WANT_SRV;
+        if (isApex) extra = [zone.soaAnswer, zone.nsAnswer];
+      } else {
+        // RFC 8482 over UDP: one RRset, the first the name has of A, AAAA, SRV (the SOA at the
+        // apex), without additional records. ANY for every record of a name over spoofable UDP
+        // was a 30-fold amplifier (`slave.mesos ANY`); TCP still gets them all.
+        want = minimalAny(from.records, node);
+        if (want === 0 && isApex) extra = [zone.soaAnswer];
+      }
       break;
     default:
       break;
@@ -104,7 +113,7 @@ export function answerAuthoritative(
       kind: 'nodata',
     };
   }
-  const withAdditional = qtype === TYPE.SRV || qtype === TYPE.ANY;
+  const withAdditional = qtype === TYPE.SRV || (qtype === TYPE.ANY && transport === 'tcp');
   return {
     response: zoneResponse(msg, query, from, node, want, extra, withAdditional, flags, transport),
     rcode: RCODE.NOERROR,
@@ -138,4 +147,13 @@ export function isInZone(msg: Buffer, query: Query, zone: { readonly apexKey: st
   }
   // The suffix match must fall on a label boundary.
   return length === apex.length || hasLabelBoundaryAt(msg, HEADER_SIZE, from);
+}
+
+/** The one kind an ANY query over UDP is answered with (RFC 8482 4.1): 0 when the name has none. */
+function minimalAny(records: RecordData, node: number): number {
+  if (node < 0) return 0;
+  for (const want of [WANT_A, WANT_AAAA, WANT_SRV]) {
+    if (hasRecords(records, node, want)) return want;
+  }
+  return 0;
 }

@@ -79,14 +79,35 @@ test('an SRV target without addresses adds nothing to the additional section', (
   t.is(r.additionals.length, 0);
 });
 
-test('ANY at the apex answers the SOA and the NS; elsewhere every record of the name', (t) => {
-  const apex = decodeMessage(askZone(zone, 'mesos', 'ANY'));
+test('ANY over TCP: the SOA and the NS at the apex; elsewhere every record of the name', (t) => {
+  const tcp = { transport: 'tcp' as const };
+  const apex = decodeMessage(askZone(zone, 'mesos', 'ANY', tcp));
   t.deepEqual(apex.answers.map((a) => a.type).sort(), ['NS', 'SOA']);
-  const web = decodeMessage(askZone(zone, 'web.marathon.mesos', 'ANY'));
+  const web = decodeMessage(askZone(zone, 'web.marathon.mesos', 'ANY', tcp));
   t.deepEqual(web.answers.map((a) => a.type).sort(), ['A', 'AAAA']);
-  const srv = decodeMessage(askZone(zone, '_web._tcp.marathon.mesos', 'ANY', { edns: 1232 }));
+  const srv = decodeMessage(askZone(zone, '_web._tcp.marathon.mesos', 'ANY', tcp));
   t.is(srv.answers.length, 3);
   t.is(srv.additionals.length, 3);
+});
+
+test('ANY over UDP (RFC 8482): one RRset, A before AAAA before SRV, the SOA at the apex', (t) => {
+  const apex = decodeMessage(askZone(zone, 'mesos', 'ANY'));
+  t.deepEqual(
+    apex.answers.map((a) => a.type),
+    ['SOA'],
+  );
+  const web = decodeMessage(askZone(zone, 'web.marathon.mesos', 'ANY'));
+  t.deepEqual(
+    web.answers.map((a) => a.type),
+    ['A'],
+  );
+  const srv = decodeMessage(askZone(zone, '_web._tcp.marathon.mesos', 'ANY', { edns: 1232 }));
+  t.deepEqual(
+    srv.answers.map((a) => a.type),
+    ['SRV', 'SRV', 'SRV'],
+  );
+  t.is(srv.additionals.filter((a) => a.type !== 'OPT').length, 0, 'no additional records');
+  t.is(decodeMessage(askZone(zone, 'nothing.marathon.mesos', 'ANY')).rcode, 'NXDOMAIN');
 });
 
 test('a TCP answer stops its additional section at 16 KiB as a client re-encodes it', (t) => {
