@@ -238,6 +238,7 @@ export class Metrics {
   readonly #rejected: Counter<'reason'>;
   readonly #httpRefused: Counter<'reason'>;
   readonly #tcpRefused: Counter<'reason'>;
+  readonly #rateLimited: Counter<'action'>;
   readonly #exchanges: Counter<'upstream' | 'transport' | 'outcome'>;
   readonly #exchangeSeconds: Histogram<'upstream'>;
   readonly #markedDown: Counter<'upstream'>;
@@ -555,6 +556,13 @@ export class Metrics {
     for (const reason of ['connections', 'client', 'idle', 'partial']) {
       this.#tcpRefused.inc({ reason }, 0);
     }
+    this.#rateLimited = new Counter({
+      name: 'mesodns_dns_rate_limited_total',
+      help: 'Authoritative UDP responses held back by response rate limiting (dns.rrl): slipped (sent truncated, TC=1) or dropped.',
+      labelNames: ['action'],
+      registers,
+    });
+    for (const action of ['slip', 'drop']) this.#rateLimited.inc({ action }, 0);
     const inFlight = new Gauge({
       name: 'mesodns_forward_in_flight',
       help: 'Forwarded queries waiting for upstreams.',
@@ -650,6 +658,11 @@ export class Metrics {
   }
 
   /** Records a configuration reload: applied, or rejected (the running config was kept). */
+  /** An authoritative UDP response truncated or dropped by rate limiting. */
+  onRateLimited(action: 'slip' | 'drop'): void {
+    this.#rateLimited.inc({ action });
+  }
+
   /** A DNS TCP connection closed by a limit (see `TcpRefusal`). */
   onTcpRefused(reason: TcpRefusal): void {
     this.#tcpRefused.inc({ reason });

@@ -19,6 +19,7 @@ import {
   oversizedDatagrams,
   parseResolvConf,
   RCODE_NAME,
+  ResponseRateLimiter,
   TYPE,
 } from '../dns/index.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
@@ -312,6 +313,7 @@ export async function serve(configFile: string): Promise<number> {
       recursionAvailable: c.dns.recursionAvailable,
       forwarder,
       tcp: c.dns.tcp,
+      rrl: c.dns.rrl.enabled ? new ResponseRateLimiter(c.dns.rrl) : undefined,
     };
   };
   let settings = await makeSettings(config);
@@ -330,6 +332,9 @@ export async function serve(configFile: string): Promise<number> {
       onTcpRefused: (reason) => {
         metrics.onTcpRefused(reason);
         logTcpRefusal(reason);
+      },
+      onRateLimited: (action) => {
+        metrics.onRateLimited(action);
       },
     });
   const newHttp = (address: HostPort): HttpApi =>

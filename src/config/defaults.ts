@@ -74,6 +74,17 @@ export const DEFAULT_CONFIG: Config = frozen({
       idleTimeoutMs: 10_000,
       ioTimeoutMs: 2_000,
     },
+    // Off: a cluster puts many busy clients in one /24 (every agent of a rack behind one
+    // resolver), and a default limit would truncate their traffic; turn it on where the DNS
+    // port is reachable from networks that can spoof (docs/configuration.md).
+    rrl: {
+      enabled: false,
+      responsesPerSecond: 50,
+      slip: 2,
+      ipv4Prefix: 24,
+      ipv6Prefix: 56,
+      exempt: ['127.0.0.0/8', '::1/128'],
+    },
     soa: { ...defaultSoaNames('mesos'), refresh: 60, retry: 600, expire: 86400, minimum: 60 },
   },
   forward: {

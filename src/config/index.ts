@@ -7,6 +7,7 @@ export type {
   IpSource,
   MesosMode,
   SoaConfig,
+  RrlConfig,
   TcpLimits,
 } from './types.js';
 export type { CheckResult, ParsedConfig, YamlComments } from './load.js';

@@ -944,6 +944,17 @@ function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): Config {
         idleTimeoutMs: duration(['dns', 'tcp', 'idleTimeout'], D.dns.tcp.idleTimeoutMs),
         ioTimeoutMs: duration(['dns', 'tcp', 'ioTimeout'], D.dns.tcp.ioTimeoutMs),
       },
+      rrl: {
+        enabled: bool(['dns', 'rrl', 'enabled'], D.dns.rrl.enabled),
+        responsesPerSecond: int(['dns', 'rrl', 'responsesPerSecond'], D.dns.rrl.responsesPerSecond),
+        slip: int(['dns', 'rrl', 'slip'], D.dns.rrl.slip),
+        ipv4Prefix: int(['dns', 'rrl', 'ipv4Prefix'], D.dns.rrl.ipv4Prefix),
+        ipv6Prefix: int(['dns', 'rrl', 'ipv6Prefix'], D.dns.rrl.ipv6Prefix),
+        exempt:
+          get(['dns', 'rrl', 'exempt']) === undefined
+            ? D.dns.rrl.exempt
+            : items(['dns', 'rrl', 'exempt'], parseCidr, (c) => c.toLowerCase()),
+      },
       soa,
     },
     forward: {
@@ -1573,6 +1584,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
         idleTimeout: formatDuration(dns.tcp.idleTimeoutMs),
         ioTimeout: formatDuration(dns.tcp.ioTimeoutMs),
       },
+      rrl: { ...dns.rrl, exempt: [...dns.rrl.exempt] },
       soa: { ...dns.soa },
     },
     forward: {
@@ -1607,7 +1619,9 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
     Pair(_, pair) {
       if (
         isScalar(pair.key) &&
-        ['auth', 'tls', 'soa', 'failover', 'stream', 'tcp'].includes(String(pair.key.value)) &&
+        ['auth', 'tls', 'soa', 'failover', 'stream', 'tcp', 'rrl'].includes(
+          String(pair.key.value),
+        ) &&
         isMap(pair.value)
       ) {
         pair.value.flow = true;

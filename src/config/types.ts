@@ -58,6 +58,19 @@ export interface TcpLimits {
   readonly ioTimeoutMs: number;
 }
 
+/** Response rate limiting of authoritative UDP answers (src/dns/rrl.ts). */
+export interface RrlConfig {
+  readonly enabled: boolean;
+  /** Responses per second to one client network for one kind of response (also the burst). */
+  readonly responsesPerSecond: number;
+  /** Every `slip`-th limited response is sent truncated (TC=1); 0 drops them all. */
+  readonly slip: number;
+  readonly ipv4Prefix: number;
+  readonly ipv6Prefix: number;
+  /** CIDRs never limited. */
+  readonly exempt: readonly string[];
+}
+
 export interface Config {
   /** Zone served authoritatively, lower case, no trailing dot (`mesos`). */
   readonly domain: string;
@@ -121,6 +134,7 @@ export interface Config {
     readonly batchedUdp: boolean;
     readonly soa: SoaConfig;
     readonly tcp: TcpLimits;
+    readonly rrl: RrlConfig;
   };
   readonly forward: {
     readonly enabled: boolean;

@@ -39,7 +39,7 @@ function matches(prefix: Prefix, bytes: Buffer): boolean {
 }
 
 /** Client address bytes, IPv4-mapped IPv6 as IPv4; undefined when not an IP literal. */
-function addressBytes(address: string): Buffer | undefined {
+export function addressBytes(address: string): Buffer | undefined {
   if (isIPv4(address)) return ipv4Bytes(address);
   const v6 = isIPv6(address) ? ipv6Bytes(address) : undefined;
   if (v6 === undefined) return undefined;

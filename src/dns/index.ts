@@ -7,6 +7,8 @@ export type { ForwarderOptions } from './forwarder.js';
 export { AnswerCache, STALE_ANSWER_TTL } from './cache.js';
 export type { AnswerCacheOptions, CacheEntryKind } from './cache.js';
 export { Acl, PerClient, clientKey, parseCidr } from './acl.js';
+export { ResponseRateLimiter } from './rrl.js';
+export type { RrlAction, RrlSettings } from './rrl.js';
 export { createPolicy } from './policy.js';
 export type { Policy, PolicyName, Candidate } from './policy.js';
 export { ForwardStats } from './upstream-stats.js';

@@ -16,6 +16,8 @@ import type { BatchUdpBinding } from './batch-udp.js';
 import { BatchUdpSocket, loadBatchUdp } from './batch-udp.js';
 import type { Forwarder } from './forwarder.js';
 import { answerAuthoritative, isInZone } from './authority.js';
+import type { AnswerKind } from './authority.js';
+import type { ResponseRateLimiter } from './rrl.js';
 import type { Transport } from './response.js';
 import { errorResponse } from './response.js';
 import type { Zone } from './zone.js';
@@ -49,6 +51,8 @@ export interface DnsSettings {
   readonly forwarder: Forwarder | undefined;
   /** Limits of DNS over TCP (`dns.tcp`); defaults `DEFAULT_TCP_LIMITS`. */
   readonly tcp?: TcpLimits;
+  /** Response rate limiting of authoritative UDP answers (`dns.rrl`); undefined: off. */
+  readonly rrl?: ResponseRateLimiter | undefined;
 }
 
 /**
@@ -77,6 +81,8 @@ export interface DnsServerOptions {
   readonly onQuery?: (event: QueryEvent) => void;
   /** Told about every TCP connection a limit closed (see `TcpRefusal`). */
   readonly onTcpRefused?: (reason: TcpRefusal) => void;
+  /** Told about every authoritative UDP response that rate limiting truncated or dropped. */
+  readonly onRateLimited?: (action: 'slip' | 'drop') => void;
   /**
    * Serve UDP in batches through the native addon when it is built (default true); false, or
    * an addon that cannot be loaded, uses Node's dgram (`udpEngine` tells which).
@@ -102,6 +108,20 @@ function literalLookup(family: 4 | 6): LiteralLookup {
   return (address, _options, callback) => {
     callback(null, address, family);
   };
+}
+
+/** The bucket of a response for rate limiting (see `ResponseRateLimiter.decide`). */
+function rrlKind(kind: AnswerKind, query: Query): string {
+  switch (kind) {
+    case 'answer':
+      return `${String(query.qtype)}:${query.key}`;
+    case 'nodata':
+      return `nodata:${query.key}`;
+    case 'nxdomain':
+      return 'nxdomain';
+    default:
+      return 'error';
+  }
 }
 
 /** How often `start` picks another port when port 0's TCP twin is taken. */
@@ -283,6 +303,23 @@ export class DnsServer {
         transport,
       );
       this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started, parsed, client);
+      const rrl = settings.rrl;
+      if (rrl !== undefined && transport === 'udp' && client !== undefined) {
+        const action = rrl.decide(client, rrlKind(result.kind, parsed));
+        if (action !== 'send') {
+          this.#options.onRateLimited?.(action);
+          if (action === 'drop') return undefined;
+          const slipped = errorResponse(
+            msg,
+            RCODE.NOERROR,
+            parsed.questionEnd,
+            parsed.edns,
+            settings.recursionAvailable,
+          );
+          slipped[2] = (slipped[2] ?? 0) | 0x06; // AA and TC: ask again over TCP
+          return slipped;
+        }
+      }
       return result.response;
     }
     // The forward step: access control, cache, loop guard, concurrency, then the upstreams.

@@ -49,6 +49,7 @@ const SAMPLE_CONFIG: Config = {
     recursionAvailable: true,
     batchedUdp: true,
     tcp: DEFAULT_CONFIG.dns.tcp,
+    rrl: DEFAULT_CONFIG.dns.rrl,
     soa: {
       mname: 'ns1.mesos.',
       rname: 'root.ns1.mesos.',

@@ -105,6 +105,7 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '  recursionAvailable: true',
       '  batchedUdp: true',
       '  tcp: {maxConnections: 1000, maxConnectionsPerClient: 32, idleTimeout: 10s, ioTimeout: 2s}',
+      '  rrl: {enabled: false, responsesPerSecond: 50, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56, exempt: [127.0.0.0/8, ::1/128]}',
       '  soa: {mname: ns1.mesos., rname: root.ns1.mesos., refresh: 60, retry: 600, expire: 86400, minimum: 60}',
       'forward:',
       '  enabled: true',
