@@ -259,6 +259,18 @@ export function enumerateView(records: RecordSet | undefined): EnumerateView {
   };
 }
 
+/** The fields of `/v1/axfr` before `Records`, in models.AXFR's order. */
+function axfrHeader(config: Config, serial: number | undefined): Omit<AxfrView, 'Records'> {
+  return {
+    TTL: config.records.ttl,
+    Serial: serial ?? 0,
+    RefreshSeconds: seconds(config.mesos.refreshMs),
+    Mname: config.dns.soa.mname,
+    Rname: config.dns.soa.rname,
+    Domain: config.domain,
+  };
+}
+
 /** Builds `/v1/axfr`: the whole record set, SRV values as `target:port`. */
 export function axfrView(
   config: Config,
@@ -270,12 +282,7 @@ export function axfrView(
     srvs[name] = targets.map((t) => `${t.target}:${String(t.port)}`);
   }
   return {
-    TTL: config.records.ttl,
-    Serial: serial ?? 0,
-    RefreshSeconds: seconds(config.mesos.refreshMs),
-    Mname: config.dns.soa.mname,
-    Rname: config.dns.soa.rname,
-    Domain: config.domain,
+    ...axfrHeader(config, serial),
     Records: {
       As: Object.fromEntries(records?.a ?? []),
       AAAAs: Object.fromEntries(records?.aaaa ?? []),
@@ -322,12 +329,7 @@ export function axfrBody(
 ): unknown {
   const none: readonly [string, readonly string[]][] = [];
   return {
-    TTL: config.records.ttl,
-    Serial: serial ?? 0,
-    RefreshSeconds: seconds(config.mesos.refreshMs),
-    Mname: config.dns.soa.mname,
-    Rname: config.dns.soa.rname,
-    Domain: config.domain,
+    ...axfrHeader(config, serial),
     Records: {
       As: new LazyObject(records === undefined ? none : lazyEntries(records.a)),
       AAAAs: new LazyObject(records === undefined ? none : lazyEntries(records.aaaa)),
