@@ -59,21 +59,17 @@ import {
   WARMUP_SECONDS,
   busyPct,
   cpuTicks,
-  dnsperf,
   envInt,
   envIntOrZero,
   fmt,
   median,
   percentile,
-  perfLine,
   procStatus,
   round,
-  startMesodns,
   stopChild,
-  type PerfRun,
-  type PreparedSize,
   type Server,
-} from './run.js';
+} from './common.js';
+import { dnsperf, perfLine, startMesodns, type PerfRun, type PreparedSize } from './dns-load.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings.
