@@ -3,9 +3,27 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const layer = (patterns, message) => ({
-  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group, message })) }],
+/**
+ * A folder's import rule: `never` may not be imported at all, `typesOnly` only with
+ * `import type` (typescript-eslint's rule, which knows type imports).
+ */
+const layer = (message, never, typesOnly = []) => ({
+  'no-restricted-imports': 'off',
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        ...(never.length > 0 ? [{ group: never, message }] : []),
+        ...(typesOnly.length > 0
+          ? [{ group: typesOnly, message: `${message} (types only)`, allowTypeImports: true }]
+          : []),
+      ],
+    },
+  ],
 });
+
+/** Import patterns of the composition root and the command line: nothing below imports them. */
+const TOP = ['**/cli/**', '**/main.js'];
 
 export default tseslint.config(
   {
@@ -35,22 +53,103 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  // The data flows config -> mesos -> loader/build -> records -> store -> dns|http; metrics and
+  // cli/ observe and wire it. Each folder may import only what lies upstream of it.
+  {
+    files: ['src/config/**'],
+    rules: layer('config/ is the first step: it imports no other layer', [
+      ...TOP,
+      '**/mesos/**',
+      '**/records/**',
+      '**/dns/**',
+      '**/http/**',
+      '**/build/**',
+      '**/loader.js',
+      '**/store.js',
+      '**/metrics.js',
+    ]),
+  },
+  {
+    files: ['src/mesos/**'],
+    rules: layer('mesos/ reads the masters; it knows nothing of what is built from them', [
+      ...TOP,
+      '**/config/**',
+      '**/records/**',
+      '**/dns/**',
+      '**/http/**',
+      '**/build/**',
+      '**/loader.js',
+      '**/store.js',
+      '**/metrics.js',
+    ]),
+  },
   {
     files: ['src/records/**'],
     rules: layer(
-      [['**/dns/**', '**/http/**', '**/main.js']],
-      'records/ is pure: it imports only types from mesos/ and config/',
+      'records/ is pure',
+      [
+        ...TOP,
+        '**/dns/**',
+        '**/http/**',
+        '**/build/**',
+        '**/loader.js',
+        '**/store.js',
+        '**/metrics.js',
+      ],
+      ['**/mesos/**', '**/config/**'],
     ),
   },
   {
-    files: ['src/dns/**', 'src/http/**'],
-    rules: layer([['**/mesos/**', '**/main.js']], 'dns/ and http/ never import mesos/'),
+    files: ['src/dns/**'],
+    rules: layer(
+      'dns/ answers from the zone it is given',
+      [
+        ...TOP,
+        '**/mesos/**',
+        '**/http/**',
+        '**/build/**',
+        '**/loader.js',
+        '**/store.js',
+        '**/metrics.js',
+      ],
+      ['**/config/**'],
+    ),
   },
   {
-    files: ['src/config/**', 'src/mesos/**'],
+    files: ['src/http/**'],
+    rules: layer('http/ reads the store and the config it is given', [
+      ...TOP,
+      '**/mesos/**',
+      '**/dns/**',
+      '**/build/**',
+      '**/loader.js',
+      '**/store.js',
+      '**/metrics.js',
+    ]),
+  },
+  {
+    files: ['src/loader.ts', 'src/store.ts'],
+    rules: layer('the loader and the store feed dns/ and http/, never the reverse', [
+      ...TOP,
+      '**/http/**',
+      '**/build/**',
+      '**/metrics.js',
+    ]),
+  },
+  {
+    files: ['src/build/**'],
+    rules: layer('build/ runs the pipeline; it does not serve', [
+      ...TOP,
+      '**/http/**',
+      '**/metrics.js',
+    ]),
+  },
+  {
+    files: ['src/metrics.ts'],
     rules: layer(
-      [['**/dns/**', '**/http/**', '**/main.js']],
-      'data flows config -> mesos -> records -> dns|http',
+      'metrics observe through events',
+      [...TOP, '**/build/**'],
+      ['**/http/**', '**/loader.js', '**/mesos/**'],
     ),
   },
   { files: ['src/log.ts', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
