@@ -22,6 +22,7 @@ import { packageFile } from '../package-root.js';
 import { configValidator, newAjv } from './schema.js';
 import type { Validator } from './schema.js';
 import type { Config, ForwardPolicy, HostPort, IpSource, MesosMode } from './types.js';
+import { isRecord } from '../is-record.js';
 
 /** Location of the JSON Schema of the YAML file: the package ships `config/`. */
 export const CONFIG_SCHEMA_URL = packageFile('config/mesodns.schema.json');
@@ -75,10 +76,6 @@ interface Position {
 }
 
 const NOWHERE: Position = { line: 0, column: 0 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function valueAt(root: unknown, path: Path): unknown {
   let node = root;

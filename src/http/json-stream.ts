@@ -5,6 +5,7 @@
  * request. The large arrays and objects of such a body are `LazyArray`s and `LazyObject`s over
  * iterables, read one item at a time; everything below them is rendered by `JSON.stringify`.
  */
+import { isRecord } from '../is-record.js';
 
 /** An array whose items are read one at a time while it is rendered. */
 export class LazyArray {
@@ -42,7 +43,7 @@ export function* jsonPieces(value: unknown, indent = ''): Generator<string> {
     yield* members(value.entries, indent, '{', '}', (entry) => entry);
   } else if (Array.isArray(value) && value.some(isLazy)) {
     yield* members(value, indent, '[', ']', (item) => [undefined, item]);
-  } else if (isPlainObject(value) && Object.values(value).some(isLazy)) {
+  } else if (isRecord(value) && Object.values(value).some(isLazy)) {
     yield* members(Object.entries(value), indent, '{', '}', (entry) => entry);
   } else {
     yield plain(value, indent);
@@ -54,12 +55,8 @@ function isLazy(value: unknown): boolean {
     value instanceof LazyArray ||
     value instanceof LazyObject ||
     (Array.isArray(value) && value.some(isLazy)) ||
-    (isPlainObject(value) && Object.values(value).some(isLazy))
+    (isRecord(value) && Object.values(value).some(isLazy))
   );
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseState } from './parse.js';
 import { StreamModel } from './stream-model.js';
 import type { ParsedState } from './types.js';
 import { parseV1State } from './v1.js';
+import { isRecord } from '../is-record.js';
 
 /** What a state document is, for messages. */
 export const EXPECTED_STATE =
@@ -27,14 +28,10 @@ export class StateSyntaxError extends StateParseError {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function kindOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (isObject(v)) {
+  if (isRecord(v)) {
     const keys = Object.keys(v);
     if (keys.length === 0) return 'an empty object';
     const shown = keys.slice(0, 3).map((k) => `'${k}'`);
@@ -59,10 +56,10 @@ export function parseJsonText(text: string): unknown {
  * leader unknown). Throws a `StateParseError` saying what was expected for anything else.
  */
 export function parseStateDocument(doc: unknown): ParsedState {
-  if (isObject(doc) && (Array.isArray(doc['slaves']) || Array.isArray(doc['frameworks']))) {
+  if (isRecord(doc) && (Array.isArray(doc['slaves']) || Array.isArray(doc['frameworks']))) {
     return parseState(doc);
   }
-  if (isObject(doc) && isObject(doc['get_state']) && (doc['type'] ?? 'GET_STATE') === 'GET_STATE') {
+  if (isRecord(doc) && isRecord(doc['get_state']) && (doc['type'] ?? 'GET_STATE') === 'GET_STATE') {
     const { state, report } = parseV1State(doc['get_state']);
     const model = new StreamModel();
     model.reset(state);

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { parsePid } from './parse.js';
+import { isRecord } from '../is-record.js';
 
 /** Where the poller finds the leading master. */
 export interface LeaderDetector {
@@ -49,10 +50,6 @@ export interface LeaderFacts {
   readonly leaderId: string | undefined;
   /** `leader_info.hostname`. */
   readonly leaderHostname: string | undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function stringField(obj: Record<string, unknown>, key: string): string | undefined {

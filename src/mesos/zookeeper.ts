@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { LeaderDetector } from './leader.js';
 import { hostPort, originOf } from './leader.js';
 import { parsePid } from './parse.js';
+import { isRecord } from '../is-record.js';
 
 /** Port of a ZooKeeper server written without one. */
 export const DEFAULT_ZK_PORT = 2181;
@@ -88,10 +89,6 @@ export interface MasterAddress {
   readonly ip: string | undefined;
   readonly hostname: string | undefined;
   readonly port: number;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function nonEmpty(value: unknown): string | undefined {

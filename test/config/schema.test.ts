@@ -10,10 +10,7 @@ import {
   parseConfig,
   precompiledValidator,
 } from '../../src/config/index.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isRecord } from '../../src/is-record.js';
 
 const schema: unknown = JSON.parse(readFileSync(CONFIG_SCHEMA_URL, 'utf8'));
 

@@ -12,6 +12,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { buildQuery, killOnExit, queryRaw, rcodeOf } from '../helpers/mesodns.js';
 
 import { REPO_ROOT } from '../helpers/paths.js';
+export { isRecord } from '../../src/is-record.js';
+import { isRecord } from '../../src/is-record.js';
 
 export { REPO_ROOT };
 
@@ -230,11 +232,6 @@ export async function copyFiles(files: readonly string[], dest: string): Promise
 /** `mesodns check-config FILE` with the built program (dist/main.js; `npm test` builds first). */
 export function checkConfig(file: string): Promise<RunResult> {
   return run(process.execPath, [join(REPO_ROOT, 'dist', 'main.js'), 'check-config', file]);
-}
-
-/** Whether `value` is a plain object (a YAML mapping). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A server process started by a deployment test. */

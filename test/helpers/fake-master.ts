@@ -19,6 +19,7 @@ import {
   toV1TaskStatus,
   type TaskState,
 } from './v1-state.js';
+import { isRecord } from '../../src/is-record.js';
 
 const HOST = '127.0.0.1';
 
@@ -94,10 +95,6 @@ const EMPTY_STATE = {
   frameworks: [],
   completed_frameworks: [],
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function textReply(status: number, body: string, headers: Record<string, string> = {}): HttpReply {
   return {

@@ -12,6 +12,7 @@ import { decodeMessage, type Message } from './dns-message.js';
 import { REPO_ROOT } from './paths.js';
 import { freePort } from './ports.js';
 import { Slots } from './slots.js';
+import { isRecord } from '../../src/is-record.js';
 
 const MAIN_JS = join(REPO_ROOT, 'dist', 'main.js');
 const POLL_MS = 50;
@@ -298,10 +299,6 @@ function hostOfAddress(address: string): string {
   }
   const colons = address.split(':').length - 1;
   return colons === 1 ? (address.split(':')[0] ?? '') : address;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Throws when a config would make mesodns talk to anything but loopback. */

@@ -20,6 +20,7 @@
  * TASK_UNREACHABLE in `unreachable_tasks`, as after the acknowledgement.
  */
 import { isTerminalState } from '../../src/mesos/stream-model.js';
+import { isRecord } from '../../src/is-record.js';
 /** A JSON value as the v1 API sends it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 
@@ -182,10 +183,6 @@ export interface V1State {
 
 /** Whether a task in `state` is finished for good (the rule mesodns's stream model applies). */
 export { isTerminalState };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function str(o: Record<string, unknown>, key: string): string | undefined {
   const v = o[key];

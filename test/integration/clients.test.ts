@@ -20,12 +20,9 @@ import {
   startUnbound,
   type RunningResolver,
 } from '../helpers/resolvers.js';
+import { isRecord } from '../../src/is-record.js';
 
 const BIG = 150;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function listAt(o: Record<string, unknown>, key: string): unknown[] {
   const value = o[key];

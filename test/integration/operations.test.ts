@@ -27,13 +27,10 @@ import { freePort } from '../helpers/ports.js';
 import { startKnot, startSlowUpstream } from '../helpers/upstream.js';
 import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
 import type { PromFamily } from '../http/prometheus-text.js';
+import { isRecord } from '../../src/is-record.js';
 
 const FAKE = 'test/fixtures/fake.json';
 const SAMPLE = fixturePath('mesos-dns-config.json');
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 async function getJson(srv: Mesodns, path: string): Promise<unknown> {
   const res = await fetch(`${srv.httpUrl}${path}`);

@@ -11,6 +11,7 @@ import { FakeMaster } from '../helpers/fake-master.js';
 import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
+import { isRecord } from '../../src/is-record.js';
 
 const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));
 
@@ -31,14 +32,10 @@ async function health(srv: Mesodns): Promise<{ status: number; body: unknown }> 
   return { status: res.status, body: await res.json() };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A value inside a parsed JSON body (undefined when the path is not there). */
 function field(value: unknown, ...path: string[]): unknown {
   let current = value;
-  for (const key of path) current = isObject(current) ? current[key] : undefined;
+  for (const key of path) current = isRecord(current) ? current[key] : undefined;
   return current;
 }
 
