@@ -521,7 +521,7 @@ interface UpdateLine {
   readonly buildMs: number;
   readonly names: number;
   readonly changes: number;
-  readonly overlayNames: number;
+  readonly changedNames: number;
 }
 
 /** Collects the log lines the section needs from mesodns' output, whole lines only. */
@@ -559,7 +559,7 @@ class LogCollector {
         buildMs: field('buildMs'),
         names: field('names'),
         changes: field('changes'),
-        overlayNames: field('overlayNames'),
+        changedNames: field('changedNames'),
       });
     } else if (line.includes(' zone published')) {
       this.published.push(field('buildMs'));
@@ -720,10 +720,10 @@ interface StreamRun {
   readonly zoneUpdates: number;
   readonly fullBuilds: number;
   /**
-   * Names in the zone's overlay of incremental updates when the run started: every query looks
+   * Names changesets replaced since the last full build when the run started: every query looks
    * there first, so a static run after an events run is not quite the pristine zone.
    */
-  readonly overlayNamesAtStart: number;
+  readonly changedNamesAtStart: number;
 }
 
 /** One round: a static run and an events run, back to back. */
@@ -832,7 +832,7 @@ export interface StreamResult {
     readonly buildMsMax: number;
     readonly namesPerUpdateMedian: number;
     readonly changesPerUpdateMedian: number;
-    readonly overlayNamesAtEnd: number;
+    readonly changedNamesAtEnd: number;
     /** `zone published` (full builds) over the rounds, and their build times. */
     readonly fullBuilds: number;
     readonly fullBuildMs: readonly number[];
@@ -963,7 +963,7 @@ export async function benchStream(
       const probes = prober;
       if (target === undefined || probes === undefined) throw new Error('stream bench: no server');
       const updates0 = collector.updates.length;
-      const overlayNamesAtStart = collector.updates.at(-1)?.overlayNames ?? 0;
+      const changedNamesAtStart = collector.updates.at(-1)?.changedNames ?? 0;
       const builds0 = collector.published.length;
       const threads0 = threadCpu(target.pid);
       const bench0 = process.cpuUsage();
@@ -997,7 +997,7 @@ export async function benchStream(
         ...(counts === undefined ? {} : { generator: counts }),
         zoneUpdates: collector.updates.length - updates0,
         fullBuilds: collector.published.length - builds0,
-        overlayNamesAtStart,
+        changedNamesAtStart,
       };
     };
     const line = (name: string, run: StreamRun): string =>
@@ -1115,7 +1115,7 @@ export async function benchStream(
         buildMsMax: round(buildMs.at(-1) ?? Number.NaN, 2),
         namesPerUpdateMedian: median(updates.map((u) => u.names)),
         changesPerUpdateMedian: median(updates.map((u) => u.changes)),
-        overlayNamesAtEnd: updates.at(-1)?.overlayNames ?? 0,
+        changedNamesAtEnd: updates.at(-1)?.changedNames ?? 0,
         fullBuilds: fullBuildMs.length,
         fullBuildMs,
         subscriptions: after.subscriptions,
@@ -1183,7 +1183,7 @@ export function streamMarkdown(results: readonly StreamResult[]): string[] {
       '| round | order | static QPS | events QPS | ratio | µs CPU/q static / events | ' +
         'main thread CPU (µs/q) static / events | other threads static / events | ' +
         'bench CPU, loop delay p99 / max (events) | events sent | zone updates | ' +
-        'overlay names in the static run |',
+        'changed names in the static run |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...r.rounds.map(
         (x) =>
@@ -1194,7 +1194,7 @@ export function streamMarkdown(results: readonly StreamResult[]): string[] {
           `${fmt(x.static.otherThreadsCpuPct)} % / ${fmt(x.events.otherThreadsCpuPct)} % | ` +
           `${fmt(x.events.benchCpuPct)} %, ${loopDelay(x.events)} | ` +
           `${String(x.events.generator?.events ?? 0)} | ${String(x.events.zoneUpdates)} | ` +
-          `${String(x.static.overlayNamesAtStart)} |`,
+          `${String(x.static.changedNamesAtStart)} |`,
       ),
       `| **median** | | **${fmt(r.medians.staticQps)}** | **${fmt(r.medians.eventsQps)}** | ` +
         `**${fmt(r.medians.ratio, 2)}** | ${fmt(r.medians.staticCpuUsPerQuery, 1)} / ` +
@@ -1208,8 +1208,8 @@ export function streamMarkdown(results: readonly StreamResult[]): string[] {
         'threads are mostly the pipeline worker (events, incremental builds) and GC helpers. ' +
         '"bench CPU" is this process (fake master, generator, probes): during the events runs it ' +
         'competes with mesodns and dnsperf for the same cores, and its event-loop delay says how ' +
-        'late events and probes could be. A static run after an events run serves a zone with an ' +
-        'overlay of updated names, which every query looks up first.',
+        'late events and probes could be. A static run after an events run serves a zone with ' +
+        'names changesets replaced, which every query looks up first.',
       '',
       'Propagation measured from outside (a probe asks for the task name every 10 ms from the ' +
         'launch or kill until the new address, or NXDOMAIN, is served; every 5th launch and ' +
@@ -1238,8 +1238,8 @@ export function streamMarkdown(results: readonly StreamResult[]): string[] {
         `mesodns. ${String(u.count)} incremental zone updates (worker buildMs p50 ` +
         `${fmt(u.buildMsP50, 2)}, p99 ${fmt(u.buildMsP99, 2)}, max ${fmt(u.buildMsMax, 2)}; ` +
         `median ${String(u.namesPerUpdateMedian)} names and ${String(u.changesPerUpdateMedian)} ` +
-        `task changes per update; ${String(u.overlayNamesAtEnd)} names in the overlay at the ` +
-        `end), ${String(u.fullBuilds)} full builds during the rounds` +
+        `task changes per update; ${String(u.changedNamesAtEnd)} names replaced by changesets ` +
+        `at the end), ${String(u.fullBuilds)} full builds during the rounds` +
         (u.fullBuildMs.length === 0 ? '' : ` (${u.fullBuildMs.map((x) => fmt(x)).join(', ')} ms)`) +
         `, ${String(u.subscriptions)} subscription(s). RSS of mesodns ` +
         `${fmt(r.startup.rssAtFirstAnswerMB)} MB at the first answer, ${fmt(r.rssAfterMB)} MB ` +

@@ -4,11 +4,18 @@
  * read from it; nothing mutates what it hands out.
  *
  * The pipeline worker (build/) compiles with its own store and posts each snapshot to the main
- * thread, whose store only `install`s it: the serial rule runs where the zone is built.
+ * thread, whose store only `install`s it: the serial rule runs where the zone is built. Streamed
+ * changes are changesets (dns/changeset.ts) that both stores `apply`, the worker's first.
  */
 import type { SoaConfig } from './config/index.js';
-import type { Zone } from './dns/index.js';
-import { compileZone, withSerial } from './dns/index.js';
+import type { Changeset, Zone } from './dns/index.js';
+import {
+  ChangesetMismatch,
+  ZoneRecordSet,
+  applyChangeset,
+  compileZone,
+  withSerial,
+} from './dns/index.js';
 import type { RecordSet } from './records/index.js';
 
 /** What the store holds after a load. */
@@ -31,6 +38,8 @@ export interface ZoneSettings {
 /** Holds the current snapshot. */
 export class ZoneStore {
   #current: Snapshot | undefined;
+  /** The record set of the last full build (the current zone's base). */
+  #base: RecordSet | undefined;
 
   /** The current snapshot, undefined before the first load. */
   get current(): Snapshot | undefined {
@@ -43,42 +52,62 @@ export class ZoneStore {
   }
 
   /**
-   * Compiles `records` and swaps it in. The serial is kept when nothing changed, else becomes
-   * max(previous + 1, now in seconds) so that it always increases (RFC 1982 arithmetic aside).
+   * Compiles `records` (a full build) and swaps it in. The serial is kept when nothing changed,
+   * else moves on (`nextSerial`). The build counts as a change when its records or settings
+   * differ from the last build's, or when changesets were applied since (the served zone then
+   * differs from that build, and a diff against it is not computed).
    */
   publish(records: RecordSet, settings: ZoneSettings, nowMs: number): Snapshot {
     const previous = this.#current;
     const serialNow = Math.floor(nowMs / 1000) >>> 0;
     let zone = compileZone(records, { ...settings, serial: previous?.zone.serial ?? serialNow });
-    const changed = previous === undefined || previous.zone.fingerprint !== zone.fingerprint;
+    const changed =
+      previous === undefined ||
+      previous.zone.fingerprint !== zone.fingerprint ||
+      previous.zone.changedNames > 0;
     if (previous !== undefined && changed) {
-      const serial = Math.max(previous.zone.serial + 1, serialNow) >>> 0;
-      zone = withSerial(zone, settings.soa, settings.ttl, serial);
+      zone = withSerial(zone, settings.soa, settings.ttl, this.nextSerial(nowMs));
     }
     const snapshot: Snapshot = { records, zone, loadedAt: nowMs, changed };
     this.#current = snapshot;
+    this.#base = records;
     return snapshot;
   }
 
   /**
-   * Notes an incremental update compiled elsewhere (stream mode): returns the serial it gets,
-   * max(previous + 1, now in seconds). The next `publish` counts as a change whatever its
-   * records, since the updates made the served zone differ from the last compiled one.
+   * The serial of the next change: max(current + 1, now in seconds), so that it always increases
+   * (RFC 1982 arithmetic aside); undefined before the first load.
    */
-  bumpSerial(settings: ZoneSettings, nowMs: number): number | undefined {
-    const previous = this.#current;
-    if (previous === undefined) return undefined;
-    const serial = Math.max(previous.zone.serial + 1, Math.floor(nowMs / 1000)) >>> 0;
-    const zone = {
-      ...withSerial(previous.zone, settings.soa, settings.ttl, serial),
-      fingerprint: '',
-    };
-    this.#current = { ...previous, zone, loadedAt: nowMs, changed: true };
-    return serial;
+  nextSerial(nowMs: number): number {
+    const serial = this.#current?.zone.serial;
+    const now = Math.floor(nowMs / 1000) >>> 0;
+    return serial === undefined ? now : Math.max(serial + 1, now) >>> 0;
   }
 
-  /** Swaps in a snapshot compiled elsewhere (the pipeline worker), serial already decided. */
+  /**
+   * Applies a changeset to the current zone and swaps the result in (`applyChangeset`: throws
+   * `ChangesetMismatch` when it starts from another serial, and nothing changes).
+   */
+  apply(changeset: Changeset, nowMs: number): Snapshot {
+    const previous = this.#current;
+    const base = this.#base;
+    if (previous === undefined || base === undefined) {
+      throw new ChangesetMismatch('a changeset before the first load');
+    }
+    const zone = applyChangeset(previous.zone, changeset);
+    const snapshot: Snapshot = {
+      records: new ZoneRecordSet(base, zone),
+      zone,
+      loadedAt: nowMs,
+      changed: true,
+    };
+    this.#current = snapshot;
+    return snapshot;
+  }
+
+  /** Swaps in a full build compiled elsewhere (the pipeline worker), serial already decided. */
   install(snapshot: Snapshot): void {
     this.#current = snapshot;
+    this.#base = snapshot.records;
   }
 }

@@ -4,7 +4,7 @@
  * transferred, not copied.
  */
 import type { Config, SoaConfig } from '../config/index.js';
-import type { ZoneImage } from '../dns/index.js';
+import type { Changeset, ZoneImage } from '../dns/index.js';
 import type { LoadEvent, LoaderStats } from '../loader.js';
 import type { LogFields, LogLevel } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
@@ -60,16 +60,13 @@ export interface SnapshotMessage {
 }
 
 /**
- * An incremental update of the served zone (stream mode, records/incremental.ts): the new
- * content of the names `names` lists, on top of the last snapshot and the updates since.
+ * A streamed change of the served zone (stream mode, records/incremental.ts): a changeset from
+ * the serial the main thread serves to the next, its buffers in shared memory (the worker applied
+ * it to its own copy of the zone too).
  */
-export interface UpdateMessage {
-  readonly type: 'update';
-  readonly records: RecordData;
-  /** Ids (in `records`) of the names replaced. */
-  readonly names: Int32Array;
-  readonly settings: { readonly ttl: number; readonly srvWeight: number; readonly soa: SoaConfig };
-  readonly serial: number;
+export interface ChangesetMessage {
+  readonly type: 'changeset';
+  readonly changeset: Changeset;
   readonly loadedAt: number;
   /** Time from the batch's arrival in the worker to this message. */
   readonly buildMs: number;
@@ -80,7 +77,7 @@ export interface UpdateMessage {
 /** Worker -> main thread. */
 export type FromWorker =
   | SnapshotMessage
-  | UpdateMessage
+  | ChangesetMessage
   | {
       readonly type: 'log';
       readonly level: LogLevel;

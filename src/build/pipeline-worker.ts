@@ -26,7 +26,8 @@ import {
   recordTransferList,
   reserveBuildMemory,
 } from '../records/index.js';
-import type { RecordSet, ZoneUpdate } from '../records/index.js';
+import type { RecordSet } from '../records/index.js';
+import type { Changeset } from '../dns/index.js';
 import type { Snapshot, ZoneSettings } from '../store.js';
 import { ZoneStore } from '../store.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -124,19 +125,11 @@ let pendingStatusTimes: readonly number[] = [];
  * loader holds back a state after a failover, or after an update that needed a full rebuild.
  */
 let incremental: IncrementalRecords | undefined;
-/** The buffers of a zone update, to transfer. */
-function transferList(update: ZoneUpdate): ArrayBuffer[] {
-  const list = recordTransferList(update.records);
-  const names = update.names.buffer;
-  if (names instanceof ArrayBuffer) list.push(names);
-  return list;
-}
-
 /**
- * Updates replace names in an overlay on top of the last full build; past this many names a full
- * rebuild starts over (it costs a full build, about 2 s at 100k tasks, so it should be rare).
+ * Changesets replace names of the last full build; past this many names a full rebuild starts
+ * over (it costs a full build, about 2 s at 100k tasks, so it should be rare).
  */
-function maxOverlayNames(baseNames: number): number {
+function maxChangedNames(baseNames: number): number {
   return Math.max(50_000, Math.floor(baseNames / 2));
 }
 
@@ -337,41 +330,40 @@ const listener: StateListener = {
       loader.noteFresh();
       return true;
     }
-    if (engine.overlayNames > maxOverlayNames(engine.baseNames)) {
+    if (engine.changedNames > maxChangedNames(engine.baseNames)) {
       logger.debug('incremental updates grew large; rebuilding the zone', {
-        overlayNames: engine.overlayNames,
+        changedNames: engine.changedNames,
       });
       incremental = undefined;
       return false;
     }
-    const settings = {
-      ttl: config.records.ttl,
-      srvWeight: config.records.srvWeight,
-      soa: config.dns.soa,
-    };
+    const current = store.current;
+    if (current === undefined) return false;
     const now = systemClock.now();
-    const serial = store.bumpSerial(settings, now);
-    if (serial === undefined) return false;
+    // Shared, not transferred: both threads apply the changeset and keep its contents.
+    const changeset: Changeset = {
+      serialFrom: current.zone.serial,
+      serialTo: store.nextSerial(now),
+      contents: cloneRecordData(update.records, 'shared'),
+      names: update.names,
+      removed: cloneRecordData(update.removed, 'shared'),
+      added: cloneRecordData(update.added, 'shared'),
+    };
+    store.apply(changeset, now);
     logger.debug('zone updated', {
-      serial,
+      serial: changeset.serialTo,
       names: update.names.length,
       changes: changes.length,
-      overlayNames: engine.overlayNames,
+      changedNames: engine.changedNames,
       buildMs: now - started,
     });
-    post(
-      {
-        type: 'update',
-        records: update.records,
-        names: update.names,
-        settings,
-        serial,
-        loadedAt: now,
-        buildMs: now - started,
-        statusTimesMs: info.statusTimesMs ?? [],
-      },
-      transferList(update),
-    );
+    post({
+      type: 'changeset',
+      changeset,
+      loadedAt: now,
+      buildMs: now - started,
+      statusTimesMs: info.statusTimesMs ?? [],
+    });
     loader.noteFresh();
     postStatsSoon();
     return true;

@@ -13,7 +13,7 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/index.js';
-import { withUpdate, zoneFromImage } from '../dns/index.js';
+import { zoneFromImage } from '../dns/index.js';
 import type { ErrorCode } from '../errors.js';
 import { MesosDnsError } from '../errors.js';
 import type { LoadEvent, LoaderStats } from '../loader.js';
@@ -25,12 +25,11 @@ import { CompactRecordSet } from '../records/index.js';
 import type { ZoneStore } from '../store.js';
 import type {
   FromWorker,
+  ChangesetMessage,
   SnapshotMessage,
   ToWorker,
-  UpdateMessage,
   WorkerInit,
 } from './messages.js';
-import { OverlayRecordSet } from './overlay-records.js';
 import { isFromWorker } from './messages.js';
 
 /** Options of `Pipeline`. */
@@ -175,8 +174,6 @@ export class Pipeline {
   #sourceStats: SourceStats | undefined;
   #leaderChanges = 0;
   #streamStats: StreamStats | undefined;
-  /** The record set of the last full snapshot (updates are layered on it). */
-  #baseRecords: CompactRecordSet | undefined;
   #isStarted = false;
   #isClosed = false;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -396,8 +393,8 @@ export class Pipeline {
       case 'snapshot':
         this.#install(message);
         return;
-      case 'update':
-        this.#applyUpdate(message);
+      case 'changeset':
+        this.#apply(message);
         return;
       case 'log':
         this.#options.logger[message.level](message.message, message.fields);
@@ -436,7 +433,6 @@ export class Pipeline {
       serial: message.serial,
     });
     const records = new CompactRecordSet(message.records);
-    this.#baseRecords = records;
     this.#options.store.install({
       records,
       zone,
@@ -458,23 +454,20 @@ export class Pipeline {
     });
   }
 
-  /** Serves an incremental update: the changed names go into the zone's overlay. */
-  #applyUpdate(message: UpdateMessage): void {
-    const current = this.#options.store.current;
-    const base = this.#baseRecords;
-    if (current === undefined || base === undefined) return; // never before a snapshot
-    const zone = withUpdate(current.zone, message.records, message.names, {
-      ...message.settings,
-      serial: message.serial,
-    });
-    this.#options.store.install({
-      records: zone.overlay === undefined ? base : new OverlayRecordSet(base, zone.overlay),
-      zone,
-      loadedAt: message.loadedAt,
-      changed: true,
-    });
+  /** Serves a streamed change: the changeset the worker applied, applied here too. */
+  #apply(message: ChangesetMessage): void {
+    const { store, logger } = this.#options;
+    try {
+      store.apply(message.changeset, message.loadedAt);
+    } catch (err) {
+      // Never expected (the worker applies first, from the same serial): keep serving.
+      logger.error('changeset not applied; serving the zone as it was', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
     this.#options.onPublish?.({
-      serial: message.serial,
+      serial: message.changeset.serialTo,
       changed: true,
       buildMs: message.buildMs,
       statusTimesMs: message.statusTimesMs,

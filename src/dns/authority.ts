@@ -14,7 +14,7 @@ import {
   zoneResponse,
 } from './response.js';
 import type { Zone } from './zone.js';
-import { NO_NODE, classifyName, findNameAt, hasRecords } from './zone.js';
+import { NO_NODE, classifyName, hasRecords, lookupAt } from './zone.js';
 import type { RecordData } from '../records/index.js';
 
 /** Outcome counters an answer reports (for metrics). */
@@ -48,21 +48,12 @@ export function answerAuthoritative(
     return refuse(msg, query, RCODE.REFUSED, 'refused', recursionAvailable);
   }
   const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
-  // A name changed by a streamed update is answered from that update's records (same settings
-  // and apex); negative answers always carry the served zone's SOA (its serial).
-  // The zone's own names are found without classifying them (`findNameAt`): an answer reads
-  // only the wanted kind's records, and only a name without them needs telling apart.
-  // The key string is built only for a name the overlay may hold (its hash is there).
-  const overlay = zone.overlay;
-  const updated =
-    overlay === undefined || zone.overlayHashes?.has(query.nameHash) !== true
-      ? undefined
-      : overlay.get(query.key);
-  const node =
-    updated === undefined
-      ? findNameAt(zone, msg, HEADER_SIZE, query.qnameEnd - 1, query.nameHash)
-      : updated.node;
-  const from = updated === undefined ? zone : updated.zone;
+  // The name is found in the base or in the changeset contents that last replaced it (`lookupAt`),
+  // without classifying it: an answer reads only the wanted kind's records, and only a name
+  // without them needs telling apart. Negative answers carry the zone's SOA (its serial).
+  const found = lookupAt(zone, msg, HEADER_SIZE, query.qnameEnd - 1, query.nameHash);
+  const from = found.part;
+  const node = found.id;
   // The name is in the zone (the caller checked): as long as the apex, it is the apex.
   const isApex = query.qnameEnd - 1 - HEADER_SIZE === zone.apexKey.length;
   let want = 0;
@@ -99,7 +90,7 @@ export function answerAuthoritative(
       break;
   }
   if (extra === undefined && (node < 0 || !hasRecords(from.records, node, want))) {
-    if ((updated === undefined ? classifyName(zone, node) : node) === NO_NODE) {
+    if (classifyName(from, node) === NO_NODE) {
       return {
         response: negativeResponse(msg, query, zone, RCODE.NXDOMAIN, flags, transport),
         rcode: RCODE.NXDOMAIN,

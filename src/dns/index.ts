@@ -28,11 +28,16 @@ export {
   findNodeAt,
   findNameAt,
   classifyName,
+  lookup,
+  lookupAt,
   withSerial,
-  withUpdate,
   zoneFromImage,
 } from './zone.js';
-export type { OverlayNode, Zone, ZoneImage, ZoneOptions } from './zone.js';
+export type { Found, Zone, ZoneImage, ZoneOptions, ZonePart } from './zone.js';
+export { ChangesetMismatch, applyChangeset, rrCount } from './changeset.js';
+export type { Changeset } from './changeset.js';
+export { changedEntries } from './changed-names.js';
+export { ZoneRecordSet } from './zone-records.js';
 export { parseResolvConf, excludeSelf } from './resolv-conf.js';
 export { answerAuthoritative, isInZone } from './authority.js';
 export {

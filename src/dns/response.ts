@@ -15,7 +15,7 @@ import {
   setU16,
   writeOpt,
 } from './wire.js';
-import type { Zone } from './zone.js';
+import type { Zone, ZonePart } from './zone.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, nameStart, writeRRHeader } from './zone.js';
 
 /** Transport the query arrived on. */
@@ -90,7 +90,7 @@ let srvCount = 0;
 let extras: readonly Buffer[] | undefined;
 
 /** Per-zone scratch for the additional section: which targets a response already has. */
-let seenFor: Zone['records'] | undefined;
+let seenFor: ZonePart['records'] | undefined;
 let seen = new Int32Array(0);
 let targetPos = new Int32Array(0);
 let epoch = 0;
@@ -100,7 +100,7 @@ let targets = new Int32Array(64);
  * Prepares the scratch for `z`. The arrays are kept across zones (a new zone of the same size
  * costs nothing); marks left by another zone are older than any epoch used from now on.
  */
-function resetSeen(z: Zone): void {
+function resetSeen(z: ZonePart): void {
   const names = z.records.nameEnd.length;
   seenFor = z.records;
   if (seen.length < names || epoch >= 0x7ffffff0) {
@@ -111,12 +111,12 @@ function resetSeen(z: Zone): void {
 }
 
 /** Length of the SRV target name `id` on the wire (labels and root). */
-function targetWireLength(z: Zone, id: number): number {
+function targetWireLength(z: ZonePart, id: number): number {
   return (z.records.nameEnd[id] ?? 0) - nameStart(z.records, id) + 1;
 }
 
 /** Length of answer `k` of the answer being assembled. */
-function answerLength(z: Zone, k: number): number {
+function answerLength(z: ZonePart, k: number): number {
   if (k < aCount) return A_SIZE;
   let i = k - aCount;
   if (i < aaaaCount) return AAAA_SIZE;
@@ -175,7 +175,7 @@ function writeAaaaBody(out: Buffer, off: number, ttl: number, v6: Uint8Array, in
 }
 
 /** Writes answer `k` of the answer being assembled at `out[off]`; returns the end. */
-function writeAnswer(z: Zone, out: Buffer, off: number, k: number): number {
+function writeAnswer(z: ZonePart, out: Buffer, off: number, k: number): number {
   const records = z.records;
   if (k < aCount) {
     return writeABody(
@@ -214,7 +214,7 @@ function writeAnswer(z: Zone, out: Buffer, off: number, k: number): number {
 
 /** The value range of name `id`'s records of one kind: sets `rangeFrom` and returns the count. */
 let rangeFrom = 0;
-function range(z: Zone, kind: number, id: number): number {
+function range(z: ZonePart, kind: number, id: number): number {
   const k = z.records.kinds[kind === KIND_A ? KIND_A : kind === KIND_AAAA ? KIND_AAAA : KIND_SRV];
   const slot = (k.slot[id] ?? 0) - 1;
   if (slot < 0) return 0;
@@ -261,7 +261,7 @@ function writeHeader(
 export function zoneResponse(
   msg: Buffer,
   query: Query,
-  z: Zone,
+  z: ZonePart,
   id: number,
   want: number,
   extra: readonly Buffer[] | undefined,

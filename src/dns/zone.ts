@@ -16,9 +16,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { RecordData, RecordSet } from '../records/index.js';
-import { KIND_A, KIND_AAAA, KIND_SRV, hashBytes, toRecordData } from '../records/index.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, toRecordData } from '../records/index.js';
 import type { SoaConfig } from '../config/index.js';
 import { CLASS, TYPE, encodeName, hashName, lowerByte, nameKey } from './wire.js';
+import type { ChangedNames } from './changed-names.js';
+import { changedWithHash } from './changed-names.js';
 
 /** Options of `compileZone`. */
 export interface ZoneOptions {
@@ -39,18 +41,26 @@ export interface ZoneImage {
   readonly rrs: number;
 }
 
-/** An immutable compiled zone. */
-export interface Zone {
-  /** Lookup key of the apex (see `nameKey`). */
-  readonly apexKey: string;
-  /** Wire length of the apex name including the root label. */
-  readonly apexWireLength: number;
+/** What answers are written from: record data and the settings that shape its RRs. */
+export interface ZonePart {
   /** The records answered from. */
   readonly records: RecordData;
   /** `records.names` as a Buffer. */
   readonly nameBytes: Buffer;
   readonly ttl: number;
   readonly srvWeight: number;
+}
+
+/**
+ * An immutable zone: the records of its last full build (the base) and the names the
+ * changesets applied since then replaced (dns/changeset.ts). `lookupAt` answers for both.
+ */
+export interface Zone extends ZonePart {
+  /** Lookup key of the apex (see `nameKey`). */
+  readonly apexKey: string;
+  /** Wire length of the apex name including the root label. */
+  readonly apexWireLength: number;
+  readonly soa: SoaConfig;
   /** SOA RR owned by the QNAME (answer to `SOA` at the apex). */
   readonly soaAnswer: Buffer;
   /**
@@ -61,28 +71,15 @@ export interface Zone {
   /** NS RR owned by the QNAME (answer to `NS` at the apex). */
   readonly nsAnswer: Buffer;
   readonly serial: number;
+  /** Digest of the base's records and of the settings (see `compileZoneImage`). */
   readonly fingerprint: string;
+  /** Names that exist (owners with records and empty non-terminals), and RRs, now. */
   readonly names: number;
   readonly rrs: number;
-  /**
-   * Names replaced by incremental updates since the zone was built (stream mode), by lookup key:
-   * the update zone that holds each one's current content and its node there. Consulted before
-   * the zone's own index. Shared by the zones of later serials (only the newest is served).
-   */
-  readonly overlay: Map<string, OverlayNode> | undefined;
-  /**
-   * The overlay's names by `Query.nameHash` (FNV-1a of the text form), so that a query for a
-   * name without an update is told apart without building its lookup key.
-   */
-  readonly overlayHashes: Set<number> | undefined;
-}
-
-/** A name replaced by an incremental update (see `Zone.overlay`). */
-export interface OverlayNode {
-  /** The update's zone: answers for this name are written from its records. */
-  readonly zone: Zone;
-  /** As `findNode` would return it in `zone`. */
-  readonly node: number;
+  /** The names replaced since the base, with the changeset contents that hold each one. */
+  readonly changes: ChangedNames<ZonePart>;
+  /** How many names `changes` holds. */
+  readonly changedNames: number;
 }
 
 /** `findNode` result for a name that exists without records (an empty non-terminal). */
@@ -251,41 +248,9 @@ export function zoneFromImage(records: RecordData, image: ZoneImage, options: Zo
     fingerprint: image.fingerprint,
     names: image.names,
     rrs: image.rrs,
-    overlay: undefined,
-    overlayHashes: undefined,
-  };
-}
-
-/**
- * Applies an incremental update (records/incremental.ts): `records` holds the new content of
- * the names `names` lists (ids in `records`). Returns the zone to serve with `serial`; it shares
- * the record data of `zone` and the overlay, which this call extends in place.
- */
-export function withUpdate(
-  zone: Zone,
-  records: RecordData,
-  names: Int32Array,
-  options: ZoneOptions,
-): Zone {
-  const update = zoneFromImage(
-    records,
-    { apexKey: zone.apexKey, fingerprint: zone.fingerprint, names: names.length, rrs: 0 },
-    options,
-  );
-  const overlay = zone.overlay ?? new Map<string, OverlayNode>();
-  const overlayHashes = zone.overlayHashes ?? new Set<number>();
-  const text = update.nameBytes;
-  for (const id of names) {
-    const start = nameStart(records, id);
-    const end = records.nameEnd[id] ?? start;
-    const key = nameKey(text.toString('latin1', start, end));
-    overlay.set(key, { zone: update, node: classifyName(update, id) });
-    overlayHashes.add(hashBytes(text, start, end - start));
-  }
-  return {
-    ...withSerial(zone, options.soa, options.ttl, options.serial),
-    overlay,
-    overlayHashes,
+    soa,
+    changes: undefined,
+    changedNames: 0,
   };
 }
 
@@ -300,21 +265,64 @@ export function withSerial(zone: Zone, soa: SoaConfig, ttl: number, serial: numb
   };
 }
 
+/** Where `lookupAt` found a name: the part that holds it and its id there (-1: nowhere). */
+export interface Found {
+  readonly part: ZonePart;
+  readonly id: number;
+}
+
+/** `lookupAt`'s result, one object reused by every call (read it before the next lookup). */
+const found: { part: ZonePart; id: number } = { part: undefined as unknown as ZonePart, id: -1 };
+
 /**
- * Looks up a name given by its lookup key (see `nameKey`): returns the id of the owner name in
- * `zone.records`, `EMPTY_NODE` for an empty non-terminal, or `NO_NODE`. Queries use
- * `findNodeAt` on the packet instead.
+ * Finds the wire-format name `bytes[start..end)` (its labels, any case, as in a query's question;
+ * `end` is the offset of its root label) whose `hashName` is `hash`: in the changeset contents
+ * that last replaced it, else in the base. The id is the name's whether or not it owns records
+ * (`classifyName` tells); -1 when the part does not have it. Allocation-free.
  */
-export function findNode(zone: Zone, key: string): number {
-  const wire = Buffer.from(key + '\0', 'latin1');
-  return findNodeAt(zone, wire, 0, key.length, hashName(wire, 0));
+export function lookupAt(
+  zone: Zone,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  hash: number,
+): Found {
+  const changed = changedWithHash(zone.changes, hash);
+  if (changed !== undefined) {
+    for (const entry of changed) {
+      const { records } = entry.part;
+      if (nameMatchesAt(records.nameEnd, entry.part.nameBytes, entry.id, bytes, start, end)) {
+        found.part = entry.part;
+        found.id = entry.id;
+        return found;
+      }
+    }
+  }
+  found.part = zone;
+  found.id = findNameAt(zone, bytes, start, end, hash);
+  return found;
 }
 
 /**
- * Looks up the wire-format name `bytes[start..end)` (its labels, any case, as in a query's
- * question; `end` is the offset of its root label) whose `hashName` is `hash`; results as
- * `findNode`.
+ * Looks up a name given by its lookup key (see `nameKey`): the part that holds it and the id of
+ * its owner name there, `EMPTY_NODE` for an empty non-terminal, or `NO_NODE`. Queries use
+ * `lookupAt` on the packet instead.
  */
+export function lookup(
+  zone: Zone,
+  key: string,
+): { readonly part: ZonePart; readonly node: number } {
+  const wire = Buffer.from(key + '\0', 'latin1');
+  const { part, id } = lookupAt(zone, wire, 0, key.length, hashName(wire, 0));
+  return { part, node: classifyName(part, id) };
+}
+
+/** `lookup`'s node alone. */
+export function findNode(zone: Zone, key: string): number {
+  return lookup(zone, key).node;
+}
+
+/** As `findNode`, for the wire-format name `bytes[start..end)` (see `lookupAt`). */
 export function findNodeAt(
   zone: Zone,
   bytes: Uint8Array,
@@ -322,26 +330,27 @@ export function findNodeAt(
   end: number,
   hash: number,
 ): number {
-  return classifyName(zone, findNameAt(zone, bytes, start, end, hash));
+  const { part, id } = lookupAt(zone, bytes, start, end, hash);
+  return classifyName(part, id);
 }
 
 /**
  * What `findNode` says of name id `id` of the zone's records (-1: not a name): the id when it
  * owns records, else `EMPTY_NODE` or `NO_NODE` (a name that is only an SRV target).
  */
-export function classifyName(zone: Zone, id: number): number {
+export function classifyName(zone: ZonePart, id: number): number {
   if (id < 0) return NO_NODE;
   if (hasRecords(zone.records, id)) return id;
   return zone.records.emptyNonTerminal[id] === 1 ? EMPTY_NODE : NO_NODE;
 }
 
 /**
- * The id of the wire-format name `bytes[start..end)` (as `findNodeAt`) among the zone's record
+ * The id of the wire-format name `bytes[start..end)` (as `lookupAt`) among the zone's record
  * names (whether or not it owns records), or -1. Allocation-free: the name is compared with the
  * zone's text form (`ab.c.` for `\x02ab\x01c\x00`) byte by byte.
  */
 export function findNameAt(
-  zone: Zone,
+  zone: ZonePart,
   bytes: Uint8Array,
   start: number,
   end: number,
@@ -349,31 +358,45 @@ export function findNameAt(
 ): number {
   const { nameTable, nameEnd } = zone.records;
   const names = zone.nameBytes;
-  // The text form is as long as the labels: a dot in place of each next length byte.
-  const length = end - start;
   const mask = (nameTable.length >>> 1) - 1;
   for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
     const entry = nameTable[slot * 2] ?? 0;
     if (entry === 0) return -1;
     if (nameTable[slot * 2 + 1] !== hash) continue;
-    const id = entry - 1;
-    const from = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
-    if ((nameEnd[id] ?? 0) - from !== length) continue;
-    // Each label's bytes, then a dot in the text where the wire has the next length byte. A
-    // label holding a dot byte never matches (the zone's names have none).
-    let p = 0;
-    while (p < length) {
-      const n = bytes[start + p] ?? 0;
-      let j = 1;
-      for (; j <= n; j++) {
-        const c = lowerByte(bytes[start + p + j] ?? 0);
-        if (c === 0x2e || names[from + p + j - 1] !== c) break;
-      }
-      if (j <= n || names[from + p + n] !== 0x2e) break;
-      p += n + 1;
-    }
-    if (p === length) return id;
+    if (nameMatchesAt(nameEnd, names, entry - 1, bytes, start, end)) return entry - 1;
   }
+}
+
+/**
+ * Whether name `id` (text form in `names`, ends in `nameEnd`) is the wire-format name
+ * `bytes[start..end)`, compared byte by byte: the text form (`ab.c.` for `\x02ab\x01c\x00`) is as
+ * long as the labels, a dot in place of each next length byte.
+ */
+function nameMatchesAt(
+  nameEnd: Int32Array,
+  names: Uint8Array,
+  id: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): boolean {
+  const length = end - start;
+  const from = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
+  if ((nameEnd[id] ?? 0) - from !== length) return false;
+  // Each label's bytes, then a dot in the text where the wire has the next length byte. A label
+  // holding a dot byte never matches (the zone's names have none).
+  let p = 0;
+  while (p < length) {
+    const n = bytes[start + p] ?? 0;
+    let j = 1;
+    for (; j <= n; j++) {
+      const c = lowerByte(bytes[start + p + j] ?? 0);
+      if (c === 0x2e || names[from + p + j - 1] !== c) return false;
+    }
+    if (names[from + p + n] !== 0x2e) return false;
+    p += n + 1;
+  }
+  return true;
 }
 
 /** Re-exported record kinds, for the response writer. */

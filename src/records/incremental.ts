@@ -21,8 +21,9 @@
  *    keeps that exact, and changed ancestors join the update as empty non-terminals or as
  *    removed names.
  *
- * Updates accumulate (the overlay) until the caller decides a full rebuild is due
- * (`overlayNames`), which starts over from a new base.
+ * Each update also carries its exact difference (the records removed and added), which makes it
+ * a changeset (dns/changeset.ts). Changed names accumulate until the caller decides a full
+ * rebuild is due (`changedNames`), which starts over from a new base.
  */
 import type { State, Task, TaskChange } from '../mesos/index.js';
 import { appKey, generateTaskRecords } from './generator.js';
@@ -50,6 +51,9 @@ export interface ZoneUpdate {
   readonly records: RecordData;
   /** Ids (in `records`) of the names the update replaces; SRV-only targets are not listed. */
   readonly names: Int32Array;
+  /** The records the update removes and adds (its difference, by owner name). */
+  readonly removed: RecordData;
+  readonly added: RecordData;
 }
 
 /** The values of one name. */
@@ -118,7 +122,7 @@ export class IncrementalRecords {
   #apps: Map<string, Map<string, Task>> | undefined;
   readonly #state: State;
   /** Names changed since the base, with their values now. */
-  readonly #overlay = new Map<string, NameValues>();
+  readonly #changed = new Map<string, NameValues>();
   /** Existing children per base name id (built on first use), and the changes since the base. */
   #baseChildren: Int32Array | undefined;
   readonly #childDelta = new Map<string, number>();
@@ -140,8 +144,8 @@ export class IncrementalRecords {
   }
 
   /** Names replaced since the base (a measure of when a full rebuild is due). */
-  get overlayNames(): number {
-    return this.#overlay.size;
+  get changedNames(): number {
+    return this.#changed.size;
   }
 
   /**
@@ -198,17 +202,20 @@ export class IncrementalRecords {
       touchedNames.push([name, after]);
     }
     const changed = new Set<string>();
+    const before = new Map<string, NameValues>();
     for (const [name, after] of touchedNames) {
       // The same values in the same order: nothing to re-encode.
-      if (sameOrder(this.#current(name), after)) continue;
+      const now = this.#current(name);
+      if (sameOrder(now, after)) continue;
+      if (!before.has(name)) before.set(name, now);
       const existed = this.#exists(name);
-      this.#overlay.set(name, after);
+      this.#changed.set(name, after);
       changed.add(name);
       const exists = this.#exists(name);
       if (existed !== exists) this.#propagate(name, exists, changed);
     }
     if (changed.size === 0) return 'unchanged';
-    return this.#update(changed);
+    return this.#update(changed, before);
   }
 
   /** A state with only `tasks` (and the frameworks and agents they name). */
@@ -251,7 +258,7 @@ export class IncrementalRecords {
   }
 
   #current(name: string): NameValues {
-    return this.#overlay.get(name) ?? valuesOf(this.#base, name);
+    return this.#changed.get(name) ?? valuesOf(this.#base, name);
   }
 
   /**
@@ -315,12 +322,15 @@ export class IncrementalRecords {
     const nowExists = this.#exists(parent);
     if (existed === nowExists) return;
     changed.add(parent);
-    if (!this.#overlay.has(parent)) this.#overlay.set(parent, NO_VALUES);
+    if (!this.#changed.has(parent)) this.#changed.set(parent, NO_VALUES);
     this.#propagate(parent, nowExists, changed);
   }
 
-  /** The zone update carrying the current content of `names`. */
-  #update(names: ReadonlySet<string>): ZoneUpdate {
+  /**
+   * The zone update carrying the current content of `names`, and the difference from `before`
+   * (the values the names had, for those whose values changed).
+   */
+  #update(names: ReadonlySet<string>, before: ReadonlyMap<string, NameValues>): ZoneUpdate {
     return withoutReserve(() => {
       const b = new RecordBuilder(this.#apex);
       const ids: number[] = [];
@@ -330,15 +340,7 @@ export class IncrementalRecords {
         if (id < 0) continue;
         ids.push(id);
         const v = this.#current(name);
-        for (const ip of v.a) b.add(KIND_A, id, ipv4ToInt(ip));
-        for (const ip of v.aaaa) {
-          const groups = ipv6Groups(ip);
-          if (groups !== undefined) b.add(KIND_AAAA, id, b.v6Index(ip, groups));
-        }
-        for (const s of v.srv) {
-          const target = b.id(s.target);
-          if (target >= 0) b.add(KIND_SRV, id, target, s.port);
-        }
+        addValues(b, id, v);
         if (isEmpty(v) && this.#exists(name)) empty.push(id);
       }
       // SRV targets that did not change still need their addresses (additional section).
@@ -349,14 +351,50 @@ export class IncrementalRecords {
         const id = b.id(target);
         if (id < 0) continue;
         const v = this.#current(target);
-        for (const ip of v.a) b.add(KIND_A, id, ipv4ToInt(ip));
-        for (const ip of v.aaaa) {
-          const groups = ipv6Groups(ip);
-          if (groups !== undefined) b.add(KIND_AAAA, id, b.v6Index(ip, groups));
-        }
+        addValues(b, id, { ...v, srv: [] });
       }
-      const records = b.finish({ frameworks: 0, agents: 0, tasks: 0, skippedTasks: 0 }, empty);
-      return { records, names: Int32Array.from(ids) };
+      const records = b.finish(NO_STATS, empty);
+      const removed = new RecordBuilder(this.#apex);
+      const added = new RecordBuilder(this.#apex);
+      for (const [name, was] of before) {
+        const now = this.#current(name);
+        addValues(removed, removed.id(name), minus(was, now));
+        addValues(added, added.id(name), minus(now, was));
+      }
+      return {
+        records,
+        names: Int32Array.from(ids),
+        removed: removed.finish(NO_STATS, []),
+        added: added.finish(NO_STATS, []),
+      };
     });
   }
+}
+
+const NO_STATS = { frameworks: 0, agents: 0, tasks: 0, skippedTasks: 0 };
+
+/** Adds the values of name `id` to a builder (nothing when the name was rejected). */
+function addValues(b: RecordBuilder, id: number, v: NameValues): void {
+  if (id < 0) return;
+  for (const ip of v.a) b.add(KIND_A, id, ipv4ToInt(ip));
+  for (const ip of v.aaaa) {
+    const groups = ipv6Groups(ip);
+    if (groups !== undefined) b.add(KIND_AAAA, id, b.v6Index(ip, groups));
+  }
+  for (const s of v.srv) {
+    const target = b.id(s.target);
+    if (target >= 0) b.add(KIND_SRV, id, target, s.port);
+  }
+}
+
+/** The values of `x` that `y` does not have. */
+function minus(x: NameValues, y: NameValues): NameValues {
+  const srv = new Set(y.srv.map((t) => `${t.target}:${String(t.port)}`));
+  const a = new Set(y.a);
+  const aaaa = new Set(y.aaaa);
+  return {
+    a: x.a.filter((ip) => !a.has(ip)),
+    aaaa: x.aaaa.filter((ip) => !aaaa.has(ip)),
+    srv: x.srv.filter((t) => !srv.has(`${t.target}:${String(t.port)}`)),
+  };
 }

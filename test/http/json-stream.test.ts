@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
-import { OverlayRecordSet } from '../../src/build/overlay-records.js';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
+import { ZoneRecordSet, compileZone } from '../../src/dns/index.js';
 import { LazyArray, LazyObject, jsonChunks, jsonPieces } from '../../src/http/json-stream.js';
 import { axfrBody, axfrView, enumerateBody, enumerateView } from '../../src/http/views.js';
 import { parseState } from '../../src/mesos/index.js';
@@ -74,7 +74,15 @@ test('/v1/enumerate and /v1/axfr of a 500-task cluster equal their one-piece vie
     stringify(axfrView(DEFAULT_CONFIG, records, 42)) + '\n',
   );
   // The streamed zone's view (updates on top of a full build) reads its parts lazily too.
-  const overlay = new OverlayRecordSet(records, new Map());
+  const overlay = new ZoneRecordSet(
+    records,
+    compileZone(records, {
+      ttl: 60,
+      srvWeight: 1,
+      soa: DEFAULT_CONFIG.dns.soa,
+      serial: 42,
+    }),
+  );
   t.is(
     [...jsonChunks(axfrBody(DEFAULT_CONFIG, overlay, 42))].join(''),
     stringify(axfrView(DEFAULT_CONFIG, records, 42)) + '\n',

@@ -1,17 +1,17 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { OverlayRecordSet } from '../../src/build/overlay-records.js';
 import type { Zone } from '../../src/dns/index.js';
 import {
   EMPTY_NODE,
   NO_NODE,
+  ZoneRecordSet,
+  applyChangeset,
   compileZone,
   findNode,
   nameKey,
-  withUpdate,
 } from '../../src/dns/index.js';
 import type { State, Task, TaskChange } from '../../src/mesos/index.js';
-import type { RecordSet } from '../../src/records/index.js';
+import type { RecordSet, ZoneUpdate } from '../../src/records/index.js';
 import {
   CompactRecordSet,
   IncrementalRecords,
@@ -43,11 +43,32 @@ const SOA = {
 const SETTINGS = { ttl: 60, srvWeight: 1, soa: SOA };
 const OPTIONS = options({ hostIps: new Map() });
 
-/** What a name is in a zone with its overlay: records (their text), an empty non-terminal, or nothing. */
+/** The zone an update gives, applied as the pipeline does (a changeset to the next serial). */
+function applied(zone: Zone, update: ZoneUpdate): Zone {
+  return applyChangeset(zone, {
+    serialFrom: zone.serial,
+    serialTo: zone.serial + 1,
+    contents: update.records,
+    names: update.names,
+    removed: update.removed,
+    added: update.added,
+  });
+}
+
+/** Every RR of a record set as text (`name A 1.2.3.4`, `name SRV target:port`). */
+function rrTexts(set: RecordSet): Set<string> {
+  const out = new Set<string>();
+  for (const [name, ips] of set.a) for (const ip of ips) out.add(`${name} A ${ip}`);
+  for (const [name, ips] of set.aaaa) for (const ip of ips) out.add(`${name} AAAA ${ip}`);
+  for (const [name, targets] of set.srv) {
+    for (const s of targets) out.add(`${name} SRV ${s.target}:${String(s.port)}`);
+  }
+  return out;
+}
+
+/** What a name is in a zone: records (their text), an empty non-terminal, or nothing. */
 function lookup(zone: Zone, set: RecordSet, name: string): string {
-  const key = nameKey(name);
-  const hit = zone.overlay?.get(key);
-  const node = hit === undefined ? findNode(zone, key) : hit.node;
+  const node = findNode(zone, nameKey(name));
   if (node === NO_NODE) return 'NXDOMAIN';
   if (node === EMPTY_NODE) return 'ENT';
   const a = set.a.get(name) ?? [];
@@ -168,7 +189,6 @@ test('random batches of task changes, applied as updates, answer like a full bui
       return { engine, zone: compileZone(full, { ...SETTINGS, serial: 1 }), base: full };
     };
     let { engine, zone, base } = rebuild();
-    let serial = 1;
     let rebuilds = 0;
     let updates = 0;
     for (let batch = 0; batch < 40; batch++) {
@@ -221,11 +241,30 @@ test('random batches of task changes, applied as updates, answer like a full bui
         ({ engine, zone, base } = rebuild());
       } else if (update !== 'unchanged') {
         updates++;
-        zone = withUpdate(zone, update.records, update.names, { ...SETTINGS, serial: ++serial });
+        const rrsBefore = rrTexts(new ZoneRecordSet(base, zone));
+        const previous = zone;
+        zone = applied(zone, update);
+        t.is(zone.serial, previous.serial + 1);
+        // The changeset's difference is exact: removed RRs were served, added ones were not,
+        // and the served RRs moved by exactly that.
+        const removed = rrTexts(new CompactRecordSet(update.removed));
+        const added = rrTexts(new CompactRecordSet(update.added));
+        const rrsAfter = rrTexts(new ZoneRecordSet(base, zone));
+        const expected = new Set([...rrsBefore].filter((rr) => !removed.has(rr)));
+        for (const rr of added) expected.add(rr);
+        t.true([...removed].every((rr) => rrsBefore.has(rr)));
+        t.false([...added].some((rr) => rrsBefore.has(rr)));
+        t.deepEqual([...rrsAfter].sort(), [...expected].sort());
+        // The zone applied to is left as it was (an HTTP response may still be reading it).
+        t.deepEqual([...rrTexts(new ZoneRecordSet(base, previous))].sort(), [...rrsBefore].sort());
       }
-      const servedSet =
-        zone.overlay === undefined ? base : new OverlayRecordSet(base, zone.overlay);
-      assertSame(t, zone, servedSet, current, `seed ${String(seed)} batch ${String(batch)}`);
+      const servedSet = new ZoneRecordSet(base, zone);
+      const label = `seed ${String(seed)} batch ${String(batch)}`;
+      assertSame(t, zone, servedSet, current, label);
+      // The counts (the zone gauges) follow every change.
+      const fullZone = compileZone(generateRecords(current, OPTIONS), { ...SETTINGS, serial: 1 });
+      t.is(zone.names, fullZone.names, label);
+      t.is(zone.rrs, fullZone.rrs, label);
     }
     t.true(
       updates > 20,
@@ -286,9 +325,8 @@ test('the last task of an app going away removes its names and the empty non-ter
   const { full, engine } = engineOver(s);
   const update = engine.apply([{ before: web, after: undefined }]);
   if (update === undefined || update === 'unchanged') return t.fail('expected an update');
-  let zone = compileZone(full, { ...SETTINGS, serial: 1 });
-  zone = withUpdate(zone, update.records, update.names, { ...SETTINGS, serial: 2 });
-  const set = new OverlayRecordSet(full, zone.overlay ?? new Map());
+  const zone = applied(compileZone(full, { ...SETTINGS, serial: 1 }), update);
+  const set = new ZoneRecordSet(full, zone);
   t.is(lookup(zone, set, 'web.marathon.mesos.'), 'NXDOMAIN');
   t.is(lookup(zone, set, '_web._tcp.marathon.mesos.'), 'NXDOMAIN');
   t.is(lookup(zone, set, '_tcp.marathon.mesos.'), 'NXDOMAIN');
