@@ -70,6 +70,11 @@ export interface MetricsSources {
   readonly dataAgeMs?: () => number | undefined;
   /** The SOA serial served; undefined before the first load. */
   readonly zoneSerial?: () => number | undefined;
+  /**
+   * Names and records of the zone served now (streamed changesets included); without it, the
+   * zone gauges count the last full build's load event.
+   */
+  readonly zoneCounts?: () => { readonly names: number; readonly rrs: number } | undefined;
   /** How often the leading Mesos master changed since the start. */
   readonly leaderChanges?: () => number;
   /** The forwarding answer cache, when there is one. */
@@ -346,16 +351,26 @@ export class Metrics {
       help: 'Tasks of the last state left out because of bad data.',
       registers,
     });
-    this.#records = new Gauge({
+    const records: Gauge = new Gauge({
       name: 'mesodns_zone_records',
       help: 'Records (name and value) in the zone served.',
       registers,
+      collect: () => {
+        const counts = sources.zoneCounts?.();
+        if (counts !== undefined) records.set(counts.rrs);
+      },
     });
-    this.#names = new Gauge({
+    this.#records = records;
+    const names: Gauge = new Gauge({
       name: 'mesodns_zone_names',
       help: 'Distinct names in the zone served.',
       registers,
+      collect: () => {
+        const counts = sources.zoneCounts?.();
+        if (counts !== undefined) names.set(counts.names);
+      },
     });
+    this.#names = names;
     readGauge(
       'mesodns_zone_serial',
       'SOA serial of the zone served (0 before the first load).',

@@ -240,6 +240,7 @@ export async function serve(configFile: string): Promise<number> {
     sources: {
       dataAgeMs: () => pipeline.dataAgeMs(),
       zoneSerial: () => store.current?.zone.serial,
+      zoneCounts: () => store.current?.zone,
       leaderChanges: () => pipeline.leaderChanges(),
       cache: () => answerCache?.cache,
       upstreamHealth: () => settings.forwarder?.health(),
