@@ -16,7 +16,7 @@ import {
   compileZone,
   withSerial,
 } from './dns/index.js';
-import type { RecordSet } from './records/index.js';
+import type { EnumerationChange, RecordSet } from './records/index.js';
 
 /** What the store holds after a load. */
 export interface Snapshot {
@@ -86,17 +86,24 @@ export class ZoneStore {
 
   /**
    * Applies a changeset to the current zone and swaps the result in (`applyChangeset`: throws
-   * `ChangesetMismatch` when it starts from another serial, and nothing changes).
+   * `ChangesetMismatch` when it starts from another serial, and nothing changes), with the
+   * change of the enumeration (`/v1/enumerate`) that goes with it.
    */
-  apply(changeset: Changeset, nowMs: number): Snapshot {
+  apply(changeset: Changeset, nowMs: number, enumeration?: EnumerationChange): Snapshot {
     const previous = this.#current;
     const base = this.#base;
     if (previous === undefined || base === undefined) {
       throw new ChangesetMismatch('a changeset before the first load');
     }
     const zone = applyChangeset(previous.zone, changeset);
+    const log =
+      previous.records instanceof ZoneRecordSet ? previous.records.enumerationLog : undefined;
     const snapshot: Snapshot = {
-      records: new ZoneRecordSet(base, zone),
+      records: new ZoneRecordSet(
+        base,
+        zone,
+        enumeration === undefined ? log : { change: enumeration, previous: log },
+      ),
       zone,
       loadedAt: nowMs,
       changed: true,

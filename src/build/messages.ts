@@ -8,7 +8,7 @@ import type { Changeset, ZoneImage } from '../dns/index.js';
 import type { LoadEvent, LoaderStats } from '../loader.js';
 import type { LogFields, LogLevel } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
-import type { RecordData } from '../records/index.js';
+import type { EnumerationChange, RecordData } from '../records/index.js';
 
 /** What the worker starts with (its `workerData`). */
 export interface WorkerInit {
@@ -67,6 +67,8 @@ export interface SnapshotMessage {
 export interface ChangesetMessage {
   readonly type: 'changeset';
   readonly changeset: Changeset;
+  /** The change of `/v1/enumerate` that goes with it. */
+  readonly enumeration: EnumerationChange;
   readonly loadedAt: number;
   /** Time from the batch's arrival in the worker to this message. */
   readonly buildMs: number;

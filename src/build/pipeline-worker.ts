@@ -360,6 +360,7 @@ const listener: StateListener = {
     post({
       type: 'changeset',
       changeset,
+      enumeration: update.enumeration,
       loadedAt: now,
       buildMs: now - started,
       statusTimesMs: info.statusTimesMs ?? [],

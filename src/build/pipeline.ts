@@ -458,7 +458,7 @@ export class Pipeline {
   #apply(message: ChangesetMessage): void {
     const { store, logger } = this.#options;
     try {
-      store.apply(message.changeset, message.loadedAt);
+      store.apply(message.changeset, message.loadedAt, message.enumeration);
     } catch (err) {
       // Never expected (the worker applies first, from the same serial): keep serving.
       logger.error('changeset not applied; serving the zone as it was', {

@@ -38,6 +38,7 @@ export { ChangesetMismatch, applyChangeset, rrCount } from './changeset.js';
 export type { Changeset } from './changeset.js';
 export { changedEntries } from './changed-names.js';
 export { ZoneRecordSet } from './zone-records.js';
+export type { EnumerationLog } from './zone-records.js';
 export { parseResolvConf, excludeSelf } from './resolv-conf.js';
 export { answerAuthoritative, isInZone } from './authority.js';
 export {

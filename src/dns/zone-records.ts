@@ -1,14 +1,16 @@
 /**
  * The record set of a zone (`Zone`: a base and the changesets applied since), for the HTTP API
  * (`/v1/hosts`, `/v1/services`, `/v1/axfr`, `/v1/enumerate`): a name a changeset replaced is read
- * from that changeset's contents, every other name from the base records. The enumeration and
- * the generator's counters are the base's (the last full build): changesets carry names, not
- * tasks.
+ * from that changeset's contents, every other name from the base records. The enumeration is
+ * the base's with the tasks of the apps each streamed batch touched replaced (their entries move
+ * to the end of their framework's list); the generator's counters are the base's.
  */
 import type { RecordData, RecordSet } from '../records/index.js';
 import { CompactRecordSet, ComputedMap, lazyEntries, lazyEnumeration } from '../records/index.js';
 import type {
   EnumeratedFramework,
+  EnumeratedTask,
+  EnumerationChange,
   GeneratorStats,
   LazyFramework,
   SrvTarget,
@@ -75,31 +77,72 @@ class ZoneKind<V> extends ComputedMap<V> {
   }
 }
 
+/** The enumeration changes since the base, newest first (a persistent list). */
+export interface EnumerationLog {
+  readonly change: EnumerationChange;
+  readonly previous: EnumerationLog | undefined;
+}
+
+/** The base's enumeration with the logged changes (see the module comment). */
+function* changedEnumeration(base: RecordSet, log: EnumerationLog): Generator<LazyFramework> {
+  const changes: EnumerationChange[] = [];
+  for (let l: EnumerationLog | undefined = log; l !== undefined; l = l.previous) {
+    changes.push(l.change);
+  }
+  const key = (framework: string, id: string): string => `${framework}\0${id}`;
+  /** Each task a change touched: its entry now, undefined when it is gone. */
+  const latest = new Map<string, { framework: string; task: EnumeratedTask } | undefined>();
+  for (const change of changes.reverse()) {
+    for (const r of change.removed) latest.set(key(r.framework, r.id), undefined);
+    for (const fw of change.added) {
+      for (const task of fw.tasks) {
+        const k = key(fw.name, task.id);
+        latest.delete(k);
+        latest.set(k, { framework: fw.name, task });
+      }
+    }
+  }
+  for (const fw of lazyEnumeration(base)) {
+    yield {
+      name: fw.name,
+      tasks: (function* tasks(): Generator<EnumeratedTask> {
+        for (const task of fw.tasks) if (!latest.has(key(fw.name, task.id))) yield task;
+        for (const entry of latest.values()) {
+          if (entry !== undefined && entry.framework === fw.name) yield entry.task;
+        }
+      })(),
+    };
+  }
+}
+
 /** The records a zone answers with (see the module comment). */
 export class ZoneRecordSet implements RecordSet {
   readonly zone: string;
   readonly a: ReadonlyMap<string, readonly string[]>;
   readonly aaaa: ReadonlyMap<string, readonly string[]>;
   readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
+  /** The enumeration changes applied since the base. */
+  readonly enumerationLog: EnumerationLog | undefined;
   readonly #base: RecordSet;
 
   /** `base` is the record set of `zone.records`. */
-  constructor(base: RecordSet, zone: Zone) {
+  constructor(base: RecordSet, zone: Zone, enumerationLog?: EnumerationLog) {
     this.#base = base;
+    this.enumerationLog = enumerationLog;
     this.zone = base.zone;
     this.a = new ZoneKind(base, zone, (s) => s.a);
     this.aaaa = new ZoneKind(base, zone, (s) => s.aaaa);
     this.srv = new ZoneKind(base, zone, (s) => s.srv);
   }
 
-  /** The base's (the last full build). */
   get enumeration(): readonly EnumeratedFramework[] {
-    return this.#base.enumeration;
+    if (this.enumerationLog === undefined) return this.#base.enumeration;
+    return [...this.lazyEnumeration()].map((fw) => ({ name: fw.name, tasks: [...fw.tasks] }));
   }
 
-  /** The base's (the last full build). */
   lazyEnumeration(): Iterable<LazyFramework> {
-    return lazyEnumeration(this.#base);
+    const log = this.enumerationLog;
+    return log === undefined ? lazyEnumeration(this.#base) : changedEnumeration(this.#base, log);
   }
 
   /** The base's (the last full build). */

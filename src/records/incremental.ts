@@ -40,7 +40,7 @@ import {
   ipv6Groups,
   withoutReserve,
 } from './record-set.js';
-import type { GeneratorOptions, RecordSet, SrvTarget } from './types.js';
+import type { EnumerationChange, GeneratorOptions, RecordSet, SrvTarget } from './types.js';
 
 /** The new content of the names a batch touched. */
 export interface ZoneUpdate {
@@ -54,6 +54,8 @@ export interface ZoneUpdate {
   /** The records the update removes and adds (its difference, by owner name). */
   readonly removed: RecordData;
   readonly added: RecordData;
+  /** The enumeration's change: the touched apps' tasks before and after. */
+  readonly enumeration: EnumerationChange;
 }
 
 /** The values of one name. */
@@ -215,7 +217,13 @@ export class IncrementalRecords {
       if (existed !== exists) this.#propagate(name, exists, changed);
     }
     if (changed.size === 0) return 'unchanged';
-    return this.#update(changed, before);
+    const enumeration: EnumerationChange = {
+      removed: oldSet.enumeration.flatMap((fw) =>
+        fw.tasks.map((task) => ({ framework: fw.name, id: task.id })),
+      ),
+      added: newSet.enumeration.filter((fw) => fw.tasks.length > 0),
+    };
+    return { ...this.#update(changed, before), enumeration };
   }
 
   /** A state with only `tasks` (and the frameworks and agents they name). */
@@ -330,7 +338,10 @@ export class IncrementalRecords {
    * The zone update carrying the current content of `names`, and the difference from `before`
    * (the values the names had, for those whose values changed).
    */
-  #update(names: ReadonlySet<string>, before: ReadonlyMap<string, NameValues>): ZoneUpdate {
+  #update(
+    names: ReadonlySet<string>,
+    before: ReadonlyMap<string, NameValues>,
+  ): Omit<ZoneUpdate, 'enumeration'> {
     return withoutReserve(() => {
       const b = new RecordBuilder(this.#apex);
       const ids: number[] = [];

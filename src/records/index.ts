@@ -4,6 +4,8 @@
  */
 export type {
   EnumeratedFramework,
+  EnumeratedTaskKey,
+  EnumerationChange,
   EnumeratedRecord,
   EnumeratedTask,
   GeneratorOptions,

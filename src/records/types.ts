@@ -31,6 +31,21 @@ export interface EnumeratedFramework {
   readonly tasks: readonly EnumeratedTask[];
 }
 
+/** A task of the enumeration, named by its framework and its id. */
+export interface EnumeratedTaskKey {
+  readonly framework: string;
+  readonly id: string;
+}
+
+/**
+ * A streamed change of the enumeration (`/v1/enumerate`): the tasks of the apps a batch touched,
+ * as they were (removed) and as they are (added, by framework).
+ */
+export interface EnumerationChange {
+  readonly removed: readonly EnumeratedTaskKey[];
+  readonly added: readonly EnumeratedFramework[];
+}
+
 /**
  * A framework of the enumeration read one task at a time: each task and its records are built
  * when the iteration reaches them and kept by nothing, so that rendering a 100k-task enumeration

@@ -13,6 +13,7 @@ import { backoffMs } from '../../src/mesos/loop.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
 import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../helpers/fake-master.js';
 import { soaData } from '../helpers/dns-message.js';
+import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
 import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 import { testsAtOnce } from '../helpers/tests-at-once.js';
@@ -80,6 +81,19 @@ async function within(ms: number, what: string, check: () => Promise<boolean>): 
   }
 }
 
+/** Whether `/v1/enumerate` lists the task with id `id`. */
+async function enumerates(srv: Mesodns, id: string): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${String(srv.httpPort)}/v1/enumerate`);
+  const body = (await res.json()) as { frameworks: { tasks: { id: string }[] }[] };
+  return body.frameworks.some((fw) => fw.tasks.some((task) => task.id === id));
+}
+
+/** `mesodns_zone_names` now. */
+async function zoneNames(srv: Mesodns): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${String(srv.httpPort)}/metrics`);
+  return sampleSum(parsePrometheusText(await res.text()), 'mesodns_zone_names');
+}
+
 twoAtOnce(
   'a launched task answers within a second, a killed one is gone within a second',
   async (t) => {
@@ -87,6 +101,7 @@ twoAtOnce(
     const srv = await mesodns(t, cluster);
     t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
     const serials = [await serial(srv)];
+    const namesBefore = await zoneNames(srv);
     const id = cluster.launchTask({ name: 'fresh', ip: '10.99.0.2', framework: 'marathon' });
     const launchMs = await within(1000, 'launch', async () =>
       (await addresses(srv, 'fresh.marathon.mesos')).includes('10.99.0.2'),
@@ -97,6 +112,9 @@ twoAtOnce(
       `http://127.0.0.1:${String(srv.httpPort)}/v1/hosts/fresh.marathon.mesos`,
     );
     t.deepEqual(await hosts.json(), [{ host: 'fresh.marathon.mesos.', ip: '10.99.0.2' }]);
+    // So do /v1/enumerate and the zone gauges: the zone DNS answered from is the one they read.
+    t.true(await enumerates(srv, id), '/v1/enumerate lists the launched task');
+    t.true((await zoneNames(srv)) > namesBefore, 'mesodns_zone_names counts its names');
     serials.push(await serial(srv));
     t.true(cluster.killTask(id));
     const killMs = await within(
@@ -105,6 +123,8 @@ twoAtOnce(
       async () => (await addresses(srv, 'fresh.marathon.mesos'))[0] === 'NXDOMAIN',
     );
     t.log(`kill answered after ${String(killMs)} ms`);
+    t.false(await enumerates(srv, id), '/v1/enumerate no longer lists the killed task');
+    t.is(await zoneNames(srv), namesBefore);
     serials.push(await serial(srv));
     const [before = 0, launched = 0, killed = 0] = serials;
     t.true(before < launched && launched < killed, `SOA serials ${serials.join(', ')}`);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import type { Zone } from '../../src/dns/index.js';
+import type { EnumerationLog, Zone } from '../../src/dns/index.js';
 import {
   EMPTY_NODE,
   NO_NODE,
@@ -64,6 +64,17 @@ function rrTexts(set: RecordSet): Set<string> {
     for (const s of targets) out.add(`${name} SRV ${s.target}:${String(s.port)}`);
   }
   return out;
+}
+
+/** The enumeration as sorted text per framework (the order of tasks aside). */
+function enumerationText(set: RecordSet): string[] {
+  return set.enumeration.map(
+    (fw) =>
+      `${fw.name}: ${fw.tasks
+        .map((task) => JSON.stringify(task))
+        .sort()
+        .join(' ')}`,
+  );
 }
 
 /** What a name is in a zone: records (their text), an empty non-terminal, or nothing. */
@@ -189,6 +200,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       return { engine, zone: compileZone(full, { ...SETTINGS, serial: 1 }), base: full };
     };
     let { engine, zone, base } = rebuild();
+    let log: EnumerationLog | undefined;
     let rebuilds = 0;
     let updates = 0;
     for (let batch = 0; batch < 40; batch++) {
@@ -239,6 +251,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       if (update === undefined) {
         rebuilds++;
         ({ engine, zone, base } = rebuild());
+        log = undefined;
       } else if (update !== 'unchanged') {
         updates++;
         const rrsBefore = rrTexts(new ZoneRecordSet(base, zone));
@@ -257,10 +270,17 @@ test('random batches of task changes, applied as updates, answer like a full bui
         t.deepEqual([...rrsAfter].sort(), [...expected].sort());
         // The zone applied to is left as it was (an HTTP response may still be reading it).
         t.deepEqual([...rrTexts(new ZoneRecordSet(base, previous))].sort(), [...rrsBefore].sort());
+        log = { change: update.enumeration, previous: log };
       }
-      const servedSet = new ZoneRecordSet(base, zone);
+      const servedSet = new ZoneRecordSet(base, zone, log);
       const label = `seed ${String(seed)} batch ${String(batch)}`;
       assertSame(t, zone, servedSet, current, label);
+      // /v1/enumerate follows too: the same tasks with the same records per framework.
+      t.deepEqual(
+        enumerationText(servedSet),
+        enumerationText(generateRecords(current, OPTIONS)),
+        label,
+      );
       // The counts (the zone gauges) follow every change.
       const fullZone = compileZone(generateRecords(current, OPTIONS), { ...SETTINGS, serial: 1 });
       t.is(zone.names, fullZone.names, label);
