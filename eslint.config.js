@@ -53,7 +53,7 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  // The data flows config -> mesos -> loader/build -> records -> store -> dns|http; metrics and
+  // The data flows config -> mesos -> pipeline -> records -> store -> dns|http; metrics and
   // cli/ observe and wire it. Each folder may import only what lies upstream of it.
   {
     files: ['src/config/**'],
@@ -63,8 +63,7 @@ export default tseslint.config(
       '**/records/**',
       '**/dns/**',
       '**/http/**',
-      '**/build/**',
-      '**/loader.js',
+      '**/pipeline/**',
       '**/store.js',
       '**/metrics.js',
     ]),
@@ -77,8 +76,7 @@ export default tseslint.config(
       '**/records/**',
       '**/dns/**',
       '**/http/**',
-      '**/build/**',
-      '**/loader.js',
+      '**/pipeline/**',
       '**/store.js',
       '**/metrics.js',
     ]),
@@ -87,15 +85,7 @@ export default tseslint.config(
     files: ['src/records/**'],
     rules: layer(
       'records/ is pure',
-      [
-        ...TOP,
-        '**/dns/**',
-        '**/http/**',
-        '**/build/**',
-        '**/loader.js',
-        '**/store.js',
-        '**/metrics.js',
-      ],
+      [...TOP, '**/dns/**', '**/http/**', '**/pipeline/**', '**/store.js', '**/metrics.js'],
       ['**/mesos/**', '**/config/**'],
     ),
   },
@@ -103,15 +93,7 @@ export default tseslint.config(
     files: ['src/dns/**'],
     rules: layer(
       'dns/ answers from the zone it is given',
-      [
-        ...TOP,
-        '**/mesos/**',
-        '**/http/**',
-        '**/build/**',
-        '**/loader.js',
-        '**/store.js',
-        '**/metrics.js',
-      ],
+      [...TOP, '**/mesos/**', '**/http/**', '**/pipeline/**', '**/store.js', '**/metrics.js'],
       ['**/config/**'],
     ),
   },
@@ -121,24 +103,23 @@ export default tseslint.config(
       ...TOP,
       '**/mesos/**',
       '**/dns/**',
-      '**/build/**',
-      '**/loader.js',
+      '**/pipeline/**',
       '**/store.js',
       '**/metrics.js',
     ]),
   },
   {
-    files: ['src/loader.ts', 'src/store.ts'],
-    rules: layer('the loader and the store feed dns/ and http/, never the reverse', [
+    files: ['src/store.ts'],
+    rules: layer('the store holds what dns/ and http/ read; it runs nothing', [
       ...TOP,
       '**/http/**',
-      '**/build/**',
+      '**/pipeline/**',
       '**/metrics.js',
     ]),
   },
   {
-    files: ['src/build/**'],
-    rules: layer('build/ runs the pipeline; it does not serve', [
+    files: ['src/pipeline/**'],
+    rules: layer('pipeline/ turns master states into zones; it does not serve', [
       ...TOP,
       '**/http/**',
       '**/metrics.js',
@@ -148,8 +129,8 @@ export default tseslint.config(
     files: ['src/metrics.ts'],
     rules: layer(
       'metrics observe through events',
-      [...TOP, '**/build/**'],
-      ['**/http/**', '**/loader.js', '**/mesos/**'],
+      [...TOP],
+      ['**/http/**', '**/pipeline/**', '**/mesos/**'],
     ),
   },
   { files: ['src/log.ts', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },

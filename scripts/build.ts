@@ -45,7 +45,7 @@ async function buildDist(validator: string): Promise<void> {
   rmSync(next, { recursive: true, force: true });
   await build({
     ...COMMON,
-    entryPoints: { main: 'src/main.ts', 'pipeline-worker': 'src/build/pipeline-worker.ts' },
+    entryPoints: { main: 'src/main.ts', 'pipeline-worker': 'src/pipeline/pipeline-worker.ts' },
     bundle: true,
     splitting: true,
     packages: 'external',

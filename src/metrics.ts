@@ -23,7 +23,7 @@ import type {
 } from './dns/index.js';
 import { RCODE_NAME } from './dns/index.js';
 import type { HttpRefusal } from './http/index.js';
-import type { LoadEvent } from './loader.js';
+import type { LoadEvent } from './pipeline/loader.js';
 import type { CarryFacts, StreamStats } from './mesos/index.js';
 
 /** Latency buckets of DNS answers, seconds: 50 µs (a cached authoritative answer) to 5 s. */

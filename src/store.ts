@@ -3,7 +3,7 @@
  * replaces both atomically; the SOA serial moves only when the records changed. DNS and HTTP
  * read from it; nothing mutates what it hands out.
  *
- * The pipeline worker (build/) compiles with its own store and posts each snapshot to the main
+ * The pipeline worker (pipeline/) compiles with its own store and posts each snapshot to the main
  * thread, whose store only `install`s it: the serial rule runs where the zone is built. Streamed
  * changes are changesets (dns/changeset.ts) that both stores `apply`, the worker's first.
  */

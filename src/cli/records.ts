@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, loadConfig } from '../config/index.js';
 import { StateParseError } from '../errors.js';
-import { masterHosts } from '../loader.js';
+import { masterHosts } from '../pipeline/loader.js';
 import type { ParsedState } from '../mesos/index.js';
 import {
   EXPECTED_STATE,
@@ -44,7 +44,7 @@ export async function printRecords(
     }
     throw err;
   }
-  // As serve does (loader.ts and serve()): the same masters, host lookups and N1 addresses, so
+  // As serve does (pipeline/loader.ts and serve()): the same masters, host lookups and N1 addresses, so
   // that records and serve agree on every record for the same config.
   const masters = masterHosts(config);
   const hostIps = await resolveHosts(

@@ -27,8 +27,8 @@ import { HttpApi } from '../http/index.js';
 import type { HealthDetails } from '../http/index.js';
 import type { Logger } from '../log.js';
 import { createLogger } from '../log.js';
-import { Pipeline } from '../build/pipeline.js';
-import { sourceKey } from '../build/sources.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { sourceKey } from '../pipeline/sources.js';
 import { Metrics } from '../metrics.js';
 import { bindProblem, bindProtocol, errnoCode, portHolder } from '../os-errors.js';
 import { ZoneStore } from '../store.js';
@@ -254,7 +254,7 @@ export async function serve(configFile: string): Promise<number> {
       workerRestarts: () => pipeline.workerStatus().restarts,
     },
   });
-  // The state source, the loader and the zone compiler run in a worker thread (build/): parsing
+  // The state source, the loader and the zone compiler run in a worker thread (pipeline/): parsing
   // and compiling a large state never blocks a DNS answer. Zones arrive in the store.
   const pipeline = new Pipeline({
     configFile,

@@ -52,7 +52,7 @@ export interface SourceHealth {
   readonly streamConnected?: boolean;
 }
 
-/** What `/health` tells about the pipeline worker thread (build/pipeline.ts). */
+/** What `/health` tells about the pipeline worker thread (pipeline/pipeline.ts). */
 export interface WorkerHealth {
   readonly running: boolean;
   /** Unexpected exits since the start; each is followed by a restart after a backoff. */

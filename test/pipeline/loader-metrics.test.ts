@@ -1,14 +1,14 @@
 /** What the loader reports for metrics: one `onLoad` event per state load, and the data age. */
 import test from 'ava';
-import { DEFAULT_CONFIG } from '../src/config/index.js';
-import { StateFetchError } from '../src/errors.js';
-import { Loader } from '../src/loader.js';
-import type { LoadEvent } from '../src/loader.js';
-import { silentLogger } from '../src/log.js';
-import { parseState } from '../src/mesos/index.js';
-import type { ParsedState } from '../src/mesos/index.js';
-import { ZoneStore } from '../src/store.js';
-import { syntheticState } from '../bench/cluster.js';
+import { DEFAULT_CONFIG } from '../../src/config/index.js';
+import { StateFetchError } from '../../src/errors.js';
+import { Loader } from '../../src/pipeline/loader.js';
+import type { LoadEvent } from '../../src/pipeline/loader.js';
+import { silentLogger } from '../../src/log.js';
+import { parseState } from '../../src/mesos/index.js';
+import type { ParsedState } from '../../src/mesos/index.js';
+import { ZoneStore } from '../../src/store.js';
+import { syntheticState } from '../../bench/cluster.js';
 
 function state(): ParsedState {
   return parseState(syntheticState({ tasks: 40 }));

@@ -2,17 +2,17 @@
 // whose entries are mostly malformed back while the served zone stays.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { DEFAULT_CONFIG } from '../src/config/index.js';
-import type { Config } from '../src/config/index.js';
-import { Loader, sanityVerdict } from '../src/loader.js';
-import type { LoaderOptions, SanityInput, SanityVerdict } from '../src/loader.js';
-import type { Logger } from '../src/log.js';
-import { parseState } from '../src/mesos/index.js';
-import { CompactRecordSet, cloneRecordData } from '../src/records/index.js';
-import type { LoadInfo, ParsedState } from '../src/mesos/index.js';
-import { ZoneStore } from '../src/store.js';
-import { syntheticState } from '../bench/cluster.js';
-import type { MasterState } from '../bench/cluster.js';
+import { DEFAULT_CONFIG } from '../../src/config/index.js';
+import type { Config } from '../../src/config/index.js';
+import { Loader, sanityVerdict } from '../../src/pipeline/loader.js';
+import type { LoaderOptions, SanityInput, SanityVerdict } from '../../src/pipeline/loader.js';
+import type { Logger } from '../../src/log.js';
+import { parseState } from '../../src/mesos/index.js';
+import { CompactRecordSet, cloneRecordData } from '../../src/records/index.js';
+import type { LoadInfo, ParsedState } from '../../src/mesos/index.js';
+import { ZoneStore } from '../../src/store.js';
+import { syntheticState } from '../../bench/cluster.js';
+import type { MasterState } from '../../bench/cluster.js';
 
 const SOUND = { parsed: 10, skipped: 0 };
 const BASE: SanityInput = {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { REPO_ROOT } from '../helpers/paths.js';
-import { trimMallocArenas } from '../../src/build/trim.js';
+import { trimMallocArenas } from '../../src/pipeline/trim.js';
 
 const TRIM_JS = join(REPO_ROOT, 'dist', 'build', 'trim.js');
 

@@ -14,7 +14,7 @@ import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config/index.js';
-import { Loader } from '../loader.js';
+import { Loader } from './loader.js';
 import type { Logger, LogFields, LogLevel } from '../log.js';
 import { MesosDnsError } from '../errors.js';
 import type { StateListener, StateSource } from '../mesos/index.js';

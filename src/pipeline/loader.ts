@@ -6,16 +6,16 @@
  * the sources carry the agents a new leader lacks (mesos/carry-over.ts). Failures are logged once
  * per change of error, not once per poll.
  */
-import type { Clock } from './clock.js';
-import type { Config } from './config/index.js';
-import { formatDuration } from './duration.js';
-import type { MesosDnsError } from './errors.js';
-import type { Logger } from './log.js';
-import type { HostLookup, LoadInfo, ParsedState, State, StateListener } from './mesos/index.js';
-import { hostnamesOf, resolveHosts } from './mesos/index.js';
-import type { GeneratorOptions, RecordSet } from './records/index.js';
-import { generateRecords } from './records/index.js';
-import type { ZoneStore } from './store.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/index.js';
+import { formatDuration } from '../duration.js';
+import type { MesosDnsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { HostLookup, LoadInfo, ParsedState, State, StateListener } from '../mesos/index.js';
+import { hostnamesOf, resolveHosts } from '../mesos/index.js';
+import type { GeneratorOptions, RecordSet } from '../records/index.js';
+import { generateRecords } from '../records/index.js';
+import type { ZoneStore } from '../store.js';
 
 /** Counters of the pipeline, for metrics and `/ready`. */
 export interface LoaderStats {

@@ -5,7 +5,7 @@
  */
 import type { Config, SoaConfig } from '../config/index.js';
 import type { Changeset, ZoneImage } from '../dns/index.js';
-import type { LoadEvent, LoaderStats } from '../loader.js';
+import type { LoadEvent, LoaderStats } from './loader.js';
 import type { LogFields, LogLevel } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
 import type { EnumerationChange, RecordData } from '../records/index.js';
