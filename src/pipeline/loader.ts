@@ -26,7 +26,7 @@ export interface LoaderStats {
   lastSkippedTasks: number;
   /**
    * When the state behind the zone served was published (ms since the epoch); its data age is
-   * now - this. A rebuild after a config reload keeps it: the data is as old as before.
+   * now - this.
    */
   lastPublishAt: number | undefined;
   /** States held back by the sanity guard (`sanityVerdict`), in all. */
@@ -134,14 +134,8 @@ export interface LoaderOptions {
     records: RecordSet,
     options: GeneratorOptions,
   ) => RecordSet | undefined;
-  /** Called once per state load (not for rebuilds), for metrics. */
+  /** Called once per state load, for metrics. */
   readonly onLoad?: (event: LoadEvent) => void;
-  /**
-   * Whether to keep the last state for `rebuild()` (default true). The pipeline worker turns it
-   * off: a 100k-task state holds about 160 MB of heap, and after a config change its source
-   * loads again at once anyway.
-   */
-  readonly retainState?: boolean;
 }
 
 /** Masters' hosts from the configured URLs (for M2/M3). */
@@ -178,10 +172,6 @@ export function emptyLoaderStats(): LoaderStats {
 export class Loader implements StateListener {
   readonly #options: LoaderOptions;
   readonly stats: LoaderStats = emptyLoaderStats();
-  #lastState: ParsedState | undefined;
-  #lastHostIps: ReadonlyMap<string, readonly string[]> = new Map();
-  /** Master hosts of the last published state (from ZooKeeper), undefined: the config's. */
-  #lastMasters: readonly string[] | undefined;
   /** Running tasks with records in the zone served. */
   #servedTasks: number | undefined;
 
@@ -210,9 +200,6 @@ export class Loader implements StateListener {
       });
       return;
     }
-    if (this.#options.retainState !== false) this.#lastState = parsed;
-    this.#lastHostIps = hostIps;
-    this.#lastMasters = info.masters;
     this.stats.carriedAgents = info.carry?.agents ?? 0;
     this.stats.carriedTasks = info.carry?.tasks ?? 0;
     this.stats.carryingSince = info.carry?.since;
@@ -227,17 +214,6 @@ export class Loader implements StateListener {
   noteFresh(): void {
     if (this.stats.lastPublishAt !== undefined)
       this.stats.lastPublishAt = this.#options.clock.now();
-  }
-
-  /** Rebuilds the zone from the last state with the current config (after a config reload). */
-  rebuild(): void {
-    const parsed = this.#lastState;
-    if (parsed === undefined) return;
-    const masters = this.#lastMasters ?? masterHosts(this.#options.config());
-    const options = this.#generatorOptions(this.#lastHostIps, masters);
-    const records = generateRecords(parsed.state, options);
-    const served = this.#options.onBase?.(parsed.state, records, options) ?? records;
-    this.#publish(parsed, served, undefined, this.#options.clock.now());
   }
 
   /** Age of the data served (ms), undefined before the first load. */
@@ -332,12 +308,7 @@ export class Loader implements StateListener {
     return true;
   }
 
-  #publish(
-    parsed: ParsedState,
-    records: RecordSet,
-    info: LoadInfo | undefined,
-    started: number,
-  ): void {
+  #publish(parsed: ParsedState, records: RecordSet, info: LoadInfo, started: number): void {
     const { config: getConfig, store, logger, clock } = this.#options;
     const config = getConfig();
     const snapshot = store.publish(
@@ -348,15 +319,15 @@ export class Loader implements StateListener {
     const tookMs = clock.now() - started;
     const skipped = parsed.report.skippedTasks + records.stats.skippedTasks;
     if (this.stats.lastError !== undefined)
-      logger.info('state loads again', { origin: info?.origin });
+      logger.info('state loads again', { origin: info.origin });
     this.stats.loads++;
     this.stats.lastError = undefined;
     this.stats.lastLoadMs = tookMs;
     this.stats.lastSkippedTasks = skipped;
-    if (info !== undefined) this.stats.lastPublishAt = snapshot.loadedAt;
+    this.stats.lastPublishAt = snapshot.loadedAt;
     this.#servedTasks = records.stats.tasks;
     const fields = {
-      origin: info?.origin ?? 'rebuild',
+      origin: info.origin,
       tasks: records.stats.tasks,
       records: records.stats.records,
       names: snapshot.zone.names,
@@ -367,18 +338,16 @@ export class Loader implements StateListener {
     if (snapshot.changed) logger.info('zone published', fields);
     else logger.debug('zone unchanged', fields);
     for (const p of parsed.report.problems) logger.debug('skipped state entry', { problem: p });
-    if (info !== undefined) {
-      this.#options.onLoad?.({
-        result: 'published',
-        fetchMs: info.fetchMs,
-        bytes: info.bytes,
-        buildMs: tookMs,
-        tasks: records.stats.tasks,
-        skippedTasks: skipped,
-        records: records.stats.records,
-        names: snapshot.zone.names,
-      });
-    }
+    this.#options.onLoad?.({
+      result: 'published',
+      fetchMs: info.fetchMs,
+      bytes: info.bytes,
+      buildMs: tookMs,
+      tasks: records.stats.tasks,
+      skippedTasks: skipped,
+      records: records.stats.records,
+      names: snapshot.zone.names,
+    });
     this.#options.onPublish?.();
   }
 

@@ -175,7 +175,6 @@ const loader = new Loader({
   clock: systemClock,
   lookup: systemLookup,
   nsIps: () => nsIps,
-  retainState: false,
   onLoad: (event) => {
     post({ type: 'load', event });
   },
@@ -259,7 +258,7 @@ function logAfterLoad(): void {
 /**
  * A commit waits for the first load that starts after it (or a failure) to settle, so that the
  * main thread logs "configuration reloaded" once the zone reflects the new config. The worker
- * keeps no state between loads (`retainState: false`): rebuilding means loading again.
+ * keeps no state between loads: rebuilding means loading again.
  */
 const COMMIT_WAIT_MS = 30_000;
 let generation = 0;
@@ -424,7 +423,6 @@ async function handle(message: ToWorker): Promise<void> {
         await old?.close();
         source.start();
       } else {
-        loader.rebuild();
         source?.reloadNow();
       }
       if (source !== undefined) await loaded;
