@@ -23,7 +23,7 @@ const layer = (message, never, typesOnly = []) => ({
 });
 
 /** Import patterns of the composition root and the command line: nothing below imports them. */
-const TOP = ['**/cli/**', '**/main.js'];
+const TOP = ['**/cli/**', '**/serve/**', '**/main.js'];
 
 export default tseslint.config(
   {

@@ -148,7 +148,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`, command);
   switch (command) {
     case 'serve': {
-      const { serve } = await import('./cli/serve.js');
+      const { serve } = await import('./serve/serve.js');
       return serve(fileArgument(command, arg, values.config, 'config'));
     }
     case 'check-config': {
