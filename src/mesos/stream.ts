@@ -5,7 +5,7 @@
  * a new state after each short batch of events. A new task is named within the batch window
  * plus one zone build, instead of up to a polling period.
  *
- * - RecordIO is decoded incrementally (recordio.ts); a bad event is skipped and counted, never
+ * - RecordIO is decoded incrementally (stream-decoder.ts); a bad event is skipped and counted, never
  *   fatal; a bad framing ends the connection.
  * - A watchdog (stream-watchdog.ts) ends a stream that brought no whole record for
  *   `missedHeartbeats` heartbeat intervals (the master sends one every 15 s): bytes alone, a
@@ -34,16 +34,16 @@ import type { EventStream, FetchedState } from './client.js';
 import { ApiUnsupportedError } from './client.js';
 import type { LeaderDetector } from './leader.js';
 import { backoffMs } from './loop.js';
-import { RecordIoDecoder } from './recordio.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
+import { StreamDecoder } from './stream-decoder.js';
 import { StreamModel } from './stream-model.js';
 import { CarryOver, logCarry } from './carry-over.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
 import type { Pid, State, Task, TaskChange } from './types.js';
 import type { MesosEvent } from './v1.js';
-import { parseV1Event, parseV1Master, parseV1State } from './v1.js';
+import { parseV1Master, parseV1State } from './v1.js';
 import { parsePid } from './parse.js';
 
 /** What the stream needs of the HTTP client (`StateClient`). */
@@ -428,10 +428,15 @@ export class MasterStream implements StateSource {
     let resync: NodeJS.Timeout | undefined;
     const context: ChunkContext = {
       stream,
-      decoder: new RecordIoDecoder(),
+      decoder: new StreamDecoder({
+        url: stream.url,
+        logger,
+        onBadEvent: () => {
+          this.#streamStats = { ...this.#streamStats, badEvents: this.#streamStats.badEvents + 1 };
+        },
+      }),
       watchdog,
       started,
-      isSubscribed: false,
       heartbeatMs: DEFAULT_HEARTBEAT_MS,
     };
     try {
@@ -474,44 +479,19 @@ export class MasterStream implements StateSource {
     context: ChunkContext,
   ): Promise<MesosEventReport | undefined> {
     const { stream, decoder, watchdog } = context;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let report: MesosEventReport | undefined;
-    const records: (Buffer | undefined)[] = decoder.push(bytes);
-    for (let i = 0; i < records.length; i++) {
-      const size = records[i]?.byteLength ?? 0;
-      const event = this.#parse(takeText(records, i), stream.url);
-      // Only records that parse are progress: a master sending nothing but bad records is not
-      // a working stream.
-      if (event === undefined) continue;
+    for (const { event, bytes } of decoder.push(chunk)) {
       if (watchdog.record()) this.#healthy(stream.url);
       if (event.type === 'SUBSCRIBED') {
         watchdog.pause();
         context.heartbeatMs = Math.max(1, event.heartbeatSeconds) * 1000;
         const fetchMs = this.#options.clock.now() - context.started;
-        report = await this.#subscribed(event, stream, size, fetchMs);
-        context.isSubscribed = true;
+        report = await this.#subscribed(event, stream, bytes, fetchMs);
         continue;
-      }
-      if (!context.isSubscribed) {
-        throw new StateParseError(`${stream.url}: ${event.type} before SUBSCRIBED`);
       }
       this.#applyEvent(event);
     }
     return report;
-  }
-
-  #parse(text: string, url: string): MesosEvent | undefined {
-    try {
-      return parseV1Event(JSON.parse(text) as unknown);
-    } catch (err) {
-      this.#streamStats = { ...this.#streamStats, badEvents: this.#streamStats.badEvents + 1 };
-      const error =
-        err instanceof StateParseError
-          ? err
-          : new StateParseError(`${url}: bad event: ${String(err)}`);
-      this.#options.logger.warn('Mesos event stream: event skipped', { error: error.message });
-      return undefined;
-    }
   }
 
   #count(type: string): void {
@@ -833,24 +813,12 @@ export class MasterStream implements StateSource {
 
 type MesosEventReport = Extract<MesosEvent, { type: 'SUBSCRIBED' }>['report'];
 
-/**
- * The text of `records[i]`, which leaves the array: nothing holds the record's bytes while its
- * text is parsed and applied (a SUBSCRIBED snapshot is 100+ MB, and its load takes seconds).
- */
-function takeText(records: (Buffer | undefined)[], i: number): string {
-  const text = records[i]?.toString('utf8') ?? '';
-  records[i] = undefined;
-  return text;
-}
-
 /** What `#onChunk` needs of the stream being read. */
 interface ChunkContext {
   readonly stream: EventStream;
-  readonly decoder: RecordIoDecoder;
+  readonly decoder: StreamDecoder;
   readonly watchdog: StreamWatchdog;
   readonly started: number;
-  /** Whether a SUBSCRIBED record was read (events before it are a protocol error). */
-  isSubscribed: boolean;
   /** The SUBSCRIBED heartbeat interval (at least 1 s: a tiny one must not trip the watchdog). */
   heartbeatMs: number;
 }
