@@ -36,12 +36,13 @@ import type { LeaderDetector } from './leader.js';
 import { backoffMs } from './loop.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
+import { StreamBatch, taskChanges } from './stream-batch.js';
 import { StreamDecoder } from './stream-decoder.js';
 import { StreamModel } from './stream-model.js';
 import { CarryOver, logCarry } from './carry-over.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
-import type { Pid, State, Task, TaskChange } from './types.js';
+import type { Pid, State } from './types.js';
 import type { MesosEvent } from './v1.js';
 import { parseV1Master, parseV1State } from './v1.js';
 import { parsePid } from './parse.js';
@@ -141,9 +142,6 @@ export interface MasterStreamOptions {
   readonly timers?: StreamTimers;
 }
 
-/** Longest a batch waits for the events of re-registering agents to stop (see `#applyEvent`). */
-const MAX_SETTLE_MS = 1000;
-
 /** Follows the leading master's event stream (see the module comment). */
 export class MasterStream implements StateSource {
   readonly #options: MasterStreamOptions;
@@ -180,17 +178,8 @@ export class MasterStream implements StateSource {
   #leaderKey: string | undefined;
   #wake: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
-  /** Whether the model changed since the last delivery, and the status times since then. */
-  #dirty = false;
-  #statusTimes: number[] = [];
-  /**
-   * The tasks the events since the last delivery touched, as they were before (by task id), and
-   * whether anything else changed (agents, frameworks, a new snapshot): then only the whole
-   * state will do.
-   */
-  #touched = new Map<string, { readonly frameworkId: string; readonly before: Task | undefined }>();
-  #needsWhole = true;
-  #batchTimer: NodeJS.Timeout | undefined;
+  /** The changes since the last delivery (stream-batch.ts). */
+  readonly #batch: StreamBatch;
   #delivering: Promise<void> | undefined;
   #info: LoadInfo | undefined;
   #leader: Pid | undefined;
@@ -208,12 +197,15 @@ export class MasterStream implements StateSource {
   #beforeLeaderChange: State | undefined;
   /** Delivers the state again when the oldest carried agent reaches `maxHoldMs`. */
   #carryTimer: NodeJS.Timeout | undefined;
-  /** While a carried agent re-registers, batches wait for a quiet `batchMs`, until this time. */
-  #settleUntil: number | undefined;
 
   /** Creates a stopped stream source. */
   constructor(options: MasterStreamOptions) {
     this.#options = options;
+    this.#batch = new StreamBatch({
+      clock: options.clock,
+      batchMs: options.batchMs,
+      onDue: () => void this.#deliver(undefined),
+    });
   }
 
   /** Starts the detector and subscribes once it has a first answer. */
@@ -254,7 +246,7 @@ export class MasterStream implements StateSource {
 
   async close(): Promise<void> {
     this.#abort.abort();
-    clearTimeout(this.#batchTimer);
+    this.#batch.close();
     this.#cancelRetry?.();
     clearTimeout(this.#pidsTimer);
     clearTimeout(this.#carryTimer);
@@ -573,19 +565,14 @@ export class MasterStream implements StateSource {
       ...(masters === undefined ? {} : { masters }),
     };
     // A snapshot is delivered at once (and waited for), not batched.
-    clearTimeout(this.#batchTimer);
-    this.#batchTimer = undefined;
-    this.#dirty = true;
-    this.#needsWhole = true;
-    this.#touched.clear();
-    this.#statusTimes = [];
+    this.#batch.snapshot();
     return event.report;
   }
 
   #applyEvent(event: MesosEvent): void {
-    const { clock, batchMs, listener } = this.#options;
+    const { clock, listener } = this.#options;
     this.#count(event.type);
-    this.#noteBefore(event);
+    this.#batch.noteBefore(event, this.#model);
     if (
       (event.type === 'FRAMEWORK_ADDED' || event.type === 'FRAMEWORK_UPDATED') &&
       this.#current !== undefined
@@ -602,53 +589,13 @@ export class MasterStream implements StateSource {
     if (event.type === 'HEARTBEAT') {
       // A heartbeat proves the master is alive: the data is current.
       this.#stats = { ...this.#stats, lastSuccessAt: clock.now() };
-      if (!this.#dirty) listener.onAlive?.();
+      if (!this.#batch.isDirty) listener.onAlive?.();
       return;
     }
-    if (applied.statusAtMs !== undefined && applied.changed) {
-      this.#statusTimes.push(applied.statusAtMs);
-    }
     if (!applied.changed) return;
-    this.#dirty = true;
-    if (event.type === 'AGENT_ADDED' && this.#carry.isCarried(event.agent.id)) {
-      this.#settleUntil = clock.now() + MAX_SETTLE_MS;
-    }
-    if (this.#settleUntil !== undefined && clock.now() < this.#settleUntil) {
-      // A carried agent re-registers: its TASK_ADDED events follow its AGENT_ADDED back to back.
-      // Deliver once they stop (a quiet `batchMs`), not in the middle of them: the agent's carried
-      // tasks go at that delivery, and the ones not yet added would answer NXDOMAIN meanwhile.
-      clearTimeout(this.#batchTimer);
-      this.#batchTimer = undefined;
-    }
-    this.#batchTimer ??= setTimeout(() => {
-      this.#batchTimer = undefined;
-      this.#settleUntil = undefined;
-      void this.#deliver(undefined);
-    }, batchMs);
-  }
-
-  /** Remembers how a task looked before the first event of the batch that touches it. */
-  #noteBefore(event: MesosEvent): void {
-    let frameworkId: string;
-    let taskId: string;
-    switch (event.type) {
-      case 'TASK_ADDED':
-        frameworkId = event.task.frameworkId;
-        taskId = event.task.id;
-        break;
-      case 'TASK_UPDATED':
-        frameworkId = event.frameworkId;
-        taskId = event.taskId;
-        break;
-      case 'HEARTBEAT':
-      case 'UNKNOWN':
-        return;
-      default:
-        this.#needsWhole = true;
-        return;
-    }
-    if (this.#touched.has(taskId)) return;
-    this.#touched.set(taskId, { frameworkId, before: this.#model.task(frameworkId, taskId) });
+    // A carried agent that re-registers holds the batch until its TASK_ADDED burst stops.
+    const isAgentBack = event.type === 'AGENT_ADDED' && this.#carry.isCarried(event.agent.id);
+    this.#batch.changed(applied.statusAtMs, isAgentBack);
   }
 
   /**
@@ -657,25 +604,16 @@ export class MasterStream implements StateSource {
    */
   async #deliver(report: MesosEventReport | undefined): Promise<void> {
     while (this.#delivering !== undefined) await this.#delivering;
-    if (!this.#dirty || this.#isClosed()) return;
+    if (!this.#batch.isDirty || this.#isClosed()) return;
     const base = this.#info;
     if (base === undefined) return;
-    this.#dirty = false;
-    const times = this.#statusTimes;
-    this.#statusTimes = [];
-    const info: LoadInfo = { ...base, statusTimesMs: times };
-    const touched = this.#touched;
-    this.#touched = new Map();
-    const isWhole = this.#needsWhole;
-    this.#needsWhole = false;
+    const batch = this.#batch.take();
+    const info: LoadInfo = { ...base, statusTimesMs: batch.statusTimesMs };
     const { clock, listener } = this.#options;
     this.#stats = { ...this.#stats, lastSuccessAt: clock.now() };
     const run = (async (): Promise<void> => {
-      if (!isWhole && listener.onTaskChanges !== undefined) {
-        const changes: TaskChange[] = [];
-        for (const [taskId, { frameworkId, before }] of touched) {
-          changes.push({ before, after: this.#model.task(frameworkId, taskId) });
-        }
+      if (!batch.isWhole && listener.onTaskChanges !== undefined) {
+        const changes = taskChanges(batch, this.#model);
         try {
           if (await listener.onTaskChanges(changes, info)) return;
         } catch (err) {
@@ -722,8 +660,7 @@ export class MasterStream implements StateSource {
     this.#carryTimer = setTimeout(
       () => {
         this.#carryTimer = undefined;
-        this.#dirty = true;
-        this.#needsWhole = true;
+        this.#batch.markWhole();
         void this.#deliver(undefined);
       },
       Math.max(0, at - this.#options.clock.now()),
@@ -749,8 +686,7 @@ export class MasterStream implements StateSource {
     this.#pidsTimer = setTimeout(() => {
       this.#pidsTimer = undefined;
       void this.#readFrameworkPids(url).then(() => {
-        this.#dirty = true;
-        this.#needsWhole = true;
+        this.#batch.markWhole();
         void this.#deliver(undefined);
       });
     }, this.#options.batchMs);
