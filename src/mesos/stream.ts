@@ -39,13 +39,13 @@ import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { StreamBatch, taskChanges } from './stream-batch.js';
 import { StreamDecoder } from './stream-decoder.js';
 import { StreamModel } from './stream-model.js';
+import { FrameworkPids, readLeader } from './stream-pids.js';
 import { CarryOver, logCarry } from './carry-over.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
 import type { Pid, State } from './types.js';
 import type { MesosEvent } from './v1.js';
-import { parseV1Master, parseV1State } from './v1.js';
-import { parsePid } from './parse.js';
+import { parseV1State } from './v1.js';
 
 /** What the stream needs of the HTTP client (`StateClient`). */
 export interface ApiClient {
@@ -183,12 +183,8 @@ export class MasterStream implements StateSource {
   #delivering: Promise<void> | undefined;
   #info: LoadInfo | undefined;
   #leader: Pid | undefined;
-  /**
-   * Scheduler pids by framework id, from `/master/state-summary`: the v1 API has none, and the
-   * framework records (F1, F2) are built from them, as Mesos-DNS does from `/master/state`.
-   */
-  #frameworkPids: ReadonlyMap<string, Pid> = new Map();
-  #pidsTimer: NodeJS.Timeout | undefined;
+  /** Scheduler pids by framework id, from `/master/state-summary` (stream-pids.ts). */
+  readonly #frameworkPids: FrameworkPids;
   readonly #carry = new CarryOver();
   /**
    * Set by a snapshot from a new leader: the view served before it (the old model with what was
@@ -205,6 +201,16 @@ export class MasterStream implements StateSource {
       clock: options.clock,
       batchMs: options.batchMs,
       onDue: () => void this.#deliver(undefined),
+    });
+    this.#frameworkPids = new FrameworkPids({
+      client: options.client,
+      logger: options.logger,
+      signal: this.#abort.signal,
+      batchMs: options.batchMs,
+      onRefreshed: () => {
+        this.#batch.markWhole();
+        void this.#deliver(undefined);
+      },
     });
   }
 
@@ -248,7 +254,7 @@ export class MasterStream implements StateSource {
     this.#abort.abort();
     this.#batch.close();
     this.#cancelRetry?.();
-    clearTimeout(this.#pidsTimer);
+    this.#frameworkPids.close();
     clearTimeout(this.#carryTimer);
     this.#current?.close();
     this.#wake?.();
@@ -503,21 +509,9 @@ export class MasterStream implements StateSource {
     const { logger, client, clock, detector } = this.#options;
     this.#count('SUBSCRIBED');
     // The master's identity (for the leader records and to notice failovers).
-    let leader: Pid | undefined;
-    let leaderId: string | undefined;
-    try {
-      const answer = await client.callApi(stream.url, 'GET_MASTER', this.#abort.signal);
-      const master = parseV1Master(answer.doc);
-      leader = master?.pid;
-      leaderId = master?.id;
-    } catch (err) {
-      logger.warn('Mesos GET_MASTER failed: naming the leader after its URL', {
-        error: toError(err, stream.url).message,
-      });
-    }
-    leader ??= pidOfUrl(stream.url);
+    const { leader, leaderId } = await readLeader(client, stream.url, this.#abort.signal, logger);
     this.#leader = leader;
-    await this.#readFrameworkPids(stream.url);
+    await this.#frameworkPids.read(stream.url);
     const leaderText = `master@${leader.host}:${String(leader.port)}`;
     const key = `${leaderText}/${leaderId ?? ''}`;
     const isChange = this.#leaderKey !== undefined && key !== this.#leaderKey;
@@ -525,7 +519,7 @@ export class MasterStream implements StateSource {
     this.#leaderKey = key;
     if (isChange) {
       this.#beforeLeaderChange = this.#carry.withCarried(
-        this.#model.toState(this.#leader, this.#frameworkPids),
+        this.#model.toState(this.#leader, this.#frameworkPids.pids),
       );
     }
     this.#model.reset(event.snapshot);
@@ -577,7 +571,7 @@ export class MasterStream implements StateSource {
       (event.type === 'FRAMEWORK_ADDED' || event.type === 'FRAMEWORK_UPDATED') &&
       this.#current !== undefined
     ) {
-      this.#refreshFrameworkPids(this.#current.url);
+      this.#frameworkPids.refresh(this.#current.url);
     }
     const applied = this.#model.apply(event, clock.now());
     if (applied.unknownTask === true && event.type === 'TASK_UPDATED') {
@@ -626,7 +620,7 @@ export class MasterStream implements StateSource {
       const previous = this.#beforeLeaderChange;
       this.#beforeLeaderChange = undefined;
       const carried = this.#carry.apply(
-        this.#model.toState(this.#leader, this.#frameworkPids),
+        this.#model.toState(this.#leader, this.#frameworkPids.pids),
         previous,
         previous !== undefined,
         clock.now(),
@@ -666,30 +660,6 @@ export class MasterStream implements StateSource {
       Math.max(0, at - this.#options.clock.now()),
     );
     this.#carryTimer.unref();
-  }
-
-  /** Reads the scheduler pids (see `#frameworkPids`); on failure keeps the known ones. */
-  async #readFrameworkPids(url: string): Promise<void> {
-    try {
-      const answer = await this.#options.client.fetchSummary(url, this.#abort.signal);
-      this.#frameworkPids = frameworkPids(answer.doc);
-    } catch (err) {
-      this.#options.logger.debug('Mesos state-summary failed: framework records use hostnames', {
-        error: toError(err, url).message,
-      });
-    }
-  }
-
-  /** A framework was added or changed: its pid is read again shortly (one request per burst). */
-  #refreshFrameworkPids(url: string): void {
-    if (this.#pidsTimer !== undefined) return;
-    this.#pidsTimer = setTimeout(() => {
-      this.#pidsTimer = undefined;
-      void this.#readFrameworkPids(url).then(() => {
-        this.#batch.markWhole();
-        void this.#deliver(undefined);
-      });
-    }, this.#options.batchMs);
   }
 
   #scheduleResync(stream: EventStream): NodeJS.Timeout | undefined {
@@ -759,34 +729,10 @@ interface ChunkContext {
   heartbeatMs: number;
 }
 
-/** Scheduler pids by framework id from a `/master/state-summary` document (bad entries skipped). */
-function frameworkPids(doc: unknown): Map<string, Pid> {
-  const out = new Map<string, Pid>();
-  if (typeof doc !== 'object' || doc === null || !('frameworks' in doc)) return out;
-  const frameworks = doc.frameworks;
-  if (!Array.isArray(frameworks)) return out;
-  for (const fw of frameworks as readonly unknown[]) {
-    if (typeof fw !== 'object' || fw === null || !('id' in fw) || !('pid' in fw)) continue;
-    const { id, pid } = fw;
-    if (typeof id !== 'string' || typeof pid !== 'string') continue;
-    const parsed = parsePid(pid);
-    if (parsed !== undefined) out.set(id, parsed);
-  }
-  return out;
-}
-
 /** `get_state` of a GET_STATE answer (validated by `parseV1State`). */
 function getStateOf(doc: unknown): unknown {
   if (typeof doc !== 'object' || doc === null || !('get_state' in doc)) {
     throw new StateParseError('GET_STATE answer without get_state');
   }
   return doc.get_state;
-}
-
-/** A leader pid made of the master's URL, when GET_MASTER does not say. */
-function pidOfUrl(url: string): Pid {
-  const u = new URL(url);
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  const port = u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
-  return { id: 'master', host, port };
 }
