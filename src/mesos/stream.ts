@@ -40,12 +40,13 @@ import { StreamBatch, taskChanges } from './stream-batch.js';
 import { StreamDecoder } from './stream-decoder.js';
 import { StreamModel } from './stream-model.js';
 import { FrameworkPids, readLeader } from './stream-pids.js';
+import type { ResyncStats } from './stream-resync.js';
+import { StreamResync } from './stream-resync.js';
 import { CarryOver, logCarry } from './carry-over.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
 import type { Pid, State } from './types.js';
 import type { MesosEvent } from './v1.js';
-import { parseV1State } from './v1.js';
 
 /** What the stream needs of the HTTP client (`StateClient`). */
 export interface ApiClient {
@@ -59,8 +60,8 @@ export interface ApiClient {
   close(): void;
 }
 
-/** Counters of the stream beyond `SourceStats` (exported as metrics). */
-export interface StreamStats {
+/** Counters of the stream beyond `SourceStats` (exported as metrics); resyncs: `ResyncStats`. */
+export interface StreamStats extends ResyncStats {
   /** Subscriptions that delivered a snapshot. */
   readonly subscriptions: number;
   /** Events applied, by type (heartbeats included). */
@@ -71,13 +72,6 @@ export interface StreamStats {
   readonly watchdogTimeouts: number;
   /** Streams that ended, by reason (every reason present, 0 when none). */
   readonly ends: Readonly<Record<StreamEndReason, number>>;
-  /** Resync comparisons run, and those that found drift. */
-  readonly resyncs: number;
-  readonly resyncsWithDrift: number;
-  /** Drifted tasks, agents and frameworks found by all resyncs. */
-  readonly driftedTasks: number;
-  readonly driftedAgents: number;
-  readonly driftedFrameworks: number;
   /** Whether a stream is open now. */
   readonly connected: boolean;
   /** Whether the source fell back to polling (master without the v1 API). */
@@ -148,7 +142,8 @@ export class MasterStream implements StateSource {
   readonly #abort = new AbortController();
   readonly #model = new StreamModel();
   #stats: SourceStats = emptySourceStats();
-  #streamStats: StreamStats = {
+  /** The stream's own counters (the resync keeps its own; `connected` is read when asked). */
+  #streamStats: Omit<StreamStats, keyof ResyncStats | 'connected'> = {
     subscriptions: 0,
     events: {},
     badEvents: 0,
@@ -157,12 +152,6 @@ export class MasterStream implements StateSource {
       StreamEndReason,
       number
     >,
-    resyncs: 0,
-    resyncsWithDrift: 0,
-    driftedTasks: 0,
-    driftedAgents: 0,
-    driftedFrameworks: 0,
-    connected: false,
     fellBack: false,
   };
   #isStarted = false;
@@ -185,6 +174,8 @@ export class MasterStream implements StateSource {
   #leader: Pid | undefined;
   /** Scheduler pids by framework id, from `/master/state-summary` (stream-pids.ts). */
   readonly #frameworkPids: FrameworkPids;
+  /** The periodic `GET_STATE` comparison (stream-resync.ts). */
+  readonly #resync: StreamResync;
   readonly #carry = new CarryOver();
   /**
    * Set by a snapshot from a new leader: the view served before it (the old model with what was
@@ -210,6 +201,18 @@ export class MasterStream implements StateSource {
       onRefreshed: () => {
         this.#batch.markWhole();
         void this.#deliver(undefined);
+      },
+    });
+    this.#resync = new StreamResync({
+      client: options.client,
+      model: this.#model,
+      clock: options.clock,
+      logger: options.logger,
+      resyncMs: options.resyncMs,
+      signal: this.#abort.signal,
+      isCurrent: (stream) => this.#current === stream,
+      onDrift: () => {
+        this.#end('drift', 'resync found drift');
       },
     });
   }
@@ -247,7 +250,9 @@ export class MasterStream implements StateSource {
 
   /** Stream counters (not the fallback poller's). */
   streamStats(): StreamStats {
-    return { ...this.#streamStats, connected: this.#current !== undefined };
+    const { fellBack, ...counts } = this.#streamStats;
+    const connected = this.#current !== undefined;
+    return { ...counts, ...this.#resync.stats, connected, fellBack };
   }
 
   async close(): Promise<void> {
@@ -449,7 +454,7 @@ export class MasterStream implements StateSource {
         // while mesodns handled it, watches the events from now on.
         await this.#deliver(report);
         watchdog.subscribed(context.heartbeatMs);
-        if (!isSubscribed) resync = this.#scheduleResync(stream);
+        if (!isSubscribed) resync = this.#resync.schedule(stream);
         isSubscribed = true;
       }
     } catch (err) {
@@ -662,55 +667,6 @@ export class MasterStream implements StateSource {
     this.#carryTimer.unref();
   }
 
-  #scheduleResync(stream: EventStream): NodeJS.Timeout | undefined {
-    const { resyncMs } = this.#options;
-    if (resyncMs <= 0) return undefined;
-    const timer = setTimeout(() => {
-      void this.#resync(stream);
-    }, resyncMs);
-    timer.unref();
-    return timer;
-  }
-
-  async #resync(stream: EventStream): Promise<void> {
-    const { client, clock, logger } = this.#options;
-    if (this.#current !== stream) return;
-    const since = clock.now();
-    let snapshot;
-    try {
-      const answer = await client.callApi(stream.url, 'GET_STATE', this.#abort.signal);
-      snapshot = parseV1State(getStateOf(answer.doc)).state;
-    } catch (err) {
-      logger.warn('Mesos resync: GET_STATE failed', { error: toError(err, stream.url).message });
-      if (this.#current === stream) this.#scheduleResync(stream);
-      return;
-    }
-    if (this.#current !== stream) return;
-    const drift = this.#model.compareWith(snapshot, since);
-    const hasDrift = drift.tasks + drift.agents + drift.frameworks > 0;
-    const s = this.#streamStats;
-    this.#streamStats = {
-      ...s,
-      resyncs: s.resyncs + 1,
-      resyncsWithDrift: s.resyncsWithDrift + (hasDrift ? 1 : 0),
-      driftedTasks: s.driftedTasks + drift.tasks,
-      driftedAgents: s.driftedAgents + drift.agents,
-      driftedFrameworks: s.driftedFrameworks + drift.frameworks,
-    };
-    if (!hasDrift) {
-      logger.debug('Mesos resync: the stream matches GET_STATE', { tasks: this.#model.tasks });
-      this.#scheduleResync(stream);
-      return;
-    }
-    logger.warn('Mesos resync: the stream drifted from GET_STATE; subscribing again', {
-      tasks: drift.tasks,
-      agents: drift.agents,
-      frameworks: drift.frameworks,
-      examples: drift.examples,
-    });
-    this.#end('drift', 'resync found drift');
-  }
-
   #failed(error: MesosDnsError): void {
     this.#stats = withFailure(this.#stats, error);
     this.#options.listener.onFailure(error);
@@ -727,12 +683,4 @@ interface ChunkContext {
   readonly started: number;
   /** The SUBSCRIBED heartbeat interval (at least 1 s: a tiny one must not trip the watchdog). */
   heartbeatMs: number;
-}
-
-/** `get_state` of a GET_STATE answer (validated by `parseV1State`). */
-function getStateOf(doc: unknown): unknown {
-  if (typeof doc !== 'object' || doc === null || !('get_state' in doc)) {
-    throw new StateParseError('GET_STATE answer without get_state');
-  }
-  return doc.get_state;
 }
