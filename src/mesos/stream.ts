@@ -38,6 +38,8 @@ import type { LoadInfo, SourceStats, StateListener, StateSource } from './source
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { StreamBatch, taskChanges } from './stream-batch.js';
 import { StreamDecoder } from './stream-decoder.js';
+import type { StreamEnd, StreamEndReason } from './stream-ends.js';
+import { StreamEnds, isFault } from './stream-ends.js';
 import { StreamModel } from './stream-model.js';
 import { FrameworkPids, readLeader } from './stream-pids.js';
 import type { ResyncStats } from './stream-resync.js';
@@ -78,39 +80,6 @@ export interface StreamStats extends ResyncStats {
   readonly fellBack: boolean;
 }
 
-/**
- * Why a stream ended (the `reason` label of `mesodns_stream_ends_total`). Faults of the stream:
- * `watchdog` (no whole record for `missedHeartbeats` heartbeat intervals, or a snapshot that did
- * not progress), `bad_data` (bad RecordIO framing, an event before SUBSCRIBED), `closed` (the
- * master ended the response), `error` (transport errors). Ended by mesodns: `leader_change`,
- * `reload` (SIGHUP), `drift` (the resync found drift).
- */
-export type StreamEndReason =
-  'watchdog' | 'bad_data' | 'closed' | 'error' | 'leader_change' | 'reload' | 'drift';
-
-/** Every `StreamEndReason`, in the order of the metric's series. */
-export const STREAM_END_REASONS: readonly StreamEndReason[] = [
-  'watchdog',
-  'bad_data',
-  'closed',
-  'error',
-  'leader_change',
-  'reload',
-  'drift',
-];
-
-/** The reasons that are faults of the stream (logged as such, once per fault). */
-const FAULTS: ReadonlySet<StreamEndReason> = new Set(['watchdog', 'bad_data', 'closed', 'error']);
-
-/** How one stream ended. */
-interface StreamEnd {
-  /** The master's base URL. */
-  readonly url: string;
-  readonly reason: StreamEndReason;
-  /** For the log and the failure reported to the listener. */
-  readonly why: string;
-}
-
 /** Options of `MasterStream`. */
 export interface MasterStreamOptions {
   readonly detector: LeaderDetector;
@@ -142,16 +111,12 @@ export class MasterStream implements StateSource {
   readonly #abort = new AbortController();
   readonly #model = new StreamModel();
   #stats: SourceStats = emptySourceStats();
-  /** The stream's own counters (the resync keeps its own; `connected` is read when asked). */
-  #streamStats: Omit<StreamStats, keyof ResyncStats | 'connected'> = {
+  /** The source's own counters (ends and resyncs are counted apart; `connected` is read). */
+  #streamStats: Omit<StreamStats, keyof ResyncStats | 'ends' | 'connected'> = {
     subscriptions: 0,
     events: {},
     badEvents: 0,
     watchdogTimeouts: 0,
-    ends: Object.fromEntries(STREAM_END_REASONS.map((r) => [r, 0])) as Record<
-      StreamEndReason,
-      number
-    >,
     fellBack: false,
   };
   #isStarted = false;
@@ -159,11 +124,8 @@ export class MasterStream implements StateSource {
   #current: EventStream | undefined;
   /** Why this side ended the current stream (watchdog, leader change, drift, reload). */
   #endReason: Omit<StreamEnd, 'url'> | undefined;
-  /**
-   * The fault being retried, once logged: the same fault again is not logged again (at debug
-   * only) until a stream proves healthy or the fault changes.
-   */
-  #fault: StreamEndReason | undefined;
+  /** The ends counted by reason, and the fault being retried (stream-ends.ts). */
+  readonly #ends: StreamEnds;
   #leaderKey: string | undefined;
   #wake: (() => void) | undefined;
   #cancelRetry: (() => void) | undefined;
@@ -188,6 +150,7 @@ export class MasterStream implements StateSource {
   /** Creates a stopped stream source. */
   constructor(options: MasterStreamOptions) {
     this.#options = options;
+    this.#ends = new StreamEnds(options.logger);
     this.#batch = new StreamBatch({
       clock: options.clock,
       batchMs: options.batchMs,
@@ -250,9 +213,17 @@ export class MasterStream implements StateSource {
 
   /** Stream counters (not the fallback poller's). */
   streamStats(): StreamStats {
-    const { fellBack, ...counts } = this.#streamStats;
-    const connected = this.#current !== undefined;
-    return { ...counts, ...this.#resync.stats, connected, fellBack };
+    const { subscriptions, events, badEvents, watchdogTimeouts, fellBack } = this.#streamStats;
+    return {
+      subscriptions,
+      events,
+      badEvents,
+      watchdogTimeouts,
+      ends: this.#ends.counts,
+      ...this.#resync.stats,
+      connected: this.#current !== undefined,
+      fellBack,
+    };
   }
 
   async close(): Promise<void> {
@@ -272,11 +243,11 @@ export class MasterStream implements StateSource {
     return this.#abort.signal.aborted;
   }
 
-  /** Ends the current stream; a fault (the watchdog) is logged by `#noteEnd` instead. */
+  /** Ends the current stream; a fault (the watchdog) is logged by `StreamEnds` instead. */
   #end(reason: StreamEndReason, why: string): void {
     const current = this.#current;
     if (current === undefined) return;
-    if (!FAULTS.has(reason)) this.#options.logger.info('Mesos event stream: closing', { why });
+    if (!isFault(reason)) this.#options.logger.info('Mesos event stream: closing', { why });
     this.#endReason = { reason, why };
     current.close();
   }
@@ -307,42 +278,16 @@ export class MasterStream implements StateSource {
       // The first retry after a stream that proved healthy is quick (that reset the count);
       // repeated failures back off, also those of streams that delivered a snapshot.
       const delayMs = backoffMs(this.#stats.consecutiveFailures, maxBackoffMs, random);
-      if (end !== undefined) this.#noteEnd(end, delayMs);
+      if (end !== undefined) this.#ends.noteEnd(end, this.#stats.consecutiveFailures, delayMs);
       await this.#sleep(delayMs);
     }
-  }
-
-  /** Counts a stream's end; a fault is logged once, its repetitions at debug level only. */
-  #noteEnd(end: StreamEnd, retryInMs: number): void {
-    const s = this.#streamStats;
-    this.#streamStats = { ...s, ends: { ...s.ends, [end.reason]: s.ends[end.reason] + 1 } };
-    if (!FAULTS.has(end.reason)) return;
-    const fields = {
-      reason: end.reason,
-      why: end.why,
-      url: end.url,
-      failures: this.#stats.consecutiveFailures,
-      retryInMs,
-    };
-    if (this.#fault === end.reason) {
-      this.#options.logger.debug('Mesos event stream dropped again', fields);
-      return;
-    }
-    this.#fault = end.reason;
-    this.#options.logger.warn(
-      'Mesos event stream dropped; serving the last zone, subscribing again',
-      fields,
-    );
   }
 
   /** A stream proved healthy: the failures are forgotten (the next retry is quick again). */
   #healthy(url: string): void {
     const failures = this.#stats.consecutiveFailures;
     this.#stats = { ...this.#stats, consecutiveFailures: 0 };
-    if (this.#fault !== undefined) {
-      this.#options.logger.info('Mesos event stream healthy again', { url, failures });
-    }
-    this.#fault = undefined;
+    this.#ends.healthy(url, failures);
   }
 
   #sleep(ms: number): Promise<void> {
@@ -532,8 +477,8 @@ export class MasterStream implements StateSource {
       ...this.#streamStats,
       subscriptions: this.#streamStats.subscriptions + 1,
     };
-    // While a logged fault is retried, its subscriptions are not news (`#noteEnd`).
-    const level = this.#fault === undefined ? 'info' : 'debug';
+    // While a logged fault is retried, its subscriptions are not news (stream-ends.ts).
+    const level = this.#ends.isRetrying ? 'debug' : 'info';
     logger[level]('Mesos event stream: subscribed', {
       url: stream.url,
       tasks: this.#model.tasks,
