@@ -16,9 +16,9 @@
  *   master that sends a good snapshot and then garbage is not re-subscribed in a loop. The last
  *   zone is served meanwhile; a fault is logged once, not once per retry.
  * - After a leader change the new master's snapshot may be partial (agents re-register over
- *   minutes): the agents it has not registered yet are carried with their tasks (carry-over.ts)
- *   until they re-register, are removed or `mesos.failover.maxHold` passes, so no running task
- *   loses its records in between.
+ *   minutes): the agents it has not registered yet are carried with their tasks (stream-carry.ts,
+ *   carry-over.ts) until they re-register, are removed or `mesos.failover.maxHold` passes, so no
+ *   running task loses its records in between.
  * - A master without the v1 API (404, Mesos before 1.0) makes the source fall back to polling
  *   `/master/state` for good (`fallback`), with a warning.
  * - Every `resyncMs`, a `GET_STATE` from the same master is compared with the streamed view;
@@ -37,6 +37,7 @@ import { backoffMs } from './loop.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { StreamBatch, taskChanges } from './stream-batch.js';
+import { StreamCarry } from './stream-carry.js';
 import { StreamDecoder } from './stream-decoder.js';
 import type { StreamEnd, StreamEndReason } from './stream-ends.js';
 import { StreamEnds, isFault } from './stream-ends.js';
@@ -44,10 +45,9 @@ import { StreamModel } from './stream-model.js';
 import { FrameworkPids, readLeader } from './stream-pids.js';
 import type { ResyncStats } from './stream-resync.js';
 import { StreamResync } from './stream-resync.js';
-import { CarryOver, logCarry } from './carry-over.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
-import type { Pid, State } from './types.js';
+import type { Pid } from './types.js';
 import type { MesosEvent } from './v1.js';
 
 /** What the stream needs of the HTTP client (`StateClient`). */
@@ -138,14 +138,8 @@ export class MasterStream implements StateSource {
   readonly #frameworkPids: FrameworkPids;
   /** The periodic `GET_STATE` comparison (stream-resync.ts). */
   readonly #resync: StreamResync;
-  readonly #carry = new CarryOver();
-  /**
-   * Set by a snapshot from a new leader: the view served before it (the old model with what was
-   * carried), for the next whole delivery to carry the agents the new leader lacks from.
-   */
-  #beforeLeaderChange: State | undefined;
-  /** Delivers the state again when the oldest carried agent reaches `maxHoldMs`. */
-  #carryTimer: NodeJS.Timeout | undefined;
+  /** The agents carried across leader changes (stream-carry.ts). */
+  readonly #carry: StreamCarry;
 
   /** Creates a stopped stream source. */
   constructor(options: MasterStreamOptions) {
@@ -176,6 +170,16 @@ export class MasterStream implements StateSource {
       isCurrent: (stream) => this.#current === stream,
       onDrift: () => {
         this.#end('drift', 'resync found drift');
+      },
+    });
+    this.#carry = new StreamCarry({
+      clock: options.clock,
+      logger: options.logger,
+      maxHoldMs: options.maxHoldMs,
+      signal: this.#abort.signal,
+      onExpiry: () => {
+        this.#batch.markWhole();
+        void this.#deliver(undefined);
       },
     });
   }
@@ -231,7 +235,7 @@ export class MasterStream implements StateSource {
     this.#batch.close();
     this.#cancelRetry?.();
     this.#frameworkPids.close();
-    clearTimeout(this.#carryTimer);
+    this.#carry.close();
     this.#current?.close();
     this.#wake?.();
     await this.#fallback?.close();
@@ -467,11 +471,7 @@ export class MasterStream implements StateSource {
     const isChange = this.#leaderKey !== undefined && key !== this.#leaderKey;
     if (isChange) logger.info('Mesos leader changed', { from: this.#stats.leader, to: leaderText });
     this.#leaderKey = key;
-    if (isChange) {
-      this.#beforeLeaderChange = this.#carry.withCarried(
-        this.#model.toState(this.#leader, this.#frameworkPids.pids),
-      );
-    }
+    if (isChange) this.#carry.leaderChanged(this.#model.toState(leader, this.#frameworkPids.pids));
     this.#model.reset(event.snapshot);
     this.#streamStats = {
       ...this.#streamStats,
@@ -566,18 +566,9 @@ export class MasterStream implements StateSource {
           });
         }
       }
-      const { maxHoldMs, logger } = this.#options;
-      const previous = this.#beforeLeaderChange;
-      this.#beforeLeaderChange = undefined;
       const carried = this.#carry.apply(
         this.#model.toState(this.#leader, this.#frameworkPids.pids),
-        previous,
-        previous !== undefined,
-        clock.now(),
-        maxHoldMs,
       );
-      logCarry(logger, carried, maxHoldMs);
-      this.#scheduleCarryExpiry();
       const parsed = {
         state: carried.state,
         report: report ?? { skippedAgents: 0, skippedFrameworks: 0, skippedTasks: 0, problems: [] },
@@ -590,26 +581,6 @@ export class MasterStream implements StateSource {
     } finally {
       this.#delivering = undefined;
     }
-  }
-
-  /**
-   * While agents are carried, delivers the whole state again when the oldest reaches
-   * `maxHoldMs`, so that it expires even when no event arrives.
-   */
-  #scheduleCarryExpiry(): void {
-    clearTimeout(this.#carryTimer);
-    this.#carryTimer = undefined;
-    const at = this.#carry.nextExpiry(this.#options.maxHoldMs);
-    if (at === undefined || this.#isClosed()) return;
-    this.#carryTimer = setTimeout(
-      () => {
-        this.#carryTimer = undefined;
-        this.#batch.markWhole();
-        void this.#deliver(undefined);
-      },
-      Math.max(0, at - this.#options.clock.now()),
-    );
-    this.#carryTimer.unref();
   }
 
   #failed(error: MesosDnsError): void {
