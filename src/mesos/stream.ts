@@ -2,11 +2,12 @@
  * The master event stream (`mesos.mode: stream`, issue #8): subscribes to the leading master's
  * v1 operator API (`POST /master/api/v1 {"type":"SUBSCRIBE"}`), builds the cluster from the
  * SUBSCRIBED snapshot and keeps it current from the events (stream-model.ts), handing the loader
- * a new state after each short batch of events. A new task is named within the batch window
- * plus one zone build, instead of up to a polling period.
+ * a new state after each short batch of events (stream-batch.ts). A new task is named within the
+ * batch window plus one zone build, instead of up to a polling period. `MasterStream` runs the
+ * loop (subscribe, consume, back off) and wires the jobs, each in a module of its own:
  *
- * - RecordIO is decoded incrementally (stream-decoder.ts); a bad event is skipped and counted, never
- *   fatal; a bad framing ends the connection.
+ * - RecordIO is decoded incrementally (stream-decoder.ts); a bad event is skipped and counted,
+ *   never fatal; a bad framing ends the connection.
  * - A watchdog (stream-watchdog.ts) ends a stream that brought no whole record for
  *   `missedHeartbeats` heartbeat intervals (the master sends one every 15 s): bytes alone, a
  *   trickle, do not count. Any end (master gone, failover, network, garbage) is reported and the
@@ -14,17 +15,17 @@
  *   (static list, ZooKeeper). The failure count, which drives the backoff, is forgotten only
  *   once a stream proved healthy (records one heartbeat interval after its snapshot), so a
  *   master that sends a good snapshot and then garbage is not re-subscribed in a loop. The last
- *   zone is served meanwhile; a fault is logged once, not once per retry.
+ *   zone is served meanwhile; a fault is logged once, not once per retry (stream-ends.ts).
+ * - The leader's and the schedulers' pids, which the v1 API lacks, are read beside the stream
+ *   (stream-pids.ts).
  * - After a leader change the new master's snapshot may be partial (agents re-register over
- *   minutes): the agents it has not registered yet are carried with their tasks (stream-carry.ts,
- *   carry-over.ts) until they re-register, are removed or `mesos.failover.maxHold` passes, so no
- *   running task loses its records in between.
+ *   minutes): the agents it has not registered yet are carried with their tasks (stream-carry.ts)
+ *   until they re-register, are removed or `mesos.failover.maxHold` passes, so no running task
+ *   loses its records in between.
  * - A master without the v1 API (404, Mesos before 1.0) makes the source fall back to polling
  *   `/master/state` for good (`fallback`), with a warning.
  * - Every `resyncMs`, a `GET_STATE` from the same master is compared with the streamed view;
- *   any drift is logged, counted, and repaired by subscribing again (a fresh snapshot is
- *   consistent with the events that follow it; patching the model from `GET_STATE` would race
- *   the events in flight).
+ *   drift is repaired by subscribing again (stream-resync.ts).
  */
 import type { Clock } from '../clock.js';
 import type { MesosDnsError } from '../errors.js';
@@ -33,7 +34,7 @@ import type { Logger } from '../log.js';
 import type { EventStream, FetchedState } from './client.js';
 import { ApiUnsupportedError } from './client.js';
 import type { LeaderDetector } from './leader.js';
-import { backoffMs } from './loop.js';
+import { WakeableSleep, backoffMs } from './loop.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { StreamBatch, taskChanges } from './stream-batch.js';
@@ -127,8 +128,8 @@ export class MasterStream implements StateSource {
   /** The ends counted by reason, and the fault being retried (stream-ends.ts). */
   readonly #ends: StreamEnds;
   #leaderKey: string | undefined;
-  #wake: (() => void) | undefined;
-  #cancelRetry: (() => void) | undefined;
+  /** The backoff between subscriptions, ended early by a leader change, a reload or `close()`. */
+  readonly #retry: WakeableSleep;
   /** The changes since the last delivery (stream-batch.ts). */
   readonly #batch: StreamBatch;
   #delivering: Promise<void> | undefined;
@@ -145,6 +146,7 @@ export class MasterStream implements StateSource {
   constructor(options: MasterStreamOptions) {
     this.#options = options;
     this.#ends = new StreamEnds(options.logger);
+    this.#retry = new WakeableSleep((options.timers ?? realTimers).schedule);
     this.#batch = new StreamBatch({
       clock: options.clock,
       batchMs: options.batchMs,
@@ -192,7 +194,7 @@ export class MasterStream implements StateSource {
       if (this.#isStarted && this.#current !== undefined) {
         this.#end('leader_change', 'the Mesos leader changed');
       }
-      this.#wake?.();
+      this.#retry.wake();
     });
     void detector.ready().then(() => {
       if (this.#isClosed() || this.#isStarted) return;
@@ -208,7 +210,7 @@ export class MasterStream implements StateSource {
       return;
     }
     if (this.#current !== undefined) this.#end('reload', 'reload requested');
-    this.#wake?.();
+    this.#retry.wake();
   }
 
   stats(): SourceStats {
@@ -233,11 +235,11 @@ export class MasterStream implements StateSource {
   async close(): Promise<void> {
     this.#abort.abort();
     this.#batch.close();
-    this.#cancelRetry?.();
+    this.#retry.cancel();
     this.#frameworkPids.close();
     this.#carry.close();
     this.#current?.close();
-    this.#wake?.();
+    this.#retry.wake();
     await this.#fallback?.close();
     await this.#options.detector.close();
     this.#options.client.close();
@@ -283,7 +285,7 @@ export class MasterStream implements StateSource {
       // repeated failures back off, also those of streams that delivered a snapshot.
       const delayMs = backoffMs(this.#stats.consecutiveFailures, maxBackoffMs, random);
       if (end !== undefined) this.#ends.noteEnd(end, this.#stats.consecutiveFailures, delayMs);
-      await this.#sleep(delayMs);
+      await this.#retry.sleep(delayMs);
     }
   }
 
@@ -292,20 +294,6 @@ export class MasterStream implements StateSource {
     const failures = this.#stats.consecutiveFailures;
     this.#stats = { ...this.#stats, consecutiveFailures: 0 };
     this.#ends.healthy(url, failures);
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const { schedule } = this.#options.timers ?? realTimers;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.#cancelRetry?.();
-        this.#cancelRetry = undefined;
-        this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-      this.#cancelRetry = schedule(done, ms);
-    });
   }
 
   /**
