@@ -60,14 +60,10 @@ export type {
 } from './client.js';
 export { StaticMasters, leaderFacts, leaderKey } from './leader.js';
 export type { LeaderDetector, LeaderFacts } from './leader.js';
-export {
-  ZkLeaderDetector,
-  parseMasterInfo,
-  parseMemberName,
-  parseZkUrl,
-  redactZkUrl,
-} from './zookeeper.js';
-export type { GroupMember, MasterAddress, ZkDetectorOptions, ZkUrl } from './zookeeper.js';
+export { ZkLeaderDetector, parseZkUrl, redactZkUrl } from './zookeeper.js';
+export type { ZkDetectorOptions, ZkUrl } from './zookeeper.js';
+export { parseMasterInfo, parseMemberName } from './master-info.js';
+export type { GroupMember, MasterAddress } from './master-info.js';
 export { backoffMs } from './loop.js';
 export { hostnamesOf, resolveHosts, systemLookup } from './hosts.js';
 export type { HostLookup } from './hosts.js';

@@ -1,5 +1,6 @@
 /**
- * The polling loop shared by the state sources, and the retry backoff of the master poller.
+ * The polling loop shared by the state sources, the retry backoff of the master poller and the
+ * stream source's wait between subscriptions.
  * One run at a time: the next run is scheduled only after the previous one settled, so a slow
  * master can never cause overlapping requests.
  */
@@ -33,6 +34,47 @@ export function backoffMs(
   const exponent = Math.min(Math.max(failures, 1) - 1, 30);
   const capped = Math.min(maxMs, firstMs * 2 ** exponent);
   return Math.round(capped / 2 + (random() * capped) / 2);
+}
+
+/**
+ * A wait that can be cut short: the stream source's backoff between subscriptions, which a leader
+ * change, a reload or closing ends at once. One wait at a time.
+ */
+export class WakeableSleep {
+  readonly #schedule: Schedule;
+  /** Ends the wait in progress. */
+  #wake: (() => void) | undefined;
+  /** Cancels the timer of the wait in progress. */
+  #cancel: (() => void) | undefined;
+
+  /** `schedule`: tests' time. */
+  constructor(schedule: Schedule = realSchedule) {
+    this.#schedule = schedule;
+  }
+
+  /** Resolves after `ms`, or when `wake()` is called first. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#cancel?.();
+        this.#cancel = undefined;
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+      this.#cancel = this.#schedule(done, ms);
+    });
+  }
+
+  /** Ends the wait in progress now (nothing when none is). */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /** Cancels the timer of the wait in progress: only `wake()` ends it then. */
+  cancel(): void {
+    this.#cancel?.();
+  }
 }
 
 /**

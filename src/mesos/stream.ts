@@ -2,11 +2,12 @@
  * The master event stream (`mesos.mode: stream`, issue #8): subscribes to the leading master's
  * v1 operator API (`POST /master/api/v1 {"type":"SUBSCRIBE"}`), builds the cluster from the
  * SUBSCRIBED snapshot and keeps it current from the events (stream-model.ts), handing the loader
- * a new state after each short batch of events. A new task is named within the batch window
- * plus one zone build, instead of up to a polling period.
+ * a new state after each short batch of events (stream-batch.ts). A new task is named within the
+ * batch window plus one zone build, instead of up to a polling period. `MasterStream` runs the
+ * loop (subscribe, consume, back off) and wires the jobs, each in a module of its own:
  *
- * - RecordIO is decoded incrementally (recordio.ts); a bad event is skipped and counted, never
- *   fatal; a bad framing ends the connection.
+ * - RecordIO is decoded incrementally (stream-decoder.ts); a bad event is skipped and counted,
+ *   never fatal; a bad framing ends the connection.
  * - A watchdog (stream-watchdog.ts) ends a stream that brought no whole record for
  *   `missedHeartbeats` heartbeat intervals (the master sends one every 15 s): bytes alone, a
  *   trickle, do not count. Any end (master gone, failover, network, garbage) is reported and the
@@ -14,17 +15,17 @@
  *   (static list, ZooKeeper). The failure count, which drives the backoff, is forgotten only
  *   once a stream proved healthy (records one heartbeat interval after its snapshot), so a
  *   master that sends a good snapshot and then garbage is not re-subscribed in a loop. The last
- *   zone is served meanwhile; a fault is logged once, not once per retry.
+ *   zone is served meanwhile; a fault is logged once, not once per retry (stream-ends.ts).
+ * - The leader's and the schedulers' pids, which the v1 API lacks, are read beside the stream
+ *   (stream-pids.ts).
  * - After a leader change the new master's snapshot may be partial (agents re-register over
- *   minutes): the agents it has not registered yet are carried with their tasks (carry-over.ts)
+ *   minutes): the agents it has not registered yet are carried with their tasks (stream-carry.ts)
  *   until they re-register, are removed or `mesos.failover.maxHold` passes, so no running task
  *   loses its records in between.
  * - A master without the v1 API (404, Mesos before 1.0) makes the source fall back to polling
  *   `/master/state` for good (`fallback`), with a warning.
  * - Every `resyncMs`, a `GET_STATE` from the same master is compared with the streamed view;
- *   any drift is logged, counted, and repaired by subscribing again (a fresh snapshot is
- *   consistent with the events that follow it; patching the model from `GET_STATE` would race
- *   the events in flight).
+ *   drift is repaired by subscribing again (stream-resync.ts).
  */
 import type { Clock } from '../clock.js';
 import type { MesosDnsError } from '../errors.js';
@@ -33,18 +34,22 @@ import type { Logger } from '../log.js';
 import type { EventStream, FetchedState } from './client.js';
 import { ApiUnsupportedError } from './client.js';
 import type { LeaderDetector } from './leader.js';
-import { backoffMs } from './loop.js';
-import { RecordIoDecoder } from './recordio.js';
+import { WakeableSleep, backoffMs } from './loop.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
+import { StreamBatch, taskChanges } from './stream-batch.js';
+import { StreamCarry } from './stream-carry.js';
+import { StreamDecoder } from './stream-decoder.js';
+import type { StreamEnd, StreamEndReason } from './stream-ends.js';
+import { StreamEnds, isFault } from './stream-ends.js';
 import { StreamModel } from './stream-model.js';
-import { CarryOver, logCarry } from './carry-over.js';
+import { FrameworkPids, readLeader } from './stream-pids.js';
+import type { ResyncStats } from './stream-resync.js';
+import { StreamResync } from './stream-resync.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
-import type { Pid, State, Task, TaskChange } from './types.js';
+import type { Pid } from './types.js';
 import type { MesosEvent } from './v1.js';
-import { parseV1Event, parseV1Master, parseV1State } from './v1.js';
-import { parsePid } from './parse.js';
 
 /** What the stream needs of the HTTP client (`StateClient`). */
 export interface ApiClient {
@@ -58,8 +63,8 @@ export interface ApiClient {
   close(): void;
 }
 
-/** Counters of the stream beyond `SourceStats` (exported as metrics). */
-export interface StreamStats {
+/** Counters of the stream beyond `SourceStats` (exported as metrics); resyncs: `ResyncStats`. */
+export interface StreamStats extends ResyncStats {
   /** Subscriptions that delivered a snapshot. */
   readonly subscriptions: number;
   /** Events applied, by type (heartbeats included). */
@@ -70,50 +75,10 @@ export interface StreamStats {
   readonly watchdogTimeouts: number;
   /** Streams that ended, by reason (every reason present, 0 when none). */
   readonly ends: Readonly<Record<StreamEndReason, number>>;
-  /** Resync comparisons run, and those that found drift. */
-  readonly resyncs: number;
-  readonly resyncsWithDrift: number;
-  /** Drifted tasks, agents and frameworks found by all resyncs. */
-  readonly driftedTasks: number;
-  readonly driftedAgents: number;
-  readonly driftedFrameworks: number;
   /** Whether a stream is open now. */
   readonly connected: boolean;
   /** Whether the source fell back to polling (master without the v1 API). */
   readonly fellBack: boolean;
-}
-
-/**
- * Why a stream ended (the `reason` label of `mesodns_stream_ends_total`). Faults of the stream:
- * `watchdog` (no whole record for `missedHeartbeats` heartbeat intervals, or a snapshot that did
- * not progress), `bad_data` (bad RecordIO framing, an event before SUBSCRIBED), `closed` (the
- * master ended the response), `error` (transport errors). Ended by mesodns: `leader_change`,
- * `reload` (SIGHUP), `drift` (the resync found drift).
- */
-export type StreamEndReason =
-  'watchdog' | 'bad_data' | 'closed' | 'error' | 'leader_change' | 'reload' | 'drift';
-
-/** Every `StreamEndReason`, in the order of the metric's series. */
-export const STREAM_END_REASONS: readonly StreamEndReason[] = [
-  'watchdog',
-  'bad_data',
-  'closed',
-  'error',
-  'leader_change',
-  'reload',
-  'drift',
-];
-
-/** The reasons that are faults of the stream (logged as such, once per fault). */
-const FAULTS: ReadonlySet<StreamEndReason> = new Set(['watchdog', 'bad_data', 'closed', 'error']);
-
-/** How one stream ended. */
-interface StreamEnd {
-  /** The master's base URL. */
-  readonly url: string;
-  readonly reason: StreamEndReason;
-  /** For the log and the failure reported to the listener. */
-  readonly why: string;
 }
 
 /** Options of `MasterStream`. */
@@ -141,30 +106,18 @@ export interface MasterStreamOptions {
   readonly timers?: StreamTimers;
 }
 
-/** Longest a batch waits for the events of re-registering agents to stop (see `#applyEvent`). */
-const MAX_SETTLE_MS = 1000;
-
 /** Follows the leading master's event stream (see the module comment). */
 export class MasterStream implements StateSource {
   readonly #options: MasterStreamOptions;
   readonly #abort = new AbortController();
   readonly #model = new StreamModel();
   #stats: SourceStats = emptySourceStats();
-  #streamStats: StreamStats = {
+  /** The source's own counters (ends and resyncs are counted apart; `connected` is read). */
+  #streamStats: Omit<StreamStats, keyof ResyncStats | 'ends' | 'connected'> = {
     subscriptions: 0,
     events: {},
     badEvents: 0,
     watchdogTimeouts: 0,
-    ends: Object.fromEntries(STREAM_END_REASONS.map((r) => [r, 0])) as Record<
-      StreamEndReason,
-      number
-    >,
-    resyncs: 0,
-    resyncsWithDrift: 0,
-    driftedTasks: 0,
-    driftedAgents: 0,
-    driftedFrameworks: 0,
-    connected: false,
     fellBack: false,
   };
   #isStarted = false;
@@ -172,48 +125,65 @@ export class MasterStream implements StateSource {
   #current: EventStream | undefined;
   /** Why this side ended the current stream (watchdog, leader change, drift, reload). */
   #endReason: Omit<StreamEnd, 'url'> | undefined;
-  /**
-   * The fault being retried, once logged: the same fault again is not logged again (at debug
-   * only) until a stream proves healthy or the fault changes.
-   */
-  #fault: StreamEndReason | undefined;
+  /** The ends counted by reason, and the fault being retried (stream-ends.ts). */
+  readonly #ends: StreamEnds;
   #leaderKey: string | undefined;
-  #wake: (() => void) | undefined;
-  #cancelRetry: (() => void) | undefined;
-  /** Whether the model changed since the last delivery, and the status times since then. */
-  #dirty = false;
-  #statusTimes: number[] = [];
-  /**
-   * The tasks the events since the last delivery touched, as they were before (by task id), and
-   * whether anything else changed (agents, frameworks, a new snapshot): then only the whole
-   * state will do.
-   */
-  #touched = new Map<string, { readonly frameworkId: string; readonly before: Task | undefined }>();
-  #needsWhole = true;
-  #batchTimer: NodeJS.Timeout | undefined;
+  /** The backoff between subscriptions, ended early by a leader change, a reload or `close()`. */
+  readonly #retry: WakeableSleep;
+  /** The changes since the last delivery (stream-batch.ts). */
+  readonly #batch: StreamBatch;
   #delivering: Promise<void> | undefined;
   #info: LoadInfo | undefined;
   #leader: Pid | undefined;
-  /**
-   * Scheduler pids by framework id, from `/master/state-summary`: the v1 API has none, and the
-   * framework records (F1, F2) are built from them, as Mesos-DNS does from `/master/state`.
-   */
-  #frameworkPids: ReadonlyMap<string, Pid> = new Map();
-  #pidsTimer: NodeJS.Timeout | undefined;
-  readonly #carry = new CarryOver();
-  /**
-   * Set by a snapshot from a new leader: the view served before it (the old model with what was
-   * carried), for the next whole delivery to carry the agents the new leader lacks from.
-   */
-  #beforeLeaderChange: State | undefined;
-  /** Delivers the state again when the oldest carried agent reaches `maxHoldMs`. */
-  #carryTimer: NodeJS.Timeout | undefined;
-  /** While a carried agent re-registers, batches wait for a quiet `batchMs`, until this time. */
-  #settleUntil: number | undefined;
+  /** Scheduler pids by framework id, from `/master/state-summary` (stream-pids.ts). */
+  readonly #frameworkPids: FrameworkPids;
+  /** The periodic `GET_STATE` comparison (stream-resync.ts). */
+  readonly #resync: StreamResync;
+  /** The agents carried across leader changes (stream-carry.ts). */
+  readonly #carry: StreamCarry;
 
   /** Creates a stopped stream source. */
   constructor(options: MasterStreamOptions) {
     this.#options = options;
+    this.#ends = new StreamEnds(options.logger);
+    this.#retry = new WakeableSleep((options.timers ?? realTimers).schedule);
+    this.#batch = new StreamBatch({
+      clock: options.clock,
+      batchMs: options.batchMs,
+      onDue: () => void this.#deliver(undefined),
+    });
+    this.#frameworkPids = new FrameworkPids({
+      client: options.client,
+      logger: options.logger,
+      signal: this.#abort.signal,
+      batchMs: options.batchMs,
+      onRefreshed: () => {
+        this.#batch.markWhole();
+        void this.#deliver(undefined);
+      },
+    });
+    this.#resync = new StreamResync({
+      client: options.client,
+      model: this.#model,
+      clock: options.clock,
+      logger: options.logger,
+      resyncMs: options.resyncMs,
+      signal: this.#abort.signal,
+      isCurrent: (stream) => this.#current === stream,
+      onDrift: () => {
+        this.#end('drift', 'resync found drift');
+      },
+    });
+    this.#carry = new StreamCarry({
+      clock: options.clock,
+      logger: options.logger,
+      maxHoldMs: options.maxHoldMs,
+      signal: this.#abort.signal,
+      onExpiry: () => {
+        this.#batch.markWhole();
+        void this.#deliver(undefined);
+      },
+    });
   }
 
   /** Starts the detector and subscribes once it has a first answer. */
@@ -224,7 +194,7 @@ export class MasterStream implements StateSource {
       if (this.#isStarted && this.#current !== undefined) {
         this.#end('leader_change', 'the Mesos leader changed');
       }
-      this.#wake?.();
+      this.#retry.wake();
     });
     void detector.ready().then(() => {
       if (this.#isClosed() || this.#isStarted) return;
@@ -240,7 +210,7 @@ export class MasterStream implements StateSource {
       return;
     }
     if (this.#current !== undefined) this.#end('reload', 'reload requested');
-    this.#wake?.();
+    this.#retry.wake();
   }
 
   stats(): SourceStats {
@@ -249,17 +219,27 @@ export class MasterStream implements StateSource {
 
   /** Stream counters (not the fallback poller's). */
   streamStats(): StreamStats {
-    return { ...this.#streamStats, connected: this.#current !== undefined };
+    const { subscriptions, events, badEvents, watchdogTimeouts, fellBack } = this.#streamStats;
+    return {
+      subscriptions,
+      events,
+      badEvents,
+      watchdogTimeouts,
+      ends: this.#ends.counts,
+      ...this.#resync.stats,
+      connected: this.#current !== undefined,
+      fellBack,
+    };
   }
 
   async close(): Promise<void> {
     this.#abort.abort();
-    clearTimeout(this.#batchTimer);
-    this.#cancelRetry?.();
-    clearTimeout(this.#pidsTimer);
-    clearTimeout(this.#carryTimer);
+    this.#batch.close();
+    this.#retry.cancel();
+    this.#frameworkPids.close();
+    this.#carry.close();
     this.#current?.close();
-    this.#wake?.();
+    this.#retry.wake();
     await this.#fallback?.close();
     await this.#options.detector.close();
     this.#options.client.close();
@@ -269,11 +249,11 @@ export class MasterStream implements StateSource {
     return this.#abort.signal.aborted;
   }
 
-  /** Ends the current stream; a fault (the watchdog) is logged by `#noteEnd` instead. */
+  /** Ends the current stream; a fault (the watchdog) is logged by `StreamEnds` instead. */
   #end(reason: StreamEndReason, why: string): void {
     const current = this.#current;
     if (current === undefined) return;
-    if (!FAULTS.has(reason)) this.#options.logger.info('Mesos event stream: closing', { why });
+    if (!isFault(reason)) this.#options.logger.info('Mesos event stream: closing', { why });
     this.#endReason = { reason, why };
     current.close();
   }
@@ -304,56 +284,16 @@ export class MasterStream implements StateSource {
       // The first retry after a stream that proved healthy is quick (that reset the count);
       // repeated failures back off, also those of streams that delivered a snapshot.
       const delayMs = backoffMs(this.#stats.consecutiveFailures, maxBackoffMs, random);
-      if (end !== undefined) this.#noteEnd(end, delayMs);
-      await this.#sleep(delayMs);
+      if (end !== undefined) this.#ends.noteEnd(end, this.#stats.consecutiveFailures, delayMs);
+      await this.#retry.sleep(delayMs);
     }
-  }
-
-  /** Counts a stream's end; a fault is logged once, its repetitions at debug level only. */
-  #noteEnd(end: StreamEnd, retryInMs: number): void {
-    const s = this.#streamStats;
-    this.#streamStats = { ...s, ends: { ...s.ends, [end.reason]: s.ends[end.reason] + 1 } };
-    if (!FAULTS.has(end.reason)) return;
-    const fields = {
-      reason: end.reason,
-      why: end.why,
-      url: end.url,
-      failures: this.#stats.consecutiveFailures,
-      retryInMs,
-    };
-    if (this.#fault === end.reason) {
-      this.#options.logger.debug('Mesos event stream dropped again', fields);
-      return;
-    }
-    this.#fault = end.reason;
-    this.#options.logger.warn(
-      'Mesos event stream dropped; serving the last zone, subscribing again',
-      fields,
-    );
   }
 
   /** A stream proved healthy: the failures are forgotten (the next retry is quick again). */
   #healthy(url: string): void {
     const failures = this.#stats.consecutiveFailures;
     this.#stats = { ...this.#stats, consecutiveFailures: 0 };
-    if (this.#fault !== undefined) {
-      this.#options.logger.info('Mesos event stream healthy again', { url, failures });
-    }
-    this.#fault = undefined;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const { schedule } = this.#options.timers ?? realTimers;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.#cancelRetry?.();
-        this.#cancelRetry = undefined;
-        this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-      this.#cancelRetry = schedule(done, ms);
-    });
+    this.#ends.healthy(url, failures);
   }
 
   /**
@@ -428,10 +368,15 @@ export class MasterStream implements StateSource {
     let resync: NodeJS.Timeout | undefined;
     const context: ChunkContext = {
       stream,
-      decoder: new RecordIoDecoder(),
+      decoder: new StreamDecoder({
+        url: stream.url,
+        logger,
+        onBadEvent: () => {
+          this.#streamStats = { ...this.#streamStats, badEvents: this.#streamStats.badEvents + 1 };
+        },
+      }),
       watchdog,
       started,
-      isSubscribed: false,
       heartbeatMs: DEFAULT_HEARTBEAT_MS,
     };
     try {
@@ -446,7 +391,7 @@ export class MasterStream implements StateSource {
         // while mesodns handled it, watches the events from now on.
         await this.#deliver(report);
         watchdog.subscribed(context.heartbeatMs);
-        if (!isSubscribed) resync = this.#scheduleResync(stream);
+        if (!isSubscribed) resync = this.#resync.schedule(stream);
         isSubscribed = true;
       }
     } catch (err) {
@@ -474,44 +419,19 @@ export class MasterStream implements StateSource {
     context: ChunkContext,
   ): Promise<MesosEventReport | undefined> {
     const { stream, decoder, watchdog } = context;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let report: MesosEventReport | undefined;
-    const records: (Buffer | undefined)[] = decoder.push(bytes);
-    for (let i = 0; i < records.length; i++) {
-      const size = records[i]?.byteLength ?? 0;
-      const event = this.#parse(takeText(records, i), stream.url);
-      // Only records that parse are progress: a master sending nothing but bad records is not
-      // a working stream.
-      if (event === undefined) continue;
+    for (const { event, bytes } of decoder.push(chunk)) {
       if (watchdog.record()) this.#healthy(stream.url);
       if (event.type === 'SUBSCRIBED') {
         watchdog.pause();
         context.heartbeatMs = Math.max(1, event.heartbeatSeconds) * 1000;
         const fetchMs = this.#options.clock.now() - context.started;
-        report = await this.#subscribed(event, stream, size, fetchMs);
-        context.isSubscribed = true;
+        report = await this.#subscribed(event, stream, bytes, fetchMs);
         continue;
-      }
-      if (!context.isSubscribed) {
-        throw new StateParseError(`${stream.url}: ${event.type} before SUBSCRIBED`);
       }
       this.#applyEvent(event);
     }
     return report;
-  }
-
-  #parse(text: string, url: string): MesosEvent | undefined {
-    try {
-      return parseV1Event(JSON.parse(text) as unknown);
-    } catch (err) {
-      this.#streamStats = { ...this.#streamStats, badEvents: this.#streamStats.badEvents + 1 };
-      const error =
-        err instanceof StateParseError
-          ? err
-          : new StateParseError(`${url}: bad event: ${String(err)}`);
-      this.#options.logger.warn('Mesos event stream: event skipped', { error: error.message });
-      return undefined;
-    }
   }
 
   #count(type: string): void {
@@ -531,38 +451,22 @@ export class MasterStream implements StateSource {
     const { logger, client, clock, detector } = this.#options;
     this.#count('SUBSCRIBED');
     // The master's identity (for the leader records and to notice failovers).
-    let leader: Pid | undefined;
-    let leaderId: string | undefined;
-    try {
-      const answer = await client.callApi(stream.url, 'GET_MASTER', this.#abort.signal);
-      const master = parseV1Master(answer.doc);
-      leader = master?.pid;
-      leaderId = master?.id;
-    } catch (err) {
-      logger.warn('Mesos GET_MASTER failed: naming the leader after its URL', {
-        error: toError(err, stream.url).message,
-      });
-    }
-    leader ??= pidOfUrl(stream.url);
+    const { leader, leaderId } = await readLeader(client, stream.url, this.#abort.signal, logger);
     this.#leader = leader;
-    await this.#readFrameworkPids(stream.url);
+    await this.#frameworkPids.read(stream.url);
     const leaderText = `master@${leader.host}:${String(leader.port)}`;
     const key = `${leaderText}/${leaderId ?? ''}`;
     const isChange = this.#leaderKey !== undefined && key !== this.#leaderKey;
     if (isChange) logger.info('Mesos leader changed', { from: this.#stats.leader, to: leaderText });
     this.#leaderKey = key;
-    if (isChange) {
-      this.#beforeLeaderChange = this.#carry.withCarried(
-        this.#model.toState(this.#leader, this.#frameworkPids),
-      );
-    }
+    if (isChange) this.#carry.leaderChanged(this.#model.toState(leader, this.#frameworkPids.pids));
     this.#model.reset(event.snapshot);
     this.#streamStats = {
       ...this.#streamStats,
       subscriptions: this.#streamStats.subscriptions + 1,
     };
-    // While a logged fault is retried, its subscriptions are not news (`#noteEnd`).
-    const level = this.#fault === undefined ? 'info' : 'debug';
+    // While a logged fault is retried, its subscriptions are not news (stream-ends.ts).
+    const level = this.#ends.isRetrying ? 'debug' : 'info';
     logger[level]('Mesos event stream: subscribed', {
       url: stream.url,
       tasks: this.#model.tasks,
@@ -593,24 +497,19 @@ export class MasterStream implements StateSource {
       ...(masters === undefined ? {} : { masters }),
     };
     // A snapshot is delivered at once (and waited for), not batched.
-    clearTimeout(this.#batchTimer);
-    this.#batchTimer = undefined;
-    this.#dirty = true;
-    this.#needsWhole = true;
-    this.#touched.clear();
-    this.#statusTimes = [];
+    this.#batch.snapshot();
     return event.report;
   }
 
   #applyEvent(event: MesosEvent): void {
-    const { clock, batchMs, listener } = this.#options;
+    const { clock, listener } = this.#options;
     this.#count(event.type);
-    this.#noteBefore(event);
+    this.#batch.noteBefore(event, this.#model);
     if (
       (event.type === 'FRAMEWORK_ADDED' || event.type === 'FRAMEWORK_UPDATED') &&
       this.#current !== undefined
     ) {
-      this.#refreshFrameworkPids(this.#current.url);
+      this.#frameworkPids.refresh(this.#current.url);
     }
     const applied = this.#model.apply(event, clock.now());
     if (applied.unknownTask === true && event.type === 'TASK_UPDATED') {
@@ -622,53 +521,13 @@ export class MasterStream implements StateSource {
     if (event.type === 'HEARTBEAT') {
       // A heartbeat proves the master is alive: the data is current.
       this.#stats = { ...this.#stats, lastSuccessAt: clock.now() };
-      if (!this.#dirty) listener.onAlive?.();
+      if (!this.#batch.isDirty) listener.onAlive?.();
       return;
     }
-    if (applied.statusAtMs !== undefined && applied.changed) {
-      this.#statusTimes.push(applied.statusAtMs);
-    }
     if (!applied.changed) return;
-    this.#dirty = true;
-    if (event.type === 'AGENT_ADDED' && this.#carry.isCarried(event.agent.id)) {
-      this.#settleUntil = clock.now() + MAX_SETTLE_MS;
-    }
-    if (this.#settleUntil !== undefined && clock.now() < this.#settleUntil) {
-      // A carried agent re-registers: its TASK_ADDED events follow its AGENT_ADDED back to back.
-      // Deliver once they stop (a quiet `batchMs`), not in the middle of them: the agent's carried
-      // tasks go at that delivery, and the ones not yet added would answer NXDOMAIN meanwhile.
-      clearTimeout(this.#batchTimer);
-      this.#batchTimer = undefined;
-    }
-    this.#batchTimer ??= setTimeout(() => {
-      this.#batchTimer = undefined;
-      this.#settleUntil = undefined;
-      void this.#deliver(undefined);
-    }, batchMs);
-  }
-
-  /** Remembers how a task looked before the first event of the batch that touches it. */
-  #noteBefore(event: MesosEvent): void {
-    let frameworkId: string;
-    let taskId: string;
-    switch (event.type) {
-      case 'TASK_ADDED':
-        frameworkId = event.task.frameworkId;
-        taskId = event.task.id;
-        break;
-      case 'TASK_UPDATED':
-        frameworkId = event.frameworkId;
-        taskId = event.taskId;
-        break;
-      case 'HEARTBEAT':
-      case 'UNKNOWN':
-        return;
-      default:
-        this.#needsWhole = true;
-        return;
-    }
-    if (this.#touched.has(taskId)) return;
-    this.#touched.set(taskId, { frameworkId, before: this.#model.task(frameworkId, taskId) });
+    // A carried agent that re-registers holds the batch until its TASK_ADDED burst stops.
+    const isAgentBack = event.type === 'AGENT_ADDED' && this.#carry.isCarried(event.agent.id);
+    this.#batch.changed(applied.statusAtMs, isAgentBack);
   }
 
   /**
@@ -677,25 +536,16 @@ export class MasterStream implements StateSource {
    */
   async #deliver(report: MesosEventReport | undefined): Promise<void> {
     while (this.#delivering !== undefined) await this.#delivering;
-    if (!this.#dirty || this.#isClosed()) return;
+    if (!this.#batch.isDirty || this.#isClosed()) return;
     const base = this.#info;
     if (base === undefined) return;
-    this.#dirty = false;
-    const times = this.#statusTimes;
-    this.#statusTimes = [];
-    const info: LoadInfo = { ...base, statusTimesMs: times };
-    const touched = this.#touched;
-    this.#touched = new Map();
-    const isWhole = this.#needsWhole;
-    this.#needsWhole = false;
+    const batch = this.#batch.take();
+    const info: LoadInfo = { ...base, statusTimesMs: batch.statusTimesMs };
     const { clock, listener } = this.#options;
     this.#stats = { ...this.#stats, lastSuccessAt: clock.now() };
     const run = (async (): Promise<void> => {
-      if (!isWhole && listener.onTaskChanges !== undefined) {
-        const changes: TaskChange[] = [];
-        for (const [taskId, { frameworkId, before }] of touched) {
-          changes.push({ before, after: this.#model.task(frameworkId, taskId) });
-        }
+      if (!batch.isWhole && listener.onTaskChanges !== undefined) {
+        const changes = taskChanges(batch, this.#model);
         try {
           if (await listener.onTaskChanges(changes, info)) return;
         } catch (err) {
@@ -704,18 +554,9 @@ export class MasterStream implements StateSource {
           });
         }
       }
-      const { maxHoldMs, logger } = this.#options;
-      const previous = this.#beforeLeaderChange;
-      this.#beforeLeaderChange = undefined;
       const carried = this.#carry.apply(
-        this.#model.toState(this.#leader, this.#frameworkPids),
-        previous,
-        previous !== undefined,
-        clock.now(),
-        maxHoldMs,
+        this.#model.toState(this.#leader, this.#frameworkPids.pids),
       );
-      logCarry(logger, carried, maxHoldMs);
-      this.#scheduleCarryExpiry();
       const parsed = {
         state: carried.state,
         report: report ?? { skippedAgents: 0, skippedFrameworks: 0, skippedTasks: 0, problems: [] },
@@ -730,101 +571,6 @@ export class MasterStream implements StateSource {
     }
   }
 
-  /**
-   * While agents are carried, delivers the whole state again when the oldest reaches
-   * `maxHoldMs`, so that it expires even when no event arrives.
-   */
-  #scheduleCarryExpiry(): void {
-    clearTimeout(this.#carryTimer);
-    this.#carryTimer = undefined;
-    const at = this.#carry.nextExpiry(this.#options.maxHoldMs);
-    if (at === undefined || this.#isClosed()) return;
-    this.#carryTimer = setTimeout(
-      () => {
-        this.#carryTimer = undefined;
-        this.#dirty = true;
-        this.#needsWhole = true;
-        void this.#deliver(undefined);
-      },
-      Math.max(0, at - this.#options.clock.now()),
-    );
-    this.#carryTimer.unref();
-  }
-
-  /** Reads the scheduler pids (see `#frameworkPids`); on failure keeps the known ones. */
-  async #readFrameworkPids(url: string): Promise<void> {
-    try {
-      const answer = await this.#options.client.fetchSummary(url, this.#abort.signal);
-      this.#frameworkPids = frameworkPids(answer.doc);
-    } catch (err) {
-      this.#options.logger.debug('Mesos state-summary failed: framework records use hostnames', {
-        error: toError(err, url).message,
-      });
-    }
-  }
-
-  /** A framework was added or changed: its pid is read again shortly (one request per burst). */
-  #refreshFrameworkPids(url: string): void {
-    if (this.#pidsTimer !== undefined) return;
-    this.#pidsTimer = setTimeout(() => {
-      this.#pidsTimer = undefined;
-      void this.#readFrameworkPids(url).then(() => {
-        this.#dirty = true;
-        this.#needsWhole = true;
-        void this.#deliver(undefined);
-      });
-    }, this.#options.batchMs);
-  }
-
-  #scheduleResync(stream: EventStream): NodeJS.Timeout | undefined {
-    const { resyncMs } = this.#options;
-    if (resyncMs <= 0) return undefined;
-    const timer = setTimeout(() => {
-      void this.#resync(stream);
-    }, resyncMs);
-    timer.unref();
-    return timer;
-  }
-
-  async #resync(stream: EventStream): Promise<void> {
-    const { client, clock, logger } = this.#options;
-    if (this.#current !== stream) return;
-    const since = clock.now();
-    let snapshot;
-    try {
-      const answer = await client.callApi(stream.url, 'GET_STATE', this.#abort.signal);
-      snapshot = parseV1State(getStateOf(answer.doc)).state;
-    } catch (err) {
-      logger.warn('Mesos resync: GET_STATE failed', { error: toError(err, stream.url).message });
-      if (this.#current === stream) this.#scheduleResync(stream);
-      return;
-    }
-    if (this.#current !== stream) return;
-    const drift = this.#model.compareWith(snapshot, since);
-    const hasDrift = drift.tasks + drift.agents + drift.frameworks > 0;
-    const s = this.#streamStats;
-    this.#streamStats = {
-      ...s,
-      resyncs: s.resyncs + 1,
-      resyncsWithDrift: s.resyncsWithDrift + (hasDrift ? 1 : 0),
-      driftedTasks: s.driftedTasks + drift.tasks,
-      driftedAgents: s.driftedAgents + drift.agents,
-      driftedFrameworks: s.driftedFrameworks + drift.frameworks,
-    };
-    if (!hasDrift) {
-      logger.debug('Mesos resync: the stream matches GET_STATE', { tasks: this.#model.tasks });
-      this.#scheduleResync(stream);
-      return;
-    }
-    logger.warn('Mesos resync: the stream drifted from GET_STATE; subscribing again', {
-      tasks: drift.tasks,
-      agents: drift.agents,
-      frameworks: drift.frameworks,
-      examples: drift.examples,
-    });
-    this.#end('drift', 'resync found drift');
-  }
-
   #failed(error: MesosDnsError): void {
     this.#stats = withFailure(this.#stats, error);
     this.#options.listener.onFailure(error);
@@ -833,56 +579,12 @@ export class MasterStream implements StateSource {
 
 type MesosEventReport = Extract<MesosEvent, { type: 'SUBSCRIBED' }>['report'];
 
-/**
- * The text of `records[i]`, which leaves the array: nothing holds the record's bytes while its
- * text is parsed and applied (a SUBSCRIBED snapshot is 100+ MB, and its load takes seconds).
- */
-function takeText(records: (Buffer | undefined)[], i: number): string {
-  const text = records[i]?.toString('utf8') ?? '';
-  records[i] = undefined;
-  return text;
-}
-
 /** What `#onChunk` needs of the stream being read. */
 interface ChunkContext {
   readonly stream: EventStream;
-  readonly decoder: RecordIoDecoder;
+  readonly decoder: StreamDecoder;
   readonly watchdog: StreamWatchdog;
   readonly started: number;
-  /** Whether a SUBSCRIBED record was read (events before it are a protocol error). */
-  isSubscribed: boolean;
   /** The SUBSCRIBED heartbeat interval (at least 1 s: a tiny one must not trip the watchdog). */
   heartbeatMs: number;
-}
-
-/** Scheduler pids by framework id from a `/master/state-summary` document (bad entries skipped). */
-function frameworkPids(doc: unknown): Map<string, Pid> {
-  const out = new Map<string, Pid>();
-  if (typeof doc !== 'object' || doc === null || !('frameworks' in doc)) return out;
-  const frameworks = doc.frameworks;
-  if (!Array.isArray(frameworks)) return out;
-  for (const fw of frameworks as readonly unknown[]) {
-    if (typeof fw !== 'object' || fw === null || !('id' in fw) || !('pid' in fw)) continue;
-    const { id, pid } = fw;
-    if (typeof id !== 'string' || typeof pid !== 'string') continue;
-    const parsed = parsePid(pid);
-    if (parsed !== undefined) out.set(id, parsed);
-  }
-  return out;
-}
-
-/** `get_state` of a GET_STATE answer (validated by `parseV1State`). */
-function getStateOf(doc: unknown): unknown {
-  if (typeof doc !== 'object' || doc === null || !('get_state' in doc)) {
-    throw new StateParseError('GET_STATE answer without get_state');
-  }
-  return doc.get_state;
-}
-
-/** A leader pid made of the master's URL, when GET_MASTER does not say. */
-function pidOfUrl(url: string): Pid {
-  const u = new URL(url);
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  const port = u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
-  return { id: 'master', host, port };
 }

@@ -31,7 +31,7 @@ import {
 import type { TaskEncoding } from './parse.js';
 import { parsePid, parseStatus, parseTaskWith } from './parse.js';
 import type { Agent, Framework, ParseReport, Pid, PortRange, Task, TaskStatus } from './types.js';
-import { masterInfoAddress } from './zookeeper.js';
+import { masterInfoAddress } from './master-info.js';
 
 /** Heartbeat interval assumed when `SUBSCRIBED` does not say (Mesos `DEFAULT_HEARTBEAT_INTERVAL`). */
 export const DEFAULT_HEARTBEAT_SECONDS = 15;

@@ -1,7 +1,8 @@
-// The polling loop (never two runs at once) and the retry backoff (pure), on fake time.
+// The polling loop (never two runs at once), the retry backoff (pure) and the stream's wakeable
+// wait between subscriptions, on fake time.
 import test from 'ava';
 import { backoffMs } from '../../src/mesos/index.js';
-import { FIRST_RETRY_MS, Loop } from '../../src/mesos/loop.js';
+import { FIRST_RETRY_MS, Loop, WakeableSleep } from '../../src/mesos/loop.js';
 import { FakeTimers, settle } from '../helpers/fake-timers.js';
 
 test('backoff doubles from 250 ms and stops at the refresh period', (t) => {
@@ -77,4 +78,43 @@ test('the loop waits the delay its run returns, and stops when closed', async (t
   await settle();
   t.is(timers.pending, 0, 'nothing scheduled after close()');
   t.is(times.length, 2);
+});
+
+test('a wakeable sleep ends after its delay, or at once when woken', async (t) => {
+  const timers = new FakeTimers();
+  const sleep = new WakeableSleep(timers.schedule);
+  let isDone = false;
+  void sleep.sleep(1000).then(() => {
+    isDone = true;
+  });
+  timers.advance(999);
+  await settle();
+  t.false(isDone);
+  timers.advance(1);
+  await settle();
+  t.true(isDone, 'ends after its delay');
+  t.is(timers.pending, 0);
+
+  isDone = false;
+  void sleep.sleep(60_000).then(() => {
+    isDone = true;
+  });
+  sleep.wake();
+  await settle();
+  t.true(isDone, 'a wake ends it at once');
+  t.is(timers.pending, 0, 'and cancels its timer');
+  sleep.wake(); // nothing to wake: no effect
+
+  isDone = false;
+  void sleep.sleep(1000).then(() => {
+    isDone = true;
+  });
+  sleep.cancel();
+  t.is(timers.pending, 0, 'cancel() drops the timer');
+  timers.advance(5000);
+  await settle();
+  t.false(isDone, 'a cancelled sleep waits for wake()');
+  sleep.wake();
+  await settle();
+  t.true(isDone);
 });

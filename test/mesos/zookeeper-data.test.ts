@@ -6,7 +6,7 @@ import {
   parseZkUrl,
   redactZkUrl,
 } from '../../src/mesos/index.js';
-import { masterUrl, unpackIp } from '../../src/mesos/zookeeper.js';
+import { masterUrl, unpackIp } from '../../src/mesos/master-info.js';
 
 test('parseZkUrl: servers with default ports, the group path, digest credentials', (t) => {
   t.deepEqual(parseZkUrl('zk://10.0.0.1:2181,10.0.0.2,zk3.example:2182/mesos/'), {
