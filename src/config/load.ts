@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { cwd } from 'node:process';
 import type { ErrorObject, SchemaObject } from 'ajv';
-import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit } from 'yaml';
+import { Document, LineCounter, isMap, isScalar, parseDocument, visit } from 'yaml';
 import type { Document as YamlDocument } from 'yaml';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { jsonSyntaxProblem } from '../json-syntax.js';
@@ -23,6 +23,18 @@ import { configValidator, newAjv } from './schema.js';
 import type { Validator } from './schema.js';
 import type { Config, ForwardPolicy, HostPort, IpSource, MesosMode } from './types.js';
 import { isRecord } from '../is-record.js';
+import {
+  Findings,
+  NOWHERE,
+  Reporter,
+  analysis,
+  byPosition,
+  errorMessage,
+  formatPath,
+  valueAt,
+} from './report.js';
+import type { Analysis, Path, Position, Segment } from './report.js';
+import { locate, offsetPosition } from './positions.js';
 
 /** Location of the JSON Schema of the YAML file: the package ships `config/`. */
 export const CONFIG_SCHEMA_URL = packageFile('config/mesodns.schema.json');
@@ -67,44 +79,8 @@ const MESOS_MODES: readonly MesosMode[] = ['stream', 'poll'];
 // ---------------------------------------------------------------------------------------------
 // Small helpers on untrusted values
 
-type Segment = string | number;
-type Path = readonly Segment[];
-
-interface Position {
-  readonly line: number;
-  readonly column: number;
-}
-
-const NOWHERE: Position = { line: 0, column: 0 };
-
-function valueAt(root: unknown, path: Path): unknown {
-  let node = root;
-  for (const seg of path) {
-    if (typeof seg === 'number') {
-      if (!Array.isArray(node)) return undefined;
-      node = node[seg];
-    } else {
-      if (!isRecord(node) || !Object.hasOwn(node, seg)) return undefined;
-      node = node[seg];
-    }
-  }
-  return node;
-}
-
-function formatPath(path: Path): string {
-  let out = '';
-  for (const seg of path) {
-    out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
-  }
-  return out;
-}
-
 function includes<T extends string>(values: readonly T[], value: unknown): value is T {
   return values.some((v) => v === value);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function deepFreeze<T>(value: T): T {
@@ -113,151 +89,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Problem collection
-
-/** Maps key paths of the YAML layout to what the operator sees: a display path and a position. */
-interface Source {
-  display(path: Path): string;
-  position(path: Path, at: 'key' | 'value'): Position;
-}
-
-/** Every error and warning of one file, flagged paths included (so nothing is reported twice). */
-class Findings {
-  readonly errors: ConfigProblem[] = [];
-  readonly warnings: ConfigProblem[] = [];
-  readonly flagged = new Set<string>();
-}
-
-/** Reports problems of one `Source` into shared `Findings`. */
-class Reporter {
-  readonly #findings: Findings;
-  readonly #source: Source;
-
-  constructor(findings: Findings, source: Source) {
-    this.#findings = findings;
-    this.#source = source;
-  }
-
-  display(path: Path): string {
-    return this.#source.display(path);
-  }
-
-  /** True when the path or one of its parents already has an error: its value is unusable. */
-  isFlagged(path: Path): boolean {
-    for (let i = 1; i <= path.length; i++) {
-      const shown = this.#source.display(path.slice(0, i));
-      if (shown !== '' && this.#findings.flagged.has(shown)) return true;
-    }
-    return false;
-  }
-
-  /** Records an error; `at: 'file'` is for something absent (line and column 0). */
-  error(path: Path, message: string, at: 'key' | 'value' | 'file' = 'value'): void {
-    if (this.isFlagged(path)) return;
-    const shown = this.#source.display(path);
-    const where = at === 'file' ? NOWHERE : this.#source.position(path, at);
-    this.#findings.errors.push({ path: shown, ...where, message });
-    if (shown !== '') this.#findings.flagged.add(shown);
-  }
-
-  warn(path: Path, message: string, at: 'key' | 'value' = 'value'): void {
-    const shown = this.#source.display(path);
-    this.#findings.warnings.push({ path: shown, ...this.#source.position(path, at), message });
-  }
-}
-
-function byPosition(a: ConfigProblem, b: ConfigProblem): number {
-  return a.line - b.line || a.column - b.column;
-}
-
-function unique(problems: readonly ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.line}:${p.column}:${p.path}:${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-/** Outcome of reading a file: a config when there is no error. Never throws for bad content. */
-interface Analysis {
-  readonly config: Config | undefined;
-  readonly errors: readonly ConfigProblem[];
-  readonly warnings: readonly ConfigProblem[];
-}
-
-function analysis(findings: Findings, config: Config | undefined): Analysis {
-  const errors = unique(findings.errors).sort(byPosition);
-  const warnings = unique(findings.warnings).sort(byPosition);
-  return { config: errors.length === 0 ? config : undefined, errors, warnings };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Positions in a YAML (or JSON, which YAML reads) document
-
-function nodeStart(node: unknown): number | undefined {
-  if (!isScalar(node) && !isMap(node) && !isSeq(node) && !isAlias(node)) return undefined;
-  const range = node.range;
-  if (!range) return undefined;
-  // An empty value (`key:` with nothing after it) has an empty range: point at its key instead.
-  if (isScalar(node) && node.value === null && range[0] === range[1]) return undefined;
-  return range[0];
-}
-
-/**
- * Finds the key and value nodes at `path`; `fold` matches map keys case-insensitively (the
- * last match wins, as Go's JSON decoder keeps the last of duplicate keys).
- */
-function locate(
-  doc: YamlDocument,
-  counter: LineCounter,
-  path: Path,
-  at: 'key' | 'value',
-  fold: boolean,
-): Position {
-  let node: unknown = doc.contents;
-  let keyNode: unknown;
-  for (const seg of path) {
-    if (isAlias(node)) node = node.resolve(doc);
-    if (isMap(node)) {
-      let found: { key: unknown; value: unknown } | undefined;
-      let foundExact = false;
-      for (const pair of node.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = String(pair.key.value);
-        const exact = key === String(seg);
-        if (exact || (fold && !foundExact && key.toLowerCase() === String(seg).toLowerCase())) {
-          found = pair;
-          foundExact = exact;
-        }
-      }
-      if (found === undefined) return NOWHERE;
-      keyNode = found.key;
-      node = found.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      node = node.items[seg];
-      keyNode = undefined;
-      if (node === undefined) return NOWHERE;
-    } else {
-      return NOWHERE;
-    }
-  }
-  const offset =
-    at === 'key'
-      ? (nodeStart(keyNode) ?? nodeStart(node))
-      : (nodeStart(node) ?? nodeStart(keyNode));
-  if (offset === undefined) return NOWHERE;
-  const { line, col } = counter.linePos(offset);
-  return { line, column: col };
-}
-
-function offsetPosition(counter: LineCounter, offset: number): Position {
-  const { line, col } = counter.linePos(offset);
-  return { line, column: col };
 }
 
 // ---------------------------------------------------------------------------------------------
