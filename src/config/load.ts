@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { extname } from 'node:path';
 import { cwd } from 'node:process';
 import type { SchemaObject } from 'ajv';
@@ -36,6 +35,19 @@ import {
 } from './report.js';
 import type { Analysis, Path, Position } from './report.js';
 import { locate, offsetPosition } from './positions.js';
+import {
+  SOA_NAME_RE,
+  checkZk,
+  domainProblem,
+  joinHostPort,
+  normalizeDomain,
+  normalizeSoaName,
+  parseCidr,
+  parseListen,
+  parseMaster,
+  parseUpstream,
+} from './values.js';
+import type { Parsed } from './values.js';
 
 /** Location of the JSON Schema of the YAML file: the package ships `config/`. */
 export const CONFIG_SCHEMA_URL = packageFile('config/mesodns.schema.json');
@@ -67,10 +79,6 @@ const MAX_SERVFAIL_TTL = 300;
 /** Longest `mesos.stream.batch`: a longer batch would defeat the one-second freshness goal. */
 const MAX_STREAM_BATCH_MS = 1_000;
 
-const DOMAIN_RE = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
-const SOA_NAME_RE = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
-const HOSTNAME_RE =
-  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 const IP_SOURCES: readonly IpSource[] = ['netinfo', 'mesos', 'docker', 'host'];
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 const LOG_FORMATS: readonly Config['log']['format'][] = ['text', 'json'];
@@ -112,152 +120,6 @@ function yamlSchema(): SchemaInfo {
     schemaInfo = { validate: configValidator(text, schema), keyPaths };
   }
   return schemaInfo;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsers of single values (pure; they return a value or a problem)
-
-type Parsed<T> = { readonly value: T } | { readonly problem: string };
-
-function splitHostPort(text: string): { host: string; port: string | undefined } | undefined {
-  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
-  if (bracketed) {
-    const host = bracketed[1] ?? '';
-    return isIP(host) === 6 ? { host, port: bracketed[2] } : undefined;
-  }
-  if (isIP(text) === 6) return { host: text, port: undefined };
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) return { host: text, port: undefined };
-  const host = text.slice(0, colon);
-  return host.includes(':') ? undefined : { host, port: text.slice(colon + 1) };
-}
-
-function parsePort(text: string, min: number): number | undefined {
-  if (!/^[0-9]{1,5}$/.test(text)) return undefined;
-  const port = Number(text);
-  return port >= min && port <= 65535 ? port : undefined;
-}
-
-function isHost(host: string): boolean {
-  return isIP(host) !== 0 || HOSTNAME_RE.test(host);
-}
-
-function joinHostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** A listen address: `host:port` / `[v6]:port`; port 0 lets the OS choose (tests). */
-function parseListen(text: string): Parsed<HostPort> {
-  const split = splitHostPort(text);
-  const problem = 'must be an address and port such as 0.0.0.0:53 or [::]:53';
-  if (split?.port === undefined || split.host === '' || !isHost(split.host)) return { problem };
-  const port = parsePort(split.port, 0);
-  if (port === undefined)
-    return { problem: `port '${split.port}' must be a number from 0 to 65535` };
-  return { value: { host: split.host.toLowerCase(), port } };
-}
-
-/** An upstream resolver: `ip`, `ip:port` or `[v6]:port` (port 53 when absent). */
-function parseUpstream(text: string): Parsed<HostPort> {
-  const split = splitHostPort(text);
-  if (split === undefined || isIP(split.host) === 0) {
-    return { problem: 'must be an IP address, ip:port or [ipv6]:port (the port defaults to 53)' };
-  }
-  if (split.port === undefined) return { value: { host: split.host, port: DEFAULT_UPSTREAM_PORT } };
-  const port = parsePort(split.port, 1);
-  if (port === undefined)
-    return { problem: `port '${split.port}' must be a number from 1 to 65535` };
-  return { value: { host: split.host, port } };
-}
-
-/** A client prefix of `forward.allowFrom`: `addr/len` or a bare address (a host prefix). */
-function parseCidr(text: string): Parsed<string> {
-  const slash = text.indexOf('/');
-  const addr = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(addr);
-  if (family === 0) {
-    return { problem: 'must be a CIDR such as 10.0.0.0/8 or fc00::/7, or an IP address' };
-  }
-  if (slash < 0) return { value: text };
-  const max = family === 4 ? 32 : 128;
-  const length = text.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(length) || Number(length) > max) {
-    return { problem: `prefix length '${length}' must be a number from 0 to ${max}` };
-  }
-  return { value: text };
-}
-
-/** A master: `http(s)://host[:port][/path]` or a bare `host:port` (`scheme`), as a base URL. */
-function parseMaster(text: string, scheme: 'http' | 'https'): Parsed<string> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
-    const port = /^[a-z]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^/:]*):([^/]*)/i.exec(text)?.[1];
-    if (port !== undefined && port !== '' && parsePort(port, 1) === undefined) {
-      return { problem: `port '${port}' must be a number from 1 to 65535` };
-    }
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      return { problem: 'is not a valid URL' };
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return { problem: `scheme '${url.protocol.slice(0, -1)}' is not http or https` };
-    }
-    if (url.username !== '' || url.password !== '') {
-      return { problem: 'must not contain credentials (use mesos.auth)' };
-    }
-    if (url.search !== '' || url.hash !== '')
-      return { problem: 'must not have a query or fragment' };
-    if (url.hostname === '') return { problem: 'has no host' };
-    return { value: `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}` };
-  }
-  const split = splitHostPort(text);
-  if (split?.port === undefined || split.host === '' || !isHost(split.host)) {
-    return { problem: 'must be http(s)://host:port or host:port' };
-  }
-  const port = parsePort(split.port, 1);
-  if (port === undefined)
-    return { problem: `port '${split.port}' must be a number from 1 to 65535` };
-  return { value: `${scheme}://${joinHostPort(split.host.toLowerCase(), port)}` };
-}
-
-/** A ZooKeeper URL `zk://[user:pass@]host[:port][,host[:port]...]/path`. */
-function checkZk(text: string): string | undefined {
-  const match = /^zk:\/\/(?:[^@/]*@)?([^/]+)(\/.*)$/.exec(text);
-  const hosts = match?.[1];
-  const znode = match?.[2];
-  if (hosts === undefined || znode === undefined || znode === '/') {
-    return 'must be a ZooKeeper URL such as zk://10.0.0.1:2181,10.0.0.2:2181/mesos';
-  }
-  for (const entry of hosts.split(',')) {
-    const split = splitHostPort(entry);
-    if (split === undefined || split.host === '' || !isHost(split.host)) {
-      return `'${entry}' is not a host or host:port`;
-    }
-    if (split.port !== undefined && parsePort(split.port, 1) === undefined) {
-      return `port '${split.port}' of '${entry}' must be a number from 1 to 65535`;
-    }
-  }
-  return undefined;
-}
-
-/** Lower-cases a domain name and removes one trailing dot. */
-function normalizeDomain(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
-}
-
-function domainProblem(name: string, re: RegExp = DOMAIN_RE): string | undefined {
-  if (!re.test(name)) return 'must be a domain name such as mesos or example.com';
-  if (name.length > 253) return 'must be at most 253 characters long';
-  const long = name.split('.').find((label) => label.length > 63);
-  return long === undefined ? undefined : `label '${long}' is longer than 63 characters`;
-}
-
-/** Lower-case FQDN with one trailing dot; for RNAME `@` becomes `.` (`root@ns1.mesos`). */
-function normalizeSoaName(name: string, isMailbox: boolean): string {
-  const dotted = isMailbox ? name.replaceAll('@', '.') : name;
-  return `${dotted.toLowerCase().replace(/\.+$/, '')}.`;
 }
 
 // ---------------------------------------------------------------------------------------------
