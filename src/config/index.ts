@@ -11,8 +11,8 @@ export type {
   TcpLimits,
 } from './types.js';
 export type { CheckResult, ParsedConfig, YamlComments } from './load.js';
+export { CONFIG_SCHEMA_URL } from './yaml-file.js';
 export {
-  CONFIG_SCHEMA_URL,
   REDACTED,
   checkConfig,
   configFormat,

@@ -11,29 +11,18 @@ import type { ConfigProblem } from '../errors.js';
 import { DEFAULT_UPSTREAM_PORT, MESOS_DNS_DEFAULTS } from './defaults.js';
 import { formatDuration } from '../duration.js';
 import { closest } from '../did-you-mean.js';
-import { reportAjvErrors, schemaKeyPaths } from './schema-errors.js';
-import { packageFile } from '../package-root.js';
-import { configValidator, newAjv } from './schema.js';
+import { reportAjvErrors } from './schema-errors.js';
+import { newAjv } from './schema.js';
 import type { Validator } from './schema.js';
 import type { Config, HostPort } from './types.js';
 import { isRecord } from '../is-record.js';
-import {
-  Findings,
-  NOWHERE,
-  Reporter,
-  analysis,
-  byPosition,
-  errorMessage,
-  formatPath,
-} from './report.js';
+import { Findings, NOWHERE, Reporter, analysis, byPosition, formatPath } from './report.js';
 import type { Analysis, Path, Position } from './report.js';
-import { locate, offsetPosition } from './positions.js';
+import { locate } from './positions.js';
 import { buildConfig } from './build.js';
+import { analyzeYaml } from './yaml-file.js';
 import { IP_SOURCES } from './sections/records.js';
 import { joinHostPort } from './values.js';
-
-/** Location of the JSON Schema of the YAML file: the package ships `config/`. */
-export const CONFIG_SCHEMA_URL = packageFile('config/mesodns.schema.json');
 
 /** A configuration together with the warnings found while reading it. */
 export interface ParsedConfig {
@@ -61,85 +50,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The JSON Schema of the YAML file
-
-interface SchemaInfo {
-  readonly validate: Validator;
-  /** Lower-cased key name -> every full path where the schema defines it (for hints). */
-  readonly keyPaths: ReadonlyMap<string, readonly string[]>;
-}
-
-let schemaInfo: SchemaInfo | undefined;
-
-function yamlSchema(): SchemaInfo {
-  if (schemaInfo === undefined) {
-    const text = readFileSync(CONFIG_SCHEMA_URL, 'utf8');
-    const schema: unknown = JSON.parse(text);
-    if (!isRecord(schema)) throw new Error(`${CONFIG_SCHEMA_URL.pathname} is not a JSON Schema`);
-    const keyPaths = schemaKeyPaths(schema);
-    schemaInfo = { validate: configValidator(text, schema), keyPaths };
-  }
-  return schemaInfo;
-}
-
-// ---------------------------------------------------------------------------------------------
-// YAML files
-
-function analyzeYaml(text: string): Analysis {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: counter,
-    prettyErrors: false,
-    merge: true,
-    uniqueKeys: true,
-  });
-  const findings = new Findings();
-  const reporter = new Reporter(findings, {
-    display: formatPath,
-    position: (path, at) => locate(doc, counter, path, at, false),
-  });
-  for (const warning of doc.warnings) {
-    findings.warnings.push({
-      path: '',
-      ...offsetPosition(counter, warning.pos[0]),
-      message: warning.message,
-    });
-  }
-  if (doc.errors.length > 0) {
-    for (const error of doc.errors) {
-      findings.errors.push({
-        path: '',
-        ...offsetPosition(counter, error.pos[0]),
-        message: error.message,
-      });
-    }
-    return analysis(findings, undefined);
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    reporter.error([], errorMessage(error));
-    return analysis(findings, undefined);
-  }
-  data ??= {}; // an empty file or one with only comments: all defaults
-  if (!isRecord(data)) {
-    findings.errors.push({
-      path: '',
-      ...locate(doc, counter, [], 'value', false),
-      message: 'the configuration must be a mapping of keys to values',
-    });
-    return analysis(findings, undefined);
-  }
-  const schema = yamlSchema();
-  if (!schema.validate(data)) {
-    reportAjvErrors(schema.validate.errors ?? [], data, reporter, schema.keyPaths);
-  }
-  const config = buildConfig(data, reporter, { checkSource: true });
-  return analysis(findings, config);
 }
 
 // ---------------------------------------------------------------------------------------------
