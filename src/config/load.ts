@@ -2,19 +2,17 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { cwd } from 'node:process';
 import type { SchemaObject } from 'ajv';
-import { Document, LineCounter, isMap, isScalar, parseDocument, visit } from 'yaml';
-import type { Document as YamlDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { jsonSyntaxProblem } from '../json-syntax.js';
 import { fileReadProblem } from '../os-errors.js';
 import type { ConfigProblem } from '../errors.js';
-import { DEFAULT_UPSTREAM_PORT, MESOS_DNS_DEFAULTS } from './defaults.js';
-import { formatDuration } from '../duration.js';
+import { MESOS_DNS_DEFAULTS } from './defaults.js';
 import { closest } from '../did-you-mean.js';
 import { reportAjvErrors } from './schema-errors.js';
 import { newAjv } from './schema.js';
 import type { Validator } from './schema.js';
-import type { Config, HostPort } from './types.js';
+import type { Config } from './types.js';
 import { isRecord } from '../is-record.js';
 import { Findings, NOWHERE, Reporter, analysis, byPosition, formatPath } from './report.js';
 import type { Analysis, Path, Position } from './report.js';
@@ -23,6 +21,7 @@ import { buildConfig } from './build.js';
 import { analyzeYaml } from './yaml-file.js';
 import { IP_SOURCES } from './sections/records.js';
 import { joinHostPort } from './values.js';
+import { configToYaml } from './render.js';
 
 /** A configuration together with the warnings found while reading it. */
 export interface ParsedConfig {
@@ -37,9 +36,6 @@ export interface CheckResult {
   /** `file:line:column: key: message` lines, errors and warnings (`warning: ...`) by position. */
   readonly messages: readonly string[];
 }
-
-/** Replacement of secrets in `redactConfig`. */
-export const REDACTED = '******';
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers on untrusted values
@@ -543,147 +539,6 @@ export function checkConfig(file: string): CheckResult {
   };
 }
 
-function formatListen(hp: HostPort): string {
-  return joinHostPort(hp.host, hp.port);
-}
-
-function formatUpstream(hp: HostPort): string {
-  if (hp.port !== DEFAULT_UPSTREAM_PORT) return joinHostPort(hp.host, hp.port);
-  return hp.host;
-}
-
-/** Comments for `configToYaml`: lines above the document, and lines above keys. */
-export interface YamlComments {
-  readonly header?: readonly string[];
-  /** Dotted YAML key path (`forward.timeout`) -> comment lines placed above that key. */
-  readonly keys?: ReadonlyMap<string, readonly string[]>;
-}
-
-/**
- * Renders a `Config` as YAML in docs/configuration.md's layout (durations as `30s`, addresses as
- * `host:port`), for `mesodns convert-config`. `parseConfig` reads the result back to an equal
- * `Config`. Secrets are included: the output is the operator's own file. `comments` go above the
- * document and above keys; a key inside a one-line group (`dns.soa.minimum`) gets its comment
- * above the group, prefixed with its name.
- */
-export function configToYaml(config: Config, comments: YamlComments = {}): string {
-  const { mesos, records, dns, forward, http, log } = config;
-  const doc = new Document({
-    domain: config.domain,
-    mesos: {
-      masters: [...mesos.masters],
-      zk: mesos.zk,
-      stateFile: mesos.stateFile,
-      mode: mesos.mode,
-      refresh: formatDuration(mesos.refreshMs),
-      timeout: formatDuration(mesos.timeoutMs),
-      scheme: mesos.scheme,
-      failover: {
-        minRetained: mesos.failover.minRetained,
-        maxHold: formatDuration(mesos.failover.maxHoldMs),
-      },
-      stream: {
-        resync: formatDuration(mesos.stream.resyncMs),
-        batch: formatDuration(mesos.stream.batchMs),
-        missedHeartbeats: mesos.stream.missedHeartbeats,
-      },
-      auth: { ...mesos.auth },
-      tls: { ...mesos.tls },
-    },
-    records: { ...records, ipSources: [...records.ipSources] },
-    dns: {
-      listen: formatListen(dns.listen),
-      recursionAvailable: dns.recursionAvailable,
-      batchedUdp: dns.batchedUdp,
-      tcp: {
-        maxConnections: dns.tcp.maxConnections,
-        maxConnectionsPerClient: dns.tcp.maxConnectionsPerClient,
-        idleTimeout: formatDuration(dns.tcp.idleTimeoutMs),
-        ioTimeout: formatDuration(dns.tcp.ioTimeoutMs),
-      },
-      rrl: { ...dns.rrl, exempt: [...dns.rrl.exempt] },
-      soa: { ...dns.soa },
-    },
-    forward: {
-      enabled: forward.enabled,
-      resolvers: forward.resolvers.map(formatUpstream),
-      zones: Object.fromEntries(
-        Object.entries(forward.zones).map(([zone, ups]) => [zone, ups.map(formatUpstream)]),
-      ),
-      timeout: formatDuration(forward.timeoutMs),
-      policy: forward.policy,
-      maxConcurrent: forward.maxConcurrent,
-      maxConcurrentPerClient: forward.maxConcurrentPerClient,
-      allowFrom: [...forward.allowFrom],
-      tcpFallback: forward.tcpFallback,
-      maxFails: forward.maxFails,
-      healthCheck: formatDuration(forward.healthCheckMs),
-      cache: { ...forward.cache },
-    },
-    http: {
-      enabled: http.enabled,
-      listen: formatListen(http.listen),
-      readyMaxAge: formatDuration(http.readyMaxAgeMs),
-      maxConnections: http.maxConnections,
-    },
-    log: { ...log },
-  });
-  // Short lists and the auth/tls/soa/tcp groups read best on one line, as in docs/configuration.md.
-  visit(doc, {
-    Seq(_, node) {
-      node.flow = true;
-    },
-    Pair(_, pair) {
-      if (
-        isScalar(pair.key) &&
-        ['auth', 'tls', 'soa', 'failover', 'stream', 'tcp', 'rrl'].includes(
-          String(pair.key.value),
-        ) &&
-        isMap(pair.value)
-      ) {
-        pair.value.flow = true;
-      }
-    },
-  });
-  addComments(doc, comments);
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
-}
-
-function commentText(lines: readonly string[]): string {
-  return lines.map((line) => ` ${line}`).join('\n');
-}
-
-/** Places `comments` on the document built by `configToYaml` (block maps of scalar keys). */
-function addComments(doc: YamlDocument, comments: YamlComments): void {
-  if (comments.header !== undefined && comments.header.length > 0) {
-    doc.commentBefore = commentText(comments.header);
-  }
-  for (const [dotted, lines] of comments.keys ?? []) {
-    const path = dotted.split('.');
-    let map: unknown = doc.contents;
-    let target: { key: unknown } | undefined;
-    let rest: string[] = [];
-    for (const [i, seg] of path.entries()) {
-      if (!isMap(map) || map.flow === true) {
-        rest = path.slice(i);
-        break;
-      }
-      const pair = map.items.find((p) => isScalar(p.key) && p.key.value === seg);
-      if (pair === undefined) break;
-      target = pair;
-      map = pair.value;
-    }
-    const key = target?.key;
-    if (!isScalar(key)) {
-      doc.commentBefore = [doc.commentBefore, commentText(lines)].filter(Boolean).join('\n');
-      continue;
-    }
-    const prefix = rest.length > 0 ? `${rest.join('.')}: ` : '';
-    const text = commentText(lines.map((line, i) => (i === 0 ? prefix + line : line)));
-    key.commentBefore = key.commentBefore === undefined ? text : `${key.commentBefore}\n${text}`;
-  }
-}
-
 /**
  * YAML keys whose Mesos-DNS counterpart meant something else: the comment `convertConfig` puts
  * above them. (The rest of the mapping keeps its meaning; src/config/README.md lists it.)
@@ -761,21 +616,4 @@ export function convertConfig(file: string): string {
   for (const [key, line] of CHANGED_MEANING) note(key, `Changed meaning: ${line}`);
   for (const [key, line] of NO_EQUIVALENT) note(key, `No Mesos-DNS equivalent: ${line}`);
   return configToYaml(config, { header, keys });
-}
-
-/**
- * Returns a plain, unfrozen copy of `config` with secrets replaced by `******`: the Basic auth
- * secret and a password in the ZooKeeper URL. For `/v1/config` and logs.
- */
-export function redactConfig(config: Config): Config {
-  const copy = structuredClone(config);
-  const { auth } = copy.mesos;
-  return {
-    ...copy,
-    mesos: {
-      ...copy.mesos,
-      zk: copy.mesos.zk.replace(/^(zk:\/\/[^:@/]*:)[^@/]*@/, `$1${REDACTED}@`),
-      auth: { ...auth, secret: auth.secret === '' ? '' : REDACTED },
-    },
-  };
 }
