@@ -10,21 +10,21 @@ export type {
   RrlConfig,
   TcpLimits,
 } from './types.js';
-export type { CheckResult, ParsedConfig, YamlComments } from './load.js';
+export type { CheckResult, ParsedConfig } from './load.js';
+export type { YamlComments } from './render.js';
+export { CONFIG_SCHEMA_URL } from './yaml-file.js';
 export {
-  CONFIG_SCHEMA_URL,
-  REDACTED,
   checkConfig,
   configFormat,
-  configToYaml,
   convertConfig,
   describeConfigError,
   loadConfig,
   loadConfigWithWarnings,
   parseConfig,
   parseConfigWithWarnings,
-  redactConfig,
 } from './load.js';
+export { configToYaml } from './render.js';
+export { REDACTED, redactConfig } from './redact.js';
 export {
   PRECOMPILED_VALIDATOR,
   newAjv,

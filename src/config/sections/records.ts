@@ -1,0 +1,24 @@
+/** The `records` section: TTL, where task addresses come from, label rules, SRV weight. */
+import { DEFAULT_CONFIG } from '../defaults.js';
+import type { Config, IpSource } from '../types.js';
+import { includes } from './fields.js';
+import type { Fields } from './fields.js';
+
+/** Upper bound of `records.ttl` in seconds, as in the schema (a TTL is a signed 32-bit value). */
+const MAX_TTL = 2_147_483_647;
+
+/** Every IP source (`records.ipSources`, Mesos-DNS `IPSources`). */
+export const IP_SOURCES: readonly IpSource[] = ['netinfo', 'mesos', 'docker', 'host'];
+
+/** Reads `records`; unknown IP sources (the schema reported them) are dropped. */
+export function buildRecords(f: Fields): Config['records'] {
+  const D = DEFAULT_CONFIG;
+  const { bool, int, list, seconds } = f;
+  const ipSourceList = list(['records', 'ipSources']).filter((s) => includes(IP_SOURCES, s));
+  return {
+    ttl: seconds(['records', 'ttl'], D.records.ttl, MAX_TTL),
+    ipSources: ipSourceList.length > 0 ? ipSourceList : D.records.ipSources,
+    enforceRFC952: bool(['records', 'enforceRFC952'], D.records.enforceRFC952),
+    srvWeight: int(['records', 'srvWeight'], D.records.srvWeight),
+  };
+}
