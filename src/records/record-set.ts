@@ -24,79 +24,13 @@ import type {
   GeneratorStats,
   LazyFramework,
   RecordSet,
-  RecordType,
   SrvTarget,
 } from './types.js';
+import { KIND_A, KIND_AAAA, KIND_SRV, KIND_TYPES } from './layout.js';
+import type { KindData, RecordData, RecordKind } from './layout.js';
 
-/** Record kinds by number, the index into `RecordData.kinds`. */
-export const KIND_A = 0;
-/** See `KIND_A`. */
-export const KIND_AAAA = 1;
-/** See `KIND_A`. */
-export const KIND_SRV = 2;
-
-/** One of `KIND_A`, `KIND_AAAA`, `KIND_SRV`. */
-export type RecordKind = typeof KIND_A | typeof KIND_AAAA | typeof KIND_SRV;
-
-const KIND_TYPES: readonly RecordType[] = ['A', 'AAAA', 'SRV'];
-
-/** The records of one kind in CSR form (see the module comment). */
-export interface KindData {
-  /** Owner name ids, in the order their first value of this kind was inserted. */
-  readonly keys: Int32Array;
-  /** `keys.length + 1` offsets into `values`. */
-  readonly start: Int32Array;
-  readonly values: Int32Array;
-  /** SRV ports, parallel to `values` (empty for A and AAAA). */
-  readonly ports: Uint16Array;
-  /** By name id: 1 + its index into `keys`, 0 when the name has no value of this kind. */
-  readonly slot: Int32Array;
-}
-
-/** The `/v1/enumerate` data: frameworks, their running tasks, and each task's new records. */
-export interface EnumerationData {
-  readonly frameworks: readonly string[];
-  /** Exclusive end (task index) of each framework's tasks. */
-  readonly frameworkEnd: Int32Array;
-  /** Every task's name then id, back to back. */
-  readonly taskText: string;
-  /** Two ends per task into `taskText`: of its name, then of its id. */
-  readonly taskTextEnd: Int32Array;
-  /** Exclusive end (log index) of each task's records. */
-  readonly taskLogEnd: Int32Array;
-  /** The record's kind and SRV port: `kind << 16 | port`. */
-  readonly logKindPort: Int32Array;
-  readonly logName: Int32Array;
-  readonly logValue: Int32Array;
-}
-
-/** Everything a record set holds, as transferable parts (see the module comment). */
-export interface RecordData {
-  /** The zone apex, lower case, trailing dot. */
-  readonly zone: string;
-  /** Name texts (lower-case FQDNs with the trailing dot, printable ASCII) back to back. */
-  readonly names: Uint8Array;
-  /** Exclusive end of each name in `names`. */
-  readonly nameEnd: Int32Array;
-  /**
-   * Hash index of the names, open addressing: slot `i` is the pair `nameTable[2i]` = name id + 1
-   * (0 = empty) and `nameTable[2i + 1]` = the name's FNV-1a hash (compared before the name). The
-   * number of slots is a power of two.
-   */
-  readonly nameTable: Int32Array;
-  /** By kind: `[A, AAAA, SRV]`. */
-  readonly kinds: readonly [KindData, KindData, KindData];
-  /** 16 bytes per AAAA value. */
-  readonly v6: Uint8Array;
-  /**
-   * By name id, 1 for an empty non-terminal (RFC 8020): a name without records of its own that
-   * is the apex or an ancestor of an owner below the apex. Such names exist (NODATA, not
-   * NXDOMAIN); `finish` interns them.
-   */
-  readonly emptyNonTerminal: Uint8Array;
-  readonly enumeration: EnumerationData;
-  readonly stats: GeneratorStats;
-}
+export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+export type { EnumerationData, KindData, RecordData, RecordKind } from './layout.js';
 
 // ---------------------------------------------------------------------------------------------
 // Hashing (shared with the zone index of dns/zone.ts, which hashes wire-format keys the same way).
