@@ -28,67 +28,26 @@ import type {
 } from './types.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, KIND_TYPES } from './layout.js';
 import type { KindData, RecordData, RecordKind } from './layout.js';
+import {
+  FNV_OFFSET,
+  FNV_PRIME,
+  MAX_LABEL,
+  MAX_NAME_TEXT,
+  hashBytes,
+  hashString,
+  tableSize,
+} from './name-hash.js';
 
 export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 export type { EnumerationData, KindData, RecordData, RecordKind } from './layout.js';
-
-// ---------------------------------------------------------------------------------------------
-// Hashing (shared with the zone index of dns/zone.ts, which hashes wire-format keys the same way).
-
-/** FNV-1a offset basis and prime (32-bit). */
-export const FNV_OFFSET = 0x811c9dc5 | 0;
-/** See `FNV_OFFSET`. */
-export const FNV_PRIME = 0x01000193;
-
-/** FNV-1a over `length` bytes of `bytes` from `offset`. */
-export function hashBytes(bytes: Uint8Array, offset: number, length: number): number {
-  let h = FNV_OFFSET;
-  for (let i = offset; i < offset + length; i++) h = Math.imul(h ^ (bytes[i] ?? 0), FNV_PRIME);
-  return h;
-}
-
-/** FNV-1a over the char codes (all below 256) of `text`; equals `hashBytes` of its latin1 bytes. */
-export function hashString(text: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-
-/** Smallest power of two >= 2n (a load factor of at most one half), at least 16. */
-export function tableSize(n: number): number {
-  let size = 16;
-  while (size < n * 2) size *= 2;
-  return size;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Name validity (RFC 1035 2.3.4).
-
-/** Longest name text: 255 bytes on the wire are 254 characters with the trailing dot. */
-const MAX_NAME_TEXT = 254;
-const MAX_LABEL = 63;
-
-/**
- * Checks a lower-case FQDN with the trailing dot: every label non-empty, at most 63 bytes and of
- * printable ASCII other than space, the whole name at most 255 bytes on the wire (RFC 1035 2.3.4).
- */
-export function isValidName(name: string): boolean {
-  // Wire length is the text length plus one (a length byte per label plus the root byte).
-  if (name.length > MAX_NAME_TEXT || !name.endsWith('.')) return false;
-  let labelLength = 0;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x2e) {
-      if (labelLength === 0 || labelLength > MAX_LABEL) return false;
-      labelLength = 0;
-    } else if (c < 0x21 || c > 0x7e) {
-      return false;
-    } else {
-      labelLength++;
-    }
-  }
-  return true;
-}
+export {
+  FNV_OFFSET,
+  FNV_PRIME,
+  hashBytes,
+  hashString,
+  isValidName,
+  tableSize,
+} from './name-hash.js';
 
 // ---------------------------------------------------------------------------------------------
 // Addresses.
