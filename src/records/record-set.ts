@@ -26,6 +26,7 @@ import type {
   RecordSet,
   SrvTarget,
 } from './types.js';
+import { noteSize, startInt32, takeInt32, takeUint8 } from './arena.js';
 import { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from './ip-text.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, KIND_TYPES } from './layout.js';
 import type { KindData, RecordData, RecordKind } from './layout.js';
@@ -36,9 +37,9 @@ import {
   MAX_NAME_TEXT,
   hashBytes,
   hashString,
-  tableSize,
 } from './name-hash.js';
 
+export { reserveBuildMemory, withoutReserve } from './arena.js';
 export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from './ip-text.js';
 export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 export type { EnumerationData, KindData, RecordData, RecordKind } from './layout.js';
@@ -97,122 +98,6 @@ function finalInt32(items: Int32Array, length: number): Int32Array {
 
 function finalUint8(items: Uint8Array, length: number): Uint8Array {
   return length * 2 >= items.length ? items.subarray(0, length) : items.slice(0, length);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Memory reserved for the next build.
-
-/**
- * Typed arrays reserved in advance for the next build, by role. Allocating a build's arrays while
- * a large state is on the heap makes V8 run full collections (external memory pressure), each a
- * pause of a few hundred milliseconds with a 100k-task state. A thread that builds repeatedly
- * (the pipeline worker) reserves them with `reserveBuildMemory` while its heap is small; pages
- * of a reservation that a build does not touch cost no resident memory.
- */
-const reserve = new Map<string, Int32Array | Uint8Array>();
-/** Lengths the last build reached, by role. */
-const lastSizes = new Map<string, number>();
-/** False while `withoutReserve` runs: small builds neither take nor size the reservation. */
-let isPooled = true;
-
-function noteSize(role: string, used: number): void {
-  if (isPooled) lastSizes.set(role, used);
-}
-
-/**
- * Runs `build` (small record sets, e.g. the incremental updates of a streamed zone) without
- * touching the memory reserved for the next full build, and without sizing the next
- * reservation after it.
- */
-export function withoutReserve<T>(build: () => T): T {
-  const was = isPooled;
-  isPooled = false;
-  try {
-    return build();
-  } finally {
-    isPooled = was;
-  }
-}
-
-/**
- * What a build of a 100k-task cluster uses, in items per role: the reservation before the first
- * build (later ones follow the previous build).
- */
-const FIRST_BUILD_PER_TASK: Readonly<Record<string, number>> = {
-  'names.bytes': 200,
-  'names.end': 5,
-  'names.hash': 5,
-  'names.table': 5,
-  'log.kindPort': 12,
-  'log.name': 12,
-  'log.value': 12,
-  'tasks.text': 2,
-  'tasks.log': 1,
-  ...Object.fromEntries(
-    [0, 1, 2].flatMap((k) => [
-      [`k${String(k)}.keys`, 3],
-      [`k${String(k)}.head`, 3],
-      [`k${String(k)}.tail`, 3],
-      [`k${String(k)}.count`, 3],
-      [`k${String(k)}.values`, k === 1 ? 1 : 7],
-      [`k${String(k)}.next`, k === 1 ? 1 : 7],
-      [`k${String(k)}.ports`, k === 2 ? 7 : 0],
-      [`k${String(k)}.slot`, 5],
-      [`k${String(k)}.start`, 3],
-      [`k${String(k)}.csr`, k === 1 ? 1 : 7],
-    ]),
-  ),
-};
-
-/**
- * Initial capacity of the growable arrays of a small build (`withoutReserve`): an incremental
- * update has a few dozen names; the full build's starting sizes (up to 64 KiB per array) would
- * make every update allocate a megabyte.
- */
-const SMALL_CAPACITY = 64;
-
-/** The first array of a growable list (small for a small build, see `SMALL_CAPACITY`). */
-function startInt32(role: string, capacity: number): Int32Array {
-  return isPooled ? takeInt32(role, capacity) : new Int32Array(Math.min(capacity, SMALL_CAPACITY));
-}
-
-function takeInt32(role: string, capacity: number): Int32Array {
-  if (!isPooled) return new Int32Array(capacity);
-  const reserved = reserve.get(role);
-  if (reserved instanceof Int32Array && reserved.length >= capacity) {
-    reserve.delete(role);
-    return reserved;
-  }
-  return new Int32Array(capacity);
-}
-
-function takeUint8(role: string, capacity: number): Uint8Array {
-  if (!isPooled) return new Uint8Array(Math.min(capacity, SMALL_CAPACITY * 16));
-  const reserved = reserve.get(role);
-  if (reserved instanceof Uint8Array && reserved.length >= capacity) {
-    reserve.delete(role);
-    return reserved;
-  }
-  return new Uint8Array(capacity);
-}
-
-/**
- * Reserves the typed arrays of the next `generateRecords` in this thread: a quarter more than
- * the last build used, or, before any build, enough for `tasks` tasks. Replaces any earlier
- * reservation. Output never depends on it; only the time a build spends collecting garbage does.
- */
-export function reserveBuildMemory(tasks = 100_000): void {
-  reserve.clear();
-  const sizes: [string, number][] =
-    lastSizes.size > 0
-      ? [...lastSizes]
-      : Object.entries(FIRST_BUILD_PER_TASK).map(([role, perTask]) => [role, perTask * tasks]);
-  for (const [role, used] of sizes) {
-    if (used <= 0) continue;
-    let length = Math.ceil(used * 1.25) + 1024;
-    if (role === 'names.table') length = tableSize(length) * 2;
-    reserve.set(role, role.endsWith('.bytes') ? new Uint8Array(length) : new Int32Array(length));
-  }
 }
 
 /** Lists of at most this many values are de-duplicated by scanning; longer ones get a Set. */
