@@ -27,6 +27,7 @@ import type {
   SrvTarget,
 } from './types.js';
 import { noteSize, startInt32, takeInt32, takeUint8 } from './arena.js';
+import { IntList, finalInt32, finalUint8 } from './int-list.js';
 import { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from './ip-text.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, KIND_TYPES } from './layout.js';
 import type { KindData, RecordData, RecordKind } from './layout.js';
@@ -51,54 +52,6 @@ export {
   isValidName,
   tableSize,
 } from './name-hash.js';
-
-// ---------------------------------------------------------------------------------------------
-// Growable typed lists, used while building.
-
-class IntList {
-  readonly #role: string;
-  #items: Int32Array;
-  length = 0;
-
-  /** `role` names the list for `reserveBuildMemory`. */
-  constructor(role: string, capacity: number) {
-    this.#role = role;
-    this.#items = startInt32(role, capacity);
-  }
-
-  get items(): Int32Array {
-    return this.#items;
-  }
-
-  push(value: number): number {
-    if (this.length === this.#items.length) {
-      const next = new Int32Array(this.#items.length * 2);
-      next.set(this.#items);
-      this.#items = next;
-    }
-    this.#items[this.length] = value;
-    return this.length++;
-  }
-
-  /** The filled part (see `finalInt32`); the list must not be used afterwards. */
-  toInt32(): Int32Array {
-    noteSize(this.#role, this.length);
-    return finalInt32(this.#items, this.length);
-  }
-}
-
-/**
- * The first `length` items of `items` for a finished record set: a view when most of the
- * buffer is used (its untouched tail costs no resident memory), else an exact copy, so that a
- * small set never carries a large reservation.
- */
-function finalInt32(items: Int32Array, length: number): Int32Array {
-  return length * 2 >= items.length ? items.subarray(0, length) : items.slice(0, length);
-}
-
-function finalUint8(items: Uint8Array, length: number): Uint8Array {
-  return length * 2 >= items.length ? items.subarray(0, length) : items.slice(0, length);
-}
 
 /** Lists of at most this many values are de-duplicated by scanning; longer ones get a Set. */
 const SCAN_MAX = 16;
