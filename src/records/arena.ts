@@ -7,39 +7,6 @@
 import { tableSize } from './name-hash.js';
 
 /**
- * Typed arrays reserved in advance for the next build, by role. Allocating a build's arrays while
- * a large state is on the heap makes V8 run full collections (external memory pressure), each a
- * pause of a few hundred milliseconds with a 100k-task state. A thread that builds repeatedly
- * (the pipeline worker) reserves them with `reserveBuildMemory` while its heap is small; pages
- * of a reservation that a build does not touch cost no resident memory.
- */
-const reserve = new Map<string, Int32Array | Uint8Array>();
-/** Lengths the last build reached, by role. */
-const lastSizes = new Map<string, number>();
-/** False while `withoutReserve` runs: small builds neither take nor size the reservation. */
-let isPooled = true;
-
-/** Records the length list `role` reached in a build, to size the next reservation after it. */
-export function noteSize(role: string, used: number): void {
-  if (isPooled) lastSizes.set(role, used);
-}
-
-/**
- * Runs `build` (small record sets, e.g. the incremental updates of a streamed zone) without
- * touching the memory reserved for the next full build, and without sizing the next
- * reservation after it.
- */
-export function withoutReserve<T>(build: () => T): T {
-  const was = isPooled;
-  isPooled = false;
-  try {
-    return build();
-  } finally {
-    isPooled = was;
-  }
-}
-
-/**
  * What a build of a 100k-task cluster uses, in items per role: the reservation before the first
  * build (later ones follow the previous build).
  */
@@ -76,31 +43,98 @@ const FIRST_BUILD_PER_TASK: Readonly<Record<string, number>> = {
  */
 const SMALL_CAPACITY = 64;
 
-/** The first array of a growable list (small for a small build, see `SMALL_CAPACITY`). */
-export function startInt32(role: string, capacity: number): Int32Array {
-  return isPooled ? takeInt32(role, capacity) : new Int32Array(Math.min(capacity, SMALL_CAPACITY));
+/**
+ * Typed arrays reserved in advance for the next build, by role. Allocating a build's arrays while
+ * a large state is on the heap makes V8 run full collections (external memory pressure), each a
+ * pause of a few hundred milliseconds with a 100k-task state. A thread that builds repeatedly
+ * (the pipeline worker) reserves them with `reserveBuildMemory` while its heap is small; pages
+ * of a reservation that a build does not touch cost no resident memory.
+ */
+export class BuildArena {
+  /** The reserved arrays, by role; a build takes each at most once. */
+  readonly #reserved = new Map<string, Int32Array | Uint8Array>();
+  /** Lengths the last build reached, by role. */
+  readonly #lastSizes = new Map<string, number>();
+  /** False while `withoutReserve` runs: small builds neither take nor size the reservation. */
+  #isPooled = true;
+
+  /** Records the length list `role` reached in a build, to size the next reservation after it. */
+  noteSize(role: string, used: number): void {
+    if (this.#isPooled) this.#lastSizes.set(role, used);
+  }
+
+  /** See the exported `withoutReserve`. */
+  withoutReserve<T>(build: () => T): T {
+    const was = this.#isPooled;
+    this.#isPooled = false;
+    try {
+      return build();
+    } finally {
+      this.#isPooled = was;
+    }
+  }
+
+  /** The first array of a growable list (small for a small build, see `SMALL_CAPACITY`). */
+  startInt32(role: string, capacity: number): Int32Array {
+    return this.#isPooled
+      ? this.takeInt32(role, capacity)
+      : new Int32Array(Math.min(capacity, SMALL_CAPACITY));
+  }
+
+  /** An array of at least `capacity` items for `role`: the reserved one when it is large enough. */
+  takeInt32(role: string, capacity: number): Int32Array {
+    if (!this.#isPooled) return new Int32Array(capacity);
+    const reserved = this.#reserved.get(role);
+    if (reserved instanceof Int32Array && reserved.length >= capacity) {
+      this.#reserved.delete(role);
+      return reserved;
+    }
+    return new Int32Array(capacity);
+  }
+
+  /** See `takeInt32` (bytes; small outside the pool, like `startInt32`). */
+  takeUint8(role: string, capacity: number): Uint8Array {
+    if (!this.#isPooled) return new Uint8Array(Math.min(capacity, SMALL_CAPACITY * 16));
+    const reserved = this.#reserved.get(role);
+    if (reserved instanceof Uint8Array && reserved.length >= capacity) {
+      this.#reserved.delete(role);
+      return reserved;
+    }
+    return new Uint8Array(capacity);
+  }
+
+  /** See the exported `reserveBuildMemory`. */
+  reserve(tasks: number): void {
+    this.#reserved.clear();
+    const sizes: [string, number][] =
+      this.#lastSizes.size > 0
+        ? [...this.#lastSizes]
+        : Object.entries(FIRST_BUILD_PER_TASK).map(([role, perTask]) => [role, perTask * tasks]);
+    for (const [role, used] of sizes) {
+      if (used <= 0) continue;
+      let length = Math.ceil(used * 1.25) + 1024;
+      if (role === 'names.table') length = tableSize(length) * 2;
+      this.#reserved.set(
+        role,
+        role.endsWith('.bytes') ? new Uint8Array(length) : new Int32Array(length),
+      );
+    }
+  }
 }
 
-/** An array of at least `capacity` items for `role`: the reserved one when it is large enough. */
-export function takeInt32(role: string, capacity: number): Int32Array {
-  if (!isPooled) return new Int32Array(capacity);
-  const reserved = reserve.get(role);
-  if (reserved instanceof Int32Array && reserved.length >= capacity) {
-    reserve.delete(role);
-    return reserved;
-  }
-  return new Int32Array(capacity);
-}
+/**
+ * This thread's pool: the one every builder in the thread draws from, so that the reservation
+ * made between loads is found by the next build.
+ */
+export const buildArena = new BuildArena();
 
-/** See `takeInt32` (bytes; small outside the pool, like `startInt32`). */
-export function takeUint8(role: string, capacity: number): Uint8Array {
-  if (!isPooled) return new Uint8Array(Math.min(capacity, SMALL_CAPACITY * 16));
-  const reserved = reserve.get(role);
-  if (reserved instanceof Uint8Array && reserved.length >= capacity) {
-    reserve.delete(role);
-    return reserved;
-  }
-  return new Uint8Array(capacity);
+/**
+ * Runs `build` (small record sets, e.g. the incremental updates of a streamed zone) without
+ * touching the memory reserved for the next full build, and without sizing the next
+ * reservation after it.
+ */
+export function withoutReserve<T>(build: () => T): T {
+  return buildArena.withoutReserve(build);
 }
 
 /**
@@ -109,15 +143,5 @@ export function takeUint8(role: string, capacity: number): Uint8Array {
  * reservation. Output never depends on it; only the time a build spends collecting garbage does.
  */
 export function reserveBuildMemory(tasks = 100_000): void {
-  reserve.clear();
-  const sizes: [string, number][] =
-    lastSizes.size > 0
-      ? [...lastSizes]
-      : Object.entries(FIRST_BUILD_PER_TASK).map(([role, perTask]) => [role, perTask * tasks]);
-  for (const [role, used] of sizes) {
-    if (used <= 0) continue;
-    let length = Math.ceil(used * 1.25) + 1024;
-    if (role === 'names.table') length = tableSize(length) * 2;
-    reserve.set(role, role.endsWith('.bytes') ? new Uint8Array(length) : new Int32Array(length));
-  }
+  buildArena.reserve(tasks);
 }

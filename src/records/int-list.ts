@@ -3,7 +3,7 @@
  * list starts from the build memory pool (arena.ts) under its role and reports the length it
  * reached, so that the next reservation fits.
  */
-import { noteSize, startInt32 } from './arena.js';
+import { buildArena } from './arena.js';
 
 /** A growable `Int32Array` (doubling), used while building. */
 export class IntList {
@@ -14,7 +14,7 @@ export class IntList {
   /** `role` names the list for `reserveBuildMemory`. */
   constructor(role: string, capacity: number) {
     this.#role = role;
-    this.#items = startInt32(role, capacity);
+    this.#items = buildArena.startInt32(role, capacity);
   }
 
   /** The backing array, longer than `length`; a push may replace it, so read it again after one. */
@@ -35,7 +35,7 @@ export class IntList {
 
   /** The filled part (see `finalInt32`); the list must not be used afterwards. */
   toInt32(): Int32Array {
-    noteSize(this.#role, this.length);
+    buildArena.noteSize(this.#role, this.length);
     return finalInt32(this.#items, this.length);
   }
 }

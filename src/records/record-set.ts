@@ -26,7 +26,7 @@ import type {
   RecordSet,
   SrvTarget,
 } from './types.js';
-import { noteSize, startInt32, takeInt32, takeUint8 } from './arena.js';
+import { buildArena } from './arena.js';
 import { IntList, finalInt32, finalUint8 } from './int-list.js';
 import { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from './ip-text.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, KIND_TYPES } from './layout.js';
@@ -82,7 +82,7 @@ class KindBuilder {
     this.values = new IntList(role('values'), 4096);
     this.next = new IntList(role('next'), 4096);
     this.ports = kind === KIND_SRV ? new IntList(role('ports'), 4096) : undefined;
-    this.slot = startInt32(role('slot'), 1024);
+    this.slot = buildArena.startInt32(role('slot'), 1024);
   }
 
   ensureNames(n: number): void {
@@ -146,8 +146,8 @@ class KindBuilder {
     const role = (name: string): string => `k${String(this.#kind)}.${name}`;
     const keyCount = this.keys.length;
     const total = this.values.length;
-    const start = takeInt32(role('start'), keyCount + 1);
-    const values = takeInt32(role('csr'), total);
+    const start = buildArena.takeInt32(role('start'), keyCount + 1);
+    const values = buildArena.takeInt32(role('csr'), total);
     const ports = new Uint16Array(this.ports === undefined ? 0 : total);
     const vs = this.values.items;
     const ps = this.ports?.items;
@@ -166,9 +166,9 @@ class KindBuilder {
     for (const list of [this.head, this.tail, this.count, this.values, this.next, this.ports]) {
       list?.toInt32(); // records the size the next reservation needs
     }
-    noteSize(role('slot'), nameCount);
-    noteSize(role('start'), keyCount + 1);
-    noteSize(role('csr'), total);
+    buildArena.noteSize(role('slot'), nameCount);
+    buildArena.noteSize(role('start'), keyCount + 1);
+    buildArena.noteSize(role('csr'), total);
     return {
       keys: this.keys.toInt32(),
       start: finalInt32(start, keyCount + 1),
@@ -187,12 +187,12 @@ class KindBuilder {
 export class RecordBuilder {
   readonly #zone: string;
   // Interned names: their text back to back, their ends, and a hash index (id + 1).
-  #nameBytes = takeUint8('names.bytes', 1 << 16);
+  #nameBytes = buildArena.takeUint8('names.bytes', 1 << 16);
   #nameLength = 0;
   readonly #nameEnd = new IntList('names.end', 4096);
   readonly #nameHash = new IntList('names.hash', 4096);
   /** Slot pairs (id + 1, hash), see `RecordData.nameTable`. */
-  #nameTable = startInt32('names.table', 16384);
+  #nameTable = buildArena.startInt32('names.table', 16384);
   // The name being assembled by `part`: its bytes, FNV-1a hash and current label length.
   readonly #scratch = new Uint8Array(MAX_NAME_TEXT + 1);
   #scratchLength = 0;
@@ -505,8 +505,8 @@ export class RecordBuilder {
       for (const id of emptyNonTerminals) if (!this.#hasRecords(id)) emptyNonTerminal[id] = 1;
     }
     const count = this.#nameEnd.length;
-    noteSize('names.bytes', this.#nameLength);
-    noteSize('names.table', count);
+    buildArena.noteSize('names.bytes', this.#nameLength);
+    buildArena.noteSize('names.table', count);
     this.#nameHash.toInt32();
     const [a, aaaa, srv] = this.#kinds;
     return {
