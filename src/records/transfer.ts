@@ -1,21 +1,8 @@
 /**
- * The compact record set: what the generator produces, stored as a few typed arrays instead of
- * millions of small objects (issue #6: a 100k-task cluster has about 1.1M records and 500k names).
- *
- * - Names are interned: each distinct name has an id; the name texts sit back to back in one
- *   latin1 buffer (`names`, `nameEnd`) with an open-addressing hash index (`nameTable`).
- * - Each record kind (A, AAAA, SRV) keeps its owner names in first-insertion order (`keys`) and
- *   their values in CSR form (`start`, `values`, and `ports` for SRV): the values of key `k` are
- *   `values[start[k]..start[k+1])`, in insertion order. A values are the IPv4 address as an
- *   unsigned 32-bit integer; AAAA values index the 16-byte addresses in `v6`; SRV values are the
- *   name id of the target.
- * - The `/v1/enumerate` structure is a log of the records each task added, plus the task names
- *   and ids in one string.
- *
- * Every part is a typed array with its own ArrayBuffer, a string or a small array, so a
- * `RecordData` can be posted between threads with its buffers transferred, not copied.
- * `CompactRecordSet` puts the `RecordSet` interface (maps from name to values, the enumeration)
- * on top; its views build their small arrays on demand.
+ * Moving and copying a `RecordData` (layout.ts) between threads, and converting any `RecordSet`
+ * to one. Every part of a record set is a typed array with its own buffer, a string or a small
+ * array, so it can be posted with its buffers transferred (`recordTransferList`) or shared
+ * (`cloneRecordData(data, 'shared')`) rather than copied: a 100k-task set is about 65 MB.
  */
 import type { RecordSet } from './types.js';
 import { RecordBuilder } from './builder.js';
@@ -23,21 +10,6 @@ import { formatIpv6, ipv4ToInt, ipv6Groups } from './ip-text.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { KindData, RecordData } from './layout.js';
 import { CompactRecordSet } from './views.js';
-
-export { reserveBuildMemory, withoutReserve } from './arena.js';
-export { RecordBuilder } from './builder.js';
-export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from './ip-text.js';
-export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
-export type { EnumerationData, KindData, RecordData, RecordKind } from './layout.js';
-export {
-  FNV_OFFSET,
-  FNV_PRIME,
-  hashBytes,
-  hashString,
-  isValidName,
-  tableSize,
-} from './name-hash.js';
-export { CompactRecordSet, ComputedMap, lazyEntries, lazyEnumeration } from './views.js';
 
 /** The ArrayBuffers of a `RecordData`, to transfer it with `postMessage`. */
 export function recordTransferList(data: RecordData): ArrayBuffer[] {
