@@ -3,7 +3,7 @@
  * (docs/mesos-dns-rules.md sections 2 and 3). No I/O, no DNS lookups, no clock, no logging:
  * everything it would otherwise look up (listener IPs, masters, hostnames) is in the options.
  *
- * Records go straight into a `RecordBuilder` (record-set.ts): names are interned once, values are
+ * Records go straight into a `RecordBuilder` (builder.ts): names are interned once, values are
  * integers in typed arrays, so a 100k-task state produces a handful of buffers rather than
  * millions of strings, arrays and objects.
  */
@@ -13,19 +13,13 @@ import type { State, Task, TaskStatus } from '../mesos/index.js';
 import { taskIdHash } from './hash.js';
 import { domainFragment, labelFunction } from './labels.js';
 import type { LabelFunction } from './labels.js';
-import type { RecordKind } from './record-set.js';
-import {
-  CompactRecordSet,
-  KIND_A,
-  KIND_AAAA,
-  KIND_SRV,
-  RecordBuilder,
-  formatIpv6,
-  ipv4ToInt,
-  ipv6Groups,
-} from './record-set.js';
+import { RecordBuilder } from './builder.js';
+import { formatIpv6, ipv4ToInt, ipv6Groups } from './ip-text.js';
+import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+import type { RecordKind } from './layout.js';
+import { CompactRecordSet } from './views.js';
 
-export { isValidName } from './record-set.js';
+export { isValidName } from './name-hash.js';
 import type { GeneratorOptions, RecordSet } from './types.js';
 
 /** The only task state that produces records (exact string, docs/mesos-dns-rules.md 2.3). */
@@ -484,7 +478,7 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
  * with a `/prefix` are used without it; Docker BRIDGE tasks get nothing from `netinfo`; tasks whose
  * framework fragment or task label is empty are skipped and counted in `stats.skippedTasks`.
  *
- * The result is a `CompactRecordSet` (record-set.ts); its `data` can be posted to another thread.
+ * The result is a `CompactRecordSet` (views.ts); its `data` can be posted to another thread.
  */
 export function generateRecords(state: State, options: GeneratorOptions): CompactRecordSet {
   const g = new Generation(options);

@@ -29,17 +29,12 @@ import type { State, Task, TaskChange } from '../mesos/index.js';
 import { appKey, generateTaskRecords } from './generator.js';
 import { labelFunction } from './labels.js';
 import type { LabelFunction } from './labels.js';
-import type { RecordData } from './record-set.js';
-import type { CompactRecordSet } from './record-set.js';
-import {
-  KIND_A,
-  KIND_AAAA,
-  KIND_SRV,
-  RecordBuilder,
-  ipv4ToInt,
-  ipv6Groups,
-  withoutReserve,
-} from './record-set.js';
+import { withoutReserve } from './arena.js';
+import { RecordBuilder } from './builder.js';
+import { ipv4ToInt, ipv6Groups } from './ip-text.js';
+import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+import type { RecordData } from './layout.js';
+import type { CompactRecordSet } from './views.js';
 import type { EnumerationChange, GeneratorOptions, RecordSet, SrvTarget } from './types.js';
 
 /** The new content of the names a batch touched. */

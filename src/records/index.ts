@@ -28,32 +28,25 @@ export { taskIdHash } from './hash.js';
 export { appKey, generateRecords, generateTaskRecords } from './generator.js';
 export { IncrementalRecords } from './incremental.js';
 export type { ZoneUpdate } from './incremental.js';
+export { reserveBuildMemory, withoutReserve } from './arena.js';
+export { RecordBuilder } from './builder.js';
+export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from './ip-text.js';
+export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+export type { EnumerationData, KindData, RecordData, RecordKind } from './layout.js';
 export {
-  CompactRecordSet,
-  ComputedMap,
-  KIND_A,
-  KIND_AAAA,
-  KIND_SRV,
-  RecordBuilder,
   FNV_OFFSET,
   FNV_PRIME,
   hashBytes,
   hashString,
-  intToIpv4,
   isValidName,
-  lazyEntries,
-  lazyEnumeration,
-  ipv4ToInt,
-  ipv6Groups,
-  formatIpv6,
+  tableSize,
+} from './name-hash.js';
+export {
   cloneRecordData,
   recordDataBytes,
   recordTransferList,
   recordViews,
-  reserveBuildMemory,
-  tableSize,
-  withoutReserve,
   toRecordData,
-} from './record-set.js';
-export type { EnumerationData, KindData, RecordData, RecordKind } from './record-set.js';
+} from './transfer.js';
+export { CompactRecordSet, ComputedMap, lazyEntries, lazyEnumeration } from './views.js';
 export { toZoneFile } from './zone-file.js';

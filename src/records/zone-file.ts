@@ -1,4 +1,6 @@
-import { CompactRecordSet, KIND_A, KIND_AAAA, intToIpv4 } from './record-set.js';
+import { intToIpv4 } from './ip-text.js';
+import { KIND_A, KIND_AAAA } from './layout.js';
+import { CompactRecordSet } from './views.js';
 import type { RecordSet, RecordType } from './types.js';
 
 /** Characters that must be escaped in a master-file name (RFC 1035 5.1). */

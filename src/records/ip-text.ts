@@ -1,0 +1,82 @@
+/**
+ * Addresses as text and as the numbers the record set stores: an A value is the IPv4 address
+ * as an unsigned 32-bit integer, an AAAA value indexes 16 bytes (its 8 groups). Writing IPv6 in
+ * canonical form (RFC 5952, as Go prints it) is what makes two spellings of one address a single
+ * record.
+ */
+
+/** Dotted IPv4 (already validated) as an unsigned 32-bit integer. */
+export function ipv4ToInt(text: string): number {
+  let value = 0;
+  let part = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      value = value * 256 + part;
+      part = 0;
+    } else {
+      part = part * 10 + (c - 0x30);
+    }
+  }
+  return value * 256 + part;
+}
+
+/** An IPv4 address held as an integer, in dotted form. */
+export function intToIpv4(value: number): string {
+  const v = value >>> 0;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** Formats 8 IPv6 groups as Go's `net.IP.String` does (RFC 5952: longest zero run of 2+ is `::`). */
+export function formatIpv6(groups: readonly number[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** The 8 groups of an IPv6 address in text form (with `::` and an IPv4 tail), or undefined. */
+export function ipv6Groups(text: string): number[] | undefined {
+  const toGroups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const pieces = part.split(':');
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i] ?? '';
+      if (i === pieces.length - 1 && piece.includes('.')) {
+        const octets = piece.split('.').map(Number);
+        if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+          return undefined;
+        }
+        const [a = 0, b = 0, c = 0, d = 0] = octets;
+        out.push((a << 8) | b, (c << 8) | d);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(piece)) return undefined;
+        out.push(parseInt(piece, 16));
+      }
+    }
+    return out;
+  };
+  const gap = text.indexOf('::');
+  if (gap >= 0 && text.indexOf('::', gap + 1) >= 0) return undefined;
+  const head = toGroups(gap < 0 ? text : text.slice(0, gap));
+  const tail = gap < 0 ? [] : toGroups(text.slice(gap + 2));
+  if (head === undefined || tail === undefined) return undefined;
+  if (gap < 0) return head.length === 8 ? head : undefined;
+  if (head.length + tail.length > 7) return undefined;
+  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
