@@ -11,6 +11,7 @@
  *   upstream health) are read through `MetricsSources` when Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastHistogram, readCounter, readGauge, readLabelledCounter } from './prom.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type {
@@ -114,109 +115,6 @@ export interface Scrape {
   readonly body: string;
 }
 
-function bucketIndex(buckets: readonly number[], value: number): number {
-  let i = 0;
-  while (i < buckets.length && value > (buckets[i] ?? Infinity)) i++;
-  return i;
-}
-
-/** Plain counts of one histogram series: per-bucket (not cumulative), plus sum and count. */
-class Accumulator {
-  readonly counts: Float64Array;
-  sum = 0;
-  count = 0;
-
-  constructor(buckets: number) {
-    this.counts = new Float64Array(buckets + 1);
-  }
-}
-
-/** One exported sample, in the shape prom-client's registry renders. */
-interface Sample {
-  readonly labels: Readonly<Record<string, string | number>>;
-  readonly sharedLabels: Readonly<Record<string, string>>;
-  readonly value: number;
-  readonly metricName: string;
-}
-
-/**
- * A histogram fed with plain numbers (`record`) and exported when scraped, so that the
- * per-query path stays free of prom-client's label hashing (about 1 µs per observation).
- *
- * It is a prom-client `Histogram` (registered, named, typed like one) whose samples come from
- * `getForPromString`, the method prom-client 15's registry renders through and `get()` builds
- * on (lib/registry.js, lib/histogram.js); test/metrics.test.ts checks the rendered text.
- */
-class FastHistogram extends Histogram<'path'> {
-  readonly #name: string;
-  readonly #help: string;
-  readonly #buckets: readonly number[];
-  readonly #series = new Map<string, Accumulator>();
-
-  constructor(config: {
-    name: string;
-    help: string;
-    buckets: readonly number[];
-    registry: Registry;
-  }) {
-    super({
-      name: config.name,
-      help: config.help,
-      labelNames: ['path'],
-      buckets: [...config.buckets],
-      registers: [config.registry],
-    });
-    this.#name = config.name;
-    this.#help = config.help;
-    this.#buckets = config.buckets;
-  }
-
-  /** Adds one observation (seconds) for `path`. */
-  record(path: string, seconds: number): void {
-    let acc = this.#series.get(path);
-    if (acc === undefined) {
-      acc = new Accumulator(this.#buckets.length);
-      this.#series.set(path, acc);
-    }
-    const i = bucketIndex(this.#buckets, seconds);
-    acc.counts[i] = (acc.counts[i] ?? 0) + 1;
-    acc.sum += seconds;
-    acc.count++;
-  }
-
-  /** The samples: cumulative buckets, `+Inf`, sum and count per path. */
-  getForPromString(): Promise<{
-    name: string;
-    help: string;
-    type: 'histogram';
-    aggregator: 'sum';
-    values: Sample[];
-  }> {
-    const name = this.#name;
-    const values: Sample[] = [];
-    const sample = (labels: Sample['labels'], value: number, suffix: string): void => {
-      values.push({ labels, sharedLabels: {}, value, metricName: `${name}_${suffix}` });
-    };
-    for (const [path, acc] of this.#series) {
-      let cumulative = 0;
-      this.#buckets.forEach((le, i) => {
-        cumulative += acc.counts[i] ?? 0;
-        sample({ le, path }, cumulative, 'bucket');
-      });
-      sample({ le: '+Inf', path }, acc.count, 'bucket');
-      sample({ path }, acc.sum, 'sum');
-      sample({ path }, acc.count, 'count');
-    }
-    return Promise.resolve({
-      name,
-      help: this.#help,
-      type: 'histogram',
-      aggregator: 'sum',
-      values,
-    });
-  }
-}
-
 /** The process's metrics. One instance; it outlives config reloads. */
 export class Metrics {
   /** The prom-client registry (exposed for tests and embedding). */
@@ -294,29 +192,21 @@ export class Metrics {
       registers,
     });
     this.#held.inc({ reason: 'malformed' }, 0);
-    /** A gauge whose value is read when Prometheus scrapes. */
-    const readGauge = (name: string, help: string, read: () => number): void => {
-      const gauge: Gauge = new Gauge({
-        name,
-        help,
-        registers,
-        collect: () => {
-          gauge.set(read());
-        },
-      });
-    };
     const carry = (): CarryFacts => sources.carry?.() ?? { agents: 0, tasks: 0, since: undefined };
     readGauge(
+      this.registry,
       'mesodns_failover_carried_agents',
       'Agents a new Mesos leader has not registered yet whose tasks are served from the last state (mesos.failover.maxHold).',
       () => carry().agents,
     );
     readGauge(
+      this.registry,
       'mesodns_failover_carried_tasks',
       'Running tasks served from the last state because their agent has not re-registered with the new leader.',
       () => carry().tasks,
     );
     readGauge(
+      this.registry,
       'mesodns_failover_carry_seconds',
       'How long the oldest carried agent has been waiting to re-register (0 when none is carried).',
       () => {
@@ -372,6 +262,7 @@ export class Metrics {
     });
     this.#names = names;
     readGauge(
+      this.registry,
       'mesodns_zone_serial',
       'SOA serial of the zone served (0 before the first load).',
       () => sources.zoneSerial?.() ?? 0,
@@ -379,6 +270,7 @@ export class Metrics {
     const clock = options.clock ?? systemClock;
     const startedAt = clock.now();
     readGauge(
+      this.registry,
       'mesodns_state_age_seconds',
       'Age of the data served: time since the state it was built from was loaded; before the first load, time since the start (so that an alert on age also fires when no state ever loads).',
       () => (sources.dataAgeMs?.() ?? clock.now() - startedAt) / 1000,
@@ -390,22 +282,11 @@ export class Metrics {
       registers,
     });
     const streamStats = (): StreamStats | undefined => sources.stream?.();
-    const streamCounter = (
-      name: string,
-      help: string,
-      value: (s: StreamStats) => number,
-    ): Counter => {
-      const counter: Counter = new Counter({
-        name,
-        help,
-        registers,
-        collect: () => {
-          counter.reset();
-          const s = streamStats();
-          counter.inc(s === undefined ? 0 : value(s));
-        },
+    const streamCounter = (name: string, help: string, value: (s: StreamStats) => number): void => {
+      readCounter(this.registry, name, help, () => {
+        const s = streamStats();
+        return s === undefined ? 0 : value(s);
       });
-      return counter;
     };
     streamCounter(
       'mesodns_stream_subscriptions_total',
@@ -432,75 +313,64 @@ export class Metrics {
       'Stream mode: comparisons that found drift (each one subscribes again).',
       (s) => s.resyncsWithDrift,
     );
-    const drift = new Counter({
-      name: 'mesodns_stream_drift_total',
-      help: 'Stream mode: differences found by the resync comparisons, by kind (task, agent, framework).',
-      labelNames: ['kind'],
-      registers,
-      collect: () => {
-        drift.reset();
+    readLabelledCounter(
+      this.registry,
+      {
+        name: 'mesodns_stream_drift_total',
+        help: 'Stream mode: differences found by the resync comparisons, by kind (task, agent, framework).',
+        label: 'kind',
+      },
+      () => {
         const s = streamStats();
-        drift.inc({ kind: 'task' }, s?.driftedTasks ?? 0);
-        drift.inc({ kind: 'agent' }, s?.driftedAgents ?? 0);
-        drift.inc({ kind: 'framework' }, s?.driftedFrameworks ?? 0);
+        return [
+          ['task', s?.driftedTasks ?? 0],
+          ['agent', s?.driftedAgents ?? 0],
+          ['framework', s?.driftedFrameworks ?? 0],
+        ];
       },
-    });
-    const ends = new Counter({
-      name: 'mesodns_stream_ends_total',
-      help: 'Stream mode: streams that ended, by reason: watchdog (no whole record for missedHeartbeats heartbeat intervals, or a stalled snapshot), bad_data (bad framing, an event before SUBSCRIBED), closed (by the master), error (transport), leader_change, reload, drift.',
-      labelNames: ['reason'],
-      registers,
-      collect: () => {
-        ends.reset();
-        for (const [reason, n] of Object.entries(streamStats()?.ends ?? {})) {
-          ends.inc({ reason }, n);
-        }
+    );
+    readLabelledCounter(
+      this.registry,
+      {
+        name: 'mesodns_stream_ends_total',
+        help: 'Stream mode: streams that ended, by reason: watchdog (no whole record for missedHeartbeats heartbeat intervals, or a stalled snapshot), bad_data (bad framing, an event before SUBSCRIBED), closed (by the master), error (transport), leader_change, reload, drift.',
+        label: 'reason',
       },
-    });
-    const events = new Counter({
-      name: 'mesodns_stream_events_total',
-      help: 'Stream mode: events received from the master, by type (heartbeats included).',
-      labelNames: ['type'],
-      registers,
-      collect: () => {
-        events.reset();
-        for (const [type, n] of Object.entries(streamStats()?.events ?? {})) {
-          events.inc({ type }, n);
-        }
+      () => Object.entries(streamStats()?.ends ?? {}),
+    );
+    readLabelledCounter(
+      this.registry,
+      {
+        name: 'mesodns_stream_events_total',
+        help: 'Stream mode: events received from the master, by type (heartbeats included).',
+        label: 'type',
       },
-    });
+      () => Object.entries(streamStats()?.events ?? {}),
+    );
     readGauge(
+      this.registry,
       'mesodns_stream_connected',
       'Stream mode: 1 while subscribed to the master event stream, 0 otherwise (also after falling back to polling).',
       () => (streamStats()?.connected === true ? 1 : 0),
     );
-    const udpOversized = new Counter({
-      name: 'mesodns_dns_udp_oversized_total',
-      help: 'UDP datagrams longer than 4096 bytes, dropped unanswered by the batched UDP socket.',
-      registers,
-      collect: () => {
-        udpOversized.reset();
-        udpOversized.inc(sources.udpOversized?.() ?? 0);
-      },
-    });
-    const leaderChanges = new Counter({
-      name: 'mesodns_leader_changes_total',
-      help: 'Changes of the leading Mesos master seen since the start.',
-      registers,
-      collect: () => {
-        leaderChanges.reset();
-        leaderChanges.inc(sources.leaderChanges?.() ?? 0);
-      },
-    });
-    const workerRestarts = new Counter({
-      name: 'mesodns_pipeline_worker_restarts_total',
-      help: 'Unexpected exits of the pipeline worker thread (state loads and zone builds), each followed by a restart after a backoff; out of memory on a large state is the usual cause. The last zone is served meanwhile.',
-      registers,
-      collect: () => {
-        workerRestarts.reset();
-        workerRestarts.inc(sources.workerRestarts?.() ?? 0);
-      },
-    });
+    readCounter(
+      this.registry,
+      'mesodns_dns_udp_oversized_total',
+      'UDP datagrams longer than 4096 bytes, dropped unanswered by the batched UDP socket.',
+      () => sources.udpOversized?.() ?? 0,
+    );
+    readCounter(
+      this.registry,
+      'mesodns_leader_changes_total',
+      'Changes of the leading Mesos master seen since the start.',
+      () => sources.leaderChanges?.() ?? 0,
+    );
+    readCounter(
+      this.registry,
+      'mesodns_pipeline_worker_restarts_total',
+      'Unexpected exits of the pipeline worker thread (state loads and zone builds), each followed by a restart after a backoff; out of memory on a large state is the usual cause. The last zone is served meanwhile.',
+      () => sources.workerRestarts?.() ?? 0,
+    );
     this.#reloads = new Counter({
       name: 'mesodns_config_reloads_total',
       help: 'Configuration reloads (SIGHUP) by result: applied or rejected.',
@@ -511,18 +381,15 @@ export class Metrics {
 
     // Forwarding, cache and upstreams.
     // Counted per query in plain numbers (like onQuery), exported at scrape time.
-    const cacheLookups = new Counter({
-      name: 'mesodns_forward_cache_lookups_total',
-      help: 'Lookups in the forwarding cache: hit (fresh answer), miss (sent upstream), stale (expired answer served because every upstream failed).',
-      labelNames: ['result'],
-      registers,
-      collect: () => {
-        cacheLookups.reset();
-        for (const [result, n] of Object.entries(this.#cacheLookups)) {
-          cacheLookups.inc({ result }, n);
-        }
+    readLabelledCounter(
+      this.registry,
+      {
+        name: 'mesodns_forward_cache_lookups_total',
+        help: 'Lookups in the forwarding cache: hit (fresh answer), miss (sent upstream), stale (expired answer served because every upstream failed).',
+        label: 'result',
       },
-    });
+      () => Object.entries(this.#cacheLookups),
+    );
     const cacheEntries = new Gauge({
       name: 'mesodns_forward_cache_entries',
       help: 'Answers held in the forwarding cache.',
