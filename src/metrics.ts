@@ -11,62 +11,23 @@
  *   upstream health) are read through `MetricsSources` when Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { FastHistogram, readCounter, readGauge, readLabelledCounter } from './prom.js';
+import { readCounter, readGauge, readLabelledCounter } from './prom.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import type {
-  ExchangeEvent,
-  ForwardObserver,
-  QueryEvent,
-  TcpRefusal,
-  RejectReason,
-  Transport,
-} from './dns/index.js';
-import { RCODE_NAME } from './dns/index.js';
+import type { ForwardObserver, QueryEvent, TcpRefusal } from './dns/index.js';
+import { DnsMetrics, ForwardMetrics } from './dns/metrics.js';
+import type { DnsMetricsSources, ForwardMetricsSources } from './dns/metrics.js';
 import type { HttpRefusal } from './http/index.js';
 import type { LoadEvent } from './pipeline/loader.js';
 import type { CarryFacts, StreamStats } from './mesos/index.js';
-
-/** Latency buckets of DNS answers, seconds: 50 µs (a cached authoritative answer) to 5 s. */
-const DNS_BUCKETS: readonly number[] = [
-  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-  5,
-];
 
 /** Buckets of state fetches and zone builds, seconds. */
 const LOAD_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
 
-/** Query types with their own label value; any other type counts as `OTHER` (bounded labels). */
-const QTYPE_NAMES: Readonly<Record<number, string>> = {
-  0: 'NONE',
-  1: 'A',
-  2: 'NS',
-  5: 'CNAME',
-  6: 'SOA',
-  12: 'PTR',
-  15: 'MX',
-  16: 'TXT',
-  28: 'AAAA',
-  33: 'SRV',
-  35: 'NAPTR',
-  43: 'DS',
-  46: 'RRSIG',
-  47: 'NSEC',
-  48: 'DNSKEY',
-  64: 'SVCB',
-  65: 'HTTPS',
-  251: 'IXFR',
-  252: 'AXFR',
-  255: 'ANY',
-  257: 'CAA',
-};
-
-const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
-
 /** What the metrics read when scraped; every provider is optional. */
-export interface MetricsSources {
+export interface MetricsSources extends DnsMetricsSources, ForwardMetricsSources {
   /** Age of the data served, ms; undefined before the first load. */
   readonly dataAgeMs?: () => number | undefined;
   /** The SOA serial served; undefined before the first load. */
@@ -78,16 +39,8 @@ export interface MetricsSources {
   readonly zoneCounts?: () => { readonly names: number; readonly rrs: number } | undefined;
   /** How often the leading Mesos master changed since the start. */
   readonly leaderChanges?: () => number;
-  /** The forwarding answer cache, when there is one. */
-  readonly cache?: () => { readonly size: number; readonly bytes: number } | undefined;
-  /** Health of every upstream (`ip:port` -> healthy), when forwarding is on. */
-  readonly upstreamHealth?: () => ReadonlyMap<string, boolean> | undefined;
-  /** Forwarded queries waiting for upstreams now. */
-  readonly forwardInFlight?: () => number | undefined;
   /** The master event stream's counters (`mesos.mode: stream`). */
   readonly stream?: () => StreamStats | undefined;
-  /** UDP datagrams dropped by the batched socket for being longer than a slot. */
-  readonly udpOversized?: () => number;
   /** Agents and tasks carried over a leader change now (mesos/carry-over.ts). */
   readonly carry?: () => CarryFacts | undefined;
   /** Unexpected exits of the pipeline worker thread, each followed by a restart. */
@@ -119,11 +72,6 @@ export interface Scrape {
 export class Metrics {
   /** The prom-client registry (exposed for tests and embedding). */
   readonly registry = new Registry();
-  readonly #paths = new Map<string, number>();
-  readonly #pathNames: string[] = [];
-  /** Query counts keyed by `encodeKey(path, transport, rcode, qtype)`. */
-  readonly #queries = new Map<number, number>();
-  readonly #duration: FastHistogram;
   readonly #loads: Counter<'result'>;
   readonly #held: Counter<'reason'>;
   readonly #fetchSeconds: Histogram;
@@ -135,17 +83,9 @@ export class Metrics {
   readonly #names: Gauge;
   readonly #propagationSeconds: Histogram;
   readonly #reloads: Counter<'result'>;
-  readonly #cacheLookups = { hit: 0, miss: 0, stale: 0 };
-  readonly #forwarded: Counter;
-  readonly #forwardFailures: Counter;
-  readonly #rejected: Counter<'reason'>;
   readonly #httpRefused: Counter<'reason'>;
-  readonly #tcpRefused: Counter<'reason'>;
-  readonly #rateLimited: Counter<'action'>;
-  readonly #exchanges: Counter<'upstream' | 'transport' | 'outcome'>;
-  readonly #exchangeSeconds: Histogram<'upstream'>;
-  readonly #markedDown: Counter<'upstream'>;
-  readonly #healthEvents = new Map<string, boolean>();
+  readonly #dns: DnsMetrics;
+  readonly #forward: ForwardMetrics;
 
   constructor(options: MetricsOptions) {
     const registers = [this.registry];
@@ -159,23 +99,7 @@ export class Metrics {
       registers,
     }).set({ version: options.version }, 1);
 
-    // DNS queries (fed by onQuery, exported at scrape time).
-    const queries = new Counter({
-      name: 'mesodns_dns_queries_total',
-      help: 'DNS queries answered, by transport, query type, response code and path (authoritative, forwarded, cached, refused, malformed).',
-      labelNames: ['transport', 'qtype', 'rcode', 'path'],
-      registers,
-      collect: () => {
-        queries.reset();
-        for (const [key, count] of this.#queries) queries.inc(this.#labelsOf(key), count);
-      },
-    });
-    this.#duration = new FastHistogram({
-      name: 'mesodns_dns_query_duration_seconds',
-      help: 'Time from receiving a DNS query to having its answer, by path.',
-      buckets: DNS_BUCKETS,
-      registry: this.registry,
-    });
+    this.#dns = new DnsMetrics(this.registry, sources);
 
     // State loads and the zone.
     this.#loads = new Counter({
@@ -355,12 +279,6 @@ export class Metrics {
     );
     readCounter(
       this.registry,
-      'mesodns_dns_udp_oversized_total',
-      'UDP datagrams longer than 4096 bytes, dropped unanswered by the batched UDP socket.',
-      () => sources.udpOversized?.() ?? 0,
-    );
-    readCounter(
-      this.registry,
       'mesodns_leader_changes_total',
       'Changes of the leading Mesos master seen since the start.',
       () => sources.leaderChanges?.() ?? 0,
@@ -379,49 +297,6 @@ export class Metrics {
     });
     for (const result of ['applied', 'rejected']) this.#reloads.inc({ result }, 0);
 
-    // Forwarding, cache and upstreams.
-    // Counted per query in plain numbers (like onQuery), exported at scrape time.
-    readLabelledCounter(
-      this.registry,
-      {
-        name: 'mesodns_forward_cache_lookups_total',
-        help: 'Lookups in the forwarding cache: hit (fresh answer), miss (sent upstream), stale (expired answer served because every upstream failed).',
-        label: 'result',
-      },
-      () => Object.entries(this.#cacheLookups),
-    );
-    const cacheEntries = new Gauge({
-      name: 'mesodns_forward_cache_entries',
-      help: 'Answers held in the forwarding cache.',
-      registers,
-      collect: () => {
-        cacheEntries.set(sources.cache?.()?.size ?? 0);
-      },
-    });
-    const cacheBytes = new Gauge({
-      name: 'mesodns_forward_cache_bytes',
-      help: 'Bytes held in the forwarding cache.',
-      registers,
-      collect: () => {
-        cacheBytes.set(sources.cache?.()?.bytes ?? 0);
-      },
-    });
-    this.#forwarded = new Counter({
-      name: 'mesodns_forward_queries_total',
-      help: 'Queries sent to upstream resolvers (once per client query, whatever the attempts).',
-      registers,
-    });
-    this.#forwardFailures = new Counter({
-      name: 'mesodns_forward_failures_total',
-      help: 'Forwarded queries answered SERVFAIL because every upstream failed.',
-      registers,
-    });
-    this.#rejected = new Counter({
-      name: 'mesodns_forward_rejected_total',
-      help: 'Queries for other names answered without forwarding: acl (client outside forward.allowFrom), concurrency (forward.maxConcurrent reached), client (forward.maxConcurrentPerClient reached for that client), loop (the query came back to this server).',
-      labelNames: ['reason'],
-      registers,
-    });
     this.#httpRefused = new Counter({
       name: 'mesodns_http_refused_total',
       help: 'HTTP clients turned away: connections (http.maxConnections were open), busy (as many large responses as allowed were being sent; 503), timeout (idle for 30 s, or a large response not read within 5 min).',
@@ -429,92 +304,12 @@ export class Metrics {
       registers,
     });
     for (const reason of ['connections', 'busy', 'timeout']) this.#httpRefused.inc({ reason }, 0);
-    this.#tcpRefused = new Counter({
-      name: 'mesodns_dns_tcp_refused_total',
-      help: 'DNS TCP connections closed by a limit: connections (dns.tcp.maxConnections were open), client (that client had dns.tcp.maxConnectionsPerClient open), idle (no whole query for dns.tcp.idleTimeout), partial (a query begun but not whole within dns.tcp.ioTimeout).',
-      labelNames: ['reason'],
-      registers,
-    });
-    for (const reason of ['connections', 'client', 'idle', 'partial']) {
-      this.#tcpRefused.inc({ reason }, 0);
-    }
-    this.#rateLimited = new Counter({
-      name: 'mesodns_dns_rate_limited_total',
-      help: 'Authoritative UDP responses held back by response rate limiting (dns.rrl): slipped (sent truncated, TC=1) or dropped.',
-      labelNames: ['action'],
-      registers,
-    });
-    for (const action of ['slip', 'drop']) this.#rateLimited.inc({ action }, 0);
-    const inFlight = new Gauge({
-      name: 'mesodns_forward_in_flight',
-      help: 'Forwarded queries waiting for upstreams.',
-      registers,
-      collect: () => {
-        inFlight.set(sources.forwardInFlight?.() ?? 0);
-      },
-    });
-    this.#exchanges = new Counter({
-      name: 'mesodns_upstream_exchanges_total',
-      help: 'Exchanges with upstream resolvers by upstream, transport and outcome (ok, timeout, error, loop).',
-      labelNames: ['upstream', 'transport', 'outcome'],
-      registers,
-    });
-    this.#exchangeSeconds = new Histogram({
-      name: 'mesodns_upstream_response_seconds',
-      help: 'Response time of upstream resolvers (answered exchanges).',
-      labelNames: ['upstream'],
-      buckets: DNS_BUCKETS.slice(2),
-      registers,
-    });
-    const healthy = new Gauge({
-      name: 'mesodns_upstream_healthy',
-      help: '1 while an upstream resolver is considered up, 0 while it is marked down.',
-      labelNames: ['upstream'],
-      registers,
-      collect: () => {
-        healthy.reset();
-        // The forwarder's own view when given (none: forwarding is off), else the events seen.
-        const current =
-          sources.upstreamHealth === undefined
-            ? this.#healthEvents
-            : (sources.upstreamHealth() ?? new Map<string, boolean>());
-        for (const [upstream, isUp] of current) healthy.set({ upstream }, isUp ? 1 : 0);
-      },
-    });
-    this.#markedDown = new Counter({
-      name: 'mesodns_upstream_marked_down_total',
-      help: 'Times an upstream resolver was marked down after consecutive failures.',
-      labelNames: ['upstream'],
-      registers,
-    });
+    this.#forward = new ForwardMetrics(this.registry, sources);
   }
 
   /** Counts one DNS query (the DNS server's `onQuery` hook). Cheap: no allocation. */
   onQuery(event: QueryEvent): void {
-    let path = this.#paths.get(event.path);
-    if (path === undefined) {
-      path = this.#pathNames.length;
-      this.#pathNames.push(event.path);
-      this.#paths.set(event.path, path);
-    }
-    const qtype = QTYPE_NAMES[event.qtype] === undefined ? 65535 : event.qtype;
-    const rcode = event.rcode & 0xfff;
-    const key = ((path * 2 + (event.transport === 'tcp' ? 1 : 0)) * 4096 + rcode) * 65536 + qtype;
-    this.#queries.set(key, (this.#queries.get(key) ?? 0) + 1);
-    this.#duration.record(event.path, event.durationMs / 1000);
-  }
-
-  #labelsOf(key: number): Record<'transport' | 'qtype' | 'rcode' | 'path', string> {
-    const qtype = key % 65536;
-    const rest = Math.floor(key / 65536);
-    const rcode = rest % 4096;
-    const pathAndTransport = Math.floor(rest / 4096);
-    return {
-      transport: TRANSPORTS[pathAndTransport % 2] ?? 'udp',
-      qtype: QTYPE_NAMES[qtype] ?? 'OTHER',
-      rcode: RCODE_NAME[rcode] ?? `RCODE${String(rcode)}`,
-      path: this.#pathNames[Math.floor(pathAndTransport / 2)] ?? 'unknown',
-    };
+    this.#dns.onQuery(event);
   }
 
   /** Records the outcome of one state load (the loader's `onLoad` hook). */
@@ -542,12 +337,12 @@ export class Metrics {
   /** Records a configuration reload: applied, or rejected (the running config was kept). */
   /** An authoritative UDP response truncated or dropped by rate limiting. */
   onRateLimited(action: 'slip' | 'drop'): void {
-    this.#rateLimited.inc({ action });
+    this.#dns.onRateLimited(action);
   }
 
   /** A DNS TCP connection closed by a limit (see `TcpRefusal`). */
   onTcpRefused(reason: TcpRefusal): void {
-    this.#tcpRefused.inc({ reason });
+    this.#dns.onTcpRefused(reason);
   }
 
   /** An HTTP client turned away (see `HttpRefusal`). */
@@ -564,41 +359,7 @@ export class Metrics {
    * `next` (e.g. the forwarder's plain `ForwardStats`), so both see everything.
    */
   forwardObserver(next?: ForwardObserver): ForwardObserver {
-    return {
-      cache: (result: 'hit' | 'miss' | 'stale') => {
-        this.#cacheLookups[result]++;
-        next?.cache(result);
-      },
-      forwarded: () => {
-        this.#forwarded.inc();
-        next?.forwarded();
-      },
-      failed: () => {
-        this.#forwardFailures.inc();
-        next?.failed();
-      },
-      rejected: (reason: RejectReason) => {
-        this.#rejected.inc({ reason });
-        next?.rejected(reason);
-      },
-      exchange: (event: ExchangeEvent) => {
-        this.#exchanges.inc({
-          upstream: event.upstream,
-          transport: event.transport,
-          outcome: event.outcome,
-        });
-        if (event.outcome === 'ok') {
-          this.#exchangeSeconds.observe({ upstream: event.upstream }, event.durationMs / 1000);
-        }
-        next?.exchange(event);
-      },
-      // Upstreams report transitions only; a forwarder made by a reload starts them healthy.
-      health: (upstream: string, isHealthy: boolean) => {
-        if (!isHealthy) this.#markedDown.inc({ upstream });
-        this.#healthEvents.set(upstream, isHealthy);
-        next?.health(upstream, isHealthy);
-      },
-    };
+    return this.#forward.observer(next);
   }
 
   /** Renders every metric in the Prometheus text format. */
