@@ -18,6 +18,7 @@ import type { ForwardObserver, QueryEvent, TcpRefusal } from './dns/index.js';
 import { DnsMetrics, ForwardMetrics } from './dns/metrics.js';
 import type { DnsMetricsSources, ForwardMetricsSources } from './dns/metrics.js';
 import type { HttpRefusal } from './http/index.js';
+import { HttpMetrics } from './http/metrics.js';
 import type { LoadEvent } from './pipeline/loader.js';
 import type { CarryFacts, StreamStats } from './mesos/index.js';
 
@@ -83,7 +84,7 @@ export class Metrics {
   readonly #names: Gauge;
   readonly #propagationSeconds: Histogram;
   readonly #reloads: Counter<'result'>;
-  readonly #httpRefused: Counter<'reason'>;
+  readonly #http: HttpMetrics;
   readonly #dns: DnsMetrics;
   readonly #forward: ForwardMetrics;
 
@@ -297,13 +298,7 @@ export class Metrics {
     });
     for (const result of ['applied', 'rejected']) this.#reloads.inc({ result }, 0);
 
-    this.#httpRefused = new Counter({
-      name: 'mesodns_http_refused_total',
-      help: 'HTTP clients turned away: connections (http.maxConnections were open), busy (as many large responses as allowed were being sent; 503), timeout (idle for 30 s, or a large response not read within 5 min).',
-      labelNames: ['reason'],
-      registers,
-    });
-    for (const reason of ['connections', 'busy', 'timeout']) this.#httpRefused.inc({ reason }, 0);
+    this.#http = new HttpMetrics(this.registry);
     this.#forward = new ForwardMetrics(this.registry, sources);
   }
 
@@ -347,7 +342,7 @@ export class Metrics {
 
   /** An HTTP client turned away (see `HttpRefusal`). */
   onHttpRefused(reason: HttpRefusal): void {
-    this.#httpRefused.inc({ reason });
+    this.#http.onRefused(reason);
   }
 
   onConfigReload(isApplied: boolean): void {
