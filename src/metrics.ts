@@ -11,7 +11,7 @@
  *   upstream health) are read through `MetricsSources` when Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { readCounter, readGauge, readLabelledCounter } from './prom.js';
+import { readCounter, readGauge } from './prom.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { ForwardObserver, QueryEvent, TcpRefusal } from './dns/index.js';
@@ -20,7 +20,8 @@ import type { DnsMetricsSources, ForwardMetricsSources } from './dns/metrics.js'
 import type { HttpRefusal } from './http/index.js';
 import { HttpMetrics } from './http/metrics.js';
 import type { LoadEvent } from './pipeline/loader.js';
-import type { CarryFacts, StreamStats } from './mesos/index.js';
+import { registerMesosMetrics } from './mesos/metrics.js';
+import type { MesosMetricsSources } from './mesos/metrics.js';
 
 /** Buckets of state fetches and zone builds, seconds. */
 const LOAD_BUCKETS: readonly number[] = [
@@ -28,7 +29,8 @@ const LOAD_BUCKETS: readonly number[] = [
 ];
 
 /** What the metrics read when scraped; every provider is optional. */
-export interface MetricsSources extends DnsMetricsSources, ForwardMetricsSources {
+export interface MetricsSources
+  extends DnsMetricsSources, ForwardMetricsSources, MesosMetricsSources {
   /** Age of the data served, ms; undefined before the first load. */
   readonly dataAgeMs?: () => number | undefined;
   /** The SOA serial served; undefined before the first load. */
@@ -38,12 +40,6 @@ export interface MetricsSources extends DnsMetricsSources, ForwardMetricsSources
    * zone gauges count the last full build's load event.
    */
   readonly zoneCounts?: () => { readonly names: number; readonly rrs: number } | undefined;
-  /** How often the leading Mesos master changed since the start. */
-  readonly leaderChanges?: () => number;
-  /** The master event stream's counters (`mesos.mode: stream`). */
-  readonly stream?: () => StreamStats | undefined;
-  /** Agents and tasks carried over a leader change now (mesos/carry-over.ts). */
-  readonly carry?: () => CarryFacts | undefined;
   /** Unexpected exits of the pipeline worker thread, each followed by a restart. */
   readonly workerRestarts?: () => number;
 }
@@ -117,28 +113,6 @@ export class Metrics {
       registers,
     });
     this.#held.inc({ reason: 'malformed' }, 0);
-    const carry = (): CarryFacts => sources.carry?.() ?? { agents: 0, tasks: 0, since: undefined };
-    readGauge(
-      this.registry,
-      'mesodns_failover_carried_agents',
-      'Agents a new Mesos leader has not registered yet whose tasks are served from the last state (mesos.failover.maxHold).',
-      () => carry().agents,
-    );
-    readGauge(
-      this.registry,
-      'mesodns_failover_carried_tasks',
-      'Running tasks served from the last state because their agent has not re-registered with the new leader.',
-      () => carry().tasks,
-    );
-    readGauge(
-      this.registry,
-      'mesodns_failover_carry_seconds',
-      'How long the oldest carried agent has been waiting to re-register (0 when none is carried).',
-      () => {
-        const since = carry().since;
-        return since === undefined ? 0 : Math.max(0, clock.now() - since) / 1000;
-      },
-    );
     this.#fetchSeconds = new Histogram({
       name: 'mesodns_state_fetch_duration_seconds',
       help: 'Time to fetch and parse one state document (redirects included).',
@@ -206,84 +180,7 @@ export class Metrics {
       buckets: [...PROPAGATION_BUCKETS],
       registers,
     });
-    const streamStats = (): StreamStats | undefined => sources.stream?.();
-    const streamCounter = (name: string, help: string, value: (s: StreamStats) => number): void => {
-      readCounter(this.registry, name, help, () => {
-        const s = streamStats();
-        return s === undefined ? 0 : value(s);
-      });
-    };
-    streamCounter(
-      'mesodns_stream_subscriptions_total',
-      'Stream mode: subscriptions to the master event stream that delivered a snapshot.',
-      (s) => s.subscriptions,
-    );
-    streamCounter(
-      'mesodns_stream_bad_events_total',
-      'Stream mode: events that could not be parsed and were skipped.',
-      (s) => s.badEvents,
-    );
-    streamCounter(
-      'mesodns_stream_watchdog_timeouts_total',
-      'Stream mode: streams ended because no whole record (event, heartbeat) arrived for the configured number of heartbeat intervals, or the snapshot did not progress.',
-      (s) => s.watchdogTimeouts,
-    );
-    streamCounter(
-      'mesodns_stream_resyncs_total',
-      'Stream mode: periodic comparisons of the streamed view with GET_STATE.',
-      (s) => s.resyncs,
-    );
-    streamCounter(
-      'mesodns_stream_resyncs_with_drift_total',
-      'Stream mode: comparisons that found drift (each one subscribes again).',
-      (s) => s.resyncsWithDrift,
-    );
-    readLabelledCounter(
-      this.registry,
-      {
-        name: 'mesodns_stream_drift_total',
-        help: 'Stream mode: differences found by the resync comparisons, by kind (task, agent, framework).',
-        label: 'kind',
-      },
-      () => {
-        const s = streamStats();
-        return [
-          ['task', s?.driftedTasks ?? 0],
-          ['agent', s?.driftedAgents ?? 0],
-          ['framework', s?.driftedFrameworks ?? 0],
-        ];
-      },
-    );
-    readLabelledCounter(
-      this.registry,
-      {
-        name: 'mesodns_stream_ends_total',
-        help: 'Stream mode: streams that ended, by reason: watchdog (no whole record for missedHeartbeats heartbeat intervals, or a stalled snapshot), bad_data (bad framing, an event before SUBSCRIBED), closed (by the master), error (transport), leader_change, reload, drift.',
-        label: 'reason',
-      },
-      () => Object.entries(streamStats()?.ends ?? {}),
-    );
-    readLabelledCounter(
-      this.registry,
-      {
-        name: 'mesodns_stream_events_total',
-        help: 'Stream mode: events received from the master, by type (heartbeats included).',
-        label: 'type',
-      },
-      () => Object.entries(streamStats()?.events ?? {}),
-    );
-    readGauge(
-      this.registry,
-      'mesodns_stream_connected',
-      'Stream mode: 1 while subscribed to the master event stream, 0 otherwise (also after falling back to polling).',
-      () => (streamStats()?.connected === true ? 1 : 0),
-    );
-    readCounter(
-      this.registry,
-      'mesodns_leader_changes_total',
-      'Changes of the leading Mesos master seen since the start.',
-      () => sources.leaderChanges?.() ?? 0,
-    );
+    registerMesosMetrics(this.registry, sources, clock);
     readCounter(
       this.registry,
       'mesodns_pipeline_worker_restarts_total',
