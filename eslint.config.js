@@ -135,6 +135,7 @@ export default tseslint.config(
         '**/http/**',
         '!**/http/metrics.js',
         '**/pipeline/**',
+        '!**/pipeline/metrics.js',
         '**/mesos/**',
         '!**/mesos/metrics.js',
       ],
