@@ -56,6 +56,20 @@ export default tseslint.config(
   // The data flows config -> mesos -> pipeline -> records -> store -> dns|http; metrics and
   // cli/ observe and wire it. Each folder may import only what lies upstream of it.
   {
+    files: ['src/net/**'],
+    rules: layer('net/ parses addresses for every layer; it imports none', [
+      ...TOP,
+      '**/config/**',
+      '**/mesos/**',
+      '**/records/**',
+      '**/dns/**',
+      '**/http/**',
+      '**/pipeline/**',
+      '**/store.js',
+      '**/metrics.js',
+    ]),
+  },
+  {
     files: ['src/config/**'],
     rules: layer('config/ is the first step: it imports no other layer', [
       ...TOP,

@@ -4,6 +4,7 @@
  * reports the problem at its key.
  */
 import { isIP } from 'node:net';
+import { parsePrefix } from '../net/ip.js';
 import { DEFAULT_UPSTREAM_PORT } from './defaults.js';
 import type { HostPort } from './types.js';
 
@@ -70,19 +71,8 @@ export function parseUpstream(text: string): Parsed<HostPort> {
 
 /** A client prefix of `forward.allowFrom`: `addr/len` or a bare address (a host prefix). */
 export function parseCidr(text: string): Parsed<string> {
-  const slash = text.indexOf('/');
-  const addr = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(addr);
-  if (family === 0) {
-    return { problem: 'must be a CIDR such as 10.0.0.0/8 or fc00::/7, or an IP address' };
-  }
-  if (slash < 0) return { value: text };
-  const max = family === 4 ? 32 : 128;
-  const length = text.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(length) || Number(length) > max) {
-    return { problem: `prefix length '${length}' must be a number from 0 to ${max}` };
-  }
-  return { value: text };
+  const prefix = parsePrefix(text);
+  return 'problem' in prefix ? { problem: prefix.problem } : { value: text };
 }
 
 /** A master: `http(s)://host[:port][/path]` or a bare `host:port` (`scheme`), as a base URL. */

@@ -4,28 +4,16 @@
  * IPv4. Pure.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { ipv4Bytes, ipv6Bytes } from './zone.js';
-
-interface Prefix {
-  readonly bytes: Buffer;
-  readonly length: number;
-}
+import type { Prefix } from '../net/ip.js';
+import { ipv4Bytes, ipv6Bytes, parsePrefix } from '../net/ip.js';
 
 /** Remembered decisions per client address, cleared when it grows past this. */
 const MEMO_LIMIT = 4096;
 
 /** Parses `addr/len` or a bare address (a host prefix); undefined when invalid. */
 export function parseCidr(text: string): Prefix | undefined {
-  const slash = text.indexOf('/');
-  const addr = slash < 0 ? text : text.slice(0, slash);
-  const bytes = isIPv4(addr) ? ipv4Bytes(addr) : isIPv6(addr) ? ipv6Bytes(addr) : undefined;
-  if (bytes === undefined) return undefined;
-  const max = bytes.length * 8;
-  if (slash < 0) return { bytes, length: max };
-  const lenText = text.slice(slash + 1);
-  if (!/^[0-9]{1,3}$/.test(lenText)) return undefined;
-  const length = Number(lenText);
-  return length <= max ? { bytes, length } : undefined;
+  const prefix = parsePrefix(text);
+  return 'problem' in prefix ? undefined : prefix;
 }
 
 function matches(prefix: Prefix, bytes: Buffer): boolean {

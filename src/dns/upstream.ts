@@ -19,7 +19,7 @@ import type { Transport } from './response.js';
 import type { ExchangeOutcome, ForwardObserver } from './upstream-stats.js';
 import type { Candidate } from './policy.js';
 import { HEADER_SIZE, TYPE, encodeName } from './wire.js';
-import { ipv6Bytes } from './zone.js';
+import { ipv6Bytes } from '../net/ip.js';
 
 /** `. IN NS` with RD set: the health probe (what CoreDNS sends). */
 const PROBE = Buffer.from([0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1]);

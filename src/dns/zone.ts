@@ -108,52 +108,6 @@ export function writeRRHeader(
   return off + 10;
 }
 
-/** Parses dotted IPv4 into 4 bytes. */
-export function ipv4Bytes(ip: string): Buffer | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  const out = Buffer.allocUnsafe(4);
-  for (let i = 0; i < 4; i++) {
-    const n = Number(parts[i]);
-    if (!Number.isInteger(n) || n < 0 || n > 255) return undefined;
-    out[i] = n;
-  }
-  return out;
-}
-
-/** Parses an IPv6 address (with `::` and an optional embedded IPv4 tail) into 16 bytes. */
-export function ipv6Bytes(ip: string): Buffer | undefined {
-  const zone = ip.indexOf('%');
-  const addr = zone >= 0 ? ip.slice(0, zone) : ip;
-  const out = Buffer.alloc(16);
-  const halves = addr.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const words: number[] = [];
-    const groups = part.split(':');
-    for (let i = 0; i < groups.length; i++) {
-      const g = groups[i] ?? '';
-      if (i === groups.length - 1 && g.includes('.')) {
-        const v4 = ipv4Bytes(g);
-        if (v4 === undefined) return undefined;
-        words.push(v4.readUInt16BE(0), v4.readUInt16BE(2));
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-        words.push(parseInt(g, 16));
-      }
-    }
-    return words;
-  };
-  const head = parse(halves[0] ?? '');
-  const tail = halves.length === 2 ? parse(halves[1] ?? '') : [];
-  if (head === undefined || tail === undefined) return undefined;
-  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
-  head.forEach((w, i) => out.writeUInt16BE(w, i * 2));
-  tail.forEach((w, i) => out.writeUInt16BE(w, 16 - (tail.length - i) * 2));
-  return out;
-}
-
 const QNAME_POINTER = Buffer.from([0xc0, 0x0c]);
 
 function soaRdata(soa: SoaConfig, serial: number): Buffer {

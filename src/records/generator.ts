@@ -14,7 +14,7 @@ import { taskIdHash } from './hash.js';
 import { domainFragment, labelFunction } from './labels.js';
 import type { LabelFunction } from './labels.js';
 import { RecordBuilder } from './builder.js';
-import { formatIpv6, ipv4ToInt, ipv6Groups } from './ip-text.js';
+import { formatIpv6, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { RecordKind } from './layout.js';
 import { CompactRecordSet } from './views.js';

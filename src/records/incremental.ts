@@ -31,7 +31,7 @@ import { labelFunction } from './labels.js';
 import type { LabelFunction } from './labels.js';
 import { withoutReserve } from './arena.js';
 import { RecordBuilder } from './builder.js';
-import { ipv4ToInt, ipv6Groups } from './ip-text.js';
+import { ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { RecordData } from './layout.js';
 import type { CompactRecordSet } from './views.js';

@@ -30,7 +30,7 @@ export { IncrementalRecords } from './incremental.js';
 export type { ZoneUpdate } from './incremental.js';
 export { reserveBuildMemory, withoutReserve } from './arena.js';
 export { RecordBuilder } from './builder.js';
-export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from './ip-text.js';
+export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 export type { EnumerationData, KindData, RecordData, RecordKind } from './layout.js';
 export {

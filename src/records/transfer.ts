@@ -6,7 +6,7 @@
  */
 import type { RecordSet } from './types.js';
 import { RecordBuilder } from './builder.js';
-import { formatIpv6, ipv4ToInt, ipv6Groups } from './ip-text.js';
+import { formatIpv6, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { KindData, RecordData } from './layout.js';
 import { CompactRecordSet } from './views.js';

@@ -15,7 +15,7 @@ import type {
   RecordSet,
   SrvTarget,
 } from './types.js';
-import { formatIpv6, intToIpv4 } from './ip-text.js';
+import { formatIpv6, intToIpv4 } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_TYPES } from './layout.js';
 import type { KindData, RecordData, RecordKind } from './layout.js';
 import { hashBytes, hashString } from './name-hash.js';

@@ -1,4 +1,4 @@
-import { intToIpv4 } from './ip-text.js';
+import { intToIpv4 } from '../net/ip.js';
 import { KIND_A, KIND_AAAA } from './layout.js';
 import { CompactRecordSet } from './views.js';
 import type { RecordSet, RecordType } from './types.js';

@@ -1,8 +1,9 @@
 /**
- * Addresses as text and as the numbers the record set stores: an A value is the IPv4 address
- * as an unsigned 32-bit integer, an AAAA value indexes 16 bytes (its 8 groups). Writing IPv6 in
- * canonical form (RFC 5952, as Go prints it) is what makes two spellings of one address a single
- * record.
+ * IP addresses as text, numbers and bytes, and CIDR prefixes: the one parser every layer uses
+ * (config checks `allowFrom` and `rrl.exempt`, records store A and AAAA values, dns matches
+ * clients and upstream replies). An A value is the IPv4 address as an unsigned 32-bit integer,
+ * an AAAA value indexes 16 bytes (its 8 groups). Writing IPv6 in canonical form (RFC 5952, as Go
+ * prints it) is what makes two spellings of one address a single record. Imports nothing.
  */
 
 /** Dotted IPv4 (already validated) as an unsigned 32-bit integer. */
@@ -79,4 +80,53 @@ export function ipv6Groups(text: string): number[] | undefined {
   if (gap < 0) return head.length === 8 ? head : undefined;
   if (head.length + tail.length > 7) return undefined;
   return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+/** Dotted IPv4 (four decimal numbers 0-255, no leading zeros) as 4 bytes, or undefined. */
+export function ipv4Bytes(ip: string): Buffer | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = Buffer.allocUnsafe(4);
+  for (let i = 0; i < 4; i++) {
+    const part = parts[i] ?? '';
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part) || Number(part) > 255) return undefined;
+    out[i] = Number(part);
+  }
+  return out;
+}
+
+/** An IPv6 address (with `::`, an IPv4 tail, a `%zone` ignored) as 16 bytes, or undefined. */
+export function ipv6Bytes(ip: string): Buffer | undefined {
+  const zone = ip.indexOf('%');
+  const groups = ipv6Groups(zone >= 0 ? ip.slice(0, zone) : ip);
+  if (groups === undefined) return undefined;
+  const out = Buffer.allocUnsafe(16);
+  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  return out;
+}
+
+/** A CIDR prefix: the address bytes (4 or 16) and the prefix length in bits. */
+export interface Prefix {
+  readonly bytes: Buffer;
+  readonly length: number;
+}
+
+/**
+ * Parses `addr/len` or a bare address (a host prefix). Returns the prefix, or a problem in words
+ * (for the config's error messages).
+ */
+export function parsePrefix(text: string): Prefix | { readonly problem: string } {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const bytes = addr.includes(':') ? ipv6Bytes(addr) : ipv4Bytes(addr);
+  if (bytes === undefined) {
+    return { problem: 'must be a CIDR such as 10.0.0.0/8 or fc00::/7, or an IP address' };
+  }
+  const max = bytes.length * 8;
+  if (slash < 0) return { bytes, length: max };
+  const length = text.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(length) || Number(length) > max) {
+    return { problem: `prefix length '${length}' must be a number from 0 to ${String(max)}` };
+  }
+  return { bytes, length: Number(length) };
 }
