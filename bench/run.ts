@@ -23,14 +23,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from '../test/helpers/ports.js';
 import { syntheticState, writeState, type MasterState, type StateTask } from './cluster.js';
-import {
-  benchStream,
-  streamMarkdown,
-  streamSettings,
-  streamSummary,
-  type StreamResult,
-  type StreamSettings,
-} from './stream.js';
+import { benchStream } from './stream.js';
+import { streamMarkdown, streamSummary, type StreamResult } from './stream-report.js';
+import { streamSettings, type StreamSettings } from './stream-settings.js';
 import {
   HOST,
   KEEP,
