@@ -61,7 +61,7 @@ export interface SnapshotMessage {
 
 /**
  * A streamed change of the served zone (stream mode, records/incremental.ts): a changeset from
- * the serial the main thread serves to the next, its buffers in shared memory (the worker applied
+ * the serial the main thread serves to the next, its buffers copied (the worker applied
  * it to its own copy of the zone too).
  */
 export interface ChangesetMessage {

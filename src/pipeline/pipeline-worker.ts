@@ -339,14 +339,16 @@ const listener: StateListener = {
     const current = store.current;
     if (current === undefined) return false;
     const now = systemClock.now();
-    // Shared, not transferred: both threads apply the changeset and keep its contents.
+    // Copied, not transferred: both threads apply the changeset and keep its contents. A copy
+    // of a few small arrays is cheaper than SharedArrayBuffers, which cost an allocation each
+    // and weigh on both threads' garbage collection.
     const changeset: Changeset = {
       serialFrom: current.zone.serial,
       serialTo: store.nextSerial(now),
-      contents: cloneRecordData(update.records, 'shared'),
+      contents: update.records,
       names: update.names,
-      removed: cloneRecordData(update.removed, 'shared'),
-      added: cloneRecordData(update.added, 'shared'),
+      removed: update.removed,
+      added: update.added,
     };
     store.apply(changeset, now);
     logger.debug('zone updated', {
