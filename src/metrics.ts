@@ -4,7 +4,7 @@
  * dns/metrics.ts (queries, limits, forwarding, upstreams), pipeline/metrics.ts (loads, the zone,
  * the worker), mesos/metrics.ts (the event stream, failover, leader changes) and
  * http/metrics.ts (refusals). Only the build info and the config reloads, which belong to
- * cli/serve.ts, are declared here. Callers see one object (`Metrics`) and its hooks.
+ * serve/serve.ts, are declared here. Callers see one object (`Metrics`) and its hooks.
  *
  * Three ways in, chosen by cost:
  * - `onQuery` runs for every DNS query, so it only bumps plain numbers (no prom-client call, no
