@@ -2,7 +2,7 @@
  * The state source a configuration selects: a state file, or the masters (static list or
  * ZooKeeper) through the HTTP client, followed through the v1 event stream (`mesos.mode:
  * stream`, falling back to polling for masters without the v1 API) or polled (`poll`). Built
- * inside the pipeline worker (pipeline-worker.ts).
+ * inside the pipeline worker (worker.ts).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
