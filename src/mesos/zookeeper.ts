@@ -65,13 +65,23 @@ export interface ZkDetectorOptions {
   readonly sessionTimeoutMs?: number;
 }
 
-type ZooKeeperLib = typeof ZooKeeper;
+/** What this module uses of the ZooKeeper client. */
+type ZooKeeperLib = Pick<typeof ZooKeeper, 'createClient' | 'Exception'>;
 let zooKeeperLib: Promise<ZooKeeperLib> | undefined;
 
-/** Loads the ZooKeeper client on first use: configurations without `mesos.zk` never pay for it. */
+/**
+ * Loads the ZooKeeper client on first use: configurations without `mesos.zk` never pay for it.
+ * It is a CommonJS package: Node's own import lists its exports by name, the bundle in dist/
+ * hands them over as `default`; either works.
+ */
 function loadZooKeeper(): Promise<ZooKeeperLib> {
-  zooKeeperLib ??= import('node-zookeeper-client');
-  return zooKeeperLib;
+  const loading =
+    zooKeeperLib ??
+    import('node-zookeeper-client').then((m): ZooKeeperLib =>
+      typeof m.createClient === 'function' ? m : m.default,
+    );
+  zooKeeperLib = loading;
+  return loading;
 }
 
 /** Whether `err` is a ZooKeeper exception with `code` (e.g. NO_NODE). */
