@@ -209,9 +209,11 @@ export async function serve(configFile: string): Promise<number> {
         const oldForwarder = settings.forwarder;
         config = next;
         settings = await settingsMaker.make(next, rebound.dns?.listen ?? listeners.listen);
-        listeners.dns.update(settings);
+        // The listener kept or replaced gets the settings, and so does a new one.
+        const kept = listeners.dns;
+        kept.update(settings);
         const closed = listeners.adopt(rebound);
-        listeners.dns.update(settings);
+        if (listeners.dns !== kept) listeners.dns.update(settings);
         // Let queries in flight on the old forwarder finish before closing it.
         setTimeout(() => oldForwarder?.close(), previous.forward.timeoutMs + 100).unref();
         // The new source replaces the old one, or the running source loads again at once.
