@@ -76,7 +76,7 @@ export class ZoneStore {
 
   /**
    * The serial of the next change: max(current + 1, now in seconds), so that it always increases
-   * (RFC 1982 arithmetic aside); undefined before the first load.
+   * (RFC 1982 arithmetic aside); before the first load, now in seconds.
    */
   nextSerial(nowMs: number): number {
     const serial = this.#current?.zone.serial;

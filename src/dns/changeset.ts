@@ -32,13 +32,6 @@ export interface Changeset {
   readonly added: RecordData;
 }
 
-/** Number of RRs of record data (all kinds). */
-export function rrCount(records: RecordData): number {
-  let n = 0;
-  for (const k of records.kinds) n += k.values.length;
-  return n;
-}
-
 /** RRs name `id` of a part owns (all kinds). */
 function rrsOf(part: ZonePart, id: number): number {
   if (id < 0) return 0;

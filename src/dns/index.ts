@@ -34,7 +34,7 @@ export {
   zoneFromImage,
 } from './zone.js';
 export type { Found, Zone, ZoneImage, ZoneOptions, ZonePart } from './zone.js';
-export { ChangesetMismatch, applyChangeset, rrCount } from './changeset.js';
+export { ChangesetMismatch, applyChangeset } from './changeset.js';
 export type { Changeset } from './changeset.js';
 export { changedEntries } from './changed-names.js';
 export { ZoneRecordSet } from './zone-records.js';
