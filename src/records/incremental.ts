@@ -86,10 +86,15 @@ function sameOrder(x: NameValues, y: NameValues): boolean {
   );
 }
 
+/** An SRV value as `target:port` text (how two are compared). */
+function srvText(t: SrvTarget): string {
+  return `${t.target}:${String(t.port)}`;
+}
+
 /** The values in a canonical order (SRV targets by their `target:port` text). */
 function sorted(v: NameValues): NameValues {
   const srv = v.srv
-    .map((t) => ({ t, text: `${t.target}:${String(t.port)}` }))
+    .map((t) => ({ t, text: srvText(t) }))
     .sort((p, q) => (p.text < q.text ? -1 : p.text > q.text ? 1 : 0))
     .map((x) => x.t);
   return { a: [...v.a].sort(), aaaa: [...v.aaaa].sort(), srv };
@@ -395,12 +400,12 @@ function addValues(b: RecordBuilder, id: number, v: NameValues): void {
 
 /** The values of `x` that `y` does not have. */
 function minus(x: NameValues, y: NameValues): NameValues {
-  const srv = new Set(y.srv.map((t) => `${t.target}:${String(t.port)}`));
+  const srv = new Set(y.srv.map(srvText));
   const a = new Set(y.a);
   const aaaa = new Set(y.aaaa);
   return {
     a: x.a.filter((ip) => !a.has(ip)),
     aaaa: x.aaaa.filter((ip) => !aaaa.has(ip)),
-    srv: x.srv.filter((t) => !srv.has(`${t.target}:${String(t.port)}`)),
+    srv: x.srv.filter((t) => !srv.has(srvText(t))),
   };
 }
