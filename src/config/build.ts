@@ -13,6 +13,7 @@ import { buildHttp } from './sections/http.js';
 import { buildLog } from './sections/log.js';
 import { buildMesos } from './sections/mesos.js';
 import { buildRecords } from './sections/records.js';
+import { buildTransfer } from './sections/transfer.js';
 import type { Config } from './types.js';
 import { domainProblem, normalizeDomain } from './values.js';
 
@@ -41,7 +42,8 @@ export function buildConfig(doc: unknown, r: Reporter, options: BuildOptions): C
   const records = buildRecords(f);
   const dns = buildDns(f, domain);
   const forward = buildForward(f, domain);
+  const transfer = buildTransfer(f);
   const http = buildHttp(f, mesos);
   const log = buildLog(f);
-  return { domain, mesos, records, dns, forward, http, log };
+  return { domain, mesos, records, dns, forward, transfer, http, log };
 }

@@ -124,6 +124,14 @@ export const DEFAULT_CONFIG: Config = frozen({
       staleTtl: 3600,
     },
   },
+  // Off: nobody may transfer the zone until `allow` names the secondaries.
+  transfer: {
+    allow: [],
+    notify: [],
+    tsig: { keys: [] },
+    journal: 1_000,
+    maxConcurrent: 4,
+  },
   http: {
     enabled: true,
     listen: { host: '0.0.0.0', port: 8123 },

@@ -25,6 +25,7 @@ export {
 } from './load.js';
 export { configToYaml } from './render.js';
 export { REDACTED, redactConfig } from './redact.js';
+export { secretProblem } from './sections/transfer.js';
 export {
   PRECOMPILED_VALIDATOR,
   newAjv,

@@ -35,7 +35,7 @@ export interface YamlComments {
  * above the group, prefixed with its name.
  */
 export function configToYaml(config: Config, comments: YamlComments = {}): string {
-  const { mesos, records, dns, forward, http, log } = config;
+  const { mesos, records, dns, forward, transfer, http, log } = config;
   const doc = new Document({
     domain: config.domain,
     mesos: {
@@ -87,6 +87,13 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
       maxFails: forward.maxFails,
       healthCheck: formatDuration(forward.healthCheckMs),
       cache: { ...forward.cache },
+    },
+    transfer: {
+      allow: [...transfer.allow],
+      notify: transfer.notify.map(formatUpstream),
+      tsig: { keys: transfer.tsig.keys.map((k) => ({ ...k })) },
+      journal: transfer.journal,
+      maxConcurrent: transfer.maxConcurrent,
     },
     http: {
       enabled: http.enabled,

@@ -22,6 +22,41 @@ export interface SoaConfig {
 /** How the Mesos state is followed (`mesos.mode`): the v1 event stream, or polling. */
 export type MesosMode = 'stream' | 'poll';
 
+/** TSIG algorithms of `transfer.tsig.keys` (RFC 8945 6). */
+export const TSIG_ALGORITHM_NAMES = [
+  'hmac-md5',
+  'hmac-sha1',
+  'hmac-sha224',
+  'hmac-sha256',
+  'hmac-sha384',
+  'hmac-sha512',
+] as const;
+export type TsigAlgorithmName = (typeof TSIG_ALGORITHM_NAMES)[number];
+
+/** One key of `transfer.tsig.keys`. */
+export interface TsigKeyConfig {
+  /** The key name, lower case, with the trailing dot. */
+  readonly name: string;
+  readonly algorithm: TsigAlgorithmName;
+  /** The base64 secret, or '' with `secretFile`. */
+  readonly secret: string;
+  /** A file holding the base64 secret, or ''. */
+  readonly secretFile: string;
+}
+
+/** `transfer`: zone transfers to DNS secondaries. */
+export interface TransferConfig {
+  /** CIDRs (or addresses) of clients that may transfer the zone; empty: nobody. */
+  readonly allow: readonly string[];
+  /** Secondaries sent a NOTIFY at every new serial. */
+  readonly notify: readonly HostPort[];
+  readonly tsig: { readonly keys: readonly TsigKeyConfig[] };
+  /** Zone changes kept for IXFR. */
+  readonly journal: number;
+  /** Transfers served at once at most. */
+  readonly maxConcurrent: number;
+}
+
 /** Upstream selection of `forward.policy`. */
 export type ForwardPolicy = 'sequential' | 'random' | 'round_robin';
 
@@ -159,6 +194,7 @@ export interface Config {
     readonly healthCheckMs: number;
     readonly cache: ForwardCacheConfig;
   };
+  readonly transfer: TransferConfig;
   readonly http: {
     readonly enabled: boolean;
     readonly listen: HostPort;

@@ -293,6 +293,37 @@ const CASES: readonly Case[] = [
     ],
   },
   {
+    title: 'transfer: allow, notify with default port, a key with its algorithm and secret',
+    yaml:
+      HEAD +
+      lines(
+        'transfer:',
+        '  allow: [10.0.0.0/8, "::1"]',
+        '  notify: [10.0.0.53, "[::1]:5300"]',
+        '  tsig:',
+        '    keys:',
+        '      - { name: Xfr-Key., algorithm: hmac-sha512, secret: "c2VjcmV0" }',
+        '      - { name: other, secretFile: /run/tsig }',
+        '  journal: 50',
+      ),
+    pick: (c) => c.transfer,
+    want: {
+      allow: ['10.0.0.0/8', '::1'],
+      notify: [
+        { host: '10.0.0.53', port: 53 },
+        { host: '::1', port: 5300 },
+      ],
+      tsig: {
+        keys: [
+          { name: 'xfr-key.', algorithm: 'hmac-sha512', secret: 'c2VjcmV0', secretFile: '' },
+          { name: 'other.', algorithm: 'hmac-sha256', secret: '', secretFile: '/run/tsig' },
+        ],
+      },
+      journal: 50,
+      maxConcurrent: 4,
+    },
+  },
+  {
     title: 'JSON-style flow YAML is YAML too',
     yaml: lines('{ "mesos": { "masters": ["10.0.0.1:5050"] } }'),
     pick: (c) => c.mesos.masters,
@@ -838,6 +869,68 @@ const CASES: readonly Case[] = [
       HEAD + lines('  auth:', '    principal: dns', '    secret: s3cret', '    secretFile: /run/s'),
     code: 'ERR_CONFIG_INVALID',
     problem: { path: 'mesos.auth.secretFile', line: 6, column: 5, message: 'not both' },
+  },
+  {
+    title: 'a TSIG key needs a secret or a secret file',
+    yaml: HEAD + lines('transfer:', '  tsig:', '    keys:', '      - name: xfr'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'transfer.tsig.keys[0].name',
+      line: 6,
+      column: 15,
+      message: 'needs transfer.tsig.keys[0].secret',
+    },
+  },
+  {
+    title: 'a TSIG secret must be base64',
+    yaml:
+      HEAD +
+      lines('transfer:', '  tsig:', '    keys:', '      - { name: xfr, secret: "not base64!" }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'transfer.tsig.keys[0].secret',
+      line: 6,
+      column: 30,
+      message: 'must be base64',
+    },
+  },
+  {
+    title: 'TSIG key names are unique, whatever their case',
+    yaml:
+      HEAD +
+      lines(
+        'transfer:',
+        '  tsig:',
+        '    keys:',
+        '      - { name: xfr, secret: c2VjcmV0 }',
+        '      - { name: XFR., secret: c2VjcmV0 }',
+      ),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'transfer.tsig.keys[1].name', line: 7, column: 17, message: 'duplicate of' },
+  },
+  {
+    title: 'an unknown TSIG algorithm is named',
+    yaml:
+      HEAD +
+      lines(
+        'transfer:',
+        '  tsig:',
+        '    keys:',
+        '      - { name: x, algorithm: gost, secret: c2VjcmV0 }',
+      ),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'transfer.tsig.keys[0].algorithm',
+      line: 6,
+      column: 31,
+      message: 'hmac-sha256',
+    },
+  },
+  {
+    title: 'a NOTIFY target is an address',
+    yaml: HEAD + lines('transfer:', '  notify: [secondary.example]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'transfer.notify[0]', line: 4, column: 12, message: 'IP address' },
   },
   {
     title: 'a secret needs a principal',

@@ -74,6 +74,7 @@ const SAMPLE_CONFIG: Config = {
     healthCheckMs: 500,
     cache: DEFAULT_CONFIG.forward.cache,
   },
+  transfer: DEFAULT_CONFIG.transfer,
   http: {
     enabled: true,
     listen: { host: '0.0.0.0', port: 8123 },

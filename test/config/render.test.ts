@@ -54,6 +54,13 @@ forward:
     servfailTtl: 0
     serveStale: true
     staleTtl: 86400
+transfer:
+  allow: [10.0.0.0/8]
+  notify: ["[fd00::53]:5353", 10.0.0.53]
+  tsig:
+    keys: [{ name: xfr-key, algorithm: hmac-sha512, secret: c2VjcmV0 }, { name: k2, secretFile: /run/k2 }]
+  journal: 10
+  maxConcurrent: 2
 http:
   enabled: false
   listen: "localhost:9000"
@@ -128,6 +135,13 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '    servfailTtl: 5',
       '    serveStale: false',
       '    staleTtl: 3600',
+      'transfer:',
+      '  allow: []',
+      '  notify: []',
+      '  tsig:',
+      '    keys: []',
+      '  journal: 1000',
+      '  maxConcurrent: 4',
       'http:',
       '  enabled: true',
       '  listen: 0.0.0.0:8123',
@@ -157,6 +171,26 @@ test('redactConfig hides the Basic auth secret and a ZooKeeper password', (t) =>
   t.is(config.mesos.auth.secret, 's3cret');
   t.false(Object.isFrozen(redacted));
   t.deepEqual({ ...redacted, mesos: config.mesos }, { ...config });
+});
+
+test('redactConfig hides TSIG secrets and keeps key names and files', (t) => {
+  const config = parseConfig(
+    [
+      'mesos: { masters: ["m:5050"] }',
+      'transfer:',
+      '  tsig: { keys: [{ name: a, secret: c2VjcmV0c2VjcmV0 }, { name: b, secretFile: /run/b }] }',
+    ].join('\n'),
+    'a.yaml',
+  );
+  const keys = redactConfig(config).transfer.tsig.keys;
+  t.deepEqual(
+    keys.map((k) => [k.name, k.secret, k.secretFile]),
+    [
+      ['a.', REDACTED, ''],
+      ['b.', '', '/run/b'],
+    ],
+  );
+  t.false(JSON.stringify(redactConfig(config)).includes('c2VjcmV0c2VjcmV0'));
 });
 
 test('redactConfig leaves an unset secret empty', (t) => {
