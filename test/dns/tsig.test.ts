@@ -225,7 +225,8 @@ async function signedTransfer(count: number, tamper: number | undefined): Promis
         const rrs = [...(i === 0 ? [soa] : []), a(i + 1), ...(i === count - 1 ? [soa] : [])];
         head.writeUInt16BE(rrs.length, 6);
         const signed = signer.sign(Buffer.concat([head, ...rrs]));
-        if (i === tamper) signed[signed.length - 40] ^= 1;
+        if (i === tamper)
+          signed.writeUInt8((signed.readUInt8(signed.length - 40) ^ 1) & 255, signed.length - 40);
         const len = Buffer.alloc(2);
         len.writeUInt16BE(signed.length);
         socket.write(Buffer.concat([len, signed]));
