@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics: the one prom-client registry served at `/metrics` (Prometheus text format
  * 0.0.4), composed of the metrics each layer declares beside the code it observes:
- * dns/metrics.ts (queries, limits, forwarding, upstreams), pipeline/metrics.ts (loads, the zone,
+ * dns/metrics.ts (queries, limits, forwarding, upstreams), dns/transfer-metrics.ts (zone
+ * transfers), pipeline/metrics.ts (loads, the zone,
  * the worker), mesos/metrics.ts (the event stream, failover, leader changes) and
  * http/metrics.ts (refusals). Only the build info and the config reloads, which belong to
  * serve/serve.ts, are declared here. Callers see one object (`Metrics`) and its hooks.
@@ -17,9 +18,11 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import type { ForwardObserver, QueryEvent, TcpRefusal } from './dns/index.js';
+import type { ForwardObserver, QueryEvent, TcpRefusal, TransferEvent } from './dns/index.js';
 import { DnsMetrics, ForwardMetrics } from './dns/metrics.js';
 import type { DnsMetricsSources, ForwardMetricsSources } from './dns/metrics.js';
+import { TransferMetrics } from './dns/transfer-metrics.js';
+import type { TransferMetricsSources } from './dns/transfer-metrics.js';
 import type { HttpRefusal } from './http/index.js';
 import { HttpMetrics } from './http/metrics.js';
 import { registerMesosMetrics } from './mesos/metrics.js';
@@ -33,7 +36,12 @@ import type { PipelineMetricsSources } from './pipeline/metrics.js';
  * documents the providers it reads.
  */
 export interface MetricsSources
-  extends DnsMetricsSources, ForwardMetricsSources, PipelineMetricsSources, MesosMetricsSources {}
+  extends
+    DnsMetricsSources,
+    ForwardMetricsSources,
+    TransferMetricsSources,
+    PipelineMetricsSources,
+    MesosMetricsSources {}
 
 /** Options of `Metrics`. */
 export interface MetricsOptions {
@@ -60,6 +68,7 @@ export class Metrics {
   readonly #reloads: Counter<'result'>;
   readonly #forward: ForwardMetrics;
   readonly #http: HttpMetrics;
+  readonly #transfers: TransferMetrics;
 
   constructor(options: MetricsOptions) {
     const registry = this.registry;
@@ -86,6 +95,7 @@ export class Metrics {
     for (const result of ['applied', 'rejected']) this.#reloads.inc({ result }, 0);
     this.#forward = new ForwardMetrics(registry, sources);
     this.#http = new HttpMetrics(registry);
+    this.#transfers = new TransferMetrics(registry, sources);
   }
 
   /** Counts one DNS query (the DNS server's `onQuery` hook). Cheap: no allocation. */
@@ -114,6 +124,11 @@ export class Metrics {
   /** A DNS TCP connection closed by a limit (see `TcpRefusal`). */
   onTcpRefused(reason: TcpRefusal): void {
     this.#dns.onTcpRefused(reason);
+  }
+
+  /** One zone transfer request and how it ended. */
+  onTransfer(event: TransferEvent): void {
+    this.#transfers.onTransfer(event);
   }
 
   /** An HTTP client turned away (see `HttpRefusal`). */

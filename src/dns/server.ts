@@ -20,6 +20,8 @@ import type { AnswerKind } from './authority.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import type { Transport } from './response.js';
 import { errorResponse } from './response.js';
+import type { ZoneTransfers } from './transfer.js';
+import { isTransferRequest } from './transfer.js';
 import type { Zone } from './zone.js';
 import type { Query } from './wire.js';
 import { RCODE, isProblem, nameKey, parseQuery } from './wire.js';
@@ -88,6 +90,11 @@ export interface DnsServerOptions {
    * an addon that cannot be loaded, uses Node's dgram (`udpEngine` tells which).
    */
   readonly batchedUdp?: boolean;
+  /**
+   * Zone transfers over TCP (AXFR, IXFR); undefined: transfer requests are answered like other
+   * queries (REFUSED).
+   */
+  readonly transfers?: ZoneTransfers;
 }
 
 /** A TCP client that stops reading is cut off once this much output is queued. */
@@ -464,17 +471,59 @@ export class DnsServer {
     // Started by the first bytes of a query, stopped when it is whole.
     let partial: NodeJS.Timeout | undefined;
     let buffered: Buffer = Buffer.alloc(0);
+    const frameOf = (reply: Buffer): Buffer => {
+      const frame = Buffer.allocUnsafe(reply.length + 2);
+      frame.writeUInt16BE(reply.length, 0);
+      reply.copy(frame, 2);
+      return frame;
+    };
+    // While a zone transfer runs, later answers on the connection wait for its end.
+    let transferring: Promise<void> | undefined;
     const write = (reply: Buffer | undefined): void => {
       if (reply === undefined || socket.destroyed) return;
+      if (transferring !== undefined) {
+        void transferring.then(() => {
+          write(reply);
+        });
+        return;
+      }
       arm();
       if (socket.writableLength > MAX_TCP_BACKLOG) {
         socket.destroy();
         return;
       }
-      const frame = Buffer.allocUnsafe(reply.length + 2);
-      frame.writeUInt16BE(reply.length, 0);
-      reply.copy(frame, 2);
-      socket.write(frame);
+      socket.write(frameOf(reply));
+    };
+    /** A transfer's messages: each written when the socket took the last (a slow reader waits). */
+    const send = (reply: Buffer): Promise<boolean> => {
+      if (socket.destroyed) return Promise.resolve(false);
+      arm();
+      if (socket.write(frameOf(reply))) return Promise.resolve(true);
+      // A reader that takes nothing for `idleTimeoutMs` is cut off: it holds a transfer slot.
+      return new Promise((resolve) => {
+        const stalled = setTimeout(() => {
+          refuse('idle');
+        }, limits.idleTimeoutMs);
+        const done = (): void => {
+          clearTimeout(stalled);
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve(!socket.destroyed);
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    };
+    const transfer = (msg: Buffer, transfers: ZoneTransfers): void => {
+      answering++;
+      const previous = transferring ?? Promise.resolve();
+      const running = previous
+        .then(() => transfers.serve(msg, client, this.#options.zone(), send))
+        .finally(() => {
+          answering--;
+          if (transferring === running) transferring = undefined;
+        });
+      transferring = running;
     };
     socket.on('data', (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -485,6 +534,11 @@ export class DnsServer {
         const msg = buffered.subarray(off + 2, off + 2 + len);
         off += 2 + len;
         arm();
+        const transfers = this.#options.transfers;
+        if (transfers !== undefined && isTransferRequest(msg)) {
+          transfer(Buffer.from(msg), transfers);
+          continue;
+        }
         const result = this.#safeHandle(Buffer.from(msg), 'tcp', client);
         if (result === undefined) continue;
         if (result instanceof Promise) {

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { systemClock } from '../clock.js';
 import type { Config, HostPort } from '../config/index.js';
 import { describeConfigError, loadConfigWithWarnings } from '../config/index.js';
-import type { DnsSettings, QueryEvent } from '../dns/index.js';
-import { DnsServer, oversizedDatagrams } from '../dns/index.js';
+import type { DnsSettings, QueryEvent, TransferSettings } from '../dns/index.js';
+import { DnsServer, ZoneTransfers, oversizedDatagrams } from '../dns/index.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { HttpApi } from '../http/index.js';
 import type { Logger } from '../log.js';
@@ -26,6 +26,7 @@ import { Listeners, startListener } from './listeners.js';
 import type { Rebound } from './listeners.js';
 import { healthDetails, logQuery, refusalLogger } from './observe.js';
 import { Reloader } from './reload.js';
+import { transferSettings } from './transfers.js';
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -78,8 +79,18 @@ export async function serve(configFile: string): Promise<number> {
         return { agents: carriedAgents, tasks: carriedTasks, since: carryingSince };
       },
       workerRestarts: () => pipeline.workerStatus().restarts,
+      transfersRunning: () => transfers.running,
     },
   });
+  // Zone transfers to secondaries (transfer.*): nobody may transfer until transfer.allow says.
+  const transfers = new ZoneTransfers(
+    transferSettings(config, configFile),
+    logger,
+    () => systemClock.now(),
+    (event) => {
+      metrics.onTransfer(event);
+    },
+  );
   // The state source, the loader and the zone compiler run in a worker thread (pipeline/): parsing
   // and compiling a large state never blocks a DNS answer. Zones arrive in the store.
   const pipeline = new Pipeline({
@@ -112,6 +123,7 @@ export async function serve(configFile: string): Promise<number> {
       logger,
       onQuery,
       batchedUdp,
+      transfers,
       onTcpRefused: (reason) => {
         metrics.onTcpRefused(reason);
         logTcpRefusal(reason);
@@ -181,6 +193,7 @@ export async function serve(configFile: string): Promise<number> {
   pipeline.start();
 
   // A SIGHUP re-reads the config file and applies it whole or not at all (reload.ts).
+  let nextTransfers: TransferSettings | undefined;
   const reloader = new Reloader<Config, boolean, Rebound<DnsServer, HttpApi>>(
     {
       current: () => config,
@@ -189,6 +202,8 @@ export async function serve(configFile: string): Promise<number> {
         for (const w of parsed.warnings) {
           logger.warn('configuration warning', { problem: formatConfigProblem(configFile, w) });
         }
+        // Key files are read here, so that one that cannot be read rejects the reload.
+        nextTransfers = transferSettings(parsed.config, configFile);
         return parsed.config;
       },
       prepare: async (previous, next) => {
@@ -208,6 +223,7 @@ export async function serve(configFile: string): Promise<number> {
         if (rebound.dns !== undefined) nsIps = listenerAddresses(rebound.dns.listen);
         const oldForwarder = settings.forwarder;
         config = next;
+        if (nextTransfers !== undefined) transfers.update(nextTransfers);
         settings = await settingsMaker.make(next, rebound.dns?.listen ?? listeners.listen);
         // The listener kept or replaced gets the settings, and so does a new one.
         const kept = listeners.dns;

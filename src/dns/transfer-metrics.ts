@@ -1,0 +1,62 @@
+/**
+ * Metrics of zone transfers (dns/transfer.ts): requests by type and result, bytes sent, and the
+ * transfers running now. src/metrics.ts registers them with the others.
+ */
+import { Counter } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { readGauge } from '../prom.js';
+import type { TransferEvent, TransferResult } from './transfer.js';
+
+/** What the transfer metrics read when scraped (part of src/metrics.ts `MetricsSources`). */
+export interface TransferMetricsSources {
+  /** Zone transfers being sent now. */
+  readonly transfersRunning?: () => number;
+}
+
+const RESULTS: readonly TransferResult[] = [
+  'ok',
+  'refused',
+  'busy',
+  'notauth',
+  'formerr',
+  'unavailable',
+  'aborted',
+];
+
+/** Transfer requests and bytes, registered in the given registry. */
+export class TransferMetrics {
+  readonly #requests: Counter<'type' | 'result'>;
+  readonly #bytes: Counter<'type'>;
+
+  constructor(registry: Registry, sources: TransferMetricsSources) {
+    const registers = [registry];
+    this.#requests = new Counter({
+      name: 'mesodns_transfer_requests_total',
+      help: 'Zone transfer requests (AXFR, IXFR) by result: ok, refused (client outside transfer.allow, or unsigned while TSIG keys are set), busy (transfer.maxConcurrent running), notauth (TSIG did not verify, or not the zone), formerr, unavailable (no zone yet), aborted (the client went away).',
+      labelNames: ['type', 'result'],
+      registers,
+    });
+    for (const type of ['AXFR', 'IXFR']) {
+      for (const result of RESULTS) this.#requests.inc({ type, result }, 0);
+    }
+    this.#bytes = new Counter({
+      name: 'mesodns_transfer_bytes_total',
+      help: 'Bytes of zone transfer messages sent, by type.',
+      labelNames: ['type'],
+      registers,
+    });
+    for (const type of ['AXFR', 'IXFR']) this.#bytes.inc({ type }, 0);
+    readGauge(
+      registry,
+      'mesodns_transfers_running',
+      'Zone transfers being sent now.',
+      () => sources.transfersRunning?.() ?? 0,
+    );
+  }
+
+  /** Counts one transfer request (the `ZoneTransfers` hook). */
+  onTransfer(event: TransferEvent): void {
+    this.#requests.inc({ type: event.type, result: event.result });
+    if (event.bytes > 0) this.#bytes.inc({ type: event.type }, event.bytes);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Zone transfers from the real mesodns process (issue 18): kdig AXFR with and without the TSIG
+ * key, and Debian's knotd as a TSIG secondary that transfers the zone and answers it. Every
+ * record that kdig receives equals what `/v1/axfr` says, record for record.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { startDaemon } from '../helpers/daemon.js';
+import { dig } from '../helpers/dig.js';
+import { startMesodns } from '../helpers/mesodns.js';
+import type { Mesodns } from '../helpers/mesodns.js';
+import { freePort } from '../helpers/ports.js';
+
+const SECRET = 'bWVzb2Rucy10cmFuc2Zlci10ZXN0LXNlY3JldC0zMmI=';
+const KEY = `hmac-sha256:xfr-key:${SECRET}`;
+const DEMO_STATE = 'config/demo-state.json';
+
+function kdig(args: readonly string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('kdig', [...args, '+retry=0', '+timeout=3'], (_error, stdout, stderr) => {
+      resolve(stdout + stderr);
+    });
+  });
+}
+
+/** `name TYPE rdata` of every RR in kdig's output but the TSIG (SOA once). */
+function rrsOf(output: string): Set<string> {
+  const rrs = new Set<string>();
+  for (const line of output.split('\n')) {
+    if (line.startsWith(';') || line.trim() === '') continue;
+    const [name, , , type, ...rdata] = line.trim().split(/\s+/);
+    if (type === undefined || type === 'TSIG') continue;
+    rrs.add(`${name ?? ''} ${type} ${rdata.join(' ')}`.toLowerCase());
+  }
+  return rrs;
+}
+
+/** The RRs `/v1/axfr` lists, in the same form (A, AAAA, SRV; weight from records.srvWeight). */
+async function httpRrs(srv: Mesodns): Promise<Set<string>> {
+  const res = await fetch(`${srv.httpUrl}/v1/axfr`);
+  const body = (await res.json()) as {
+    Records: {
+      As: Record<string, string[]>;
+      AAAAs: Record<string, string[]>;
+      SRVs: Record<string, string[]>;
+    };
+  };
+  const rrs = new Set<string>();
+  for (const [name, ips] of Object.entries(body.Records.As)) {
+    for (const ip of ips) rrs.add(`${name} a ${ip}`);
+  }
+  for (const [name, ips] of Object.entries(body.Records.AAAAs)) {
+    for (const ip of ips) rrs.add(`${name} aaaa ${ip}`);
+  }
+  for (const [name, targets] of Object.entries(body.Records.SRVs)) {
+    for (const t of targets) {
+      const colon = t.lastIndexOf(':');
+      rrs.add(`${name} srv 0 1 ${t.slice(colon + 1)} ${t.slice(0, colon)}`);
+    }
+  }
+  return rrs;
+}
+
+function transferConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    transfer: {
+      allow: ['127.0.0.0/8', '::1'],
+      tsig: { keys: [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }] },
+      ...extra,
+    },
+  };
+}
+
+async function metric(srv: Mesodns, series: string): Promise<number> {
+  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
+
+test('kdig AXFR with the key gets the zone, equal to /v1/axfr; without it or with a wrong key, nothing', async (t) => {
+  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
+  t.teardown(() => srv.stop());
+  const port = String(srv.dnsPort);
+
+  const signed = await kdig(['-y', KEY, '@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
+  t.notRegex(signed, /;; ERROR|WARNING/, signed);
+  const got = rrsOf(signed);
+  const soa = [...got].filter((rr) => rr.startsWith('mesos. soa '));
+  t.is(soa.length, 1, signed);
+  t.true(got.has('mesos. ns ns1.mesos.'), signed);
+  const records = [...got].filter((rr) => / (a|aaaa|srv) /.test(rr));
+  t.deepEqual(records.sort(), [...(await httpRrs(srv))].sort());
+  t.true(records.length > 20, `only ${String(records.length)} records`);
+
+  const unsigned = await kdig(['@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
+  t.regex(unsigned, /REFUSED/, unsigned);
+  t.notRegex(unsigned, /IN\s+A\s/);
+  const wrong = await kdig([
+    '-y',
+    'hmac-sha256:xfr-key:d3Jvbmcgc2VjcmV0',
+    '@127.0.0.1',
+    '-p',
+    port,
+    'mesos.',
+    'AXFR',
+  ]);
+  t.regex(wrong, /NOTAUTH|BADSIG/, wrong);
+  t.notRegex(wrong, /IN\s+A\s/);
+
+  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
+  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
+  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="notauth"}'), 1);
+  t.true((await metric(srv, 'mesodns_transfer_bytes_total{type="AXFR"}')) > 1000);
+});
+
+test('without transfer.allow every transfer is refused, as before', async (t) => {
+  const srv = await startMesodns({ stateFile: DEMO_STATE });
+  t.teardown(() => srv.stop());
+  const out = await kdig(['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR']);
+  t.regex(out, /REFUSED/, out);
+  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
+});
+
+/** knot.conf of a secondary of `mesos.` at 127.0.0.1@`primary`, TSIG on. */
+function secondaryConf(dir: string, port: number, primary: number): string {
+  const isRoot = process.getuid?.() === 0;
+  return [
+    'server:',
+    `    rundir: "${join(dir, 'run')}"`,
+    ...(isRoot ? ['    user: root:root'] : []),
+    `    listen: 127.0.0.1@${String(port)}`,
+    '    udp-workers: 1',
+    '    tcp-workers: 1',
+    '    background-workers: 1',
+    'database:',
+    `    storage: "${join(dir, 'db')}"`,
+    'log:',
+    '  - target: stderr',
+    '    any: info',
+    'key:',
+    '  - id: xfr-key',
+    '    algorithm: hmac-sha256',
+    `    secret: ${SECRET}`,
+    'remote:',
+    '  - id: mesodns',
+    `    address: 127.0.0.1@${String(primary)}`,
+    '    key: xfr-key',
+    'template:',
+    '  - id: default',
+    `    storage: "${join(dir, 'zones')}"`,
+    '    zonefile-sync: -1',
+    '    journal-content: none',
+    'zone:',
+    '  - domain: mesos.',
+    '    master: mesodns',
+    '',
+  ].join('\n');
+}
+
+test('knotd as a TSIG secondary transfers the zone and answers like mesodns', async (t) => {
+  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
+  t.teardown(() => srv.stop());
+  const dir = await mkdtemp(join(tmpdir(), 'mesodns-secondary-'));
+  await Promise.all(['run', 'db', 'zones'].map((d) => mkdir(join(dir, d))));
+  const port = await freePort();
+  await writeFile(join(dir, 'knot.conf'), secondaryConf(dir, port, srv.dnsPort));
+  const knot = await startDaemon({
+    what: 'knotd',
+    command: '/usr/sbin/knotd',
+    args: ['-c', join(dir, 'knot.conf')],
+    dir,
+    isReady: async () => (await dig(port, ['mesos.', 'SOA'])).status === 'NOERROR',
+    readyTimeoutMs: 15_000,
+  });
+  t.teardown(() => knot.stop());
+  for (const [name, type] of [
+    ['web.marathon.mesos.', 'A'],
+    ['_web._tcp.marathon.mesos.', 'SRV'],
+    ['ns1.mesos.', 'A'],
+    ['mesos.', 'SOA'],
+  ] as const) {
+    const fromKnot = await dig(port, [name, type]);
+    const fromMesodns = await dig(srv.dnsPort, [name, type]);
+    t.is(fromKnot.status, 'NOERROR', `${name} ${type}`);
+    t.deepEqual(
+      fromKnot.answer.map((r) => r.data).sort(),
+      fromMesodns.answer.map((r) => r.data).sort(),
+      `${name} ${type}`,
+    );
+  }
+  t.regex(knot.logs(), /AXFR, incoming.*finished/i, knot.logs());
+});
