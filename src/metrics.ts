@@ -18,7 +18,13 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import type { ForwardObserver, QueryEvent, TcpRefusal, TransferEvent } from './dns/index.js';
+import type {
+  ForwardObserver,
+  NotifyEvent,
+  QueryEvent,
+  TcpRefusal,
+  TransferEvent,
+} from './dns/index.js';
 import { DnsMetrics, ForwardMetrics } from './dns/metrics.js';
 import type { DnsMetricsSources, ForwardMetricsSources } from './dns/metrics.js';
 import { TransferMetrics } from './dns/transfer-metrics.js';
@@ -129,6 +135,11 @@ export class Metrics {
   /** One zone transfer request and how it ended. */
   onTransfer(event: TransferEvent): void {
     this.#transfers.onTransfer(event);
+  }
+
+  /** One NOTIFY exchange with a secondary and how it ended. */
+  onNotify(event: NotifyEvent): void {
+    this.#transfers.onNotify(event);
   }
 
   /** An HTTP client turned away (see `HttpRefusal`). */

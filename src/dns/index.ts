@@ -40,6 +40,8 @@ export { changedEntries } from './changed-names.js';
 export { ZoneRecordSet } from './zone-records.js';
 export { ZoneTransfers, isTransferRequest } from './transfer.js';
 export type { TransferEvent, TransferResult, TransferSettings } from './transfer.js';
+export { Notifier } from './notify.js';
+export type { NotifyEvent, NotifyResult, NotifySettings } from './notify.js';
 export { keyring } from './tsig.js';
 export type { TsigKey, TsigKeyring } from './tsig.js';
 export type { EnumerationLog } from './zone-records.js';

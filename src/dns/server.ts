@@ -20,6 +20,7 @@ import type { AnswerKind } from './authority.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import type { Transport } from './response.js';
 import { errorResponse } from './response.js';
+import { notifyAnswer } from './notify.js';
 import type { ZoneTransfers } from './transfer.js';
 import { isTransferRequest } from './transfer.js';
 import type { Zone } from './zone.js';
@@ -292,6 +293,14 @@ export class DnsServer {
     const settings = this.#settings;
     if (isProblem(parsed)) {
       if (parsed.action === 'drop') return undefined;
+      if (parsed.action === RCODE.NOTIMP) {
+        // A NOTIFY from a peer is acknowledged (it changes nothing here).
+        const ack = notifyAnswer(msg);
+        if (ack !== undefined) {
+          this.#emit(transport, 0, RCODE.NOERROR, 'authoritative', started, undefined, client);
+          return ack;
+        }
+      }
       this.#emit(transport, 0, parsed.action, 'malformed', started, undefined, client);
       return errorResponse(
         msg,

@@ -1,17 +1,23 @@
 /**
- * Metrics of zone transfers (dns/transfer.ts): requests by type and result, bytes sent, and the
- * transfers running now. src/metrics.ts registers them with the others.
+ * Metrics of zone transfers (dns/transfer.ts) and NOTIFY (dns/notify.ts): transfer requests by
+ * type and result, bytes sent, the transfers running now; NOTIFY exchanges by result and the
+ * secondaries not answering now. src/metrics.ts registers them with the others.
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { readGauge } from '../prom.js';
+import type { NotifyEvent, NotifyResult } from './notify.js';
 import type { TransferEvent, TransferResult } from './transfer.js';
 
 /** What the transfer metrics read when scraped (part of src/metrics.ts `MetricsSources`). */
 export interface TransferMetricsSources {
   /** Zone transfers being sent now. */
   readonly transfersRunning?: () => number;
+  /** Secondaries whose last NOTIFY is unanswered now. */
+  readonly notifyPending?: () => number;
 }
+
+const NOTIFY_RESULTS: readonly NotifyResult[] = ['acked', 'timeout', 'refused'];
 
 const RESULTS: readonly TransferResult[] = [
   'ok',
@@ -27,6 +33,7 @@ const RESULTS: readonly TransferResult[] = [
 export class TransferMetrics {
   readonly #requests: Counter<'type' | 'result'>;
   readonly #bytes: Counter<'type'>;
+  readonly #notify: Counter<'result'>;
 
   constructor(registry: Registry, sources: TransferMetricsSources) {
     const registers = [registry];
@@ -52,6 +59,24 @@ export class TransferMetrics {
       'Zone transfers being sent now.',
       () => sources.transfersRunning?.() ?? 0,
     );
+    this.#notify = new Counter({
+      name: 'mesodns_notify_total',
+      help: 'NOTIFY messages sent to transfer.notify secondaries, by result: acked, timeout (sent again later), refused (the secondary answered with an error; sent again later).',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of NOTIFY_RESULTS) this.#notify.inc({ result }, 0);
+    readGauge(
+      registry,
+      'mesodns_notify_pending',
+      'Secondaries whose last NOTIFY is not acknowledged yet.',
+      () => sources.notifyPending?.() ?? 0,
+    );
+  }
+
+  /** Counts one NOTIFY exchange (the `Notifier` hook). */
+  onNotify(event: NotifyEvent): void {
+    this.#notify.inc({ result: event.result });
   }
 
   /** Counts one transfer request (the `ZoneTransfers` hook). */

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { systemClock } from '../clock.js';
 import type { Config, HostPort } from '../config/index.js';
 import { describeConfigError, loadConfigWithWarnings } from '../config/index.js';
-import type { DnsSettings, QueryEvent, TransferSettings } from '../dns/index.js';
-import { DnsServer, ZoneTransfers, oversizedDatagrams } from '../dns/index.js';
+import type { DnsSettings, QueryEvent } from '../dns/index.js';
+import { DnsServer, Notifier, ZoneTransfers, oversizedDatagrams } from '../dns/index.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { HttpApi } from '../http/index.js';
 import type { Logger } from '../log.js';
@@ -27,6 +27,7 @@ import type { Rebound } from './listeners.js';
 import { healthDetails, logQuery, refusalLogger } from './observe.js';
 import { Reloader } from './reload.js';
 import { transferSettings } from './transfers.js';
+import type { TransferSetup } from './transfers.js';
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -80,17 +81,23 @@ export async function serve(configFile: string): Promise<number> {
       },
       workerRestarts: () => pipeline.workerStatus().restarts,
       transfersRunning: () => transfers.running,
+      notifyPending: () => notifier.pending,
     },
   });
-  // Zone transfers to secondaries (transfer.*): nobody may transfer until transfer.allow says.
+  // Zone transfers to secondaries (transfer.*): nobody may transfer until transfer.allow says;
+  // the transfer.notify secondaries are told of every new serial.
+  const transferSetup = transferSettings(config, configFile);
   const transfers = new ZoneTransfers(
-    transferSettings(config, configFile),
+    transferSetup.transfers,
     logger,
     () => systemClock.now(),
     (event) => {
       metrics.onTransfer(event);
     },
   );
+  const notifier = new Notifier(transferSetup.notify, logger, (event) => {
+    metrics.onNotify(event);
+  });
   // The state source, the loader and the zone compiler run in a worker thread (pipeline/): parsing
   // and compiling a large state never blocks a DNS answer. Zones arrive in the store.
   const pipeline = new Pipeline({
@@ -105,6 +112,8 @@ export async function serve(configFile: string): Promise<number> {
     },
     onPublish: (facts) => {
       metrics.onZoneServed(facts.statusTimesMs, systemClock.now());
+      const zone = store.zone();
+      if (facts.changed && zone !== undefined) notifier.serialChanged(zone);
     },
   });
   const settingsMaker: DnsSettingsMaker = new DnsSettingsMaker(logger, (stats) =>
@@ -193,7 +202,7 @@ export async function serve(configFile: string): Promise<number> {
   pipeline.start();
 
   // A SIGHUP re-reads the config file and applies it whole or not at all (reload.ts).
-  let nextTransfers: TransferSettings | undefined;
+  let nextTransfers: TransferSetup | undefined;
   const reloader = new Reloader<Config, boolean, Rebound<DnsServer, HttpApi>>(
     {
       current: () => config,
@@ -223,7 +232,10 @@ export async function serve(configFile: string): Promise<number> {
         if (rebound.dns !== undefined) nsIps = listenerAddresses(rebound.dns.listen);
         const oldForwarder = settings.forwarder;
         config = next;
-        if (nextTransfers !== undefined) transfers.update(nextTransfers);
+        if (nextTransfers !== undefined) {
+          transfers.update(nextTransfers.transfers);
+          notifier.update(nextTransfers.notify);
+        }
         settings = await settingsMaker.make(next, rebound.dns?.listen ?? listeners.listen);
         // The listener kept or replaced gets the settings, and so does a new one.
         const kept = listeners.dns;
@@ -272,6 +284,7 @@ export async function serve(configFile: string): Promise<number> {
       logger.info('stopping: no new queries, finishing those in flight', { signal });
       const shutdown = (async () => {
         await pipeline.close();
+        notifier.close();
         await listeners.close();
         settings.forwarder?.close();
       })();

@@ -8,11 +8,17 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { secretProblem } from '../config/index.js';
-import type { TransferSettings, TsigKey } from '../dns/index.js';
+import type { NotifySettings, TransferSettings, TsigKey } from '../dns/index.js';
 import { Acl, keyring } from '../dns/index.js';
 
+/** What `transferSettings` gives: the transfer service's and the notifier's settings. */
+export interface TransferSetup {
+  readonly transfers: TransferSettings;
+  readonly notify: NotifySettings;
+}
+
 /** The transfer settings of `config`, read from `configFile`'s directory. Throws on a bad key. */
-export function transferSettings(config: Config, configFile: string): TransferSettings {
+export function transferSettings(config: Config, configFile: string): TransferSetup {
   const keys: TsigKey[] = config.transfer.tsig.keys.map((k, index) => {
     const where = `transfer.tsig.keys[${String(index)}]`;
     let text = k.secret;
@@ -35,8 +41,12 @@ export function transferSettings(config: Config, configFile: string): TransferSe
     };
   });
   return {
-    allow: new Acl(config.transfer.allow),
-    keys: keyring(keys),
-    maxConcurrent: config.transfer.maxConcurrent,
+    transfers: {
+      allow: new Acl(config.transfer.allow),
+      keys: keyring(keys),
+      maxConcurrent: config.transfer.maxConcurrent,
+    },
+    // NOTIFY is signed with the first key (secondaries verify it with the key they transfer with).
+    notify: { targets: config.transfer.notify, key: keys[0] },
   };
 }

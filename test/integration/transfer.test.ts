@@ -4,13 +4,13 @@
  * record that kdig receives equals what `/v1/axfr` says, record for record.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { startDaemon } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
-import { startMesodns } from '../helpers/mesodns.js';
+import { startMesodns, waitFor } from '../helpers/mesodns.js';
 import type { Mesodns } from '../helpers/mesodns.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -148,6 +148,11 @@ function secondaryConf(dir: string, port: number, primary: number): string {
     '  - id: mesodns',
     `    address: 127.0.0.1@${String(primary)}`,
     '    key: xfr-key',
+    'acl:',
+    '  - id: notify-from-mesodns',
+    '    address: 127.0.0.1',
+    '    action: notify',
+    '    key: xfr-key',
     'template:',
     '  - id: default',
     `    storage: "${join(dir, 'zones')}"`,
@@ -156,16 +161,44 @@ function secondaryConf(dir: string, port: number, primary: number): string {
     'zone:',
     '  - domain: mesos.',
     '    master: mesodns',
+    '    acl: notify-from-mesodns',
     '',
   ].join('\n');
 }
 
-test('knotd as a TSIG secondary transfers the zone and answers like mesodns', async (t) => {
-  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
+/** The demo state with one more running marathon task, `name`, at `ip`. */
+async function demoStateWith(name: string, ip: string): Promise<unknown> {
+  const state = JSON.parse(await readFile(DEMO_STATE, 'utf8')) as {
+    frameworks: { name: string; tasks: Record<string, unknown>[] }[];
+  };
+  const marathon = state.frameworks.find((f) => f.name === 'marathon');
+  const api = marathon?.tasks.find((task) => task.name === 'api');
+  if (marathon === undefined || api === undefined) throw new Error('demo state without api');
+  marathon.tasks.push({
+    ...structuredClone(api),
+    id: `${name}.1`,
+    name,
+    discovery: undefined,
+    statuses: [
+      {
+        state: 'TASK_RUNNING',
+        timestamp: 1717000400,
+        container_status: { network_infos: [{ ip_addresses: [{ ip_address: ip }] }] },
+      },
+    ],
+  });
+  return state;
+}
+
+test('knotd as a TSIG secondary transfers the zone, answers like mesodns, and follows NOTIFY', async (t) => {
+  const port = await freePort();
+  const srv = await startMesodns({
+    state: JSON.parse(await readFile(DEMO_STATE, 'utf8')) as unknown,
+    config: transferConfig({ notify: [`127.0.0.1:${String(port)}`] }),
+  });
   t.teardown(() => srv.stop());
   const dir = await mkdtemp(join(tmpdir(), 'mesodns-secondary-'));
   await Promise.all(['run', 'db', 'zones'].map((d) => mkdir(join(dir, d))));
-  const port = await freePort();
   await writeFile(join(dir, 'knot.conf'), secondaryConf(dir, port, srv.dnsPort));
   const knot = await startDaemon({
     what: 'knotd',
@@ -192,4 +225,23 @@ test('knotd as a TSIG secondary transfers the zone and answers like mesodns', as
     );
   }
   t.regex(knot.logs(), /AXFR, incoming.*finished/i, knot.logs());
+
+  // A new task: mesodns tells knot (the SOA refresh is 60 s), knot transfers and answers it.
+  const stateFile = join(srv.dir, 'state.json');
+  await writeFile(stateFile, JSON.stringify(await demoStateWith('notified', '10.200.9.9')));
+  await waitFor(
+    async () => (await dig(port, ['notified.marathon.mesos.', 'A'])).status === 'NOERROR',
+    10_000,
+    'knot answering the new task',
+  );
+  t.deepEqual(
+    (await dig(port, ['notified.marathon.mesos.', 'A'])).answer.map((r) => r.data),
+    ['10.200.9.9'],
+  );
+  t.regex(knot.logs(), /notify, incoming/i, knot.logs());
+  await waitFor(
+    async () => (await metric(srv, 'mesodns_notify_total{result="acked"}')) >= 1,
+    5_000,
+    'an acknowledged NOTIFY',
+  );
 });
