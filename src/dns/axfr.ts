@@ -1,6 +1,6 @@
 /**
  * A zone as AXFR messages (RFC 5936): the SOA, every RR of the zone, the SOA again, packed into
- * messages of at most `maxSize` bytes, each with the question. The zone is immutable, so the
+ * messages of at most `maxSize` bytes (16 KiB: see `AXFR_MESSAGE_SIZE`), each with the question. The zone is immutable, so the
  * transfer is a consistent snapshot of one serial however long the client takes to read it.
  *
  * Messages are produced one at a time (a generator), so that the caller can send each, wait for
@@ -23,8 +23,12 @@ export interface AxfrQuestion {
   readonly question: Uint8Array;
 }
 
-/** Largest message AXFR writes by default: room for a TSIG under the 64 KiB TCP frame. */
-export const AXFR_MESSAGE_SIZE = 65_535 - 512;
+/**
+ * Largest message AXFR writes by default. A compression pointer reaches the first 16 KiB of a
+ * message only, so larger messages would write the names past that in full; the header and a
+ * TSIG cost little next to 16 KiB.
+ */
+export const AXFR_MESSAGE_SIZE = 16_384;
 
 /** Bytes one RR of `part`'s name `id` needs at most, beyond its owner. */
 const RR_FIXED = 10;
@@ -65,50 +69,117 @@ function writeFullName(
   return o + 1;
 }
 
+/** Largest offset a compression pointer can hold (14 bits). */
+const MAX_POINTER = 0x3fff;
+/** Labels a name has at most (255 bytes). */
+const MAX_LABELS = 128;
+
 /**
- * Owner names in one message: the first one written ends with the apex in full, every later one
- * with a pointer to it.
+ * Owner names in one message, compressed against the owner written before (RFC 1035 4.1.4):
+ * the labels a name shares at the end with the previous owner become a pointer to where that
+ * suffix was written, so that the RRs of one name, and the names of one application, cost a few
+ * bytes each. The first owner of a message is written in full. Zone order keeps related names
+ * together, so looking back one name finds most of what a full compression table would.
  */
 class NameWriter {
-  readonly #apexWire: Uint8Array;
-  /** Offset of the apex in the current message, -1 before it was written. */
-  #apexAt = -1;
+  /** The previous owner: its text, label starts in it, and where each suffix is in the message. */
+  #prevText: Uint8Array = new Uint8Array(0);
+  #prevStart = 0;
+  #prevEnd = 0;
+  #prevLabels = 0;
+  readonly #prevLabelAt = new Int32Array(MAX_LABELS);
+  readonly #prevPointer = new Int32Array(MAX_LABELS);
+  readonly #labelAt = new Int32Array(MAX_LABELS);
+  readonly #pointer = new Int32Array(MAX_LABELS);
+  readonly #apexText: Uint8Array;
 
-  constructor(apexWire: Uint8Array) {
-    this.#apexWire = apexWire;
+  constructor(apexText: Uint8Array) {
+    this.#apexText = apexText;
   }
 
-  /** A new message starts. */
+  /** A new message starts: nothing to point at. */
   reset(): void {
-    this.#apexAt = -1;
+    this.#prevLabels = 0;
   }
 
-  /** Bytes the owner of name `id` takes at most (labels before the apex, then the apex). */
-  ownerSize(records: RecordData, id: number): number {
+  /** Bytes the owner of name `id` takes at most (the name in full). */
+  static ownerSize(records: RecordData, id: number): number {
     const start = nameStart(records, id);
-    const end = records.nameEnd[id] ?? start;
-    return end - start - (this.#apexWire.length - 1) + this.#apexWire.length;
+    return (records.nameEnd[id] ?? start) - start + 1;
   }
 
   /** Writes the owner of name `id` at `off`; returns the end. */
   writeOwner(out: Uint8Array, off: number, records: RecordData, id: number): number {
     const start = nameStart(records, id);
-    const end = (records.nameEnd[id] ?? start) - (this.#apexWire.length - 1);
-    return this.writeApex(
-      out,
-      end > start ? writeLabels(out, off, records.names, start, end) : off,
-    );
+    return this.#write(out, off, records.names, start, records.nameEnd[id] ?? start);
   }
 
-  /** Writes the apex (in full, or a pointer to where it was) at `off`; returns the end. */
+  /** Writes the apex at `off`; returns the end. */
   writeApex(out: Uint8Array, off: number): number {
-    if (this.#apexAt >= 0) {
-      setU16(out, off, 0xc000 | this.#apexAt);
-      return off + 2;
+    return this.#write(out, off, this.#apexText, 0, this.#apexText.length);
+  }
+
+  /** Writes the text-form name `text[start..end)` (`a.b.mesos.`), compressed; returns the end. */
+  #write(out: Uint8Array, off: number, text: Uint8Array, start: number, end: number): number {
+    // Label starts of this name.
+    const labelAt = this.#labelAt;
+    let labels = 0;
+    let from = start;
+    for (let i = start; i < end; i++) {
+      if (text[i] === 0x2e) {
+        labelAt[labels++] = from - start;
+        from = i + 1;
+      }
     }
-    this.#apexAt = off;
-    out.set(this.#apexWire, off);
-    return off + this.#apexWire.length;
+    // How many labels at the end it shares with the previous owner.
+    let shared = 0;
+    const prevText = this.#prevText;
+    const prevStart = this.#prevStart;
+    const prevEnd = this.#prevEnd;
+    while (shared < labels && shared < this.#prevLabels) {
+      const a = start + (labelAt[labels - 1 - shared] ?? 0);
+      const aEnd = labels - shared < labels ? start + (labelAt[labels - shared] ?? 0) : end;
+      const b = prevStart + (this.#prevLabelAt[this.#prevLabels - 1 - shared] ?? 0);
+      const bEnd =
+        this.#prevLabels - shared < this.#prevLabels
+          ? prevStart + (this.#prevLabelAt[this.#prevLabels - shared] ?? 0)
+          : prevEnd;
+      if (aEnd - a !== bEnd - b) break;
+      let same = true;
+      for (let i = 0; i < aEnd - a && same; i++) same = text[a + i] === prevText[b + i];
+      if (!same) break;
+      shared++;
+    }
+    // The longest shared suffix that a pointer can reach.
+    let reuse = shared;
+    while (reuse > 0 && (this.#prevPointer[this.#prevLabels - reuse] ?? -1) < 0) reuse--;
+    const pointer = this.#pointer;
+    let o = off;
+    for (let j = 0; j < labels - reuse; j++) {
+      pointer[j] = o <= MAX_POINTER ? o : -1;
+      const a = start + (labelAt[j] ?? 0);
+      const aEnd = j + 1 < labels ? start + (labelAt[j + 1] ?? 0) - 1 : end - 1;
+      out[o++] = aEnd - a;
+      for (let i = a; i < aEnd; i++) out[o++] = text[i] ?? 0;
+    }
+    if (reuse > 0) {
+      const target = this.#prevPointer[this.#prevLabels - reuse] ?? 0;
+      setU16(out, o, 0xc000 | target);
+      o += 2;
+      for (let j = 0; j < reuse; j++) {
+        pointer[labels - reuse + j] = this.#prevPointer[this.#prevLabels - reuse + j] ?? -1;
+      }
+    } else {
+      out[o++] = 0;
+    }
+    // This name is the previous owner of the next.
+    this.#prevText = text;
+    this.#prevStart = start;
+    this.#prevEnd = end;
+    this.#prevLabels = labels;
+    this.#prevLabelAt.set(labelAt.subarray(0, labels));
+    this.#prevPointer.set(pointer.subarray(0, labels));
+    return o;
   }
 }
 
@@ -125,7 +196,7 @@ export function* axfrMessages(
   const apexWire = Buffer.alloc(apexText.length + 1);
   writeFullName(apexWire, 0, apexText, 0, apexText.length);
   const questionEnd = HEADER_SIZE + q.question.length;
-  const names = new NameWriter(apexWire);
+  const names = new NameWriter(apexText);
   const soaRdata = zone.soaAnswer.subarray(2 + RR_FIXED);
 
   let out = Buffer.alloc(maxSize);
@@ -166,7 +237,7 @@ export function* axfrMessages(
 
   for (const [part, id] of zoneNames(zone)) {
     const records = part.records;
-    const ownerSize = names.ownerSize(records, id);
+    const ownerSize = NameWriter.ownerSize(records, id);
     for (const kind of [KIND_A, KIND_AAAA, KIND_SRV] as const) {
       const k = records.kinds[kind];
       const slot = (k.slot[id] ?? 0) - 1;
