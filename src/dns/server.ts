@@ -301,6 +301,17 @@ export class DnsServer {
           return ack;
         }
       }
+      // An IXFR carries the secondary's SOA, which the query parser calls malformed; over UDP
+      // it gets the current SOA (a transfer over TCP never comes here).
+      const ixfr =
+        parsed.action === RCODE.FORMERR
+          ? this.#options.transfers?.answerUdp(msg, client ?? '', this.#options.zone())
+          : undefined;
+      if (ixfr !== undefined) {
+        const rcode = (ixfr[3] ?? 0) & 0x0f;
+        this.#emit(transport, 251, rcode, 'authoritative', started, undefined, client);
+        return ixfr;
+      }
       this.#emit(transport, 0, parsed.action, 'malformed', started, undefined, client);
       return errorResponse(
         msg,

@@ -72,6 +72,8 @@ interface TransferRequest {
   readonly question: Uint8Array;
   /** QNAME in canonical text form (`mesos.`). */
   readonly name: string;
+  /** IXFR: the serial of the SOA in the authority section (the secondary's version). */
+  readonly serial: number | undefined;
 }
 
 /**
@@ -92,16 +94,56 @@ export function isTransferRequest(msg: Uint8Array): boolean {
   return off + 5 <= msg.length && (qtype === TYPE.AXFR || qtype === TYPE.IXFR);
 }
 
+/** The request, or undefined when its question (or an IXFR's SOA) cannot be read. */
 function parseRequest(msg: Buffer): TransferRequest | undefined {
   const name = readCanonicalName(msg, HEADER_SIZE);
   if (name === undefined || name.end + 4 > msg.length) return undefined;
-  const qtype = u16(msg, name.end);
+  const type = u16(msg, name.end) === TYPE.IXFR ? 'IXFR' : 'AXFR';
+  let serial: number | undefined;
+  if (type === 'IXFR') {
+    // RFC 1995 3: the secondary's SOA is the first RR of the authority section.
+    if (u16(msg, 6) !== 0 || u16(msg, 8) < 1) return undefined;
+    const owner = readCanonicalName(msg, name.end + 4);
+    if (owner === undefined || owner.end + 10 > msg.length) return undefined;
+    if (u16(msg, owner.end) !== TYPE.SOA) return undefined;
+    const mname = readCanonicalName(msg, owner.end + 10);
+    const rname = mname === undefined ? undefined : readCanonicalName(msg, mname.end);
+    if (rname === undefined || rname.end + 20 > msg.length) return undefined;
+    serial = msg.readUInt32BE(rname.end);
+  }
   return {
     id: u16(msg, 0),
-    type: qtype === TYPE.IXFR ? 'IXFR' : 'AXFR',
+    type,
     question: msg.subarray(HEADER_SIZE, name.end + 4),
     name: name.text,
+    serial,
   };
+}
+
+/** RFC 1982: whether serial `a` is `b` or later. */
+export function serialAtLeast(a: number, b: number): boolean {
+  const d = (a - b) >>> 0;
+  return d === 0 || d < 0x80000000;
+}
+
+/** The one-message answer with the zone's SOA alone (RFC 1995 2: the secondary is current). */
+function soaOnly(zone: Zone, request: TransferRequest): Buffer {
+  const out = Buffer.alloc(HEADER_SIZE + request.question.length + zone.soaAnswer.length);
+  out.writeUInt16BE(request.id, 0);
+  out[2] = 0x84; // QR, AA
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(1, 6);
+  out.set(request.question, HEADER_SIZE);
+  // Its owner is a pointer to the question's name, which is the apex.
+  zone.soaAnswer.copy(out, HEADER_SIZE + request.question.length);
+  return out;
+}
+
+/** A request admitted: what to answer it with, and how to sign. */
+interface Admitted {
+  readonly request: TransferRequest;
+  readonly zone: Zone;
+  readonly sign: (m: Buffer) => Buffer;
 }
 
 /** Serves zone transfers (see the module comment). */
@@ -134,6 +176,118 @@ export class ZoneTransfers {
     return this.#running;
   }
 
+  /** Reports how a request ended (metrics hook and one log line). */
+  #end(
+    started: number,
+    type: 'AXFR' | 'IXFR',
+    client: string,
+    key: string | undefined,
+    result: TransferResult,
+    reason?: string,
+    serial = 0,
+    messages = 0,
+    bytes = 0,
+  ): void {
+    const event: TransferEvent = {
+      type,
+      result,
+      client,
+      serial,
+      messages,
+      bytes,
+      durationMs: this.#now() - started,
+      key,
+      reason,
+    };
+    this.#onTransfer?.(event);
+    if (result === 'ok') {
+      const ms = event.durationMs;
+      this.#logger.info('zone transferred', { type, client, serial, messages, bytes, ms });
+    } else if (result === 'notauth') {
+      this.#logger.warn('zone transfer refused: TSIG', { type, client, reason });
+    } else {
+      this.#logger.debug('zone transfer not served', { type, client, result, reason });
+    }
+  }
+
+  /**
+   * The checks every request passes (the question, `allow`, TSIG, a zone, its name): the request
+   * admitted, or the answer that refuses it (already reported).
+   */
+  #admit(msg: Buffer, client: string, zone: Zone | undefined, started: number): Admitted | Buffer {
+    const settings = this.#settings;
+    const request = parseRequest(msg);
+    const type = request?.type ?? (u16(msg, 6) === 0 && u16(msg, 8) === 0 ? 'AXFR' : 'IXFR');
+    const questionEnd = request === undefined ? 0 : HEADER_SIZE + request.question.length;
+    const answer = (rcode: number): Buffer =>
+      errorResponse(msg, rcode, questionEnd, undefined, false);
+    let key: string | undefined;
+    const refuse = (result: TransferResult, reason: string, reply: Buffer): Buffer => {
+      this.#end(started, type, client, key, result, reason);
+      return reply;
+    };
+    if (request === undefined) return refuse('formerr', 'bad question', answer(RCODE.FORMERR));
+    if (!settings.allow.allows(client)) {
+      return refuse('refused', 'client not in transfer.allow', answer(RCODE.REFUSED));
+    }
+    // TSIG: verified before anything about the zone is said.
+    const tsig = readTsig(msg);
+    if (tsig === 'malformed') return refuse('formerr', 'malformed TSIG', answer(RCODE.FORMERR));
+    let signer: TsigSigner | undefined;
+    const nowSeconds = (): number => this.#now() / 1000;
+    if (tsig !== undefined) {
+      key = tsig.keyName;
+      const verified = verifyTsig(msg, tsig, settings.keys, nowSeconds());
+      if (!verified.ok) {
+        const error = answer(verified.rcode);
+        return refuse(
+          verified.rcode === RCODE.FORMERR ? 'formerr' : 'notauth',
+          verified.reason,
+          verified.error === TSIG_ERROR.BADTIME && verified.key !== undefined
+            ? new TsigSigner(verified.key, nowSeconds, tsig.mac).sign(error, verified.error)
+            : unsignedTsigError(error, tsig, verified.error, nowSeconds()),
+        );
+      }
+      signer = new TsigSigner(verified.key, nowSeconds, tsig.mac);
+    } else if (settings.keys.size > 0) {
+      return refuse('refused', 'unsigned (transfer.tsig.keys are set)', answer(RCODE.REFUSED));
+    }
+    const sign = (m: Buffer): Buffer => (signer === undefined ? m : signer.sign(m));
+    if (zone === undefined) {
+      return refuse('unavailable', 'no zone loaded yet', sign(answer(RCODE.SERVFAIL)));
+    }
+    if (request.name !== zone.records.zone) {
+      const reason = `not the zone ${zone.records.zone}: ${request.name}`;
+      return refuse('notauth', reason, sign(answer(RCODE_NOTAUTH)));
+    }
+    return { request, zone, sign };
+  }
+
+  /**
+   * An IXFR over UDP (RFC 1995 2): the current SOA alone, which tells a current secondary that
+   * it is, and any other to ask again over TCP. Undefined for anything but an IXFR.
+   */
+  answerUdp(msg: Buffer, client: string, zone: Zone | undefined): Buffer | undefined {
+    if (!isTransferRequest(msg) || u16(msg, 8) === 0) return undefined;
+    const started = this.#now();
+    const admitted = this.#admit(msg, client, zone, started);
+    if (Buffer.isBuffer(admitted)) return admitted;
+    const { request, sign } = admitted;
+    const reply = sign(soaOnly(admitted.zone, request));
+    this.#end(
+      started,
+      'IXFR',
+      client,
+      readTsigKeyName(msg),
+      'ok',
+      undefined,
+      admitted.zone.serial,
+      1,
+      reply.length,
+    );
+    return reply;
+  }
+
   /**
    * Answers the transfer request `msg` from `client` with `zone`, writing every message to
    * `send`. Resolves when the last message was written or the transfer was refused or aborted.
@@ -146,113 +300,58 @@ export class ZoneTransfers {
     send: TransferSink,
   ): Promise<void> {
     const started = this.#now();
-    const settings = this.#settings;
-    const request = parseRequest(msg);
-    const type = request?.type ?? 'AXFR';
-    let key: string | undefined;
-    const end = (
-      result: TransferResult,
-      reason?: string,
-      serial = 0,
-      messages = 0,
-      bytes = 0,
-    ): void => {
-      const event: TransferEvent = {
-        type,
-        result,
+    const admitted = this.#admit(msg, client, zone, started);
+    if (Buffer.isBuffer(admitted)) {
+      await send(admitted);
+      return;
+    }
+    const { request, sign } = admitted;
+    const current = admitted.zone;
+    const key = readTsigKeyName(msg);
+    const end = (result: TransferResult, reason?: string, messages = 0, bytes = 0): void => {
+      this.#end(
+        started,
+        request.type,
         client,
-        serial,
+        key,
+        result,
+        reason,
+        current.serial,
         messages,
         bytes,
-        durationMs: this.#now() - started,
-        key,
-        reason,
-      };
-      this.#onTransfer?.(event);
-      if (result === 'ok') {
-        this.#logger.info('zone transferred', {
-          type,
-          client,
-          serial,
-          messages,
-          bytes,
-          ms: event.durationMs,
-        });
-      } else if (result === 'notauth') {
-        this.#logger.warn('zone transfer refused: TSIG', { type, client, reason });
-      } else {
-        this.#logger.debug('zone transfer not served', { type, client, result, reason });
-      }
+      );
     };
-    const questionEnd = request === undefined ? 0 : HEADER_SIZE + request.question.length;
-    const answer = (rcode: number): Buffer =>
-      errorResponse(msg, rcode, questionEnd, undefined, false);
-    const reply = async (rcode: number): Promise<void> => {
-      await send(answer(rcode));
-    };
-
-    if (request === undefined) {
-      end('formerr', 'bad question');
-      await reply(RCODE.FORMERR);
+    // A secondary that is current gets the SOA alone (RFC 1995 2).
+    if (request.serial !== undefined && serialAtLeast(request.serial, current.serial)) {
+      const reply = sign(soaOnly(current, request));
+      const sent = await send(reply);
+      end(sent ? 'ok' : 'aborted', sent ? undefined : 'the connection closed', 1, reply.length);
       return;
     }
-    if (!settings.allow.allows(client)) {
-      end('refused', 'client not in transfer.allow');
-      await reply(RCODE.REFUSED);
-      return;
-    }
-    // TSIG: verified before anything about the zone is said.
-    const tsig = readTsig(msg);
-    if (tsig === 'malformed') {
-      end('formerr', 'malformed TSIG');
-      await reply(RCODE.FORMERR);
-      return;
-    }
-    let signer: TsigSigner | undefined;
-    const nowSeconds = (): number => this.#now() / 1000;
-    if (tsig !== undefined) {
-      key = tsig.keyName;
-      const verified = verifyTsig(msg, tsig, settings.keys, nowSeconds());
-      if (!verified.ok) {
-        end(verified.rcode === RCODE.FORMERR ? 'formerr' : 'notauth', verified.reason);
-        const error = answer(verified.rcode);
-        await send(
-          verified.error === TSIG_ERROR.BADTIME && verified.key !== undefined
-            ? new TsigSigner(verified.key, nowSeconds, tsig.mac).sign(error, verified.error)
-            : unsignedTsigError(error, tsig, verified.error, nowSeconds()),
-        );
-        return;
-      }
-      signer = new TsigSigner(verified.key, nowSeconds, tsig.mac);
-    } else if (settings.keys.size > 0) {
-      end('refused', 'unsigned (transfer.tsig.keys are set)');
-      await reply(RCODE.REFUSED);
-      return;
-    }
-    const sign = (m: Buffer): Buffer => (signer === undefined ? m : signer.sign(m));
-    if (zone === undefined) {
-      end('unavailable', 'no zone loaded yet');
-      await send(sign(answer(RCODE.SERVFAIL)));
-      return;
-    }
-    if (request.name !== zone.records.zone) {
-      end('notauth', `not the zone ${zone.records.zone}: ${request.name}`);
-      await send(sign(answer(RCODE_NOTAUTH)));
-      return;
-    }
-    if (this.#running >= settings.maxConcurrent) {
-      end('busy', `${String(settings.maxConcurrent)} transfers running (transfer.maxConcurrent)`);
-      await send(sign(answer(RCODE.REFUSED)));
+    if (this.#running >= this.#settings.maxConcurrent) {
+      const limit = this.#settings.maxConcurrent;
+      end('busy', `${String(limit)} transfers running (transfer.maxConcurrent)`);
+      await send(
+        sign(
+          errorResponse(
+            msg,
+            RCODE.REFUSED,
+            HEADER_SIZE + request.question.length,
+            undefined,
+            false,
+          ),
+        ),
+      );
       return;
     }
     this.#running++;
     let messages = 0;
     let bytes = 0;
     try {
-      for (const message of axfrMessages(zone, { id: request.id, question: request.question })) {
+      for (const message of axfrMessages(current, { id: request.id, question: request.question })) {
         const signed = sign(message);
         if (!(await send(signed))) {
-          end('aborted', 'the connection closed', zone.serial, messages, bytes);
+          end('aborted', 'the connection closed', messages, bytes);
           return;
         }
         messages++;
@@ -260,9 +359,15 @@ export class ZoneTransfers {
         // Queries run between two messages.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      end('ok', undefined, zone.serial, messages, bytes);
+      end('ok', undefined, messages, bytes);
     } finally {
       this.#running--;
     }
   }
+}
+
+/** The key name of a message's TSIG, if it has a readable one. */
+function readTsigKeyName(msg: Buffer): string | undefined {
+  const tsig = readTsig(msg);
+  return tsig === undefined || tsig === 'malformed' ? undefined : tsig.keyName;
 }

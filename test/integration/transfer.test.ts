@@ -116,6 +116,31 @@ test('kdig AXFR with the key gets the zone, equal to /v1/axfr; without it or wit
   t.true((await metric(srv, 'mesodns_transfer_bytes_total{type="AXFR"}')) > 1000);
 });
 
+test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older one the zone', async (t) => {
+  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
+  t.teardown(() => srv.stop());
+  const at = ['-y', KEY, '@127.0.0.1', '-p', String(srv.dnsPort)];
+  const soa = await dig(srv.dnsPort, ['mesos.', 'SOA']);
+  const serial = Number((soa.answer[0]?.data ?? '').split(/\s+/)[2]);
+  t.true(serial > 0, JSON.stringify(soa.answer));
+
+  for (const transport of ['+notcp', '+tcp']) {
+    const current = await kdig([...at, transport, 'mesos.', `IXFR=${String(serial)}`]);
+    t.notRegex(current, /;; ERROR|WARNING/, current);
+    const rrs = rrsOf(current);
+    t.is(rrs.size, 1, current);
+    t.regex([...rrs][0] ?? '', new RegExp(`^mesos\\. soa .* ${String(serial)} `));
+  }
+  // Over UDP an older secondary is told the current serial, and asks again over TCP.
+  const older = await kdig([...at, '+notcp', '+ignore', 'mesos.', `IXFR=${String(serial - 1)}`]);
+  t.is(rrsOf(older).size, 1, older);
+  const full = await kdig([...at, '+tcp', 'mesos.', `IXFR=${String(serial - 1)}`]);
+  t.notRegex(full, /;; ERROR|WARNING/, full);
+  const records = [...rrsOf(full)].filter((rr) => / (a|aaaa|srv) /.test(rr));
+  t.deepEqual(records.sort(), [...(await httpRrs(srv))].sort());
+  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}'), 4);
+});
+
 test('without transfer.allow every transfer is refused, as before', async (t) => {
   const srv = await startMesodns({ stateFile: DEMO_STATE });
   t.teardown(() => srv.stop());
