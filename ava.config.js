@@ -1,8 +1,9 @@
-// The tests run compiled: `npm test` transpiles src, test, bench and scripts into .test-build/
-// with esbuild (scripts/build.ts; `npm run typecheck` is the type check), and @ava/typescript
-// maps each test/**/*.test.ts to its .test-build/test/**/*.test.js. Loading TypeScript through
-// tsx in each of the ~70 test processes cost about 0.7 s of CPU per file. `npx ava
-// test/x.test.ts` runs one file after `npm run build:test`.
+// The tests run compiled: `npm test` transpiles src, support, test, bench and scripts into
+// .test-build/ with esbuild (scripts/build.ts; `npm run typecheck` is the type check), and
+// @ava/typescript maps each test/**/*.test.ts to its .test-build/test/**/*.test.js, whose imports
+// of support/ find .test-build/support/. Loading TypeScript through tsx in each of the ~70 test
+// processes cost about 0.7 s of CPU per file. `npx ava test/x.test.ts` runs one file after
+// `npm run build:test`.
 
 // The files that take longest, in wall time, start first (the ZooKeeper files restart a
 // ZooKeeper, about a minute each; the readiness test waits through a 20 s outage; the Dockerfile

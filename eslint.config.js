@@ -148,5 +148,5 @@ export default tseslint.config(
       ],
     ),
   },
-  { files: ['src/log.ts', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/log.ts', 'support/**', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
 );

@@ -6,8 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { decode, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
-import { buildQuery, queryRaw, rcodeOf } from '../test/helpers/mesodns.js';
-import { freePort } from '../test/helpers/ports.js';
+import { buildQuery, queryRaw, rcodeOf } from '../support/mesodns.js';
+import { freePort } from '../support/ports.js';
 import { createRandom, type MasterState, type Random } from './cluster.js';
 import {
   HOST,

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '../test/helpers/ports.js';
+import { freePort } from '../support/ports.js';
 import {
   HOST,
   MAIN_JS,

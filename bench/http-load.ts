@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { syntheticState } from './cluster.js';
-import { ask, startMesodns } from '../test/helpers/mesodns.js';
-import type { Mesodns } from '../test/helpers/mesodns.js';
+import { ask, startMesodns } from '../support/mesodns.js';
+import type { Mesodns } from '../support/mesodns.js';
 
 interface Latency {
   readonly p50: number;

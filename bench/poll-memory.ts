@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticState } from './cluster.js';
-import { FakeMaster } from '../test/helpers/fake-master.js';
+import { FakeMaster } from '../support/fake-master.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';

@@ -3,8 +3,8 @@
  * at a steady rate, with a probe (stream-probe.ts) after every few launches and kills.
  */
 import { randomUUID } from 'node:crypto';
-import type { FakeMaster } from '../test/helpers/fake-master.js';
-import { toV1Task, toV1TaskStatus } from '../test/helpers/v1-state.js';
+import type { FakeMaster } from '../support/fake-master.js';
+import { toV1Task, toV1TaskStatus } from '../support/v1-state.js';
 import {
   createRandom,
   type MasterState,

@@ -7,7 +7,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { decode } from 'dns-packet';
-import { buildQuery, rcodeOf } from '../test/helpers/mesodns.js';
+import { buildQuery, rcodeOf } from '../support/mesodns.js';
 import { HOST, percentile, round } from './common.js';
 import type { StreamSettings } from './stream-settings.js';
 import type { TaskRef } from './stream-tasks.js';

@@ -2,7 +2,7 @@
  * The stream section of `npm run bench` (issue #8): mesodns in stream mode under task churn.
  *
  * For one cluster size (bench/README.md, "Stream mode"):
- *  1. an in-process `FakeMaster` (test/helpers/fake-master.ts, 127.0.0.1 only) serves the
+ *  1. an in-process `FakeMaster` (support/fake-master.ts, 127.0.0.1 only) serves the
  *     synthetic cluster of that size (the document run.ts generated, bench/cluster.ts) over the
  *     v1 operator API; mesodns (`dist/main.js`, `mesos.mode: stream`, `/metrics` on, debug log,
  *     no forwarding) subscribes to it and is timed to its first answer; 50 task names computed
@@ -36,8 +36,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FakeMaster } from '../test/helpers/fake-master.js';
-import { freePort } from '../test/helpers/ports.js';
+import { FakeMaster } from '../support/fake-master.js';
+import { freePort } from '../support/ports.js';
 import {
   HOST,
   ROUNDS,

@@ -60,7 +60,7 @@ tcpdump -i lo -nn -l -q \
 dump=$!
 sink=''
 if [ ${#resolvers[@]} -gt 0 ]; then
-  node --import tsx "$ROOT/test/helpers/leak-sink.ts" "${resolvers[@]}" >"$sinklog" 2>"$work/sink.err" &
+  node --import tsx "$ROOT/support/leak-sink.ts" "${resolvers[@]}" >"$sinklog" 2>"$work/sink.err" &
   sink=$!
 fi
 # Wait until both listen: tcpdump says "listening on lo", the sink "sink ready".

@@ -14,7 +14,7 @@ import {
   parseConfig,
   parseConfigWithWarnings,
 } from '../../src/config/index.js';
-import { fixturePath } from '../helpers/paths.js';
+import { fixturePath } from '../../support/paths.js';
 
 const SAMPLE = fixturePath('mesos-dns-config.json');
 

@@ -9,7 +9,7 @@ import {
   loadConfig,
   parseConfigWithWarnings,
 } from '../../src/config/index.js';
-import { fixturePath } from '../helpers/paths.js';
+import { fixturePath } from '../../support/paths.js';
 import type { Config, ParsedConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 

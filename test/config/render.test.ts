@@ -6,7 +6,7 @@ import {
   parseConfig,
   redactConfig,
 } from '../../src/config/index.js';
-import { fixturePath } from '../helpers/paths.js';
+import { fixturePath } from '../../support/paths.js';
 import type { Config } from '../../src/config/index.js';
 
 const SAMPLE = fixturePath('mesos-dns-config.json');

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import test from 'ava';
 import { parse, stringify } from 'yaml';
-import { dig } from '../helpers/dig.js';
-import { freePort } from '../helpers/ports.js';
+import { dig } from '../../support/dig.js';
+import { freePort } from '../../support/ports.js';
 import {
   REPO_ROOT,
   copyFiles,

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, posix, relative, resolve } from 'node:path';
 import test from 'ava';
 import { parse, parseAllDocuments } from 'yaml';
-import { dig } from '../helpers/dig.js';
-import { startMesodns } from '../helpers/mesodns.js';
-import { freePort } from '../helpers/ports.js';
+import { dig } from '../../support/dig.js';
+import { startMesodns } from '../../support/mesodns.js';
+import { freePort } from '../../support/ports.js';
 import { REPO_ROOT, checkConfig, isRecord, run, spawnServer } from './recipe.js';
 
 const DEPLOY = join(REPO_ROOT, 'helm-free-deploy');

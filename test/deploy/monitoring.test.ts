@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { parse, stringify } from 'yaml';
-import { startMesodns } from '../helpers/mesodns.js';
+import { startMesodns } from '../../support/mesodns.js';
 import { parsePrometheusText } from '../http/prometheus-text.js';
 import { REPO_ROOT, isRecord, run } from './recipe.js';
 

@@ -9,9 +9,9 @@ import { existsSync, lstatSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { buildQuery, killOnExit, queryRaw, rcodeOf } from '../helpers/mesodns.js';
+import { buildQuery, killOnExit, queryRaw, rcodeOf } from '../../support/mesodns.js';
 
-import { REPO_ROOT } from '../helpers/paths.js';
+import { REPO_ROOT } from '../../support/paths.js';
 export { isRecord } from '../../src/is-record.js';
 import { isRecord } from '../../src/is-record.js';
 

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { startMesodns } from '../helpers/mesodns.js';
-import { startKnot } from '../helpers/upstream.js';
+import { startMesodns } from '../../support/mesodns.js';
+import { startKnot } from '../../support/upstream.js';
 import { REPO_ROOT, isRecord, run, type RunResult } from './recipe.js';
 
 const SCRIPT = join(REPO_ROOT, 'scripts', 'smoke.sh');

@@ -1,8 +1,8 @@
 import test from 'ava';
 import type { Transport, Zone } from '../../src/dns/index.js';
-import { askZone, zoneFromText } from '../helpers/records-text.js';
-import type { Message } from '../helpers/dns-message.js';
-import { decodeMessage, soaData, srvData } from '../helpers/dns-message.js';
+import { askZone, zoneFromText } from '../../support/records-text.js';
+import type { Message } from '../../support/dns-message.js';
+import { decodeMessage, soaData, srvData } from '../../support/dns-message.js';
 
 const zone: Zone = zoneFromText(
   `

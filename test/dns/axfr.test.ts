@@ -15,9 +15,9 @@ import { TsigSigner, keyring, readTsig } from '../../src/dns/tsig.js';
 import type { TsigKey } from '../../src/dns/tsig.js';
 import { CompactRecordSet, toRecordData } from '../../src/records/index.js';
 import type { Logger } from '../../src/log.js';
-import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
-import type { Rec } from '../helpers/dns-message.js';
-import { recordsFromText, zoneFromText } from '../helpers/records-text.js';
+import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
+import type { Rec } from '../../support/dns-message.js';
+import { recordsFromText, zoneFromText } from '../../support/records-text.js';
 
 const ZONE = `
   web.marathon.mesos.          A    10.0.0.1

@@ -11,9 +11,9 @@ import type { QueryEvent } from '../../src/dns/index.js';
 import { DnsServer } from '../../src/dns/server.js';
 import { loadBatchUdp, oversizedDatagrams } from '../../src/dns/batch-udp.js';
 import { Metrics } from '../../src/metrics.js';
-import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
-import { queryRaw } from '../helpers/mesodns.js';
-import { zoneFromText } from '../helpers/records-text.js';
+import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
+import { queryRaw } from '../../support/mesodns.js';
+import { zoneFromText } from '../../support/records-text.js';
 
 const ZONE = zoneFromText(
   [

@@ -8,7 +8,7 @@ import type { ExecutionContext } from 'ava';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { AnswerCache, STALE_ANSWER_TTL } from '../../src/dns/index.js';
 import type { AnswerCacheOptions } from '../../src/dns/index.js';
-import { decodeMessage } from '../helpers/dns-message.js';
+import { decodeMessage } from '../../support/dns-message.js';
 import { FakeClock, a, query, reply, soa } from './cache-helpers.js';
 import type { TestQuery } from './cache-helpers.js';
 

@@ -13,8 +13,8 @@ import {
 } from '../../src/dns/index.js';
 import { CompactRecordSet, hashString, toRecordData } from '../../src/records/index.js';
 import { ZoneStore } from '../../src/store.js';
-import { askZone, recordsFromText, zoneFromText } from '../helpers/records-text.js';
-import { decodeMessage } from '../helpers/dns-message.js';
+import { askZone, recordsFromText, zoneFromText } from '../../support/records-text.js';
+import { decodeMessage } from '../../support/dns-message.js';
 
 const BASE = `
   web.marathon.mesos.       A    10.0.0.1

@@ -6,7 +6,7 @@ import {
   layoutOf,
   truncateReply,
 } from '../../src/dns/upstream-message.js';
-import { decodeMessage } from '../helpers/dns-message.js';
+import { decodeMessage } from '../../support/dns-message.js';
 import { a, query, reply, soa } from './cache-helpers.js';
 
 const www = query('www.example.test', 'A', { edns: 1232 });

@@ -15,9 +15,9 @@ import type { HostPort } from '../../src/config/index.js';
 import { AnswerCache, DnsServer, ForwardStats, Forwarder, keyToName } from '../../src/dns/index.js';
 import type { ForwarderOptions, QueryEvent, Transport } from '../../src/dns/index.js';
 import { silentLogger } from '../../src/log.js';
-import { decodeMessage } from '../helpers/dns-message.js';
-import { isLoopProbe } from '../helpers/upstream.js';
-import { queryRaw, waitFor } from '../helpers/mesodns.js';
+import { decodeMessage } from '../../support/dns-message.js';
+import { isLoopProbe } from '../../support/upstream.js';
+import { queryRaw, waitFor } from '../../support/mesodns.js';
 import { FakeClock, a, query } from './cache-helpers.js';
 import type { TestQuery } from './cache-helpers.js';
 

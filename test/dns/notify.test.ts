@@ -12,8 +12,8 @@ import { TsigSigner, keyring, readTsig, verifyTsig } from '../../src/dns/tsig.js
 import type { TsigKey } from '../../src/dns/tsig.js';
 import type { Zone } from '../../src/dns/index.js';
 import type { Logger } from '../../src/log.js';
-import { decodeMessage, soaData } from '../helpers/dns-message.js';
-import { zoneFromText } from '../helpers/records-text.js';
+import { decodeMessage, soaData } from '../../support/dns-message.js';
+import { zoneFromText } from '../../support/records-text.js';
 
 const silent: Logger = {
   error: () => undefined,

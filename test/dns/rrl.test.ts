@@ -8,8 +8,8 @@ import test from 'ava';
 import { DnsServer, ResponseRateLimiter } from '../../src/dns/index.js';
 import type { RrlSettings } from '../../src/dns/index.js';
 import { silentLogger } from '../../src/log.js';
-import { encodeQuery } from '../helpers/dns-message.js';
-import { zoneFromText } from '../helpers/records-text.js';
+import { encodeQuery } from '../../support/dns-message.js';
+import { zoneFromText } from '../../support/records-text.js';
 import { FakeClock } from './cache-helpers.js';
 
 const SETTINGS: RrlSettings = {

@@ -11,7 +11,7 @@ import type { TcpLimits } from '../../src/config/index.js';
 import { DnsServer } from '../../src/dns/index.js';
 import type { TcpRefusal } from '../../src/dns/index.js';
 import { silentLogger } from '../../src/log.js';
-import { waitFor } from '../helpers/mesodns.js';
+import { waitFor } from '../../support/mesodns.js';
 
 const LIMITS: TcpLimits = {
   maxConnections: 1000,

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Transport } from '../../src/dns/index.js';
-import { askZone, zoneFromText } from '../helpers/records-text.js';
-import { decodeMessage } from '../helpers/dns-message.js';
+import { askZone, zoneFromText } from '../../support/records-text.js';
+import { decodeMessage } from '../../support/dns-message.js';
 
 let text = '';
 for (let i = 0; i < 80; i++) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { encodeQuery } from '../helpers/dns-message.js';
+import { encodeQuery } from '../../support/dns-message.js';
 import {
   RCODE,
   encodeName,

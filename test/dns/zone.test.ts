@@ -7,8 +7,8 @@ import {
   nameKey,
   parseQuery,
 } from '../../src/dns/index.js';
-import { askZone, zoneFromText } from '../helpers/records-text.js';
-import { decodeMessage, srvData } from '../helpers/dns-message.js';
+import { askZone, zoneFromText } from '../../support/records-text.js';
+import { decodeMessage, srvData } from '../../support/dns-message.js';
 
 const zone = zoneFromText(`
   web.marathon.mesos.                 A    10.0.0.1

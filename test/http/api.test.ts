@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config/index.js';
 import { HttpApi, responseText } from '../../src/http/index.js';
 import type { HealthDetails, HttpApiOptions, SnapshotView } from '../../src/http/index.js';
 import { silentLogger } from '../../src/log.js';
-import { recordsFromText } from '../helpers/records-text.js';
+import { recordsFromText } from '../../support/records-text.js';
 import { parsePrometheusText } from './prometheus-text.js';
 
 const RECORDS = recordsFromText(`

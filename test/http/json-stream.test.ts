@@ -11,7 +11,7 @@ import { LazyArray, LazyObject, jsonChunks, jsonPieces } from '../../src/http/js
 import { axfrBody, axfrView, enumerateBody, enumerateView } from '../../src/http/views.js';
 import { parseState } from '../../src/mesos/index.js';
 import { generateRecords } from '../../src/records/index.js';
-import { options } from '../helpers/state-builder.js';
+import { options } from '../../support/state-builder.js';
 
 const text = (value: unknown): string => [...jsonPieces(value)].join('');
 const stringify = (value: unknown): string => JSON.stringify(value, null, 2);

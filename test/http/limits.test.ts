@@ -11,7 +11,7 @@ import { HttpApi } from '../../src/http/index.js';
 import type { HttpApiOptions, HttpRefusal } from '../../src/http/index.js';
 import { silentLogger } from '../../src/log.js';
 import type { EnumeratedTask, LazyFramework, RecordSet } from '../../src/records/index.js';
-import { waitFor } from '../helpers/mesodns.js';
+import { waitFor } from '../../support/mesodns.js';
 
 /** About 38 MB of /v1/enumerate: several times what the loopback socket buffers hold. */
 const TASKS = 20_000;

@@ -9,10 +9,10 @@ import { join, resolve as resolvePath } from 'node:path';
 import test from 'ava';
 import { parseConfig } from '../../src/config/index.js';
 import { parse as parseYaml } from 'yaml';
-import { startMesodns } from '../helpers/mesodns.js';
-import { Slots } from '../helpers/slots.js';
-import { freePort } from '../helpers/ports.js';
-import { toV1State } from '../helpers/v1-state.js';
+import { startMesodns } from '../../support/mesodns.js';
+import { Slots } from '../../support/slots.js';
+import { freePort } from '../../support/ports.js';
+import { toV1State } from '../../support/v1-state.js';
 
 /**
  * At most this many CLI processes at once: a file of ~40 tests spawning node together on a

@@ -10,16 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { stringify } from 'yaml';
-import { dig, type DigResult } from '../helpers/dig.js';
-import { REPO_ROOT } from '../helpers/paths.js';
-import { startMesodns, type Mesodns } from '../helpers/mesodns.js';
+import { dig, type DigResult } from '../../support/dig.js';
+import { REPO_ROOT } from '../../support/paths.js';
+import { startMesodns, type Mesodns } from '../../support/mesodns.js';
 import {
   findTool,
   haveTools,
   startDnsmasq,
   startUnbound,
   type RunningResolver,
-} from '../helpers/resolvers.js';
+} from '../../support/resolvers.js';
 import { isRecord } from '../../src/is-record.js';
 
 const BIG = 150;
@@ -285,7 +285,7 @@ test('glibc getaddrinfo resolves demo names through resolv.conf (network namespa
   );
   await writeFile(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n');
   await writeFile(join(dir, 'nsswitch.conf'), 'hosts: dns\n');
-  const script = join(REPO_ROOT, 'test', 'helpers', 'netns-getaddrinfo.sh');
+  const script = join(REPO_ROOT, 'support', 'netns-getaddrinfo.sh');
   const names = ['web.marathon.mesos', 'api.marathon.mesos', 'big.marathon.mesos', 'nope.mesos'];
   const r = await run(findTool('unshare') ?? 'unshare', [
     ...unshareArgs(),

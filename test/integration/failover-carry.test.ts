@@ -7,10 +7,15 @@
  */
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
-import { FakeMasterCluster, addTask, killTask, recoveringState } from '../helpers/fake-master.js';
-import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { testsAtOnce } from '../helpers/tests-at-once.js';
+import {
+  FakeMasterCluster,
+  addTask,
+  killTask,
+  recoveringState,
+} from '../../support/fake-master.js';
+import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { testsAtOnce } from '../../support/tests-at-once.js';
 
 /**
  * Each test starts its own servers and mostly waits, so two run at once; but never the two

@@ -9,20 +9,20 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import type { Socket as TcpSocket } from 'node:net';
 import type { ExecutionContext } from 'ava';
-import { dig } from '../helpers/dig.js';
-import type { DigResult } from '../helpers/dig.js';
-import { buildQuery, queryRaw, rcodeOf, startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { freePort } from '../helpers/ports.js';
+import { dig } from '../../support/dig.js';
+import type { DigResult } from '../../support/dig.js';
+import { buildQuery, queryRaw, rcodeOf, startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { freePort } from '../../support/ports.js';
 import {
   EXAMPLE_TEST_ZONE,
   EXAMPLE_TEST_ZONE_NAME,
   startDeadUpstream,
   startKnot,
   startSlowUpstream,
-} from '../helpers/upstream.js';
-import type { KnotUpstream, Upstream } from '../helpers/upstream.js';
-import { testsAtOnce } from '../helpers/tests-at-once.js';
+} from '../../support/upstream.js';
+import type { KnotUpstream, Upstream } from '../../support/upstream.js';
+import { testsAtOnce } from '../../support/tests-at-once.js';
 
 /** Each test starts its own servers and mostly waits: two run at once. */
 const twoAtOnce = testsAtOnce(2);

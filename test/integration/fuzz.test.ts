@@ -7,9 +7,9 @@ import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import net from 'node:net';
 import test from 'ava';
-import { dig } from '../helpers/dig.js';
-import { buildQuery, queryRaw, startMesodns } from '../helpers/mesodns.js';
-import { startKnot } from '../helpers/upstream.js';
+import { dig } from '../../support/dig.js';
+import { buildQuery, queryRaw, startMesodns } from '../../support/mesodns.js';
+import { startKnot } from '../../support/upstream.js';
 
 const PACKETS = 100_000;
 const BURST = 250;

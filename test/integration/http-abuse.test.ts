@@ -10,8 +10,8 @@ import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import test from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
-import { ask, startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
+import { ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
 
 const MIB = 1024 * 1024;
 /** The memory limit of the shipped Kubernetes manifest (helm-free-deploy). */

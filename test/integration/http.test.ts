@@ -1,8 +1,8 @@
 /** The HTTP API of the running server, and Node's own resolver as a DNS client. */
 import { Resolver } from 'node:dns/promises';
 import test from 'ava';
-import { startMesodns } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
+import { startMesodns } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
 
 let srv: Mesodns;
 

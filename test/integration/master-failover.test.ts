@@ -1,17 +1,17 @@
 /**
  * End to end: the real mesodns process against a cluster of three fake Mesos masters on
- * loopback (test/helpers/fake-master.ts) serving a synthetic cluster (bench/cluster.ts):
+ * loopback (support/fake-master.ts) serving a synthetic cluster (bench/cluster.ts):
  * failover, 307 chains, 503 backoff, hung and malformed masters.
  */
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
-import { dig } from '../helpers/dig.js';
-import { FakeMasterCluster, addTask } from '../helpers/fake-master.js';
-import type { FakeMasterOptions } from '../helpers/fake-master.js';
-import { srvData } from '../helpers/dns-message.js';
-import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { testsAtOnce } from '../helpers/tests-at-once.js';
+import { dig } from '../../support/dig.js';
+import { FakeMasterCluster, addTask } from '../../support/fake-master.js';
+import type { FakeMasterOptions } from '../../support/fake-master.js';
+import { srvData } from '../../support/dns-message.js';
+import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { testsAtOnce } from '../../support/tests-at-once.js';
 
 /** Each test starts its own servers and mostly waits: two run at once. */
 const twoAtOnce = testsAtOnce(2);

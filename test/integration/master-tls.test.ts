@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
-import { dig } from '../helpers/dig.js';
-import { FakeMasterCluster, addTask } from '../helpers/fake-master.js';
-import type { FakeMasterOptions } from '../helpers/fake-master.js';
-import { startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { makeTestCa } from '../helpers/test-ca.js';
+import { dig } from '../../support/dig.js';
+import { FakeMasterCluster, addTask } from '../../support/fake-master.js';
+import type { FakeMasterOptions } from '../../support/fake-master.js';
+import { startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { makeTestCa } from '../../support/test-ca.js';
 
 const ca = await makeTestCa();
 test.after.always(() => ca.remove());

@@ -6,15 +6,15 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
-import { dig } from '../helpers/dig.js';
-import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
-import type { FakeMaster, FakeMasterOptions } from '../helpers/fake-master.js';
-import { srvData } from '../helpers/dns-message.js';
-import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { makeTestCa } from '../helpers/test-ca.js';
-import { joinGroup, masterInfoJson, startZooKeeper } from '../helpers/zookeeper.js';
-import type { Membership } from '../helpers/zookeeper.js';
+import { dig } from '../../support/dig.js';
+import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-master.js';
+import type { FakeMaster, FakeMasterOptions } from '../../support/fake-master.js';
+import { srvData } from '../../support/dns-message.js';
+import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { makeTestCa } from '../../support/test-ca.js';
+import { joinGroup, masterInfoJson, startZooKeeper } from '../../support/zookeeper.js';
+import type { Membership } from '../../support/zookeeper.js';
 
 const zk = await startZooKeeper();
 test.after.always(() => zk.close());

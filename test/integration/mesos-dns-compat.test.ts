@@ -12,10 +12,10 @@ import test from 'ava';
 import type { IpSource } from '../../src/config/types.js';
 import type { Expectation } from '../fixtures/fake-expected.js';
 import { RFC1123_DEFAULT, UPSTREAM } from '../fixtures/fake-expected.js';
-import type { DigMessage } from '../helpers/dig.js';
-import { dig } from '../helpers/dig.js';
-import { FakeMaster } from '../helpers/fake-master.js';
-import { startMesodns } from '../helpers/mesodns.js';
+import type { DigMessage } from '../../support/dig.js';
+import { dig } from '../../support/dig.js';
+import { FakeMaster } from '../../support/fake-master.js';
+import { startMesodns } from '../../support/mesodns.js';
 
 const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));
 

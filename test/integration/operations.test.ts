@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import test from 'ava';
 import { parse as parseYaml } from 'yaml';
 import { convertConfig } from '../../src/config/index.js';
-import { fixturePath } from '../helpers/paths.js';
-import { dig } from '../helpers/dig.js';
-import type { DigMessage } from '../helpers/dig.js';
-import { FakeMaster } from '../helpers/fake-master.js';
-import type { Mesodns } from '../helpers/mesodns.js';
+import { fixturePath } from '../../support/paths.js';
+import { dig } from '../../support/dig.js';
+import type { DigMessage } from '../../support/dig.js';
+import { FakeMaster } from '../../support/fake-master.js';
+import type { Mesodns } from '../../support/mesodns.js';
 import {
   buildQuery,
   killOnExit,
@@ -22,9 +22,9 @@ import {
   rcodeOf,
   startMesodns,
   waitFor,
-} from '../helpers/mesodns.js';
-import { freePort } from '../helpers/ports.js';
-import { startKnot, startSlowUpstream } from '../helpers/upstream.js';
+} from '../../support/mesodns.js';
+import { freePort } from '../../support/ports.js';
+import { startKnot, startSlowUpstream } from '../../support/upstream.js';
 import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
 import type { PromFamily } from '../http/prometheus-text.js';
 import { isRecord } from '../../src/is-record.js';

@@ -6,10 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import test from 'ava';
-import { dig } from '../helpers/dig.js';
-import { FakeMaster } from '../helpers/fake-master.js';
-import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
+import { dig } from '../../support/dig.js';
+import { FakeMaster } from '../../support/fake-master.js';
+import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
 import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
 import { isRecord } from '../../src/is-record.js';
 

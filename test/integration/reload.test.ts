@@ -7,12 +7,12 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import test from 'ava';
-import { dig } from '../helpers/dig.js';
-import { decodeMessage } from '../helpers/dns-message.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { buildQuery, queryRaw, rcodeOf, startMesodns, waitFor } from '../helpers/mesodns.js';
-import { freePort } from '../helpers/ports.js';
-import { EXAMPLE_TEST_ZONE, EXAMPLE_TEST_ZONE_NAME, startKnot } from '../helpers/upstream.js';
+import { dig } from '../../support/dig.js';
+import { decodeMessage } from '../../support/dns-message.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { buildQuery, queryRaw, rcodeOf, startMesodns, waitFor } from '../../support/mesodns.js';
+import { freePort } from '../../support/ports.js';
+import { EXAMPLE_TEST_ZONE, EXAMPLE_TEST_ZONE_NAME, startKnot } from '../../support/upstream.js';
 import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
 
 const FAKE = 'test/fixtures/fake.json';

@@ -5,10 +5,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { dig } from '../helpers/dig.js';
-import { FakeMaster } from '../helpers/fake-master.js';
-import { ask, startMesodns, waitFor } from '../helpers/mesodns.js';
-import { startDeadUpstream, startKnot } from '../helpers/upstream.js';
+import { dig } from '../../support/dig.js';
+import { FakeMaster } from '../../support/fake-master.js';
+import { ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import { startDeadUpstream, startKnot } from '../../support/upstream.js';
 
 const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));
 

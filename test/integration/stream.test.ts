@@ -10,13 +10,13 @@ import { createServer } from 'node:http';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../bench/cluster.js';
 import { backoffMs } from '../../src/mesos/loop.js';
-import { FakeMasterCluster, addTask, recoveringState } from '../helpers/fake-master.js';
-import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../helpers/fake-master.js';
-import { soaData } from '../helpers/dns-message.js';
+import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-master.js';
+import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../../support/fake-master.js';
+import { soaData } from '../../support/dns-message.js';
 import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
-import { answerData, ask, startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { testsAtOnce } from '../helpers/tests-at-once.js';
+import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { testsAtOnce } from '../../support/tests-at-once.js';
 
 /** Each test starts its own servers and mostly waits: two run at once. */
 const twoAtOnce = testsAtOnce(2);

@@ -8,11 +8,11 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { startDaemon } from '../helpers/daemon.js';
-import { dig } from '../helpers/dig.js';
-import { startMesodns, waitFor } from '../helpers/mesodns.js';
-import type { Mesodns } from '../helpers/mesodns.js';
-import { freePort } from '../helpers/ports.js';
+import { startDaemon } from '../../support/daemon.js';
+import { dig } from '../../support/dig.js';
+import { startMesodns, waitFor } from '../../support/mesodns.js';
+import type { Mesodns } from '../../support/mesodns.js';
+import { freePort } from '../../support/ports.js';
 
 const SECRET = 'bWVzb2Rucy10cmFuc2Zlci10ZXN0LXNlY3JldC0zMmI=';
 const KEY = `hmac-sha256:xfr-key:${SECRET}`;

@@ -2,15 +2,15 @@
 // each other: later forwarding tests rely on both behaving exactly as asserted here.
 import test from 'ava';
 import { decode } from 'dns-packet';
-import { dig, digShort } from '../helpers/dig.js';
-import { buildQuery, queryRaw, rcodeOf } from '../helpers/mesodns.js';
+import { dig, digShort } from '../../support/dig.js';
+import { buildQuery, queryRaw, rcodeOf } from '../../support/mesodns.js';
 import {
   EXAMPLE_TEST_MANY_COUNT,
   startDeadUpstream,
   startKnot,
   startSlowUpstream,
   type KnotUpstream,
-} from '../helpers/upstream.js';
+} from '../../support/upstream.js';
 
 let knot: KnotUpstream | undefined;
 

@@ -8,9 +8,9 @@ import { NoLeaderError, StateFetchError, StateParseError } from '../../src/error
 import { StateClient, StaticMasters, readTlsFiles } from '../../src/mesos/index.js';
 import type { StateClientOptions } from '../../src/mesos/index.js';
 import { AlreadyAskedError, baseOf } from '../../src/mesos/client.js';
-import { FakeMaster, FakeMasterCluster } from '../helpers/fake-master.js';
-import type { FakeMasterOptions } from '../helpers/fake-master.js';
-import { makeTestCa } from '../helpers/test-ca.js';
+import { FakeMaster, FakeMasterCluster } from '../../support/fake-master.js';
+import type { FakeMasterOptions } from '../../support/fake-master.js';
+import { makeTestCa } from '../../support/test-ca.js';
 
 const STATE = {
   version: '1.11.0',

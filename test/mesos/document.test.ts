@@ -8,7 +8,7 @@ import {
   parseJsonText,
   parseStateDocument,
 } from '../../src/mesos/index.js';
-import { toV1State } from '../helpers/v1-state.js';
+import { toV1State } from '../../support/v1-state.js';
 
 const DEMO: unknown = JSON.parse(readFileSync('config/demo-state.json', 'utf8'));
 

@@ -3,7 +3,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { request } from 'node:http';
-import { FakeMasterCluster } from '../helpers/fake-master.js';
+import { FakeMasterCluster } from '../../support/fake-master.js';
 
 interface Raw {
   readonly status: number;

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { backoffMs } from '../../src/mesos/index.js';
 import { FIRST_RETRY_MS, Loop, WakeableSleep } from '../../src/mesos/loop.js';
-import { FakeTimers, settle } from '../helpers/fake-timers.js';
+import { FakeTimers, settle } from '../../support/fake-timers.js';
 
 test('backoff doubles from 250 ms and stops at the refresh period', (t) => {
   const top = (): number => 0.999999;

@@ -2,7 +2,7 @@ import test from 'ava';
 import { StateParseError } from '../../src/errors.js';
 import { MAX_PROBLEMS, parsePid, parsePortRanges, parseState } from '../../src/mesos/index.js';
 import type { Pid, PortRange } from '../../src/mesos/index.js';
-import { readFixture } from '../helpers/state-builder.js';
+import { readFixture } from '../../support/state-builder.js';
 
 const PIDS: readonly { input: string; want: Pid | undefined }[] = [
   { input: 'slave(1)@1.2.3.10:5051', want: { id: 'slave(1)', host: '1.2.3.10', port: 5051 } },

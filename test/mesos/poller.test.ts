@@ -14,8 +14,8 @@ import type {
   ParsedState,
   StateListener,
 } from '../../src/mesos/index.js';
-import { FakeMasterCluster } from '../helpers/fake-master.js';
-import { waitFor } from '../helpers/mesodns.js';
+import { FakeMasterCluster } from '../../support/fake-master.js';
+import { waitFor } from '../../support/mesodns.js';
 import { syntheticState } from '../../bench/cluster.js';
 
 class Recorder implements StateListener {

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { Task } from '../../src/mesos/index.js';
 import { StreamModel } from '../../src/mesos/index.js';
 import type { FrameworkInfo, MesosEvent, V1Snapshot } from '../../src/mesos/v1.js';
-import { agent, netinfoStatus, status, task } from '../helpers/state-builder.js';
+import { agent, netinfoStatus, status, task } from '../../support/state-builder.js';
 
 const FW: FrameworkInfo = { id: 'fw-1', name: 'marathon', pid: undefined, hostname: 'm1' };
 const AGENT = agent('ag-S0', '10.0.0.1');

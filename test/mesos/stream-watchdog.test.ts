@@ -8,7 +8,7 @@ import {
   StreamWatchdog,
 } from '../../src/mesos/stream-watchdog.js';
 import type { StreamStall } from '../../src/mesos/stream-watchdog.js';
-import { FakeTimers } from '../helpers/fake-timers.js';
+import { FakeTimers } from '../../support/fake-timers.js';
 
 function watchdog(missedHeartbeats = 3): {
   timers: FakeTimers;

@@ -10,8 +10,8 @@ import type { ApiClient } from '../../src/mesos/stream.js';
 import type { EventStream } from '../../src/mesos/client.js';
 import type { StateSource } from '../../src/mesos/source.js';
 import { systemClock } from '../../src/clock.js';
-import { FakeTimers } from '../helpers/fake-timers.js';
-import { toV1State } from '../helpers/v1-state.js';
+import { FakeTimers } from '../../support/fake-timers.js';
+import { toV1State } from '../../support/v1-state.js';
 
 const URL_ = 'http://127.0.0.1:5050';
 

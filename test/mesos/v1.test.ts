@@ -12,8 +12,8 @@ import {
   parseV1State,
 } from '../../src/mesos/index.js';
 import type { FrameworkInfo, MesosEvent, Task } from '../../src/mesos/index.js';
-import { readFixture } from '../helpers/state-builder.js';
-import { isTerminalState, toV1State } from '../helpers/v1-state.js';
+import { readFixture } from '../../support/state-builder.js';
+import { isTerminalState, toV1State } from '../../support/v1-state.js';
 
 const FW = 'b1e0c7d2-4b1a-4e36-9f0e-2c8a5d7f1a10-0001';
 const S0 = 'b1e0c7d2-4b1a-4e36-9f0e-2c8a5d7f1a10-S0';

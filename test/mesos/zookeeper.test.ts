@@ -4,9 +4,9 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { ZkLeaderDetector } from '../../src/mesos/index.js';
 import type { Logger } from '../../src/log.js';
-import { waitFor } from '../helpers/mesodns.js';
-import { createNode, joinGroup, masterInfoJson, startZooKeeper } from '../helpers/zookeeper.js';
-import type { Membership } from '../helpers/zookeeper.js';
+import { waitFor } from '../../support/mesodns.js';
+import { createNode, joinGroup, masterInfoJson, startZooKeeper } from '../../support/zookeeper.js';
+import type { Membership } from '../../support/zookeeper.js';
 
 const zk = await startZooKeeper();
 test.after.always(() => zk.close());

@@ -14,9 +14,9 @@ import type { LogFields, Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { ZoneStore } from '../../src/store.js';
-import { decodeMessage, encodeQuery } from '../helpers/dns-message.js';
-import type { Message } from '../helpers/dns-message.js';
-import { waitFor } from '../helpers/mesodns.js';
+import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
+import type { Message } from '../../support/dns-message.js';
+import { waitFor } from '../../support/mesodns.js';
 import { parsePrometheusText } from '../http/prometheus-text.js';
 
 interface Setup {

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { REPO_ROOT } from '../helpers/paths.js';
+import { REPO_ROOT } from '../../support/paths.js';
 import { trimMallocArenas } from '../../src/pipeline/trim.js';
 
 const TRIM_JS = join(REPO_ROOT, 'dist', 'build', 'trim.js');

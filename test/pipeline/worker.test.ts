@@ -5,7 +5,7 @@ import test from 'ava';
 import { loadConfig } from '../../src/config/index.js';
 import type { FromWorker } from '../../src/pipeline/messages.js';
 import { PipelineWorker } from '../../src/pipeline/worker.js';
-import { waitFor } from '../helpers/mesodns.js';
+import { waitFor } from '../../support/mesodns.js';
 
 test('in-thread: prepare and start post a snapshot, close answers done', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'mesodns-worker-'));

@@ -17,7 +17,7 @@ import {
   state,
   status,
   task,
-} from '../helpers/state-builder.js';
+} from '../../support/state-builder.js';
 
 type Kind = 'A' | 'AAAA' | 'SRV';
 

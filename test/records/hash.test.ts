@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import test from 'ava';
 import { taskIdHash } from '../../src/records/index.js';
-import { prng } from '../helpers/state-builder.js';
+import { prng } from '../../support/state-builder.js';
 
 const VECTORS: readonly [string, string][] = [
   ['test', 'iffe9'],

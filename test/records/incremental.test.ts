@@ -28,9 +28,9 @@ import {
   prng,
   state,
   task,
-} from '../helpers/state-builder.js';
-import { decodeMessage } from '../helpers/dns-message.js';
-import { askZone } from '../helpers/records-text.js';
+} from '../../support/state-builder.js';
+import { decodeMessage } from '../../support/dns-message.js';
+import { askZone } from '../../support/records-text.js';
 
 const SOA = {
   mname: 'ns1.mesos.',

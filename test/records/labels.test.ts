@@ -5,7 +5,7 @@ import {
   rfc1123Label,
   rfc952Label,
 } from '../../src/records/index.js';
-import { prng } from '../helpers/state-builder.js';
+import { prng } from '../../support/state-builder.js';
 
 // Vectors of docs/mesos-dns-rules.md 1 plus upstream records/labels tests (read as data).
 const VECTORS: readonly { input: string; rfc1123: string; rfc952: string }[] = [

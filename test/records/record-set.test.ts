@@ -16,9 +16,9 @@ import {
   toRecordData,
 } from '../../src/records/index.js';
 import type { RecordSet } from '../../src/records/index.js';
-import { readFixture, options } from '../helpers/state-builder.js';
+import { readFixture, options } from '../../support/state-builder.js';
 import { parseState } from '../../src/mesos/index.js';
-import { recordsFromText } from '../helpers/records-text.js';
+import { recordsFromText } from '../../support/records-text.js';
 
 function built(): CompactRecordSet {
   const b = new RecordBuilder('mesos.');

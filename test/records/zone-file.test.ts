@@ -1,7 +1,7 @@
 import test from 'ava';
 import { generateRecords, toZoneFile } from '../../src/records/index.js';
 import type { RecordSet } from '../../src/records/index.js';
-import { agent, framework, options, state, task } from '../helpers/state-builder.js';
+import { agent, framework, options, state, task } from '../../support/state-builder.js';
 
 function recordSet(parts: Partial<RecordSet>): RecordSet {
   return {

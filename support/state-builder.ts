@@ -15,8 +15,8 @@ import type {
   State,
   Task,
   TaskStatus,
-} from '../../src/mesos/index.js';
-import type { GeneratorOptions } from '../../src/records/index.js';
+} from '../src/mesos/index.js';
+import type { GeneratorOptions } from '../src/records/index.js';
 
 /** Reads the Mesos-DNS fixture `test/fixtures/fake.json` as untrusted JSON. */
 export function readFixture(name = 'fake.json'): unknown {

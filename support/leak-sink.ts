@@ -3,7 +3,7 @@
  * each address given and prints one line per question it receives (`udp 10.0.0.2 name. A`), so a
  * lookup that leaked out of the test suite times out as against a dead resolver and is named.
  *
- *   node --import tsx test/helpers/leak-sink.ts 10.255.255.53 [...]
+ *   node --import tsx support/leak-sink.ts 10.255.255.53 [...]
  */
 import dgram from 'node:dgram';
 import net from 'node:net';

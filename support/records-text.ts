@@ -3,10 +3,10 @@
  *   web.marathon.mesos.  A     10.0.0.1
  *   _web._tcp.marathon.mesos. SRV 31000 web.marathon.mesos.
  */
-import type { SoaConfig } from '../../src/config/index.js';
-import { answerAuthoritative, compileZone, isProblem, parseQuery } from '../../src/dns/index.js';
-import type { Transport, Zone } from '../../src/dns/index.js';
-import type { RecordSet, SrvTarget } from '../../src/records/index.js';
+import type { SoaConfig } from '../src/config/index.js';
+import { answerAuthoritative, compileZone, isProblem, parseQuery } from '../src/dns/index.js';
+import type { Transport, Zone } from '../src/dns/index.js';
+import type { RecordSet, SrvTarget } from '../src/records/index.js';
 import { encodeQuery } from './dns-message.js';
 
 /** Parses `name TYPE value` lines (A, AAAA, `SRV port target`) into a RecordSet for `zone`. */

@@ -19,7 +19,7 @@ import {
   toV1TaskStatus,
   type TaskState,
 } from './v1-state.js';
-import { isRecord } from '../../src/is-record.js';
+import { isRecord } from '../src/is-record.js';
 
 const HOST = '127.0.0.1';
 

@@ -9,10 +9,10 @@ import {
   FakeMasterCluster,
   recoveringState,
   type FakeMasterOptions,
-} from './helpers/fake-master.js';
-import { waitFor } from './helpers/mesodns.js';
-import { readFixture } from './helpers/state-builder.js';
-import { toV1State, toV1Task, type V1Task } from './helpers/v1-state.js';
+} from '../../support/fake-master.js';
+import { waitFor } from '../../support/mesodns.js';
+import { readFixture } from '../../support/state-builder.js';
+import { toV1State, toV1Task, type V1Task } from '../../support/v1-state.js';
 
 interface Raw {
   readonly status: number;

@@ -19,8 +19,8 @@
  * there until the scheduler acknowledges the update) is listed in `completed_tasks`, and one in
  * TASK_UNREACHABLE in `unreachable_tasks`, as after the acknowledgement.
  */
-import { isTerminalState } from '../../src/mesos/stream-model.js';
-import { isRecord } from '../../src/is-record.js';
+import { isTerminalState } from '../src/mesos/stream-model.js';
+import { isRecord } from '../src/is-record.js';
 /** A JSON value as the v1 API sends it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 

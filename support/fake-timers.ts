@@ -5,7 +5,7 @@
  * watchdog and the backoff are checked to the millisecond on any machine.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { StreamTimers } from '../../src/mesos/stream-watchdog.js';
+import type { StreamTimers } from '../src/mesos/stream-watchdog.js';
 
 interface Pending {
   readonly at: number;

@@ -12,7 +12,7 @@ import { decodeMessage, type Message } from './dns-message.js';
 import { REPO_ROOT } from './paths.js';
 import { freePort } from './ports.js';
 import { Slots } from './slots.js';
-import { isRecord } from '../../src/is-record.js';
+import { isRecord } from '../src/is-record.js';
 
 const MAIN_JS = join(REPO_ROOT, 'dist', 'main.js');
 const POLL_MS = 50;

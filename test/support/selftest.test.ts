@@ -3,10 +3,10 @@
 import test from 'ava';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { dig, parseDigOutput } from './helpers/dig.js';
-import { FakeMaster } from './helpers/fake-master.js';
-import { buildQuery, startMesodns, waitFor } from './helpers/mesodns.js';
-import { freePort } from './helpers/ports.js';
+import { dig, parseDigOutput } from '../../support/dig.js';
+import { FakeMaster } from '../../support/fake-master.js';
+import { buildQuery, startMesodns, waitFor } from '../../support/mesodns.js';
+import { freePort } from '../../support/ports.js';
 import { decode } from 'dns-packet';
 
 const FIXTURE = {
