@@ -16,7 +16,7 @@ export const MAIN_JS = join(ROOT, 'dist', 'main.js');
 export const OUT_DIR = join(ROOT, 'bench', 'out');
 /** The only address the benchmark contacts. */
 export const HOST = '127.0.0.1';
-/** Seed of the synthetic cluster (bench/cluster.ts). */
+/** Seed of the synthetic cluster (support/cluster.ts). */
 export const SEED = 42;
 export const QUERY_LINES = 100_000;
 export const CLK_TCK = 100;

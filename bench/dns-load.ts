@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { decode, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
 import { buildQuery, queryRaw, rcodeOf } from '../support/mesodns.js';
 import { freePort } from '../support/ports.js';
-import { createRandom, type MasterState, type Random } from './cluster.js';
+import { createRandom, type MasterState, type Random } from '../support/cluster.js';
 import {
   HOST,
   KNOTD,

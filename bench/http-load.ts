@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import { syntheticState } from './cluster.js';
+import { syntheticState } from '../support/cluster.js';
 import { ask, startMesodns } from '../support/mesodns.js';
 import type { Mesodns } from '../support/mesodns.js';
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticState } from './cluster.js';
+import { syntheticState } from '../support/cluster.js';
 import { FakeMaster } from '../support/fake-master.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);

@@ -6,7 +6,7 @@
 import { copyFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { writeState, type MasterState, type StateTask } from './cluster.js';
+import { writeState, type MasterState, type StateTask } from '../support/cluster.js';
 import {
   LATENCY_QPS,
   RELOAD_PERIOD_MS,

@@ -2,7 +2,7 @@
  * `npm run bench`: mesodns against knot on the same synthetic Mesos cluster (bench/README.md).
  *
  * For each cluster size (env `BENCH_SIZES`, default `10000` tasks):
- *  1. generate the state (`bench/cluster.ts`) and export it with `dist/main.js records`;
+ *  1. generate the state (`support/cluster.ts`) and export it with `dist/main.js records`;
  *  2. build a 100k-line dnsperf query file: 55 % A, 25 % SRV, 10 % AAAA, 10 % nonexistent names;
  *  3. start mesodns on the state file (time to first answer, RSS), then knotd on the exported zone
  *     with mesodns' own SOA and NS, and check that both answer a sample of queries alike;

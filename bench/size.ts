@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from '../support/ports.js';
-import { syntheticState, writeState } from './cluster.js';
+import { syntheticState, writeState } from '../support/cluster.js';
 import {
   LATENCY_QPS,
   LATENCY_SECONDS,

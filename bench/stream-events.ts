@@ -11,7 +11,7 @@ import {
   type Random,
   type StateTask,
   type StateTaskStatus,
-} from './cluster.js';
+} from '../support/cluster.js';
 import { SEED } from './common.js';
 import type { Prober } from './stream-probe.js';
 import type { StreamSettings } from './stream-settings.js';

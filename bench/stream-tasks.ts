@@ -4,7 +4,7 @@
  * a task the generator launched or killed without asking mesodns which name it got.
  */
 import { domainFragment, rfc1123Label, taskIdHash } from '../src/records/index.js';
-import type { MasterState, StateFramework, StateTask } from './cluster.js';
+import type { MasterState, StateFramework, StateTask } from '../support/cluster.js';
 
 /** A task of the fake master, as the generator knows it. */
 export interface TaskRef {

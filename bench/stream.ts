@@ -3,7 +3,7 @@
  *
  * For one cluster size (bench/README.md, "Stream mode"):
  *  1. an in-process `FakeMaster` (support/fake-master.ts, 127.0.0.1 only) serves the
- *     synthetic cluster of that size (the document run.ts generated, bench/cluster.ts) over the
+ *     synthetic cluster of that size (the document run.ts generated, support/cluster.ts) over the
  *     v1 operator API; mesodns (`dist/main.js`, `mesos.mode: stream`, `/metrics` on, debug log,
  *     no forwarding) subscribes to it and is timed to its first answer; 50 task names computed
  *     here must answer before anything is measured;

@@ -4,7 +4,7 @@
  * `/v1/enumerate` and `/v1/axfr` equal their one-piece views.
  */
 import test from 'ava';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { ZoneRecordSet, compileZone } from '../../src/dns/index.js';
 import { LazyArray, LazyObject, jsonChunks, jsonPieces } from '../../src/http/json-stream.js';

@@ -6,7 +6,7 @@
  * in place is a failover too; a state whose entries are all malformed is held back.
  */
 import type { ExecutionContext } from 'ava';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 import {
   FakeMasterCluster,
   addTask,

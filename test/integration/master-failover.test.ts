@@ -1,10 +1,10 @@
 /**
  * End to end: the real mesodns process against a cluster of three fake Mesos masters on
- * loopback (support/fake-master.ts) serving a synthetic cluster (bench/cluster.ts):
+ * loopback (support/fake-master.ts) serving a synthetic cluster (support/cluster.ts):
  * failover, 307 chains, 503 backoff, hung and malformed masters.
  */
 import type { ExecutionContext } from 'ava';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 import { dig } from '../../support/dig.js';
 import { FakeMasterCluster, addTask } from '../../support/fake-master.js';
 import type { FakeMasterOptions } from '../../support/fake-master.js';

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 import { dig } from '../../support/dig.js';
 import { FakeMasterCluster, addTask } from '../../support/fake-master.js';
 import type { FakeMasterOptions } from '../../support/fake-master.js';

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 import { dig } from '../../support/dig.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-master.js';
 import type { FakeMaster, FakeMasterOptions } from '../../support/fake-master.js';

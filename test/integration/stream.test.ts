@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:http';
 import type { ExecutionContext } from 'ava';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 import { backoffMs } from '../../src/mesos/loop.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-master.js';
 import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../../support/fake-master.js';

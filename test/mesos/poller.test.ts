@@ -16,7 +16,7 @@ import type {
 } from '../../src/mesos/index.js';
 import { FakeMasterCluster } from '../../support/fake-master.js';
 import { waitFor } from '../../support/mesodns.js';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 
 class Recorder implements StateListener {
   readonly states: { parsed: ParsedState; info: LoadInfo; at: number }[] = [];

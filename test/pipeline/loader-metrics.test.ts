@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { parseState } from '../../src/mesos/index.js';
 import type { ParsedState } from '../../src/mesos/index.js';
 import { ZoneStore } from '../../src/store.js';
-import { syntheticState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
 
 function state(): ParsedState {
   return parseState(syntheticState({ tasks: 40 }));

@@ -11,8 +11,8 @@ import { parseState } from '../../src/mesos/index.js';
 import { CompactRecordSet, cloneRecordData } from '../../src/records/index.js';
 import type { LoadInfo, ParsedState } from '../../src/mesos/index.js';
 import { ZoneStore } from '../../src/store.js';
-import { syntheticState } from '../../bench/cluster.js';
-import type { MasterState } from '../../bench/cluster.js';
+import { syntheticState } from '../../support/cluster.js';
+import type { MasterState } from '../../support/cluster.js';
 
 const SOUND = { parsed: 10, skipped: 0 };
 const BASE: SanityInput = {

@@ -1,5 +1,5 @@
 /**
- * The app and task builders of the synthetic cluster (bench/cluster.ts): what an app looks like
+ * The app and task builders of the synthetic cluster (support/cluster.ts): what an app looks like
  * (framework, name, networking mode, ports, health check), and the `frameworks[].tasks` entries
  * built from it on an agent, with their statuses. `syntheticState` places the agents and
  * frameworks and calls these; every builder draws from its PRNG, so the order of the calls is

@@ -1,6 +1,6 @@
 /**
- * The JSON shapes of a synthetic `/master/state` document (bench/cluster.ts): a subset of what a
- * Mesos 1.11 master sends, every value shape as sent. They have a module of their own so that
+ * The JSON shapes of a synthetic `/master/state` document (support/cluster.ts): a subset of what
+ * a Mesos 1.11 master sends, every value shape as sent. They have a module of their own so that
  * both parts of the generator (cluster.ts, cluster-tasks.ts) can use them; cluster.ts re-exports
  * them for the modules that read a document.
  */

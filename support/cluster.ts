@@ -53,8 +53,8 @@ import {
 import type { MasterState, StateAgent, StateFramework, StateResources } from './cluster-types.js';
 import { createRandom } from './random.js';
 
-// The PRNG and the document shapes have their own modules; the tests and the other benchmark
-// modules import them from here, as they did before the split, so they are re-exported.
+// The PRNG and the document shapes have their own modules; the tests and the benchmark import
+// them from here, as they did before the split, so they are re-exported.
 export type {
   MasterState,
   StateAgent,
