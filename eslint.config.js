@@ -148,5 +148,33 @@ export default tseslint.config(
       ],
     ),
   },
+  // Outside src/: support/ is what the tests, the benchmark and the scripts share, so it imports
+  // none of them; the tests and the benchmark share through support/ only (support/README.md).
+  {
+    files: ['support/**'],
+    rules: layer('support/ is shared by test/, bench/ and scripts/; it imports none of them', [
+      '**/test/**',
+      '**/bench/**',
+      '**/scripts/**',
+    ]),
+  },
+  {
+    files: ['bench/**'],
+    rules: layer(
+      'bench/ takes what it shares with the tests from support/, never from test/, and not ' +
+        'tests-at-once.ts, which imports ava (ava refuses to load outside a test run)',
+      ['**/test/**', '**/tests-at-once.js'],
+    ),
+  },
+  {
+    files: ['test/**'],
+    rules: layer('test/ takes what it shares with the benchmark from support/, never from bench/', [
+      '**/bench/**',
+    ]),
+  },
+  {
+    files: ['scripts/**'],
+    rules: layer('scripts/ import src/ and support/ only', ['**/test/**', '**/bench/**']),
+  },
   { files: ['src/log.ts', 'support/**', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
 );
