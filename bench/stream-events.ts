@@ -3,15 +3,8 @@
  * at a steady rate, with a probe (stream-probe.ts) after every few launches and kills.
  */
 import { randomUUID } from 'node:crypto';
+import { createRandom, type MasterState, type Random } from '../support/cluster.js';
 import type { FakeMaster } from '../support/fake-master.js';
-import { toV1Task, toV1TaskStatus } from '../support/v1-state.js';
-import {
-  createRandom,
-  type MasterState,
-  type Random,
-  type StateTask,
-  type StateTaskStatus,
-} from '../support/cluster.js';
 import { SEED } from './common.js';
 import type { Prober } from './stream-probe.js';
 import type { StreamSettings } from './stream-settings.js';
@@ -35,12 +28,12 @@ export interface GeneratorCounts {
  * IP. Kills take, in turn, the oldest task launched here (once it is `MIN_AGE_TO_KILL_MS` old)
  * and a random task of the original cluster.
  *
- * The events are those `FakeMaster.launchTask` and `killTask` send (TASK_ADDED with the task in
- * TASK_STAGING, then TASK_UPDATED to TASK_RUNNING with the IP in `container_status`; TASK_UPDATED
- * to TASK_KILLED without one), and the master's document changes the same way, but the tasks are
- * found through an index here: those methods look a task up by scanning every task of the
- * document, about 3 ms per launch at 100k tasks, CPU this process would take from the cores
- * mesodns and dnsperf share.
+ * The fake master sends the events and changes its document (`launchTaskAt`: TASK_ADDED with
+ * the task in TASK_STAGING, then TASK_UPDATED to TASK_RUNNING with the IP in `container_status`;
+ * `updateTaskAt`: TASK_UPDATED to TASK_KILLED without one). The tasks to kill are found through
+ * `taskPlaces`, an index, not by id (`killTask`): a lookup by id scans every task of the
+ * document, about 3 ms at 100k tasks, CPU this process would take from the cores mesodns and
+ * dnsperf share.
  */
 export class EventGenerator {
   readonly #master: FakeMaster;
@@ -124,39 +117,20 @@ export class EventGenerator {
 
   #launch(): void {
     const template = this.#random.pick(this.#templates);
-    const fw = template.framework;
     const agentId = this.#random.pick(this.#agents);
     const k = this.#nextIp++;
     const ip = `10.${String(200 + (k >> 16))}.${String((k >> 8) & 255)}.${String(k & 255)}`;
     const ports = Array.from({ length: template.ports }, () => 31000 + (this.#nextPort++ % 1000));
-    const name = template.record.name;
+    const { name, framework } = template;
     const id = `${name}.${randomUUID()}`;
-    const record: StateTask = {
-      id,
-      name,
-      framework_id: fw.id,
-      executor_id: '',
-      slave_id: agentId,
-      state: 'TASK_STAGING',
-      resources: {
-        cpus: 0.1,
-        disk: 0,
-        gpus: 0,
-        mem: 32,
-        ...(ports.length > 0 ? { ports: `[${ports.map((p) => `${p}-${p}`).join(', ')}]` } : {}),
-      },
-      role: '*',
-      statuses: [],
-    };
     const startedAt = performance.now();
-    fw.tasks.push(record);
-    this.#master.emitRaw({ type: 'TASK_ADDED', task_added: { task: toV1Task(record, fw.id) } });
-    this.#update(record, fw.id, 'TASK_RUNNING', ip);
+    const place = this.#master.launchTaskAt({ name, id, agentId, framework, ip, ports });
     const task: TaskRef = {
-      record,
-      framework: fw,
+      place,
+      name,
+      framework,
       ports: ports.length,
-      fqdn: taskFqdn(name, id, agentId, fw.name),
+      fqdn: taskFqdn(name, id, agentId, framework),
       ip,
       launchedAt: startedAt,
     };
@@ -176,7 +150,7 @@ export class EventGenerator {
       this.#kills % 2 === 0 && isOldEnough ? this.#launched.shift() : this.#originals.pop();
     if (task === undefined) return;
     const startedAt = performance.now();
-    this.#update(task.record, task.framework.id, 'TASK_KILLED', undefined);
+    this.#master.updateTaskAt(task.place, 'TASK_KILLED', { ip: null });
     // Only a task known to be served can be followed to NXDOMAIN: an original one (their names
     // are checked before the runs) or a launched one a probe saw.
     if (this.#kills % this.#settings.probeEvery === 0) this.#owesKillProbe = true;
@@ -185,31 +159,5 @@ export class EventGenerator {
       this.#owesKillProbe = false;
     }
     this.#kills++;
-  }
-
-  /** A new status (with the container IP when given): the task's state and TASK_UPDATED. */
-  #update(record: StateTask, frameworkId: string, state: string, ip: string | undefined): void {
-    const status: StateTaskStatus = {
-      state,
-      timestamp: Date.now() / 1000,
-      ...(ip === undefined
-        ? {}
-        : {
-            container_status: {
-              container_id: { value: `bench-${record.id}` },
-              network_infos: [{ ip_addresses: [{ protocol: 'IPv4', ip_address: ip }] }],
-            },
-          }),
-    };
-    record.state = state;
-    record.statuses.push(status);
-    this.#master.emitRaw({
-      type: 'TASK_UPDATED',
-      task_updated: {
-        framework_id: { value: frameworkId },
-        status: toV1TaskStatus(status, record.id, record.slave_id),
-        state,
-      },
-    });
   }
 }

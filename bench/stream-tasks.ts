@@ -4,13 +4,16 @@
  * a task the generator launched or killed without asking mesodns which name it got.
  */
 import { domainFragment, rfc1123Label, taskIdHash } from '../src/records/index.js';
-import type { MasterState, StateFramework, StateTask } from '../support/cluster.js';
+import type { MasterState } from '../support/cluster.js';
+import { taskPlaces, type TaskPlace } from '../support/fake-master.js';
 
 /** A task of the fake master, as the generator knows it. */
 export interface TaskRef {
-  /** The task in the fake master's document (mutated by launches and kills). */
-  readonly record: StateTask;
-  readonly framework: StateFramework;
+  /** The task in the fake master's document, and its framework (for `updateTaskAt`). */
+  readonly place: TaskPlace;
+  /** The task's `name` and its framework's name (a launch copies both). */
+  readonly name: string;
+  readonly framework: string;
   /** Number of host ports. */
   readonly ports: number;
   /** The task's own A name, `<label>-<id hash>-<agent tail>.<framework>.mesos.`. */
@@ -38,13 +41,16 @@ function portCount(text: string | undefined): number {
 
 /** The running tasks of the cluster, in state order. */
 export function runningTasks(doc: MasterState): TaskRef[] {
+  const places = taskPlaces(doc);
   const out: TaskRef[] = [];
   for (const fw of doc.frameworks) {
     for (const t of fw.tasks) {
-      if (t.state !== 'TASK_RUNNING') continue;
+      const place = places.get(t.id);
+      if (t.state !== 'TASK_RUNNING' || place === undefined) continue;
       out.push({
-        record: t,
-        framework: fw,
+        place,
+        name: t.name,
+        framework: fw.name,
         ports: portCount(t.resources.ports),
         fqdn: taskFqdn(t.discovery?.name ?? t.name, t.id, t.slave_id, fw.name),
       });

@@ -281,8 +281,9 @@ interface ClusterView {
  *   sends half of the SUBSCRIBED record and drops the connection.
  * - Mutations change the v0 document (so a poller sees them) and emit the matching v1 events:
  *   `addTask`, `launchTask`, `updateTask`, `killTask`, `addAgent`, `removeAgent`,
- *   `reregisterAgent`, `addFramework`, `updateFramework`, `removeFramework`; `setState` changes
- *   the document without events (a master that lost them). Stream scripting: `emitRaw`,
+ *   `reregisterAgent`, `addFramework`, `updateFramework`, `removeFramework` (and `launchTaskAt`
+ *   and `updateTaskAt` with `taskPlaces`, for many changes to a large document); `setState`
+ *   changes the document without events (a master that lost them). Stream scripting: `emitRaw`,
  *   `dropStreams`, `stallStreams`, `afterSnapshot` (trickle, garbage), option `chunkBytes`.
  *
  * Every request is counted (`requests`) and recorded (`requestLog`, with the v1 `callType`),
@@ -507,6 +508,14 @@ export class FakeMaster {
    * returns the task id.
    */
   launchTask(task: FakeTask): string {
+    return stringField(this.launchTaskAt(task).task, 'id') ?? '';
+  }
+
+  /**
+   * `launchTask`, returning where the task is in the document (for `updateTaskAt`) instead of
+   * its id.
+   */
+  launchTaskAt(task: FakeTask): TaskPlace {
     return launchTaskIn(this.#state, task, this.#emit);
   }
 
@@ -522,6 +531,14 @@ export class FakeMaster {
   /** Marks a task TASK_KILLED (see the free `killTask`) and emits TASK_UPDATED; false if absent. */
   killTask(id: string): boolean {
     return updateTaskIn(this.#state, id, 'TASK_KILLED', { ip: null }, this.#emit);
+  }
+
+  /**
+   * `updateTask` for a task the caller has found (`taskPlaces`, `launchTaskAt`), without looking
+   * its id up; `killTask` is `updateTaskAt(place, 'TASK_KILLED', { ip: null })`.
+   */
+  updateTaskAt(place: TaskPlace, state: TaskState, update: FakeTaskUpdate = {}): void {
+    updateTaskAt(place, state, update, this.#emit);
   }
 
   /**
@@ -1190,7 +1207,11 @@ export class FakeMasterCluster {
 
   /** Launches a task on the leader: TASK_ADDED (STAGING), TASK_UPDATED (RUNNING); returns its id. */
   launchTask(task: FakeTask): string {
-    return this.#leader?.launchTask(task) ?? launchTaskIn(this.#state, task, NO_EMIT);
+    return (
+      this.#leader?.launchTask(task) ??
+      stringField(launchTaskIn(this.#state, task, NO_EMIT).task, 'id') ??
+      ''
+    );
   }
 
   /** Moves a task of the leader's state to `state` (TASK_UPDATED); see `FakeMaster.updateTask`. */
@@ -1306,19 +1327,41 @@ function containerStatusFor(ip: string): Record<string, unknown> {
   };
 }
 
-/** Finds a task of `frameworks[].tasks` by id. */
-function findTask(
-  state: Record<string, unknown>,
-  id: string,
-): { framework: Record<string, unknown>; task: Record<string, unknown> } | undefined {
+/** A task of a state document and the framework that lists it (objects of the document). */
+export interface TaskPlace {
+  readonly framework: Record<string, unknown>;
+  readonly task: Record<string, unknown>;
+}
+
+/** Every task of `frameworks[].tasks`, in document order. */
+function* tasksOf(state: Record<string, unknown>): Generator<TaskPlace> {
   const frameworks = Array.isArray(state['frameworks']) ? state['frameworks'] : [];
   for (const framework of frameworks) {
     if (!isRecord(framework) || !Array.isArray(framework['tasks'])) continue;
     for (const task of framework['tasks']) {
-      if (isRecord(task) && task['id'] === id) return { framework, task };
+      if (isRecord(task)) yield { framework, task };
     }
   }
+}
+
+/** Finds a task of `frameworks[].tasks` by id. */
+function findTask(state: Record<string, unknown>, id: string): TaskPlace | undefined {
+  for (const place of tasksOf(state)) if (place.task['id'] === id) return place;
   return undefined;
+}
+
+/**
+ * Every task of `frameworks[].tasks` of a state document by id, for a caller that changes many
+ * tasks of a large document with `FakeMaster.updateTaskAt`: `updateTask` and `killTask` look
+ * the id up in every framework's task list, which costs milliseconds a call at 100k tasks.
+ */
+export function taskPlaces(doc: unknown): Map<string, TaskPlace> {
+  const places = new Map<string, TaskPlace>();
+  for (const place of tasksOf(stateRecord(doc))) {
+    const id = place.task['id'];
+    if (typeof id === 'string') places.set(id, place);
+  }
+  return places;
 }
 
 /** Finds a framework of `frameworks` by id, else by name. */
@@ -1428,11 +1471,12 @@ function addTaskTo(doc: unknown, task: FakeTask, emit: Emit): string {
   return id;
 }
 
-function launchTaskIn(doc: unknown, task: FakeTask, emit: Emit): string {
-  const { framework, record, id } = insertTask(doc, task, false);
+function launchTaskIn(doc: unknown, task: FakeTask, emit: Emit): TaskPlace {
+  const { framework, record } = insertTask(doc, task, false);
   emit(taskAdded(record, stringField(framework, 'id')));
-  updateTaskIn(doc, id, 'TASK_RUNNING', { ip: task.ip ?? null }, emit);
-  return id;
+  const place = { framework, task: record };
+  updateTaskAt(place, 'TASK_RUNNING', { ip: task.ip ?? null }, emit);
+  return place;
 }
 
 function updateTaskIn(
@@ -1444,7 +1488,19 @@ function updateTaskIn(
 ): boolean {
   const found = findTask(stateRecord(doc), id);
   if (found === undefined) return false;
-  const { framework, task } = found;
+  updateTaskAt(found, state, update, emit);
+  return true;
+}
+
+/** Appends a status to a task, sets its state and emits TASK_UPDATED (see `updateTask`). */
+function updateTaskAt(
+  place: TaskPlace,
+  state: TaskState,
+  update: FakeTaskUpdate,
+  emit: Emit,
+): void {
+  const { framework, task } = place;
+  const id = stringField(task, 'id') ?? '';
   const statuses = Array.isArray(task['statuses']) ? task['statuses'] : [];
   const previous: unknown = statuses.at(-1);
   const container =
@@ -1474,7 +1530,6 @@ function updateTaskIn(
       state,
     },
   });
-  return true;
 }
 
 function addAgentTo(doc: unknown, agent: FakeAgent, emit: Emit): string {

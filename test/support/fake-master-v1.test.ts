@@ -8,6 +8,7 @@ import {
   FakeMaster,
   FakeMasterCluster,
   recoveringState,
+  taskPlaces,
   type FakeMasterOptions,
 } from '../../support/fake-master.js';
 import { waitFor } from '../../support/mesodns.js';
@@ -634,6 +635,34 @@ test('launchTask and killTask: TASK_ADDED, TASK_UPDATED in order; v0 and v1 view
   t.is(at(after, 'get_state', 'get_tasks', 'completed_tasks', 0, 'task_id', 'value'), id);
   const v0After = json((await call(`${m.url}/master/state`, undefined, {}, 'GET')).body);
   t.is(at(v0After, 'frameworks', 0, 'tasks', 0, 'state'), 'TASK_KILLED', 'v0 keeps it listed');
+  t.is(s.pending, 0);
+});
+
+test('launchTaskAt and updateTaskAt send what launchTask and killTask send; taskPlaces', async (t) => {
+  const state = small();
+  const m = await master(t, state);
+  const s = await subscribe(t, m.url);
+  t.is(at(await s.next(), 'type'), 'SUBSCRIBED');
+  /** An event without its timestamps and ids, which differ between two launches. */
+  const shape = async (): Promise<unknown> =>
+    JSON.parse(
+      JSON.stringify(await s.next()).replace(/"(timestamp|value)":("[^"]*"|[\d.]+)/g, '"$1":0'),
+    );
+  const task = { name: 'web', ip: '10.9.0.1', ports: [31000] };
+  const id = m.launchTask(task);
+  const byId = [await shape(), await shape()];
+  const place = m.launchTaskAt(task);
+  t.deepEqual([await shape(), await shape()], byId);
+  t.is(at(state, 'frameworks', 0, 'tasks', 1), place.task, 'the place is the document entry');
+  t.is(at(state, 'frameworks', 0), place.framework);
+  t.deepEqual([...taskPlaces(state).keys()], [id, place.task['id']]);
+  t.is(at(state, 'frameworks', 0, 'tasks', 0), taskPlaces(state).get(id)?.task);
+
+  t.true(m.killTask(id));
+  const killed = await shape();
+  m.updateTaskAt(place, 'TASK_KILLED', { ip: null });
+  t.deepEqual(await shape(), killed);
+  t.is(place.task['state'], 'TASK_KILLED');
   t.is(s.pending, 0);
 });
 
