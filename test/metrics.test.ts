@@ -2,7 +2,7 @@
 import test from 'ava';
 import { Metrics } from '../src/metrics.js';
 import type { QueryEvent } from '../src/dns/index.js';
-import { parsePrometheusText, sampleSum } from './http/prometheus-text.js';
+import { parsePrometheusText, sampleSum } from '../support/prometheus-text.js';
 
 function query(overrides: Partial<QueryEvent> = {}): QueryEvent {
   return {

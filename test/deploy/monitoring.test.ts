@@ -12,7 +12,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { parse, stringify } from 'yaml';
 import { startMesodns } from '../../support/mesodns.js';
-import { parsePrometheusText } from '../http/prometheus-text.js';
+import { parsePrometheusText } from '../../support/prometheus-text.js';
 import { REPO_ROOT, isRecord, run } from './recipe.js';
 
 const MONITORING = join(REPO_ROOT, 'helm-free-deploy', 'monitoring');

@@ -8,7 +8,7 @@ import { HttpApi, responseText } from '../../src/http/index.js';
 import type { HealthDetails, HttpApiOptions, SnapshotView } from '../../src/http/index.js';
 import { silentLogger } from '../../src/log.js';
 import { recordsFromText } from '../../support/records-text.js';
-import { parsePrometheusText } from './prometheus-text.js';
+import { parsePrometheusText } from '../../support/prometheus-text.js';
 
 const RECORDS = recordsFromText(`
   web.marathon.mesos.             A    10.0.0.1

@@ -25,8 +25,8 @@ import {
 } from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
 import { startKnot, startSlowUpstream } from '../../support/upstream.js';
-import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
-import type { PromFamily } from '../http/prometheus-text.js';
+import { parsePrometheusText, sampleSum } from '../../support/prometheus-text.js';
+import type { PromFamily } from '../../support/prometheus-text.js';
 import { isRecord } from '../../src/is-record.js';
 
 const FAKE = 'test/fixtures/fake.json';

@@ -10,7 +10,7 @@ import { dig } from '../../support/dig.js';
 import { FakeMaster } from '../../support/fake-master.js';
 import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
-import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
+import { parsePrometheusText, sampleSum } from '../../support/prometheus-text.js';
 import { isRecord } from '../../src/is-record.js';
 
 const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));

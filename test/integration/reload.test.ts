@@ -13,7 +13,7 @@ import type { Mesodns } from '../../support/mesodns.js';
 import { buildQuery, queryRaw, rcodeOf, startMesodns, waitFor } from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
 import { EXAMPLE_TEST_ZONE, EXAMPLE_TEST_ZONE_NAME, startKnot } from '../../support/upstream.js';
-import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
+import { parsePrometheusText, sampleSum } from '../../support/prometheus-text.js';
 
 const FAKE = 'test/fixtures/fake.json';
 

@@ -13,7 +13,7 @@ import { backoffMs } from '../../src/mesos/loop.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-master.js';
 import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../../support/fake-master.js';
 import { soaData } from '../../support/dns-message.js';
-import { parsePrometheusText, sampleSum } from '../http/prometheus-text.js';
+import { parsePrometheusText, sampleSum } from '../../support/prometheus-text.js';
 import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { testsAtOnce } from '../../support/tests-at-once.js';

@@ -17,7 +17,7 @@ import { ZoneStore } from '../../src/store.js';
 import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
 import type { Message } from '../../support/dns-message.js';
 import { waitFor } from '../../support/mesodns.js';
-import { parsePrometheusText } from '../http/prometheus-text.js';
+import { parsePrometheusText } from '../../support/prometheus-text.js';
 
 interface Setup {
   readonly dir: string;

@@ -1,6 +1,6 @@
 /** The strict Prometheus text parser used by the metrics tests: valid and invalid inputs. */
 import test from 'ava';
-import { PromParseError, parsePrometheusText, sampleSum } from './prometheus-text.js';
+import { PromParseError, parsePrometheusText, sampleSum } from '../../support/prometheus-text.js';
 
 test('parses families, labels with escapes, special values and timestamps', (t) => {
   const families = parsePrometheusText(

@@ -1,8 +1,9 @@
 /**
  * A strict parser of the Prometheus text exposition format 0.0.4
- * (https://prometheus.io/docs/instrumenting/exposition_formats/), for tests: it rejects what
- * Prometheus would reject and a few things it would merely tolerate (interleaved families,
- * duplicate series, inconsistent histograms), so that a scrape that parses here is clean.
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/), for the tests and the
+ * benchmark: it rejects what Prometheus would reject and a few things it would merely tolerate
+ * (interleaved families, duplicate series, inconsistent histograms), so that a scrape that parses
+ * here is clean.
  */
 
 /** Metric types of the format. */
