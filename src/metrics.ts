@@ -34,6 +34,8 @@ import { HttpMetrics } from './http/metrics.js';
 import { registerMesosMetrics } from './mesos/metrics.js';
 import type { MesosMetricsSources } from './mesos/metrics.js';
 import type { LoadEvent } from './pipeline/loader.js';
+import type { UpdateFallbackReason } from './pipeline/messages.js';
+import type { ZoneUpdateFacts } from './pipeline/pipeline.js';
 import { PipelineMetrics } from './pipeline/metrics.js';
 import type { PipelineMetricsSources } from './pipeline/metrics.js';
 
@@ -120,6 +122,16 @@ export class Metrics {
    */
   onZoneServed(statusTimesMs: readonly number[], nowMs: number): void {
     this.#pipeline.onZoneServed(statusTimesMs, nowMs);
+  }
+
+  /** Records one incremental zone update (stream mode) that took `buildMs` in the worker. */
+  onZoneUpdate(buildMs: number, update: ZoneUpdateFacts): void {
+    this.#pipeline.onZoneUpdate(buildMs, update);
+  }
+
+  /** Counts a batch of task changes applied by a full build instead of an incremental update. */
+  onUpdateFallback(reason: UpdateFallbackReason): void {
+    this.#pipeline.onUpdateFallback(reason);
   }
 
   /** An authoritative UDP response truncated or dropped by rate limiting. */

@@ -115,6 +115,50 @@ test('state loads, zone gauges and reloads', async (t) => {
   t.is(sampleSum(f, 'mesodns_pipeline_worker_restarts_total'), 2);
 });
 
+test('incremental updates, their fallbacks, the changed names and the worker heap', async (t) => {
+  let heap: { usedBytes: number; totalBytes: number } | undefined = undefined;
+  const metrics = new Metrics({
+    version: 'x',
+    processMetrics: false,
+    sources: {
+      zoneCounts: () => ({ names: 120, rrs: 150, changedNames: 7 }),
+      workerHeap: () => heap,
+    },
+  });
+  const before = await scrape(metrics);
+  t.is(sampleSum(before, 'mesodns_zone_update_duration_seconds_count'), 0);
+  t.is(sampleSum(before, 'mesodns_pipeline_worker_heap_size_used_bytes'), 0, 'before a load');
+  t.is(before.get('mesodns_zone_update_fallbacks_total')?.samples.length, 3, 'all reasons at 0');
+
+  metrics.onZoneUpdate(0.8, { names: 3, taskChanges: 2 });
+  metrics.onZoneUpdate(4, { names: 5, taskChanges: 1 });
+  metrics.onZoneUpdate(30, { names: 1, taskChanges: 1 });
+  metrics.onUpdateFallback('changed_names');
+  metrics.onUpdateFallback('changed_names');
+  metrics.onUpdateFallback('failed');
+  heap = { usedBytes: 52_000_000, totalBytes: 80_000_000 };
+  const f = await scrape(metrics);
+  const h = 'mesodns_zone_update_duration_seconds';
+  t.is(f.get(h)?.type, 'histogram');
+  t.is(sampleSum(f, `${h}_count`), 3);
+  t.true(Math.abs(sampleSum(f, `${h}_sum`) - 0.0348) < 1e-9);
+  t.is(sampleSum(f, `${h}_bucket`, { le: '0.0005' }), 0);
+  t.is(sampleSum(f, `${h}_bucket`, { le: '0.001' }), 1);
+  t.is(sampleSum(f, `${h}_bucket`, { le: '0.005' }), 2);
+  t.is(sampleSum(f, `${h}_bucket`, { le: '0.025' }), 2);
+  t.is(sampleSum(f, `${h}_bucket`, { le: '0.05' }), 3);
+  t.is(sampleSum(f, 'mesodns_zone_update_names_total'), 9);
+  t.is(sampleSum(f, 'mesodns_zone_update_task_changes_total'), 4);
+  const fallbacks = 'mesodns_zone_update_fallbacks_total';
+  t.is(sampleSum(f, fallbacks, { reason: 'changed_names' }), 2);
+  t.is(sampleSum(f, fallbacks, { reason: 'failed' }), 1);
+  t.is(sampleSum(f, fallbacks, { reason: 'shared_name' }), 0);
+  t.is(sampleSum(f, 'mesodns_zone_changed_names'), 7);
+  t.is(sampleSum(f, 'mesodns_zone_names'), 120, 'the zone counts still come from the source');
+  t.is(sampleSum(f, 'mesodns_pipeline_worker_heap_size_used_bytes'), 52_000_000);
+  t.is(sampleSum(f, 'mesodns_pipeline_worker_heap_size_total_bytes'), 80_000_000);
+});
+
 test('before the first load the serial is 0 and the age runs from the start', async (t) => {
   let now = 1_000_000;
   const clock = { now: () => now };

@@ -72,8 +72,24 @@ export interface ChangesetMessage {
   readonly loadedAt: number;
   /** Time from the batch's arrival in the worker to this message. */
   readonly buildMs: number;
+  /** Task changes in the batch. */
+  readonly taskChanges: number;
   /** Status timestamps (ms since the epoch) of the task updates the batch applied. */
   readonly statusTimesMs: readonly number[];
+}
+
+/**
+ * Why a batch of streamed task changes was applied by a full build instead of an incremental
+ * update: a name it changes is shared in a way the update cannot follow (`shared_name`), the
+ * names replaced since the last full build passed their bound (`changed_names`), or the update
+ * threw (`failed`).
+ */
+export type UpdateFallbackReason = 'shared_name' | 'changed_names' | 'failed';
+
+/** The pipeline worker's V8 heap after a load's garbage was collected, bytes. */
+export interface WorkerHeap {
+  readonly usedBytes: number;
+  readonly totalBytes: number;
 }
 
 /** Worker -> main thread. */
@@ -87,6 +103,7 @@ export type FromWorker =
       readonly fields: LogFields | undefined;
     }
   | { readonly type: 'load'; readonly event: LoadEvent }
+  | { readonly type: 'fallback'; readonly reason: UpdateFallbackReason }
   | {
       readonly type: 'stats';
       readonly loader: LoaderStats;
@@ -95,6 +112,8 @@ export type FromWorker =
       readonly stream: StreamStats | undefined;
       /** Leader changes seen by every source so far (replaced ones included). */
       readonly leaderChanges: number;
+      /** The heap after the last load's garbage was collected; undefined before. */
+      readonly heap: WorkerHeap | undefined;
     }
   | {
       readonly type: 'done';

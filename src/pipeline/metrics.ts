@@ -1,18 +1,33 @@
 /**
  * The state pipeline's Prometheus metrics, which src/metrics.ts registers: state loads and what
- * they cost, the zone served, the propagation of streamed task updates and the worker's restarts.
- * Loads and served zones arrive as events from the worker (`onLoad`, `onZoneServed`, both rare);
- * the zone's counts and serial, the data age and the restarts are read when Prometheus scrapes.
+ * they cost, the zone served, the incremental updates of stream mode and the propagation of
+ * streamed task updates, and the worker (restarts, heap). Loads, served zones, updates and their
+ * fallbacks arrive as events from the worker (`onLoad`, `onZoneServed`, `onZoneUpdate`,
+ * `onUpdateFallback`: at most one per batch of events); the zone's counts and serial, the data
+ * age and the worker's restarts and heap are read when Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { readCounter, readGauge } from '../prom.js';
 import type { LoadEvent } from './loader.js';
+import type { UpdateFallbackReason, WorkerHeap } from './messages.js';
+import type { ZoneUpdateFacts } from './pipeline.js';
 
 /** Buckets of state fetches and zone builds, seconds. */
 const LOAD_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/** Buckets of incremental zone updates, seconds: most take a millisecond or a few. */
+const UPDATE_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+const FALLBACK_REASONS: readonly UpdateFallbackReason[] = [
+  'shared_name',
+  'changed_names',
+  'failed',
 ];
 
 /** Propagation latency buckets (seconds): the target is under one second. */
@@ -27,12 +42,16 @@ export interface PipelineMetricsSources {
   /** The SOA serial served; undefined before the first load. */
   readonly zoneSerial?: () => number | undefined;
   /**
-   * Names and records of the zone served now (streamed changesets included); without it, the
-   * zone gauges count the last full build's load event.
+   * Names and records of the zone served now (streamed changesets included), and the names
+   * changesets replaced since its last full build; without it, the zone gauges count the last
+   * full build's load event.
    */
-  readonly zoneCounts?: () => { readonly names: number; readonly rrs: number } | undefined;
+  readonly zoneCounts?: () =>
+    { readonly names: number; readonly rrs: number; readonly changedNames: number } | undefined;
   /** Unexpected exits of the pipeline worker thread, each followed by a restart. */
   readonly workerRestarts?: () => number;
+  /** The worker's heap after its last load's garbage was collected; undefined before. */
+  readonly workerHeap?: () => WorkerHeap | undefined;
 }
 
 /** Loads, the zone and the worker, registered in the given registry. */
@@ -47,6 +66,10 @@ export class PipelineMetrics {
   readonly #records: Gauge;
   readonly #names: Gauge;
   readonly #propagationSeconds: Histogram;
+  readonly #updateSeconds: Histogram;
+  readonly #updateNames: Counter;
+  readonly #updateTaskChanges: Counter;
+  readonly #updateFallbacks: Counter<'reason'>;
 
   /** `clock` measures the data age before the first load, from this call on. */
   constructor(registry: Registry, sources: PipelineMetricsSources, clock: Clock) {
@@ -133,11 +156,52 @@ export class PipelineMetrics {
       buckets: [...PROPAGATION_BUCKETS],
       registers,
     });
+    this.#updateSeconds = new Histogram({
+      name: 'mesodns_zone_update_duration_seconds',
+      help: 'Stream mode: time to apply one batch of task changes to the zone incrementally, in the pipeline worker (from the batch to its changeset). The count is the number of incremental updates.',
+      buckets: [...UPDATE_BUCKETS],
+      registers,
+    });
+    this.#updateNames = new Counter({
+      name: 'mesodns_zone_update_names_total',
+      help: 'Stream mode: names replaced (added, changed or removed) by incremental zone updates.',
+      registers,
+    });
+    this.#updateTaskChanges = new Counter({
+      name: 'mesodns_zone_update_task_changes_total',
+      help: 'Stream mode: task changes applied by incremental zone updates.',
+      registers,
+    });
+    this.#updateFallbacks = new Counter({
+      name: 'mesodns_zone_update_fallbacks_total',
+      help: 'Stream mode: batches of task changes applied by a full build instead of an incremental update, by reason: shared_name (a changed name is shared in a way the update cannot follow), changed_names (the names replaced since the last full build passed their bound), failed (the update threw; logged).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of FALLBACK_REASONS) this.#updateFallbacks.inc({ reason }, 0);
+    readGauge(
+      registry,
+      'mesodns_zone_changed_names',
+      'Stream mode: names answered from changesets, replaced since the last full build (every lookup checks them first; a full build is due once they pass their bound).',
+      () => sources.zoneCounts?.()?.changedNames ?? 0,
+    );
     readCounter(
       registry,
       'mesodns_pipeline_worker_restarts_total',
       'Unexpected exits of the pipeline worker thread (state loads and zone builds), each followed by a restart after a backoff; out of memory on a large state is the usual cause. The last zone is served meanwhile.',
       () => sources.workerRestarts?.() ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_pipeline_worker_heap_size_used_bytes',
+      "V8 heap used by the pipeline worker thread after the last load's garbage was collected (0 before the first load).",
+      () => sources.workerHeap?.()?.usedBytes ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_pipeline_worker_heap_size_total_bytes',
+      "V8 heap size of the pipeline worker thread after the last load's garbage was collected (0 before the first load).",
+      () => sources.workerHeap?.()?.totalBytes ?? 0,
     );
   }
 
@@ -161,5 +225,17 @@ export class PipelineMetrics {
    */
   onZoneServed(statusTimesMs: readonly number[], nowMs: number): void {
     for (const t of statusTimesMs) this.#propagationSeconds.observe(Math.max(0, nowMs - t) / 1000);
+  }
+
+  /** Records one incremental zone update (stream mode) that took `buildMs` in the worker. */
+  onZoneUpdate(buildMs: number, update: ZoneUpdateFacts): void {
+    this.#updateSeconds.observe(buildMs / 1000);
+    this.#updateNames.inc(update.names);
+    this.#updateTaskChanges.inc(update.taskChanges);
+  }
+
+  /** Counts a batch of task changes applied by a full build instead of an incremental update. */
+  onUpdateFallback(reason: UpdateFallbackReason): void {
+    this.#updateFallbacks.inc({ reason });
   }
 }

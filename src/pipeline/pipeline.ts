@@ -28,6 +28,8 @@ import type {
   ChangesetMessage,
   SnapshotMessage,
   ToWorker,
+  UpdateFallbackReason,
+  WorkerHeap,
   WorkerInit,
 } from './messages.js';
 import { isFromWorker } from './messages.js';
@@ -46,6 +48,8 @@ export interface PipelineOptions {
   readonly onLoad?: (event: LoadEvent) => void;
   /** Called after each zone installed. */
   readonly onPublish?: (snapshot: SnapshotFacts) => void;
+  /** Called when streamed task changes are applied by a full build instead of an update. */
+  readonly onUpdateFallback?: (reason: UpdateFallbackReason) => void;
   /** When a dead worker is started again; default `DEFAULT_RESTART_POLICY`. */
   readonly restart?: RestartPolicy;
   /** Jitter source of the restart delays, a float in [0, 1); default `Math.random`. */
@@ -102,10 +106,23 @@ export interface WorkerStatus {
 export interface SnapshotFacts {
   readonly serial: number;
   readonly changed: boolean;
-  /** From the state's arrival in the worker to the zone's compilation, ms. */
+  /**
+   * From the state's arrival in the worker to the zone's compilation, ms (for an incremental
+   * update: from the batch's arrival to its changeset).
+   */
   readonly buildMs: number;
   /** Status timestamps (ms since the epoch) of the streamed updates this zone first serves. */
   readonly statusTimesMs: readonly number[];
+  /** Set when the zone is an incremental update of the one before (stream mode). */
+  readonly update?: ZoneUpdateFacts;
+}
+
+/** An incremental update of the zone served (stream mode): what it changed. */
+export interface ZoneUpdateFacts {
+  /** Names the changeset replaced (added, changed or removed). */
+  readonly names: number;
+  /** Task changes in the batch it applied. */
+  readonly taskChanges: number;
 }
 
 const MB = 1024 * 1024;
@@ -174,6 +191,7 @@ export class Pipeline {
   #sourceStats: SourceStats | undefined;
   #leaderChanges = 0;
   #streamStats: StreamStats | undefined;
+  #workerHeap: WorkerHeap | undefined;
   #isStarted = false;
   #isClosed = false;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -228,6 +246,11 @@ export class Pipeline {
   /** The event stream's counters as last reported (stream mode only). */
   streamStats(): StreamStats | undefined {
     return this.#streamStats;
+  }
+
+  /** The worker's heap after its last load's garbage was collected; undefined before. */
+  workerHeap(): WorkerHeap | undefined {
+    return this.#workerHeap;
   }
 
   /**
@@ -402,6 +425,9 @@ export class Pipeline {
       case 'load':
         this.#options.onLoad?.(message.event);
         return;
+      case 'fallback':
+        this.#options.onUpdateFallback?.(message.reason);
+        return;
       case 'stats':
         this.#loaderStats = message.loader;
         if (message.loader.lastPublishAt !== undefined) {
@@ -410,6 +436,7 @@ export class Pipeline {
         this.#sourceStats = message.source;
         this.#leaderChanges = message.leaderChanges;
         this.#streamStats = message.stream;
+        this.#workerHeap = message.heap;
         return;
       case 'done': {
         const pending = this.#pending.get(message.id);
@@ -471,6 +498,7 @@ export class Pipeline {
       changed: true,
       buildMs: message.buildMs,
       statusTimesMs: message.statusTimesMs,
+      update: { names: message.changeset.names.length, taskChanges: message.taskChanges },
     });
   }
 }

@@ -37,7 +37,7 @@ import type { RecordSet } from '../records/index.js';
 import type { Changeset } from '../dns/index.js';
 import type { Snapshot, ZoneSettings } from '../store.js';
 import { ZoneStore } from '../store.js';
-import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import type { FromWorker, ToWorker, WorkerHeap, WorkerInit } from './messages.js';
 import { makeSource } from './sources.js';
 import { trimMallocArenas } from './trim.js';
 
@@ -191,6 +191,8 @@ export class PipelineWorker {
   #gcTimer: NodeJS.Timeout | undefined;
   /** Facts about the last load, logged (debug) once its garbage is collected. */
   #lastLoad: { fetchMs: number; buildMs: number } | undefined;
+  /** The heap once the last load's garbage was collected (the metrics read it). */
+  #heap: WorkerHeap | undefined;
   /** Counts commits; a load settles the waiters of the commits before it started. */
   #generation = 0;
   #settleWaiters: SettleWaiter[] = [];
@@ -243,7 +245,15 @@ export class PipelineWorker {
         this.#postStats();
         this.#settled(this.#generation);
       },
-      onTaskChanges: (changes, info) => this.#onTaskChanges(changes, info),
+      onTaskChanges: (changes, info) => {
+        try {
+          return this.#onTaskChanges(changes, info);
+        } catch (err) {
+          // The source logs it and rebuilds the zone.
+          this.#post({ type: 'fallback', reason: 'failed' });
+          throw err;
+        }
+      },
       onAlive: () => {
         this.#loader.noteFresh();
         this.#postStatsSoon();
@@ -365,6 +375,7 @@ export class PipelineWorker {
     const update = engine.apply(changes);
     if (update === undefined) {
       this.#logger.debug('incremental update not possible (a name is shared); rebuilding the zone');
+      this.#post({ type: 'fallback', reason: 'shared_name' });
       this.#incremental = undefined;
       return false;
     }
@@ -376,6 +387,7 @@ export class PipelineWorker {
       this.#logger.debug('incremental updates grew large; rebuilding the zone', {
         changedNames: engine.changedNames,
       });
+      this.#post({ type: 'fallback', reason: 'changed_names' });
       this.#incremental = undefined;
       return false;
     }
@@ -407,6 +419,7 @@ export class PipelineWorker {
       enumeration: update.enumeration,
       loadedAt: now,
       buildMs: now - started,
+      taskChanges: changes.length,
       statusTimesMs: info.statusTimesMs ?? [],
     });
     this.#loader.noteFresh();
@@ -423,6 +436,7 @@ export class PipelineWorker {
       source: stats,
       stream: source instanceof MasterStream ? source.streamStats() : undefined,
       leaderChanges: this.#leaderChangesBefore + (stats?.leaderChanges ?? 0),
+      heap: this.#heap,
     });
   }
 
@@ -461,6 +475,8 @@ export class PipelineWorker {
     const trimmed = trimMallocArenas();
     const heap = v8.getHeapStatistics();
     const rss = process.memoryUsage.rss();
+    this.#heap = { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size };
+    this.#postStats();
     this.#logger.debug('pipeline worker: load done', {
       fetchMs: this.#lastLoad?.fetchMs,
       buildMs: this.#lastLoad?.buildMs,

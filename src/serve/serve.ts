@@ -80,6 +80,7 @@ export async function serve(configFile: string): Promise<number> {
         return { agents: carriedAgents, tasks: carriedTasks, since: carryingSince };
       },
       workerRestarts: () => pipeline.workerStatus().restarts,
+      workerHeap: () => pipeline.workerHeap(),
       transfersRunning: () => transfers.running,
       notifyPending: () => notifier.pending,
     },
@@ -112,8 +113,12 @@ export async function serve(configFile: string): Promise<number> {
     },
     onPublish: (facts) => {
       metrics.onZoneServed(facts.statusTimesMs, systemClock.now());
+      if (facts.update !== undefined) metrics.onZoneUpdate(facts.buildMs, facts.update);
       const zone = store.zone();
       if (facts.changed && zone !== undefined) notifier.serialChanged(zone);
+    },
+    onUpdateFallback: (reason) => {
+      metrics.onUpdateFallback(reason);
     },
   });
   const settingsMaker: DnsSettingsMaker = new DnsSettingsMaker(logger, (stats) =>

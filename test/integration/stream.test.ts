@@ -310,7 +310,7 @@ twoAtOnce(
 );
 
 twoAtOnce(
-  'records split across chunks at every boundary still decode; propagation is measured',
+  'records split across chunks at every boundary still decode; propagation and updates are measured',
   async (t) => {
     const cluster = await startCluster(t, { chunkBytes: 7 });
     const srv = await mesodns(t, cluster);
@@ -321,6 +321,18 @@ twoAtOnce(
     );
     const text = await metric(srv, 'mesodns_stream_propagation_seconds_count');
     t.regex(text, /_count [1-9]/);
+    // The launch was served by an incremental update, counted with what it changed.
+    t.regex(await metric(srv, 'mesodns_zone_update_duration_seconds_count'), /_count [1-9]/);
+    t.regex(await metric(srv, 'mesodns_zone_update_task_changes_total'), /_total [1-9]/);
+    t.regex(await metric(srv, 'mesodns_zone_update_names_total'), /_total [1-9]/);
+    t.regex(await metric(srv, 'mesodns_zone_changed_names'), /names [1-9]/);
+    t.regex(await metric(srv, 'mesodns_zone_update_fallbacks_total'), /^(.* 0\n?){3}$/);
+    await waitFor(
+      async () =>
+        / [1-9]\d*$/.test(await metric(srv, 'mesodns_pipeline_worker_heap_size_used_bytes')),
+      3000,
+      'the worker heap after the first load',
+    );
   },
 );
 

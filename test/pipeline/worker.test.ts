@@ -48,6 +48,15 @@ test('in-thread: prepare and start post a snapshot, close answers done', async (
     posted.find((m) => m.type === 'load'),
     { type: 'load', event: { result: 'published', tasks: 9 } },
   );
+  // Once the load's garbage is collected, the stats carry the heap (for the metrics).
+  await waitFor(
+    () => posted.some((m) => m.type === 'stats' && (m.heap?.usedBytes ?? 0) > 0),
+    5000,
+    'stats with the heap after the load',
+  );
+  const stats = posted.filter((m) => m.type === 'stats').at(-1);
+  const heap = stats?.type === 'stats' ? stats.heap : undefined;
+  t.true(heap !== undefined && heap.totalBytes >= heap.usedBytes);
 
   await worker.handle({ type: 'close', id: 2 });
   closed = true;
