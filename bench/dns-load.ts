@@ -324,7 +324,7 @@ export function perfLine(run: PerfRun): string {
 // ---------------------------------------------------------------------------------------------
 // Servers.
 
-export function mesodnsConfig(stateFile: string, port: number): string {
+export function mesodnsConfig(stateFile: string, port: number, httpPort: number): string {
   return [
     'domain: mesos',
     'mesos:',
@@ -336,14 +336,13 @@ export function mesodnsConfig(stateFile: string, port: number): string {
     'dns:',
     `  listen: ${HOST}:${port}`,
     '  soa: { minimum: 3600 }',
+    // `/metrics`: the loads' timing and memory (metrics.ts); nothing scrapes it during the
+    // throughput rounds.
     'http:',
-    '  enabled: false',
+    '  enabled: true',
+    `  listen: ${HOST}:${httpPort}`,
     'forward:',
     '  enabled: false',
-    // Debug: the pipeline logs each load's timing and memory ('pipeline worker: load done',
-    // 'zone installed'); there is one such line per load, none per query.
-    'log:',
-    '  level: debug',
     '',
   ].join('\n');
 }
@@ -478,6 +477,8 @@ export interface PreparedSize {
   readonly agents: number;
   readonly generateMs: number;
   readonly mesodnsPort: number;
+  /** The HTTP port of the same mesodns (`/metrics`). */
+  readonly mesodnsHttpPort: number;
   readonly configPath: string;
   readonly recordsText: string;
   readonly exportMs: number;

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticState } from '../support/cluster.js';
 import { FakeMaster } from '../support/fake-master.js';
+import { freePort } from '../support/ports.js';
+import { histogram, scrape } from './metrics.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
@@ -25,6 +27,7 @@ const master = new FakeMaster(syntheticState({ tasks }));
 await master.start();
 const dir = await mkdtemp(join(tmpdir(), 'poll-memory-'));
 const config = join(dir, 'mesodns.yaml');
+const httpPort = await freePort();
 await writeFile(
   config,
   [
@@ -35,23 +38,23 @@ await writeFile(
     'dns:',
     '  listen: 127.0.0.1:0',
     'http:',
-    '  enabled: false',
+    '  enabled: true',
+    `  listen: 127.0.0.1:${String(httpPort)}`,
     'forward:',
     '  enabled: false',
-    'log:',
-    '  level: debug',
   ].join('\n'),
 );
 const proc = spawn(process.execPath, [mainJs, 'serve', '--config', config], {
   stdio: ['ignore', 'pipe', 'pipe'],
 });
-let log = '';
-proc.stderr.on('data', (c: Buffer) => (log += c.toString()));
-proc.stdout.on('data', (c: Buffer) => (log += c.toString()));
-const loads = (): number => log.split('pipeline worker: load done').length - 1;
+proc.stderr.resume();
+proc.stdout.resume();
+/** Loads published so far (0 while mesodns is not listening yet). */
+const loads = async (): Promise<number> =>
+  histogram(await scrape(httpPort), 'mesodns_zone_build_duration_seconds').count;
 const samples: number[] = [];
 for (let n = 1; n <= LOADS; n++) {
-  while (loads() < n) await new Promise((r) => setTimeout(r, 100));
+  while ((await loads().catch(() => 0)) < n) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 2500));
   samples.push(await rssMB(proc.pid ?? 0));
 }

@@ -1,7 +1,6 @@
 /**
- * mesodns' state loads, in steps 4 and 7 of `npm run bench` (bench/README.md): the first load's
- * figures from its debug log, and the paced latency run while the state file is replaced. Both
- * read the same log lines (`pipeline worker: load done`, `zone published`).
+ * The paced latency run while mesodns' state file is replaced, step 7 of `npm run bench`
+ * (bench/README.md); the loads it causes are counted and timed from `/metrics` (metrics.ts).
  */
 import { copyFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,52 +13,8 @@ import {
   type Server,
   procStatus,
 } from './common.js';
-import { type PerfRun, dnsperf, num } from './dns-load.js';
-
-/** A numeric `field=value` of the last log line containing `message`, or NaN. */
-function logField(logs: string, message: string, field: string): number {
-  const lines = logs.split('\n').filter((l) => l.includes(message));
-  const line = lines[lines.length - 1] ?? '';
-  return num(line, new RegExp(`\\b${field}=(\\d+(?:\\.\\d+)?)`));
-}
-
-/** Every numeric `field=value` of the log lines containing `message`, in order. */
-function logFields(logs: string, message: string, field: string): number[] {
-  return logs
-    .split('\n')
-    .filter((l) => l.includes(message))
-    .map((l) => num(l, new RegExp(`\\b${field}=(\\d+(?:\\.\\d+)?)`)))
-    .filter((x) => Number.isFinite(x));
-}
-
-/** How a state load went, from the pipeline's log lines. */
-export interface LoadFigures {
-  /** Read, JSON parse and validation of the state in the pipeline worker. */
-  readonly parseMs: number;
-  /** From the parsed state to the compiled zone (host lookups, records, zone). */
-  readonly buildMs: number;
-  /** Main thread heap after the zone was installed. */
-  readonly mainHeapUsedMB: number;
-  /** Pipeline worker heap after the load's garbage was collected. */
-  readonly workerHeapUsedMB: number;
-  readonly workerHeapTotalMB: number;
-}
-
-/** Waits for the first load to finish (at most 15 s) and reads its figures from the log. */
-export async function loadFigures(server: Server): Promise<LoadFigures> {
-  const deadline = Date.now() + 15_000;
-  while (!server.logs().includes('pipeline worker: load done') && Date.now() < deadline) {
-    await delay(50);
-  }
-  const logs = server.logs();
-  return {
-    parseMs: logField(logs, 'pipeline worker: load done', 'fetchMs'),
-    buildMs: logField(logs, 'zone published', 'buildMs'),
-    mainHeapUsedMB: logField(logs, 'zone installed', 'mainHeapUsedMB'),
-    workerHeapUsedMB: logField(logs, 'pipeline worker: load done', 'workerHeapUsedMB'),
-    workerHeapTotalMB: logField(logs, 'pipeline worker: load done', 'workerHeapTotalMB'),
-  };
-}
+import { type PerfRun, dnsperf } from './dns-load.js';
+import { histogram, histogramDelta, scrape, type HistogramDelta } from './metrics.js';
 
 /** Latency while the state is rewritten every `RELOAD_PERIOD_MS`. */
 export interface ReloadResult {
@@ -67,10 +22,11 @@ export interface ReloadResult {
   readonly seconds: number;
   /** State files written (alternately the original and one with 1 % of the tasks killed). */
   readonly writes: number;
-  /** Zones published during the run, and their build and parse times. */
+  /** Zones published during the run (`mesodns_zone_build_duration_seconds`). */
   readonly published: number;
-  readonly buildMs: number[];
-  readonly parseMs: number[];
+  /** Their build and parse times (`mesodns_state_fetch_duration_seconds`). */
+  readonly build: HistogramDelta;
+  readonly parse: HistogramDelta;
   readonly rssPeakMB: number;
 }
 
@@ -100,6 +56,7 @@ function churn(doc: MasterState): StateTask[] {
  */
 export async function benchReload(
   server: Server,
+  httpPort: number,
   dir: string,
   statePath: string,
   doc: MasterState,
@@ -118,8 +75,7 @@ export async function benchReload(
     `reload: alternate state with ${killed.length} tasks killed; rewriting every ` +
       `${RELOAD_PERIOD_MS} ms`,
   );
-  // Log lines start with their ISO timestamp: the run's lines are those from now on.
-  const since = new Date().toISOString();
+  const before = await scrape(httpPort);
   const tmp = join(dir, 'state.tmp');
   let writes = 0;
   let writing = Promise.resolve();
@@ -146,18 +102,17 @@ export async function benchReload(
     clearInterval(timer);
     await writing;
   }
-  const logs = server
-    .logs()
-    .split('\n')
-    .filter((l) => l.slice(0, since.length) >= since)
-    .join('\n');
+  const after = await scrape(httpPort);
+  const delta = (s: string): HistogramDelta =>
+    histogramDelta(histogram(before, s), histogram(after, s));
+  const build = delta('mesodns_zone_build_duration_seconds');
   const result: ReloadResult = {
     run,
     seconds: RELOAD_SECONDS,
     writes,
-    published: logFields(logs, 'zone published', 'buildMs').length,
-    buildMs: logFields(logs, 'zone published', 'buildMs'),
-    parseMs: logFields(logs, 'pipeline worker: load done', 'fetchMs'),
+    published: build.count,
+    build,
+    parse: delta('mesodns_state_fetch_duration_seconds'),
     rssPeakMB: procStatus(server.pid, 'VmHWM') ?? Number.NaN,
   };
   // Put the original state back (the forwarding run reads it too) and let it load.

@@ -18,6 +18,7 @@ import {
   WARMUP_SECONDS,
   fmt,
 } from './common.js';
+import type { HistogramDelta } from './metrics.js';
 import type { SizeResult } from './size.js';
 import { streamMarkdown, streamSummary, type StreamResult } from './stream-report.js';
 import type { StreamSettings } from './stream-settings.js';
@@ -115,7 +116,7 @@ function markdown(
         `${fmt(r.forwarded.medians.ratioOfRounds, 2)} as the median of the per-round ratios ` +
         '(issue 4 asks for at least 0.5).',
       '',
-      `mesodns first load (from its log): state read, parsed and validated in ` +
+      `mesodns first load (from its /metrics): state read, parsed and validated in ` +
         `${fmt(r.load.parseMs)} ms, then records and zone built in ${fmt(r.load.buildMs)} ms ` +
         `(issue #6: at most 1500 ms); heap after the load: main thread ${fmt(r.load.mainHeapUsedMB)} MB, ` +
         `pipeline worker ${fmt(r.load.workerHeapUsedMB)} MB used of ${fmt(r.load.workerHeapTotalMB)} MB.`,
@@ -136,15 +137,15 @@ function markdown(
 function reloadLines(r: SizeResult): string[] {
   const x = r.reload;
   if (x === undefined) return [];
-  const list = (values: readonly number[]): string =>
-    values.length === 0 ? 'none' : values.map((v) => fmt(v)).join(', ');
+  const times = (h: HistogramDelta): string =>
+    h.count === 0 ? 'none' : `mean ${fmt(h.meanMs)} ms, max <= ${fmt(h.maxBoundMs)} ms`;
   return [
     `Paced at ${LATENCY_QPS} qps for ${x.seconds} s while the state file is replaced every ` +
       `${RELOAD_PERIOD_MS / 1000} s (the original and a version with 1 % of the tasks killed, ` +
       `alternately): mesodns p50 ${fmt(x.run.p50Ms ?? Number.NaN, 3)} ms / p99 ` +
       `${fmt(x.run.p99Ms ?? Number.NaN, 3)} ms / p99.9 ${fmt(x.run.p999Ms ?? Number.NaN, 3)} ms, ` +
       `${fmt(x.run.lost)} lost (issue #6: p99 at most 5 ms). ${x.published} zones published ` +
-      `from ${x.writes} writes; parse ${list(x.parseMs)} ms; build ${list(x.buildMs)} ms; ` +
+      `from ${x.writes} writes; parse ${times(x.parse)}; build ${times(x.build)}; ` +
       `server CPU ${fmt(x.run.serverCpuPct)} %; peak RSS ${fmt(x.rssPeakMB)} MB.`,
     '',
   ];

@@ -42,7 +42,8 @@ import {
   zoneHeader,
 } from './dns-load.js';
 import { benchForwarded, type ForwardedResult } from './forwarded.js';
-import { benchReload, loadFigures, type LoadFigures, type ReloadResult } from './reload.js';
+import { loadFigures, type LoadFigures } from './metrics.js';
+import { benchReload, type ReloadResult } from './reload.js';
 
 /** One throughput round: knot and mesodns back to back. */
 export interface RoundResult {
@@ -83,7 +84,7 @@ export interface SizeResult {
     mesodnsCpuUsPerQuery: number;
   };
   readonly latency: { knot: PerfRun; mesodns: PerfRun };
-  /** The first load of mesodns, from its log. */
+  /** The first load of mesodns, from its `/metrics`. */
   readonly load: LoadFigures;
   /** Paced latency while the state reloads (undefined with BENCH_RELOAD_SECONDS=0). */
   readonly reload: ReloadResult | undefined;
@@ -108,8 +109,9 @@ export async function prepareSize(tasks: number, root: string): Promise<Prepared
   log(`state: ${agents} agents, ${fmt(stateBytes / 2 ** 20, 1)} MB JSON in ${fmt(generateMs)} ms`);
 
   const mesodnsPort = await freePort();
+  const mesodnsHttpPort = await freePort();
   const configPath = join(dir, 'mesodns.yaml');
-  await writeFile(configPath, mesodnsConfig(statePath, mesodnsPort));
+  await writeFile(configPath, mesodnsConfig(statePath, mesodnsPort, mesodnsHttpPort));
   const recordsPath = join(dir, 'records.txt');
   const exported = await runCommand(
     process.execPath,
@@ -139,6 +141,7 @@ export async function prepareSize(tasks: number, root: string): Promise<Prepared
     agents,
     generateMs,
     mesodnsPort,
+    mesodnsHttpPort,
     configPath,
     recordsText,
     exportMs,
@@ -153,6 +156,7 @@ export async function prepareSize(tasks: number, root: string): Promise<Prepared
 /** Steps 4 to 8 for one prepared size; stops the servers it started. */
 export async function benchSize(p: PreparedSize): Promise<SizeResult> {
   const { tasks, dir, doc, statePath, stateBytes, agents, generateMs, mesodnsPort } = p;
+  const { mesodnsHttpPort } = p;
   const { configPath, recordsText, exportMs, names, lines, mix, queryFile, log } = p;
 
   // mesodns first, alone on the machine, for a clean startup time.
@@ -162,7 +166,7 @@ export async function benchSize(p: PreparedSize): Promise<SizeResult> {
     `mesodns: listening after ${fmt(start.listenMs)} ms, first answer after ` +
       `${fmt(start.firstAnswerMs)} ms, RSS ${fmt(start.rssAtFirstAnswerMB)} MB`,
   );
-  const load = await loadFigures(meso);
+  const load = await loadFigures(mesodnsHttpPort);
   log(
     `mesodns load: state read and parsed in ${fmt(load.parseMs)} ms, zone built in ` +
       `${fmt(load.buildMs)} ms; heap: main ${fmt(load.mainHeapUsedMB)} MB, pipeline worker ` +
@@ -222,10 +226,20 @@ export async function benchSize(p: PreparedSize): Promise<SizeResult> {
   log(`paced    ${perfLine(latencyMeso)}`);
   let reload: ReloadResult | undefined;
   if (RELOAD_SECONDS > 0) {
-    reload = await benchReload(meso, dir, statePath, doc, queryFile, timeFile, log);
+    reload = await benchReload(
+      meso,
+      mesodnsHttpPort,
+      dir,
+      statePath,
+      doc,
+      queryFile,
+      timeFile,
+      log,
+    );
     log(
       `reload   ${perfLine(reload.run)}; ${reload.published} zones published from ` +
-        `${reload.writes} writes (build ${reload.buildMs.map((x) => fmt(x)).join(', ')} ms)`,
+        `${reload.writes} writes (build mean ${fmt(reload.build.meanMs)} ms, max <= ` +
+        `${fmt(reload.build.maxBoundMs)} ms)`,
     );
   }
 

@@ -6,8 +6,8 @@
  */
 import { fmt } from './common.js';
 import type { PerfRun } from './dns-load.js';
+import type { HistogramDelta } from './metrics.js';
 import type { GeneratorCounts } from './stream-events.js';
-import type { HistogramDelta } from './stream-log.js';
 import type { LatencySummary } from './stream-probe.js';
 
 /** One dnsperf run of the section, with the CPU split and what the generator sent. */
@@ -29,7 +29,10 @@ export interface StreamRun {
   readonly benchLoopDelayMaxMs: number;
   /** Events run only. */
   readonly generator?: GeneratorCounts;
-  /** Incremental updates and full builds during the run (and until its probes finished). */
+  /**
+   * Incremental updates and full builds during the run (and until its probes finished), from
+   * `/metrics`.
+   */
   readonly zoneUpdates: number;
   readonly fullBuilds: number;
   /**
@@ -63,7 +66,7 @@ export interface StreamResult {
     /** From spawn to the first NOERROR answer (SUBSCRIBED snapshot built and served). */
     readonly firstAnswerMs: number;
     readonly rssAtFirstAnswerMB: number;
-    /** The first load: SUBSCRIBED read and parsed (`fetchMs`), zone built (`buildMs`). */
+    /** The first load (`/metrics`): SUBSCRIBED read and parsed, zone built. */
     readonly fetchMs: number;
     readonly buildMs: number;
   };
@@ -73,8 +76,11 @@ export interface StreamResult {
   /** The events warm-up right after the snapshot (not part of the rounds' figures). */
   readonly warmupEvents: {
     readonly run: StreamRun;
-    /** `buildMs` of the first incremental updates after the snapshot. */
-    readonly firstUpdatesBuildMs: readonly number[];
+    /**
+     * Its incremental updates (`mesodns_zone_update_duration_seconds`), the first after the
+     * snapshot, which also build the incremental engine's indexes.
+     */
+    readonly updates: HistogramDelta;
     readonly launch: LatencySummary;
     readonly kill: LatencySummary;
     readonly histogram: HistogramDelta;
@@ -103,20 +109,21 @@ export interface StreamResult {
     /** Events mesodns counted (`mesodns_stream_events_total`, heartbeats left out). */
     readonly received: number;
   };
+  /** The zone over the rounds, from `/metrics`. */
   readonly updates: {
-    /** `zone updated` lines over the rounds. */
-    readonly count: number;
-    readonly buildMsP50: number;
-    readonly buildMsP99: number;
-    readonly buildMsMax: number;
-    readonly namesPerUpdateMedian: number;
-    readonly changesPerUpdateMedian: number;
+    /** The incremental updates: their count and times in the worker. */
+    readonly durations: HistogramDelta;
+    /** Names replaced and task changes applied, on average per update. */
+    readonly namesPerUpdate: number;
+    readonly taskChangesPerUpdate: number;
+    /** Names served from changesets at the end (`mesodns_zone_changed_names`). */
     readonly changedNamesAtEnd: number;
-    /** `zone published` (full builds) over the rounds, and their build times. */
-    readonly fullBuilds: number;
-    readonly fullBuildMs: readonly number[];
+    /** Full builds: their count and build times. */
+    readonly fullBuilds: HistogramDelta;
+    /** Batches applied by a full build instead of an update, by reason. */
+    readonly fallbacks: Readonly<Record<string, number>>;
     readonly subscriptions: number;
-    /** Rebuild reasons, warnings and errors from the log (first few). */
+    /** Warnings and errors from the log (first few). */
     readonly notes: readonly string[];
   };
   readonly rssAfterMB: number;
@@ -133,7 +140,8 @@ export function streamSummary(r: StreamResult): string {
     `target >= 0.9); propagation p50/p99/max: launch ${fmt(p.launch.p50Ms)}/` +
     `${fmt(p.launch.p99Ms)}/${fmt(p.launch.maxMs)} ms, kill ${fmt(p.kill.p50Ms)}/` +
     `${fmt(p.kill.p99Ms)}/${fmt(p.kill.maxMs)} ms, metric p99 ~${fmt(p.histogram.p99Ms)} ms ` +
-    `(target < 1000); ${String(r.updates.count)} zone updates, ${String(r.updates.fullBuilds)} ` +
+    `(target < 1000); ${String(r.updates.durations.count)} zone updates, ` +
+    `${String(r.updates.fullBuilds.count)} ` +
     `full builds; RSS ${fmt(r.rssAfterMB)} MB; load ${r.loadAvgAtStart.join(' ')} -> ` +
     r.loadAvgAtEnd.join(' ')
   );
@@ -150,6 +158,12 @@ export function streamMarkdown(results: readonly StreamResult[]): string[] {
     const latency = (name: string, s: LatencySummary): string =>
       `| ${name} | ${String(s.probes)} | ${fmt(s.p50Ms)} | ${fmt(s.p99Ms)} | ${fmt(s.maxMs)} | ` +
       `${fmt(s.within1sPct, 1)} % | ${String(s.timedOut)} |`;
+    const times = (h: HistogramDelta): string =>
+      `mean ${fmt(h.meanMs, 2)} ms, p50 ~${fmt(h.p50Ms, 2)}, p99 ~${fmt(h.p99Ms, 2)}, ` +
+      `max <= ${fmt(h.maxBoundMs, 1)}`;
+    const fallbacks = Object.entries(u.fallbacks)
+      .filter(([, n]) => n > 0)
+      .map(([reason, n]) => `${reason} ${String(n)}`);
     const main = (run: StreamRun): string =>
       `${fmt(run.mainThreadCpuPct)} % (${fmt(run.mainUsPerQuery, 1)})`;
     const loopDelay = (run: StreamRun): string =>
@@ -214,27 +228,33 @@ export function streamMarkdown(results: readonly StreamResult[]): string[] {
       `Events warm-up (${fmt(w.run.generator?.seconds ?? Number.NaN)} s of events right after ` +
         'the snapshot, before the rounds, not in the figures above): ' +
         `${String(w.run.generator?.events ?? 0)} events, ${String(w.run.zoneUpdates)} zone ` +
-        `updates; the first updates took ${w.firstUpdatesBuildMs.map((x) => fmt(x)).join(', ')} ` +
-        `ms in the worker; propagation p50/p99/max: launch ${fmt(w.launch.p50Ms)}/` +
+        `updates (${times(w.updates)} ms in the worker); propagation p50/p99/max: launch ` +
+        `${fmt(w.launch.p50Ms)}/` +
         `${fmt(w.launch.p99Ms)}/${fmt(w.launch.maxMs)} ms, kill ${fmt(w.kill.p50Ms)}/` +
         `${fmt(w.kill.p99Ms)}/${fmt(w.kill.maxMs)} ms (${String(w.launch.timedOut + w.kill.timedOut)} ` +
         `timed out); metric p99 ~${fmt(w.histogram.p99Ms)} ms.`,
       '',
       `Events: ${String(r.events.sent)} sent in the rounds (${String(r.events.launches)} ` +
         `launches, ${String(r.events.kills)} kills), ${String(r.events.received)} counted by ` +
-        `mesodns. ${String(u.count)} incremental zone updates (worker buildMs p50 ` +
-        `${fmt(u.buildMsP50, 2)}, p99 ${fmt(u.buildMsP99, 2)}, max ${fmt(u.buildMsMax, 2)}; ` +
-        `median ${String(u.namesPerUpdateMedian)} names and ${String(u.changesPerUpdateMedian)} ` +
-        `task changes per update; ${String(u.changedNamesAtEnd)} names replaced by changesets ` +
-        `at the end), ${String(u.fullBuilds)} full builds during the rounds` +
-        (u.fullBuildMs.length === 0 ? '' : ` (${u.fullBuildMs.map((x) => fmt(x)).join(', ')} ms)`) +
+        `mesodns. ${String(u.durations.count)} incremental zone updates (in the worker: ` +
+        `${times(u.durations)} ms; on average ${fmt(u.namesPerUpdate, 1)} names and ` +
+        `${fmt(u.taskChangesPerUpdate, 1)} task changes per update; ` +
+        `${String(u.changedNamesAtEnd)} names replaced by changesets at the end), ` +
+        `${String(u.fullBuilds.count)} full builds during the rounds` +
+        (u.fullBuilds.count === 0 ? '' : ` (mean ${fmt(u.fullBuilds.meanMs)} ms)`) +
+        (fallbacks.length === 0 ? '' : `, after updates fell back: ${fallbacks.join(', ')}`) +
         `, ${String(u.subscriptions)} subscription(s). RSS of mesodns ` +
         `${fmt(r.startup.rssAtFirstAnswerMB)} MB at the first answer, ${fmt(r.rssAfterMB)} MB ` +
         `after the runs (peak ${fmt(r.rssPeakMB)} MB).`,
       '',
       ...(u.notes.length === 0
         ? []
-        : ['Log notes during the rounds:', '', ...u.notes.map((n) => `    ${n}`), '']),
+        : [
+            'Log warnings and errors during the rounds:',
+            '',
+            ...u.notes.map((n) => `    ${n}`),
+            '',
+          ]),
     );
   }
   return out;

@@ -4,7 +4,7 @@
  * For one cluster size (bench/README.md, "Stream mode"):
  *  1. an in-process `FakeMaster` (support/fake-master.ts, 127.0.0.1 only) serves the
  *     synthetic cluster of that size (the document run.ts generated, support/cluster.ts) over the
- *     v1 operator API; mesodns (`dist/main.js`, `mesos.mode: stream`, `/metrics` on, debug log,
+ *     v1 operator API; mesodns (`dist/main.js`, `mesos.mode: stream`, `/metrics` on, info log,
  *     no forwarding) subscribes to it and is timed to its first answer; 50 task names computed
  *     here must answer before anything is measured;
  *  2. warm-ups: dnsperf without events, then with events (the first updates after a snapshot
@@ -20,15 +20,17 @@
  *     that asks for the task's own name (`<task>-<hash>-<agent>.<framework>.mesos.`) every 10 ms
  *     until it answers with the new address (launch) or NXDOMAIN (kill); and from inside: the
  *     `mesodns_stream_propagation_seconds` histogram of `/metrics`, before and after the rounds;
- *  5. from the debug log (copied to `mesodns-stream.log` in the scratch directory): the
- *     incremental updates (`zone updated ... buildMs`) and full builds (`zone published`); the RSS
- *     of mesodns after the run; per run, the CPU time of mesodns' main thread and of its other
- *     threads, and the CPU time and event-loop delay of this process (fake master, generator,
- *     probes).
+ *  5. from `/metrics`, scraped before and after each run: the incremental updates
+ *     (`mesodns_zone_update_duration_seconds`, names and task changes per update, names served
+ *     from changesets) and full builds (`mesodns_zone_build_duration_seconds`, and why updates
+ *     fell back to them); the RSS of mesodns after the run; per run, the CPU time of mesodns'
+ *     main thread and of its other threads, and the CPU time and event-loop delay of this
+ *     process (fake master, generator, probes). The log is copied to `mesodns-stream.log` in
+ *     the scratch directory, and its warnings and errors reported.
  *
- * The parts are in stream-*.ts (settings, task names, probes, generator, log and metrics,
- * results and report); the helpers shared with the other sections come from common.ts and
- * dns-load.ts. run.ts calls `benchStream` per size.
+ * The parts are in stream-*.ts (settings, task names, probes, generator, metrics and log,
+ * results and report); the helpers shared with the other sections come from common.ts,
+ * dns-load.ts and metrics.ts. run.ts calls `benchStream` per size.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -46,15 +48,15 @@ import {
   cpuTicks,
   fmt,
   median,
-  percentile,
   procStatus,
   round,
   stopChild,
   type Server,
 } from './common.js';
 import { dnsperf, perfLine, startMesodns, type PerfRun, type PreparedSize } from './dns-load.js';
+import { histogramDelta, loadFigures } from './metrics.js';
 import { EventGenerator, type GeneratorCounts } from './stream-events.js';
-import { LogCollector, firstLoadFigures, histogramDelta, readMetrics } from './stream-log.js';
+import { LogCopy, readStreamMetrics, type StreamMetrics } from './stream-metrics.js';
 import { Prober, answers, summarize } from './stream-probe.js';
 import {
   streamSummary,
@@ -112,9 +114,6 @@ function streamConfig(masterUrl: string, dnsPort: number, httpPort: number): str
     `  listen: ${HOST}:${String(httpPort)}`,
     'forward:',
     '  enabled: false',
-    // Debug: one `zone updated` line per incremental update, none per query.
-    'log:',
-    '  level: debug',
     '',
   ].join('\n');
 }
@@ -148,7 +147,7 @@ export async function benchStream(
     const httpPort = await freePort();
     const configPath = join(dir, 'mesodns-stream.yaml');
     await writeFile(configPath, streamConfig(master.url, dnsPort, httpPort));
-    const collector = new LogCollector();
+    const logCopy = new LogCopy();
     const start = await startMesodns(
       configPath,
       dnsPort,
@@ -156,13 +155,11 @@ export async function benchStream(
       START_TIMEOUT_MS,
     );
     server = start.server;
-    collector.attach(server, join(dir, 'mesodns-stream.log'));
-    // The first load's lines come through the main thread, possibly after the first answer;
-    // they may have been printed before the collector listened.
-    const firstLoad = await firstLoadFigures(server);
+    logCopy.attach(server, join(dir, 'mesodns-stream.log'));
+    const firstLoad = await loadFigures(httpPort);
     log(
       `stream: mesodns first answer after ${fmt(start.firstAnswerMs)} ms (snapshot of ${tasks} ` +
-        `tasks over SUBSCRIBE; read and parsed in ${fmt(firstLoad.fetchMs)} ms, zone built in ` +
+        `tasks over SUBSCRIBE; read and parsed in ${fmt(firstLoad.parseMs)} ms, zone built in ` +
         `${fmt(firstLoad.buildMs)} ms), RSS ` +
         `${fmt(start.rssAtFirstAnswerMB)} MB`,
     );
@@ -190,9 +187,7 @@ export async function benchStream(
       const target = server;
       const probes = prober;
       if (target === undefined || probes === undefined) throw new Error('stream bench: no server');
-      const updates0 = collector.updates.length;
-      const changedNamesAtStart = collector.updates.at(-1)?.changedNames ?? 0;
-      const builds0 = collector.published.length;
+      const metrics0 = await readStreamMetrics(httpPort);
       const threads0 = threadCpu(target.pid);
       const bench0 = process.cpuUsage();
       const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -213,6 +208,7 @@ export async function benchStream(
       // Let the last batch apply and every probe finish before the next run.
       await probes.idle();
       await delay(SETTLE_MS);
+      const metrics1 = await readStreamMetrics(httpPort);
       const mainSeconds = threads1.main - threads0.main;
       return {
         perf,
@@ -223,9 +219,9 @@ export async function benchStream(
         benchLoopDelayP99Ms: round(loop.percentile(99) / 1e6),
         benchLoopDelayMaxMs: round(loop.max / 1e6),
         ...(counts === undefined ? {} : { generator: counts }),
-        zoneUpdates: collector.updates.length - updates0,
-        fullBuilds: collector.published.length - builds0,
-        changedNamesAtStart,
+        zoneUpdates: metrics1.updates.count - metrics0.updates.count,
+        fullBuilds: metrics1.builds.count - metrics0.builds.count,
+        changedNamesAtStart: metrics0.changedNames,
       };
     };
     const line = (name: string, run: StreamRun): string =>
@@ -241,17 +237,14 @@ export async function benchStream(
 
     // The first updates after a snapshot are not like the others (the incremental engine builds
     // its indexes on first use): an events warm-up takes them, reported on its own.
-    const metrics0 = await readMetrics(httpPort);
+    const metrics0 = await readStreamMetrics(httpPort);
     const warmupEvents = await measure(true, WARMUP_SECONDS);
     log(`stream warm-up ${line('events', warmupEvents)}`);
-    const before = await readMetrics(httpPort);
+    const before = await readStreamMetrics(httpPort);
     const warmupResults = [...prober.results];
-    const firstUpdates = collector.updates.slice(0, 3).map((u) => u.buildMs);
 
     const probesAtStart = prober.results.length;
-    const updatesAtStart = collector.updates.length;
-    const buildsAtStart = collector.published.length;
-    const notesAtStart = collector.notes.length;
+    const notesAtStart = logCopy.notes.length;
     const rounds: StreamRound[] = [];
     for (let r = 1; r <= ROUNDS; r++) {
       const order = r % 2 === 1 ? ['static', 'events'] : ['events', 'static'];
@@ -273,19 +266,25 @@ export async function benchStream(
       });
       log(`stream round ${r} ratio events/static ${fmt(e.perf.qps / s.perf.qps, 2)}`);
     }
-    const after = await readMetrics(httpPort);
+    const after = await readStreamMetrics(httpPort);
     const results = prober.close().slice(probesAtStart);
     prober = undefined;
     const rssAfterMB = procStatus(server.pid, 'VmRSS') ?? Number.NaN;
     const rssPeakMB = procStatus(server.pid, 'VmHWM') ?? Number.NaN;
 
-    const updates = collector.updates.slice(updatesAtStart);
-    const buildMs = updates.map((u) => u.buildMs).sort((a, b) => a - b);
-    const fullBuildMs = collector.published.slice(buildsAtStart);
-    const sum = (x: Record<string, number>): number =>
+    const updates = histogramDelta(before.updates, after.updates);
+    const sum = (x: Readonly<Record<string, number>>): number =>
       Object.entries(x)
         .filter(([type]) => type !== 'HEARTBEAT')
         .reduce((n, [, v]) => n + v, 0);
+    /** What a counter with a label counted over the rounds, by label value. */
+    const delta = (
+      x: (m: StreamMetrics) => Readonly<Record<string, number>>,
+    ): Record<string, number> =>
+      Object.fromEntries(Object.entries(x(after)).map(([k, v]) => [k, v - (x(before)[k] ?? 0)]));
+    /** What a counter counted over the rounds, per incremental update. */
+    const perUpdate = (x: (m: StreamMetrics) => number): number =>
+      round((x(after) - x(before)) / updates.count, 1);
     const gens = rounds.flatMap((x) =>
       x.events.generator === undefined ? [] : [x.events.generator],
     );
@@ -302,17 +301,17 @@ export async function benchStream(
       startup: {
         firstAnswerMs: round(start.firstAnswerMs),
         rssAtFirstAnswerMB: round(start.rssAtFirstAnswerMB),
-        fetchMs: firstLoad.fetchMs,
+        fetchMs: firstLoad.parseMs,
         buildMs: firstLoad.buildMs,
       },
       nameCheck: { checked: checks.length, answered },
       warmup,
       warmupEvents: {
         run: warmupEvents,
-        firstUpdatesBuildMs: firstUpdates,
+        updates: histogramDelta(metrics0.updates, before.updates),
         launch: summarize(warmupResults, 'launch'),
         kill: summarize(warmupResults, 'kill'),
-        histogram: histogramDelta(metrics0, before),
+        histogram: histogramDelta(metrics0.propagation, before.propagation),
       },
       rounds,
       medians: {
@@ -328,7 +327,7 @@ export async function benchStream(
       propagation: {
         launch: summarize(results, 'launch'),
         kill: summarize(results, 'kill'),
-        histogram: histogramDelta(before, after),
+        histogram: histogramDelta(before.propagation, after.propagation),
       },
       events: {
         launches: gens.reduce((n, g) => n + g.launches, 0),
@@ -337,17 +336,14 @@ export async function benchStream(
         received: sum(after.events) - sum(before.events),
       },
       updates: {
-        count: updates.length,
-        buildMsP50: round(percentile(buildMs, 0.5), 2),
-        buildMsP99: round(percentile(buildMs, 0.99), 2),
-        buildMsMax: round(buildMs.at(-1) ?? Number.NaN, 2),
-        namesPerUpdateMedian: median(updates.map((u) => u.names)),
-        changesPerUpdateMedian: median(updates.map((u) => u.changes)),
-        changedNamesAtEnd: updates.at(-1)?.changedNames ?? 0,
-        fullBuilds: fullBuildMs.length,
-        fullBuildMs,
+        durations: updates,
+        namesPerUpdate: perUpdate((m) => m.updateNames),
+        taskChangesPerUpdate: perUpdate((m) => m.updateTaskChanges),
+        changedNamesAtEnd: after.changedNames,
+        fullBuilds: histogramDelta(before.builds, after.builds),
+        fallbacks: delta((m) => m.fallbacks),
         subscriptions: after.subscriptions,
-        notes: collector.notes.slice(notesAtStart, notesAtStart + 10),
+        notes: logCopy.notes.slice(notesAtStart, notesAtStart + 10),
       },
       rssAfterMB: round(rssAfterMB),
       rssPeakMB: round(rssPeakMB),
