@@ -82,6 +82,11 @@ export interface DigResult extends DigMessage {
 export interface DigOptions {
   /** Server address; only loopback is allowed (tests never leave the machine). Default 127.0.0.1. */
   readonly server?: string;
+  /**
+   * Allows a server that is not loopback: the smoke test checks deployed servers
+   * (`npm run smoke -- --server HOST:PORT`). Tests leave it unset.
+   */
+  readonly anyServer?: boolean;
   /** Kill dig after this long (a guard; dig's own `+time`/`+tries` normally end it). Default 20 s. */
   readonly killAfterMs?: number;
 }
@@ -307,7 +312,7 @@ export async function dig(
   options: DigOptions = {},
 ): Promise<DigResult> {
   const server = options.server ?? '127.0.0.1';
-  assertLoopback(server);
+  if (options.anyServer !== true) assertLoopback(server);
   const argv = [`@${server}`, '-p', String(port), '+tries=1', '+time=2', ...args];
   const { code, stdout, stderr } = await run('dig', argv, options.killAfterMs ?? 20_000);
   const result = parseDigOutput(stdout, stderr, code);

@@ -384,7 +384,15 @@ function buildConfig(
   caller: Readonly<Record<string, unknown>>,
   ports: { readonly dns: number; readonly http: number },
   stateFile: string | undefined,
+  isAsGiven = false,
 ): Record<string, unknown> {
+  const withState = stateFile === undefined ? caller : deepMerge(caller, { mesos: { stateFile } });
+  if (isAsGiven) {
+    return deepMerge(withState, {
+      dns: { listen: `127.0.0.1:${ports.dns}` },
+      http: { enabled: true, listen: `127.0.0.1:${ports.http}` },
+    });
+  }
   const defaults: Record<string, unknown> = {
     domain: 'mesos',
     mesos: { refresh: '200ms' },
@@ -396,7 +404,6 @@ function buildConfig(
   if (caller['forward'] === undefined) {
     defaults['forward'] = { enabled: false };
   }
-  const withState = stateFile === undefined ? caller : deepMerge(caller, { mesos: { stateFile } });
   const config = deepMerge(defaults, withState);
   assertConfigStaysLocal(config);
   return config;
@@ -431,6 +438,12 @@ export interface StartMesodnsOptions {
   readonly readiness?: Readiness;
   /** Default 15 s. */
   readonly readyTimeoutMs?: number;
+  /**
+   * Writes `config` as given, with only `dns.listen` and `http.listen` set (fresh 127.0.0.1
+   * ports) and `http.enabled`: no test defaults and no loopback-only check. For the smoke test
+   * (scripts/smoke.ts), which starts an operator's config as it is; tests leave it unset.
+   */
+  readonly asGiven?: boolean;
 }
 
 /** A running mesodns process. */
@@ -559,11 +572,12 @@ async function startOnce(options: StartMesodnsOptions): Promise<Mesodns> {
     }
     const callerDns = isRecord(callerConfig['dns']) ? callerConfig['dns'] : {};
     const callerHttp = isRecord(callerConfig['http']) ? callerConfig['http'] : {};
+    const isAsGiven = options.asGiven === true;
     const ports = {
-      dns: portOfListen(callerDns['listen']) ?? (await freePort()),
-      http: portOfListen(callerHttp['listen']) ?? (await freePort()),
+      dns: (isAsGiven ? undefined : portOfListen(callerDns['listen'])) ?? (await freePort()),
+      http: (isAsGiven ? undefined : portOfListen(callerHttp['listen'])) ?? (await freePort()),
     };
-    const config = buildConfig(callerConfig, ports, stateFile);
+    const config = buildConfig(callerConfig, ports, stateFile, isAsGiven);
     const configPath = join(dir, 'mesodns.yaml');
     await writeFile(configPath, stringify(config));
     const domain = (typeof config['domain'] === 'string' ? config['domain'] : 'mesos').replace(
@@ -694,7 +708,7 @@ async function spawnServer(args: SpawnArgs): Promise<Mesodns> {
     config,
     logs: () => output,
     rewriteConfig: async (next) => {
-      const rewritten = buildConfig(next, ports, stateFile);
+      const rewritten = buildConfig(next, ports, stateFile, options.asGiven === true);
       await writeFile(configPath, stringify(rewritten));
     },
     reload: () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run smoke` (scripts/smoke.sh, issue 7): against the demo it starts mesodns and a loopback
+ * `npm run smoke` (scripts/smoke.ts, issue 7): against the demo it starts mesodns and a loopback
  * knotd itself and every dig check passes; against a running server (`--server`) it checks a
  * truncating answer and a forwarded name; a wrong answer fails with a FAIL line and exit 1.
  * Needs the built server (`npm run build`); only 127.0.0.1 is contacted.
@@ -11,12 +11,12 @@ import { startMesodns } from '../../support/mesodns.js';
 import { startKnot } from '../../support/upstream.js';
 import { REPO_ROOT, isRecord, run, type RunResult } from './recipe.js';
 
-const SCRIPT = join(REPO_ROOT, 'scripts', 'smoke.sh');
+const SCRIPT = join(REPO_ROOT, 'scripts', 'smoke.ts');
 const CHECKS = ['A', 'AAAA', 'SRV', 'NXDOMAIN', 'forward', 'TCP', 'EDNS0', 'bufsize'];
 
 function smoke(args: readonly string[]): Promise<RunResult> {
   // INIT_CWD is what npm sets; without it the script resolves --config against its cwd.
-  return run('bash', [SCRIPT, ...args], { cwd: REPO_ROOT });
+  return run(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: REPO_ROOT });
 }
 
 /** The `PASS  label  ...` / `FAIL  label  ...` lines, by label. */
@@ -55,10 +55,10 @@ async function bigState(count: number): Promise<unknown> {
   return state;
 }
 
-test('package.json runs scripts/smoke.sh as `npm run smoke`', async (t) => {
+test('package.json runs scripts/smoke.ts as `npm run smoke`', async (t) => {
   const pkg: unknown = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'));
   const scripts = isRecord(pkg) && isRecord(pkg.scripts) ? pkg.scripts : {};
-  t.regex(String(scripts.smoke), /^bash scripts\/smoke\.sh\b/);
+  t.regex(String(scripts.smoke), /^node --import tsx scripts\/smoke\.ts\b/);
 });
 
 test('against the demo, started by the script, every check passes', async (t) => {
@@ -130,5 +130,5 @@ test('a usage error exits 2 with the usage text', async (t) => {
   t.is(r.code, 2, r.out);
   const bad = await smoke(['--no-such-option']);
   t.is(bad.code, 2);
-  t.regex(bad.out, /^usage: scripts\/smoke\.sh/m);
+  t.regex(bad.out, /^usage: scripts\/smoke\.ts/m);
 });
