@@ -7,9 +7,9 @@ import { ixfrMessages } from '../../src/dns/ixfr.js';
 import type { Difference } from '../../src/dns/ixfr.js';
 import type { Zone } from '../../src/dns/index.js';
 import { toRecordData } from '../../src/records/index.js';
-import { decodeMessage, encodeQuery, soaData } from '../helpers/dns-message.js';
-import type { Rec } from '../helpers/dns-message.js';
-import { recordsFromText, zoneFromText } from '../helpers/records-text.js';
+import { decodeMessage, encodeQuery, soaData } from '../../support/dns-message.js';
+import type { Rec } from '../../support/dns-message.js';
+import { recordsFromText, zoneFromText } from '../../support/records-text.js';
 
 const QUESTION = encodeQuery('mesos.', 'IXFR').subarray(12);
 
