@@ -1,22 +1,23 @@
 /**
  * Zone transfers from the real mesodns process (issue 18): kdig AXFR with and without the TSIG
- * key, and Debian's knotd as a TSIG secondary that transfers the zone and answers it. Every
- * record that kdig receives equals what `/v1/axfr` says, record for record.
+ * key, IXFR, and Debian's knotd and NSD as TSIG secondaries that transfer the zone, answer it and
+ * follow NOTIFY. Every record that kdig receives equals what `/v1/axfr` says, record for record.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { startDaemon } from '../../support/daemon.js';
 import { dig } from '../../support/dig.js';
 import { startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
+import { startKnotSecondary, startNsdSecondary } from '../../support/secondaries.js';
+import type { Secondary } from '../../support/secondaries.js';
 
 const SECRET = 'bWVzb2Rucy10cmFuc2Zlci10ZXN0LXNlY3JldC0zMmI=';
 const KEY = `hmac-sha256:xfr-key:${SECRET}`;
 const DEMO_STATE = 'config/demo-state.json';
+const SECONDARY_KEY = { name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET };
 
 function kdig(args: readonly string[]): Promise<string> {
   return new Promise((resolve) => {
@@ -149,48 +150,6 @@ test('without transfer.allow every transfer is refused, as before', async (t) =>
   t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
 });
 
-/** knot.conf of a secondary of `mesos.` at 127.0.0.1@`primary`, TSIG on. */
-function secondaryConf(dir: string, port: number, primary: number): string {
-  const isRoot = process.getuid?.() === 0;
-  return [
-    'server:',
-    `    rundir: "${join(dir, 'run')}"`,
-    ...(isRoot ? ['    user: root:root'] : []),
-    `    listen: 127.0.0.1@${String(port)}`,
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'database:',
-    `    storage: "${join(dir, 'db')}"`,
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'key:',
-    '  - id: xfr-key',
-    '    algorithm: hmac-sha256',
-    `    secret: ${SECRET}`,
-    'remote:',
-    '  - id: mesodns',
-    `    address: 127.0.0.1@${String(primary)}`,
-    '    key: xfr-key',
-    'acl:',
-    '  - id: notify-from-mesodns',
-    '    address: 127.0.0.1',
-    '    action: notify',
-    '    key: xfr-key',
-    'template:',
-    '  - id: default',
-    `    storage: "${join(dir, 'zones')}"`,
-    '    zonefile-sync: -1',
-    '    journal-content: none',
-    'zone:',
-    '  - domain: mesos.',
-    '    master: mesodns',
-    '    acl: notify-from-mesodns',
-    '',
-  ].join('\n');
-}
-
 /** The demo state with one more running marathon task, `name`, at `ip`. */
 async function demoStateWith(name: string, ip: string): Promise<unknown> {
   const state = JSON.parse(await readFile(DEMO_STATE, 'utf8')) as {
@@ -215,58 +174,64 @@ async function demoStateWith(name: string, ip: string): Promise<unknown> {
   return state;
 }
 
-test('knotd as a TSIG secondary transfers the zone, answers like mesodns, and follows NOTIFY', async (t) => {
-  const port = await freePort();
-  const srv = await startMesodns({
-    state: JSON.parse(await readFile(DEMO_STATE, 'utf8')) as unknown,
-    config: transferConfig({ notify: [`127.0.0.1:${String(port)}`] }),
-  });
-  t.teardown(() => srv.stop());
-  const dir = await mkdtemp(join(tmpdir(), 'mesodns-secondary-'));
-  await Promise.all(['run', 'db', 'zones'].map((d) => mkdir(join(dir, d))));
-  await writeFile(join(dir, 'knot.conf'), secondaryConf(dir, port, srv.dnsPort));
-  const knot = await startDaemon({
-    what: 'knotd',
-    command: '/usr/sbin/knotd',
-    args: ['-c', join(dir, 'knot.conf')],
-    dir,
-    isReady: async () => (await dig(port, ['mesos.', 'SOA'])).status === 'NOERROR',
-    readyTimeoutMs: 15_000,
-  });
-  t.teardown(() => knot.stop());
-  for (const [name, type] of [
-    ['web.marathon.mesos.', 'A'],
-    ['_web._tcp.marathon.mesos.', 'SRV'],
-    ['ns1.mesos.', 'A'],
-    ['mesos.', 'SOA'],
-  ] as const) {
-    const fromKnot = await dig(port, [name, type]);
-    const fromMesodns = await dig(srv.dnsPort, [name, type]);
-    t.is(fromKnot.status, 'NOERROR', `${name} ${type}`);
-    t.deepEqual(
-      fromKnot.answer.map((r) => r.data).sort(),
-      fromMesodns.answer.map((r) => r.data).sort(),
-      `${name} ${type}`,
-    );
-  }
-  t.regex(knot.logs(), /AXFR, incoming.*finished/i, knot.logs());
+const SECONDARIES: readonly {
+  readonly what: string;
+  readonly start: typeof startKnotSecondary;
+}[] = [
+  { what: 'knotd', start: startKnotSecondary },
+  { what: 'NSD', start: startNsdSecondary },
+];
 
-  // A new task: mesodns tells knot (the SOA refresh is 60 s), knot transfers and answers it.
-  const stateFile = join(srv.dir, 'state.json');
-  await writeFile(stateFile, JSON.stringify(await demoStateWith('notified', '10.200.9.9')));
-  await waitFor(
-    async () => (await dig(port, ['notified.marathon.mesos.', 'A'])).status === 'NOERROR',
-    10_000,
-    'knot answering the new task',
-  );
-  t.deepEqual(
-    (await dig(port, ['notified.marathon.mesos.', 'A'])).answer.map((r) => r.data),
-    ['10.200.9.9'],
-  );
-  t.regex(knot.logs(), /notify, incoming/i, knot.logs());
-  await waitFor(
-    async () => (await metric(srv, 'mesodns_notify_total{result="acked"}')) >= 1,
-    5_000,
-    'an acknowledged NOTIFY',
-  );
-});
+for (const { what, start } of SECONDARIES) {
+  test(`${what} as a TSIG secondary transfers the zone, answers like mesodns, and follows NOTIFY`, async (t) => {
+    const port = await freePort();
+    const srv = await startMesodns({
+      state: JSON.parse(await readFile(DEMO_STATE, 'utf8')) as unknown,
+      config: transferConfig({ notify: [`127.0.0.1:${String(port)}`] }),
+    });
+    t.teardown(() => srv.stop());
+    const secondary: Secondary = await start({
+      primaryPort: srv.dnsPort,
+      key: SECONDARY_KEY,
+      port,
+    });
+    t.teardown(() => secondary.stop());
+    for (const [name, type] of [
+      ['web.marathon.mesos.', 'A'],
+      ['_web._tcp.marathon.mesos.', 'SRV'],
+      ['ns1.mesos.', 'A'],
+      ['mesos.', 'SOA'],
+    ] as const) {
+      const fromSecondary = await dig(port, [name, type]);
+      const fromMesodns = await dig(srv.dnsPort, [name, type]);
+      t.is(fromSecondary.status, 'NOERROR', `${name} ${type}`);
+      t.deepEqual(
+        fromSecondary.answer.map((r) => r.data).sort(),
+        fromMesodns.answer.map((r) => r.data).sort(),
+        `${name} ${type}`,
+      );
+    }
+    const transfers = 'mesodns_transfer_requests_total{type="AXFR",result="ok"}';
+    const incremental = 'mesodns_transfer_requests_total{type="IXFR",result="ok"}';
+    t.is((await metric(srv, transfers)) + (await metric(srv, incremental)), 1);
+
+    // A new task: mesodns tells the secondary (the SOA refresh is 60 s), which transfers it.
+    const stateFile = join(srv.dir, 'state.json');
+    await writeFile(stateFile, JSON.stringify(await demoStateWith('notified', '10.200.9.9')));
+    await waitFor(
+      async () => (await dig(port, ['notified.marathon.mesos.', 'A'])).status === 'NOERROR',
+      10_000,
+      `${what} answering the new task`,
+    );
+    t.deepEqual(
+      (await dig(port, ['notified.marathon.mesos.', 'A'])).answer.map((r) => r.data),
+      ['10.200.9.9'],
+    );
+    await waitFor(
+      async () => (await metric(srv, 'mesodns_notify_total{result="acked"}')) >= 1,
+      5_000,
+      'an acknowledged NOTIFY',
+    );
+    t.is((await metric(srv, transfers)) + (await metric(srv, incremental)), 2, secondary.logs());
+  });
+}
