@@ -12,6 +12,8 @@
 import type { Logger } from '../log.js';
 import type { Acl } from './acl.js';
 import { axfrMessages } from './axfr.js';
+import { ixfrMessages } from './ixfr.js';
+import type { Difference } from './ixfr.js';
 import { errorResponse } from './response.js';
 import type { TsigKeyring } from './tsig.js';
 import {
@@ -139,6 +141,12 @@ function soaOnly(zone: Zone, request: TransferRequest): Buffer {
   return out;
 }
 
+/**
+ * The zone's differences from `serial` to the current serial, in order, or undefined when they
+ * are not kept (too old, or a change without a difference came between).
+ */
+export type Journal = (serial: number) => readonly Difference[] | undefined;
+
 /** A request admitted: what to answer it with, and how to sign. */
 interface Admitted {
   readonly request: TransferRequest;
@@ -153,18 +161,22 @@ export class ZoneTransfers {
   /** Milliseconds since the epoch (TSIG times are in seconds of it). */
   readonly #now: () => number;
   readonly #onTransfer: ((event: TransferEvent) => void) | undefined;
+  readonly #journal: Journal | undefined;
   #running = 0;
 
+  /** `journal` gives the differences since a serial (IXFR); without it IXFR sends the zone. */
   constructor(
     settings: TransferSettings,
     logger: Logger,
     now: () => number = Date.now,
     onTransfer?: (event: TransferEvent) => void,
+    journal?: Journal,
   ) {
     this.#settings = settings;
     this.#logger = logger;
     this.#now = now;
     this.#onTransfer = onTransfer;
+    this.#journal = journal;
   }
 
   update(settings: TransferSettings): void {
@@ -347,8 +359,16 @@ export class ZoneTransfers {
     this.#running++;
     let messages = 0;
     let bytes = 0;
+    // IXFR from the journal when it reaches back to the secondary's serial, else the whole zone
+    // (RFC 1995 4: an IXFR may be answered in AXFR form).
+    const q = { id: request.id, question: request.question };
+    const diffs = request.serial === undefined ? undefined : this.#journal?.(request.serial);
+    const incremental =
+      diffs !== undefined && diffs.length > 0 && diffs.at(-1)?.serialTo === current.serial;
     try {
-      for (const message of axfrMessages(current, { id: request.id, question: request.question })) {
+      for (const message of incremental
+        ? ixfrMessages(current, diffs, q)
+        : axfrMessages(current, q)) {
         const signed = sign(message);
         if (!(await send(signed))) {
           end('aborted', 'the connection closed', messages, bytes);

@@ -10,12 +10,12 @@ import { axfrMessages } from '../../src/dns/axfr.js';
 import type { Changeset, Zone } from '../../src/dns/index.js';
 import { applyChangeset } from '../../src/dns/index.js';
 import { ZoneTransfers } from '../../src/dns/transfer.js';
-import type { TransferEvent, TransferSettings } from '../../src/dns/transfer.js';
+import type { Journal, TransferEvent, TransferSettings } from '../../src/dns/transfer.js';
 import { TsigSigner, keyring, readTsig } from '../../src/dns/tsig.js';
 import type { TsigKey } from '../../src/dns/tsig.js';
 import { CompactRecordSet, toRecordData } from '../../src/records/index.js';
 import type { Logger } from '../../src/log.js';
-import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
+import { decodeMessage, encodeQuery, soaData } from '../../support/dns-message.js';
 import type { Rec } from '../../support/dns-message.js';
 import { recordsFromText, zoneFromText } from '../../support/records-text.js';
 
@@ -163,7 +163,10 @@ const silent: Logger = {
   debug: () => undefined,
 };
 
-function service(settings: Partial<TransferSettings> = {}): {
+function service(
+  settings: Partial<TransferSettings> = {},
+  journal?: Journal,
+): {
   transfers: ZoneTransfers;
   events: TransferEvent[];
 } {
@@ -173,6 +176,7 @@ function service(settings: Partial<TransferSettings> = {}): {
     silent,
     Date.now,
     (e) => events.push(e),
+    journal,
   );
   return { transfers, events };
 }
@@ -249,5 +253,56 @@ test('transfers beyond maxConcurrent are refused; a reader that goes away aborts
   t.deepEqual(
     events.map((e) => e.result),
     ['busy', 'aborted'],
+  );
+});
+
+/** An IXFR query from a secondary at `serial`: the question and its SOA in the authority. */
+function ixfrQuery(serial: number): Buffer {
+  const query = encodeQuery('mesos.', 'IXFR');
+  const soa = Buffer.alloc(2 + 10 + 22);
+  soa.writeUInt16BE(0xc00c, 0);
+  soa.writeUInt16BE(6, 2); // SOA
+  soa.writeUInt16BE(1, 4); // IN
+  soa.writeUInt16BE(22, 10); // RDLENGTH: two root names and five numbers
+  soa.writeUInt32BE(serial, 14); // after the two root names
+  const out = Buffer.concat([query, soa]);
+  out.writeUInt16BE(1, 8); // NSCOUNT
+  return out;
+}
+
+test('an IXFR the journal reaches is answered with the difference, else with the zone', async (t) => {
+  const zone = zoneFromText(ZONE, { serial: 8 });
+  const diff = {
+    serialFrom: 7,
+    serialTo: 8,
+    removed: toRecordData(recordsFromText('db.marathon.mesos. A 10.0.0.4')),
+    added: toRecordData(recordsFromText('db.marathon.mesos. A 10.0.0.3')),
+  };
+  const journal: Journal = (serial) => (serial === 7 ? [diff] : undefined);
+  const { transfers, events } = service({}, journal);
+  const [incremental] = await serve(transfers, ixfrQuery(7), '127.0.0.1', zone);
+  t.deepEqual(
+    decodeMessage(incremental ?? Buffer.alloc(0)).answers.map((r) =>
+      r.type === 'SOA' ? `SOA ${String(soaData(r).serial)}` : `${r.name} ${String(r.data)}`,
+    ),
+    [
+      'SOA 8',
+      'SOA 7',
+      'db.marathon.mesos 10.0.0.4',
+      'SOA 8',
+      'db.marathon.mesos 10.0.0.3',
+      'SOA 8',
+    ],
+  );
+  // Serial 6 is not in the journal: the whole zone.
+  const [whole] = await serve(transfers, ixfrQuery(6), '127.0.0.1', zone);
+  const rrs = decodeMessage(whole ?? Buffer.alloc(0)).answers;
+  t.is(rrs.length, 2 + expected(ZONE).length + 1);
+  t.deepEqual(
+    events.map((e) => [e.type, e.result]),
+    [
+      ['IXFR', 'ok'],
+      ['IXFR', 'ok'],
+    ],
   );
 });
