@@ -15,7 +15,7 @@ import { hostnamesOf, resolveHosts } from '../mesos/index.js';
 import type { GeneratorOptions, RecordSet } from '../records/index.js';
 import { generateRecords } from '../records/index.js';
 import { sanityGuard } from './failover.js';
-import type { ZoneStore } from '../store.js';
+import type { ZonePublisher } from './publisher.js';
 
 /** Counters of the pipeline, for metrics and `/ready`. */
 export interface LoaderStats {
@@ -61,7 +61,8 @@ export interface LoadEvent {
 /** Options of `Loader`. */
 export interface LoaderOptions {
   readonly config: () => Config;
-  readonly store: ZoneStore;
+  /** Where zones are published (the worker's). */
+  readonly store: ZonePublisher;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly lookup: HostLookup;

@@ -4,9 +4,9 @@
  * record generation and compilation) never blocks a DNS answer.
  *
  * `PipelineWorker` owns the state source (file or masters, ZooKeeper included) and the `Loader`
- * (host lookups, sanity guard, generator). Its store compiles each published record set and
- * posts it to the main thread with the buffers transferred (no copy); logs, load events and
- * counters are posted too. The thread entry is pipeline-worker.ts; the main thread side is
+ * (host lookups, sanity guard, generator). Its `ZonePublisher` compiles and numbers each
+ * published record set (publisher.ts), which the worker posts to the main thread with the
+ * buffers transferred (no copy); logs, load events and counters are posted too. The thread entry is pipeline-worker.ts; the main thread side is
  * pipeline.ts.
  */
 import v8 from 'node:v8';
@@ -36,8 +36,9 @@ import {
 import type { RecordSet } from '../records/index.js';
 import type { Changeset } from '../dns/index.js';
 import type { Snapshot, ZoneSettings } from '../store.js';
-import { ZoneStore } from '../store.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { ZonePublisher } from './publisher.js';
+import { nextSerial } from './serial.js';
 import { makeSource } from './sources.js';
 import { trimMallocArenas } from './trim.js';
 
@@ -127,22 +128,6 @@ const LOG_DELAY_MS = 100;
 
 const MB = 1024 * 1024;
 
-/** Compiles like any store, then hands the snapshot to `published` (which posts it). */
-class PostingStore extends ZoneStore {
-  readonly #published: (records: RecordSet, settings: ZoneSettings, snapshot: Snapshot) => void;
-
-  constructor(published: (records: RecordSet, settings: ZoneSettings, snapshot: Snapshot) => void) {
-    super();
-    this.#published = published;
-  }
-
-  override publish(records: RecordSet, settings: ZoneSettings, nowMs: number): Snapshot {
-    const snapshot = super.publish(records, settings, nowMs);
-    this.#published(records, settings, snapshot);
-    return snapshot;
-  }
-}
-
 /** A commit waiting for a load (`#nextLoad`). */
 interface SettleWaiter {
   readonly generation: number;
@@ -169,7 +154,7 @@ export class PipelineWorker {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #collect: Collect | undefined;
-  readonly #store: PostingStore;
+  readonly #publisher: ZonePublisher;
   readonly #loader: Loader;
 
   #config: Config;
@@ -206,12 +191,12 @@ export class PipelineWorker {
     this.#collect = options.collect;
     this.#config = options.init.config;
     this.#nsIps = options.init.nsIps;
-    this.#store = new PostingStore((records, settings, snapshot) => {
+    this.#publisher = new ZonePublisher((records, settings, snapshot) => {
       this.#postSnapshot(records, settings, snapshot);
     });
     this.#loader = new Loader({
       config: () => this.#config,
-      store: this.#store,
+      store: this.#publisher,
       logger: this.#logger,
       clock: this.#clock,
       lookup: options.lookup ?? systemLookup,
@@ -334,8 +319,8 @@ export class PipelineWorker {
         buildMs: this.#clock.now() - this.#loadStarted,
         statusTimesMs,
       },
-      // The buffers move to the main thread (shared ones, stream mode, are shared); this store
-      // keeps only the facts it needs (the serial and fingerprint of the previous zone).
+      // The buffers move to the main thread (shared ones, stream mode, are shared); the
+      // publisher keeps only the facts it needs (the serial and fingerprint of the previous zone).
       recordTransferList(records.data),
     );
   }
@@ -379,7 +364,7 @@ export class PipelineWorker {
       this.#incremental = undefined;
       return false;
     }
-    const current = this.#store.current;
+    const current = this.#publisher.current;
     if (current === undefined) return false;
     const now = this.#clock.now();
     // Copied, not transferred: both threads apply the changeset and keep its contents. A copy
@@ -387,13 +372,13 @@ export class PipelineWorker {
     // and weigh on both threads' garbage collection.
     const changeset: Changeset = {
       serialFrom: current.zone.serial,
-      serialTo: this.#store.nextSerial(now),
+      serialTo: nextSerial(current.zone.serial, now),
       contents: update.records,
       names: update.names,
       removed: update.removed,
       added: update.added,
     };
-    this.#store.apply(changeset, now);
+    this.#publisher.apply(changeset, now);
     this.#logger.debug('zone updated', {
       serial: changeset.serialTo,
       names: update.names.length,

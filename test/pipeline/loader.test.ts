@@ -10,7 +10,7 @@ import type { Logger } from '../../src/log.js';
 import { parseState } from '../../src/mesos/index.js';
 import { CompactRecordSet, cloneRecordData } from '../../src/records/index.js';
 import type { LoadInfo, ParsedState } from '../../src/mesos/index.js';
-import { ZoneStore } from '../../src/store.js';
+import { ZonePublisher } from '../../src/pipeline/publisher.js';
 import { syntheticState } from '../../bench/cluster.js';
 import type { MasterState } from '../../bench/cluster.js';
 
@@ -34,7 +34,7 @@ function malformed(what: 'tasks' | 'agents'): ParsedState {
 
 interface Harness {
   readonly loader: Loader;
-  readonly store: ZoneStore;
+  readonly store: ZonePublisher;
   readonly logs: string[];
   readonly clock: { now: number };
   load(parsed: ParsedState, leaderKey: string): Promise<void>;
@@ -62,7 +62,7 @@ function harness(
     debug: log('debug'),
   };
   const clock = { now: 1_700_000_000_000 };
-  const store = new ZoneStore();
+  const store = new ZonePublisher();
   const loader = new Loader({
     config: () => config,
     store,
