@@ -28,6 +28,8 @@ export { taskIdHash } from './hash.js';
 export { appKey, generateRecords, generateTaskRecords } from './generator.js';
 export { IncrementalRecords } from './incremental.js';
 export type { ZoneUpdate } from './incremental.js';
+export { diffRecords, findName, nameHashes, ownsRecords, recordSource } from './diff.js';
+export type { NameRef, RecordDiff, RecordSource } from './diff.js';
 export { reserveBuildMemory, withoutReserve } from './arena.js';
 export { RecordBuilder } from './builder.js';
 export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from '../net/ip.js';
