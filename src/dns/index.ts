@@ -35,7 +35,8 @@ export {
 } from './zone.js';
 export type { Found, Zone, ZoneImage, ZoneOptions, ZonePart } from './zone.js';
 export { ChangesetMismatch, applyChangeset } from './changeset.js';
-export type { Changeset } from './changeset.js';
+export type { Changeset, ZoneDiff } from './changeset.js';
+export { fullBuildDiff, zoneSource } from './zone-diff.js';
 export { changedEntries } from './changed-names.js';
 export { ZoneRecordSet } from './zone-records.js';
 export type { EnumerationLog } from './zone-records.js';
