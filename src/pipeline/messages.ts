@@ -1,7 +1,7 @@
 /**
  * The messages between the main thread (pipeline.ts) and the pipeline worker
- * (pipeline-worker.ts). Everything is structured-clone data; record and zone buffers are
- * transferred, not copied.
+ * (pipeline-worker.ts). Everything is structured-clone data; the record data of full builds is
+ * shared (SharedArrayBuffers), not copied.
  */
 import type { Config, SoaConfig } from '../config/index.js';
 import type { Changeset, ZoneImage } from '../dns/index.js';
@@ -41,7 +41,7 @@ export type ToWorker =
   /** Stops the sources. */
   | { readonly type: 'close'; readonly id: number };
 
-/** A published zone: its record data and zone image (buffers transferred) and its facts. */
+/** A published zone: its record data (shared) and zone image, and its facts. */
 export interface SnapshotMessage {
   readonly type: 'snapshot';
   readonly records: RecordData;

@@ -5,8 +5,8 @@
  *
  * `PipelineWorker` owns the state source (file or masters, ZooKeeper included) and the `Loader`
  * (host lookups, sanity guard, generator). Its `ZonePublisher` compiles and numbers each
- * published record set (publisher.ts), which the worker posts to the main thread with the
- * buffers transferred (no copy); logs, load events and counters are posted too. The thread entry is pipeline-worker.ts; the main thread side is
+ * published record set (publisher.ts), which the worker posts to the main thread in shared
+ * memory (no copy); logs, load events and counters are posted too. The thread entry is pipeline-worker.ts; the main thread side is
  * pipeline.ts.
  */
 import v8 from 'node:v8';
@@ -30,8 +30,9 @@ import {
   CompactRecordSet,
   IncrementalRecords,
   cloneRecordData,
-  recordTransferList,
+  isSharedRecordData,
   reserveBuildMemory,
+  shareBuildMemory,
 } from '../records/index.js';
 import type { RecordSet } from '../records/index.js';
 import type { Changeset } from '../dns/index.js';
@@ -189,6 +190,8 @@ export class PipelineWorker {
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
     this.#collect = options.collect;
+    // Full builds write into shared memory (see `onBase` below).
+    shareBuildMemory();
     this.#config = options.init.config;
     this.#nsIps = options.init.nsIps;
     this.#publisher = new ZonePublisher((records, settings, snapshot) => {
@@ -206,12 +209,14 @@ export class PipelineWorker {
       },
       onBase: (state, records, generatorOptions) => {
         this.#incremental = undefined;
-        if (!(this.#source instanceof MasterStream) || !(records instanceof CompactRecordSet)) {
-          return undefined;
-        }
-        // One copy in shared memory, read by the updater here and by the main thread, which the
-        // snapshot shares instead of taking the buffers (a second copy was ~70 MB at 100k tasks).
-        const shared = new CompactRecordSet(cloneRecordData(records.data, 'shared'));
+        if (!(records instanceof CompactRecordSet)) return undefined;
+        // The build is in shared memory (shareBuildMemory): the snapshot shares it with the main
+        // thread, which serves it, and the worker keeps reading it (the updater below, the diff
+        // of the next full build). Data built elsewhere would be copied there once.
+        const shared = isSharedRecordData(records.data)
+          ? records
+          : new CompactRecordSet(cloneRecordData(records.data, 'shared'));
+        if (!(this.#source instanceof MasterStream)) return shared;
         const engine = new IncrementalRecords(shared, state, generatorOptions);
         this.#incremental = engine;
         // Its indexes are built once the zone is posted, not when the first batch arrives.
@@ -302,27 +307,24 @@ export class PipelineWorker {
     this.#pendingStatusTimes = [];
     if (!(records instanceof CompactRecordSet)) return;
     const { zone } = snapshot;
-    this.#post(
-      {
-        type: 'snapshot',
-        records: records.data,
-        image: {
-          apexKey: zone.apexKey,
-          fingerprint: zone.fingerprint,
-          names: zone.names,
-          rrs: zone.rrs,
-        },
-        settings,
-        serial: zone.serial,
-        loadedAt: snapshot.loadedAt,
-        changed: snapshot.changed,
-        buildMs: this.#clock.now() - this.#loadStarted,
-        statusTimesMs,
+    // Nothing is transferred: the record data is shared (see `onBase`), and the publisher keeps
+    // reading it to diff the next full build.
+    this.#post({
+      type: 'snapshot',
+      records: records.data,
+      image: {
+        apexKey: zone.apexKey,
+        fingerprint: zone.fingerprint,
+        names: zone.names,
+        rrs: zone.rrs,
       },
-      // The buffers move to the main thread (shared ones, stream mode, are shared); the
-      // publisher keeps only the facts it needs (the serial and fingerprint of the previous zone).
-      recordTransferList(records.data),
-    );
+      settings,
+      serial: zone.serial,
+      loadedAt: snapshot.loadedAt,
+      changed: snapshot.changed,
+      buildMs: this.#clock.now() - this.#loadStarted,
+      statusTimesMs,
+    });
   }
 
   async #onState(parsed: ParsedState, info: LoadInfo): Promise<void> {

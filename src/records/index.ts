@@ -30,7 +30,7 @@ export { IncrementalRecords } from './incremental.js';
 export type { ZoneUpdate } from './incremental.js';
 export { diffRecords, findName, nameHashes, ownsRecords, recordSource } from './diff.js';
 export type { NameRef, RecordDiff, RecordSource } from './diff.js';
-export { reserveBuildMemory, withoutReserve } from './arena.js';
+export { reserveBuildMemory, shareBuildMemory, withoutReserve } from './arena.js';
 export { RecordBuilder } from './builder.js';
 export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
@@ -45,6 +45,7 @@ export {
 } from './name-hash.js';
 export {
   cloneRecordData,
+  isSharedRecordData,
   recordDataBytes,
   recordTransferList,
   recordViews,

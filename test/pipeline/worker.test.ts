@@ -5,6 +5,7 @@ import test from 'ava';
 import { loadConfig } from '../../src/config/index.js';
 import type { FromWorker } from '../../src/pipeline/messages.js';
 import { PipelineWorker } from '../../src/pipeline/worker.js';
+import { isSharedRecordData } from '../../src/records/index.js';
 import { waitFor } from '../helpers/mesodns.js';
 
 test('in-thread: prepare and start post a snapshot, close answers done', async (t) => {
@@ -42,7 +43,8 @@ test('in-thread: prepare and start post a snapshot, close answers done', async (
   if (snapshot?.type !== 'snapshot') return t.fail('no snapshot');
   t.true(snapshot.serial > 0);
   t.true(snapshot.image.names > 0);
-  t.true((transfers[index] ?? []).length > 0, 'the record buffers are transferred');
+  t.deepEqual(transfers[index] ?? [], [], 'nothing transferred');
+  t.true(isSharedRecordData(snapshot.records), 'the record data is shared with the worker');
   await waitFor(() => posted.some((m) => m.type === 'stats'), 5000, 'stats posted');
   t.like(
     posted.find((m) => m.type === 'load'),
