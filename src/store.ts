@@ -6,10 +6,13 @@
  * The store decides nothing: the pipeline worker compiles each zone and numbers it (the serial
  * rule, pipeline/serial.ts) in its own store, then posts it to the main thread, whose store
  * installs the full builds and applies the changesets exactly as the worker's did.
+ *
+ * Every change's difference goes into the store's journal (dns/journal.ts): a changeset's, and
+ * the diff the worker made of a full rebuild; a rebuild that came without one breaks the chain.
  */
 import type { SoaConfig } from './config/index.js';
-import type { Changeset, Zone } from './dns/index.js';
-import { ChangesetMismatch, ZoneRecordSet, applyChangeset } from './dns/index.js';
+import type { Changeset, Zone, ZoneDiff } from './dns/index.js';
+import { ChangesetMismatch, ZoneJournal, ZoneRecordSet, applyChangeset } from './dns/index.js';
 import type { EnumerationChange, RecordSet } from './records/index.js';
 
 /** What the store holds after a load. */
@@ -29,11 +32,23 @@ export interface ZoneSettings {
   readonly soa: SoaConfig;
 }
 
+/** Options of `ZoneStore`. */
+export interface ZoneStoreOptions {
+  /** Keep a journal of the changes (default true; the pipeline worker's store has none). */
+  readonly journal?: boolean;
+}
+
 /** Holds the current snapshot. */
 export class ZoneStore {
   #current: Snapshot | undefined;
   /** The record set of the last full build (the current zone's base). */
   #base: RecordSet | undefined;
+  /** The differences of the last changes (undefined when not kept). */
+  readonly journal: ZoneJournal | undefined;
+
+  constructor(options: ZoneStoreOptions = {}) {
+    this.journal = options.journal === false ? undefined : new ZoneJournal();
+  }
 
   /** The current snapshot, undefined before the first load. */
   get current(): Snapshot | undefined {
@@ -48,7 +63,7 @@ export class ZoneStore {
   /**
    * Applies a changeset to the current zone and swaps the result in (`applyChangeset`: throws
    * `ChangesetMismatch` when it starts from another serial, and nothing changes), with the
-   * change of the enumeration (`/v1/enumerate`) that goes with it.
+   * change of the enumeration (`/v1/enumerate`) that goes with it; journals its difference.
    */
   apply(changeset: Changeset, nowMs: number, enumeration?: EnumerationChange): Snapshot {
     const previous = this.#current;
@@ -70,11 +85,19 @@ export class ZoneStore {
       changed: true,
     };
     this.#current = snapshot;
+    this.journal?.record(changeset);
     return snapshot;
   }
 
-  /** Swaps in a full build (compiled and numbered by the pipeline). */
-  install(snapshot: Snapshot): void {
+  /**
+   * Swaps in a full build (compiled and numbered by the pipeline), with `diff`, its difference
+   * from the zone served when the pipeline made one. A new serial without it breaks the
+   * journal's chain; the same serial (nothing changed) leaves the journal as it is.
+   */
+  install(snapshot: Snapshot, diff?: ZoneDiff): void {
+    const serial = snapshot.zone.serial;
+    if (diff !== undefined && diff.serialTo === serial) this.journal?.record(diff);
+    else if (serial !== this.#current?.zone.serial) this.journal?.restart(serial);
     this.#current = snapshot;
     this.#base = snapshot.records;
   }

@@ -17,7 +17,8 @@ export type OnPublish = (records: RecordSet, settings: ZoneSettings, snapshot: S
 
 /** Compiles, numbers and holds the zones the pipeline builds (see the module comment). */
 export class ZonePublisher {
-  readonly #store = new ZoneStore();
+  /** The worker's zones; the journal is the main thread's business. */
+  readonly #store = new ZoneStore({ journal: false });
   readonly #onPublish: OnPublish | undefined;
 
   constructor(onPublish?: OnPublish) {
