@@ -4,7 +4,7 @@
  * shared (SharedArrayBuffers), not copied.
  */
 import type { Config, SoaConfig } from '../config/index.js';
-import type { Changeset, ZoneImage } from '../dns/index.js';
+import type { Changeset, ZoneDiff, ZoneImage } from '../dns/index.js';
 import type { LoadEvent, LoaderStats } from './loader.js';
 import type { LogFields, LogLevel } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
@@ -50,6 +50,12 @@ export interface SnapshotMessage {
   readonly serial: number;
   readonly loadedAt: number;
   readonly changed: boolean;
+  /**
+   * Its difference from the zone served before (buffers transferred), for the journal; undefined
+   * when nothing changed, for the first zone, or when no difference was available (a change of
+   * settings, or a diff larger than the zone).
+   */
+  readonly diff: ZoneDiff | undefined;
   /** Time from the state's arrival to this message (lookups, records, compilation). */
   readonly buildMs: number;
   /**

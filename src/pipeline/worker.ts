@@ -31,14 +31,15 @@ import {
   IncrementalRecords,
   cloneRecordData,
   isSharedRecordData,
+  recordTransferList,
   reserveBuildMemory,
   shareBuildMemory,
 } from '../records/index.js';
-import type { RecordSet } from '../records/index.js';
 import type { Changeset } from '../dns/index.js';
-import type { Snapshot, ZoneSettings } from '../store.js';
+import { diffRRs } from '../dns/index.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { ZonePublisher } from './publisher.js';
+import type { PublishedBuild } from './publisher.js';
 import { nextSerial } from './serial.js';
 import { makeSource } from './sources.js';
 import { trimMallocArenas } from './trim.js';
@@ -194,8 +195,8 @@ export class PipelineWorker {
     shareBuildMemory();
     this.#config = options.init.config;
     this.#nsIps = options.init.nsIps;
-    this.#publisher = new ZonePublisher((records, settings, snapshot) => {
-      this.#postSnapshot(records, settings, snapshot);
+    this.#publisher = new ZonePublisher((build) => {
+      this.#postSnapshot(build);
     });
     this.#loader = new Loader({
       config: () => this.#config,
@@ -302,29 +303,48 @@ export class PipelineWorker {
     }
   }
 
-  #postSnapshot(records: RecordSet, settings: ZoneSettings, snapshot: Snapshot): void {
+  #postSnapshot(build: PublishedBuild): void {
+    const { records, settings, snapshot, diff } = build;
     const statusTimesMs = this.#pendingStatusTimes;
     this.#pendingStatusTimes = [];
     if (!(records instanceof CompactRecordSet)) return;
     const { zone } = snapshot;
-    // Nothing is transferred: the record data is shared (see `onBase`), and the publisher keeps
-    // reading it to diff the next full build.
-    this.#post({
-      type: 'snapshot',
-      records: records.data,
-      image: {
-        apexKey: zone.apexKey,
-        fingerprint: zone.fingerprint,
-        names: zone.names,
-        rrs: zone.rrs,
+    if (build.previousSerial !== undefined && snapshot.changed) {
+      const fields = { serialFrom: build.previousSerial, serialTo: zone.serial };
+      const diffMs = Math.round(build.diffMs);
+      if (diff === undefined) {
+        this.#logger.debug('zone rebuilt without a difference (too large, or settings changed)', {
+          ...fields,
+          diffMs,
+        });
+      } else {
+        this.#logger.debug('zone diff', { ...fields, rrs: diffRRs(diff), diffMs });
+      }
+    }
+    // The record data is shared (see `onBase`), not transferred: the publisher keeps reading it
+    // to diff the next full build. The diff moves to the main thread, which journals it.
+    this.#post(
+      {
+        type: 'snapshot',
+        records: records.data,
+        image: {
+          apexKey: zone.apexKey,
+          fingerprint: zone.fingerprint,
+          names: zone.names,
+          rrs: zone.rrs,
+        },
+        settings,
+        serial: zone.serial,
+        loadedAt: snapshot.loadedAt,
+        changed: snapshot.changed,
+        diff,
+        buildMs: this.#clock.now() - this.#loadStarted,
+        statusTimesMs,
       },
-      settings,
-      serial: zone.serial,
-      loadedAt: snapshot.loadedAt,
-      changed: snapshot.changed,
-      buildMs: this.#clock.now() - this.#loadStarted,
-      statusTimesMs,
-    });
+      diff === undefined
+        ? []
+        : [...recordTransferList(diff.removed), ...recordTransferList(diff.added)],
+    );
   }
 
   async #onState(parsed: ParsedState, info: LoadInfo): Promise<void> {
