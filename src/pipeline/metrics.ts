@@ -1,8 +1,10 @@
 /**
  * The state pipeline's Prometheus metrics, which src/metrics.ts registers: state loads and what
- * they cost, the zone served, the propagation of streamed task updates and the worker's restarts.
+ * they cost, the zone served and its journal, the propagation of streamed task updates and the
+ * worker's restarts.
  * Loads and served zones arrive as events from the worker (`onLoad`, `onZoneServed`, both rare);
- * the zone's counts and serial, the data age and the restarts are read when Prometheus scrapes.
+ * the zone's counts and serial, the journal's size, the data age and the restarts are read when
+ * Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -33,6 +35,8 @@ export interface PipelineMetricsSources {
   readonly zoneCounts?: () => { readonly names: number; readonly rrs: number } | undefined;
   /** Unexpected exits of the pipeline worker thread, each followed by a restart. */
   readonly workerRestarts?: () => number;
+  /** The zone's journal of differences (the store's): differences and RRs held. */
+  readonly zoneJournal?: () => { readonly entries: number; readonly rrs: number } | undefined;
 }
 
 /** Loads, the zone and the worker, registered in the given registry. */
@@ -119,6 +123,18 @@ export class PipelineMetrics {
       'mesodns_zone_serial',
       'SOA serial of the zone served (0 before the first load).',
       () => sources.zoneSerial?.() ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_zone_journal_entries',
+      'Differences of the last zone changes held in the journal (streamed changesets and full rebuilds), the oldest evicted past its bounds.',
+      () => sources.zoneJournal?.()?.entries ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_zone_journal_rrs',
+      'Records (RRs removed and added) in all the differences the journal holds.',
+      () => sources.zoneJournal?.()?.rrs ?? 0,
     );
     const startedAt = clock.now();
     readGauge(
