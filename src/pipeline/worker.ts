@@ -343,7 +343,7 @@ export class PipelineWorker {
       },
       diff === undefined
         ? []
-        : [...recordTransferList(diff.removed), ...recordTransferList(diff.added)],
+        : [...new Set([...recordTransferList(diff.removed), ...recordTransferList(diff.added)])],
     );
   }
 
