@@ -1,21 +1,18 @@
 /**
- * The zone store: holds the one current compiled zone and its record set. A successful load
- * replaces both atomically; the SOA serial moves only when the records changed. DNS and HTTP
- * read from it; nothing mutates what it hands out.
+ * The zone store: holds the one current compiled zone and its record set, and swaps in the next:
+ * a full build (`install`) or the zone a changeset gives (`apply`, dns/changeset.ts). DNS and
+ * HTTP read from it; nothing mutates what it hands out.
  *
- * The pipeline worker (pipeline/) compiles with its own store and posts each snapshot to the main
- * thread, whose store only `install`s it: the serial rule runs where the zone is built. Streamed
- * changes are changesets (dns/changeset.ts) that both stores `apply`, the worker's first.
+ * The store decides nothing: the pipeline worker compiles each zone and numbers it (the serial
+ * rule, pipeline/serial.ts) in its own store, then posts it to the main thread, whose store
+ * installs the full builds and applies the changesets exactly as the worker's did.
+ *
+ * Every change's difference goes into the store's journal (dns/journal.ts): a changeset's, and
+ * the diff the worker made of a full rebuild; a rebuild that came without one breaks the chain.
  */
 import type { SoaConfig } from './config/index.js';
-import type { Changeset, Zone } from './dns/index.js';
-import {
-  ChangesetMismatch,
-  ZoneRecordSet,
-  applyChangeset,
-  compileZone,
-  withSerial,
-} from './dns/index.js';
+import type { Changeset, Zone, ZoneDiff } from './dns/index.js';
+import { ChangesetMismatch, ZoneJournal, ZoneRecordSet, applyChangeset } from './dns/index.js';
 import type { EnumerationChange, RecordSet } from './records/index.js';
 
 /** What the store holds after a load. */
@@ -35,11 +32,23 @@ export interface ZoneSettings {
   readonly soa: SoaConfig;
 }
 
+/** Options of `ZoneStore`. */
+export interface ZoneStoreOptions {
+  /** Keep a journal of the changes (default true; the pipeline worker's store has none). */
+  readonly journal?: boolean;
+}
+
 /** Holds the current snapshot. */
 export class ZoneStore {
   #current: Snapshot | undefined;
   /** The record set of the last full build (the current zone's base). */
   #base: RecordSet | undefined;
+  /** The differences of the last changes (undefined when not kept). */
+  readonly journal: ZoneJournal | undefined;
+
+  constructor(options: ZoneStoreOptions = {}) {
+    this.journal = options.journal === false ? undefined : new ZoneJournal();
+  }
 
   /** The current snapshot, undefined before the first load. */
   get current(): Snapshot | undefined {
@@ -52,42 +61,9 @@ export class ZoneStore {
   }
 
   /**
-   * Compiles `records` (a full build) and swaps it in. The serial is kept when nothing changed,
-   * else moves on (`nextSerial`). The build counts as a change when its records or settings
-   * differ from the last build's, or when changesets were applied since (the served zone then
-   * differs from that build, and a diff against it is not computed).
-   */
-  publish(records: RecordSet, settings: ZoneSettings, nowMs: number): Snapshot {
-    const previous = this.#current;
-    const serialNow = Math.floor(nowMs / 1000) >>> 0;
-    let zone = compileZone(records, { ...settings, serial: previous?.zone.serial ?? serialNow });
-    const changed =
-      previous === undefined ||
-      previous.zone.fingerprint !== zone.fingerprint ||
-      previous.zone.changedNames > 0;
-    if (previous !== undefined && changed) {
-      zone = withSerial(zone, settings.soa, settings.ttl, this.nextSerial(nowMs));
-    }
-    const snapshot: Snapshot = { records, zone, loadedAt: nowMs, changed };
-    this.#current = snapshot;
-    this.#base = records;
-    return snapshot;
-  }
-
-  /**
-   * The serial of the next change: max(current + 1, now in seconds), so that it always increases
-   * (RFC 1982 arithmetic aside); before the first load, now in seconds.
-   */
-  nextSerial(nowMs: number): number {
-    const serial = this.#current?.zone.serial;
-    const now = Math.floor(nowMs / 1000) >>> 0;
-    return serial === undefined ? now : Math.max(serial + 1, now) >>> 0;
-  }
-
-  /**
    * Applies a changeset to the current zone and swaps the result in (`applyChangeset`: throws
    * `ChangesetMismatch` when it starts from another serial, and nothing changes), with the
-   * change of the enumeration (`/v1/enumerate`) that goes with it.
+   * change of the enumeration (`/v1/enumerate`) that goes with it; journals its difference.
    */
   apply(changeset: Changeset, nowMs: number, enumeration?: EnumerationChange): Snapshot {
     const previous = this.#current;
@@ -109,11 +85,19 @@ export class ZoneStore {
       changed: true,
     };
     this.#current = snapshot;
+    this.journal?.record(changeset);
     return snapshot;
   }
 
-  /** Swaps in a full build compiled elsewhere (the pipeline worker), serial already decided. */
-  install(snapshot: Snapshot): void {
+  /**
+   * Swaps in a full build (compiled and numbered by the pipeline), with `diff`, its difference
+   * from the zone served when the pipeline made one. A new serial without it breaks the
+   * journal's chain; the same serial (nothing changed) leaves the journal as it is.
+   */
+  install(snapshot: Snapshot, diff?: ZoneDiff): void {
+    const serial = snapshot.zone.serial;
+    if (diff !== undefined && diff.serialTo === serial) this.journal?.record(diff);
+    else if (serial !== this.#current?.zone.serial) this.journal?.restart(serial);
     this.#current = snapshot;
     this.#base = snapshot.records;
   }

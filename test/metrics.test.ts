@@ -77,6 +77,7 @@ test('state loads, zone gauges and reloads', async (t) => {
     sources: {
       dataAgeMs: () => 2500,
       zoneSerial: () => 42,
+      zoneJournal: () => ({ entries: 4, rrs: 17 }),
       leaderChanges: () => 3,
       workerRestarts: () => 2,
     },
@@ -108,6 +109,8 @@ test('state loads, zone gauges and reloads', async (t) => {
   t.is(sampleSum(f, 'mesodns_zone_records'), 146);
   t.is(sampleSum(f, 'mesodns_zone_names'), 137);
   t.is(sampleSum(f, 'mesodns_zone_serial'), 42);
+  t.is(sampleSum(f, 'mesodns_zone_journal_entries'), 4);
+  t.is(sampleSum(f, 'mesodns_zone_journal_rrs'), 17);
   t.is(sampleSum(f, 'mesodns_state_age_seconds'), 2.5);
   t.is(sampleSum(f, 'mesodns_leader_changes_total'), 3);
   t.is(sampleSum(f, 'mesodns_config_reloads_total', { result: 'applied' }), 1);

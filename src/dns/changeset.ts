@@ -15,11 +15,22 @@ import type { ChangedName } from './changed-names.js';
 import type { Zone, ZonePart } from './zone.js';
 import { NO_NODE, classifyName, lookupAt, nameStart, withSerial } from './zone.js';
 
-/** One change of a zone (see the module comment). Immutable. */
-export interface Changeset {
-  /** The serial of the zone the changeset applies to, and the serial it gives. */
+/**
+ * What a change does to a zone, as an IXFR sends it (RFC 1995): from one serial to the next, the
+ * RRs removed and the RRs added. Every change has one: a changeset's, or the diff of a full
+ * rebuild with the zone it replaces (zone-diff.ts). Immutable.
+ */
+export interface ZoneDiff {
+  /** The serial of the zone the change applies to, and the serial it gives. */
   readonly serialFrom: number;
   readonly serialTo: number;
+  /** The RRs removed and the RRs added, by owner name. */
+  readonly removed: RecordData;
+  readonly added: RecordData;
+}
+
+/** One change of a zone (see the module comment): its difference and its contents. Immutable. */
+export interface Changeset extends ZoneDiff {
   /**
    * The new content of the names in `names` (a name without records or an empty non-terminal
    * mark no longer exists), and the addresses of their SRV targets (for additional sections).
@@ -27,9 +38,6 @@ export interface Changeset {
   readonly contents: RecordData;
   /** Ids in `contents` of the names the changeset replaces. */
   readonly names: Int32Array;
-  /** The RRs removed and the RRs added, by owner name. */
-  readonly removed: RecordData;
-  readonly added: RecordData;
 }
 
 /** RRs name `id` of a part owns (all kinds). */

@@ -2,20 +2,20 @@
  * The load pipeline: a validated state goes through host resolution (edge I/O), the pure record
  * generator and the zone compiler into the store. A failed load keeps the last good zone, and so
  * does a suspicious one: a state in which most entries are malformed and that would drop most
- * tasks is held back (`mesos.failover`, see `sanityVerdict`). Leader changes do not need a hold:
- * the sources carry the agents a new leader lacks (mesos/carry-over.ts). Failures are logged once
- * per change of error, not once per poll.
+ * tasks is held back (`mesos.failover`, the failover rule of failover.ts). Leader changes do not
+ * need a hold: the sources carry the agents a new leader lacks (mesos/carry-over.ts). Failures
+ * are logged once per change of error, not once per poll.
  */
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
-import { formatDuration } from '../duration.js';
 import type { MesosDnsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HostLookup, LoadInfo, ParsedState, State, StateListener } from '../mesos/index.js';
 import { hostnamesOf, resolveHosts } from '../mesos/index.js';
 import type { GeneratorOptions, RecordSet } from '../records/index.js';
 import { generateRecords } from '../records/index.js';
-import type { ZoneStore } from '../store.js';
+import { sanityGuard } from './failover.js';
+import type { ZonePublisher } from './publisher.js';
 
 /** Counters of the pipeline, for metrics and `/ready`. */
 export interface LoaderStats {
@@ -29,7 +29,7 @@ export interface LoaderStats {
    * now - this.
    */
   lastPublishAt: number | undefined;
-  /** States held back by the sanity guard (`sanityVerdict`), in all. */
+  /** States held back by the sanity guard (failover.ts), in all. */
   heldLoads: number;
   /** Since when the current hold lasts (ms since the epoch), undefined when none. */
   holdingSince: number | undefined;
@@ -44,7 +44,7 @@ export interface LoaderStats {
 export interface LoadEvent {
   /** `published`, `held` (by the sanity guard, the served zone kept) or `failed`. */
   readonly result: 'published' | 'held' | 'failed';
-  /** Why a state was held: `malformed` (the sanity guard, `sanityVerdict`). */
+  /** Why a state was held: `malformed` (the sanity guard, failover.ts). */
   readonly reason?: 'malformed';
   /** Fetch (and parse) time of the state, from its source. */
   readonly fetchMs?: number;
@@ -58,65 +58,11 @@ export interface LoadEvent {
   readonly names?: number;
 }
 
-/** Entries of one kind in a state: those kept and those skipped as malformed. */
-export interface EntryCounts {
-  readonly parsed: number;
-  readonly skipped: number;
-}
-
-/** Inputs of the sanity guard for one state. */
-export interface SanityInput {
-  /** Running tasks with records in the zone served now (undefined before the first load). */
-  readonly servedTasks: number | undefined;
-  /** Running tasks with records in the new state. */
-  readonly tasks: number;
-  /** The new state's agents, frameworks and tasks, kept and skipped. */
-  readonly agents: EntryCounts;
-  readonly frameworks: EntryCounts;
-  readonly taskEntries: EntryCounts;
-  /** `mesos.failover.minRetained`. */
-  readonly minRetained: number;
-  /** `mesos.failover.maxHoldMs`. */
-  readonly maxHoldMs: number;
-  /** How long states have been held back so far, undefined when none is. */
-  readonly heldForMs: number | undefined;
-}
-
-/** What to do with a state: publish it, or keep serving the previous zone. */
-export type SanityVerdict =
-  | 'publish'
-  /** Held back: most of its entries of some kind are malformed and it lost most tasks. */
-  | 'hold'
-  /** Published although it still looks broken: states were held for `maxHold` already. */
-  | 'publish-after-hold';
-
-/** Whether most entries of a kind were skipped as malformed. */
-function isMostlyMalformed(c: EntryCounts): boolean {
-  return c.skipped > 0 && c.skipped >= c.parsed;
-}
-
-/**
- * The sanity guard (pure). A state in which most agents, frameworks or tasks are malformed (a
- * master bug, a proxy that mangles the body, a schema change) would turn healthy services into
- * NXDOMAIN: it is held back when it also keeps fewer than `minRetained` (a share) of the tasks the
- * served zone has, until a sound state comes or `maxHoldMs` passed. A cluster that really shrinks
- * has sound entries and is published at once, however much it lost. (Leader changes are the
- * carry-over's business, mesos/carry-over.ts: agents the new leader lacks keep their tasks.)
- */
-export function sanityVerdict(input: SanityInput): SanityVerdict {
-  const { servedTasks, tasks, minRetained, maxHoldMs, heldForMs } = input;
-  if (servedTasks === undefined || servedTasks === 0 || minRetained <= 0) return 'publish';
-  if (tasks >= minRetained * servedTasks) return 'publish';
-  const { agents, frameworks, taskEntries } = input;
-  if (![agents, frameworks, taskEntries].some(isMostlyMalformed)) return 'publish';
-  if (heldForMs !== undefined && heldForMs >= maxHoldMs) return 'publish-after-hold';
-  return 'hold';
-}
-
 /** Options of `Loader`. */
 export interface LoaderOptions {
   readonly config: () => Config;
-  readonly store: ZoneStore;
+  /** Where zones are published (the worker's). */
+  readonly store: ZonePublisher;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly lookup: HostLookup;
@@ -239,73 +185,21 @@ export class Loader implements StateListener {
     };
   }
 
-  /** Applies `sanityVerdict`; logs a hold once when it starts and once when it ends. */
+  /** The failover rule (failover.ts): whether to publish the state or hold it back. */
   #passesSanityGuard(parsed: ParsedState, records: RecordSet, info: LoadInfo): boolean {
-    const { config: getConfig, logger, clock } = this.#options;
-    const { minRetained, maxHoldMs } = getConfig().mesos.failover;
-    const now = clock.now();
-    const since = this.stats.holdingSince;
-    const tasks = records.stats.tasks;
-    const { state, report } = parsed;
-    const taskEntries = state.frameworks.reduce((n, fw) => n + fw.tasks.length, 0);
-    // A running task on an agent the state does not know is as broken as an unreadable one
-    // (Mesos lists no task of an unknown agent): it would silently lose its names.
-    const agentIds = new Set(state.agents.map((a) => a.id));
-    let orphans = 0;
-    for (const fw of state.frameworks) {
-      for (const task of fw.tasks) {
-        if (task.state === 'TASK_RUNNING' && !agentIds.has(task.agentId)) orphans++;
-      }
-    }
-    const broken = report.skippedTasks + records.stats.skippedTasks + orphans;
-    const input: SanityInput = {
-      servedTasks: this.#servedTasks,
-      tasks,
-      agents: { parsed: state.agents.length, skipped: report.skippedAgents },
-      frameworks: { parsed: state.frameworks.length, skipped: report.skippedFrameworks },
-      // Tasks whose names cannot be made (empty labels) are as broken as unreadable ones.
-      taskEntries: { parsed: taskEntries + report.skippedTasks - broken, skipped: broken },
-      minRetained,
-      maxHoldMs,
-      heldForMs: since === undefined ? undefined : now - since,
-    };
-    const verdict = sanityVerdict(input);
-    const fields = {
-      origin: info.origin,
-      tasks,
-      servedTasks: this.#servedTasks,
-      skippedAgents: report.skippedAgents,
-      skippedFrameworks: report.skippedFrameworks,
-      skippedTasks: input.taskEntries.skipped,
-      minRetained,
-      maxHold: formatDuration(maxHoldMs),
-      ...(report.problems[0] === undefined ? {} : { firstProblem: report.problems[0] }),
-    };
-    if (verdict === 'hold') {
-      this.stats.heldLoads++;
-      if (since === undefined) {
-        this.stats.holdingSince = now;
-        logger.error(
-          'state held back: most of its entries are malformed and it would drop most served tasks; serving the last good zone (mesos.failover)',
-          fields,
-        );
-      } else {
-        logger.debug('still holding back a malformed state', fields);
-      }
-      return false;
-    }
-    if (since !== undefined) {
-      this.stats.holdingSince = undefined;
-      if (verdict === 'publish-after-hold') {
-        logger.warn('publishing a malformed state after mesos.failover.maxHold', {
-          ...fields,
-          heldMs: now - since,
-        });
-      } else {
-        logger.info('the state is sound again; publishing it', { ...fields, heldMs: now - since });
-      }
-    }
-    return true;
+    const { config, logger, clock } = this.#options;
+    return sanityGuard(
+      {
+        parsed,
+        records,
+        info,
+        servedTasks: this.#servedTasks,
+        failover: config().mesos.failover,
+        now: clock.now(),
+      },
+      this.stats,
+      logger,
+    );
   }
 
   #publish(parsed: ParsedState, records: RecordSet, info: LoadInfo, started: number): void {

@@ -1,10 +1,10 @@
 /**
  * The messages between the main thread (pipeline.ts) and the pipeline worker
- * (pipeline-worker.ts). Everything is structured-clone data; record and zone buffers are
- * transferred, not copied.
+ * (pipeline-worker.ts). Everything is structured-clone data; the record data of full builds is
+ * shared (SharedArrayBuffers), not copied.
  */
 import type { Config, SoaConfig } from '../config/index.js';
-import type { Changeset, ZoneImage } from '../dns/index.js';
+import type { Changeset, ZoneDiff, ZoneImage } from '../dns/index.js';
 import type { LoadEvent, LoaderStats } from './loader.js';
 import type { LogFields, LogLevel } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
@@ -41,7 +41,7 @@ export type ToWorker =
   /** Stops the sources. */
   | { readonly type: 'close'; readonly id: number };
 
-/** A published zone: its record data and zone image (buffers transferred) and its facts. */
+/** A published zone: its record data (shared) and zone image, and its facts. */
 export interface SnapshotMessage {
   readonly type: 'snapshot';
   readonly records: RecordData;
@@ -50,6 +50,12 @@ export interface SnapshotMessage {
   readonly serial: number;
   readonly loadedAt: number;
   readonly changed: boolean;
+  /**
+   * Its difference from the zone served before (buffers transferred), for the journal; undefined
+   * when nothing changed, for the first zone, or when no difference was available (a change of
+   * settings, or a diff larger than the zone).
+   */
+  readonly diff: ZoneDiff | undefined;
   /** Time from the state's arrival to this message (lookups, records, compilation). */
   readonly buildMs: number;
   /**

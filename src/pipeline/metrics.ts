@@ -1,10 +1,11 @@
 /**
  * The state pipeline's Prometheus metrics, which src/metrics.ts registers: state loads and what
- * they cost, the zone served, the incremental updates of stream mode and the propagation of
- * streamed task updates, and the worker (restarts, heap). Loads, served zones, updates and their
- * fallbacks arrive as events from the worker (`onLoad`, `onZoneServed`, `onZoneUpdate`,
- * `onUpdateFallback`: at most one per batch of events); the zone's counts and serial, the data
- * age and the worker's restarts and heap are read when Prometheus scrapes.
+ * they cost, the zone served and its journal, the incremental updates of stream mode and the
+ * propagation of streamed task updates, and the worker (restarts, heap). Loads, served zones,
+ * updates and their fallbacks arrive as events from the worker (`onLoad`, `onZoneServed`,
+ * `onZoneUpdate`, `onUpdateFallback`: at most one per batch of events); the zone's counts and
+ * serial, the journal's size, the data age and the worker's restarts and heap are read when
+ * Prometheus scrapes.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -52,6 +53,8 @@ export interface PipelineMetricsSources {
   readonly workerRestarts?: () => number;
   /** The worker's heap after its last load's garbage was collected; undefined before. */
   readonly workerHeap?: () => WorkerHeap | undefined;
+  /** The zone's journal of differences (the store's): differences and RRs held. */
+  readonly zoneJournal?: () => { readonly entries: number; readonly rrs: number } | undefined;
 }
 
 /** Loads, the zone and the worker, registered in the given registry. */
@@ -142,6 +145,18 @@ export class PipelineMetrics {
       'mesodns_zone_serial',
       'SOA serial of the zone served (0 before the first load).',
       () => sources.zoneSerial?.() ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_zone_journal_entries',
+      'Differences of the last zone changes held in the journal (streamed changesets and full rebuilds), the oldest evicted past its bounds.',
+      () => sources.zoneJournal?.()?.entries ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_zone_journal_rrs',
+      'Records (RRs removed and added) in all the differences the journal holds.',
+      () => sources.zoneJournal?.()?.rrs ?? 0,
     );
     const startedAt = clock.now();
     readGauge(

@@ -33,10 +33,10 @@ function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
 const logger = postingLogger(post);
 
 const collect = exposeGc();
-// The first build's typed arrays, reserved while the heap is small (see reserveBuildMemory).
-reserveBuildMemory();
-
 const worker = new PipelineWorker({ init: workerData, post, logger, collect });
+// The first build's typed arrays, reserved while the heap is small (see reserveBuildMemory), in
+// the shared memory the worker's builds use.
+reserveBuildMemory();
 
 port.on('message', (data: unknown) => {
   if (!isToWorker(data)) return;

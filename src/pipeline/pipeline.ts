@@ -460,12 +460,10 @@ export class Pipeline {
       serial: message.serial,
     });
     const records = new CompactRecordSet(message.records);
-    this.#options.store.install({
-      records,
-      zone,
-      loadedAt: message.loadedAt,
-      changed: message.changed,
-    });
+    this.#options.store.install(
+      { records, zone, loadedAt: message.loadedAt, changed: message.changed },
+      message.diff,
+    );
     const memory = process.memoryUsage();
     this.#options.logger.debug('zone installed', {
       serial: message.serial,

@@ -4,9 +4,9 @@
  * record generation and compilation) never blocks a DNS answer.
  *
  * `PipelineWorker` owns the state source (file or masters, ZooKeeper included) and the `Loader`
- * (host lookups, sanity guard, generator). Its store compiles each published record set and
- * posts it to the main thread with the buffers transferred (no copy); logs, load events and
- * counters are posted too. The thread entry is pipeline-worker.ts; the main thread side is
+ * (host lookups, sanity guard, generator). Its `ZonePublisher` compiles and numbers each
+ * published record set (publisher.ts), which the worker posts to the main thread in shared
+ * memory (no copy); logs, load events and counters are posted too. The thread entry is pipeline-worker.ts; the main thread side is
  * pipeline.ts.
  */
 import v8 from 'node:v8';
@@ -30,14 +30,17 @@ import {
   CompactRecordSet,
   IncrementalRecords,
   cloneRecordData,
+  isSharedRecordData,
   recordTransferList,
   reserveBuildMemory,
+  shareBuildMemory,
 } from '../records/index.js';
-import type { RecordSet } from '../records/index.js';
 import type { Changeset } from '../dns/index.js';
-import type { Snapshot, ZoneSettings } from '../store.js';
-import { ZoneStore } from '../store.js';
+import { diffRRs } from '../dns/index.js';
 import type { FromWorker, ToWorker, WorkerHeap, WorkerInit } from './messages.js';
+import { ZonePublisher } from './publisher.js';
+import type { PublishedBuild } from './publisher.js';
+import { nextSerial } from './serial.js';
 import { makeSource } from './sources.js';
 import { trimMallocArenas } from './trim.js';
 
@@ -127,22 +130,6 @@ const LOG_DELAY_MS = 100;
 
 const MB = 1024 * 1024;
 
-/** Compiles like any store, then hands the snapshot to `published` (which posts it). */
-class PostingStore extends ZoneStore {
-  readonly #published: (records: RecordSet, settings: ZoneSettings, snapshot: Snapshot) => void;
-
-  constructor(published: (records: RecordSet, settings: ZoneSettings, snapshot: Snapshot) => void) {
-    super();
-    this.#published = published;
-  }
-
-  override publish(records: RecordSet, settings: ZoneSettings, nowMs: number): Snapshot {
-    const snapshot = super.publish(records, settings, nowMs);
-    this.#published(records, settings, snapshot);
-    return snapshot;
-  }
-}
-
 /** A commit waiting for a load (`#nextLoad`). */
 interface SettleWaiter {
   readonly generation: number;
@@ -169,7 +156,7 @@ export class PipelineWorker {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #collect: Collect | undefined;
-  readonly #store: PostingStore;
+  readonly #publisher: ZonePublisher;
   readonly #loader: Loader;
 
   #config: Config;
@@ -206,14 +193,16 @@ export class PipelineWorker {
     this.#logger = options.logger;
     this.#clock = options.clock ?? systemClock;
     this.#collect = options.collect;
+    // Full builds write into shared memory (see `onBase` below).
+    shareBuildMemory();
     this.#config = options.init.config;
     this.#nsIps = options.init.nsIps;
-    this.#store = new PostingStore((records, settings, snapshot) => {
-      this.#postSnapshot(records, settings, snapshot);
+    this.#publisher = new ZonePublisher((build) => {
+      this.#postSnapshot(build);
     });
     this.#loader = new Loader({
       config: () => this.#config,
-      store: this.#store,
+      store: this.#publisher,
       logger: this.#logger,
       clock: this.#clock,
       lookup: options.lookup ?? systemLookup,
@@ -223,12 +212,14 @@ export class PipelineWorker {
       },
       onBase: (state, records, generatorOptions) => {
         this.#incremental = undefined;
-        if (!(this.#source instanceof MasterStream) || !(records instanceof CompactRecordSet)) {
-          return undefined;
-        }
-        // One copy in shared memory, read by the updater here and by the main thread, which the
-        // snapshot shares instead of taking the buffers (a second copy was ~70 MB at 100k tasks).
-        const shared = new CompactRecordSet(cloneRecordData(records.data, 'shared'));
+        if (!(records instanceof CompactRecordSet)) return undefined;
+        // The build is in shared memory (shareBuildMemory): the snapshot shares it with the main
+        // thread, which serves it, and the worker keeps reading it (the updater below, the diff
+        // of the next full build). Data built elsewhere would be copied there once.
+        const shared = isSharedRecordData(records.data)
+          ? records
+          : new CompactRecordSet(cloneRecordData(records.data, 'shared'));
+        if (!(this.#source instanceof MasterStream)) return shared;
         const engine = new IncrementalRecords(shared, state, generatorOptions);
         this.#incremental = engine;
         // Its indexes are built once the zone is posted, not when the first batch arrives.
@@ -322,11 +313,26 @@ export class PipelineWorker {
     }
   }
 
-  #postSnapshot(records: RecordSet, settings: ZoneSettings, snapshot: Snapshot): void {
+  #postSnapshot(build: PublishedBuild): void {
+    const { records, settings, snapshot, diff } = build;
     const statusTimesMs = this.#pendingStatusTimes;
     this.#pendingStatusTimes = [];
     if (!(records instanceof CompactRecordSet)) return;
     const { zone } = snapshot;
+    if (build.previousSerial !== undefined && snapshot.changed) {
+      const fields = { serialFrom: build.previousSerial, serialTo: zone.serial };
+      const diffMs = Math.round(build.diffMs);
+      if (diff === undefined) {
+        this.#logger.debug('zone rebuilt without a difference (too large, or settings changed)', {
+          ...fields,
+          diffMs,
+        });
+      } else {
+        this.#logger.debug('zone diff', { ...fields, rrs: diffRRs(diff), diffMs });
+      }
+    }
+    // The record data is shared (see `onBase`), not transferred: the publisher keeps reading it
+    // to diff the next full build. The diff moves to the main thread, which journals it.
     this.#post(
       {
         type: 'snapshot',
@@ -341,12 +347,13 @@ export class PipelineWorker {
         serial: zone.serial,
         loadedAt: snapshot.loadedAt,
         changed: snapshot.changed,
+        diff,
         buildMs: this.#clock.now() - this.#loadStarted,
         statusTimesMs,
       },
-      // The buffers move to the main thread (shared ones, stream mode, are shared); this store
-      // keeps only the facts it needs (the serial and fingerprint of the previous zone).
-      recordTransferList(records.data),
+      diff === undefined
+        ? []
+        : [...new Set([...recordTransferList(diff.removed), ...recordTransferList(diff.added)])],
     );
   }
 
@@ -391,7 +398,7 @@ export class PipelineWorker {
       this.#incremental = undefined;
       return false;
     }
-    const current = this.#store.current;
+    const current = this.#publisher.current;
     if (current === undefined) return false;
     const now = this.#clock.now();
     // Copied, not transferred: both threads apply the changeset and keep its contents. A copy
@@ -399,13 +406,13 @@ export class PipelineWorker {
     // and weigh on both threads' garbage collection.
     const changeset: Changeset = {
       serialFrom: current.zone.serial,
-      serialTo: this.#store.nextSerial(now),
+      serialTo: nextSerial(current.zone.serial, now),
       contents: update.records,
       names: update.names,
       removed: update.removed,
       added: update.added,
     };
-    this.#store.apply(changeset, now);
+    this.#publisher.apply(changeset, now);
     this.#logger.debug('zone updated', {
       serial: changeset.serialTo,
       names: update.names.length,

@@ -57,6 +57,8 @@ export class BuildArena {
   readonly #lastSizes = new Map<string, number>();
   /** False while `withoutReserve` runs: small builds neither take nor size the reservation. */
   #isPooled = true;
+  /** Whether pooled builds put their arrays on SharedArrayBuffers (`shareBuildMemory`). */
+  #isShared = false;
 
   /** Records the length list `role` reached in a build, to size the next reservation after it. */
   noteSize(role: string, used: number): void {
@@ -74,6 +76,37 @@ export class BuildArena {
     }
   }
 
+  /** See the exported `shareBuildMemory`. */
+  share(): void {
+    if (this.#isShared) return;
+    this.#isShared = true;
+    this.#reserved.clear();
+  }
+
+  /**
+   * A new (zeroed) array of `length` items for a build: on a SharedArrayBuffer when pooled builds
+   * are shared (`shareBuildMemory`), else on its own ArrayBuffer.
+   */
+  int32(length: number): Int32Array {
+    return this.#isPooled && this.#isShared
+      ? new Int32Array(new SharedArrayBuffer(length * 4))
+      : new Int32Array(length);
+  }
+
+  /** See `int32`. */
+  uint8(length: number): Uint8Array {
+    return this.#isPooled && this.#isShared
+      ? new Uint8Array(new SharedArrayBuffer(length))
+      : new Uint8Array(length);
+  }
+
+  /** See `int32`. */
+  uint16(length: number): Uint16Array {
+    return this.#isPooled && this.#isShared
+      ? new Uint16Array(new SharedArrayBuffer(length * 2))
+      : new Uint16Array(length);
+  }
+
   /** The first array of a growable list (small for a small build, see `SMALL_CAPACITY`). */
   startInt32(role: string, capacity: number): Int32Array {
     return this.#isPooled
@@ -89,7 +122,7 @@ export class BuildArena {
       this.#reserved.delete(role);
       return reserved;
     }
-    return new Int32Array(capacity);
+    return this.int32(capacity);
   }
 
   /** See `takeInt32` (bytes; small outside the pool, like `startInt32`). */
@@ -100,7 +133,7 @@ export class BuildArena {
       this.#reserved.delete(role);
       return reserved;
     }
-    return new Uint8Array(capacity);
+    return this.uint8(capacity);
   }
 
   /** See the exported `reserveBuildMemory`. */
@@ -114,10 +147,7 @@ export class BuildArena {
       if (used <= 0) continue;
       let length = Math.ceil(used * 1.25) + 1024;
       if (role === 'names.table') length = tableSize(length) * 2;
-      this.#reserved.set(
-        role,
-        role.endsWith('.bytes') ? new Uint8Array(length) : new Int32Array(length),
-      );
+      this.#reserved.set(role, role.endsWith('.bytes') ? this.uint8(length) : this.int32(length));
     }
   }
 }
@@ -144,4 +174,14 @@ export function withoutReserve<T>(build: () => T): T {
  */
 export function reserveBuildMemory(tasks = 100_000): void {
   buildArena.reserve(tasks);
+}
+
+/**
+ * Makes this thread's full builds write their arrays on SharedArrayBuffers (the pipeline worker:
+ * its records are posted to the main thread, which then shares them instead of taking them, and
+ * the worker keeps reading them; no copy either way). Small builds (`withoutReserve`) stay
+ * private. The first call drops the current reservation, which was not shared.
+ */
+export function shareBuildMemory(): void {
+  buildArena.share();
 }

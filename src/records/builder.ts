@@ -57,7 +57,7 @@ class KindBuilder {
     if (n <= this.slot.length) return;
     let size = this.slot.length;
     while (size < n) size *= 2;
-    const next = new Int32Array(size);
+    const next = buildArena.int32(size);
     next.set(this.slot);
     this.slot = next;
   }
@@ -116,7 +116,7 @@ class KindBuilder {
     const total = this.values.length;
     const start = buildArena.takeInt32(role('start'), keyCount + 1);
     const values = buildArena.takeInt32(role('csr'), total);
-    const ports = new Uint16Array(this.ports === undefined ? 0 : total);
+    const ports = buildArena.uint16(this.ports === undefined ? 0 : total);
     const vs = this.values.items;
     const ps = this.ports?.items;
     const next = this.next.items;
@@ -176,7 +176,7 @@ export class RecordBuilder {
     new KindBuilder(KIND_SRV),
   ];
   readonly #v6Ids = new Map<string, number>();
-  #v6 = new Uint8Array(1024);
+  #v6 = buildArena.uint8(1024);
   #v6Count = 0;
   #records = 0;
   // Enumeration.
@@ -288,7 +288,7 @@ export class RecordBuilder {
     }
     const id = this.#nameEnd.length;
     if (this.#nameLength + n > bytes.length) {
-      const grown = new Uint8Array(Math.max(bytes.length * 2, this.#nameLength + n));
+      const grown = buildArena.uint8(Math.max(bytes.length * 2, this.#nameLength + n));
       grown.set(bytes.subarray(0, this.#nameLength));
       this.#nameBytes = grown;
     }
@@ -370,7 +370,7 @@ export class RecordBuilder {
         mark(parent, VISITED | (this.#hasRecords(parent) ? 0 : 1));
       }
     }
-    const out = new Uint8Array(this.#nameEnd.length);
+    const out = buildArena.uint8(this.#nameEnd.length);
     for (let id = 0; id < out.length; id++) out[id] = (marks[id] ?? 0) & 1;
     return out;
   }
@@ -387,7 +387,7 @@ export class RecordBuilder {
   }
 
   #rehash(): void {
-    const table = new Int32Array(this.#nameTable.length * 2);
+    const table = buildArena.int32(this.#nameTable.length * 2);
     const mask = (table.length >>> 1) - 1;
     const hashes = this.#nameHash.items;
     for (let id = 0; id < this.#nameEnd.length; id++) {
@@ -406,7 +406,7 @@ export class RecordBuilder {
     if (known !== undefined) return known;
     const index = this.#v6Count++;
     if (index * 16 + 16 > this.#v6.length) {
-      const next = new Uint8Array(this.#v6.length * 2);
+      const next = buildArena.uint8(this.#v6.length * 2);
       next.set(this.#v6);
       this.#v6 = next;
     }
@@ -469,7 +469,7 @@ export class RecordBuilder {
     if (emptyNonTerminals === undefined) {
       emptyNonTerminal = this.#addAncestors();
     } else {
-      emptyNonTerminal = new Uint8Array(this.#nameEnd.length);
+      emptyNonTerminal = buildArena.uint8(this.#nameEnd.length);
       for (const id of emptyNonTerminals) if (!this.#hasRecords(id)) emptyNonTerminal[id] = 1;
     }
     const count = this.#nameEnd.length;
@@ -483,7 +483,7 @@ export class RecordBuilder {
       nameEnd: this.#nameEnd.toInt32(),
       nameTable: this.#nameTable,
       kinds: [a.finish(count), aaaa.finish(count), srv.finish(count)],
-      v6: this.#v6.slice(0, this.#v6Count * 16),
+      v6: finalUint8(this.#v6, this.#v6Count * 16),
       emptyNonTerminal,
       enumeration: {
         frameworks: this.#frameworks,

@@ -21,8 +21,8 @@
  *    keeps that exact, and changed ancestors join the update as empty non-terminals or as
  *    removed names.
  *
- * Each update also carries its exact difference (the records removed and added), which makes it
- * a changeset (dns/changeset.ts). Changed names accumulate until the caller decides a full
+ * Each update also carries its exact difference (the records removed and added, difference.ts),
+ * which makes it a changeset (dns/changeset.ts). Changed names accumulate until the caller decides a full
  * rebuild is due (`changedNames`), which starts over from a new base.
  */
 import type { State, Task, TaskChange } from '../mesos/index.js';
@@ -31,11 +31,11 @@ import { labelFunction } from './labels.js';
 import type { LabelFunction } from './labels.js';
 import { withoutReserve } from './arena.js';
 import { RecordBuilder } from './builder.js';
-import { ipv4ToInt, ipv6Groups } from '../net/ip.js';
-import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+import { DifferenceBuilder, NO_STATS, NO_VALUES, addValues, srvText } from './difference.js';
+import type { NameValues } from './difference.js';
 import type { RecordData } from './layout.js';
 import type { CompactRecordSet } from './views.js';
-import type { EnumerationChange, GeneratorOptions, RecordSet, SrvTarget } from './types.js';
+import type { EnumerationChange, GeneratorOptions, RecordSet } from './types.js';
 
 /** The new content of the names a batch touched. */
 export interface ZoneUpdate {
@@ -52,15 +52,6 @@ export interface ZoneUpdate {
   /** The enumeration's change: the touched apps' tasks before and after. */
   readonly enumeration: EnumerationChange;
 }
-
-/** The values of one name. */
-interface NameValues {
-  readonly a: readonly string[];
-  readonly aaaa: readonly string[];
-  readonly srv: readonly SrvTarget[];
-}
-
-const NO_VALUES: NameValues = { a: [], aaaa: [], srv: [] };
 
 function valuesOf(set: RecordSet, name: string): NameValues {
   return {
@@ -84,11 +75,6 @@ function sameOrder(x: NameValues, y: NameValues): boolean {
     same(x.aaaa, y.aaaa, text) &&
     same(x.srv, y.srv, (a, b) => a.target === b.target && a.port === b.port)
   );
-}
-
-/** An SRV value as `target:port` text (how two are compared). */
-function srvText(t: SrvTarget): string {
-  return `${t.target}:${String(t.port)}`;
 }
 
 /** The values in a canonical order (SRV targets by their `target:port` text). */
@@ -365,47 +351,9 @@ export class IncrementalRecords {
         addValues(b, id, { ...v, srv: [] });
       }
       const records = b.finish(NO_STATS, empty);
-      const removed = new RecordBuilder(this.#apex);
-      const added = new RecordBuilder(this.#apex);
-      for (const [name, was] of before) {
-        const now = this.#current(name);
-        addValues(removed, removed.id(name), minus(was, now));
-        addValues(added, added.id(name), minus(now, was));
-      }
-      return {
-        records,
-        names: Int32Array.from(ids),
-        removed: removed.finish(NO_STATS, []),
-        added: added.finish(NO_STATS, []),
-      };
+      const difference = new DifferenceBuilder(this.#apex);
+      for (const [name, was] of before) difference.replace(name, was, this.#current(name));
+      return { records, names: Int32Array.from(ids), ...difference.finish() };
     });
   }
-}
-
-const NO_STATS = { frameworks: 0, agents: 0, tasks: 0, skippedTasks: 0 };
-
-/** Adds the values of name `id` to a builder (nothing when the name was rejected). */
-function addValues(b: RecordBuilder, id: number, v: NameValues): void {
-  if (id < 0) return;
-  for (const ip of v.a) b.add(KIND_A, id, ipv4ToInt(ip));
-  for (const ip of v.aaaa) {
-    const groups = ipv6Groups(ip);
-    if (groups !== undefined) b.add(KIND_AAAA, id, b.v6Index(ip, groups));
-  }
-  for (const s of v.srv) {
-    const target = b.id(s.target);
-    if (target >= 0) b.add(KIND_SRV, id, target, s.port);
-  }
-}
-
-/** The values of `x` that `y` does not have. */
-function minus(x: NameValues, y: NameValues): NameValues {
-  const srv = new Set(y.srv.map(srvText));
-  const a = new Set(y.a);
-  const aaaa = new Set(y.aaaa);
-  return {
-    a: x.a.filter((ip) => !a.has(ip)),
-    aaaa: x.aaaa.filter((ip) => !aaaa.has(ip)),
-    srv: x.srv.filter((t) => !srv.has(srvText(t))),
-  };
 }

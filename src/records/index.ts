@@ -28,7 +28,9 @@ export { taskIdHash } from './hash.js';
 export { appKey, generateRecords, generateTaskRecords } from './generator.js';
 export { IncrementalRecords } from './incremental.js';
 export type { ZoneUpdate } from './incremental.js';
-export { reserveBuildMemory, withoutReserve } from './arena.js';
+export { diffRecords, recordSource } from './diff.js';
+export type { RecordDiff, RecordSource, ReplacedName } from './diff.js';
+export { reserveBuildMemory, shareBuildMemory, withoutReserve } from './arena.js';
 export { RecordBuilder } from './builder.js';
 export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
@@ -43,6 +45,7 @@ export {
 } from './name-hash.js';
 export {
   cloneRecordData,
+  isSharedRecordData,
   recordDataBytes,
   recordTransferList,
   recordViews,

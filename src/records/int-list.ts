@@ -25,7 +25,7 @@ export class IntList {
   /** Appends `value`; returns its index. */
   push(value: number): number {
     if (this.length === this.#items.length) {
-      const next = new Int32Array(this.#items.length * 2);
+      const next = buildArena.int32(this.#items.length * 2);
       next.set(this.#items);
       this.#items = next;
     }
@@ -42,14 +42,20 @@ export class IntList {
 
 /**
  * The first `length` items of `items` for a finished record set: a view when most of the
- * buffer is used (its untouched tail costs no resident memory), else an exact copy, so that a
- * small set never carries a large reservation.
+ * buffer is used (its untouched tail costs no resident memory), else an exact copy (in the
+ * build's memory, arena.ts), so that a small set never carries a large reservation.
  */
 export function finalInt32(items: Int32Array, length: number): Int32Array {
-  return length * 2 >= items.length ? items.subarray(0, length) : items.slice(0, length);
+  if (length * 2 >= items.length) return items.subarray(0, length);
+  const out = buildArena.int32(length);
+  out.set(items.subarray(0, length));
+  return out;
 }
 
 /** See `finalInt32`. */
 export function finalUint8(items: Uint8Array, length: number): Uint8Array {
-  return length * 2 >= items.length ? items.subarray(0, length) : items.slice(0, length);
+  if (length * 2 >= items.length) return items.subarray(0, length);
+  const out = buildArena.uint8(length);
+  out.set(items.subarray(0, length));
+  return out;
 }

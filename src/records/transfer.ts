@@ -41,6 +41,16 @@ export function recordViews(data: RecordData): ArrayBufferView[] {
 }
 
 /**
+ * Whether every array of `data` (but empty ones) is on a SharedArrayBuffer: posted to another
+ * thread, it is shared whole (a full build of the pipeline worker, arena.ts `shareBuildMemory`).
+ */
+export function isSharedRecordData(data: RecordData): boolean {
+  return recordViews(data).every(
+    (v) => v.byteLength === 0 || v.buffer instanceof SharedArrayBuffer,
+  );
+}
+
+/**
  * A copy of `data` that owns exactly its bytes (each typed array sliced: `structuredClone` would
  * copy whole underlying buffers, reserved tails included, and took 10x longer at 100k tasks).
  * `memory: 'shared'` puts every array on a SharedArrayBuffer: posted to another thread, such a

@@ -69,6 +69,7 @@ export async function serve(configFile: string): Promise<number> {
       dataAgeMs: () => pipeline.dataAgeMs(),
       zoneSerial: () => store.current?.zone.serial,
       zoneCounts: () => store.current?.zone,
+      zoneJournal: () => store.journal,
       leaderChanges: () => pipeline.leaderChanges(),
       cache: () => settingsMaker.cache,
       upstreamHealth: () => settings.forwarder?.health(),

@@ -7,7 +7,7 @@ import type { LoadEvent } from '../../src/pipeline/loader.js';
 import { silentLogger } from '../../src/log.js';
 import { parseState } from '../../src/mesos/index.js';
 import type { ParsedState } from '../../src/mesos/index.js';
-import { ZoneStore } from '../../src/store.js';
+import { ZonePublisher } from '../../src/pipeline/publisher.js';
 import { syntheticState } from '../../support/cluster.js';
 
 function state(): ParsedState {
@@ -19,7 +19,7 @@ function harness(): { loader: Loader; events: LoadEvent[]; clock: { now: number 
   const clock = { now: 1_000_000 };
   const loader = new Loader({
     config: () => DEFAULT_CONFIG,
-    store: new ZoneStore(),
+    store: new ZonePublisher(),
     logger: silentLogger,
     clock: { now: () => clock.now },
     lookup: () => Promise.resolve([]),

@@ -1,72 +1,18 @@
-// The loader's sanity guard (mesos.failover): the pure verdict and the loader holding a state
-// whose entries are mostly malformed back while the served zone stays.
+// The loader's sanity guard (mesos.failover): the loader holding a state whose entries are
+// mostly malformed back while the served zone stays (the rule itself: failover.test.ts).
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import type { Config } from '../../src/config/index.js';
-import { Loader, sanityVerdict } from '../../src/pipeline/loader.js';
-import type { LoaderOptions, SanityInput, SanityVerdict } from '../../src/pipeline/loader.js';
+import { Loader } from '../../src/pipeline/loader.js';
+import type { LoaderOptions } from '../../src/pipeline/loader.js';
 import type { Logger } from '../../src/log.js';
 import { parseState } from '../../src/mesos/index.js';
 import { CompactRecordSet, cloneRecordData } from '../../src/records/index.js';
 import type { LoadInfo, ParsedState } from '../../src/mesos/index.js';
-import { ZoneStore } from '../../src/store.js';
+import { ZonePublisher } from '../../src/pipeline/publisher.js';
 import { syntheticState } from '../../support/cluster.js';
 import type { MasterState } from '../../support/cluster.js';
-
-const SOUND = { parsed: 10, skipped: 0 };
-const BASE: SanityInput = {
-  servedTasks: 100,
-  tasks: 10,
-  agents: SOUND,
-  frameworks: SOUND,
-  taskEntries: { parsed: 10, skipped: 90 },
-  minRetained: 0.5,
-  maxHoldMs: 600_000,
-  heldForMs: undefined,
-};
-
-const VERDICTS: ReadonlyArray<readonly [string, Partial<SanityInput>, SanityVerdict]> = [
-  ['a state whose tasks are mostly malformed and that lost most tasks is held', {}, 'hold'],
-  [
-    'so is one whose agents are malformed',
-    {
-      taskEntries: SOUND,
-      agents: { parsed: 0, skipped: 3 },
-    },
-    'hold',
-  ],
-  [
-    'or whose frameworks are',
-    {
-      taskEntries: SOUND,
-      frameworks: { parsed: 1, skipped: 2 },
-    },
-    'hold',
-  ],
-  ['still held before maxHold', { heldForMs: 599_999 }, 'hold'],
-  ['published at maxHold', { heldForMs: 600_000 }, 'publish-after-hold'],
-  ['published once it keeps minRetained of the tasks', { tasks: 50 }, 'publish'],
-  [
-    'a cluster that really shrank (sound entries) is published',
-    { taskEntries: { parsed: 10, skipped: 0 } },
-    'publish',
-  ],
-  [
-    'a few malformed entries in a shrinking cluster do not hold it',
-    { taskEntries: { parsed: 10, skipped: 2 } },
-    'publish',
-  ],
-  ['published on the first load', { servedTasks: undefined }, 'publish'],
-  ['published when the served zone has no tasks', { servedTasks: 0, tasks: 0 }, 'publish'],
-  ['minRetained 0 turns the guard off', { minRetained: 0 }, 'publish'],
-];
-
-for (const [title, over, want] of VERDICTS) {
-  test(`sanityVerdict: ${title}`, (t) => {
-    t.is(sanityVerdict({ ...BASE, ...over }), want);
-  });
-}
 
 /** The full state, or one keeping only every `keepEvery`-th task (a cluster that shrank). */
 function state(keepEvery = 1): ParsedState {
@@ -88,7 +34,7 @@ function malformed(what: 'tasks' | 'agents'): ParsedState {
 
 interface Harness {
   readonly loader: Loader;
-  readonly store: ZoneStore;
+  readonly store: ZonePublisher;
   readonly logs: string[];
   readonly clock: { now: number };
   load(parsed: ParsedState, leaderKey: string): Promise<void>;
@@ -116,7 +62,7 @@ function harness(
     debug: log('debug'),
   };
   const clock = { now: 1_700_000_000_000 };
-  const store = new ZoneStore();
+  const store = new ZonePublisher();
   const loader = new Loader({
     config: () => config,
     store,

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { appendFile, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -13,6 +13,7 @@ import type { LoadEvent } from '../../src/pipeline/loader.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
+import { CompactRecordSet } from '../../src/records/index.js';
 import { ZoneStore } from '../../src/store.js';
 import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
 import type { Message } from '../../support/dns-message.js';
@@ -99,6 +100,45 @@ test('a commit applies the new config to a fresh load before it resolves', async
   await pipeline.commit(next, ['127.0.0.1'], false);
   t.is(store.zone()?.ttl, 7);
   t.true((store.zone()?.serial ?? 0) > (first?.serial ?? 0));
+  // Every RR's TTL changed: no difference, the journal starts again at the new serial.
+  t.is(store.journal?.since(first?.serial ?? 0), undefined);
+  t.deepEqual(store.journal?.since(store.zone()?.serial ?? 0), []);
+});
+
+test('the diff of a full build crosses to the main thread and into the journal', async (t) => {
+  const { dir, config, configFile } = await setup();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = new ZoneStore();
+  const pipeline = new Pipeline({
+    configFile,
+    config,
+    nsIps: ['127.0.0.1'],
+    version: 'test',
+    store,
+    logger: logs().logger,
+  });
+  t.teardown(() => pipeline.close());
+  await pipeline.prepare(config);
+  pipeline.start();
+  await waitFor(() => store.current !== undefined, 10_000, 'zone installed');
+  const first = store.zone()?.serial ?? 0;
+  const statePath = join(dir, 'state.json');
+  const doc = JSON.parse(await readFile(statePath, 'utf8')) as {
+    frameworks: { name: string; tasks: { name: string }[] }[];
+  };
+  for (const fw of doc.frameworks) fw.tasks = fw.tasks.filter((task) => task.name !== 'car.store');
+  await writeFile(statePath, JSON.stringify(doc));
+  await pipeline.commit(config, ['127.0.0.1'], false);
+  t.is(store.current?.records.a.get('car-store.marathon.mesos.'), undefined);
+  const chain = store.journal?.since(first);
+  t.is(chain?.length, 1);
+  const diff = chain?.[0];
+  if (diff === undefined) return t.fail('no diff journaled');
+  t.is(diff.serialFrom, first);
+  t.is(diff.serialTo, store.zone()?.serial ?? 0);
+  t.deepEqual(new CompactRecordSet(diff.removed).a.get('car-store.marathon.mesos.'), ['1.2.3.11']);
+  t.is(new CompactRecordSet(diff.added).a.size, 0);
+  t.true((store.journal?.rrs ?? 0) > 0);
 });
 
 test('prepare rejects a source that cannot be built, with its error code', async (t) => {

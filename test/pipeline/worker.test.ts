@@ -1,10 +1,12 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import test from 'ava';
 import { loadConfig } from '../../src/config/index.js';
-import type { FromWorker } from '../../src/pipeline/messages.js';
+import type { FromWorker, SnapshotMessage } from '../../src/pipeline/messages.js';
 import { PipelineWorker } from '../../src/pipeline/worker.js';
+import { CompactRecordSet, isSharedRecordData } from '../../src/records/index.js';
+import type { RecordData } from '../../src/records/index.js';
 import { waitFor } from '../../support/mesodns.js';
 
 test('in-thread: prepare and start post a snapshot, close answers done', async (t) => {
@@ -42,7 +44,8 @@ test('in-thread: prepare and start post a snapshot, close answers done', async (
   if (snapshot?.type !== 'snapshot') return t.fail('no snapshot');
   t.true(snapshot.serial > 0);
   t.true(snapshot.image.names > 0);
-  t.true((transfers[index] ?? []).length > 0, 'the record buffers are transferred');
+  t.deepEqual(transfers[index] ?? [], [], 'nothing transferred');
+  t.true(isSharedRecordData(snapshot.records), 'the record data is shared with the worker');
   await waitFor(() => posted.some((m) => m.type === 'stats'), 5000, 'stats posted');
   t.like(
     posted.find((m) => m.type === 'load'),
@@ -61,4 +64,84 @@ test('in-thread: prepare and start post a snapshot, close answers done', async (
   await worker.handle({ type: 'close', id: 2 });
   closed = true;
   t.deepEqual(posted.at(-1), { type: 'done', id: 2 });
+});
+
+/** Every RR of record data as text. */
+function rrTexts(data: RecordData): Set<string> {
+  const set = new CompactRecordSet(data);
+  const out = new Set<string>();
+  for (const [name, ips] of set.a) for (const ip of ips) out.add(`${name} A ${ip}`);
+  for (const [name, ips] of set.aaaa) for (const ip of ips) out.add(`${name} AAAA ${ip}`);
+  for (const [name, targets] of set.srv) {
+    for (const s of targets) out.add(`${name} SRV ${s.target}:${String(s.port)}`);
+  }
+  return out;
+}
+
+test('in-thread, poll mode: a changed full build posts its diff from the zone before', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesodns-worker-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const statePath = join(dir, 'state.json');
+  await copyFile(resolve('test/fixtures/fake.json'), statePath);
+  const configFile = join(dir, 'mesodns.yaml');
+  await writeFile(
+    configFile,
+    'mesos:\n  stateFile: state.json\n  refresh: 1h\nforward:\n  enabled: false\n',
+  );
+  const config = loadConfig(configFile);
+  const posted: { message: FromWorker; transfer: ArrayBuffer[] | undefined }[] = [];
+  const worker = new PipelineWorker({
+    init: { configFile, config, nsIps: ['127.0.0.1'], version: 'test' },
+    post: (message, transfer) => posted.push({ message, transfer }),
+    logger: { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} },
+  });
+  t.teardown(() => worker.handle({ type: 'close', id: 99 }));
+  const snapshots = (): { message: SnapshotMessage; transfer: ArrayBuffer[] | undefined }[] =>
+    posted.flatMap(({ message, transfer }) =>
+      message.type === 'snapshot' ? [{ message, transfer }] : [],
+    );
+  await worker.handle({ type: 'prepare', id: 1, config });
+  await worker.handle({ type: 'start' });
+  await waitFor(() => snapshots().length === 1, 10_000, 'first snapshot');
+  const first = snapshots()[0]?.message;
+  if (first === undefined) return t.fail();
+  t.is(first.diff, undefined, 'the first zone has nothing to differ from');
+
+  // One task goes, another moves to a new port.
+  const doc = JSON.parse(await readFile(statePath, 'utf8')) as {
+    frameworks: { tasks: { resources: { ports?: string } }[] }[];
+  };
+  const marathon = doc.frameworks[3];
+  if (marathon === undefined) return t.fail();
+  marathon.tasks = marathon.tasks.slice(1);
+  const moved = marathon.tasks[0];
+  if (moved?.resources.ports === undefined) return t.fail('a task with ports');
+  moved.resources.ports = '[41000-41000]';
+  await writeFile(statePath, JSON.stringify(doc));
+  await worker.handle({ type: 'commit', id: 2, config, nsIps: ['127.0.0.1'], switchSource: false });
+  const second = snapshots()[1];
+  if (second === undefined) return t.fail('no second snapshot');
+  const { diff } = second.message;
+  if (diff === undefined) return t.fail('no diff');
+  t.is(diff.serialFrom, first.serial);
+  t.is(diff.serialTo, second.message.serial);
+  // Exactly the RRs that went and came.
+  const before = rrTexts(first.records);
+  const after = rrTexts(second.message.records);
+  const removed = rrTexts(diff.removed);
+  const added = rrTexts(diff.added);
+  t.deepEqual([...removed].sort(), [...before].filter((rr) => !after.has(rr)).sort());
+  t.deepEqual([...added].sort(), [...after].filter((rr) => !before.has(rr)).sort());
+  t.true(removed.size > 0 && added.size > 0);
+  t.true([...added].some((rr) => rr.endsWith(':41000')));
+  // The diff's buffers move to the main thread; the record data is shared.
+  t.true((second.transfer ?? []).length > 0);
+  t.true(isSharedRecordData(second.message.records));
+
+  // The same state again: nothing changed, no diff.
+  await worker.handle({ type: 'commit', id: 3, config, nsIps: ['127.0.0.1'], switchSource: false });
+  const third = snapshots()[2]?.message;
+  t.false(third?.changed);
+  t.is(third?.serial, second.message.serial);
+  t.is(third?.diff, undefined);
 });

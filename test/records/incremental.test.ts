@@ -8,6 +8,7 @@ import {
   applyChangeset,
   compileZone,
   findNode,
+  fullBuildDiff,
   nameKey,
 } from '../../src/dns/index.js';
 import type { State, Task, TaskChange } from '../../src/mesos/index.js';
@@ -203,6 +204,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
     let log: EnumerationLog | undefined;
     let rebuilds = 0;
     let updates = 0;
+    let diffs = 0;
     for (let batch = 0; batch < 40; batch++) {
       const before = new Map(tasks.map((x) => [x.id, x]));
       const touched = new Set<string>();
@@ -268,6 +270,18 @@ test('random batches of task changes, applied as updates, answer like a full bui
         t.true([...removed].every((rr) => rrsBefore.has(rr)));
         t.false([...added].some((rr) => rrsBefore.has(rr)));
         t.deepEqual([...rrsAfter].sort(), [...expected].sort());
+        // A full build of the new state, diffed against the zone served before the update
+        // (base and earlier updates), has the update's exact difference.
+        const rebuilt = compileZone(generateRecords(current, OPTIONS), {
+          ...SETTINGS,
+          serial: zone.serial,
+        });
+        const diff = fullBuildDiff(previous, rebuilt);
+        if (diff !== undefined) {
+          t.deepEqual([...rrTexts(new CompactRecordSet(diff.removed))].sort(), [...removed].sort());
+          t.deepEqual([...rrTexts(new CompactRecordSet(diff.added))].sort(), [...added].sort());
+          diffs++;
+        }
         // The zone applied to is left as it was (an HTTP response may still be reading it).
         t.deepEqual([...rrTexts(new ZoneRecordSet(base, previous))].sort(), [...rrsBefore].sort());
         log = { change: update.enumeration, previous: log };
@@ -290,6 +304,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       updates > 20,
       `seed ${String(seed)}: ${String(updates)} updates, ${String(rebuilds)} rebuilds`,
     );
+    t.true(diffs > updates / 2, `seed ${String(seed)}: ${String(diffs)} diffs`);
   }
 });
 
