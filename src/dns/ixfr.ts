@@ -12,19 +12,12 @@
 import type { RecordData } from '../records/index.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from '../records/index.js';
 import { soaRdataOf } from './axfr.js';
+import type { ZoneDiff } from './changeset.js';
 import { TRANSFER_MESSAGE_SIZE, TransferWriter } from './transfer-writer.js';
 import type { TransferQuestion } from './transfer-writer.js';
 import { TYPE } from './wire.js';
 import type { Zone, ZonePart } from './zone.js';
 import { nameStart } from './zone.js';
-
-/** One change of the zone as the journal keeps it: the RRs it removed and added. */
-export interface Difference {
-  readonly serialFrom: number;
-  readonly serialTo: number;
-  readonly removed: RecordData;
-  readonly added: RecordData;
-}
 
 /** One RR of a difference's record data. */
 interface RR {
@@ -85,7 +78,7 @@ function keyOf({ part, id, kind, index }: RR): string {
  * module comment). One difference is its own condensed form.
  */
 export function condense(
-  diffs: readonly Difference[],
+  diffs: readonly ZoneDiff[],
   zone: Zone,
 ): { readonly removed: readonly RR[]; readonly added: readonly RR[] } {
   if (diffs.length === 1 && diffs[0] !== undefined) {
@@ -122,7 +115,7 @@ function soaWithSerial(zone: Zone, serial: number): Buffer {
  */
 export function* ixfrMessages(
   zone: Zone,
-  diffs: readonly Difference[],
+  diffs: readonly ZoneDiff[],
   q: TransferQuestion,
   maxSize = TRANSFER_MESSAGE_SIZE,
 ): Generator<Buffer> {

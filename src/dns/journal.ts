@@ -14,14 +14,14 @@ import type { ZoneDiff } from './changeset.js';
  * At most this many differences. Each costs the arrays of two small record data sets besides its
  * RRs, so the count bounds memory too. At the stream's fastest (a changeset per default
  * `mesos.stream.batchMs`) that is most of a minute, the default SOA refresh of a secondary; a
- * quieter zone's reaches much further back. Issue #18 makes it configurable.
+ * quieter zone's reaches much further back. The default of `transfer.journal`.
  */
 export const JOURNAL_MAX_ENTRIES = 1000;
 
 /**
  * At most this many RRs in all the differences held: the journal's memory (an owner name and a
  * value per RR, in record data) stays a fraction of a large zone's, while a full rebuild's diff
- * after a tenth of a large cluster changed still fits. Issue #18 makes it configurable.
+ * after a tenth of a large cluster changed still fits.
  */
 export const JOURNAL_MAX_RRS = 250_000;
 
@@ -40,7 +40,7 @@ export interface JournalLimits {
 
 /** The last differences of a zone (see the module comment). */
 export class ZoneJournal {
-  readonly #limits: JournalLimits;
+  #limits: JournalLimits;
   /** Oldest first; each starts at the serial the previous one gave. */
   readonly #entries: { readonly diff: ZoneDiff; readonly rrs: number }[] = [];
   #rrs = 0;
@@ -87,6 +87,16 @@ export class ZoneJournal {
     this.#entries.push(entry);
     this.#rrs += entry.rrs;
     this.#serial = diff.serialTo;
+    this.#evict();
+  }
+
+  /** New bounds (`transfer.journal` on a reload); the oldest differences beyond them go. */
+  setLimits(limits: JournalLimits): void {
+    this.#limits = limits;
+    this.#evict();
+  }
+
+  #evict(): void {
     const { maxEntries, maxRRs } = this.#limits;
     while (this.#entries.length > maxEntries || this.#rrs > maxRRs) {
       this.#rrs -= this.#entries.shift()?.rrs ?? 0;

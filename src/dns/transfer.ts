@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { Acl } from './acl.js';
 import { axfrMessages } from './axfr.js';
 import { ixfrMessages } from './ixfr.js';
-import type { Difference } from './ixfr.js';
+import type { ZoneDiff } from './changeset.js';
 import { errorResponse } from './response.js';
 import type { TsigKeyring } from './tsig.js';
 import {
@@ -145,7 +145,7 @@ function soaOnly(zone: Zone, request: TransferRequest): Buffer {
  * The zone's differences from `serial` to the current serial, in order, or undefined when they
  * are not kept (too old, or a change without a difference came between).
  */
-export type Journal = (serial: number) => readonly Difference[] | undefined;
+export type Journal = (serial: number) => readonly ZoneDiff[] | undefined;
 
 /** A request admitted: what to answer it with, and how to sign. */
 interface Admitted {

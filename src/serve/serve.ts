@@ -8,8 +8,14 @@ import { resolve } from 'node:path';
 import { systemClock } from '../clock.js';
 import type { Config, HostPort } from '../config/index.js';
 import { describeConfigError, loadConfigWithWarnings } from '../config/index.js';
-import type { DnsSettings, QueryEvent } from '../dns/index.js';
-import { DnsServer, Notifier, ZoneTransfers, oversizedDatagrams } from '../dns/index.js';
+import type { DnsSettings, JournalLimits, QueryEvent } from '../dns/index.js';
+import {
+  DnsServer,
+  JOURNAL_MAX_RRS,
+  Notifier,
+  ZoneTransfers,
+  oversizedDatagrams,
+} from '../dns/index.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { HttpApi } from '../http/index.js';
 import type { Logger } from '../log.js';
@@ -56,6 +62,12 @@ export async function serve(configFile: string): Promise<number> {
     logger.warn('configuration warning', { problem: formatConfigProblem(configFile, w) });
   }
   const store = new ZoneStore();
+  // The differences IXFR answers from: transfer.journal of them at most.
+  const journalLimits = (c: Config): JournalLimits => ({
+    maxEntries: c.transfer.journal,
+    maxRRs: JOURNAL_MAX_RRS,
+  });
+  store.journal?.setLimits(journalLimits(config));
   const firstListen = await resolveListenAt('dns.listen', config.dns.listen);
   let nsIps = listenerAddresses(firstListen);
   const logRefusal = refusalLogger(logger, 'HTTP clients turned away (mesodns_http_refused_total)');
@@ -96,6 +108,7 @@ export async function serve(configFile: string): Promise<number> {
     (event) => {
       metrics.onTransfer(event);
     },
+    (serial) => store.journal?.since(serial),
   );
   const notifier = new Notifier(transferSetup.notify, logger, (event) => {
     metrics.onNotify(event);
@@ -240,6 +253,7 @@ export async function serve(configFile: string): Promise<number> {
         config = next;
         if (nextTransfers !== undefined) {
           transfers.update(nextTransfers.transfers);
+          store.journal?.setLimits(journalLimits(next));
           notifier.update(nextTransfers.notify);
         }
         settings = await settingsMaker.make(next, rebound.dns?.listen ?? listeners.listen);

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { ixfrMessages } from '../../src/dns/ixfr.js';
-import type { Difference } from '../../src/dns/ixfr.js';
+import type { ZoneDiff } from '../../src/dns/index.js';
 import type { Zone } from '../../src/dns/index.js';
 import { toRecordData } from '../../src/records/index.js';
 import { decodeMessage, encodeQuery, soaData } from '../../support/dns-message.js';
@@ -13,7 +13,7 @@ import { recordsFromText, zoneFromText } from '../../support/records-text.js';
 
 const QUESTION = encodeQuery('mesos.', 'IXFR').subarray(12);
 
-function diff(serialFrom: number, serialTo: number, removed: string, added: string): Difference {
+function diff(serialFrom: number, serialTo: number, removed: string, added: string): ZoneDiff {
   return {
     serialFrom,
     serialTo,
@@ -29,7 +29,7 @@ function rrText(r: Rec): string {
   return `${r.name} ${r.type} ${data}`;
 }
 
-function answers(zone: Zone, diffs: readonly Difference[], maxSize?: number): string[] {
+function answers(zone: Zone, diffs: readonly ZoneDiff[], maxSize?: number): string[] {
   const out: string[] = [];
   for (const m of ixfrMessages(zone, diffs, { id: 3, question: QUESTION }, maxSize)) {
     out.push(...decodeMessage(m).answers.map(rrText));

@@ -62,6 +62,19 @@ test('the oldest differences go first, past the entry and RR bounds', (t) => {
   t.deepEqual(byRRs.since(5), []);
 });
 
+test('new limits (a reload of transfer.journal) drop the oldest beyond them; 0 keeps none', (t) => {
+  const journal = new ZoneJournal({ maxEntries: 10, maxRRs: 100 });
+  for (let s = 1; s <= 5; s++) journal.record(diff(s, s + 1));
+  journal.setLimits({ maxEntries: 2, maxRRs: 100 });
+  t.is(serials(journal.since(4)), '4>5 5>6');
+  t.is(journal.since(3), undefined);
+  journal.setLimits({ maxEntries: 0, maxRRs: 100 });
+  journal.record(diff(6, 7));
+  t.is(journal.entries, 0);
+  t.is(journal.since(6), undefined);
+  t.deepEqual(journal.since(7), []);
+});
+
 test('a change without a difference, or from another serial, breaks the chain', (t) => {
   const journal = new ZoneJournal();
   journal.record(diff(1, 2));
