@@ -1,7 +1,7 @@
 /**
  * Durations as the config and the logs write them (`500ms`, `30s`, `5m`, `1h`). A leaf beside
  * clock and log: the loader and the carry-over use it in the pipeline worker, which must not load
- * the config parser (ajv and yaml cost about 125 ms of CPU at each start).
+ * the config parser (ajv and yaml cost CPU at each start).
  */
 /** Shape of a duration string: digits and one unit (`500ms`, `30s`, `5m`, `1h`). */
 export const DURATION_PATTERN = /^[0-9]+(ms|s|m|h)$/;

@@ -1,6 +1,7 @@
 /**
- * Validators for the config's JSON Schema. ajv costs about 200 ms of CPU at every start of every
- * command when it is imported and compiles config/mesodns.schema.json, so the builds write the
+ * Validators for the config's JSON Schema. ajv costs a large share of the CPU of every start of
+ * every command when it is imported and compiles config/mesodns.schema.json (docs/performance.md),
+ * so the builds write the
  * compiled validator beside this module's code as standalone code (`config-schema.cjs`, by
  * scripts/build.ts: dist/ for the bundle, .test-build/src/config/ for the tests) and a start
  * loads that. Without it (TypeScript run directly), or when it was compiled from another text

@@ -7,8 +7,8 @@
  * owner names are its interned names, found through its hash index, and the answers are written
  * straight from its typed arrays. A, AAAA and SRV RRs have a fixed layout (owner pointer 0xC00C,
  * type, class, TTL, rdlength, then the address or priority/weight/port/target), so writing them
- * costs no more than copying pre-encoded bytes, and a 100k-task zone costs no memory beyond the
- * record data (about 60 MB) instead of another 100 MB of encoded RRs. Because every part is a
+ * costs no more than copying pre-encoded bytes, and a zone costs no memory beyond the record
+ * data instead of again as much in encoded RRs. Because every part is a
  * typed array or a string, the zone can be built in a worker thread and transferred.
  *
  * Empty non-terminals (RFC 8020: names that only have descendants, the apex when it has no

@@ -194,7 +194,7 @@ function pathParts(target: string): string[] | undefined {
  * The HTTP server. `start()`/`close()`; `handle()` is the routing, exposed for tests.
  *
  * It shares its thread with the DNS server, so no client may hold that thread or its memory:
- * large bodies are rendered a chunk (about 64 KB, under a millisecond) at a time, as fast as the
+ * large bodies are rendered a chunk (`jsonChunks`, well under a millisecond of work) at a time, as fast as the
  * client reads them and with a turn of the event loop between chunks, at most
  * `MAX_LARGE_RESPONSES` at once (`MAX_LARGE_RESPONSES_PER_CLIENT` per client address: more get
  * 503); connections are capped, and one that sends or reads nothing for `IDLE_TIMEOUT_MS` is

@@ -1,8 +1,8 @@
 /**
  * JSON text rendered in pieces, byte for byte what `JSON.stringify(value, null, 2)` gives, for
- * bodies too large to build in one piece: a 100k-task `/v1/enumerate` is about 250 MB of text,
- * and building it at once took 3 s of the thread that answers DNS and that much memory per
- * request. The large arrays and objects of such a body are `LazyArray`s and `LazyObject`s over
+ * bodies too large to build in one piece: a large cluster's `/v1/enumerate` is hundreds of
+ * megabytes of text, and building it at once held the thread that answers DNS for seconds and
+ * took that much memory per request (docs/performance.md). The large arrays and objects of such a body are `LazyArray`s and `LazyObject`s over
  * iterables, read one item at a time; everything below them is rendered by `JSON.stringify`.
  */
 import { isRecord } from '../is-record.js';

@@ -164,7 +164,7 @@ function codeOf(err: unknown): string | undefined {
 
 /**
  * node-fetch, imported at the first request: the main thread and the commands that only read
- * files never ask a master, and the import costs about 50 ms of CPU at start.
+ * files never ask a master, and the import costs CPU at every start (docs/performance.md).
  */
 let nodeFetch: Promise<typeof NodeFetch> | undefined;
 function loadNodeFetch(): Promise<typeof NodeFetch> {
@@ -408,7 +408,7 @@ export class StateClient {
 
   /**
    * The body as text (UTF-8, a leading BOM dropped), decoded chunk by chunk as it arrives: no
-   * chunk is kept and no whole copy of the bytes is made, so a 120 MB state costs its text and
+   * chunk is kept and no whole copy of the bytes is made, so a large state costs its text and
    * little more while it is parsed (`res.arrayBuffer()` held the chunks, their concatenation and
    * a copy of it at once). At most `maxBytes`.
    */

@@ -383,7 +383,7 @@ export class MasterStream implements StateSource {
       for await (const chunk of stream.body) {
         watchdog.received(chunk.length);
         // The records are handled in a function of their own: a suspended async frame keeps
-        // its temporaries, and the SUBSCRIBED record (178 MB at 100k tasks) and its parsed
+        // its temporaries, and the SUBSCRIBED record (the whole cluster's state) and its parsed
         // snapshot must not stay alive while the zone is built from them.
         const report = await this.#onChunk(chunk, context);
         if (report === undefined) continue;

@@ -151,12 +151,11 @@ function errorCodeOf(err: Error | undefined): string | undefined {
 }
 
 /**
- * Turns off V8's parallel scavenges, process-wide, once the first zone is served. A load
- * allocates about a gigabyte in the worker, and with parallel scavenges the helper threads
- * (shared by every isolate, at normal priority) take the CPU from the main thread: measured with
- * a worker parsing the 100k-task state, the main thread's event-loop delay went from p99 6.1 ms /
- * max 13 ms to p99 1.2 ms / max 10 ms without them. Loads take about a third longer, which is
- * why the first one, with nothing to serve yet, keeps them. The main thread's own young
+ * Turns off V8's parallel scavenges, process-wide, once the first zone is served. A large load
+ * allocates a lot in the worker, and with parallel scavenges the helper threads (shared by every
+ * isolate, at normal priority) take the CPU from the main thread: its event-loop delay grew
+ * several-fold while a worker parsed a large state (docs/performance.md). Loads take longer
+ * without them, which is why the first one, with nothing to serve yet, keeps them. The main thread's own young
  * generation is small. (`--single-threaded-gc` does more but cannot be set at run time.)
  */
 function useSerialScavenges(): void {

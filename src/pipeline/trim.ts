@@ -1,8 +1,8 @@
 /**
  * Gives the C heap's free memory back to the system after a load (native/mem_trim.c:
- * malloc_trim(3)). A load of 100k tasks frees hundreds of megabytes of socket chunks and typed
- * arrays that glibc keeps in the pipeline worker's arena: about 100 MB stays resident and unused
- * in stream mode without this. The addon is optional: without it (not built, not glibc) nothing
+ * malloc_trim(3)). A large load frees hundreds of megabytes of socket chunks and typed arrays
+ * that glibc keeps in the pipeline worker's arena, resident and unused in stream mode without
+ * this (docs/performance.md). The addon is optional: without it (not built, not glibc) nothing
  * is trimmed.
  */
 import { loadAddon } from '../native.js';

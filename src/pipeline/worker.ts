@@ -1,7 +1,7 @@
 /**
  * The pipeline worker: everything between Mesos and a compiled zone runs here, off the main
- * thread, so that a 100k-task state (about 125 MB of JSON: seconds of parsing, validation,
- * record generation and compilation) never blocks a DNS answer.
+ * thread, so that a large state (seconds of parsing, validation, record generation and
+ * compilation, docs/performance.md) never blocks a DNS answer.
  *
  * `PipelineWorker` owns the state source (file or masters, ZooKeeper included) and the `Loader`
  * (host lookups, sanity guard, generator). Its `ZonePublisher` compiles and numbers each
@@ -92,7 +92,7 @@ export function exposeGc(): Collect | undefined {
       // A compacting collection moves the survivors together, so that the pages the load's
       // garbage occupied are empty and returned to the system. V8 does that by itself only when
       // the thread is idle for a while, which a streamed cluster's worker seldom is: without it
-      // ~200 MB of free heap pages stayed resident at 100k tasks.
+      // hundreds of megabytes of free heap pages stayed resident in a large cluster.
       if (compact) v8.setFlagsFromString('--compact-on-every-full-gc');
       try {
         // `gc` is V8's own function, returning nothing.
@@ -108,7 +108,7 @@ export function exposeGc(): Collect | undefined {
 
 /**
  * Changesets replace names of the last full build; past this many names a full rebuild starts
- * over (it costs a full build, about 2 s at 100k tasks, so it should be rare).
+ * over (it costs a full build, seconds in a large cluster, so it should be rare).
  */
 function maxChangedNames(baseNames: number): number {
   return Math.max(50_000, Math.floor(baseNames / 2));

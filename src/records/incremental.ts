@@ -258,7 +258,7 @@ export class IncrementalRecords {
   /**
    * Existing children of every base name, by id: each existing name (records or empty
    * non-terminal) counts once for its parent, found by its text's suffix in the name index.
-   * Bytes only, no strings: about 50 ms for the 456k names of 100k tasks.
+   * Bytes only, no strings: the index of a large zone is built in a few tens of milliseconds.
    */
   #baseChildrenIndex(): Int32Array {
     if (this.#baseChildren !== undefined) return this.#baseChildren;

@@ -2,7 +2,8 @@
  * Moving and copying a `RecordData` (layout.ts) between threads, and converting any `RecordSet`
  * to one. Every part of a record set is a typed array with its own buffer, a string or a small
  * array, so it can be posted with its buffers transferred (`recordTransferList`) or shared
- * (`cloneRecordData(data, 'shared')`) rather than copied: a 100k-task set is about 65 MB.
+ * (`cloneRecordData(data, 'shared')`) rather than copied: a large cluster's set is tens of
+ * megabytes (docs/performance.md).
  */
 import type { RecordSet } from './types.js';
 import { RecordBuilder } from './builder.js';
@@ -52,7 +53,7 @@ export function isSharedRecordData(data: RecordData): boolean {
 
 /**
  * A copy of `data` that owns exactly its bytes (each typed array sliced: `structuredClone` would
- * copy whole underlying buffers, reserved tails included, and took 10x longer at 100k tasks).
+ * copy whole underlying buffers, reserved tails included, and took many times longer).
  * `memory: 'shared'` puts every array on a SharedArrayBuffer: posted to another thread, such a
  * copy is shared, not copied or moved, so two threads can read one copy (stream mode: the
  * worker's incremental updater and the main thread's served records). Nobody writes to it.
