@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { decode, type Answer, type DecodedPacket, type RecordType } from 'dns-packet';
 import { buildQuery, queryRaw, rcodeOf } from '../support/mesodns.js';
 import { freePort } from '../support/ports.js';
+import { knotServerConf } from '../support/upstream.js';
 import { createRandom, type MasterState, type Random } from '../support/cluster.js';
 import {
   HOST,
@@ -349,18 +350,7 @@ export function mesodnsConfig(stateFile: string, port: number, httpPort: number)
 
 export function knotConf(dir: string, port: number): string {
   return [
-    'server:',
-    `    rundir: "${join(dir, 'run')}"`,
-    ...(process.getuid?.() === 0 ? ['    user: root:root'] : []),
-    `    listen: ${HOST}@${port}`,
-    '    udp-workers: 2',
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'database:',
-    `    storage: "${join(dir, 'db')}"`,
-    'log:',
-    '  - target: stderr',
-    '    any: notice',
+    ...knotServerConf(dir, port, { udpWorkers: 2, log: 'notice' }),
     'template:',
     '  - id: default',
     `    storage: "${dir}"`,

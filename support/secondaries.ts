@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startDaemon } from './daemon.js';
 import { dig } from './dig.js';
 import { freePort } from './ports.js';
+import { knotServerConf } from './upstream.js';
 
 /** The key both sides share. */
 export interface SecondaryKey {
@@ -51,18 +52,7 @@ async function answersSoa(port: number): Promise<boolean> {
 /** knot.conf of a secondary of `mesos.` (knot expands no variables: paths are real). */
 function knotConf(dir: string, port: number, o: SecondaryOptions): string {
   return [
-    'server:',
-    `    rundir: "${join(dir, 'run')}"`,
-    ...(isRoot() ? ['    user: root:root'] : []),
-    `    listen: 127.0.0.1@${String(port)}`,
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'database:',
-    `    storage: "${join(dir, 'db')}"`,
-    'log:',
-    '  - target: stderr',
-    '    any: info',
+    ...knotServerConf(dir, port),
     'key:',
     `  - id: ${o.key.name}`,
     `    algorithm: ${o.key.algorithm}`,

@@ -92,21 +92,34 @@ function fqdn(zone: string): string {
 }
 
 /** knot.conf (YAML) for one foreground instance; knot expands no variables, so paths are real. */
-function knotConf(dir: string, port: number, zones: readonly string[]): string {
-  const isRoot = process.getuid?.() === 0;
+/**
+ * The `server`, `database` and `log` sections of a knot.conf for one foreground knotd on
+ * 127.0.0.1 in `dir` (its `run` and `db` directories), root only when running as root.
+ */
+export function knotServerConf(
+  dir: string,
+  port: number,
+  { udpWorkers = 1, log = 'info' }: { udpWorkers?: number; log?: 'info' | 'notice' } = {},
+): string[] {
   return [
     'server:',
     `    rundir: "${join(dir, 'run')}"`,
-    ...(isRoot ? ['    user: root:root'] : []),
-    `    listen: ${HOST}@${port}`,
-    '    udp-workers: 1',
+    ...(process.getuid?.() === 0 ? ['    user: root:root'] : []),
+    `    listen: ${HOST}@${String(port)}`,
+    `    udp-workers: ${String(udpWorkers)}`,
     '    tcp-workers: 1',
     '    background-workers: 1',
     'database:',
     `    storage: "${join(dir, 'db')}"`,
     'log:',
     '  - target: stderr',
-    '    any: info',
+    `    any: ${log}`,
+  ];
+}
+
+function knotConf(dir: string, port: number, zones: readonly string[]): string {
+  return [
+    ...knotServerConf(dir, port),
     'template:',
     '  - id: default',
     `    storage: "${join(dir, 'zones')}"`,

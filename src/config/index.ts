@@ -9,6 +9,7 @@ export type {
   SoaConfig,
   RrlConfig,
   TcpLimits,
+  TsigAlgorithmName,
 } from './types.js';
 export type { CheckResult, ParsedConfig } from './load.js';
 export type { YamlComments } from './render.js';

@@ -14,6 +14,7 @@
  * Pure: no sockets; the time comes from the caller (seconds since the epoch).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { TsigAlgorithmName } from '../config/index.js';
 import { CLASS, HEADER_SIZE, MAX_NAME_WIRE, encodeName, lowerByte, setU16, u16 } from './wire.js';
 
 /** The TSIG RR type. */
@@ -36,15 +37,7 @@ const HASHES: Readonly<Record<TsigAlgorithm, { readonly hash: string; readonly s
 };
 
 /** Algorithm names as configured (`hmac-md5` is short for its long wire name). */
-export const TSIG_ALGORITHMS = [
-  'hmac-md5',
-  'hmac-sha1',
-  'hmac-sha224',
-  'hmac-sha256',
-  'hmac-sha384',
-  'hmac-sha512',
-] as const;
-export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number];
+export type TsigAlgorithm = TsigAlgorithmName;
 
 /** Fudge of the messages mesodns signs: how far clocks may differ (RFC 8945 10 suggests 300). */
 export const DEFAULT_FUDGE = 300;
