@@ -21,8 +21,9 @@ import type { ResponseRateLimiter } from './rrl.js';
 import type { Transport } from './response.js';
 import { errorResponse } from './response.js';
 import { notifyAnswer } from './notify.js';
+import { serveTcpConnection } from './tcp-connection.js';
+import type { TcpRefusal } from './tcp-connection.js';
 import type { ZoneTransfers } from './transfer.js';
-import { isTransferRequest } from './transfer.js';
 import type { Zone } from './zone.js';
 import type { Query } from './wire.js';
 import { RCODE, isProblem, nameKey, parseQuery } from './wire.js';
@@ -58,12 +59,7 @@ export interface DnsSettings {
   readonly rrl?: ResponseRateLimiter | undefined;
 }
 
-/**
- * Why a TCP connection was closed by a limit: `connections` (`maxConnections` open), `client`
- * (that client had `maxConnectionsPerClient` open), `idle` (no whole query for `idleTimeoutMs`),
- * `partial` (a query begun but not whole within `ioTimeoutMs`).
- */
-export type TcpRefusal = 'connections' | 'client' | 'idle' | 'partial';
+export type { TcpRefusal } from './tcp-connection.js';
 
 /** `dns.tcp`'s defaults. */
 export const DEFAULT_TCP_LIMITS: TcpLimits = {
@@ -97,9 +93,6 @@ export interface DnsServerOptions {
    */
   readonly transfers?: ZoneTransfers;
 }
-
-/** A TCP client that stops reading is cut off once this much output is queued. */
-const MAX_TCP_BACKLOG = 1 << 20;
 
 type LiteralLookup = (
   address: string,
@@ -476,118 +469,19 @@ export class DnsServer {
       return;
     }
     this.#connections.add(socket);
-    // The idle timer restarts on whole queries only (and on answers), never on bytes: a client
-    // dripping a byte at a time cannot hold the connection (RFC 7766 6.2.3).
-    let answering = 0;
-    let idle: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => {
-        if (answering > 0) arm();
-        else refuse('idle');
-      }, limits.idleTimeoutMs);
-    };
-    arm();
-    // Started by the first bytes of a query, stopped when it is whole.
-    let partial: NodeJS.Timeout | undefined;
-    let buffered: Buffer = Buffer.alloc(0);
-    const frameOf = (reply: Buffer): Buffer => {
-      const frame = Buffer.allocUnsafe(reply.length + 2);
-      frame.writeUInt16BE(reply.length, 0);
-      reply.copy(frame, 2);
-      return frame;
-    };
-    // While a zone transfer runs, later answers on the connection wait for its end.
-    let transferring: Promise<void> | undefined;
-    const write = (reply: Buffer | undefined): void => {
-      if (reply === undefined || socket.destroyed) return;
-      if (transferring !== undefined) {
-        void transferring.then(() => {
-          write(reply);
-        });
-        return;
-      }
-      arm();
-      if (socket.writableLength > MAX_TCP_BACKLOG) {
-        socket.destroy();
-        return;
-      }
-      socket.write(frameOf(reply));
-    };
-    /** A transfer's messages: each written when the socket took the last (a slow reader waits). */
-    const send = (reply: Buffer): Promise<boolean> => {
-      if (socket.destroyed) return Promise.resolve(false);
-      arm();
-      if (socket.write(frameOf(reply))) return Promise.resolve(true);
-      // A reader that takes nothing for `idleTimeoutMs` is cut off: it holds a transfer slot.
-      return new Promise((resolve) => {
-        const stalled = setTimeout(() => {
-          refuse('idle');
-        }, limits.idleTimeoutMs);
-        const done = (): void => {
-          clearTimeout(stalled);
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve(!socket.destroyed);
-        };
-        socket.on('drain', done);
-        socket.on('close', done);
-      });
-    };
-    const transfer = (msg: Buffer, transfers: ZoneTransfers): void => {
-      answering++;
-      const previous = transferring ?? Promise.resolve();
-      const running = previous
-        .then(() => transfers.serve(msg, client, this.#options.zone(), send))
-        .finally(() => {
-          answering--;
-          if (transferring === running) transferring = undefined;
-        });
-      transferring = running;
-    };
-    socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      let off = 0;
-      while (buffered.length - off >= 2) {
-        const len = buffered.readUInt16BE(off);
-        if (buffered.length - off - 2 < len) break;
-        const msg = buffered.subarray(off + 2, off + 2 + len);
-        off += 2 + len;
-        arm();
-        const transfers = this.#options.transfers;
-        if (transfers !== undefined && isTransferRequest(msg)) {
-          transfer(Buffer.from(msg), transfers);
-          continue;
-        }
-        const result = this.#safeHandle(Buffer.from(msg), 'tcp', client);
-        if (result === undefined) continue;
-        if (result instanceof Promise) {
-          answering++;
-          void result.then((reply) => {
-            answering--;
-            write(reply);
-          });
-        } else {
-          write(result);
-        }
-      }
-      buffered = off === 0 ? buffered : buffered.subarray(off);
-      if (buffered.length === 0) {
-        clearTimeout(partial);
-        partial = undefined;
-      } else if (off > 0 || partial === undefined) {
-        clearTimeout(partial);
-        partial = setTimeout(() => {
-          refuse('partial');
-        }, limits.ioTimeoutMs);
-      }
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      clearTimeout(idle);
-      clearTimeout(partial);
-      this.#connections.delete(socket);
-      this.#perClient.give(key);
+    const transfers = this.#options.transfers;
+    serveTcpConnection(socket, {
+      limits,
+      refuse,
+      handle: (msg) => this.#safeHandle(msg, 'tcp', client),
+      transfer:
+        transfers === undefined
+          ? undefined
+          : (msg, send) => transfers.serve(msg, client, this.#options.zone(), send),
+      onClose: () => {
+        this.#connections.delete(socket);
+        this.#perClient.give(key);
+      },
     });
   }
 
