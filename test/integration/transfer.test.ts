@@ -81,7 +81,7 @@ async function metric(srv: Mesodns, series: string): Promise<number> {
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
 }
 
-test('kdig AXFR with the key gets the zone, equal to /v1/axfr; without it or with a wrong key, nothing', async (t) => {
+test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; without the key, nothing', async (t) => {
   const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
   t.teardown(() => srv.stop());
   const port = String(srv.dnsPort);
@@ -95,6 +95,17 @@ test('kdig AXFR with the key gets the zone, equal to /v1/axfr; without it or wit
   const records = [...got].filter((rr) => / (a|aaaa|srv) /.test(rr));
   t.deepEqual(records.sort(), [...(await httpRrs(srv))].sort());
   t.true(records.length > 20, `only ${String(records.length)} records`);
+  // And what `mesodns records` prints for the same state and config.
+  const cli = await new Promise<string>((resolve) => {
+    execFile(
+      process.execPath,
+      ['dist/main.js', 'records', '--state', DEMO_STATE, '--config', srv.configPath],
+      (_error, stdout) => {
+        resolve(stdout);
+      },
+    );
+  });
+  t.deepEqual([...rrsOf(cli)].sort(), records.sort());
 
   const unsigned = await kdig(['@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
   t.regex(unsigned, /REFUSED/, unsigned);
