@@ -323,6 +323,11 @@ export class DnsServer {
         transport,
       );
       this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started, parsed, client);
+      // A signed query (a secondary asking for the SOA) gets a signed answer, or why not.
+      const transfers = this.#options.transfers;
+      if (parsed.signed && transfers !== undefined) {
+        return transfers.signAnswer(msg, result.response);
+      }
       const rrl = settings.rrl;
       if (rrl !== undefined && transport === 'udp' && client !== undefined) {
         const action = rrl.decide(client, rrlKind(result.kind, parsed));

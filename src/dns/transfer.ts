@@ -276,6 +276,28 @@ export class ZoneTransfers {
   }
 
   /**
+   * The answer to a signed query (a secondary's SOA query before a transfer, RFC 8945 5.3):
+   * `answer` signed with the query's key when its TSIG verifies, else the NOTAUTH (or FORMERR)
+   * that says why, with the TSIG error. Without keys every signed query gets BADKEY.
+   */
+  signAnswer(msg: Buffer, answer: Buffer): Buffer {
+    const tsig = readTsig(msg);
+    const questionEnd = readCanonicalName(msg, HEADER_SIZE)?.end;
+    const error = (rcode: number): Buffer =>
+      errorResponse(msg, rcode, questionEnd === undefined ? 0 : questionEnd + 4, undefined, false);
+    if (tsig === undefined) return answer;
+    if (tsig === 'malformed') return error(RCODE.FORMERR);
+    const nowSeconds = (): number => this.#now() / 1000;
+    const verified = verifyTsig(msg, tsig, this.#settings.keys, nowSeconds());
+    if (verified.ok) return new TsigSigner(verified.key, nowSeconds, tsig.mac).sign(answer);
+    this.#logger.debug('signed query refused: TSIG', { reason: verified.reason });
+    const refused = error(verified.rcode);
+    return verified.error === TSIG_ERROR.BADTIME && verified.key !== undefined
+      ? new TsigSigner(verified.key, nowSeconds, tsig.mac).sign(refused, verified.error)
+      : unsignedTsigError(refused, tsig, verified.error, nowSeconds());
+  }
+
+  /**
    * An IXFR over UDP (RFC 1995 2): the current SOA alone, which tells a current secondary that
    * it is, and any other to ask again over TCP. Undefined for anything but an IXFR.
    */

@@ -15,10 +15,16 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { TsigAlgorithmName } from '../config/index.js';
-import { CLASS, HEADER_SIZE, MAX_NAME_WIRE, encodeName, lowerByte, setU16, u16 } from './wire.js';
-
-/** The TSIG RR type. */
-export const TYPE_TSIG = 250;
+import {
+  CLASS,
+  HEADER_SIZE,
+  MAX_NAME_WIRE,
+  TYPE_TSIG,
+  encodeName,
+  lowerByte,
+  setU16,
+  u16,
+} from './wire.js';
 
 /** NOTAUTH: the rcode of a request whose TSIG did not verify (RFC 8945 5.2). */
 export const RCODE_NOTAUTH = 9;

@@ -22,6 +22,9 @@ export const TYPE = {
   ANY: 255,
 } as const;
 
+/** The TSIG RR type (RFC 8945); dns/tsig.ts reads and writes it. */
+export const TYPE_TSIG = 250;
+
 /** Classes. */
 export const CLASS = { IN: 1, ANY: 255 } as const;
 
@@ -208,6 +211,8 @@ export interface Query {
   /** A second, independent 32-bit hash of the same text (the forwarding cache keys on both). */
   readonly nameHash2: number;
   readonly edns: Edns | undefined;
+  /** The query carries a TSIG (RFC 8945): its answer must be signed, or say why not. */
+  readonly signed: boolean;
 }
 
 /** What `parseQuery` returns: a `Query` whose `key` is built from the packet when first read. */
@@ -227,6 +232,7 @@ class ParsedQuery implements Query {
     readonly nameHash: number,
     readonly nameHash2: number,
     readonly edns: Edns | undefined,
+    readonly signed: boolean,
   ) {}
 
   get key(): string {
@@ -304,6 +310,7 @@ export function parseQuery(msg: Buffer): Query | QueryProblem {
     return { action: RCODE.FORMERR, questionEnd, edns: undefined, reason: 'records in query' };
   }
   let edns: Edns | undefined;
+  let signed = false;
   off = questionEnd;
   for (let i = 0; i < arcount; i++) {
     const nameStart = off;
@@ -325,6 +332,8 @@ export function parseQuery(msg: Buffer): Query | QueryProblem {
         version: msg[off + 5] ?? 0,
         dnssecOk: ((msg[off + 6] ?? 0) & 0x80) !== 0,
       };
+    } else if (type === TYPE_TSIG) {
+      signed = true;
     }
     off += 10 + rdlen;
   }
@@ -344,6 +353,7 @@ export function parseQuery(msg: Buffer): Query | QueryProblem {
     hashName(msg, HEADER_SIZE),
     secondHash[0] ?? 0,
     edns,
+    signed,
   );
 }
 
