@@ -52,7 +52,7 @@ async function answersSoa(port: number): Promise<boolean> {
 /** knot.conf of a secondary of `mesos.` (knot expands no variables: paths are real). */
 function knotConf(dir: string, port: number, o: SecondaryOptions): string {
   return [
-    ...knotServerConf(dir, port),
+    ...knotServerConf(dir, port, { backgroundWorkers: 2 }),
     'key:',
     `  - id: ${o.key.name}`,
     `    algorithm: ${o.key.algorithm}`,

@@ -99,7 +99,11 @@ function fqdn(zone: string): string {
 export function knotServerConf(
   dir: string,
   port: number,
-  { udpWorkers = 1, log = 'info' }: { udpWorkers?: number; log?: 'info' | 'notice' } = {},
+  {
+    udpWorkers = 1,
+    backgroundWorkers = 1,
+    log = 'info',
+  }: { udpWorkers?: number; backgroundWorkers?: number; log?: 'info' | 'notice' } = {},
 ): string[] {
   return [
     'server:',
@@ -108,7 +112,7 @@ export function knotServerConf(
     `    listen: ${HOST}@${String(port)}`,
     `    udp-workers: ${String(udpWorkers)}`,
     '    tcp-workers: 1',
-    '    background-workers: 1',
+    `    background-workers: ${String(backgroundWorkers)}`,
     'database:',
     `    storage: "${join(dir, 'db')}"`,
     'log:',
