@@ -44,6 +44,7 @@ export { ZoneRecordSet } from './zone-records.js';
 export { ZoneTransfers, isTransferRequest } from './transfer.js';
 export type { TransferEvent, TransferResult, TransferSettings } from './transfer.js';
 export { Notifier } from './notify.js';
+export { isSerialAfter, laterSerial, peerSerials } from './serials.js';
 export type { NotifyEvent, NotifyResult, NotifySettings } from './notify.js';
 export { keyring } from './tsig.js';
 export type { TsigKey, TsigKeyring } from './tsig.js';

@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import type { Acl } from './acl.js';
 import { axfrMessages } from './axfr.js';
 import { ixfrMessages } from './ixfr.js';
+import { isSerialAfter } from './serials.js';
 import type { ZoneDiff } from './changeset.js';
 import { errorResponse } from './response.js';
 import type { TsigKeyring } from './tsig.js';
@@ -120,12 +121,6 @@ function parseRequest(msg: Buffer): TransferRequest | undefined {
     name: name.text,
     serial,
   };
-}
-
-/** RFC 1982: whether serial `a` is `b` or later. */
-export function serialAtLeast(a: number, b: number): boolean {
-  const d = (a - b) >>> 0;
-  return d === 0 || d < 0x80000000;
 }
 
 /** The one-message answer with the zone's SOA alone (RFC 1995 2: the secondary is current). */
@@ -356,7 +351,10 @@ export class ZoneTransfers {
       );
     };
     // A secondary that is current gets the SOA alone (RFC 1995 2).
-    if (request.serial !== undefined && serialAtLeast(request.serial, current.serial)) {
+    if (
+      request.serial !== undefined &&
+      (request.serial === current.serial || isSerialAfter(request.serial, current.serial))
+    ) {
       const reply = sign(soaOnly(current, request));
       const sent = await send(reply);
       end(sent ? 'ok' : 'aborted', sent ? undefined : 'the connection closed', 1, reply.length);

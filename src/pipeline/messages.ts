@@ -25,8 +25,11 @@ export type ToWorker =
   | { readonly type: 'prepare'; readonly id: number; readonly config: Config }
   /** Drops a prepared source that will not be used. */
   | { readonly type: 'discard' }
-  /** Starts the prepared source (the first one). */
-  | { readonly type: 'start' }
+  /**
+   * Starts the prepared source (the first one); the first build's serial goes beyond
+   * `serialFloor` (RFC 1982) when it is set.
+   */
+  | { readonly type: 'start'; readonly serialFloor?: number }
   /**
    * Applies a reloaded config: with `switchSource`, the prepared source replaces the running
    * one; otherwise the running source loads again at once.

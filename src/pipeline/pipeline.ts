@@ -13,7 +13,7 @@
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/index.js';
-import { zoneFromImage } from '../dns/index.js';
+import { laterSerial, zoneFromImage } from '../dns/index.js';
 import type { ErrorCode } from '../errors.js';
 import { MesosDnsError } from '../errors.js';
 import type { LoadEvent, LoaderStats } from './loader.js';
@@ -204,6 +204,8 @@ export class Pipeline {
   readonly #restartPolicy: RestartPolicy;
   readonly #random: () => number;
   #restarts = 0;
+  /** The serial floor `start` was given. */
+  #serialFloor: number | undefined;
   /** Restarts in a row, without a worker that ran `resetAfterMs` in between. */
   #attempt = 0;
   #workerStartedAt = 0;
@@ -279,10 +281,24 @@ export class Pipeline {
     this.#send({ type: 'discard' });
   }
 
-  /** Starts the prepared source: the first load begins. */
-  start(): void {
+  /**
+   * Starts the prepared source: the first load begins. Its zone's serial goes beyond
+   * `serialFloor` (the secondaries' serials) when that is later than now.
+   */
+  start(serialFloor?: number): void {
     this.#isStarted = true;
-    this.#send({ type: 'start' });
+    this.#serialFloor = serialFloor;
+    this.#send(this.#startMessage());
+  }
+
+  /**
+   * The start message: beyond the floor given at start and the serial served now (a restarted
+   * worker starts from the clock, which changesets may have run ahead of).
+   */
+  #startMessage(): ToWorker {
+    const served = this.#options.store.zone()?.serial;
+    const floor = this.#serialFloor === undefined ? served : laterSerial(this.#serialFloor, served);
+    return floor === undefined ? { type: 'start' } : { type: 'start', serialFloor: floor };
   }
 
   /**
@@ -386,7 +402,7 @@ export class Pipeline {
     this.#worker = worker;
     try {
       await this.prepare(this.#config);
-      if (this.#isStarted) this.#send({ type: 'start' });
+      if (this.#isStarted) this.#send(this.#startMessage());
     } catch (err) {
       // A worker that died meanwhile has had its line, and has its next restart scheduled.
       if (this.#worker !== worker) return;

@@ -43,6 +43,9 @@ export class ZonePublisher {
   readonly #store = new ZoneStore({ journal: false });
   readonly #onPublish: OnPublish | undefined;
 
+  /** The serial the first build goes beyond (see `firstSerial`), when there is one. */
+  serialFloor: number | undefined;
+
   constructor(onPublish?: OnPublish) {
     this.#onPublish = onPublish;
   }
@@ -60,7 +63,7 @@ export class ZonePublisher {
     const previous = this.#store.current?.zone;
     const data = toRecordData(records);
     const image = compileZoneImage(data, settings);
-    const { serial, changed } = buildSerial(previous, image.fingerprint, nowMs);
+    const { serial, changed } = buildSerial(previous, image.fingerprint, nowMs, this.serialFloor);
     const zone = zoneFromImage(data, image, { ...settings, serial });
     const started = performance.now();
     const diff = previous !== undefined && changed ? fullBuildDiff(previous, zone) : undefined;

@@ -276,6 +276,7 @@ export class PipelineWorker {
         this.#next = undefined;
         return;
       case 'start':
+        this.#publisher.serialFloor = message.serialFloor;
         if (this.#source === undefined && this.#next !== undefined) {
           this.#source = this.#next;
           this.#next = undefined;

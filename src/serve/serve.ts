@@ -14,7 +14,9 @@ import {
   JOURNAL_MAX_RRS,
   Notifier,
   ZoneTransfers,
+  laterSerial,
   oversizedDatagrams,
+  peerSerials,
 } from '../dns/index.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { HttpApi } from '../http/index.js';
@@ -34,6 +36,9 @@ import { healthDetails, logQuery, refusalLogger } from './observe.js';
 import { Reloader } from './reload.js';
 import { transferSettings } from './transfers.js';
 import type { TransferSetup } from './transfers.js';
+
+/** How long the secondaries are given at start to say which serial they hold. */
+const PEER_SERIAL_TIMEOUT_MS = 500;
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -218,7 +223,21 @@ export async function serve(configFile: string): Promise<number> {
     http: addresses().http,
     domain: config.domain,
   });
-  pipeline.start();
+  // The zone's serial goes beyond the one the secondaries hold: a restarted mesodns starts from
+  // the clock, which its changesets may have run ahead of, and a secondary keeps a copy whose
+  // serial is later than the primary's (RFC 1982).
+  const held = await peerSerials(
+    config.transfer.notify,
+    `${config.domain}.`,
+    PEER_SERIAL_TIMEOUT_MS,
+  );
+  const floor = held.reduce<number | undefined>(
+    (a, s) => (a === undefined ? s : laterSerial(a, s)),
+    undefined,
+  );
+  if (floor !== undefined)
+    logger.info('secondaries hold serial', { serial: floor, secondaries: held.length });
+  pipeline.start(floor);
 
   // A SIGHUP re-reads the config file and applies it whole or not at all (reload.ts).
   let nextTransfers: TransferSetup | undefined;

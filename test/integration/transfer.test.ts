@@ -4,6 +4,7 @@
  * follow NOTIFY. Every record that kdig receives equals what `/v1/axfr` says, record for record.
  */
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
@@ -334,4 +335,37 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
   t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
   t.true((await metric(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}')) >= 16);
   t.true((await metric(srv, 'mesodns_notify_total{result="acked"}')) >= 16);
+});
+
+test('a restarted primary goes beyond the serial its secondaries hold', async (t) => {
+  // A secondary that holds a serial a day ahead of the clock (changesets had run ahead of it).
+  const held = Math.floor(Date.now() / 1000) + 86_400;
+  const secondary = createSocket('udp4');
+  await new Promise<void>((resolve) => secondary.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => secondary.close());
+  secondary.on('message', (query, rinfo) => {
+    let end = 12;
+    while ((query[end] ?? 0) !== 0) end += (query[end] ?? 0) + 1;
+    const question = query.subarray(12, end + 5);
+    const rr = Buffer.alloc(2 + 10 + 22);
+    rr.writeUInt16BE(0xc00c, 0);
+    rr.writeUInt16BE(6, 2); // SOA
+    rr.writeUInt16BE(1, 4);
+    rr.writeUInt32BE(60, 6);
+    rr.writeUInt16BE(22, 10);
+    rr.writeUInt32BE(held, 14); // after the root mname and rname
+    const header = Buffer.from(query.subarray(0, 12));
+    header[2] = 0x84;
+    header[3] = 0;
+    header.writeUInt16BE(1, 6);
+    header.writeUInt16BE(0, 10);
+    secondary.send(Buffer.concat([header, question, rr]), rinfo.port, rinfo.address);
+  });
+  const srv = await startMesodns({
+    stateFile: DEMO_STATE,
+    config: transferConfig({ notify: [`127.0.0.1:${String(secondary.address().port)}`] }),
+  });
+  t.teardown(() => srv.stop());
+  const soa = await dig(srv.dnsPort, ['mesos.', 'SOA']);
+  t.is(Number((soa.answer[0]?.data ?? '').split(/\s+/)[2]), held + 1, JSON.stringify(soa.answer));
 });

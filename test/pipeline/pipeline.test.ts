@@ -321,9 +321,12 @@ test('a terminated worker is counted and restarted; DNS answers from the last zo
   await dns.start();
   t.teardown(() => dns.close());
   await pipeline.prepare(config);
-  pipeline.start();
+  // Secondaries that hold a serial a day ahead of the clock: the zone goes beyond it.
+  const floor = Math.floor(Date.now() / 1000) + 86_400;
+  pipeline.start(floor);
   await waitFor(() => store.current !== undefined, 15_000, 'zone installed');
   await waitFor(() => pipeline.dataAgeMs() !== undefined, 5000, 'stats mirrored');
+  t.is(store.zone()?.serial, floor + 1, 'past the floor given at start');
   const restartsMetric = async (): Promise<number | undefined> =>
     parsePrometheusText((await metrics.scrape()).body).get('mesodns_pipeline_worker_restarts_total')
       ?.samples[0]?.value;
@@ -348,6 +351,8 @@ test('a terminated worker is counted and restarted; DNS answers from the last zo
   // The new worker loads again; a second death waits twice as long.
   await waitFor(() => workers.length === 2 && pipeline.workerStatus().running, 15_000, 'restart');
   await waitFor(() => loads === 2, 15_000, 'the new worker loaded');
+  // The new worker started from the clock, a day behind the zone served: it went beyond it.
+  await waitFor(() => store.zone()?.serial === floor + 2, 5000, 'the next serial');
   await workers[1]?.terminate();
   const again = pipeline.workerStatus();
   t.is(again.restarts, 2);

@@ -1,7 +1,7 @@
 // The serial rule (pipeline/serial.ts) and the worker's publisher that applies it.
 import test from 'ava';
 import type { Changeset } from '../../src/dns/index.js';
-import { buildSerial, isChange, nextSerial } from '../../src/pipeline/serial.js';
+import { buildSerial, firstSerial, isChange, nextSerial } from '../../src/pipeline/serial.js';
 import { ZonePublisher } from '../../src/pipeline/publisher.js';
 import { CompactRecordSet, toRecordData } from '../../src/records/index.js';
 import { recordsFromText, testSoa, zoneFromText } from '../../support/records-text.js';
@@ -13,12 +13,23 @@ const BASE = `
 
 const settings = { ttl: 60, srvWeight: 1, soa: testSoa() };
 
-test('nextSerial: now in seconds at first, then max(previous + 1, now), wrapping to 0', (t) => {
+test('nextSerial: now in seconds at first, then the later of previous + 1 and now (RFC 1982)', (t) => {
   t.is(nextSerial(undefined, 1_234_567), 1234);
   t.is(nextSerial(1000, 1_000_500), 1001, 'within the second: previous + 1');
   t.is(nextSerial(1000, 5_000_000), 5000, 'later: now');
-  t.is(nextSerial(0xffff_ffff, 1_000_000), 0, 'after 2^32 - 1 comes 0 (RFC 1982)');
+  t.is(nextSerial(0xffff_ffff, 0), 0, 'after 2^32 - 1 comes 0');
+  t.is(nextSerial(0xffff_ffff, 1_000_000), 1000, 'now, 1000, is after 2^32 - 1 (RFC 1982)');
+  t.is(nextSerial(5, 0xf000_0000 * 1000), 6, 'now is before 5, seen across the wrap');
   t.is(nextSerial(0, 1_000_000), 1000);
+});
+
+test('firstSerial: now, or past a floor that is later (RFC 1982, across the wrap)', (t) => {
+  t.is(firstSerial(7_000, undefined), 7);
+  t.is(firstSerial(7_000, 3), 7, 'a floor before now');
+  t.is(firstSerial(7_000, 90_000), 90_001, 'a floor after now');
+  t.is(firstSerial(7_000, 0xffff_fff0), 7, 'now is after a floor just before the wrap');
+  t.is(firstSerial(0x9000_0000 * 1000, 5), 5 + 1, 'a floor past the wrap is after now');
+  t.deepEqual(buildSerial(undefined, 'x', 7_000, 90_000), { serial: 90_001, changed: true });
 });
 
 test('isChange and buildSerial: kept for the same fingerprint, moved on otherwise', (t) => {

@@ -1,0 +1,80 @@
+/**
+ * SOA serial arithmetic (RFC 1982): serials are 32-bit and wrap, so "later" means ahead by less
+ * than half the space. And asking peers for their serial: the secondaries mesodns notifies hold
+ * the serial they last transferred, which a restarted mesodns must go beyond (docs/transfers.md).
+ */
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { HostPort } from '../config/index.js';
+import { readCanonicalName } from './tsig.js';
+import { CLASS, HEADER_SIZE, TYPE, encodeName, setU16, u16 } from './wire.js';
+
+/** RFC 1982 3.2: whether serial `a` comes after serial `b`. */
+export function isSerialAfter(a: number, b: number): boolean {
+  const d = (a - b) >>> 0;
+  return d !== 0 && d < 0x80000000;
+}
+
+/** The later of two serials (RFC 1982); `a` when neither is (they are equal or undefined). */
+export function laterSerial(a: number, b: number | undefined): number {
+  return b !== undefined && isSerialAfter(b, a) ? b : a;
+}
+
+/** The SOA serial in the answer section of `msg`, or undefined. */
+function soaSerialOf(msg: Buffer): number | undefined {
+  if (msg.length < HEADER_SIZE || (msg[3] ?? 0) % 16 !== 0 || u16(msg, 6) < 1) return undefined;
+  const question = readCanonicalName(msg, HEADER_SIZE);
+  if (question === undefined) return undefined;
+  const owner = readCanonicalName(msg, question.end + 4);
+  if (owner === undefined || owner.end + 10 > msg.length) return undefined;
+  if (u16(msg, owner.end) !== TYPE.SOA) return undefined;
+  const mname = readCanonicalName(msg, owner.end + 10);
+  const rname = mname === undefined ? undefined : readCanonicalName(msg, mname.end);
+  if (rname === undefined || rname.end + 4 > msg.length) return undefined;
+  return msg.readUInt32BE(rname.end);
+}
+
+/**
+ * The serials `peers` serve for `zone` (`mesos.`), asked over UDP at once; a peer that does not
+ * answer within `timeoutMs`, or not with the zone's SOA, is left out.
+ */
+export async function peerSerials(
+  peers: readonly HostPort[],
+  zone: string,
+  timeoutMs: number,
+): Promise<number[]> {
+  const asked = peers.map(
+    (peer) =>
+      new Promise<number | undefined>((resolve) => {
+        const socket = dgram.createSocket(net.isIPv6(peer.host) ? 'udp6' : 'udp4');
+        const id = randomInt(65536);
+        const name = encodeName(zone);
+        const query = Buffer.alloc(HEADER_SIZE + name.length + 4);
+        setU16(query, 0, id);
+        setU16(query, 4, 1);
+        name.copy(query, HEADER_SIZE);
+        setU16(query, HEADER_SIZE + name.length, TYPE.SOA);
+        setU16(query, HEADER_SIZE + name.length + 2, CLASS.IN);
+        const done = (serial: number | undefined): void => {
+          clearTimeout(timer);
+          socket.close();
+          resolve(serial);
+        };
+        const timer = setTimeout(() => {
+          done(undefined);
+        }, timeoutMs);
+        socket.on('error', () => {
+          done(undefined);
+        });
+        socket.on('message', (msg, rinfo) => {
+          if (rinfo.address !== peer.host && rinfo.address !== `::ffff:${peer.host}`) return;
+          if (msg.length < HEADER_SIZE || u16(msg, 0) !== id) return;
+          done(soaSerialOf(msg));
+        });
+        socket.send(query, peer.port, peer.host);
+      }),
+  );
+  const serials = await Promise.all(asked);
+  return serials.filter((s): s is number => s !== undefined);
+}
