@@ -78,7 +78,14 @@ export function serveTcpConnection(socket: net.Socket, ctx: TcpConnectionContext
   const send = (reply: Buffer): Promise<boolean> => {
     if (socket.destroyed) return Promise.resolve(false);
     arm();
-    if (socket.write(frameOf(reply))) return Promise.resolve(true);
+    // The length and the message as two writes sent as one: no copy of the 16 KiB message.
+    const length = Buffer.allocUnsafe(2);
+    length.writeUInt16BE(reply.length, 0);
+    socket.cork();
+    socket.write(length);
+    const flowing = socket.write(reply);
+    socket.uncork();
+    if (flowing) return Promise.resolve(true);
     // A reader that takes nothing for `idleTimeoutMs` is cut off: it holds a transfer slot.
     return new Promise((resolve) => {
       const stalled = setTimeout(() => {

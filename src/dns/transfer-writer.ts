@@ -240,10 +240,14 @@ export class TransferWriter {
   }
 
   #begin(): Buffer {
-    const out = Buffer.alloc(this.#maxSize);
+    // Not zeroed: every byte up to the end of the message is written.
+    const out = Buffer.allocUnsafe(this.#maxSize);
     setU16(out, 0, this.#q.id);
     out[2] = 0x84; // QR, AA, opcode QUERY
+    out[3] = 0;
     setU16(out, 4, 1);
+    setU16(out, 8, 0);
+    setU16(out, 10, 0);
     out.set(this.#q.question, HEADER_SIZE);
     this.#off = HEADER_SIZE + this.#q.question.length;
     this.#count = 0;
