@@ -25,13 +25,17 @@ export function laterSerial(a: number, b: number | undefined): number {
 function soaSerialOf(msg: Buffer): number | undefined {
   if (msg.length < HEADER_SIZE || (msg[3] ?? 0) % 16 !== 0 || u16(msg, 6) < 1) return undefined;
   const question = readCanonicalName(msg, HEADER_SIZE);
-  if (question === undefined) return undefined;
-  const owner = readCanonicalName(msg, question.end + 4);
+  return question === undefined ? undefined : soaSerialAt(msg, question.end + 4);
+}
+
+/** The serial of the RR at `off` when it is an SOA with all its RDATA, else undefined. */
+export function soaSerialAt(msg: Buffer, off: number): number | undefined {
+  const owner = readCanonicalName(msg, off);
   if (owner === undefined || owner.end + 10 > msg.length) return undefined;
   if (u16(msg, owner.end) !== TYPE.SOA) return undefined;
   const mname = readCanonicalName(msg, owner.end + 10);
   const rname = mname === undefined ? undefined : readCanonicalName(msg, mname.end);
-  if (rname === undefined || rname.end + 4 > msg.length) return undefined;
+  if (rname === undefined || rname.end + 20 > msg.length) return undefined;
   return msg.readUInt32BE(rname.end);
 }
 

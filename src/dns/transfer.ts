@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { Acl } from './acl.js';
 import { axfrMessages } from './axfr.js';
 import { ixfrMessages } from './ixfr.js';
-import { isSerialAfter } from './serials.js';
+import { isSerialAfter, soaSerialAt } from './serials.js';
 import type { ZoneDiff } from './changeset.js';
 import { errorResponse } from './response.js';
 import type { TsigKeyring } from './tsig.js';
@@ -106,13 +106,8 @@ function parseRequest(msg: Buffer): TransferRequest | undefined {
   if (type === 'IXFR') {
     // RFC 1995 3: the secondary's SOA is the first RR of the authority section.
     if (u16(msg, 6) !== 0 || u16(msg, 8) < 1) return undefined;
-    const owner = readCanonicalName(msg, name.end + 4);
-    if (owner === undefined || owner.end + 10 > msg.length) return undefined;
-    if (u16(msg, owner.end) !== TYPE.SOA) return undefined;
-    const mname = readCanonicalName(msg, owner.end + 10);
-    const rname = mname === undefined ? undefined : readCanonicalName(msg, mname.end);
-    if (rname === undefined || rname.end + 20 > msg.length) return undefined;
-    serial = msg.readUInt32BE(rname.end);
+    serial = soaSerialAt(msg, name.end + 4);
+    if (serial === undefined) return undefined;
   }
   return {
     id: u16(msg, 0),
