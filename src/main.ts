@@ -201,14 +201,28 @@ async function failure(err: unknown, isDebug: boolean): Promise<{ text: string; 
   return { text: `mesodns: ${errorText(err)}${hint}\n${stack}`, code: 1 };
 }
 
+/**
+ * Exits with `code` once what was written to stdout and stderr is out: into a pipe, writes are
+ * asynchronous, and `process.exit` at once cut `records` output of a large zone short.
+ */
+function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const done = (): void => {
+    pending--;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 const args = process.argv.slice(2);
 main(args).then(
   (code) => {
-    process.exit(code);
+    exitWhenFlushed(code);
   },
   async (err: unknown) => {
     const { text, code } = await failure(err, args.includes('--debug'));
     process.stderr.write(text);
-    process.exit(code);
+    exitWhenFlushed(code);
   },
 );
