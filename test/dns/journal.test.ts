@@ -92,7 +92,8 @@ test('a change without a difference, or from another serial, breaks the chain', 
 
 test('the chain follows the serial across its wrap past 2^32 - 1', (t) => {
   const journal = new ZoneJournal();
-  const now = 1_700_000_000_000;
+  // A clock that is behind the serial (RFC 1982): the serial counts on by one, across the wrap.
+  const now = 0xffff_0000 * 1000;
   let serial = 0xffff_fffe;
   const start = serial;
   for (let i = 0; i < 4; i++) {
@@ -100,11 +101,8 @@ test('the chain follows the serial across its wrap past 2^32 - 1', (t) => {
     journal.record(diff(serial, next));
     serial = next;
   }
-  t.is(
-    serials(journal.since(start)),
-    '4294967294>4294967295 4294967295>0 0>1700000000 1700000000>1700000001',
-  );
-  t.is(serials(journal.since(0)), '0>1700000000 1700000000>1700000001');
+  t.is(serials(journal.since(start)), '4294967294>4294967295 4294967295>0 0>1 1>2');
+  t.is(serials(journal.since(0)), '0>1 1>2');
 });
 
 test('diffRRs counts removed and added RRs', (t) => {
