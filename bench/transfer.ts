@@ -1,0 +1,173 @@
+/**
+ * `npm run bench:transfer`: zone transfers (docs/transfers.md) on a synthetic cluster of
+ * `BENCH_TRANSFER_TASKS` tasks (default 100,000), on loopback:
+ *
+ *  1. a knot secondary's first transfer: the time until it answers the zone (its AXFR and its
+ *     own load), and the transfer itself as knot logs it;
+ *  2. authoritative latency under a paced dnsperf load (`BENCH_TRANSFER_QPS`, default 20,000
+ *     queries/s, `BENCH_TRANSFER_SECONDS` each, default 10) without transfers, then with one
+ *     AXFR a second read by a plain TCP reader that discards the bytes: p50, p99 and p99.9, and
+ *     the main thread's event-loop delay from `/metrics` (prom-client's histogram).
+ *
+ * Needs the build (`npm run build`), knotd and dnsperf. dnsperf, the reader and mesodns share
+ * the machine's CPUs: on two cores the latency includes their competition.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { syntheticState } from '../support/cluster.js';
+import { startMesodns, waitFor } from '../support/mesodns.js';
+import type { Mesodns } from '../support/mesodns.js';
+import { parsePrometheusText, sampleSum } from '../support/prometheus-text.js';
+import { startKnotSecondary } from '../support/secondaries.js';
+import { HOST, fmt } from './common.js';
+import { dnsperf } from './dns-load.js';
+import type { PerfRun } from './dns-load.js';
+
+const TASKS = Number(process.env['BENCH_TRANSFER_TASKS'] ?? 100_000);
+const QPS = Number(process.env['BENCH_TRANSFER_QPS'] ?? 20_000);
+const SECONDS = Number(process.env['BENCH_TRANSFER_SECONDS'] ?? 10);
+const KEY = {
+  name: 'bench-key',
+  algorithm: 'hmac-sha256',
+  secret: 'YmVuY2gtdHJhbnNmZXItc2VjcmV0LTMyYnl0ZXMhIQ==',
+};
+
+/** One AXFR of `mesos.` over TCP, its bytes read and dropped; resolves when the server is done. */
+function rawAxfr(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const query = Buffer.from('0017000100000001000000000000056d65736f730000fc0001', 'hex');
+    let bytes = 0;
+    let quiet: NodeJS.Timeout | undefined;
+    const socket = connect(port, HOST, () => socket.write(query));
+    const finish = (): void => {
+      clearTimeout(quiet);
+      socket.destroy();
+      resolve(bytes);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      // The server keeps the connection open: 100 ms without data ends the transfer.
+      clearTimeout(quiet);
+      quiet = setTimeout(finish, 100);
+    });
+    socket.on('error', finish);
+  });
+}
+
+/** The sum of a family's samples in `/metrics`, those with `result` when given. */
+async function metric(srv: Mesodns, family: string, result?: string): Promise<number> {
+  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  return sampleSum(
+    parsePrometheusText(text),
+    family,
+    result === undefined ? undefined : { result },
+  );
+}
+
+async function eventLoopP99Ms(srv: Mesodns): Promise<number> {
+  return (await metric(srv, 'nodejs_eventloop_lag_p99_seconds')) * 1000;
+}
+
+function line(label: string, run: PerfRun, loopMs: number): string {
+  return (
+    `${label.padEnd(16)} ${fmt(run.qps).padStart(6)} q/s  lost ${String(run.lost)}  ` +
+    `p50 ${fmt(run.p50Ms ?? Number.NaN, 3)} ms  p99 ${fmt(run.p99Ms ?? Number.NaN, 3)} ms  ` +
+    `p99.9 ${fmt(run.p999Ms ?? Number.NaN, 3)} ms  event loop p99 ${fmt(loopMs, 1)} ms`
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'mesodns-bench-transfer-'));
+  try {
+    const stateFile = join(dir, 'state.json');
+    await writeFile(stateFile, JSON.stringify(syntheticState({ tasks: TASKS })));
+    const srv = await startMesodns({
+      stateFile,
+      readyTimeoutMs: 120_000,
+      config: {
+        log: { level: 'info' },
+        transfer: {
+          allow: ['127.0.0.1'],
+          tsig: { keys: [{ name: KEY.name, algorithm: KEY.algorithm, secret: KEY.secret }] },
+        },
+      },
+    });
+    try {
+      // 1. The first transfer to knot.
+      const started = performance.now();
+      const knot = await startKnotSecondary({
+        primaryPort: srv.dnsPort,
+        key: KEY,
+        readyTimeoutMs: 120_000,
+      });
+      const readyMs = performance.now() - started;
+      const logged = /AXFR, incoming.*finished, ([\d.]+) seconds, (\d+) messages, (\d+) bytes/.exec(
+        knot.logs(),
+      );
+      await knot.stop();
+      console.log(
+        `${String(TASKS)} tasks: knot answered the zone ${fmt(readyMs)} ms after it started; ` +
+          `its AXFR took ${logged?.[1] ?? '?'} s, ${logged?.[2] ?? '?'} messages, ` +
+          `${fmt(Number(logged?.[3] ?? Number.NaN) / 1e6, 1)} MB`,
+      );
+
+      // 2. Latency under load, without and with a transfer a second. The reader signs nothing,
+      // so the keys go (a reload): `transfer.allow` alone admits it.
+      await srv.rewriteConfig({ log: { level: 'info' }, transfer: { allow: ['127.0.0.1'] } });
+      srv.reload();
+      await waitFor(
+        async () => (await metric(srv, 'mesodns_config_reloads_total', 'applied')) >= 1,
+        10_000,
+        'the reload without keys',
+      );
+      const res = await fetch(`${srv.httpUrl}/v1/axfr`);
+      const body = (await res.json()) as { Records: { As: Record<string, unknown> } };
+      const names = Object.keys(body.Records.As).slice(0, 20_000);
+      const queryFile = join(dir, 'queries.txt');
+      await writeFile(queryFile, names.map((n) => `${n} A`).join('\n') + '\n');
+      const server = {
+        name: 'mesodns',
+        port: srv.dnsPort,
+        child: srv.proc,
+        pid: srv.proc.pid ?? 0,
+        logs: () => srv.logs(),
+      };
+      const paced = ['-Q', String(QPS), '-v'];
+      const timeFile = join(dir, 'time.txt');
+      const quiet = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+      const quietLoop = await eventLoopP99Ms(srv);
+      let transfers = 0;
+      let bytes = 0;
+      const state = { stop: false };
+      const reader = (async () => {
+        while (!state.stop) {
+          const at = performance.now();
+          bytes += await rawAxfr(srv.dnsPort);
+          transfers++;
+          const wait = 1000 - (performance.now() - at);
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+      })();
+      const loaded = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+      state.stop = true;
+      await reader;
+      const loadedLoop = await eventLoopP99Ms(srv);
+      console.log(line('no transfer', quiet, quietLoop));
+      console.log(
+        line(`${String(transfers)} AXFRs`, loaded, loadedLoop) +
+          `  (${fmt(bytes / Math.max(transfers, 1) / 1e6, 1)} MB each)`,
+      );
+      console.log(
+        `p99 moved by ${fmt((loaded.p99Ms ?? Number.NaN) - (quiet.p99Ms ?? Number.NaN), 3)} ms`,
+      );
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
