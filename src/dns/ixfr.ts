@@ -1,11 +1,12 @@
 /**
  * Incremental zone transfer (RFC 1995): the differences from a secondary's serial to the current
- * one, condensed into one (RFC 1995 5): the RRs the zone lost since that serial and the RRs it
- * gained, each once, however many changes came between (an RR added and removed again in between
- * is in neither). The messages are
+ * one. A short chain is condensed into one (RFC 1995 5): the RRs the zone lost since that serial
+ * and the RRs it gained, each once, however many changes came between (an RR added and removed
+ * again in between is in neither). A long chain (`CONDENSE_MAX_RRS`) goes as it is, difference
+ * after difference, read lazily. The messages are
  *
- *   SOA (current), SOA (the secondary's serial), the RRs removed, SOA (current), the RRs added,
- *   SOA (current)
+ *   SOA (current), then per difference: SOA (from), the RRs removed, SOA (to), the RRs added;
+ *   and SOA (current) at the end
  *
  * in messages of up to 16 KiB, like AXFR's (transfer-writer.ts).
  */
@@ -74,19 +75,21 @@ function keyOf({ part, id, kind, index }: RR): string {
 }
 
 /**
+ * Chains of differences with more RRs than this are sent as they are, one difference after
+ * another (RFC 1995 4 allows both), instead of condensed: condensing keys every RR in memory on
+ * the thread that answers DNS before the first message can go, while the plain sequence is
+ * written message by message.
+ */
+export const CONDENSE_MAX_RRS = 20_000;
+
+/**
  * The net change of `diffs` (in serial order): the RRs removed and added, each once (see the
- * module comment). One difference is its own condensed form.
+ * module comment).
  */
 export function condense(
   diffs: readonly ZoneDiff[],
   zone: Zone,
 ): { readonly removed: readonly RR[]; readonly added: readonly RR[] } {
-  if (diffs.length === 1 && diffs[0] !== undefined) {
-    return {
-      removed: [...rrsOf(partOf(diffs[0].removed, zone))],
-      added: [...rrsOf(partOf(diffs[0].added, zone))],
-    };
-  }
   const removed = new Map<string, RR>();
   const added = new Map<string, RR>();
   for (const diff of diffs) {
@@ -109,40 +112,69 @@ function soaWithSerial(zone: Zone, serial: number): Buffer {
   return rdata;
 }
 
+/** RRs of a difference's removed and added record data together. */
+function rrCount(diff: ZoneDiff): number {
+  let n = 0;
+  for (const data of [diff.removed, diff.added]) for (const k of data.kinds) n += k.values.length;
+  return n;
+}
+
+/** One step of the answer: the RRs removed from serial `from`, and those added up to `to`. */
+interface Section {
+  readonly from: number;
+  readonly to: number;
+  readonly removed: Iterable<RR>;
+  readonly added: Iterable<RR>;
+}
+
+/** The sections of the answer: one condensed difference, or each difference as it is. */
+function sections(zone: Zone, diffs: readonly ZoneDiff[], condenseMaxRRs: number): Section[] {
+  let total = 0;
+  for (const d of diffs) total += rrCount(d);
+  if (diffs.length > 1 && total <= condenseMaxRRs) {
+    const { removed, added } = condense(diffs, zone);
+    return [{ from: diffs[0]?.serialFrom ?? zone.serial, to: zone.serial, removed, added }];
+  }
+  return diffs.map((d) => ({
+    from: d.serialFrom,
+    to: d.serialTo,
+    removed: rrsOf(partOf(d.removed, zone)),
+    added: rrsOf(partOf(d.added, zone)),
+  }));
+}
+
 /**
  * The IXFR messages taking a secondary at `diffs[0].serialFrom` to `zone` (whose serial the last
- * difference ends at), for the request `q`.
+ * difference ends at), for the request `q`: SOA (current), then for each section SOA (from),
+ * the RRs removed, SOA (to), the RRs added; SOA (current) at the end.
  */
 export function* ixfrMessages(
   zone: Zone,
   diffs: readonly ZoneDiff[],
   q: TransferQuestion,
   maxSize = TRANSFER_MESSAGE_SIZE,
+  condenseMaxRRs = CONDENSE_MAX_RRS,
 ): Generator<Buffer> {
-  const from = diffs[0]?.serialFrom ?? zone.serial;
-  const { removed, added } = condense(diffs, zone);
   const w = new TransferWriter(q, zone.records.zone, maxSize);
   const current = soaRdataOf(zone);
-  // Each step may finish a message, which goes out before the next step's RR.
-  const steps: (() => Buffer | undefined)[] = [
-    () => w.apexRR(TYPE.SOA, zone.ttl, current),
-    () => w.apexRR(TYPE.SOA, zone.ttl, soaWithSerial(zone, from)),
-  ];
-  for (const step of steps) {
-    const full = step();
-    if (full !== undefined) yield full;
-  }
-  for (const rr of removed) {
-    const full = w.record(rr.part, rr.id, rr.kind, rr.index);
-    if (full !== undefined) yield full;
-  }
-  let full = w.apexRR(TYPE.SOA, zone.ttl, current);
+  const soa = (rdata: Buffer): Buffer | undefined => w.apexRR(TYPE.SOA, zone.ttl, rdata);
+  let full = soa(current);
   if (full !== undefined) yield full;
-  for (const rr of added) {
-    full = w.record(rr.part, rr.id, rr.kind, rr.index);
+  for (const section of sections(zone, diffs, condenseMaxRRs)) {
+    full = soa(soaWithSerial(zone, section.from));
     if (full !== undefined) yield full;
+    for (const rr of section.removed) {
+      full = w.record(rr.part, rr.id, rr.kind, rr.index);
+      if (full !== undefined) yield full;
+    }
+    full = soa(section.to === zone.serial ? current : soaWithSerial(zone, section.to));
+    if (full !== undefined) yield full;
+    for (const rr of section.added) {
+      full = w.record(rr.part, rr.id, rr.kind, rr.index);
+      if (full !== undefined) yield full;
+    }
   }
-  full = w.apexRR(TYPE.SOA, zone.ttl, current);
+  full = soa(current);
   if (full !== undefined) yield full;
   yield w.finish();
 }

@@ -29,9 +29,20 @@ function rrText(r: Rec): string {
   return `${r.name} ${r.type} ${data}`;
 }
 
-function answers(zone: Zone, diffs: readonly ZoneDiff[], maxSize?: number): string[] {
+function answers(
+  zone: Zone,
+  diffs: readonly ZoneDiff[],
+  maxSize?: number,
+  condenseMaxRRs?: number,
+): string[] {
   const out: string[] = [];
-  for (const m of ixfrMessages(zone, diffs, { id: 3, question: QUESTION }, maxSize)) {
+  for (const m of ixfrMessages(
+    zone,
+    diffs,
+    { id: 3, question: QUESTION },
+    maxSize,
+    condenseMaxRRs,
+  )) {
     out.push(...decodeMessage(m).answers.map(rrText));
   }
   return out;
@@ -104,4 +115,40 @@ test('a secondary applying the answer reaches the new records, across small mess
     ),
   );
   t.deepEqual([...apply(before, got)].sort(), [...after].sort());
+});
+
+test('a long chain goes difference by difference, and applying it gives the same records', (t) => {
+  const zone = zoneFromText('a.app.mesos. A 10.0.0.3\nb.app.mesos. A 10.0.0.2', { serial: 13 });
+  const chain = [
+    diff(10, 11, 'a.app.mesos. A 10.0.0.1', 'a.app.mesos. A 10.0.0.3\ntemp.app.mesos. A 10.9.9.9'),
+    diff(11, 12, 'temp.app.mesos. A 10.9.9.9\nb.app.mesos. A 10.0.0.2', ''),
+    diff(12, 13, '', 'b.app.mesos. A 10.0.0.2'),
+  ];
+  const got = answers(zone, chain, undefined, 0);
+  t.deepEqual(got, [
+    'SOA 13',
+    'SOA 10',
+    'a.app.mesos A 10.0.0.1',
+    'SOA 11',
+    'a.app.mesos A 10.0.0.3',
+    'temp.app.mesos A 10.9.9.9',
+    'SOA 11',
+    'temp.app.mesos A 10.9.9.9',
+    'b.app.mesos A 10.0.0.2',
+    'SOA 12',
+    'SOA 12',
+    'SOA 13',
+    'b.app.mesos A 10.0.0.2',
+    'SOA 13',
+  ]);
+  // A secondary applying each difference in turn ends where the condensed answer takes it.
+  const before = new Set(['a.app.mesos A 10.0.0.1', 'b.app.mesos A 10.0.0.2']);
+  const sequential = new Set(before);
+  let adding = true; // the first SOA starts a removed section
+  for (const rr of got.slice(1, -1)) {
+    if (rr.startsWith('SOA ')) adding = !adding;
+    else if (adding) sequential.add(rr);
+    else sequential.delete(rr);
+  }
+  t.deepEqual([...sequential].sort(), [...apply(before, answers(zone, chain))].sort());
 });
