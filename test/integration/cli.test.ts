@@ -14,6 +14,7 @@ import { Slots } from '../../support/slots.js';
 import { freePort } from '../../support/ports.js';
 import { toV1State } from '../../support/v1-state.js';
 import { syntheticState } from '../../support/cluster.js';
+import { options } from '../../support/state-builder.js';
 import { generateRecords, toZoneFile } from '../../src/records/index.js';
 import { parseState } from '../../src/mesos/index.js';
 
@@ -82,15 +83,10 @@ test('records prints every line of a large zone into a pipe before it exits', as
   const state = await tempFile(t, 'big.json', JSON.stringify(syntheticState({ tasks: 3000 })));
   const r = await run(['records', '--state', state]);
   t.is(r.code, 0, r.stderr);
-  const expected = generateRecords(parseState(JSON.parse(await readFile(state, 'utf8'))).state, {
-    domain: 'mesos',
-    ipSources: ['netinfo', 'mesos', 'host'],
-    enforceRFC952: false,
-    nsName: 'ns1.mesos.',
-    nsIps: [],
-    masters: [],
-    hostIps: new Map(),
-  });
+  const expected = generateRecords(
+    parseState(JSON.parse(await readFile(state, 'utf8'))).state,
+    options(),
+  );
   const lines = r.stdout.split('\n');
   t.is(lines.at(-1), '', 'the output ends with a whole line');
   // Every line, in the order the command makes them (the NS address aside: it is the listener's).
