@@ -7,7 +7,7 @@
  *  2. authoritative latency under a paced dnsperf load (`BENCH_TRANSFER_QPS`, default 20,000
  *     queries/s, `BENCH_TRANSFER_SECONDS` each, default 10) without transfers, then with one
  *     AXFR a second read by a plain TCP reader that discards the bytes: p50, p99 and p99.9, and
- *     the main thread's event-loop delay from `/metrics` (prom-client's histogram).
+ *     the main thread's event-loop delay from `/metrics` (sampled every millisecond).
  *
  * Needs the build (`npm run build`), knotd and dnsperf. dnsperf, the reader and mesodns share
  * the machine's CPUs: on two cores the latency includes their competition.
