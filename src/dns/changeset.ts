@@ -12,6 +12,7 @@ import type { RecordData } from '../records/index.js';
 import { hashBytes } from '../records/index.js';
 import { withChanged } from './changed-names.js';
 import type { ChangedName } from './changed-names.js';
+import { writeWireName } from './response.js';
 import type { Zone, ZonePart } from './zone.js';
 import { NO_NODE, classifyName, lookupAt, nameStart, withSerial } from './zone.js';
 
@@ -115,15 +116,6 @@ export function applyChangeset(zone: Zone, changeset: Changeset): Zone {
 /** The wire form of a text-form name (`ab.c.` -> `\x02ab\x01c\x00`). */
 function wireOf(text: Uint8Array, start: number, end: number): Uint8Array {
   const out = new Uint8Array(end - start + 1);
-  let label = 0;
-  for (let i = start; i < end; i++) {
-    if (text[i] === 0x2e) {
-      out[label] = i - start - label;
-      label = i - start + 1;
-    } else {
-      out[i - start + 1] = text[i] ?? 0;
-    }
-  }
-  out[end - start] = 0;
+  writeWireName(out, 0, text, start, end);
   return out;
 }

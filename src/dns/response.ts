@@ -130,7 +130,13 @@ function answerLength(z: ZonePart, k: number): number {
 }
 
 /** Writes the dotted name `names[start..end)` in wire format (labels, root) at `out[off]`. */
-function writeWireName(out: Buffer, off: number, names: Uint8Array, start: number, end: number) {
+export function writeWireName(
+  out: Uint8Array,
+  off: number,
+  names: Uint8Array,
+  start: number,
+  end: number,
+) {
   let lengthAt = off;
   let o = off + 1;
   let length = 0;
@@ -157,7 +163,7 @@ function writePointer(out: Buffer, off: number, target: number): number {
 }
 
 /** Writes an A RR after its owner (type through rdata) at `out[off]`; returns the end. */
-function writeABody(out: Buffer, off: number, ttl: number, value: number): number {
+export function writeABody(out: Buffer, off: number, ttl: number, value: number): number {
   writeRRHeader(out, off, TYPE.A, ttl, 4);
   out[off + 10] = (value >>> 24) & 255;
   out[off + 11] = (value >>> 16) & 255;
@@ -167,7 +173,13 @@ function writeABody(out: Buffer, off: number, ttl: number, value: number): numbe
 }
 
 /** Writes an AAAA RR after its owner (type through rdata) at `out[off]`; returns the end. */
-function writeAaaaBody(out: Buffer, off: number, ttl: number, v6: Uint8Array, index: number) {
+export function writeAaaaBody(
+  out: Buffer,
+  off: number,
+  ttl: number,
+  v6: Uint8Array,
+  index: number,
+) {
   writeRRHeader(out, off, TYPE.AAAA, ttl, 16);
   const from = index * 16;
   for (let i = 0; i < 16; i++) out[off + 10 + i] = v6[from + i] ?? 0;

@@ -9,6 +9,7 @@ import type { RecordData } from '../records/index.js';
 import { KIND_A, KIND_AAAA } from '../records/index.js';
 import { nameStart, writeRRHeader } from './zone.js';
 import type { ZonePart } from './zone.js';
+import { writeABody, writeAaaaBody, writeWireName } from './response.js';
 import { HEADER_SIZE, TYPE, setU16 } from './wire.js';
 
 /** What every message of a transfer starts with. */
@@ -27,42 +28,6 @@ export const TRANSFER_MESSAGE_SIZE = 16_384;
 
 /** Type, class, TTL and RDLENGTH. */
 const RR_FIXED = 10;
-
-/** A name's wire form in `records.names` text (`a.b.mesos.`), without the apex labels. */
-function writeLabels(
-  out: Uint8Array,
-  off: number,
-  text: Uint8Array,
-  start: number,
-  end: number,
-): number {
-  let label = off;
-  let o = off + 1;
-  for (let i = start; i < end; i++) {
-    const c = text[i] ?? 0;
-    if (c === 0x2e) {
-      out[label] = o - label - 1;
-      label = o;
-      o++;
-    } else {
-      out[o++] = c;
-    }
-  }
-  return label; // where the next label (or the pointer) goes
-}
-
-/** Writes a full uncompressed wire name from text `a.b.` (root label included). */
-function writeFullName(
-  out: Uint8Array,
-  off: number,
-  text: Uint8Array,
-  start: number,
-  end: number,
-): number {
-  const o = writeLabels(out, off, text, start, end);
-  out[o] = 0;
-  return o + 1;
-}
 
 /** Largest offset a compression pointer can hold (14 bits). */
 const MAX_POINTER = 0x3fff;
@@ -95,12 +60,6 @@ class NameWriter {
   /** A new message starts: nothing to point at. */
   reset(): void {
     this.#prevLabels = 0;
-  }
-
-  /** Bytes the owner of name `id` takes at most (the name in full). */
-  static ownerSize(records: RecordData, id: number): number {
-    const start = nameStart(records, id);
-    return (records.nameEnd[id] ?? start) - start + 1;
   }
 
   /** Writes the owner of name `id` at `off`; returns the end. */
@@ -178,45 +137,33 @@ class NameWriter {
   }
 }
 
+/** Bytes name `id` takes on the wire in full (labels and root). */
+function nameWireLength(records: RecordData, id: number): number {
+  const start = nameStart(records, id);
+  return (records.nameEnd[id] ?? start) - start + 1;
+}
+
 /** The RDATA size of one value. */
 function rdataSize(records: RecordData, kind: number, value: number): number {
   if (kind === KIND_A) return 4;
   if (kind === KIND_AAAA) return 16;
-  const start = nameStart(records, value);
-  return 6 + (records.nameEnd[value] ?? start) - start + 1;
+  return 6 + nameWireLength(records, value);
 }
 
 /** Writes the RR after its owner: header and RDATA of value `index` of `kind`. */
-function writeRR(
-  out: Uint8Array,
-  off: number,
-  part: ZonePart,
-  kind: number,
-  index: number,
-): number {
+function writeRR(out: Buffer, off: number, part: ZonePart, kind: number, index: number): number {
   const records = part.records;
   const k = records.kinds[kind];
   const value = k?.values[index] ?? 0;
-  if (kind === KIND_A) {
-    off = writeRRHeader(out, off, TYPE.A, part.ttl, 4);
-    out[off] = value >>> 24;
-    out[off + 1] = (value >>> 16) & 255;
-    out[off + 2] = (value >>> 8) & 255;
-    out[off + 3] = value & 255;
-    return off + 4;
-  }
-  if (kind === KIND_AAAA) {
-    off = writeRRHeader(out, off, TYPE.AAAA, part.ttl, 16);
-    out.set(records.v6.subarray(value * 16, value * 16 + 16), off);
-    return off + 16;
-  }
+  if (kind === KIND_A) return writeABody(out, off, part.ttl, value);
+  if (kind === KIND_AAAA) return writeAaaaBody(out, off, part.ttl, records.v6, value);
   const start = nameStart(records, value);
   const end = records.nameEnd[value] ?? start;
-  off = writeRRHeader(out, off, TYPE.SRV, part.ttl, 6 + end - start + 1);
+  off = writeRRHeader(out, off, TYPE.SRV, part.ttl, 6 + nameWireLength(records, value));
   setU16(out, off, 0); // priority
   setU16(out, off + 2, part.srvWeight);
   setU16(out, off + 4, k?.ports[index] ?? 0);
-  return writeFullName(out, off + 6, records.names, start, end);
+  return writeWireName(out, off + 6, records.names, start, end);
 }
 
 /** Writes messages of one transfer (see the module comment). */
@@ -284,7 +231,7 @@ export class TransferWriter {
   record(part: ZonePart, id: number, kind: number, index: number): Buffer | undefined {
     const records = part.records;
     const value = records.kinds[kind]?.values[index] ?? 0;
-    const size = NameWriter.ownerSize(records, id) + RR_FIXED + rdataSize(records, kind, value);
+    const size = nameWireLength(records, id) + RR_FIXED + rdataSize(records, kind, value);
     const full = this.#room(size);
     const out = this.#out;
     const off = this.#names.writeOwner(out, this.#off, records, id);
