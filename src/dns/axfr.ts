@@ -7,13 +7,12 @@
  * the socket, and let queries run between two messages. Names come from the base record data
  * except those a changeset replaced, which come from the changeset's contents.
  */
-import type { RecordData } from '../records/index.js';
 import { KIND_A, KIND_AAAA, KIND_SRV, hashBytes } from '../records/index.js';
 import { changedEntries, changedWithHash } from './changed-names.js';
 import { TransferWriter, TRANSFER_MESSAGE_SIZE } from './transfer-writer.js';
 import type { TransferQuestion } from './transfer-writer.js';
 import type { Zone, ZonePart } from './zone.js';
-import { nameStart } from './zone.js';
+import { nameStart, sameNameText } from './zone.js';
 import { TYPE } from './wire.js';
 
 /** The SOA's and the NS's RDATA in a zone's pre-encoded answers (after owner and header). */
@@ -30,9 +29,10 @@ export function* axfrMessages(
   maxSize = TRANSFER_MESSAGE_SIZE,
 ): Generator<Buffer> {
   const w = new TransferWriter(q, zone.records.zone, maxSize);
-  let full = w.apexRR(TYPE.SOA, zone.ttl, soaRdataOf(zone));
-  // The NS of the apex (its target's address is an A record of the data).
-  full = w.apexRR(TYPE.NS, zone.ttl, nsRdataOf(zone));
+  // The SOA, then the NS of the apex (its target's address is an A record of the data); the
+  // first RR never fills a message.
+  w.apexRR(TYPE.SOA, zone.ttl, soaRdataOf(zone));
+  let full = w.apexRR(TYPE.NS, zone.ttl, nsRdataOf(zone));
   if (full !== undefined) yield full;
   for (const [part, id] of zoneNames(zone)) {
     const k = part.records.kinds;
@@ -66,7 +66,7 @@ function* zoneNames(zone: Zone): Generator<[ZonePart, number]> {
       const entries = changedWithHash(changes, hashBytes(records.names, start, length));
       if (
         entries !== undefined &&
-        entries.some((e) => sameText(e.part.records, e.id, records, id))
+        entries.some((e) => sameNameText(e.part.records, e.id, records, id))
       ) {
         continue;
       }
@@ -74,13 +74,4 @@ function* zoneNames(zone: Zone): Generator<[ZonePart, number]> {
     yield [zone, id];
   }
   for (const { part, id } of changedEntries(changes)) yield [part, id];
-}
-
-function sameText(a: RecordData, x: number, b: RecordData, y: number): boolean {
-  const as = nameStart(a, x);
-  const bs = nameStart(b, y);
-  const length = (a.nameEnd[x] ?? as) - as;
-  if ((b.nameEnd[y] ?? bs) - bs !== length) return false;
-  for (let i = 0; i < length; i++) if (a.names[as + i] !== b.names[bs + i]) return false;
-  return true;
 }

@@ -14,7 +14,7 @@ import { withChanged } from './changed-names.js';
 import type { ChangedName } from './changed-names.js';
 import { writeWireName } from './response.js';
 import type { Zone, ZonePart } from './zone.js';
-import { NO_NODE, classifyName, lookupAt, nameStart, withSerial } from './zone.js';
+import { NO_NODE, classifyName, lookupAt, nameStart, sameNameText, withSerial } from './zone.js';
 
 /**
  * What a change does to a zone, as an IXFR sends it (RFC 1995): from one serial to the next, the
@@ -52,16 +52,8 @@ function rrsOf(part: ZonePart, id: number): number {
   return n;
 }
 
-const sameName = (a: ChangedName<ZonePart>, b: ChangedName<ZonePart>): boolean => {
-  const x = a.part.records;
-  const y = b.part.records;
-  const xs = nameStart(x, a.id);
-  const ys = nameStart(y, b.id);
-  const length = (x.nameEnd[a.id] ?? 0) - xs;
-  if ((y.nameEnd[b.id] ?? 0) - ys !== length) return false;
-  for (let i = 0; i < length; i++) if (x.names[xs + i] !== y.names[ys + i]) return false;
-  return true;
-};
+const sameName = (a: ChangedName<ZonePart>, b: ChangedName<ZonePart>): boolean =>
+  sameNameText(a.part.records, a.id, b.part.records, b.id);
 
 /** A changeset that does not apply to a zone (its serial is not the zone's). */
 export class ChangesetMismatch extends Error {}

@@ -353,5 +353,15 @@ function nameMatchesAt(
   return true;
 }
 
+/** Whether name `x` of `a` and name `y` of `b` are the same text (names of two record sets). */
+export function sameNameText(a: RecordData, x: number, b: RecordData, y: number): boolean {
+  const as = nameStart(a, x);
+  const bs = nameStart(b, y);
+  const length = (a.nameEnd[x] ?? as) - as;
+  if ((b.nameEnd[y] ?? bs) - bs !== length) return false;
+  for (let i = 0; i < length; i++) if (a.names[as + i] !== b.names[bs + i]) return false;
+  return true;
+}
+
 /** Re-exported record kinds, for the response writer. */
 export { KIND_A, KIND_AAAA, KIND_SRV };
