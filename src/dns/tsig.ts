@@ -139,22 +139,30 @@ export function readCanonicalName(
   return undefined;
 }
 
-/** Skips the question and the RRs of a message; returns the offset of RR number `index` or -1. */
-function rrOffset(msg: Uint8Array, index: number): number {
+/**
+ * Walks the question and the RRs before the last one: where the last RR starts, and whether an
+ * RR before it is a TSIG; undefined when the message does not add up.
+ */
+function lastRR(
+  msg: Uint8Array,
+  total: number,
+): { readonly start: number; readonly tsigBefore: boolean } | undefined {
   let off = HEADER_SIZE;
   const qdcount = u16(msg, 4);
   for (let i = 0; i < qdcount; i++) {
     const name = readCanonicalName(msg, off);
-    if (name === undefined || name.end + 4 > msg.length) return -1;
+    if (name === undefined || name.end + 4 > msg.length) return undefined;
     off = name.end + 4;
   }
-  for (let i = 0; i < index; i++) {
+  let tsigBefore = false;
+  for (let i = 0; i < total - 1; i++) {
     const name = readCanonicalName(msg, off);
-    if (name === undefined || name.end + 10 > msg.length) return -1;
+    if (name === undefined || name.end + 10 > msg.length) return undefined;
+    if (u16(msg, name.end) === TYPE_TSIG) tsigBefore = true;
     off = name.end + 10 + u16(msg, name.end + 8);
-    if (off > msg.length) return -1;
+    if (off > msg.length) return undefined;
   }
-  return off;
+  return { start: off, tsigBefore };
 }
 
 /**
@@ -166,13 +174,13 @@ export function readTsig(msg: Uint8Array): TsigRecord | 'malformed' | undefined 
   const total = u16(msg, 6) + u16(msg, 8) + u16(msg, 10);
   if (total === 0) return undefined;
   // Any TSIG but the last RR of the additional section makes the message malformed.
-  const start = rrOffset(msg, total - 1);
-  if (start < 0) return 'malformed';
+  const last = lastRR(msg, total);
+  if (last === undefined) return 'malformed';
+  const { start, tsigBefore } = last;
   const owner = readCanonicalName(msg, start);
   if (owner === undefined || owner.end + 10 > msg.length) return 'malformed';
-  if (u16(msg, owner.end) !== TYPE_TSIG)
-    return hasTsigBefore(msg, total - 1) ? 'malformed' : undefined;
-  if (u16(msg, 10) === 0 || hasTsigBefore(msg, total - 1)) return 'malformed';
+  if (u16(msg, owner.end) !== TYPE_TSIG) return tsigBefore ? 'malformed' : undefined;
+  if (u16(msg, 10) === 0 || tsigBefore) return 'malformed';
   if (u16(msg, owner.end + 2) !== CLASS.ANY) return 'malformed';
   const rdStart = owner.end + 10;
   const rdEnd = rdStart + u16(msg, owner.end + 8);
@@ -206,18 +214,6 @@ export function readTsig(msg: Uint8Array): TsigRecord | 'malformed' | undefined 
     error,
     other: Buffer.from(msg.subarray(off, rdEnd)),
   };
-}
-
-/** True when one of the first `count` RRs is a TSIG. */
-function hasTsigBefore(msg: Uint8Array, count: number): boolean {
-  let off = rrOffset(msg, 0);
-  for (let i = 0; i < count && off >= 0; i++) {
-    const name = readCanonicalName(msg, off);
-    if (name === undefined || name.end + 10 > msg.length) return false;
-    if (u16(msg, name.end) === TYPE_TSIG) return true;
-    off = name.end + 10 + u16(msg, name.end + 8);
-  }
-  return false;
 }
 
 /** The message as it was before `tsig` was added: TSIG cut off, ARCOUNT less one, original ID. */
