@@ -326,7 +326,7 @@ export class DnsServer {
       // A signed query (a secondary asking for the SOA) gets a signed answer, or why not.
       const transfers = this.#options.transfers;
       if (parsed.signed && transfers !== undefined) {
-        return transfers.signAnswer(msg, result.response);
+        return transfers.signAnswer(msg, parsed.questionEnd, result.response);
       }
       const rrl = settings.rrl;
       if (rrl !== undefined && transport === 'udp' && client !== undefined) {

@@ -1,6 +1,7 @@
 /**
- * Zone transfers to DNS secondaries over TCP (RFC 5936 AXFR; IXFR, RFC 1995, answered with the
- * whole zone in its AXFR form, which RFC 1995 4 allows). Who may transfer: clients in
+ * Zone transfers to DNS secondaries over TCP (RFC 5936 AXFR; IXFR, RFC 1995, from the journal of
+ * the zone's differences, or with the whole zone in its AXFR form when the journal does not reach
+ * back to the secondary's serial, which RFC 1995 4 allows). Who may transfer: clients in
  * `transfer.allow`, and, when TSIG keys are configured, only requests signed with one of them
  * (RFC 8945: a bad signature gets NOTAUTH with the TSIG error; an unsigned request REFUSED). At
  * most `maxConcurrent` transfers run at once; more get REFUSED.
@@ -19,11 +20,10 @@ import { errorResponse } from './response.js';
 import type { TsigKeyring } from './tsig.js';
 import {
   RCODE_NOTAUTH,
-  TSIG_ERROR,
   TsigSigner,
   readCanonicalName,
   readTsig,
-  unsignedTsigError,
+  tsigRefusal,
   verifyTsig,
 } from './tsig.js';
 import { HEADER_SIZE, RCODE, TYPE, u16 } from './wire.js';
@@ -141,7 +141,11 @@ export type Journal = (serial: number) => readonly ZoneDiff[] | undefined;
 interface Admitted {
   readonly request: TransferRequest;
   readonly zone: Zone;
+  /** The name of the key it was signed with, if any. */
+  readonly key: string | undefined;
   readonly sign: (m: Buffer) => Buffer;
+  /** A header-only answer with the question and `rcode`, unsigned. */
+  readonly answer: (rcode: number) => Buffer;
 }
 
 /** Serves zone transfers (see the module comment). */
@@ -241,13 +245,10 @@ export class ZoneTransfers {
       key = tsig.keyName;
       const verified = verifyTsig(msg, tsig, settings.keys, nowSeconds());
       if (!verified.ok) {
-        const error = answer(verified.rcode);
         return refuse(
           verified.rcode === RCODE.FORMERR ? 'formerr' : 'notauth',
           verified.reason,
-          verified.error === TSIG_ERROR.BADTIME && verified.key !== undefined
-            ? new TsigSigner(verified.key, nowSeconds, tsig.mac).sign(error, verified.error)
-            : unsignedTsigError(error, tsig, verified.error, nowSeconds()),
+          tsigRefusal(answer(verified.rcode), tsig, verified, nowSeconds),
         );
       }
       signer = new TsigSigner(verified.key, nowSeconds, tsig.mac);
@@ -262,29 +263,26 @@ export class ZoneTransfers {
       const reason = `not the zone ${zone.records.zone}: ${request.name}`;
       return refuse('notauth', reason, sign(answer(RCODE_NOTAUTH)));
     }
-    return { request, zone, sign };
+    return { request, zone, key, sign, answer };
   }
 
   /**
    * The answer to a signed query (a secondary's SOA query before a transfer, RFC 8945 5.3):
    * `answer` signed with the query's key when its TSIG verifies, else the NOTAUTH (or FORMERR)
    * that says why, with the TSIG error. Without keys every signed query gets BADKEY.
+   * `questionEnd` is where the query's question ends (the error answers echo it).
    */
-  signAnswer(msg: Buffer, answer: Buffer): Buffer {
+  signAnswer(msg: Buffer, questionEnd: number, answer: Buffer): Buffer {
     const tsig = readTsig(msg);
-    const questionEnd = readCanonicalName(msg, HEADER_SIZE)?.end;
     const error = (rcode: number): Buffer =>
-      errorResponse(msg, rcode, questionEnd === undefined ? 0 : questionEnd + 4, undefined, false);
+      errorResponse(msg, rcode, questionEnd, undefined, false);
     if (tsig === undefined) return answer;
     if (tsig === 'malformed') return error(RCODE.FORMERR);
     const nowSeconds = (): number => this.#now() / 1000;
     const verified = verifyTsig(msg, tsig, this.#settings.keys, nowSeconds());
     if (verified.ok) return new TsigSigner(verified.key, nowSeconds, tsig.mac).sign(answer);
     this.#logger.debug('signed query refused: TSIG', { reason: verified.reason });
-    const refused = error(verified.rcode);
-    return verified.error === TSIG_ERROR.BADTIME && verified.key !== undefined
-      ? new TsigSigner(verified.key, nowSeconds, tsig.mac).sign(refused, verified.error)
-      : unsignedTsigError(refused, tsig, verified.error, nowSeconds());
+    return tsigRefusal(error(verified.rcode), tsig, verified, nowSeconds);
   }
 
   /**
@@ -302,7 +300,7 @@ export class ZoneTransfers {
       started,
       'IXFR',
       client,
-      readTsigKeyName(msg),
+      admitted.key,
       'ok',
       undefined,
       admitted.zone.serial,
@@ -329,9 +327,8 @@ export class ZoneTransfers {
       await send(admitted);
       return;
     }
-    const { request, sign } = admitted;
+    const { request, sign, key } = admitted;
     const current = admitted.zone;
-    const key = readTsigKeyName(msg);
     const end = (result: TransferResult, reason?: string, messages = 0, bytes = 0): void => {
       this.#end(
         started,
@@ -358,17 +355,7 @@ export class ZoneTransfers {
     if (this.#running >= this.#settings.maxConcurrent) {
       const limit = this.#settings.maxConcurrent;
       end('busy', `${String(limit)} transfers running (transfer.maxConcurrent)`);
-      await send(
-        sign(
-          errorResponse(
-            msg,
-            RCODE.REFUSED,
-            HEADER_SIZE + request.question.length,
-            undefined,
-            false,
-          ),
-        ),
-      );
+      await send(sign(admitted.answer(RCODE.REFUSED)));
       return;
     }
     this.#running++;
@@ -399,10 +386,4 @@ export class ZoneTransfers {
       this.#running--;
     }
   }
-}
-
-/** The key name of a message's TSIG, if it has a readable one. */
-function readTsigKeyName(msg: Buffer): string | undefined {
-  const tsig = readTsig(msg);
-  return tsig === undefined || tsig === 'malformed' ? undefined : tsig.keyName;
 }

@@ -459,6 +459,22 @@ export function unsignedTsigError(
 }
 
 /**
+ * The answer to a message whose TSIG did not verify (RFC 8945 5.2): `answer` (the error
+ * response with the failure's rcode) and a TSIG saying why: signed with the key for BADTIME, so
+ * that the sender can trust the server's time in it; unsigned otherwise.
+ */
+export function tsigRefusal(
+  answer: Uint8Array,
+  request: TsigRecord,
+  failure: TsigFailure,
+  nowSeconds: () => number,
+): Buffer {
+  return failure.error === TSIG_ERROR.BADTIME && failure.key !== undefined
+    ? new TsigSigner(failure.key, nowSeconds, request.mac).sign(answer, failure.error)
+    : unsignedTsigError(answer, request, failure.error, nowSeconds());
+}
+
+/**
  * Verifies the messages of a multi-message answer in turn (a TSIG-signed transfer read by a
  * client, or a test): the first against the request MAC with the full variables, the rest
  * against the previous MAC with the timers only. Every message must be signed.
