@@ -17,8 +17,16 @@ import type { HostPort } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { TsigKey } from './tsig.js';
 import { TsigSigner, keyring, readTsig, verifyTsig } from './tsig.js';
-import { CLASS, HEADER_SIZE, TYPE, encodeName, setU16, u16 } from './wire.js';
-import { writeRRHeader } from './zone.js';
+import { formatHostPort } from './upstream.js';
+import {
+  HEADER_SIZE,
+  TYPE,
+  encodeName,
+  plainQnameEnd,
+  questionMessage,
+  setU16,
+  u16,
+} from './wire.js';
 import type { Zone } from './zone.js';
 
 /** The NOTIFY opcode. */
@@ -70,20 +78,10 @@ const REAL_TIMERS: NotifyTimers = {
 /** The NOTIFY message for `zone` with ID `id`: the apex SOA question and the SOA as answer. */
 export function notifyMessage(zone: Zone, id: number): Buffer {
   const apex = encodeName(zone.records.zone);
-  const soaRdata = zone.soaAnswer.subarray(12);
-  const out = Buffer.alloc(HEADER_SIZE + apex.length + 4 + 2 + 10 + soaRdata.length);
-  setU16(out, 0, id);
-  out[2] = (OPCODE_NOTIFY << 3) | 0x04; // opcode NOTIFY, AA
-  setU16(out, 4, 1);
+  const question = questionMessage(id, (OPCODE_NOTIFY << 3) | 0x04, apex, TYPE.SOA); // AA
+  // The zone's SOA answer: its owner points at the question's name, the apex.
+  const out = Buffer.concat([question, zone.soaAnswer]);
   setU16(out, 6, 1);
-  apex.copy(out, HEADER_SIZE);
-  let off = HEADER_SIZE + apex.length;
-  setU16(out, off, TYPE.SOA);
-  setU16(out, off + 2, CLASS.IN);
-  off += 4;
-  setU16(out, off, 0xc000 | HEADER_SIZE);
-  off = writeRRHeader(out, off + 2, TYPE.SOA, zone.ttl, soaRdata.length);
-  soaRdata.copy(out, off);
   return out;
 }
 
@@ -95,13 +93,9 @@ export function notifyMessage(zone: Zone, id: number): Buffer {
 export function notifyAnswer(msg: Buffer): Buffer | undefined {
   if (msg.length < HEADER_SIZE || (((msg[2] ?? 0) >> 3) & 0x0f) !== OPCODE_NOTIFY) return undefined;
   if (((msg[2] ?? 0) & 0x80) !== 0 || u16(msg, 4) !== 1) return undefined;
-  let off = HEADER_SIZE;
-  for (let len = msg[off] ?? 0; len !== 0; len = msg[off] ?? 0) {
-    if (len > 63 || off + len + 1 >= msg.length) return undefined;
-    off += len + 1;
-  }
-  const end = off + 5;
-  if (end > msg.length) return undefined;
+  const qnameEnd = plainQnameEnd(msg);
+  const end = qnameEnd + 4;
+  if (qnameEnd < 0 || end > msg.length) return undefined;
   const out = Buffer.alloc(end);
   msg.copy(out, 0, 0, end);
   out[2] = 0x80 | (OPCODE_NOTIFY << 3) | 0x04; // QR, NOTIFY, AA
@@ -162,9 +156,7 @@ export class Notifier {
   #setTargets(addresses: readonly HostPort[]): void {
     const next = new Map<string, Target>();
     for (const address of addresses) {
-      const label = net.isIPv6(address.host)
-        ? `[${address.host}]:${String(address.port)}`
-        : `${address.host}:${String(address.port)}`;
+      const label = formatHostPort(address);
       next.set(
         label,
         this.#targets.get(label) ?? { address, label, sending: undefined, waiting: undefined },
@@ -261,10 +253,7 @@ export class Notifier {
     if (msg.length < HEADER_SIZE) return;
     const flags = msg[2] ?? 0;
     if ((flags & 0x80) === 0 || ((flags >> 3) & 0x0f) !== OPCODE_NOTIFY) return;
-    const label =
-      rinfo.family === 'IPv6'
-        ? `[${rinfo.address}]:${String(rinfo.port)}`
-        : `${rinfo.address}:${String(rinfo.port)}`;
+    const label = formatHostPort({ host: rinfo.address, port: rinfo.port });
     const target = this.#targets.get(label);
     const sending = target?.sending;
     if (target === undefined || sending === undefined || u16(msg, 0) !== sending.id) return;

@@ -8,7 +8,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { HostPort } from '../config/index.js';
 import { readCanonicalName } from './tsig.js';
-import { CLASS, HEADER_SIZE, TYPE, encodeName, setU16, u16 } from './wire.js';
+import { sameAddress } from './upstream.js';
+import { HEADER_SIZE, TYPE, encodeName, questionMessage, u16 } from './wire.js';
 
 /** RFC 1982 3.2: whether serial `a` comes after serial `b`. */
 export function isSerialAfter(a: number, b: number): boolean {
@@ -53,13 +54,7 @@ export async function peerSerials(
       new Promise<number | undefined>((resolve) => {
         const socket = dgram.createSocket(net.isIPv6(peer.host) ? 'udp6' : 'udp4');
         const id = randomInt(65536);
-        const name = encodeName(zone);
-        const query = Buffer.alloc(HEADER_SIZE + name.length + 4);
-        setU16(query, 0, id);
-        setU16(query, 4, 1);
-        name.copy(query, HEADER_SIZE);
-        setU16(query, HEADER_SIZE + name.length, TYPE.SOA);
-        setU16(query, HEADER_SIZE + name.length + 2, CLASS.IN);
+        const query = questionMessage(id, 0, encodeName(zone), TYPE.SOA);
         const done = (serial: number | undefined): void => {
           clearTimeout(timer);
           socket.close();
@@ -72,7 +67,7 @@ export async function peerSerials(
           done(undefined);
         });
         socket.on('message', (msg, rinfo) => {
-          if (rinfo.address !== peer.host && rinfo.address !== `::ffff:${peer.host}`) return;
+          if (!sameAddress(rinfo.address, peer.host)) return;
           if (msg.length < HEADER_SIZE || u16(msg, 0) !== id) return;
           done(soaSerialOf(msg));
         });

@@ -26,7 +26,7 @@ import {
   tsigRefusal,
   verifyTsig,
 } from './tsig.js';
-import { HEADER_SIZE, RCODE, TYPE, u16 } from './wire.js';
+import { HEADER_SIZE, RCODE, TYPE, plainQnameEnd, u16 } from './wire.js';
 import type { Zone } from './zone.js';
 
 /** What may transfer the zone (`transfer.*`); a reload replaces it. */
@@ -87,14 +87,9 @@ export function isTransferRequest(msg: Uint8Array): boolean {
   if (msg.length < HEADER_SIZE + 5 || ((msg[2] ?? 0) & 0xf8) !== 0 || u16(msg, 4) !== 1) {
     return false;
   }
-  let off = HEADER_SIZE;
-  for (let len = msg[off] ?? 0; len !== 0; len = msg[off] ?? 0) {
-    if (len > 63) return false;
-    off += len + 1;
-    if (off >= msg.length) return false;
-  }
-  const qtype = u16(msg, off + 1);
-  return off + 5 <= msg.length && (qtype === TYPE.AXFR || qtype === TYPE.IXFR);
+  const qnameEnd = plainQnameEnd(msg);
+  const qtype = u16(msg, qnameEnd);
+  return qnameEnd > 0 && qnameEnd + 4 <= msg.length && (qtype === TYPE.AXFR || qtype === TYPE.IXFR);
 }
 
 /** The request, or undefined when its question (or an IXFR's SOA) cannot be read. */

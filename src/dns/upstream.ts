@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import type { Transport } from './response.js';
 import type { ExchangeOutcome, ForwardObserver } from './upstream-stats.js';
 import type { Candidate } from './policy.js';
-import { HEADER_SIZE, TYPE, encodeName } from './wire.js';
+import { HEADER_SIZE, TYPE, encodeName, questionMessage } from './wire.js';
 import { ipv6Bytes } from '../net/ip.js';
 
 /** `. IN NS` with RD set: the health probe (what CoreDNS sends). */
@@ -37,12 +37,7 @@ function loopProbe(): { readonly query: Buffer; readonly question: string } {
   const name = encodeName(
     `${randomBytes(8).toString('hex')}.${randomBytes(8).toString('hex')}.mesodns-loop.invalid.`,
   );
-  const query = Buffer.alloc(HEADER_SIZE + name.length + 4);
-  query[2] = 0x01; // RD
-  query.writeUInt16BE(1, 4);
-  name.copy(query, HEADER_SIZE);
-  query.writeUInt16BE(TYPE.HINFO, HEADER_SIZE + name.length);
-  query.writeUInt16BE(1, HEADER_SIZE + name.length + 2);
+  const query = questionMessage(0, 0x01, name, TYPE.HINFO); // RD
   return { query, question: questionOf(query, query.length) };
 }
 

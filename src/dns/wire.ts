@@ -357,6 +357,42 @@ export function parseQuery(msg: Buffer): Query | QueryProblem {
   );
 }
 
+/**
+ * A message with one question (class IN) and no RRs: ID `id`, the second header byte `flags1`
+ * (opcode, AA, RD), the wire-format name `name`, type `type`. For the queries and NOTIFYs mesodns
+ * sends itself.
+ */
+export function questionMessage(
+  id: number,
+  flags1: number,
+  name: Uint8Array,
+  type: number,
+): Buffer {
+  const out = Buffer.alloc(HEADER_SIZE + name.length + 4);
+  setU16(out, 0, id);
+  out[2] = flags1;
+  setU16(out, 4, 1);
+  out.set(name, HEADER_SIZE);
+  setU16(out, HEADER_SIZE + name.length, type);
+  setU16(out, HEADER_SIZE + name.length + 2, CLASS.IN);
+  return out;
+}
+
+/**
+ * Where the question name of `msg` ends (the offset after its root label), read as a query's
+ * must be: uncompressed labels of at most 63 bytes, inside the message; -1 otherwise. Not for
+ * the answer path, whose parser does this while it hashes the name.
+ */
+export function plainQnameEnd(msg: Uint8Array): number {
+  let off = HEADER_SIZE;
+  for (let len = msg[off] ?? 0; len !== 0; len = msg[off] ?? 0) {
+    if (len > MAX_LABEL) return -1;
+    off += len + 1;
+    if (off >= msg.length) return -1;
+  }
+  return off + 1;
+}
+
 /** Type guard: did `parseQuery` return a problem? */
 export function isProblem(q: Query | QueryProblem): q is QueryProblem {
   return 'action' in q;
