@@ -14,6 +14,7 @@ import type { RecordData } from '../records/index.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from '../records/index.js';
 import { soaRdataOf } from './axfr.js';
 import type { ZoneDiff } from './changeset.js';
+import { diffRRs } from './journal.js';
 import { TRANSFER_MESSAGE_SIZE, TransferWriter } from './transfer-writer.js';
 import type { TransferQuestion } from './transfer-writer.js';
 import { TYPE } from './wire.js';
@@ -112,13 +113,6 @@ function soaWithSerial(zone: Zone, serial: number): Buffer {
   return rdata;
 }
 
-/** RRs of a difference's removed and added record data together. */
-function rrCount(diff: ZoneDiff): number {
-  let n = 0;
-  for (const data of [diff.removed, diff.added]) for (const k of data.kinds) n += k.values.length;
-  return n;
-}
-
 /** One step of the answer: the RRs removed from serial `from`, and those added up to `to`. */
 interface Section {
   readonly from: number;
@@ -130,7 +124,7 @@ interface Section {
 /** The sections of the answer: one condensed difference, or each difference as it is. */
 function sections(zone: Zone, diffs: readonly ZoneDiff[], condenseMaxRRs: number): Section[] {
   let total = 0;
-  for (const d of diffs) total += rrCount(d);
+  for (const d of diffs) total += diffRRs(d);
   if (diffs.length > 1 && total <= condenseMaxRRs) {
     const { removed, added } = condense(diffs, zone);
     return [{ from: diffs[0]?.serialFrom ?? zone.serial, to: zone.serial, removed, added }];
