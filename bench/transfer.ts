@@ -19,10 +19,10 @@ import { join } from 'node:path';
 import { syntheticState } from '../support/cluster.js';
 import { startMesodns, waitFor } from '../support/mesodns.js';
 import type { Mesodns } from '../support/mesodns.js';
-import { parsePrometheusText, sampleSum } from '../support/prometheus-text.js';
 import { startKnotSecondary } from '../support/secondaries.js';
 import { HOST, fmt } from './common.js';
 import { dnsperf } from './dns-load.js';
+import { scrape, value } from './metrics.js';
 import type { PerfRun } from './dns-load.js';
 
 const TASKS = Number(process.env['BENCH_TRANSFER_TASKS'] ?? 100_000);
@@ -58,12 +58,7 @@ function rawAxfr(port: number): Promise<number> {
 
 /** The sum of a family's samples in `/metrics`, those with `result` when given. */
 async function metric(srv: Mesodns, family: string, result?: string): Promise<number> {
-  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
-  return sampleSum(
-    parsePrometheusText(text),
-    family,
-    result === undefined ? undefined : { result },
-  );
+  return value(await scrape(srv.httpPort), family, result === undefined ? {} : { result });
 }
 
 async function eventLoopP99Ms(srv: Mesodns): Promise<number> {
