@@ -446,6 +446,16 @@ export interface StartMesodnsOptions {
   readonly asGiven?: boolean;
 }
 
+/**
+ * The value of one series of `/metrics`, written as it is exposed (`name` or
+ * `name{label="v",...}` in the exporter's label order); NaN when mesodns does not expose it.
+ */
+export async function metricValue(srv: Mesodns, series: string): Promise<number> {
+  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+}
+
 /** A running mesodns process. */
 export interface Mesodns {
   readonly dnsPort: number;

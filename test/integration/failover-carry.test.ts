@@ -13,7 +13,7 @@ import {
   killTask,
   recoveringState,
 } from '../../support/fake-master.js';
-import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import { answerData, ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { testsAtOnce } from '../../support/tests-at-once.js';
 
@@ -122,12 +122,6 @@ async function watchProbes(
   return { wrong, asked };
 }
 
-async function metric(srv: Mesodns, name: string): Promise<number> {
-  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? NaN : Number(line.split(' ')[1]);
-}
-
 /** Running tasks in a state document. */
 function runningTasks(doc: unknown): number {
   const { frameworks } = doc as { frameworks: { tasks: { state: string }[] }[] };
@@ -164,11 +158,11 @@ for (const mode of ['poll', 'stream'] as const) {
         async () => {
           cluster.failover(1, recoveringState(full));
           await waitFor(
-            async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
+            async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
             10_000,
             'every agent carried',
           );
-          t.is(await metric(srv, 'mesodns_failover_carried_tasks'), runningTasks(full));
+          t.is(await metricValue(srv, 'mesodns_failover_carried_tasks'), runningTasks(full));
           killTask(full, probeIds[killed] ?? '');
           // Six groups of agents, one a second, in agent order.
           const agents = full.slaves.map((s) => s.id);
@@ -195,7 +189,7 @@ for (const mode of ['poll', 'stream'] as const) {
           // Correctness again: a 1 s refresh plus a 2,000-task build, but 5 s was missed once on
           // 2 cores beside the Dockerfile test's npm ci.
           await waitFor(
-            async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 0,
+            async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 0,
             15_000,
             'nothing carried any more',
           );
@@ -210,7 +204,7 @@ for (const mode of ['poll', 'stream'] as const) {
       t.regex(srv.logs(), /does not list every agent yet; serving the tasks/);
       t.regex(srv.logs(), /every carried agent is resolved.*reregistered=80/);
       await waitFor(
-        async () => (await metric(srv, 'mesodns_failover_carried_tasks')) === 0,
+        async () => (await metricValue(srv, 'mesodns_failover_carried_tasks')) === 0,
         2000,
         'no task carried',
       );
@@ -223,7 +217,7 @@ for (const mode of ['poll', 'stream'] as const) {
     const full = structuredClone(doc);
     cluster.failover(2, recoveringState(full));
     await waitFor(
-      async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
+      async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
       10_000,
       'every agent carried',
     );
@@ -237,7 +231,7 @@ for (const mode of ['poll', 'stream'] as const) {
     t.deepEqual((await askA(srv.dnsPort, probeName(1))).ips, [probeIp(1)], 'the others stay');
     // The counters reach the main thread just after the zone.
     await waitFor(
-      async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 79,
+      async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 79,
       2000,
       'one agent fewer carried',
     );
@@ -254,7 +248,7 @@ for (const mode of ['poll', 'stream'] as const) {
       cluster.setState(recoveringState(full));
       if (mode === 'stream') cluster.master(0).dropStreams();
       await waitFor(
-        async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 80,
+        async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
         10_000,
         'every agent carried',
       );
@@ -266,7 +260,7 @@ for (const mode of ['poll', 'stream'] as const) {
       );
       t.regex(srv.logs(), /did not re-register within mesos\.failover\.maxHold/);
       await waitFor(
-        async () => (await metric(srv, 'mesodns_failover_carried_agents')) === 0,
+        async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 0,
         2000,
         'nothing carried',
       );

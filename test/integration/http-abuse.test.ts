@@ -10,7 +10,7 @@ import http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import test from 'ava';
 import { syntheticState } from '../../support/cluster.js';
-import { ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import { ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 
 const MIB = 1024 * 1024;
@@ -74,12 +74,6 @@ async function peakRss(pid: number): Promise<number> {
   return kb === undefined ? NaN : Number(kb) * 1024;
 }
 
-async function metric(srv: Mesodns, name: string): Promise<number> {
-  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? NaN : Number(line.split(' ')[1]);
-}
-
 test('/v1/enumerate abuse at 20k tasks: DNS answers on time, memory stays bounded', async (t) => {
   t.timeout(180_000);
   const srv = await startMesodns({
@@ -123,5 +117,5 @@ test('/v1/enumerate abuse at 20k tasks: DNS answers on time, memory stays bounde
   // machine (docs/performance.md). Here: no stall of the kind one-piece bodies caused (seconds).
   t.true(p99(loaded.ms) < p99(quiet.ms) + 100, 'DNS latency under the HTTP load');
   t.true(peak < MEMORY_LIMIT, `peak RSS ${(peak / MIB).toFixed(0)} MiB`);
-  t.true((await metric(srv, 'mesodns_http_refused_total{reason="busy"}')) >= 8);
+  t.true((await metricValue(srv, 'mesodns_http_refused_total{reason="busy"}')) >= 8);
 });

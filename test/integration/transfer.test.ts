@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { dig } from '../../support/dig.js';
-import { startMesodns, waitFor } from '../../support/mesodns.js';
+import { metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
 import { syntheticState } from '../../support/cluster.js';
@@ -78,12 +78,6 @@ function transferConfig(extra: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
-async function metric(srv: Mesodns, series: string): Promise<number> {
-  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
-}
-
 test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; without the key, nothing', async (t) => {
   const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
   t.teardown(() => srv.stop());
@@ -125,10 +119,10 @@ test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; witho
   t.regex(wrong, /NOTAUTH|BADSIG/, wrong);
   t.notRegex(wrong, /IN\s+A\s/);
 
-  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
-  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
-  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="notauth"}'), 1);
-  t.true((await metric(srv, 'mesodns_transfer_bytes_total{type="AXFR"}')) > 1000);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="notauth"}'), 1);
+  t.true((await metricValue(srv, 'mesodns_transfer_bytes_total{type="AXFR"}')) > 1000);
 });
 
 test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older one the zone', async (t) => {
@@ -168,7 +162,7 @@ test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older o
   t.notRegex(full, /;; ERROR|WARNING/, full);
   const records = [...rrsOf(full)].filter((rr) => / (a|aaaa|srv) /.test(rr));
   t.deepEqual(records.sort(), [...(await httpRrs(srv))].sort());
-  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}'), 4);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}'), 4);
 });
 
 test('without transfer.allow every transfer is refused, as before', async (t) => {
@@ -176,7 +170,7 @@ test('without transfer.allow every transfer is refused, as before', async (t) =>
   t.teardown(() => srv.stop());
   const out = await kdig(['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR']);
   t.regex(out, /REFUSED/, out);
-  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
 });
 
 /** The demo state with one more running marathon task, `name`, at `ip`. */
@@ -242,7 +236,7 @@ for (const { what, start } of SECONDARIES) {
     }
     const transfers = 'mesodns_transfer_requests_total{type="AXFR",result="ok"}';
     const incremental = 'mesodns_transfer_requests_total{type="IXFR",result="ok"}';
-    t.is((await metric(srv, transfers)) + (await metric(srv, incremental)), 1);
+    t.is((await metricValue(srv, transfers)) + (await metricValue(srv, incremental)), 1);
 
     // A new task: mesodns tells the secondary (the SOA refresh is 60 s), which transfers it.
     const stateFile = join(srv.dir, 'state.json');
@@ -257,14 +251,14 @@ for (const { what, start } of SECONDARIES) {
       ['10.200.9.9'],
     );
     await waitFor(
-      async () => (await metric(srv, 'mesodns_notify_total{result="acked"}')) >= 1,
+      async () => (await metricValue(srv, 'mesodns_notify_total{result="acked"}')) >= 1,
       5_000,
       'an acknowledged NOTIFY',
     );
     // The second transfer was an IXFR of the difference only (a one-task change).
-    t.is(await metric(srv, transfers), 1, secondary.logs());
-    t.is(await metric(srv, incremental), 1, secondary.logs());
-    const ixfrBytes = await metric(srv, 'mesodns_transfer_bytes_total{type="IXFR"}');
+    t.is(await metricValue(srv, transfers), 1, secondary.logs());
+    t.is(await metricValue(srv, incremental), 1, secondary.logs());
+    const ixfrBytes = await metricValue(srv, 'mesodns_transfer_bytes_total{type="IXFR"}');
     t.true(ixfrBytes > 0 && ixfrBytes < 2048, `${String(ixfrBytes)} bytes`);
   });
 }
@@ -302,7 +296,7 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
   t.teardown(() => knot.stop());
   // The NOTIFY of the first zone went out before knot was up: wait for its retry's answer.
   await waitFor(
-    async () => (await metric(srv, 'mesodns_notify_pending')) === 0,
+    async () => (await metricValue(srv, 'mesodns_notify_pending')) === 0,
     10_000,
     'no NOTIFY unanswered',
   );
@@ -332,9 +326,11 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
   t.true((all[Math.floor(all.length / 2)] ?? Infinity) < 1000, 'half the changes within 1 s');
   t.true(Math.max(...all) < 3000, 'every change within 3 s');
   // After the first transfer, the secondary only ever asked for increments.
-  t.is(await metric(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
-  t.true((await metric(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}')) >= 16);
-  t.true((await metric(srv, 'mesodns_notify_total{result="acked"}')) >= 16);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
+  t.true(
+    (await metricValue(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}')) >= 16,
+  );
+  t.true((await metricValue(srv, 'mesodns_notify_total{result="acked"}')) >= 16);
 });
 
 test('a restarted primary goes beyond the serial its secondaries hold', async (t) => {
