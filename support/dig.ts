@@ -344,3 +344,26 @@ export async function digShort(
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith(';'));
 }
+
+/** What `kdig` printed (stdout and stderr together) and its exit status. */
+export interface KdigResult {
+  readonly output: string;
+  readonly code: number;
+}
+
+/**
+ * Runs knot's kdig with `args`, one try of `timeoutSeconds` (the tests use it where dig has no
+ * equivalent: TSIG keys on the command line, IXFR=serial, multi-message transfers).
+ */
+export function kdig(args: readonly string[], timeoutSeconds = 3): Promise<KdigResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'kdig',
+      [...args, '+retry=0', `+timeout=${String(timeoutSeconds)}`],
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ output: stdout + stderr, code });
+      },
+    );
+  });
+}

@@ -3,7 +3,6 @@
  * verify (and fail with a wrong secret, an unknown key, a stale time), kdig accepts the answers
  * mesodns signs, single and multi-message (an AXFR over TCP), and refuses a tampered one.
  */
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,6 +19,8 @@ import {
 } from '../../src/dns/tsig.js';
 import type { TsigKey, TsigRecord } from '../../src/dns/tsig.js';
 import { encodeName } from '../../src/dns/wire.js';
+import { kdig } from '../../support/dig.js';
+import type { KdigResult } from '../../support/dig.js';
 
 const SECRET = 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0';
 const KEY: TsigKey = {
@@ -30,26 +31,12 @@ const KEY: TsigKey = {
 const KEYS = keyring([KEY]);
 const now = (): number => Date.now() / 1000;
 
-interface Kdig {
-  readonly stdout: string;
-  readonly code: number;
-}
-
-function kdig(args: readonly string[]): Promise<Kdig> {
-  return new Promise((resolve) => {
-    execFile('kdig', [...args, '+retry=0', '+timeout=2'], (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ stdout: stdout + stderr, code });
-    });
-  });
-}
-
 /** One UDP request from kdig, answered by `answer` (undefined: no answer). */
 async function exchange(
   keyArg: string,
   answer: (request: Buffer) => Buffer | undefined,
   name = 'mesos.',
-): Promise<{ request: Buffer; kdig: Kdig }> {
+): Promise<{ request: Buffer; kdig: KdigResult }> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const { port } = socket.address();
@@ -59,9 +46,9 @@ async function exchange(
     const reply = answer(msg);
     if (reply !== undefined) socket.send(reply, rinfo.port, rinfo.address);
   });
-  const result = await kdig(['-y', keyArg, '@127.0.0.1', '-p', String(port), name, 'SOA']);
+  const result = await kdig(['-y', keyArg, '@127.0.0.1', '-p', String(port), name, 'SOA'], 2);
   socket.close();
-  if (request === undefined) throw new Error(`kdig sent nothing: ${result.stdout}`);
+  if (request === undefined) throw new Error(`kdig sent nothing: ${result.output}`);
   return { request, kdig: result };
 }
 
@@ -94,9 +81,9 @@ test('a request kdig signs verifies, and its answer signed here verifies in kdig
   t.is(tsig.keyName, 'xfr-key.');
   t.is(tsig.algorithmName, 'hmac-sha256.');
   t.true(verifyTsig(request, tsig, KEYS, now()).ok);
-  t.is(out.code, 0, out.stdout);
-  t.regex(out.stdout, /status: NOERROR/);
-  t.notRegex(out.stdout, /WARNING|;; ERROR/, out.stdout);
+  t.is(out.code, 0, out.output);
+  t.regex(out.output, /status: NOERROR/);
+  t.notRegex(out.output, /WARNING|;; ERROR/, out.output);
 });
 
 test('kdig refuses an answer whose signature does not match', async (t) => {
@@ -107,7 +94,7 @@ test('kdig refuses an answer whose signature does not match', async (t) => {
     signed[3] = 3; // NXDOMAIN after signing
     return signed;
   });
-  t.regex(out.stdout, /WARNING: reply verification .*failed to verify TSIG/, out.stdout);
+  t.regex(out.output, /WARNING: reply verification .*failed to verify TSIG/, out.output);
 });
 
 test('a wrong secret, an unknown key, an old time and tampering fail with their TSIG errors', async (t) => {
@@ -185,7 +172,7 @@ test('an unsigned BADKEY answer echoes the request key and has no MAC', async (t
 });
 
 /** kdig AXFR over TCP from a server that answers in `count` messages, each signed here. */
-async function signedTransfer(count: number, tamper: number | undefined): Promise<Kdig> {
+async function signedTransfer(count: number, tamper: number | undefined): Promise<KdigResult> {
   const soa = Buffer.concat([
     Buffer.from([0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0, 60]),
     (() => {
@@ -235,15 +222,10 @@ async function signedTransfer(count: number, tamper: number | undefined): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const out = await kdig([
-    '-y',
-    `hmac-sha256:xfr-key:${SECRET}`,
-    '@127.0.0.1',
-    '-p',
-    String(port),
-    'mesos.',
-    'AXFR',
-  ]);
+  const out = await kdig(
+    ['-y', `hmac-sha256:xfr-key:${SECRET}`, '@127.0.0.1', '-p', String(port), 'mesos.', 'AXFR'],
+    2,
+  );
   for (const s of sockets) s.destroy();
   server.close();
   return out;
@@ -251,9 +233,9 @@ async function signedTransfer(count: number, tamper: number | undefined): Promis
 
 test('kdig verifies a three-message AXFR signed here, and refuses it when one message is altered', async (t) => {
   const good = await signedTransfer(3, undefined);
-  t.is(good.code, 0, good.stdout);
-  t.notRegex(good.stdout, /WARNING|;; ERROR/, good.stdout);
-  for (const i of [1, 2, 3]) t.regex(good.stdout, new RegExp(`h${String(i)}\\.mesos\\.`));
+  t.is(good.code, 0, good.output);
+  t.notRegex(good.output, /WARNING|;; ERROR/, good.output);
+  for (const i of [1, 2, 3]) t.regex(good.output, new RegExp(`h${String(i)}\\.mesos\\.`));
   const bad = await signedTransfer(3, 1);
-  t.regex(bad.stdout, /failed to verify TSIG|;; ERROR/, bad.stdout);
+  t.regex(bad.output, /failed to verify TSIG|;; ERROR/, bad.output);
 });

@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { dig } from '../../support/dig.js';
+import { dig, kdig } from '../../support/dig.js';
 import { metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
@@ -22,12 +22,9 @@ const KEY = `hmac-sha256:xfr-key:${SECRET}`;
 const DEMO_STATE = 'config/demo-state.json';
 const SECONDARY_KEY = { name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET };
 
-function kdig(args: readonly string[]): Promise<string> {
-  return new Promise((resolve) => {
-    execFile('kdig', [...args, '+retry=0', '+timeout=3'], (_error, stdout, stderr) => {
-      resolve(stdout + stderr);
-    });
-  });
+/** What kdig printed (the transfer tests read its records and warnings). */
+async function kdigOutput(args: readonly string[]): Promise<string> {
+  return (await kdig(args)).output;
 }
 
 /** `name TYPE rdata` of every RR in kdig's output but the TSIG (SOA once). */
@@ -83,7 +80,7 @@ test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; witho
   t.teardown(() => srv.stop());
   const port = String(srv.dnsPort);
 
-  const signed = await kdig(['-y', KEY, '@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
+  const signed = await kdigOutput(['-y', KEY, '@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
   t.notRegex(signed, /;; ERROR|WARNING/, signed);
   const got = rrsOf(signed);
   const soa = [...got].filter((rr) => rr.startsWith('mesos. soa '));
@@ -104,10 +101,10 @@ test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; witho
   });
   t.deepEqual([...rrsOf(cli)].sort(), records.sort());
 
-  const unsigned = await kdig(['@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
+  const unsigned = await kdigOutput(['@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
   t.regex(unsigned, /REFUSED/, unsigned);
   t.notRegex(unsigned, /IN\s+A\s/);
-  const wrong = await kdig([
+  const wrong = await kdigOutput([
     '-y',
     'hmac-sha256:xfr-key:d3Jvbmcgc2VjcmV0',
     '@127.0.0.1',
@@ -130,10 +127,10 @@ test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older o
   t.teardown(() => srv.stop());
   const at = ['-y', KEY, '@127.0.0.1', '-p', String(srv.dnsPort)];
   // A signed SOA query (what a secondary sends before a transfer) gets a signed answer.
-  const signedSoa = await kdig([...at, '+notcp', 'mesos.', 'SOA']);
+  const signedSoa = await kdigOutput([...at, '+notcp', 'mesos.', 'SOA']);
   t.regex(signedSoa, /status: NOERROR/, signedSoa);
   t.notRegex(signedSoa, /WARNING|;; ERROR/, signedSoa);
-  const wrongKey = await kdig([
+  const wrongKey = await kdigOutput([
     '-y',
     'hmac-sha256:xfr-key:d3Jvbmc=',
     '@127.0.0.1',
@@ -149,16 +146,22 @@ test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older o
   t.true(serial > 0, JSON.stringify(soa.answer));
 
   for (const transport of ['+notcp', '+tcp']) {
-    const current = await kdig([...at, transport, 'mesos.', `IXFR=${String(serial)}`]);
+    const current = await kdigOutput([...at, transport, 'mesos.', `IXFR=${String(serial)}`]);
     t.notRegex(current, /;; ERROR|WARNING/, current);
     const rrs = rrsOf(current);
     t.is(rrs.size, 1, current);
     t.regex([...rrs][0] ?? '', new RegExp(`^mesos\\. soa .* ${String(serial)} `));
   }
   // Over UDP an older secondary is told the current serial, and asks again over TCP.
-  const older = await kdig([...at, '+notcp', '+ignore', 'mesos.', `IXFR=${String(serial - 1)}`]);
+  const older = await kdigOutput([
+    ...at,
+    '+notcp',
+    '+ignore',
+    'mesos.',
+    `IXFR=${String(serial - 1)}`,
+  ]);
   t.is(rrsOf(older).size, 1, older);
-  const full = await kdig([...at, '+tcp', 'mesos.', `IXFR=${String(serial - 1)}`]);
+  const full = await kdigOutput([...at, '+tcp', 'mesos.', `IXFR=${String(serial - 1)}`]);
   t.notRegex(full, /;; ERROR|WARNING/, full);
   const records = [...rrsOf(full)].filter((rr) => / (a|aaaa|srv) /.test(rr));
   t.deepEqual(records.sort(), [...(await httpRrs(srv))].sort());
@@ -168,7 +171,7 @@ test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older o
 test('without transfer.allow every transfer is refused, as before', async (t) => {
   const srv = await startMesodns({ stateFile: DEMO_STATE });
   t.teardown(() => srv.stop());
-  const out = await kdig(['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR']);
+  const out = await kdigOutput(['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR']);
   t.regex(out, /REFUSED/, out);
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
 });
