@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import type { RestartPolicy } from '../../src/pipeline/pipeline.js';
 import { Pipeline, restartDelayMs, startPipelineWorker } from '../../src/pipeline/pipeline.js';
 import type { Config } from '../../src/config/index.js';
@@ -78,7 +79,14 @@ test('the worker loads the state and the zone is installed in the main thread st
   t.is(pipeline.sourceStats()?.loadsOk, 1);
 });
 
-test('a commit applies the new config to a fresh load before it resolves', async (t) => {
+/** A pipeline on the test state (silent logs), started, its first zone installed. */
+async function loaded(t: ExecutionContext): Promise<{
+  dir: string;
+  config: Config;
+  configFile: string;
+  store: ZoneStore;
+  pipeline: Pipeline;
+}> {
   const { dir, config, configFile } = await setup();
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const store = new ZoneStore();
@@ -94,6 +102,11 @@ test('a commit applies the new config to a fresh load before it resolves', async
   await pipeline.prepare(config);
   pipeline.start();
   await waitFor(() => store.current !== undefined, 10_000, 'zone installed');
+  return { dir, config, configFile, store, pipeline };
+}
+
+test('a commit applies the new config to a fresh load before it resolves', async (t) => {
+  const { configFile, store, pipeline } = await loaded(t);
   const first = store.zone();
   await appendFile(configFile, 'records:\n  ttl: 7\n');
   const next = loadConfig(configFile);
@@ -106,21 +119,7 @@ test('a commit applies the new config to a fresh load before it resolves', async
 });
 
 test('the diff of a full build crosses to the main thread and into the journal', async (t) => {
-  const { dir, config, configFile } = await setup();
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const store = new ZoneStore();
-  const pipeline = new Pipeline({
-    configFile,
-    config,
-    nsIps: ['127.0.0.1'],
-    version: 'test',
-    store,
-    logger: logs().logger,
-  });
-  t.teardown(() => pipeline.close());
-  await pipeline.prepare(config);
-  pipeline.start();
-  await waitFor(() => store.current !== undefined, 10_000, 'zone installed');
+  const { dir, config, store, pipeline } = await loaded(t);
   const first = store.zone()?.serial ?? 0;
   const statePath = join(dir, 'state.json');
   const doc = JSON.parse(await readFile(statePath, 'utf8')) as {
