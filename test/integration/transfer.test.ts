@@ -322,9 +322,8 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
   t.log(`secondary answered launches after ${sorted(launches).join(', ')} ms`);
   t.log(`secondary answered kills after ${sorted(kills).join(', ')} ms`);
   // mesodns serves each change within a second (test/integration/stream.test.ts), and the NOTIFY
-  // and the IXFR add a few milliseconds. knot plans its zone events to the second: a refresh
-  // asked for while the previous one ends can wait for the next second, so a few changes take
-  // up to a second more on the secondary.
+  // and the IXFR add a few milliseconds (`npm run bench:transfer` measures the p99; the bounds
+  // here leave room for a busy machine).
   const all = sorted([...launches, ...kills]);
   t.true((all[Math.floor(all.length / 2)] ?? Infinity) < 1000, 'half the changes within 1 s');
   t.true(Math.max(...all) < 3000, 'every change within 3 s');
