@@ -13,13 +13,18 @@
  *     from the master's change to the knot secondary's answer (NOTIFY, then IXFR), p50, p99 and
  *     max, and the transfers the secondary asked for.
  *
- * Needs the build (`npm run build`), knotd and dnsperf. dnsperf, the reader and mesodns share
- * the machine's CPUs: on two cores the latency includes their competition.
+ * Needs the build (`npm run build`), knotd and dnsperf. Section 2 runs twice: with dnsperf, the
+ * reader and mesodns sharing the machine's CPUs (on two cores the latency includes their
+ * competition), then, where `taskset` and two CPUs are there, with mesodns pinned to the first
+ * CPU and this process, its reader and dnsperf to the others (`BENCH_TRANSFER_PIN=0`: only the
+ * shared run), so that what moves the answers is mesodns's own work.
  */
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { syntheticState } from '../support/cluster.js';
 import { FakeMasterCluster } from '../support/fake-master.js';
@@ -37,6 +42,17 @@ const QPS = Number(process.env['BENCH_TRANSFER_QPS'] ?? 20_000);
 const SECONDS = Number(process.env['BENCH_TRANSFER_SECONDS'] ?? 10);
 const STREAM_TASKS = Number(process.env['BENCH_TRANSFER_STREAM_TASKS'] ?? 10_000);
 const CHANGES = Number(process.env['BENCH_TRANSFER_CHANGES'] ?? 50);
+const PIN = process.env['BENCH_TRANSFER_PIN'] !== '0' && availableParallelism() >= 2;
+
+/** `taskset` on every thread of `pid`; false when taskset is missing or fails. */
+async function pin(pid: number, cpus: string): Promise<boolean> {
+  try {
+    await promisify(execFile)('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const KEY = {
   name: 'bench-key',
   algorithm: 'hmac-sha256',
@@ -271,32 +287,46 @@ async function main(): Promise<void> {
       };
       const paced = ['-Q', String(QPS), '-v'];
       const timeFile = join(dir, 'time.txt');
-      const quiet = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
-      const quietLoop = await eventLoopP99Ms(srv);
-      let transfers = 0;
-      let bytes = 0;
-      const state = { stop: false };
-      const reader = (async () => {
-        while (!state.stop) {
-          const at = performance.now();
-          bytes += await rawAxfr(srv.dnsPort);
-          transfers++;
-          const wait = 1000 - (performance.now() - at);
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        }
-      })();
-      const loaded = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
-      state.stop = true;
-      await reader;
-      const loadedLoop = await eventLoopP99Ms(srv);
-      console.log(line('no transfer', quiet, quietLoop));
-      console.log(
-        line(`${String(transfers)} AXFRs`, loaded, loadedLoop) +
-          `  (${fmt(bytes / Math.max(transfers, 1) / 1e6, 1)} MB each)`,
-      );
-      console.log(
-        `p99 moved by ${fmt((loaded.p99Ms ?? Number.NaN) - (quiet.p99Ms ?? Number.NaN), 3)} ms`,
-      );
+      /** Without, then with transfers; `label` says where the processes ran. */
+      const compare = async (label: string): Promise<void> => {
+        await eventLoopP99Ms(srv); // the event-loop histogram restarts at each scrape
+        const quiet = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+        const quietLoop = await eventLoopP99Ms(srv);
+        let transfers = 0;
+        let bytes = 0;
+        const state = { stop: false };
+        const reader = (async () => {
+          while (!state.stop) {
+            const at = performance.now();
+            bytes += await rawAxfr(srv.dnsPort);
+            transfers++;
+            const wait = 1000 - (performance.now() - at);
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          }
+        })();
+        const loaded = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+        state.stop = true;
+        await reader;
+        const loadedLoop = await eventLoopP99Ms(srv);
+        console.log(label);
+        console.log(line('no transfer', quiet, quietLoop));
+        console.log(
+          line(`${String(transfers)} AXFRs`, loaded, loadedLoop) +
+            `  (${fmt(bytes / Math.max(transfers, 1) / 1e6, 1)} MB each)`,
+        );
+        const moved = (loaded.p99Ms ?? Number.NaN) - (quiet.p99Ms ?? Number.NaN);
+        console.log(`p99 moved by ${fmt(moved, 3)} ms`);
+      };
+      await compare('CPUs shared by mesodns, dnsperf and the reader:');
+      const cpus = availableParallelism();
+      if (
+        PIN &&
+        (await pin(srv.proc.pid ?? 0, '0')) &&
+        (await pin(process.pid, `1-${String(cpus - 1)}`))
+      ) {
+        await compare(`mesodns on CPU 0; dnsperf and the reader on CPU 1-${String(cpus - 1)}:`);
+        await pin(process.pid, `0-${String(cpus - 1)}`);
+      }
     } finally {
       await srv.stop();
     }
