@@ -168,12 +168,24 @@ test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older o
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}'), 4);
 });
 
-test('without transfer.allow every transfer is refused, as before', async (t) => {
+test('without transfer.allow every transfer is refused; with allow and no keys, none is signed', async (t) => {
   const srv = await startMesodns({ stateFile: DEMO_STATE });
   t.teardown(() => srv.stop());
-  const out = await kdigOutput(['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR']);
+  const axfr = ['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR'];
+  const out = await kdigOutput(axfr);
   t.regex(out, /REFUSED/, out);
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
+  // An unsigned AXFR from an allowed address, as CoreDNS's secondary asks (docs/transfers.md).
+  await srv.rewriteConfig({ transfer: { allow: ['127.0.0.1'] } });
+  srv.reload();
+  await waitFor(
+    async () => (await metricValue(srv, 'mesodns_config_reloads_total{result="applied"}')) === 1,
+    10_000,
+    'the reload',
+  );
+  const zone = await kdigOutput(axfr);
+  t.regex(zone, /web\.marathon\.mesos\.\s+\d+\s+IN\s+A\s/, zone);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
 });
 
 /** The demo state with one more running marathon task, `name`, at `ip`. */
