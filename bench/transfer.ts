@@ -7,20 +7,32 @@
  *  2. authoritative latency under a paced dnsperf load (`BENCH_TRANSFER_QPS`, default 20,000
  *     queries/s, `BENCH_TRANSFER_SECONDS` each, default 10) without transfers, then with one
  *     AXFR a second read by a plain TCP reader that discards the bytes: p50, p99 and p99.9, and
- *     the main thread's event-loop delay from `/metrics` (sampled every millisecond).
+ *     the main thread's event-loop delay from `/metrics` (sampled every millisecond);
+ *  3. in stream mode, against a fake master of `BENCH_TRANSFER_STREAM_TASKS` tasks (default
+ *     10,000), `BENCH_TRANSFER_CHANGES` launches each followed by its kill (default 50): the time
+ *     from the master's change to the knot secondary's answer (NOTIFY, then IXFR), p50, p99 and
+ *     max, and the transfers the secondary asked for.
  *
- * Needs the build (`npm run build`), knotd and dnsperf. dnsperf, the reader and mesodns share
- * the machine's CPUs: on two cores the latency includes their competition.
+ * Needs the build (`npm run build`), knotd and dnsperf. Section 2 runs twice: with dnsperf, the
+ * reader and mesodns sharing the machine's CPUs (on two cores the latency includes their
+ * competition), then, where `taskset` and two CPUs are there, with mesodns pinned to the first
+ * CPU and this process, its reader and dnsperf to the others (`BENCH_TRANSFER_PIN=0`: only the
+ * shared run), so that what moves the answers is mesodns's own work.
  */
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { syntheticState } from '../support/cluster.js';
-import { startMesodns, waitFor } from '../support/mesodns.js';
+import { FakeMasterCluster } from '../support/fake-master.js';
+import { buildQuery, metricValue, rcodeOf, startMesodns, waitFor } from '../support/mesodns.js';
 import type { Mesodns } from '../support/mesodns.js';
+import { freePort } from '../support/ports.js';
 import { startKnotSecondary } from '../support/secondaries.js';
-import { HOST, fmt } from './common.js';
+import { HOST, fmt, percentile } from './common.js';
 import { dnsperf } from './dns-load.js';
 import { scrape, value } from './metrics.js';
 import type { PerfRun } from './dns-load.js';
@@ -28,6 +40,19 @@ import type { PerfRun } from './dns-load.js';
 const TASKS = Number(process.env['BENCH_TRANSFER_TASKS'] ?? 100_000);
 const QPS = Number(process.env['BENCH_TRANSFER_QPS'] ?? 20_000);
 const SECONDS = Number(process.env['BENCH_TRANSFER_SECONDS'] ?? 10);
+const STREAM_TASKS = Number(process.env['BENCH_TRANSFER_STREAM_TASKS'] ?? 10_000);
+const CHANGES = Number(process.env['BENCH_TRANSFER_CHANGES'] ?? 50);
+const PIN = process.env['BENCH_TRANSFER_PIN'] !== '0' && availableParallelism() >= 2;
+
+/** `taskset` on every thread of `pid`; false when taskset is missing or fails. */
+async function pin(pid: number, cpus: string): Promise<boolean> {
+  try {
+    await promisify(execFile)('taskset', ['-a', '-p', '-c', cpus, String(pid)]);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const KEY = {
   name: 'bench-key',
   algorithm: 'hmac-sha256',
@@ -71,6 +96,137 @@ function line(label: string, run: PerfRun, loopMs: number): string {
     `p50 ${fmt(run.p50Ms ?? Number.NaN, 3)} ms  p99 ${fmt(run.p99Ms ?? Number.NaN, 3)} ms  ` +
     `p99.9 ${fmt(run.p999Ms ?? Number.NaN, 3)} ms  event loop p99 ${fmt(loopMs, 1)} ms`
   );
+}
+
+/**
+ * Asks `port` for `fqdn` A every 5 ms (one UDP socket, a query answered or given up after 200 ms
+ * before the next) until the answer is `want`: an address, or NXDOMAIN. The milliseconds since
+ * `since` (performance.now()); Infinity after 10 s.
+ */
+async function answeredAfter(
+  port: number,
+  fqdn: string,
+  want: 'address' | 'nxdomain',
+  since: number,
+): Promise<number> {
+  const socket = createSocket('udp4');
+  try {
+    for (let id = 1; performance.now() - since < 10_000; id = (id % 0xffff) + 1) {
+      const reply = await new Promise<Buffer | undefined>((done) => {
+        const timer = setTimeout(() => {
+          socket.off('message', onMessage);
+          done(undefined);
+        }, 200);
+        const onMessage = (m: Buffer): void => {
+          if (m.length < 12 || m.readUInt16BE(0) !== id) return;
+          clearTimeout(timer);
+          socket.off('message', onMessage);
+          done(m);
+        };
+        socket.on('message', onMessage);
+        socket.send(buildQuery(fqdn, 'A', { id, rd: false }), port, HOST);
+      });
+      const at = performance.now();
+      if (reply !== undefined) {
+        const rcode = rcodeOf(reply);
+        if (want === 'nxdomain' ? rcode === 3 : rcode === 0 && reply.readUInt16BE(6) > 0) {
+          return at - since;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return Infinity;
+  } finally {
+    socket.close();
+  }
+}
+
+/** p50, p99 and max of a list of milliseconds. */
+function spread(ms: readonly number[]): string {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const p = (q: number): string => fmt(percentile(sorted, q));
+  return `p50 ${p(0.5)} ms  p99 ${p(0.99)} ms  max ${fmt(sorted.at(-1) ?? Number.NaN)} ms`;
+}
+
+/** Section 3: streamed changes to a knot secondary (see the module comment). */
+async function streamedToSecondary(): Promise<void> {
+  const cluster = new FakeMasterCluster({
+    size: 1,
+    state: syntheticState({ tasks: STREAM_TASKS }),
+    heartbeatSeconds: 1,
+  });
+  await cluster.start();
+  try {
+    const knotPort = await freePort();
+    const srv = await startMesodns({
+      readyTimeoutMs: 120_000,
+      config: {
+        mesos: { masters: cluster.urls, refresh: '5m' },
+        transfer: {
+          allow: ['127.0.0.1'],
+          notify: [`${HOST}:${String(knotPort)}`],
+          tsig: { keys: [{ name: KEY.name, algorithm: KEY.algorithm, secret: KEY.secret }] },
+        },
+      },
+    });
+    try {
+      const knot = await startKnotSecondary({
+        primaryPort: srv.dnsPort,
+        key: KEY,
+        port: knotPort,
+        readyTimeoutMs: 120_000,
+      });
+      try {
+        await waitFor(
+          async () => (await metricValue(srv, 'mesodns_notify_pending')) === 0,
+          10_000,
+          'no NOTIFY unanswered',
+        );
+        const launches: number[] = [];
+        const kills: number[] = [];
+        for (let i = 0; i < CHANGES; i++) {
+          const name = `bench-xfr-${String(i)}`;
+          const fqdn = `${name}.marathon.mesos.`;
+          const ip = `10.250.${String(i >> 8)}.${String((i & 255) + 1)}`;
+          let at = performance.now();
+          const id = cluster.launchTask({ name, ip, framework: 'marathon' });
+          launches.push(await answeredAfter(knot.port, fqdn, 'address', at));
+          // A pause between changes that does not line up with seconds (knot plans to the second).
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+          at = performance.now();
+          cluster.killTask(id);
+          kills.push(await answeredAfter(knot.port, fqdn, 'nxdomain', at));
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 400));
+        }
+        const axfrs = await metricValue(
+          srv,
+          'mesodns_transfer_requests_total{type="AXFR",result="ok"}',
+        );
+        const ixfrs = await metricValue(
+          srv,
+          'mesodns_transfer_requests_total{type="IXFR",result="ok"}',
+        );
+        console.log(
+          `stream, ${String(STREAM_TASKS)} tasks: change to knot secondary, ` +
+            `${String(CHANGES)} launches  ${spread(launches)}`,
+        );
+        console.log(
+          `stream, ${String(STREAM_TASKS)} tasks: change to knot secondary, ` +
+            `${String(CHANGES)} kills     ${spread(kills)}`,
+        );
+        console.log(
+          `  all ${spread([...launches, ...kills])}; the secondary asked for ` +
+            `${String(axfrs)} AXFR and ${String(ixfrs)} IXFRs`,
+        );
+      } finally {
+        await knot.stop();
+      }
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    await cluster.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -131,32 +287,46 @@ async function main(): Promise<void> {
       };
       const paced = ['-Q', String(QPS), '-v'];
       const timeFile = join(dir, 'time.txt');
-      const quiet = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
-      const quietLoop = await eventLoopP99Ms(srv);
-      let transfers = 0;
-      let bytes = 0;
-      const state = { stop: false };
-      const reader = (async () => {
-        while (!state.stop) {
-          const at = performance.now();
-          bytes += await rawAxfr(srv.dnsPort);
-          transfers++;
-          const wait = 1000 - (performance.now() - at);
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        }
-      })();
-      const loaded = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
-      state.stop = true;
-      await reader;
-      const loadedLoop = await eventLoopP99Ms(srv);
-      console.log(line('no transfer', quiet, quietLoop));
-      console.log(
-        line(`${String(transfers)} AXFRs`, loaded, loadedLoop) +
-          `  (${fmt(bytes / Math.max(transfers, 1) / 1e6, 1)} MB each)`,
-      );
-      console.log(
-        `p99 moved by ${fmt((loaded.p99Ms ?? Number.NaN) - (quiet.p99Ms ?? Number.NaN), 3)} ms`,
-      );
+      /** Without, then with transfers; `label` says where the processes ran. */
+      const compare = async (label: string): Promise<void> => {
+        await eventLoopP99Ms(srv); // the event-loop histogram restarts at each scrape
+        const quiet = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+        const quietLoop = await eventLoopP99Ms(srv);
+        let transfers = 0;
+        let bytes = 0;
+        const state = { stop: false };
+        const reader = (async () => {
+          while (!state.stop) {
+            const at = performance.now();
+            bytes += await rawAxfr(srv.dnsPort);
+            transfers++;
+            const wait = 1000 - (performance.now() - at);
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          }
+        })();
+        const loaded = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+        state.stop = true;
+        await reader;
+        const loadedLoop = await eventLoopP99Ms(srv);
+        console.log(label);
+        console.log(line('no transfer', quiet, quietLoop));
+        console.log(
+          line(`${String(transfers)} AXFRs`, loaded, loadedLoop) +
+            `  (${fmt(bytes / Math.max(transfers, 1) / 1e6, 1)} MB each)`,
+        );
+        const moved = (loaded.p99Ms ?? Number.NaN) - (quiet.p99Ms ?? Number.NaN);
+        console.log(`p99 moved by ${fmt(moved, 3)} ms`);
+      };
+      await compare('CPUs shared by mesodns, dnsperf and the reader:');
+      const cpus = availableParallelism();
+      if (
+        PIN &&
+        (await pin(srv.proc.pid ?? 0, '0')) &&
+        (await pin(process.pid, `1-${String(cpus - 1)}`))
+      ) {
+        await compare(`mesodns on CPU 0; dnsperf and the reader on CPU 1-${String(cpus - 1)}:`);
+        await pin(process.pid, `0-${String(cpus - 1)}`);
+      }
     } finally {
       await srv.stop();
     }
@@ -166,3 +336,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+if (CHANGES > 0) await streamedToSecondary();

@@ -67,10 +67,11 @@ export function askZone(
   zone: Zone,
   name: string,
   type: string,
-  opts: { edns?: number; transport?: Transport; id?: number } = {},
+  opts: { edns?: number; transport?: Transport; id?: number; maxAddresses?: number } = {},
 ): Buffer {
   const query = encodeQuery(name, type, opts);
   const parsed = parseQuery(query);
   if (isProblem(parsed)) throw new Error(parsed.reason);
-  return answerAuthoritative(query, parsed, zone, true, opts.transport ?? 'udp').response;
+  const transport = opts.transport ?? 'udp';
+  return answerAuthoritative(query, parsed, zone, true, transport, opts.maxAddresses).response;
 }

@@ -61,6 +61,9 @@ function knotConf(dir: string, port: number, o: SecondaryOptions): string {
     '  - id: mesodns',
     `    address: 127.0.0.1@${String(o.primaryPort)}`,
     `    key: ${o.key.name}`,
+    // Else a NOTIFY that comes within a second of a transfer waits for the end of that second
+    // (docs/transfers.md, "A knot secondary").
+    '    block-notify-after-transfer: on',
     'acl:',
     '  - id: notify-from-mesodns',
     '    address: 127.0.0.1',

@@ -161,6 +161,8 @@ export interface Config {
     readonly ipSources: readonly IpSource[];
     readonly enforceRFC952: boolean;
     readonly srvWeight: number;
+    /** At most this many A and AAAA records per answer (a random choice); 0: all. */
+    readonly maxAddresses: number;
   };
   readonly dns: {
     readonly listen: HostPort;

@@ -30,13 +30,18 @@ export interface AuthorityResult {
 const FLAGS_RA: ResponseFlags = { authoritative: true, recursionAvailable: true };
 const FLAGS_NO_RA: ResponseFlags = { authoritative: true, recursionAvailable: false };
 
-/** Answers a query for a name inside the zone. `zone` undefined (no state loaded yet) gives SERVFAIL. */
+/**
+ * Answers a query for a name inside the zone. `zone` undefined (no state loaded yet) gives
+ * SERVFAIL. `maxAddresses` above 0 caps the A and the AAAA records of an answer (a random choice
+ * each time, `records.maxAddresses`).
+ */
 export function answerAuthoritative(
   msg: Buffer,
   query: Query,
   zone: Zone | undefined,
   recursionAvailable: boolean,
   transport: Transport,
+  maxAddresses = 0,
 ): AuthorityResult {
   if (zone === undefined) return refuse(msg, query, RCODE.SERVFAIL, 'servfail', recursionAvailable);
   const qtype = query.qtype;
@@ -106,7 +111,18 @@ export function answerAuthoritative(
   }
   const withAdditional = qtype === TYPE.SRV || (qtype === TYPE.ANY && transport === 'tcp');
   return {
-    response: zoneResponse(msg, query, from, node, want, extra, withAdditional, flags, transport),
+    response: zoneResponse(
+      msg,
+      query,
+      from,
+      node,
+      want,
+      extra,
+      withAdditional,
+      flags,
+      transport,
+      maxAddresses,
+    ),
     rcode: RCODE.NOERROR,
     kind: 'answer',
   };

@@ -42,7 +42,7 @@ export type { JournalLimits } from './journal.js';
 export { changedEntries } from './changed-names.js';
 export { ZoneRecordSet } from './zone-records.js';
 export { ZoneTransfers, isTransferRequest } from './transfer.js';
-export type { TransferEvent, TransferResult, TransferSettings } from './transfer.js';
+export type { TransferDeps, TransferEvent, TransferResult, TransferSettings } from './transfer.js';
 export { Notifier } from './notify.js';
 export { isSerialAfter, laterSerial, peerSerials } from './serials.js';
 export type { NotifyEvent, NotifyResult, NotifySettings } from './notify.js';

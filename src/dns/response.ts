@@ -262,13 +262,35 @@ function writeHeader(
 }
 
 /**
+ * Keeps the first `max` A and the first `max` AAAA answers of the shuffled order `o[0..n)` (a
+ * uniform random choice of each family, as the order is a uniform permutation) and every other
+ * answer, in order; returns the new count (`records.maxAddresses`).
+ */
+function capAddresses(o: Int32Array, n: number, max: number): number {
+  let kept = 0;
+  let a = 0;
+  let aaaa = 0;
+  for (let j = 0; j < n; j++) {
+    const k = o[j] ?? 0;
+    if (k < aCount) {
+      if (a++ >= max) continue;
+    } else if (k < aCount + aaaaCount) {
+      if (aaaa++ >= max) continue;
+    }
+    o[kept++] = k;
+  }
+  return kept;
+}
+
+/**
  * Builds a positive answer: the records of name `id` of the kinds in `want` (`WANT_A` ...), plus
  * whole RRs in `extra` (the apex SOA and NS), shuffled together. With `withAdditional`, the A and
  * AAAA records of the SRV targets follow in the additional section, their owners pointing at the
  * target names in the answers, as many as fit in the size limit and in 16 KiB as a client
  * re-encodes them (`MAX_ADDITIONAL_END`); never TC for those (RFC 2181 9). When the answers do
  * not fit, the last ones of the shuffled order are dropped, TC is set, and no additional records
- * are sent. Allocates only the response.
+ * are sent. With `maxAddresses` above 0, at most that many A and that many AAAA records, a fresh
+ * random choice each time (`capAddresses`). Allocates only the response.
  */
 export function zoneResponse(
   msg: Buffer,
@@ -280,6 +302,7 @@ export function zoneResponse(
   withAdditional: boolean,
   flags: ResponseFlags,
   transport: Transport,
+  maxAddresses = 0,
 ): Buffer {
   aCount = id >= 0 && (want & WANT_A) !== 0 ? range(z, KIND_A, id) : 0;
   aFrom = rangeFrom;
@@ -291,8 +314,11 @@ export function zoneResponse(
   const limit = sizeLimit(transport, query.edns);
   const questionEnd = query.questionEnd;
   const optSize = query.edns === undefined ? 0 : OPT_SIZE;
-  const n = aCount + aaaaCount + srvCount + (extra === undefined ? 0 : extra.length);
+  let n = aCount + aaaaCount + srvCount + (extra === undefined ? 0 : extra.length);
   const o = shuffle(n);
+  if (maxAddresses > 0 && (aCount > maxAddresses || aaaaCount > maxAddresses)) {
+    n = capAddresses(o, n, maxAddresses);
+  }
 
   let size = questionEnd + optSize;
   for (let k = 0; k < n; k++) size += answerLength(z, k);

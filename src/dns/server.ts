@@ -57,6 +57,8 @@ export interface DnsSettings {
   readonly tcp?: TcpLimits;
   /** Response rate limiting of authoritative UDP answers (`dns.rrl`); undefined: off. */
   readonly rrl?: ResponseRateLimiter | undefined;
+  /** At most this many A and AAAA records per answer, chosen at random; 0 or absent: all. */
+  readonly maxAddresses?: number;
 }
 
 export type { TcpRefusal } from './tcp-connection.js';
@@ -321,6 +323,7 @@ export class DnsServer {
         this.#options.zone(),
         settings.recursionAvailable,
         transport,
+        settings.maxAddresses,
       );
       this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started, parsed, client);
       // A signed query (a secondary asking for the SOA) gets a signed answer, or why not.

@@ -143,6 +143,17 @@ interface Admitted {
   readonly answer: (rcode: number) => Buffer;
 }
 
+/** What the transfer service is given (none of it changes on a reload). */
+export interface TransferDeps {
+  readonly logger: Logger;
+  /** Milliseconds since the epoch, for TSIG times; default `Date.now`. */
+  readonly now?: () => number;
+  /** Every request's outcome, for metrics. */
+  readonly onTransfer?: (event: TransferEvent) => void;
+  /** The differences since a serial (IXFR); without it an IXFR gets the whole zone. */
+  readonly journal?: Journal;
+}
+
 /** Serves zone transfers (see the module comment). */
 export class ZoneTransfers {
   #settings: TransferSettings;
@@ -153,19 +164,12 @@ export class ZoneTransfers {
   readonly #journal: Journal | undefined;
   #running = 0;
 
-  /** `journal` gives the differences since a serial (IXFR); without it IXFR sends the zone. */
-  constructor(
-    settings: TransferSettings,
-    logger: Logger,
-    now: () => number = Date.now,
-    onTransfer?: (event: TransferEvent) => void,
-    journal?: Journal,
-  ) {
+  constructor(settings: TransferSettings, deps: TransferDeps) {
     this.#settings = settings;
-    this.#logger = logger;
-    this.#now = now;
-    this.#onTransfer = onTransfer;
-    this.#journal = journal;
+    this.#logger = deps.logger;
+    this.#now = deps.now ?? Date.now;
+    this.#onTransfer = deps.onTransfer;
+    this.#journal = deps.journal;
   }
 
   update(settings: TransferSettings): void {

@@ -116,6 +116,7 @@ export class DnsSettingsMaker {
       forwarder,
       tcp: c.dns.tcp,
       rrl: c.dns.rrl.enabled ? new ResponseRateLimiter(c.dns.rrl) : undefined,
+      maxAddresses: c.records.maxAddresses,
     };
   }
 }

@@ -106,15 +106,14 @@ export async function serve(configFile: string): Promise<number> {
   // Zone transfers to secondaries (transfer.*): nobody may transfer until transfer.allow says;
   // the transfer.notify secondaries are told of every new serial.
   const transferSetup = transferSettings(config, configFile);
-  const transfers = new ZoneTransfers(
-    transferSetup.transfers,
+  const transfers = new ZoneTransfers(transferSetup.transfers, {
     logger,
-    () => systemClock.now(),
-    (event) => {
+    now: () => systemClock.now(),
+    onTransfer: (event) => {
       metrics.onTransfer(event);
     },
-    (serial) => store.journal?.since(serial),
-  );
+    journal: (serial) => store.journal?.since(serial),
+  });
   const notifier = new Notifier(transferSetup.notify, logger, (event) => {
     metrics.onNotify(event);
   });

@@ -244,9 +244,16 @@ const CASES: readonly Case[] = [
         '  ipSources: [docker, host]',
         '  enforceRFC952: true',
         '  srvWeight: 0',
+        '  maxAddresses: 3',
       ),
     pick: (c) => c.records,
-    want: { ttl: 0, ipSources: ['docker', 'host'], enforceRFC952: true, srvWeight: 0 },
+    want: {
+      ttl: 0,
+      ipSources: ['docker', 'host'],
+      enforceRFC952: true,
+      srvWeight: 0,
+      maxAddresses: 3,
+    },
   },
   {
     title: 'an empty section means its defaults',
@@ -538,6 +545,12 @@ const CASES: readonly Case[] = [
     yaml: HEAD + lines('records:', '  srvWeight: 70000'),
     code: 'ERR_CONFIG_INVALID',
     problem: { path: 'records.srvWeight', line: 4, column: 14, message: 'must be at most 65535' },
+  },
+  {
+    title: 'records.maxAddresses cannot be negative',
+    yaml: HEAD + lines('records:', '  maxAddresses: -1'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: { path: 'records.maxAddresses', line: 4, column: 17, message: 'must be at least 0' },
   },
   {
     title: 'an empty IP source list is rejected',

@@ -138,3 +138,58 @@ test('shuffles answers across queries', (t) => {
 test('answers REFUSED for AXFR and for classes other than IN', (t) => {
   t.is(ask('mesos', 'AXFR').rcode, 'REFUSED');
 });
+
+/** A zone with a 3-instance app (A and AAAA) and a 5-port SRV set. */
+const shaped: Zone = zoneFromText(
+  `
+    ns1.mesos.                 A    127.0.0.1
+    app.marathon.mesos.        A    10.0.0.1
+    app.marathon.mesos.        A    10.0.0.2
+    app.marathon.mesos.        A    10.0.0.3
+    app.marathon.mesos.        AAAA fd01::1
+    app.marathon.mesos.        AAAA fd01::2
+    app.marathon.mesos.        AAAA fd01::3
+    app-1.marathon.slave.mesos. A   10.0.1.1
+    _app._tcp.marathon.mesos.  SRV  31000 app-1.marathon.slave.mesos.
+    _app._tcp.marathon.mesos.  SRV  31001 app-1.marathon.slave.mesos.
+    _app._tcp.marathon.mesos.  SRV  31002 app-1.marathon.slave.mesos.
+    _app._tcp.marathon.mesos.  SRV  31003 app-1.marathon.slave.mesos.
+    _app._tcp.marathon.mesos.  SRV  31004 app-1.marathon.slave.mesos.
+  `,
+  { minimum: 30, serial: 1 },
+);
+
+function askShaped(name: string, type: string, maxAddresses: number, transport?: Transport) {
+  const opts = transport === undefined ? { maxAddresses } : { maxAddresses, transport };
+  return decodeMessage(askZone(shaped, name, type, opts));
+}
+
+test('maxAddresses: 1 spreads the answers over every address, one at a time', (t) => {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < 3000; i++) {
+    const r = askShaped('app.marathon.mesos', 'A', 1);
+    t.is(r.answers.length, 1);
+    const address = String(r.answers[0]?.data);
+    counts.set(address, (counts.get(address) ?? 0) + 1);
+  }
+  t.deepEqual([...counts.keys()].sort(), ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+  // A third of 3,000 is 1,000 with a standard deviation of 26: 850..1150 is beyond 5 of them.
+  for (const [address, n] of counts) t.true(n > 850 && n < 1150, `${address}: ${String(n)}`);
+});
+
+test('maxAddresses caps each address family and leaves SRV answers whole', (t) => {
+  const two = askShaped('app.marathon.mesos', 'A', 2);
+  t.is(two.answers.length, 2);
+  t.is(new Set(two.answers.map((a) => a.data)).size, 2);
+  t.is(askShaped('app.marathon.mesos', 'AAAA', 2).answers.length, 2);
+  t.is(askShaped('app.marathon.mesos', 'A', 3).answers.length, 3);
+  t.is(askShaped('app.marathon.mesos', 'A', 0).answers.length, 3);
+  const any = askShaped('app.marathon.mesos', 'ANY', 1, 'tcp');
+  t.deepEqual(any.answers.map((a) => a.type).sort(), ['A', 'AAAA']);
+  const srv = askShaped('_app._tcp.marathon.mesos', 'SRV', 1);
+  t.is(srv.answers.length, 5);
+  t.deepEqual(
+    srv.additionals.map((a) => a.data),
+    ['10.0.1.1'],
+  );
+});

@@ -173,10 +173,11 @@ function service(
   const events: TransferEvent[] = [];
   const transfers = new ZoneTransfers(
     { allow: new Acl(['127.0.0.0/8']), keys: keyring([]), maxConcurrent: 2, ...settings },
-    silent,
-    Date.now,
-    (e) => events.push(e),
-    journal,
+    {
+      logger: silent,
+      onTransfer: (e) => events.push(e),
+      ...(journal === undefined ? {} : { journal }),
+    },
   );
   return { transfers, events };
 }

@@ -4,6 +4,7 @@
  * config kept, and no query fails while reloading under load.
  */
 import { writeFile } from 'node:fs/promises';
+import { Resolver } from 'node:dns/promises';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import test from 'ava';
@@ -43,12 +44,29 @@ async function reloadWith(srv: Mesodns, config: Record<string, unknown>): Promis
   await waitFor(() => count(srv.logs(), 'configuration reloaded') > before, 10_000, 'reload');
 }
 
-test('a valid change of the TTL is applied; an invalid file is rejected and the old one kept', async (t) => {
+test('a valid change of the TTL and maxAddresses is applied; an invalid file is rejected and the old one kept', async (t) => {
   const srv = await startMesodns({ stateFile: FAKE });
   t.teardown(() => srv.stop());
   t.is(await ttlOf(srv.dnsPort), 60);
   await reloadWith(srv, { records: { ttl: 7 } });
   t.is(await ttlOf(srv.dnsPort), 7);
+
+  // records.maxAddresses applies at once: Node's resolver (c-ares) gets one of the three agents
+  // per answer, each of them over 300 queries.
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([`127.0.0.1:${String(srv.dnsPort)}`]);
+  t.is((await resolver.resolve4('slave.mesos')).length, 3);
+  await reloadWith(srv, { records: { ttl: 7, maxAddresses: 1 } });
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 300; i++) {
+    const answer = await resolver.resolve4('slave.mesos');
+    t.is(answer.length, 1);
+    const [address = ''] = answer;
+    seen.set(address, (seen.get(address) ?? 0) + 1);
+  }
+  t.is(seen.size, 3, 'every agent is answered');
+  // 100 each on average, standard deviation 8: 50 is 6 of them away.
+  for (const [address, n] of seen) t.true(n > 50, `${address}: ${String(n)}`);
 
   await writeFile(srv.configPath, 'records:\n  ttl: -3\n  bogus: 1\n');
   srv.reload();
@@ -57,7 +75,7 @@ test('a valid change of the TTL is applied; an invalid file is rejected and the 
   t.regex(logs, /records\.ttl: must be at least 0/, 'the problem is logged with its key');
   t.regex(logs, /:3:3: records\.bogus: unknown key 'bogus'/, 'and its line:column');
   t.is(await ttlOf(srv.dnsPort), 7, 'the running config is kept');
-  t.deepEqual(await reloadsSoFar(srv), { applied: 1, rejected: 1 });
+  t.deepEqual(await reloadsSoFar(srv), { applied: 2, rejected: 1 });
   t.like(await (await fetch(`${srv.httpUrl}/v1/config`)).json(), { TTL: 7 });
 
   await reloadWith(srv, { records: { ttl: 9 } });

@@ -168,12 +168,24 @@ test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older o
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="IXFR",result="ok"}'), 4);
 });
 
-test('without transfer.allow every transfer is refused, as before', async (t) => {
+test('without transfer.allow every transfer is refused; with allow and no keys, none is signed', async (t) => {
   const srv = await startMesodns({ stateFile: DEMO_STATE });
   t.teardown(() => srv.stop());
-  const out = await kdigOutput(['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR']);
+  const axfr = ['@127.0.0.1', '-p', String(srv.dnsPort), 'mesos.', 'AXFR'];
+  const out = await kdigOutput(axfr);
   t.regex(out, /REFUSED/, out);
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
+  // An unsigned AXFR from an allowed address, as CoreDNS's secondary asks (docs/transfers.md).
+  await srv.rewriteConfig({ transfer: { allow: ['127.0.0.1'] } });
+  srv.reload();
+  await waitFor(
+    async () => (await metricValue(srv, 'mesodns_config_reloads_total{result="applied"}')) === 1,
+    10_000,
+    'the reload',
+  );
+  const zone = await kdigOutput(axfr);
+  t.regex(zone, /web\.marathon\.mesos\.\s+\d+\s+IN\s+A\s/, zone);
+  t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
 });
 
 /** The demo state with one more running marathon task, `name`, at `ip`. */
@@ -322,9 +334,8 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
   t.log(`secondary answered launches after ${sorted(launches).join(', ')} ms`);
   t.log(`secondary answered kills after ${sorted(kills).join(', ')} ms`);
   // mesodns serves each change within a second (test/integration/stream.test.ts), and the NOTIFY
-  // and the IXFR add a few milliseconds. knot plans its zone events to the second: a refresh
-  // asked for while the previous one ends can wait for the next second, so a few changes take
-  // up to a second more on the secondary.
+  // and the IXFR add a few milliseconds (`npm run bench:transfer` measures the p99; the bounds
+  // here leave room for a busy machine).
   const all = sorted([...launches, ...kills]);
   t.true((all[Math.floor(all.length / 2)] ?? Infinity) < 1000, 'half the changes within 1 s');
   t.true(Math.max(...all) < 3000, 'every change within 3 s');

@@ -20,5 +20,6 @@ export function buildRecords(f: Fields): Config['records'] {
     ipSources: ipSourceList.length > 0 ? ipSourceList : D.records.ipSources,
     enforceRFC952: bool(['records', 'enforceRFC952'], D.records.enforceRFC952),
     srvWeight: int(['records', 'srvWeight'], D.records.srvWeight),
+    maxAddresses: int(['records', 'maxAddresses'], D.records.maxAddresses),
   };
 }
