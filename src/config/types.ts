@@ -161,6 +161,8 @@ export interface Config {
     readonly ipSources: readonly IpSource[];
     readonly enforceRFC952: boolean;
     readonly srvWeight: number;
+    /** The dcos-net address views (`agentip`, `containerip`, `autoip` names); off by default. */
+    readonly addressViews: boolean;
   };
   readonly dns: {
     readonly listen: HostPort;

@@ -1,4 +1,7 @@
-/** The `records` section: TTL, where task addresses come from, label rules, SRV weight. */
+/**
+ * The `records` section: TTL, where task addresses come from, label rules, SRV weight, the
+ * address views.
+ */
 import { DEFAULT_CONFIG } from '../defaults.js';
 import type { Config, IpSource } from '../types.js';
 import { includes } from './fields.js';
@@ -20,5 +23,6 @@ export function buildRecords(f: Fields): Config['records'] {
     ipSources: ipSourceList.length > 0 ? ipSourceList : D.records.ipSources,
     enforceRFC952: bool(['records', 'enforceRFC952'], D.records.enforceRFC952),
     srvWeight: int(['records', 'srvWeight'], D.records.srvWeight),
+    addressViews: bool(['records', 'addressViews'], D.records.addressViews),
   };
 }
