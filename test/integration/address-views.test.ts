@@ -2,7 +2,8 @@
  * End to end, issue #19 part 4: the address views (`records.addressViews`) of the real mesodns
  * following a fake master's event stream, asked with dig and over the /v1 API. One server for the
  * whole file: it starts with the views off (the Mesos-DNS names only), a reload turns them on
- * (a rebuild), then streamed launches and kills change them like every other name.
+ * (a rebuild), then streamed launches and kills change them like every other name, and so do
+ * polled states after a reload to `mesos.mode: poll`.
  */
 import test from 'ava';
 import { taskIdHash } from '../../src/records/index.js';
@@ -294,4 +295,51 @@ test.serial('streamed launches and kills change the views like every other name'
   t.deepEqual(gone.get('api.marathon.containerip.mesos A'), ['NXDOMAIN']);
   t.deepEqual(gone.get('_api._tcp.marathon.agentip.mesos SRV'), ['NXDOMAIN']);
   t.deepEqual(gone.get('web.marathon.autoip.mesos A'), [AGENT_IP], 'the others stay');
+});
+
+test.serial('polled states rebuild the views like every other name', async (t) => {
+  const { master, srv } = server();
+  const reloads = srv.logs().split('configuration reloaded').length;
+  await srv.rewriteConfig({
+    mesos: { masters: [master.url], mode: 'poll', refresh: '200ms' },
+    records: { addressViews: true },
+  });
+  srv.reload();
+  // The poller replaces the stream (its first poll is loaded) before the task is added.
+  await waitFor(
+    () => srv.logs().split('configuration reloaded').length > reloads,
+    10_000,
+    'the reload to poll mode',
+  );
+  const cached = master.addTask({
+    name: 'cached',
+    ip: '9.0.3.9',
+    portMappings: [{ host: 31060, container: 6379 }],
+  });
+  const rcode = async (name: string): Promise<string> => (await ask(srv.dnsPort, name, 'A')).rcode;
+  await waitFor(
+    async () => (await rcode('cached.marathon.containerip.mesos.')) === 'NOERROR',
+    10_000,
+    'a polled task',
+  );
+  const c = instance('cached', cached);
+  const got = await digAll(srv, [
+    ['cached.marathon.autoip.mesos', 'A'],
+    ['cached.marathon.containerip.mesos', 'A'],
+    ['_cached._tcp.marathon.containerip.mesos', 'SRV'],
+    ['cached.marathon.mesos', 'A'],
+  ]);
+  t.deepEqual(got.get('cached.marathon.autoip.mesos A'), [AGENT_IP]);
+  t.deepEqual(got.get('cached.marathon.containerip.mesos A'), ['9.0.3.9']);
+  t.deepEqual(got.get('_cached._tcp.marathon.containerip.mesos SRV'), [
+    `0 1 6379 ${c}.marathon.containerip.mesos.`,
+  ]);
+  t.deepEqual(got.get('cached.marathon.mesos A'), [AGENT_IP], 'a bridge task: host wins');
+  master.killTask(cached);
+  await waitFor(
+    async () => (await rcode('cached.marathon.autoip.mesos.')) === 'NXDOMAIN',
+    10_000,
+    'the killed task gone',
+  );
+  t.is(await rcode('web.marathon.containerip.mesos.'), 'NOERROR', 'the others stay');
 });
