@@ -1079,6 +1079,15 @@ export interface FakeTask {
   readonly ip?: string;
   /** Host ports, e.g. `[31000]`. */
   readonly ports?: readonly number[];
+  /**
+   * Docker BRIDGE networking with these port mappings (`container.docker.port_mappings`,
+   * protocol `tcp` unless told); their host ports are the task's host ports unless `ports` says.
+   */
+  readonly portMappings?: readonly {
+    readonly host: number;
+    readonly container: number;
+    readonly protocol?: string;
+  }[];
 }
 
 /** Options of `FakeMasterCluster`. */
@@ -1400,7 +1409,8 @@ function insertTask(
     task.agentId ??
     (isRecord(firstAgent) && typeof firstAgent['id'] === 'string' ? firstAgent['id'] : 'S0');
   const id = task.id ?? `${task.name}.${randomUUID()}`;
-  const ports = task.ports ?? [];
+  const mappings = task.portMappings;
+  const ports = task.ports ?? mappings?.map((m) => m.host) ?? [];
   const tasks = Array.isArray(framework['tasks']) ? framework['tasks'] : [];
   const record: Record<string, unknown> = {
     id,
@@ -1427,6 +1437,20 @@ function insertTask(
         ]
       : [],
   };
+  if (mappings !== undefined) {
+    record['container'] = {
+      type: 'DOCKER',
+      docker: {
+        image: 'nginx',
+        network: 'BRIDGE',
+        port_mappings: mappings.map((m) => ({
+          host_port: m.host,
+          container_port: m.container,
+          protocol: m.protocol ?? 'tcp',
+        })),
+      },
+    };
+  }
   tasks.push(record);
   framework['tasks'] = tasks;
   return { framework, record, id };

@@ -88,9 +88,28 @@ export function discovery(
   };
 }
 
-/** A Docker container in the given network mode (`BRIDGE`, `HOST`, ...). */
-export function docker(network: string): ContainerInfo {
-  return { type: 'DOCKER', dockerNetwork: network };
+/**
+ * A Docker container in the given network mode (`BRIDGE`, `HOST`, ...), with port mappings
+ * (`protocol` `tcp` unless told).
+ */
+export function docker(
+  network: string,
+  mappings: readonly { host: number; container: number; protocol?: string }[] = [],
+): ContainerInfo {
+  return {
+    type: 'DOCKER',
+    dockerNetwork: network,
+    portMappings: mappings.map((m) => ({
+      hostPort: m.host,
+      containerPort: m.container,
+      protocol: m.protocol ?? 'tcp',
+    })),
+  };
+}
+
+/** A Mesos containerizer container (on a CNI network, say), with no port mappings. */
+export function mesosContainer(): ContainerInfo {
+  return { type: 'MESOS', dockerNetwork: '', portMappings: [] };
 }
 
 /** Builds a framework; `pid` undefined means an HTTP-API scheduler (then `hostname` is used). */

@@ -64,6 +64,7 @@ export const DEFAULT_CONFIG: Config = frozen({
     enforceRFC952: false,
     srvWeight: 1,
     maxAddresses: 0,
+    addressViews: false,
   },
   dns: {
     listen: { host: '0.0.0.0', port: 53 },

@@ -163,6 +163,8 @@ export interface Config {
     readonly srvWeight: number;
     /** At most this many A and AAAA records per answer (a random choice); 0: all. */
     readonly maxAddresses: number;
+    /** The dcos-net address views (`agentip`, `containerip`, `autoip` names); off by default. */
+    readonly addressViews: boolean;
   };
   readonly dns: {
     readonly listen: HostPort;

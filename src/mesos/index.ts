@@ -15,6 +15,7 @@ export type {
   ParseReport,
   ParsedState,
   Pid,
+  PortMapping,
   PortRange,
   State,
   Task,

@@ -33,6 +33,7 @@ import type {
   NetworkInfo,
   ParsedState,
   Pid,
+  PortMapping,
   PortRange,
   Task,
   TaskStatus,
@@ -164,14 +165,47 @@ function parseDiscovery(o: JsonObject): Discovery {
   return { name: optString(o, 'name') ?? '', ports: list.map(parseDiscoveryPort) };
 }
 
-/** `dockerNetwork` is read only for Docker containers (a missing type with a `docker` block counts). */
+const NO_PORT_MAPPINGS: readonly PortMapping[] = [];
+
+/**
+ * The valid entries of a `port_mappings` list (`{host_port, container_port, protocol?}`, both
+ * ports 0-65535). Lenient on purpose: Mesos-DNS never reads port mappings, so a malformed one
+ * only loses itself (and the address views it would give), never the task.
+ */
+function portMappings(list: unknown, out: PortMapping[]): void {
+  if (!Array.isArray(list)) return;
+  for (const item of list) {
+    if (!isObject(item)) continue;
+    const hostPort = item['host_port'];
+    const containerPort = item['container_port'];
+    const protocol = item['protocol'] ?? '';
+    if (!isPort(hostPort) || !isPort(containerPort) || typeof protocol !== 'string') continue;
+    out.push({ hostPort, containerPort, protocol });
+  }
+}
+
+/**
+ * `dockerNetwork` is read only for Docker containers (a missing type with a `docker` block
+ * counts). Port mappings: Docker's (`docker.port_mappings`), then those of the container's
+ * network infos (`network_infos[].port_mappings`, the Mesos containerizer's port mapper).
+ */
 function parseContainer(o: JsonObject): ContainerInfo {
   const type = optString(o, 'type') ?? '';
   const docker = optObject(o, 'docker');
   const isDocker = type === 'DOCKER' || (type === '' && docker !== undefined);
   const dockerNetwork =
     isDocker && docker !== undefined ? (optString(docker, 'network') ?? '') : '';
-  return { type, dockerNetwork };
+  const mappings: PortMapping[] = [];
+  if (docker !== undefined) portMappings(docker['port_mappings'], mappings);
+  const networks = o['network_infos'];
+  if (Array.isArray(networks)) {
+    for (const n of networks) if (isObject(n)) portMappings(n['port_mappings'], mappings);
+  }
+  return {
+    type,
+    dockerNetwork,
+    portMappings: mappings.length > 0 ? mappings : NO_PORT_MAPPINGS,
+  };
 }
 
 /**

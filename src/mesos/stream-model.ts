@@ -95,13 +95,20 @@ class Interner {
   }
 }
 
-/** What identifies a running task's records: agent, state and the latest statuses' addresses. */
+/**
+ * What identifies a running task's records: agent, state, the latest statuses' addresses and the
+ * port mappings (which pick the addresses and ports of the address views).
+ */
 function taskFacts(task: Task): string {
   // The status the records come from (`trimStatuses`): statuses are not always in time order.
   const addresses = trimStatuses(task.statuses).flatMap((s) =>
     s.networkInfos.flatMap((n) => n.ipAddresses),
   );
-  return `${task.agentId}|${task.state}|${addresses.join(',')}`;
+  const mappings = (task.container?.portMappings ?? []).map(
+    (m) => `${String(m.hostPort)}:${String(m.containerPort)}/${m.protocol}`,
+  );
+  const mapped = mappings.length > 0 ? `|ports ${mappings.join(',')}` : '';
+  return `${task.agentId}|${task.state}|${addresses.join(',')}${mapped}`;
 }
 
 /** The streamed cluster (see the module comment). */

@@ -50,12 +50,28 @@ export interface PortRange {
   readonly end: number;
 }
 
+/**
+ * A port the container maps to a host port (`container.docker.port_mappings[]`,
+ * `container.network_infos[].port_mappings[]`). `protocol` is as sent (`tcp`, `udp`,
+ * `udp,tcp`), `''` when absent.
+ */
+export interface PortMapping {
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
 /** What the task's container is, as far as DNS cares. */
 export interface ContainerInfo {
   /** `DOCKER`, `MESOS`, ... as sent. */
   readonly type: string;
   /** Docker network mode (`HOST`, `BRIDGE`, `USER`, `NONE`), `''` when not Docker. */
   readonly dockerNetwork: string;
+  /**
+   * The container's port mappings: Docker's, then those of its network infos, in order
+   * (the address views, records/address-views.ts); entries that are not valid are left out.
+   */
+  readonly portMappings: readonly PortMapping[];
 }
 
 /** A task of a framework. */

@@ -178,6 +178,7 @@ export class Loader implements StateListener {
       domain: config.domain,
       ipSources: config.records.ipSources,
       enforceRFC952: config.records.enforceRFC952,
+      addressViews: config.records.addressViews,
       nsName: config.dns.soa.mname,
       nsIps: nsIps(),
       masters,

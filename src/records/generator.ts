@@ -18,6 +18,7 @@ import { formatIpv6, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { RecordKind } from './layout.js';
 import { CompactRecordSet } from './views.js';
+import { FrameworkViews } from './address-views.js';
 
 export { isValidName } from './name-hash.js';
 import type { GeneratorOptions, RecordSet } from './types.js';
@@ -470,7 +471,8 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
 /**
  * Builds the Mesos-DNS record set of a state: framework (F1-F2), agent (S1-S2), SOA MNAME (N1),
  * master (M1-M5) and task (T1-T8) records, in Mesos-DNS insertion order, plus the `/v1/enumerate`
- * structure. Pure and deterministic: hostnames are looked up only in `options.hostIps`.
+ * structure. Pure and deterministic: hostnames are looked up only in `options.hostIps`. With
+ * `options.addressViews`, each task's address views follow its T1-T8 (address-views.ts).
  *
  * Deliberate differences from Mesos-DNS: all names are lower case (the verbatim DiscoveryInfo pass
  * included); a name with an empty label, a label over 63 bytes or bytes outside printable ASCII, or
@@ -532,6 +534,8 @@ function taskRecords(
     const fragment = fragments[i] ?? '';
     const fwTail = `.${fragment}.${g.zone}`;
     const slaveTail = `.${fragment}.slave.${g.zone}`;
+    const views =
+      options.addressViews === true ? new FrameworkViews(b, g.label, fragment, g.zone) : undefined;
     for (const task of fw.tasks) {
       if (task.state !== TASK_RUNNING) continue;
       const agentIps = agentIpsById.get(task.agentId);
@@ -561,6 +565,13 @@ function taskRecords(
       const verbatim = baseName.toLowerCase();
       if (hasDiscovery && verbatim !== labelled) taskPass(g, ctx, verbatim);
       taskPass(g, ctx, labelled);
+      if (views !== undefined) {
+        // The address views (address-views.ts), under the labelled name only.
+        const latest = latestRunningStatus(task.statuses);
+        const containerIps = latest === undefined ? [] : g.networkIps(latest);
+        const instance = `${labelled}-${ctx.hash}-${ctx.tail}`;
+        views.add(task, labelled, instance, agentIps, containerIps);
+      }
       b.endTask(task.name, task.id);
     }
   });

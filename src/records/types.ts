@@ -92,6 +92,11 @@ export interface GeneratorOptions {
   readonly domain: string;
   readonly ipSources: readonly IpSource[];
   readonly enforceRFC952: boolean;
+  /**
+   * The address views (`records.addressViews`, address-views.ts): every task also named under
+   * `agentip`, `containerip` and `autoip`. Absent or false: the Mesos-DNS names only.
+   */
+  readonly addressViews?: boolean;
   /** SOA MNAME as an FQDN (`ns1.mesos.`): the name of record N1. */
   readonly nsName: string;
   /** Addresses for N1 (the DNS listener's addresses). */

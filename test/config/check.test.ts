@@ -50,6 +50,22 @@ test('check-config prints every problem as file:line:column: key: message', (t) 
   ]);
 });
 
+test('check-config names records.addressViews when it is not a boolean', (t) => {
+  const file = write(
+    'views.yaml',
+    'mesos: { zk: "zk://z:2181/mesos" }\nrecords:\n  addressViews: 1\n',
+  );
+  t.deepEqual(checkConfig(file).messages, [
+    `${file}:3:17: records.addressViews: must be true or false`,
+  ]);
+  const ok = write(
+    'views-ok.yaml',
+    'mesos: { zk: "zk://z:2181/mesos" }\nrecords:\n  addressViews: true\n',
+  );
+  t.deepEqual(checkConfig(ok), { ok: true, messages: [] });
+  t.true(loadConfig(ok).records.addressViews);
+});
+
 test('check-config mixes warnings in, marked, and stays ok', (t) => {
   const file = write('warn.yaml', 'mesos:\n  masters: ["m:5050"]\n  auth: { principal: dns }\n');
   const result = checkConfig(file);

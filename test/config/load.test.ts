@@ -245,6 +245,7 @@ const CASES: readonly Case[] = [
         '  enforceRFC952: true',
         '  srvWeight: 0',
         '  maxAddresses: 3',
+        '  addressViews: true',
       ),
     pick: (c) => c.records,
     want: {
@@ -253,6 +254,7 @@ const CASES: readonly Case[] = [
       enforceRFC952: true,
       srvWeight: 0,
       maxAddresses: 3,
+      addressViews: true,
     },
   },
   {
@@ -628,6 +630,17 @@ const CASES: readonly Case[] = [
       path: 'records.enforceRFC952',
       line: 4,
       column: 18,
+      message: 'must be true or false',
+    },
+  },
+  {
+    title: 'addressViews is a boolean',
+    yaml: HEAD + lines('records:', '  addressViews: "on"'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.addressViews',
+      line: 4,
+      column: 17,
       message: 'must be true or false',
     },
   },

@@ -49,6 +49,7 @@ const SAMPLE_CONFIG: Config = {
     enforceRFC952: false,
     srvWeight: 1,
     maxAddresses: 0,
+    addressViews: false,
   },
   dns: {
     listen: { host: '0.0.0.0', port: 8053 },

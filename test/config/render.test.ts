@@ -29,6 +29,7 @@ records:
   enforceRFC952: true
   srvWeight: 0
   maxAddresses: 2
+  addressViews: true
 dns:
   listen: "[::]:8053"
   recursionAvailable: false
@@ -109,6 +110,7 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '  enforceRFC952: false',
       '  srvWeight: 1',
       '  maxAddresses: 0',
+      '  addressViews: false',
       'dns:',
       '  listen: 0.0.0.0:8053',
       '  recursionAvailable: true',

@@ -99,6 +99,7 @@ records:
   ipSources: [netinfo, mesos, host]     # also: docker
   enforceRFC952: false
   srvWeight: 1
+  addressViews: false         # true: also <task>.<framework>.agentip/containerip/autoip names
 dns:
   listen: "0.0.0.0:53"        # UDP and TCP on the same address
   recursionAvailable: true

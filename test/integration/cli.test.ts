@@ -97,16 +97,19 @@ test('records prints every line of a large zone into a pipe before it exits', as
   );
 });
 
-test('records honours the config: RFC 952 labels, TTL and SRV weight', async (t) => {
+test('records honours the config: RFC 952 labels, TTL, SRV weight and address views', async (t) => {
   const config = await tempFile(
     t,
     'c.yaml',
-    'mesos:\n  stateFile: x.json\nrecords:\n  enforceRFC952: true\n  ttl: 7\n  srvWeight: 3\n',
+    'mesos:\n  stateFile: x.json\nrecords:\n  enforceRFC952: true\n  ttl: 7\n  srvWeight: 3\n' +
+      '  addressViews: true\n',
   );
   const r = await run(['records', '--state', 'test/fixtures/fake.json', '--config', config]);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /^some-box\.chronoswithaspaceandmixe\.mesos\. 7 IN A 1\.2\.3\.11$/m);
   t.regex(r.stdout, /^_car-store\._tcp\.marathon\.mesos\. 7 IN SRV 0 3 31364 /m);
+  t.regex(r.stdout, /^some-box\.chronoswithaspaceandmixe\.autoip\.mesos\. 7 IN A 1\.2\.3\.11$/m);
+  t.regex(r.stdout, /^_car-store\._tcp\.marathon\.agentip\.mesos\. 7 IN SRV 0 3 31364 /m);
 });
 
 test('check-config accepts a valid file and the shipped demo config', async (t) => {

@@ -344,10 +344,57 @@ test('parseState reads the container type and the Docker network', (t) => {
   t.deepEqual(
     state.frameworks[0]?.tasks.map((x) => x.container),
     [
-      { type: 'DOCKER', dockerNetwork: 'BRIDGE' },
-      { type: 'MESOS', dockerNetwork: '' },
-      { type: '', dockerNetwork: 'HOST' },
+      { type: 'DOCKER', dockerNetwork: 'BRIDGE', portMappings: [] },
+      { type: 'MESOS', dockerNetwork: '', portMappings: [] },
+      { type: '', dockerNetwork: 'HOST', portMappings: [] },
       undefined,
+    ],
+  );
+});
+
+test('parseState reads port mappings of Docker and of network infos, dropping bad ones only', (t) => {
+  const { state, report } = parseState(
+    docWithTasks([
+      rawTask({
+        id: 'bridge',
+        container: {
+          type: 'DOCKER',
+          docker: {
+            network: 'BRIDGE',
+            port_mappings: [
+              { host_port: 31001, container_port: 80, protocol: 'tcp' },
+              { host_port: 31002, container_port: 53 },
+              { host_port: 70000, container_port: 80 },
+              { host_port: '31003', container_port: 80 },
+              'nonsense',
+            ],
+          },
+        },
+      }),
+      rawTask({
+        id: 'cni',
+        container: {
+          type: 'MESOS',
+          network_infos: [
+            {
+              name: 'a',
+              port_mappings: [{ host_port: 31005, container_port: 8080, protocol: 'udp' }],
+            },
+            { name: 'b', port_mappings: 'not a list' },
+          ],
+        },
+      }),
+    ]),
+  );
+  t.is(report.skippedTasks, 0, 'a bad mapping never costs the task');
+  t.deepEqual(
+    state.frameworks[0]?.tasks.map((x) => x.container?.portMappings),
+    [
+      [
+        { hostPort: 31001, containerPort: 80, protocol: 'tcp' },
+        { hostPort: 31002, containerPort: 53, protocol: '' },
+      ],
+      [{ hostPort: 31005, containerPort: 8080, protocol: 'udp' }],
     ],
   );
 });

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { Task } from '../../src/mesos/index.js';
 import { StreamModel } from '../../src/mesos/index.js';
 import type { FrameworkInfo, MesosEvent, V1Snapshot } from '../../src/mesos/v1.js';
-import { agent, netinfoStatus, status, task } from '../../support/state-builder.js';
+import { agent, docker, netinfoStatus, status, task } from '../../support/state-builder.js';
 
 const FW: FrameworkInfo = { id: 'fw-1', name: 'marathon', pid: undefined, hostname: 'm1' };
 const AGENT = agent('ag-S0', '10.0.0.1');
@@ -123,6 +123,20 @@ test('compareWith: drift in tasks, agents and frameworks; tasks the stream just 
   // Touched at time 5 (after the request at time 3): not drift.
   m.apply(updated('w1', 'TASK_RUNNING', '172.17.0.9'), 5);
   t.is(m.compareWith(master, 3).tasks, 2);
+});
+
+test('compareWith: other port mappings are drift (they pick the address views)', (t) => {
+  const mapped = (host: number): Task =>
+    web('w1', {
+      statuses: [netinfoStatus(['172.17.0.1'])],
+      container: docker('BRIDGE', [{ host, container: 80 }]),
+    });
+  const m = new StreamModel();
+  m.reset(snapshot([mapped(31001)]));
+  t.is(m.compareWith(snapshot([mapped(31001)]), 0).tasks, 0);
+  const drift = m.compareWith(snapshot([mapped(31002)]), 0);
+  t.is(drift.tasks, 1);
+  t.regex(drift.examples[0] ?? '', /ports 31001:80\/tcp.*ports 31002:80\/tcp/);
 });
 
 test('compareWith reads the latest running status by time, as the records do, not the last listed', (t) => {

@@ -133,7 +133,11 @@ const WEB_TASK: Task = {
   ],
   ports: [{ begin: 31001, end: 31001 }],
   discovery: { name: 'web', ports: [{ number: 31001, protocol: 'tcp', name: 'http' }] },
-  container: { type: 'DOCKER', dockerNetwork: 'BRIDGE' },
+  container: {
+    type: 'DOCKER',
+    dockerNetwork: 'BRIDGE',
+    portMappings: [{ hostPort: 31001, containerPort: 80, protocol: 'tcp' }],
+  },
 };
 
 const MARATHON: FrameworkInfo = {
@@ -461,7 +465,7 @@ test('parseV1State reads labels, health, IPv6 prefixes and container types like 
       healthy: false,
     },
   ]);
-  t.deepEqual(state.tasks[0]?.container, { type: 'MESOS', dockerNetwork: '' });
+  t.deepEqual(state.tasks[0]?.container, { type: 'MESOS', dockerNetwork: '', portMappings: [] });
 });
 
 // ---- parseV1Event ----------------------------------------------------------------------------

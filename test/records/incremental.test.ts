@@ -12,7 +12,7 @@ import {
   nameKey,
 } from '../../src/dns/index.js';
 import type { State, Task, TaskChange } from '../../src/mesos/index.js';
-import type { RecordSet, ZoneUpdate } from '../../src/records/index.js';
+import type { GeneratorOptions, RecordSet, ZoneUpdate } from '../../src/records/index.js';
 import {
   CompactRecordSet,
   IncrementalRecords,
@@ -23,7 +23,9 @@ import {
 import {
   agent,
   discovery,
+  docker,
   framework,
+  mesosContainer,
   netinfoStatus,
   options,
   prng,
@@ -43,6 +45,8 @@ const SOA = {
 };
 const SETTINGS = { ttl: 60, srvWeight: 1, soa: SOA };
 const OPTIONS = options({ hostIps: new Map() });
+/** The address views on (records/address-views.ts). */
+const VIEWS = options({ hostIps: new Map(), addressViews: true });
 
 /** The zone an update gives, applied as the pipeline does (a changeset to the next serial). */
 function applied(zone: Zone, update: ZoneUpdate): Zone {
@@ -113,8 +117,9 @@ function assertSame(
   servedSet: RecordSet,
   current: State,
   label: string,
+  opts: GeneratorOptions = OPTIONS,
 ): void {
-  const full = generateRecords(current, OPTIONS);
+  const full = generateRecords(current, opts);
   const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
   const names = new Set([...namesOf(full), ...namesOf(servedSet), 'nothing.mesos.']);
   for (const name of names) {
@@ -152,24 +157,49 @@ function answered(zone: Zone, name: string): string {
 const AGENTS = [0, 1, 2, 3].map((i) => agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`));
 const APPS = ['web', 'api', 'db', 'cache', 'worker'];
 
-function randomTask(rand: () => number, n: number): Task {
+/**
+ * A random task. With `views` (the address-views run), it may also be a Docker bridge task with a
+ * port mapping or a Mesos container, or have no address at all.
+ */
+function randomTask(rand: () => number, n: number, views = false): Task {
   const app = APPS[Math.floor(rand() * APPS.length)] ?? 'web';
   const fw = rand() < 0.7 ? 'fw-marathon' : 'fw-chronos';
   const withPorts = rand() < 0.6;
   const withDiscovery = rand() < 0.25;
   const ip =
     rand() < 0.15 ? `fd00::${String(n)}` : `172.17.${String(n % 200)}.${String(1 + (n % 250))}`;
+  const shape = views ? rand() : 1;
   return task(app, AGENTS[Math.floor(rand() * AGENTS.length)]?.id ?? 'ag-S0', {
     id: `${app}.${String(n)}`,
     frameworkId: fw,
-    statuses: [netinfoStatus([ip], n)],
+    statuses: shape < 0.1 ? [] : [netinfoStatus([ip], n)],
     ports: withPorts ? [{ begin: 31000 + n, end: 31000 + n + (n % 2) }] : [],
     discovery: withDiscovery
       ? discovery(app === 'db' ? 'DB.Main' : app, [
           { number: 8000 + (n % 3), protocol: 'tcp', name: 'http' },
         ])
       : undefined,
+    container:
+      shape < 0.4
+        ? docker('BRIDGE', withPorts ? [{ host: 31000 + n, container: 80 + (n % 2) }] : [])
+        : shape < 0.6
+          ? mesosContainer()
+          : undefined,
   });
+}
+
+/**
+ * The task with other port mappings, as a re-sent `TASK_ADDED` may bring (address views only:
+ * mapping or unmapping host ports moves autoip between the agent and the container).
+ */
+function remapped(old: Task, n: number): Task {
+  const mapped = (old.container?.portMappings.length ?? 0) > 0;
+  return {
+    ...old,
+    container: mapped
+      ? mesosContainer()
+      : docker('BRIDGE', [{ host: 32000 + (n % 100), container: 80, protocol: 'udp' }]),
+  };
 }
 
 function withTasks(base: State, tasks: readonly Task[]): State {
@@ -182,8 +212,18 @@ function withTasks(base: State, tasks: readonly Task[]): State {
   };
 }
 
-test('random batches of task changes, applied as updates, answer like a full build', (t) => {
-  for (const seed of [1, 2, 3, 4, 5]) {
+/**
+ * Random batches of launches, kills, address changes and state flips (with the address views,
+ * port mapping changes too), applied as updates to a full build, must answer every name like a
+ * full build of the new state.
+ */
+function randomBatches(
+  t: ExecutionContext,
+  seeds: readonly number[],
+  opts: GeneratorOptions,
+): void {
+  const views = opts.addressViews === true;
+  for (const seed of seeds) {
     const rand = prng(seed);
     const empty = state({
       agents: AGENTS,
@@ -194,10 +234,10 @@ test('random batches of task changes, applied as updates, answer like a full bui
     });
     let tasks: Task[] = [];
     let n = 0;
-    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++));
+    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++, views));
     let current = withTasks(empty, tasks);
     const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
-      const { full, engine } = engineOver(current);
+      const { full, engine } = engineOver(current, opts);
       return { engine, zone: compileZone(full, { ...SETTINGS, serial: 1 }), base: full };
     };
     let { engine, zone, base } = rebuild();
@@ -212,7 +252,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       for (let e = 0; e < events; e++) {
         const r = rand();
         if (r < 0.35 || tasks.length === 0) {
-          const added = randomTask(rand, n++);
+          const added = randomTask(rand, n++, views);
           tasks.push(added);
           touched.add(added.id);
         } else if (r < 0.65) {
@@ -221,6 +261,13 @@ test('random batches of task changes, applied as updates, answer like a full bui
           if (gone === undefined) continue;
           tasks = tasks.filter((_, j) => j !== i);
           touched.add(gone.id);
+        } else if (views && r < 0.75) {
+          const i = Math.floor(rand() * tasks.length);
+          const old = tasks[i];
+          if (old === undefined) continue;
+          const changed = remapped(old, n++);
+          tasks = tasks.map((x, j) => (j === i ? changed : x));
+          touched.add(old.id);
         } else if (r < 0.85) {
           const i = Math.floor(rand() * tasks.length);
           const old = tasks[i];
@@ -251,7 +298,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       }));
       const update = engine.apply(changes);
       // One full build of the new state serves every comparison below.
-      const fullRecords = generateRecords(current, OPTIONS);
+      const fullRecords = generateRecords(current, opts);
       if (update === undefined) {
         rebuilds++;
         ({ engine, zone, base } = rebuild());
@@ -287,7 +334,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       }
       const servedSet = new ZoneRecordSet(base, zone, log);
       const label = `seed ${String(seed)} batch ${String(batch)}`;
-      assertSame(t, zone, servedSet, current, label);
+      assertSame(t, zone, servedSet, current, label, opts);
       // /v1/enumerate follows too: the same tasks with the same records per framework.
       t.deepEqual(enumerationText(servedSet), enumerationText(fullRecords), label);
       // The counts (the zone gauges) follow every change.
@@ -301,14 +348,25 @@ test('random batches of task changes, applied as updates, answer like a full bui
     );
     t.true(diffs > updates / 2, `seed ${String(seed)}: ${String(diffs)} diffs`);
   }
+}
+
+test('random batches of task changes, applied as updates, answer like a full build', (t) => {
+  randomBatches(t, [1, 2, 3, 4, 5], OPTIONS);
+});
+
+test('with the address views on, random batches applied as updates answer like a full build', (t) => {
+  randomBatches(t, [6, 7], VIEWS);
 });
 
 /** A full build of `s` and an updater over a copy of it (the pipeline worker's setup). */
-function engineOver(s: State): { full: CompactRecordSet; engine: IncrementalRecords } {
-  const full = generateRecords(s, OPTIONS);
+function engineOver(
+  s: State,
+  opts: GeneratorOptions = OPTIONS,
+): { full: CompactRecordSet; engine: IncrementalRecords } {
+  const full = generateRecords(s, opts);
   return {
     full,
-    engine: new IncrementalRecords(new CompactRecordSet(cloneRecordData(full.data)), s, OPTIONS),
+    engine: new IncrementalRecords(new CompactRecordSet(cloneRecordData(full.data)), s, opts),
   };
 }
 

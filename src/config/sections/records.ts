@@ -1,4 +1,7 @@
-/** The `records` section: TTL, where task addresses come from, label rules, SRV weight. */
+/**
+ * The `records` section: TTL, where task addresses come from, label rules, SRV weight, the
+ * address views.
+ */
 import { DEFAULT_CONFIG } from '../defaults.js';
 import type { Config, IpSource } from '../types.js';
 import { includes } from './fields.js';
@@ -21,5 +24,6 @@ export function buildRecords(f: Fields): Config['records'] {
     enforceRFC952: bool(['records', 'enforceRFC952'], D.records.enforceRFC952),
     srvWeight: int(['records', 'srvWeight'], D.records.srvWeight),
     maxAddresses: int(['records', 'maxAddresses'], D.records.maxAddresses),
+    addressViews: bool(['records', 'addressViews'], D.records.addressViews),
   };
 }
