@@ -63,6 +63,8 @@ export const DEFAULT_CONFIG: Config = frozen({
     ipSources: DEFAULT_IP_SOURCES,
     enforceRFC952: false,
     srvWeight: 1,
+    health: 'ignore',
+    healthFailOpen: true,
   },
   dns: {
     listen: { host: '0.0.0.0', port: 53 },

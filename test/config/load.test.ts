@@ -244,9 +244,18 @@ const CASES: readonly Case[] = [
         '  ipSources: [docker, host]',
         '  enforceRFC952: true',
         '  srvWeight: 0',
+        '  health: exclude-unhealthy',
+        '  healthFailOpen: false',
       ),
     pick: (c) => c.records,
-    want: { ttl: 0, ipSources: ['docker', 'host'], enforceRFC952: true, srvWeight: 0 },
+    want: {
+      ttl: 0,
+      ipSources: ['docker', 'host'],
+      enforceRFC952: true,
+      srvWeight: 0,
+      health: 'exclude-unhealthy',
+      healthFailOpen: false,
+    },
   },
   {
     title: 'an empty section means its defaults',
@@ -565,6 +574,28 @@ const CASES: readonly Case[] = [
       line: 4,
       column: 15,
       message: 'must be one of netinfo, mesos, docker, host',
+    },
+  },
+  {
+    title: 'an unknown health mode is rejected, with a hint',
+    yaml: HEAD + lines('records:', '  health: exclude_unhealthy'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.health',
+      line: 4,
+      column: 11,
+      message: "must be one of ignore, exclude-unhealthy (did you mean 'exclude-unhealthy'?)",
+    },
+  },
+  {
+    title: 'records.healthFailOpen is a boolean',
+    yaml: HEAD + lines('records:', '  healthFailOpen: "no"'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.healthFailOpen',
+      line: 4,
+      column: 19,
+      message: 'must be true or false',
     },
   },
   {

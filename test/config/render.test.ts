@@ -28,6 +28,8 @@ records:
   ipSources: [docker, netinfo]
   enforceRFC952: true
   srvWeight: 0
+  health: exclude-unhealthy
+  healthFailOpen: false
 dns:
   listen: "[::]:8053"
   recursionAvailable: false
@@ -107,6 +109,8 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '  ipSources: [mesos, host]',
       '  enforceRFC952: false',
       '  srvWeight: 1',
+      '  health: ignore',
+      '  healthFailOpen: true',
       'dns:',
       '  listen: 0.0.0.0:8053',
       '  recursionAvailable: true',
