@@ -1,4 +1,5 @@
 import type { IpSource } from '../config/types.js';
+import type { HealthSettings, HealthStats } from './health.js';
 
 /** An SRV value: priority is always 0 and weight comes from config, so only target and port vary. */
 export interface SrvTarget {
@@ -68,6 +69,8 @@ export interface GeneratorStats {
   readonly skippedNames: number;
   /** Distinct (name, value) records. */
   readonly records: number;
+  /** What the health rule did (`records.health: exclude-unhealthy` only). */
+  readonly health?: HealthStats;
 }
 
 /**
@@ -92,6 +95,8 @@ export interface GeneratorOptions {
   readonly domain: string;
   readonly ipSources: readonly IpSource[];
   readonly enforceRFC952: boolean;
+  /** The health rule (health.ts); absent: `ignore`, every running task is served. */
+  readonly health?: HealthSettings;
   /** SOA MNAME as an FQDN (`ns1.mesos.`): the name of record N1. */
   readonly nsName: string;
   /** Addresses for N1 (the DNS listener's addresses). */

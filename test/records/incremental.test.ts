@@ -12,7 +12,7 @@ import {
   nameKey,
 } from '../../src/dns/index.js';
 import type { State, Task, TaskChange } from '../../src/mesos/index.js';
-import type { RecordSet, ZoneUpdate } from '../../src/records/index.js';
+import type { GeneratorOptions, RecordSet, ZoneUpdate } from '../../src/records/index.js';
 import {
   CompactRecordSet,
   IncrementalRecords,
@@ -43,6 +43,10 @@ const SOA = {
 };
 const SETTINGS = { ttl: 60, srvWeight: 1, soa: SOA };
 const OPTIONS = options({ hostIps: new Map() });
+const HEALTH_OPTIONS = options({
+  hostIps: new Map(),
+  health: { mode: 'exclude-unhealthy', failOpen: true },
+});
 
 /** The zone an update gives, applied as the pipeline does (a changeset to the next serial). */
 function applied(zone: Zone, update: ZoneUpdate): Zone {
@@ -113,8 +117,9 @@ function assertSame(
   servedSet: RecordSet,
   current: State,
   label: string,
+  generatorOptions: GeneratorOptions = OPTIONS,
 ): void {
-  const full = generateRecords(current, OPTIONS);
+  const full = generateRecords(current, generatorOptions);
   const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
   const names = new Set([...namesOf(full), ...namesOf(servedSet), 'nothing.mesos.']);
   for (const name of names) {
@@ -152,9 +157,14 @@ function answered(zone: Zone, name: string): string {
 const AGENTS = [0, 1, 2, 3].map((i) => agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`));
 const APPS = ['web', 'api', 'db', 'cache', 'worker'];
 
-function randomTask(rand: () => number, n: number): Task {
+/** Health values a random task may report (health on: about a third unhealthy). */
+const HEALTH: readonly (boolean | undefined)[] = [true, false, undefined];
+
+function randomTask(rand: () => number, n: number, withHealth = false): Task {
   const app = APPS[Math.floor(rand() * APPS.length)] ?? 'web';
-  const fw = rand() < 0.7 ? 'fw-marathon' : 'fw-chronos';
+  const r = rand();
+  // With health, a second framework named `Marathon` shares the apps of the first.
+  const fw = r < 0.7 ? 'fw-marathon' : withHealth && r < 0.8 ? 'fw-marathon-2' : 'fw-chronos';
   const withPorts = rand() < 0.6;
   const withDiscovery = rand() < 0.25;
   const ip =
@@ -162,7 +172,7 @@ function randomTask(rand: () => number, n: number): Task {
   return task(app, AGENTS[Math.floor(rand() * AGENTS.length)]?.id ?? 'ag-S0', {
     id: `${app}.${String(n)}`,
     frameworkId: fw,
-    statuses: [netinfoStatus([ip], n)],
+    statuses: [{ ...netinfoStatus([ip], n), healthy: withHealth ? randomHealth(rand) : undefined }],
     ports: withPorts ? [{ begin: 31000 + n, end: 31000 + n + (n % 2) }] : [],
     discovery: withDiscovery
       ? discovery(app === 'db' ? 'DB.Main' : app, [
@@ -170,6 +180,10 @@ function randomTask(rand: () => number, n: number): Task {
         ])
       : undefined,
   });
+}
+
+function randomHealth(rand: () => number): boolean | undefined {
+  return HEALTH[Math.floor(rand() * HEALTH.length)];
 }
 
 function withTasks(base: State, tasks: readonly Task[]): State {
@@ -183,21 +197,43 @@ function withTasks(base: State, tasks: readonly Task[]): State {
 }
 
 test('random batches of task changes, applied as updates, answer like a full build', (t) => {
-  for (const seed of [1, 2, 3, 4, 5]) {
+  randomBatches(t, OPTIONS, [1, 2, 3, 4, 5]);
+});
+
+test('with records.health: exclude-unhealthy, random batches with health flips answer like a full build', (t) => {
+  randomBatches(t, HEALTH_OPTIONS, [6, 9, 10]);
+});
+
+/**
+ * Random batches (launches, kills, address changes, state flips, and with the health rule on,
+ * health flips), each applied as an update and compared with a full build of the new state.
+ */
+function randomBatches(
+  t: ExecutionContext,
+  generatorOptions: GeneratorOptions,
+  seeds: readonly number[],
+): void {
+  const withHealth = generatorOptions.health !== undefined;
+  let flips = 0;
+  let failOpen = 0;
+  for (const seed of seeds) {
     const rand = prng(seed);
     const empty = state({
       agents: AGENTS,
       frameworks: [
         framework('marathon', [], { id: 'fw-marathon' }),
         framework('chronos', [], { id: 'fw-chronos' }),
+        // Another framework whose name gives the same fragment (the enumeration tells
+        // frameworks apart by name, so it is spelt differently).
+        ...(withHealth ? [framework('Marathon', [], { id: 'fw-marathon-2' })] : []),
       ],
     });
     let tasks: Task[] = [];
     let n = 0;
-    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++));
+    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++, withHealth));
     let current = withTasks(empty, tasks);
     const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
-      const { full, engine } = engineOver(current);
+      const { full, engine } = engineOver(current, generatorOptions);
       return { engine, zone: compileZone(full, { ...SETTINGS, serial: 1 }), base: full };
     };
     let { engine, zone, base } = rebuild();
@@ -211,8 +247,22 @@ test('random batches of task changes, applied as updates, answer like a full bui
       const events = 1 + Math.floor(rand() * 4);
       for (let e = 0; e < events; e++) {
         const r = rand();
-        if (r < 0.35 || tasks.length === 0) {
-          const added = randomTask(rand, n++);
+        if (withHealth && r < 0.3 && tasks.length > 0) {
+          // A health flip: a new TASK_RUNNING status with another `healthy`, same address.
+          const i = Math.floor(rand() * tasks.length);
+          const old = tasks[i];
+          const last = old?.statuses.at(-1);
+          if (old === undefined || last === undefined) continue;
+          const healthy = randomHealth(rand);
+          const flipped = {
+            ...old,
+            statuses: [{ ...last, timestamp: last.timestamp + 1, healthy }],
+          };
+          if (healthy !== last.healthy) flips++;
+          tasks = tasks.map((x, j) => (j === i ? flipped : x));
+          touched.add(old.id);
+        } else if (r < 0.35 || tasks.length === 0) {
+          const added = randomTask(rand, n++, withHealth);
           tasks.push(added);
           touched.add(added.id);
         } else if (r < 0.65) {
@@ -251,7 +301,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       }));
       const update = engine.apply(changes);
       // One full build of the new state serves every comparison below.
-      const fullRecords = generateRecords(current, OPTIONS);
+      const fullRecords = generateRecords(current, generatorOptions);
       if (update === undefined) {
         rebuilds++;
         ({ engine, zone, base } = rebuild());
@@ -287,13 +337,24 @@ test('random batches of task changes, applied as updates, answer like a full bui
       }
       const servedSet = new ZoneRecordSet(base, zone, log);
       const label = `seed ${String(seed)} batch ${String(batch)}`;
-      assertSame(t, zone, servedSet, current, label);
+      assertSame(t, zone, servedSet, current, label, generatorOptions);
       // /v1/enumerate follows too: the same tasks with the same records per framework.
       t.deepEqual(enumerationText(servedSet), enumerationText(fullRecords), label);
       // The counts (the zone gauges) follow every change.
       const fullZone = compileZone(fullRecords, { ...SETTINGS, serial: 1 });
       t.is(zone.names, fullZone.names, label);
       t.is(zone.rrs, fullZone.rrs, label);
+      if (withHealth) {
+        const health = fullRecords.stats.health;
+        // The updater's counters (the metrics) follow every batch, unchanged records or not.
+        t.is(engine.health?.excludedTasks, health?.excludedTasks, label);
+        t.deepEqual(
+          [...(engine.health?.failOpen ?? [])].sort(),
+          [...(health?.failOpen ?? [])].sort(),
+          label,
+        );
+        failOpen += health?.failOpen.length ?? 0;
+      }
     }
     t.true(
       updates > 20,
@@ -301,15 +362,20 @@ test('random batches of task changes, applied as updates, answer like a full bui
     );
     t.true(diffs > updates / 2, `seed ${String(seed)}: ${String(diffs)} diffs`);
   }
-});
+  if (withHealth) {
+    t.true(flips > 30, `${String(flips)} health flips`);
+    t.true(failOpen > 0, 'some app was all unhealthy');
+  }
+}
 
 /** A full build of `s` and an updater over a copy of it (the pipeline worker's setup). */
-function engineOver(s: State): { full: CompactRecordSet; engine: IncrementalRecords } {
-  const full = generateRecords(s, OPTIONS);
-  return {
-    full,
-    engine: new IncrementalRecords(new CompactRecordSet(cloneRecordData(full.data)), s, OPTIONS),
-  };
+function engineOver(
+  s: State,
+  generatorOptions: GeneratorOptions = OPTIONS,
+): { full: CompactRecordSet; engine: IncrementalRecords } {
+  const full = generateRecords(s, generatorOptions);
+  const copy = new CompactRecordSet(cloneRecordData(full.data));
+  return { full, engine: new IncrementalRecords(copy, s, generatorOptions) };
 }
 
 /**
