@@ -57,6 +57,7 @@ export async function printRecords(
     domain: config.domain,
     ipSources: config.records.ipSources,
     enforceRFC952: config.records.enforceRFC952,
+    health: { mode: config.records.health, failOpen: config.records.healthFailOpen },
     nsName: config.dns.soa.mname,
     nsIps: listenerAddresses(listen),
     masters,
