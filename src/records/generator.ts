@@ -18,7 +18,7 @@ import { formatIpv6, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { RecordKind } from './layout.js';
 import { CompactRecordSet } from './views.js';
-import { healthRule, isUnhealthy } from './health.js';
+import { HEALTH_NONE, HEALTH_UNHEALTHY, healthRule } from './health.js';
 import type { HealthRule } from './health.js';
 
 export { isValidName } from './name-hash.js';
@@ -545,6 +545,7 @@ function taskRecords(
     hasAgent: (id) => agentIpsById.has(id),
     label: (name) => g.taskLabel(name),
     latest: latestRunningStatus,
+    builder: b,
   });
   state.frameworks.forEach((fw, i) => {
     b.beginFramework(fw.name);
@@ -565,6 +566,7 @@ function taskRecords(
         continue;
       }
       tasks++;
+      const healthCode = health?.beginTask(task) ?? HEALTH_NONE;
       const ctx: TaskContext = {
         task,
         hash: taskIdHash(task.id),
@@ -576,7 +578,7 @@ function taskRecords(
         hasDiscovery,
         apps,
         health,
-        unhealthy: health !== undefined && isUnhealthy(latestRunningStatus(task.statuses)),
+        unhealthy: healthCode === HEALTH_UNHEALTHY,
       };
       // With DiscoveryInfo, Mesos-DNS names the task twice: verbatim (the "legacy" pass, which we
       // lower-case), then labelled. An identical verbatim name would only repeat the same inserts.

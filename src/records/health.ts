@@ -16,7 +16,8 @@
  * Pure, like the rest of records/: the generator calls it before naming the tasks (every task's
  * health must be known before the first of its app is named).
  */
-import type { State, TaskStatus } from '../mesos/index.js';
+import type { State, Task, TaskStatus } from '../mesos/index.js';
+import type { RecordBuilder } from './builder.js';
 import type { HealthMode } from '../config/types.js';
 
 /** The only task state that produces records. */
@@ -34,6 +35,36 @@ export interface HealthStats {
   readonly excludedTasks: number;
   /** Apps served whole because every instance is unhealthy, by shared name (`web.marathon.mesos.`). */
   readonly failOpen: readonly string[];
+}
+
+/**
+ * The health of a name (`RecordData.health`, by name id), for the HTTP API's `healthy` field: of
+ * the tasks whose records the name holds, none recorded (`HEALTH_NONE`), all reported healthy,
+ * all reported unhealthy (an unhealthy task's own names; an app served whole), or anything else
+ * (`HEALTH_MIXED`: some reported nothing, or they differ).
+ */
+export const HEALTH_NONE = 0;
+/** See `HEALTH_NONE`. */
+export const HEALTH_HEALTHY = 1;
+/** See `HEALTH_NONE`. */
+export const HEALTH_UNHEALTHY = 2;
+/** See `HEALTH_NONE`. */
+export const HEALTH_MIXED = 3;
+
+/** The health code of one task, from its latest `TASK_RUNNING` status. */
+export function taskHealthCode(latest: TaskStatus | undefined): number {
+  const healthy = latest?.healthy;
+  return healthy === true ? HEALTH_HEALTHY : healthy === false ? HEALTH_UNHEALTHY : HEALTH_MIXED;
+}
+
+/** The health of a name that holds records of tasks of health `a` and of health `b`. */
+export function combineHealth(a: number, b: number): number {
+  return a === HEALTH_NONE ? b : b === HEALTH_NONE || a === b ? a : HEALTH_MIXED;
+}
+
+/** The `healthy` field of a name's health code: undefined unless every task agreed. */
+export function healthField(code: number): boolean | undefined {
+  return code === HEALTH_HEALTHY ? true : code === HEALTH_UNHEALTHY ? false : undefined;
 }
 
 /** Whether a status (the task's latest `TASK_RUNNING` one) reports a failed health check. */
@@ -59,6 +90,8 @@ export interface HealthInputs {
   readonly label: (name: string) => string;
   /** The latest `TASK_RUNNING` status of a task (the one its addresses come from). */
   readonly latest: (statuses: readonly TaskStatus[]) => TaskStatus | undefined;
+  /** The generation's builder: it keeps the health of the names (`RecordData.health`). */
+  readonly builder: RecordBuilder;
 }
 
 /** The rule over `state`, or undefined when health is ignored (no settings, `ignore`). */
@@ -74,6 +107,7 @@ export function healthRule(
 /** The rule over one state (see the module comment). */
 export class HealthRule {
   readonly #failOpen: boolean;
+  readonly #inputs: HealthInputs;
   /** Apps by `{name}\n{fwTail}` (a name may contain dots; the key keeps the two apart). */
   readonly #apps = new Map<string, App>();
 
@@ -84,6 +118,8 @@ export class HealthRule {
    */
   constructor(settings: HealthSettings, state: State, inputs: HealthInputs) {
     this.#failOpen = settings.failOpen;
+    this.#inputs = inputs;
+    inputs.builder.trackHealth();
     state.frameworks.forEach((fw, i) => {
       const fragment = inputs.fragments[i] ?? '';
       if (fragment === '') return;
@@ -101,6 +137,13 @@ export class HealthRule {
         this.#note(labelled, fwTail, unhealthy);
       }
     });
+  }
+
+  /** A task's records come next: its health code (`taskHealthCode`) marks their names. */
+  beginTask(task: Task): number {
+    const code = taskHealthCode(this.#inputs.latest(task.statuses));
+    this.#inputs.builder.setTaskHealth(code);
+    return code;
   }
 
   #note(name: string, fwTail: string, unhealthy: boolean): void {

@@ -36,6 +36,7 @@ import { DifferenceBuilder, NO_STATS, NO_VALUES, addValues, srvText } from './di
 import type { NameValues } from './difference.js';
 import type { RecordData } from './layout.js';
 import type { CompactRecordSet } from './views.js';
+import { HEALTH_NONE } from './health.js';
 import type { HealthStats } from './health.js';
 import type { EnumerationChange, GeneratorOptions, RecordSet } from './types.js';
 
@@ -55,12 +56,14 @@ export interface ZoneUpdate {
   readonly enumeration: EnumerationChange;
 }
 
-function valuesOf(set: RecordSet, name: string): NameValues {
-  return {
+function valuesOf(set: CompactRecordSet, name: string): NameValues {
+  const values = {
     a: set.a.get(name) ?? [],
     aaaa: set.aaaa.get(name) ?? [],
     srv: set.srv.get(name) ?? [],
   };
+  // With the health rule on, a name's health is part of it (the HTTP API shows it).
+  return set.data.health === undefined ? values : { ...values, health: set.healthCode(name) };
 }
 
 function isEmpty(v: NameValues): boolean {
@@ -73,6 +76,7 @@ function sameOrder(x: NameValues, y: NameValues): boolean {
     p.length === q.length && p.every((v, i) => eq(v, q[i] as T));
   const text = (a: string, b: string): boolean => a === b;
   return (
+    (x.health ?? HEALTH_NONE) === (y.health ?? HEALTH_NONE) &&
     same(x.a, y.a, text) &&
     same(x.aaaa, y.aaaa, text) &&
     same(x.srv, y.srv, (a, b) => a.target === b.target && a.port === b.port)
@@ -85,7 +89,7 @@ function sorted(v: NameValues): NameValues {
     .map((t) => ({ t, text: srvText(t) }))
     .sort((p, q) => (p.text < q.text ? -1 : p.text > q.text ? 1 : 0))
     .map((x) => x.t);
-  return { a: [...v.a].sort(), aaaa: [...v.aaaa].sort(), srv };
+  return { a: [...v.a].sort(), aaaa: [...v.aaaa].sort(), srv, health: v.health ?? HEALTH_NONE };
 }
 
 /** The same values, in any order. */
@@ -377,6 +381,7 @@ export class IncrementalRecords {
   ): Omit<ZoneUpdate, 'enumeration'> {
     return withoutReserve(() => {
       const b = new RecordBuilder(this.#apex);
+      if (this.#base.data.health !== undefined) b.trackHealth();
       const ids: number[] = [];
       const empty: number[] = [];
       for (const name of names) {
@@ -395,7 +400,7 @@ export class IncrementalRecords {
         const id = b.id(target);
         if (id < 0) continue;
         const v = this.#current(target);
-        addValues(b, id, { ...v, srv: [] });
+        addValues(b, id, { ...v, srv: [] }); // its health too: a target's health is read there
       }
       const records = b.finish(NO_STATS, empty);
       const difference = new DifferenceBuilder(this.#apex);

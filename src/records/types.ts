@@ -84,6 +84,11 @@ export interface RecordSet {
   readonly aaaa: ReadonlyMap<string, readonly string[]>;
   readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
   readonly enumeration: readonly EnumeratedFramework[];
+  /**
+   * With the health rule on: true when every task whose records `name` holds reported healthy,
+   * false when every one reported unhealthy, else (or without the rule) undefined.
+   */
+  healthOf?(name: string): boolean | undefined;
   /** The enumeration read lazily (see `LazyFramework`); `enumeration` is read when absent. */
   lazyEnumeration?(): Iterable<LazyFramework>;
   readonly stats: GeneratorStats;

@@ -1,7 +1,8 @@
 import test from 'ava';
 import type { Task } from '../../src/mesos/index.js';
+import { hostsView, servicesView } from '../../src/http/views.js';
 import { generateRecords, taskIdHash, toZoneFile } from '../../src/records/index.js';
-import type { HealthSettings, RecordSet } from '../../src/records/index.js';
+import type { CompactRecordSet, HealthSettings, RecordSet } from '../../src/records/index.js';
 import {
   agent,
   discovery,
@@ -30,7 +31,7 @@ function web(n: number, healthy: boolean | undefined, name = 'web'): Task {
   });
 }
 
-function build(tasks: readonly Task[], health?: HealthSettings): RecordSet {
+function build(tasks: readonly Task[], health?: HealthSettings): CompactRecordSet {
   return generateRecords(
     state({ agents: AGENTS, frameworks: [framework('marathon', tasks, { id: 'fw-marathon' })] }),
     options(health === undefined ? {} : { health }),
@@ -148,4 +149,52 @@ test('two frameworks of one name share the app: a healthy instance in either exc
   const rs = generateRecords(s, options({ health: EXCLUDE }));
   t.deepEqual(rs.a.get('web.marathon.mesos.'), ['172.17.0.2']);
   t.deepEqual(rs.stats.health, { excludedTasks: 1, failOpen: [] });
+});
+
+test('the health of names: per instance exact, shared names when every task agrees', (t) => {
+  const rs = build([web(0, true), web(1, false), web(2, true), web(0, undefined, 'api')], EXCLUDE);
+  t.is(rs.healthOf(instance(1, 'marathon.mesos.')), false);
+  t.is(rs.healthOf(instance(1, 'marathon.slave.mesos.')), false);
+  t.is(rs.healthOf(instance(0, 'marathon.slave.mesos.')), true);
+  t.is(rs.healthOf('web.marathon.mesos.'), true, 'the unhealthy instance is not behind it');
+  t.is(rs.healthOf('_web._tcp.marathon.mesos.'), true);
+  t.is(rs.healthOf('api.marathon.mesos.'), undefined, 'no health check: no health');
+  t.is(rs.healthOf('slave.mesos.'), undefined);
+  const failOpen = build([web(0, false), web(1, false)], EXCLUDE);
+  t.is(failOpen.healthOf('web.marathon.mesos.'), false, 'served whole: every one unhealthy');
+  const mixed = build([web(0, true), web(1, undefined)], EXCLUDE);
+  t.is(mixed.healthOf('web.marathon.mesos.'), undefined);
+  const ignored = build([web(0, true), web(1, false)]);
+  t.is(ignored.healthOf(instance(1, 'marathon.mesos.')), undefined);
+  t.is(ignored.data.health, undefined, 'nothing is kept with health ignored');
+});
+
+test('/v1/hosts and /v1/services add `healthy` with the rule on, nothing without it', (t) => {
+  const tasks = [web(0, true), web(1, false)];
+  const rs = build(tasks, EXCLUDE);
+  t.deepEqual(hostsView(rs, instance(1, 'marathon.mesos.')), [
+    { host: instance(1, 'marathon.mesos.'), ip: '172.17.0.2', healthy: false },
+  ]);
+  t.deepEqual(hostsView(rs, 'web.marathon.mesos.'), [
+    { host: 'web.marathon.mesos.', ip: '172.17.0.1', healthy: true },
+  ]);
+  t.deepEqual(servicesView(rs, '_web._tcp.marathon.mesos.', '_web._tcp.marathon.mesos'), [
+    {
+      service: '_web._tcp.marathon.mesos',
+      host: instance(0, 'marathon.slave.mesos.'),
+      ip: '10.0.0.1',
+      port: '31000',
+      healthy: true,
+    },
+  ]);
+  const plain = build(tasks);
+  t.deepEqual(hostsView(plain, instance(1, 'marathon.mesos.')), [
+    { host: instance(1, 'marathon.mesos.'), ip: '172.17.0.2' },
+  ]);
+  t.deepEqual(Object.keys(servicesView(plain, '_web._tcp.marathon.mesos.', 'x')[0] ?? {}), [
+    'service',
+    'host',
+    'ip',
+    'port',
+  ]);
 });

@@ -123,8 +123,8 @@ function assertSame(
   const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
   const names = new Set([...namesOf(full), ...namesOf(servedSet), 'nothing.mesos.']);
   for (const name of names) {
-    const want = lookup(fullZone, full, name);
-    const got = lookup(served, servedSet, name);
+    const want = `${lookup(fullZone, full, name)} ${String(full.healthOf(name))}`;
+    const got = `${lookup(served, servedSet, name)} ${String(servedSet.healthOf?.(name))}`;
     if (want !== got) {
       t.fail(`${label}: ${name}: full build ${want}, updates ${got}`);
       return;
