@@ -58,6 +58,7 @@ export async function printRecords(
     ipSources: config.records.ipSources,
     enforceRFC952: config.records.enforceRFC952,
     addressViews: config.records.addressViews,
+    health: { mode: config.records.health, failOpen: config.records.healthFailOpen },
     nsName: config.dns.soa.mname,
     nsIps: listenerAddresses(listen),
     masters,

@@ -65,6 +65,8 @@ export const DEFAULT_CONFIG: Config = frozen({
     srvWeight: 1,
     maxAddresses: 0,
     addressViews: false,
+    health: 'ignore',
+    healthFailOpen: true,
   },
   dns: {
     listen: { host: '0.0.0.0', port: 53 },

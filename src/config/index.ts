@@ -3,6 +3,7 @@ export type {
   Config,
   ForwardCacheConfig,
   ForwardPolicy,
+  HealthMode,
   HostPort,
   IpSource,
   MesosMode,

@@ -3,6 +3,12 @@ import type { LogLevel } from '../log.js';
 /** Where a task's IP addresses may come from, in the order the operator lists them. */
 export type IpSource = 'netinfo' | 'mesos' | 'docker' | 'host';
 
+/**
+ * `records.health`: `ignore` serves every running task (Mesos-DNS); `exclude-unhealthy` leaves a
+ * task whose latest running status says `healthy: false` out of its app's shared names.
+ */
+export type HealthMode = 'ignore' | 'exclude-unhealthy';
+
 /** A host (IP literal or hostname) and a port, parsed from `host:port` / `[v6]:port`. */
 export interface HostPort {
   readonly host: string;
@@ -165,6 +171,9 @@ export interface Config {
     readonly maxAddresses: number;
     /** The dcos-net address views (`agentip`, `containerip`, `autoip` names); off by default. */
     readonly addressViews: boolean;
+    readonly health: HealthMode;
+    /** With `exclude-unhealthy`: an app whose instances are all unhealthy is served whole. */
+    readonly healthFailOpen: boolean;
   };
   readonly dns: {
     readonly listen: HostPort;

@@ -124,10 +124,12 @@ export class ZoneRecordSet implements RecordSet {
   /** The enumeration changes applied since the base. */
   readonly enumerationLog: EnumerationLog | undefined;
   readonly #base: RecordSet;
+  readonly #zone: Zone;
 
   /** `base` is the record set of `zone.records`. */
   constructor(base: RecordSet, zone: Zone, enumerationLog?: EnumerationLog) {
     this.#base = base;
+    this.#zone = zone;
     this.enumerationLog = enumerationLog;
     this.zone = base.zone;
     this.a = new ZoneKind(base, zone, (s) => s.a);
@@ -143,6 +145,14 @@ export class ZoneRecordSet implements RecordSet {
   lazyEnumeration(): Iterable<LazyFramework> {
     const log = this.enumerationLog;
     return log === undefined ? lazyEnumeration(this.#base) : changedEnumeration(this.#base, log);
+  }
+
+  /** A name's health (`RecordSet.healthOf`), from the changeset that holds it or the base. */
+  healthOf(name: string): boolean | undefined {
+    const zone = this.#zone;
+    if (zone.changes === undefined) return this.#base.healthOf?.(name);
+    const { part } = lookup(zone, nameKey(name));
+    return part === zone ? this.#base.healthOf?.(name) : setOf(part.records).healthOf(name);
   }
 
   /** The base's (the last full build). */

@@ -73,18 +73,29 @@ export interface MesosDnsConfigView {
   readonly MesosAuthentication: string;
 }
 
-/** One entry of `/v1/hosts/{host}`. */
+/**
+ * One entry of `/v1/hosts/{host}`. `healthy` (after Mesos-DNS's fields) only with
+ * `records.health: exclude-unhealthy`, when every task behind the name reported the same health.
+ */
 export interface HostView {
   readonly host: string;
   readonly ip: string;
+  readonly healthy?: boolean;
 }
 
-/** One entry of `/v1/services/{service}`. */
+/** One entry of `/v1/services/{service}`; `healthy`: the target's, as in `HostView`. */
 export interface ServiceView {
   readonly service: string;
   readonly host: string;
   readonly ip: string;
   readonly port: string;
+  readonly healthy?: boolean;
+}
+
+/** `{ healthy }` of a name when known (`RecordSet.healthOf`), else nothing (Mesos-DNS's shape). */
+function healthOf(records: RecordSet | undefined, name: string): { healthy?: boolean } {
+  const healthy = records?.healthOf?.(name);
+  return healthy === undefined ? {} : { healthy };
 }
 
 /** Body of `/v1/enumerate` (Go field order: a framework's `tasks` come before its `name`). */
@@ -220,8 +231,9 @@ export function pathName(segment: string): string | undefined {
 /** Builds `/v1/hosts/{host}`: every A then every AAAA value; Mesos-DNS's empty entry on a miss. */
 export function hostsView(records: RecordSet | undefined, name: string): HostView[] {
   const out: HostView[] = [];
-  for (const ip of records?.a.get(name) ?? []) out.push({ host: name, ip });
-  for (const ip of records?.aaaa.get(name) ?? []) out.push({ host: name, ip });
+  const health = healthOf(records, name);
+  for (const ip of records?.a.get(name) ?? []) out.push({ host: name, ip, ...health });
+  for (const ip of records?.aaaa.get(name) ?? []) out.push({ host: name, ip, ...health });
   return out.length > 0 ? out : [{ host: '', ip: '' }];
 }
 
@@ -239,8 +251,9 @@ export function servicesView(
     const port = String(srv.port);
     const a = records?.a.get(srv.target)?.[0];
     const aaaa = records?.aaaa.get(srv.target)?.[0];
-    if (a !== undefined) out.push({ service, host: srv.target, ip: a, port });
-    if (aaaa !== undefined) out.push({ service, host: srv.target, ip: aaaa, port });
+    const health = healthOf(records, srv.target);
+    if (a !== undefined) out.push({ service, host: srv.target, ip: a, port, ...health });
+    if (aaaa !== undefined) out.push({ service, host: srv.target, ip: aaaa, port, ...health });
   }
   return out.length > 0 ? out : [{ service: '', host: '', ip: '', port: '' }];
 }

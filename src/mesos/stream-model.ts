@@ -96,19 +96,26 @@ class Interner {
 }
 
 /**
- * What identifies a running task's records: agent, state, the latest statuses' addresses and the
- * port mappings (which pick the addresses and ports of the address views).
+ * What identifies a running task's records: agent, state, the latest statuses' addresses, the
+ * port mappings (which pick the addresses and ports of the address views), and with
+ * `withHealth` (`records.health: exclude-unhealthy`, where health changes records) its health.
  */
-function taskFacts(task: Task): string {
+function taskFacts(task: Task, withHealth: boolean): string {
   // The status the records come from (`trimStatuses`): statuses are not always in time order.
-  const addresses = trimStatuses(task.statuses).flatMap((s) =>
-    s.networkInfos.flatMap((n) => n.ipAddresses),
-  );
+  const latest = trimStatuses(task.statuses);
+  const addresses = latest.flatMap((s) => s.networkInfos.flatMap((n) => n.ipAddresses));
   const mappings = (task.container?.portMappings ?? []).map(
     (m) => `${String(m.hostPort)}:${String(m.containerPort)}/${m.protocol}`,
   );
   const mapped = mappings.length > 0 ? `|ports ${mappings.join(',')}` : '';
-  return `${task.agentId}|${task.state}|${addresses.join(',')}${mapped}`;
+  const facts = `${task.agentId}|${task.state}|${addresses.join(',')}${mapped}`;
+  return withHealth ? `${facts}|healthy=${String(latest[0]?.healthy)}` : facts;
+}
+
+/** Options of `StreamModel`. */
+export interface StreamModelOptions {
+  /** Health is part of a task's records (`records.health: exclude-unhealthy`): and of drift. */
+  readonly withHealth?: boolean;
 }
 
 /** The streamed cluster (see the module comment). */
@@ -125,6 +132,11 @@ export class StreamModel {
   readonly #recovered = new Set<string>();
   /** Agents removed since the snapshot. */
   readonly #removed = new Set<string>();
+  readonly #withHealth: boolean;
+
+  constructor(options: StreamModelOptions = {}) {
+    this.#withHealth = options.withHealth === true;
+  }
 
   /** Replaces everything with a snapshot (`SUBSCRIBED` or `GET_STATE`). */
   reset(snapshot: V1Snapshot): void {
@@ -289,9 +301,10 @@ export class StreamModel {
       if (mine === undefined) {
         tasks++;
         note(`task ${task.id} runs but the stream does not have it running`);
-      } else if (taskFacts(mine) !== taskFacts(task)) {
+      } else if (taskFacts(mine, this.#withHealth) !== taskFacts(task, this.#withHealth)) {
         tasks++;
-        note(`task ${task.id}: stream ${taskFacts(mine)}, master ${taskFacts(task)}`);
+        const facts = (x: Task): string => taskFacts(x, this.#withHealth);
+        note(`task ${task.id}: stream ${facts(mine)}, master ${facts(task)}`);
       }
     }
     for (const id of running.keys()) {

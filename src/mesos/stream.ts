@@ -104,13 +104,18 @@ export interface MasterStreamOptions {
   readonly random?: () => number;
   /** Timers of the watchdog and of the reconnect backoff; default `realTimers` (tests: fakes). */
   readonly timers?: StreamTimers;
+  /**
+   * Whether a task's health is part of its records (`records.health: exclude-unhealthy`), so
+   * that the resync counts a health the stream missed as drift.
+   */
+  readonly healthInRecords?: boolean;
 }
 
 /** Follows the leading master's event stream (see the module comment). */
 export class MasterStream implements StateSource {
   readonly #options: MasterStreamOptions;
   readonly #abort = new AbortController();
-  readonly #model = new StreamModel();
+  readonly #model: StreamModel;
   #stats: SourceStats = emptySourceStats();
   /** The source's own counters (ends and resyncs are counted apart; `connected` is read). */
   #streamStats: Omit<StreamStats, keyof ResyncStats | 'ends' | 'connected'> = {
@@ -145,6 +150,7 @@ export class MasterStream implements StateSource {
   /** Creates a stopped stream source. */
   constructor(options: MasterStreamOptions) {
     this.#options = options;
+    this.#model = new StreamModel({ withHealth: options.healthInRecords === true });
     this.#ends = new StreamEnds(options.logger);
     this.#retry = new WakeableSleep((options.timers ?? realTimers).schedule);
     this.#batch = new StreamBatch({

@@ -12,13 +12,15 @@ import type { MesosDnsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HostLookup, LoadInfo, ParsedState, State, StateListener } from '../mesos/index.js';
 import { hostnamesOf, resolveHosts } from '../mesos/index.js';
-import type { GeneratorOptions, RecordSet } from '../records/index.js';
+import type { GeneratorOptions, HealthStats, RecordSet } from '../records/index.js';
 import { generateRecords } from '../records/index.js';
 import { sanityGuard } from './failover.js';
+import { HealthReport } from './health.js';
+import type { HealthCounters } from './health.js';
 import type { ZonePublisher } from './publisher.js';
 
 /** Counters of the pipeline, for metrics and `/ready`. */
-export interface LoaderStats {
+export interface LoaderStats extends HealthCounters {
   loads: number;
   failures: number;
   lastError: string | undefined;
@@ -111,6 +113,8 @@ export function emptyLoaderStats(): LoaderStats {
     carriedAgents: 0,
     carriedTasks: 0,
     carryingSince: undefined,
+    healthExcludedTasks: 0,
+    healthFailOpenApps: 0,
   };
 }
 
@@ -120,9 +124,19 @@ export class Loader implements StateListener {
   readonly stats: LoaderStats = emptyLoaderStats();
   /** Running tasks with records in the zone served. */
   #servedTasks: number | undefined;
+  readonly #health: HealthReport;
 
   constructor(options: LoaderOptions) {
     this.#options = options;
+    this.#health = new HealthReport(options.logger, this.stats);
+  }
+
+  /**
+   * The health rule's counters of the zone served changed without a full build (stream mode: the
+   * incremental updater's after a batch).
+   */
+  noteHealth(health: HealthStats | undefined): void {
+    this.#health.update(health);
   }
 
   async onState(parsed: ParsedState, info: LoadInfo): Promise<void> {
@@ -179,6 +193,7 @@ export class Loader implements StateListener {
       ipSources: config.records.ipSources,
       enforceRFC952: config.records.enforceRFC952,
       addressViews: config.records.addressViews,
+      health: { mode: config.records.health, failOpen: config.records.healthFailOpen },
       nsName: config.dns.soa.mname,
       nsIps: nsIps(),
       masters,
@@ -221,6 +236,7 @@ export class Loader implements StateListener {
     this.stats.lastSkippedTasks = skipped;
     this.stats.lastPublishAt = snapshot.loadedAt;
     this.#servedTasks = records.stats.tasks;
+    this.#health.update(records.stats.health);
     const fields = {
       origin: info.origin,
       tasks: records.stats.tasks,

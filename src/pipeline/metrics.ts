@@ -55,6 +55,8 @@ export interface PipelineMetricsSources {
   readonly workerHeap?: () => WorkerHeap | undefined;
   /** The zone's journal of differences (the store's): differences and RRs held. */
   readonly zoneJournal?: () => { readonly entries: number; readonly rrs: number } | undefined;
+  /** The health rule's counters of the zone served (`records.health`; zeros when ignored). */
+  readonly health?: () => { readonly excludedTasks: number; readonly failOpenApps: number };
 }
 
 /** Loads, the zone and the worker, registered in the given registry. */
@@ -140,6 +142,18 @@ export class PipelineMetrics {
       },
     });
     this.#names = names;
+    readGauge(
+      registry,
+      'mesodns_zone_health_excluded_tasks',
+      "records.health: exclude-unhealthy: running tasks left out of their app's shared names (A/AAAA, SRV, .slave) because their latest running status says healthy: false; their own {task}-{hash}-{agent} names still answer.",
+      () => sources.health?.().excludedTasks ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_zone_health_fail_open_apps',
+      'records.health: exclude-unhealthy: apps served with all their instances because every one is unhealthy (records.healthFailOpen; logged when it starts and ends).',
+      () => sources.health?.().failOpenApps ?? 0,
+    );
     readGauge(
       registry,
       'mesodns_zone_serial',

@@ -109,10 +109,14 @@ export function makeSource(
     maxHoldMs: m.failover.maxHoldMs,
     maxBackoffMs: Math.min(m.refreshMs, MAX_STREAM_BACKOFF_MS),
     fallback: poller,
+    healthInRecords: config.records.health === 'exclude-unhealthy',
   });
 }
 
-/** Whether two configs need different state sources (anything under `mesos` changed). */
+/**
+ * Whether two configs need different state sources: anything under `mesos` changed, or
+ * `records.health` (the stream's resync compares health when it is part of the records).
+ */
 export function sourceKey(config: Config): string {
-  return JSON.stringify(config.mesos);
+  return JSON.stringify({ mesos: config.mesos, health: config.records.health });
 }

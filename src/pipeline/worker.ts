@@ -381,6 +381,7 @@ export class PipelineWorker {
     if (engine === undefined) return false;
     const started = this.#clock.now();
     const update = engine.apply(changes);
+    if (update !== undefined) this.#loader.noteHealth(engine.health);
     if (update === undefined) {
       this.#logger.debug('incremental update not possible (a name is shared); rebuilding the zone');
       this.#post({ type: 'fallback', reason: 'shared_name' });
@@ -389,6 +390,8 @@ export class PipelineWorker {
     }
     if (update === 'unchanged') {
       this.#loader.noteFresh();
+      // The health counters may have changed all the same (an app turned all unhealthy).
+      if (engine.health !== undefined) this.#postStatsSoon();
       return true;
     }
     if (engine.changedNames > maxChangedNames(engine.baseNames)) {

@@ -122,7 +122,8 @@ export class FrameworkViews {
    * Adds the view records of `task` named `name` (its task label) with instance label
    * `instance` (`{name}-{hash}-{agent}`): the agent's addresses and the container's (the latest
    * running status's network infos), as the record builder holds them. Each record goes into the
-   * task's enumeration.
+   * task's enumeration. `shared` false (the health rule leaves the task out of its app's shared
+   * names, health.ts): only the per-instance names, no app name and no SRV.
    */
   add(
     task: Task,
@@ -130,6 +131,7 @@ export class FrameworkViews {
     instance: string,
     agentIps: readonly ViewIp[],
     containerIps: readonly ViewIp[],
+    shared = true,
   ): void {
     const { mapsHostPorts, host, container } = viewPorts(task, this.#label);
     const useAgent = mapsHostPorts || containerIps.length === 0;
@@ -138,10 +140,10 @@ export class FrameworkViews {
       names = ADDRESS_VIEWS.map(() => new ViewNames());
       this.#apps.set(name, names);
     }
-    this.#view(names[0], 0, name, instance, agentIps, host);
-    this.#view(names[1], 1, name, instance, containerIps, container);
-    if (useAgent) this.#view(names[2], 2, name, instance, agentIps, host);
-    else this.#view(names[2], 2, name, instance, containerIps, container);
+    this.#view(names[0], 0, name, instance, agentIps, host, shared);
+    this.#view(names[1], 1, name, instance, containerIps, container, shared);
+    if (useAgent) this.#view(names[2], 2, name, instance, agentIps, host, shared);
+    else this.#view(names[2], 2, name, instance, containerIps, container, shared);
   }
 
   /** One view's records of one task: A/AAAA of both names, then the SRV records. */
@@ -152,18 +154,19 @@ export class FrameworkViews {
     instance: string,
     ips: readonly ViewIp[],
     ports: readonly ViewPort[],
+    shared: boolean,
   ): void {
     if (names === undefined || ips.length === 0) return;
     const b = this.#b;
     const tail = this.#tails[view] ?? '';
-    if (names.short === -2) names.short = b.part(name).part(tail).intern();
-    const short = names.short;
+    if (shared && names.short === -2) names.short = b.part(name).part(tail).intern();
+    const short = shared ? names.short : -1;
     const target = b.part(instance).part(tail).intern();
     for (const ip of ips) {
       if (short >= 0) b.addForTask(ip.kind, short, ip.v);
       if (target >= 0) b.addForTask(ip.kind, target, ip.v);
     }
-    if (target < 0) return;
+    if (target < 0 || !shared) return;
     for (const { protocol, port } of ports) {
       let id = names.srv.get(protocol);
       if (id === undefined) {

@@ -20,6 +20,7 @@ import { IntList, finalInt32, finalUint8 } from './int-list.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { KindData, RecordData, RecordKind } from './layout.js';
 import { FNV_OFFSET, FNV_PRIME, MAX_LABEL, MAX_NAME_TEXT } from './name-hash.js';
+import { HEALTH_NONE, combineHealth } from './health.js';
 
 /** Lists of at most this many values are de-duplicated by scanning; longer ones get a Set. */
 const SCAN_MAX = 16;
@@ -189,6 +190,9 @@ export class RecordBuilder {
   readonly #logKindPort = new IntList('log.kindPort', 4096);
   readonly #logName = new IntList('log.name', 4096);
   readonly #logValue = new IntList('log.value', 4096);
+  // Health of the names (`RecordData.health`), when tracked: by name id, and the current task's.
+  #nameHealth: Map<number, number> | undefined;
+  #taskHealth = 0;
 
   /** `zone`: the apex (lower case, trailing dot). */
   constructor(zone: string) {
@@ -430,8 +434,29 @@ export class RecordBuilder {
     return true;
   }
 
+  /**
+   * Keeps the health of the names (`RecordData.health`): each record `addForTask` adds marks its
+   * name with the task's health (`setTaskHealth`), and `markHealth` marks one directly.
+   */
+  trackHealth(): void {
+    this.#nameHealth ??= new Map();
+  }
+
+  /** The health code (health.ts) of the task whose records come next. */
+  setTaskHealth(code: number): void {
+    this.#taskHealth = code;
+  }
+
+  /** Name `nameId` holds records of a task of health `code` (with `trackHealth` only). */
+  markHealth(nameId: number, code: number): void {
+    const health = this.#nameHealth;
+    if (health === undefined || nameId < 0) return;
+    health.set(nameId, combineHealth(health.get(nameId) ?? HEALTH_NONE, code));
+  }
+
   /** Like `add`, and a new record also goes into the enumeration of the current task. */
   addForTask(kind: RecordKind, nameId: number, value: number, port = 0): boolean {
+    if (this.#nameHealth !== undefined) this.markHealth(nameId, this.#taskHealth);
     if (!this.add(kind, nameId, value, port)) return false;
     this.#logKindPort.push((kind << 16) | port);
     this.#logName.push(nameId);
@@ -453,6 +478,13 @@ export class RecordBuilder {
     this.#taskTextLength += id.length;
     this.#taskTextEnd.push(this.#taskTextLength);
     this.#taskLogEnd.push(this.#logName.length);
+  }
+
+  /** `RecordData.health` of `count` names. */
+  #healthArray(count: number): Uint8Array {
+    const out = buildArena.uint8(count);
+    for (const [id, code] of this.#nameHealth ?? []) if (id < count) out[id] = code;
+    return out;
   }
 
   /**
@@ -485,6 +517,7 @@ export class RecordBuilder {
       kinds: [a.finish(count), aaaa.finish(count), srv.finish(count)],
       v6: finalUint8(this.#v6, this.#v6Count * 16),
       emptyNonTerminal,
+      ...(this.#nameHealth === undefined ? {} : { health: this.#healthArray(count) }),
       enumeration: {
         frameworks: this.#frameworks,
         frameworkEnd: this.#frameworkEnd.toInt32(),

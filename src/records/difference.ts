@@ -16,6 +16,8 @@ export interface NameValues {
   readonly a: readonly string[];
   readonly aaaa: readonly string[];
   readonly srv: readonly SrvTarget[];
+  /** The name's health code (health.ts; `RecordData.health`), with the health rule on only. */
+  readonly health?: number;
 }
 
 /** A name without values. */
@@ -54,6 +56,7 @@ export function minus(x: NameValues, y: NameValues): NameValues {
 /** Adds the values of name `id` to a builder (nothing when the name was rejected). */
 export function addValues(b: RecordBuilder, id: number, v: NameValues): void {
   if (id < 0) return;
+  if (v.health !== undefined) b.markHealth(id, v.health);
   for (const ip of v.a) b.add(KIND_A, id, ipv4ToInt(ip));
   for (const ip of v.aaaa) {
     const groups = ipv6Groups(ip);

@@ -19,6 +19,8 @@ import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { RecordKind } from './layout.js';
 import { CompactRecordSet } from './views.js';
 import { FrameworkViews } from './address-views.js';
+import { HEALTH_NONE, HEALTH_UNHEALTHY, healthRule } from './health.js';
+import type { HealthRule } from './health.js';
 
 export { isValidName } from './name-hash.js';
 import type { GeneratorOptions, RecordSet } from './types.js';
@@ -370,6 +372,9 @@ interface TaskContext {
   readonly hasDiscovery: boolean;
   /** The app names of this framework, by task label. */
   readonly apps: Map<string, AppNames>;
+  /** The health rule (health.ts), with `records.health: exclude-unhealthy` only. */
+  readonly health: HealthRule | undefined;
+  readonly unhealthy: boolean;
 }
 
 /** Adds an address record of a task under name id `id` (skipped when the name is invalid). */
@@ -382,8 +387,11 @@ function canonical(b: RecordBuilder, name: string, ctx: TaskContext): RecordBuil
   return b.part(name).part('-').part(ctx.hash).part('-').part(ctx.tail);
 }
 
-/** T1-T8 for one task under one task label, in Mesos-DNS insertion order. */
-function taskPass(g: Generation, ctx: TaskContext, name: string): void {
+/**
+ * T1-T8 for one task under one task label, in Mesos-DNS insertion order; only T2 and T4 when the
+ * health rule leaves the task out of the app's shared names (returns true then).
+ */
+function taskPass(g: Generation, ctx: TaskContext, name: string): boolean {
   const { b } = g;
   const { fwTail, slaveTail } = ctx;
   let app = ctx.apps.get(name);
@@ -391,10 +399,11 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
     app = new AppNames();
     ctx.apps.set(name, app);
   }
+  const isShared = ctx.health?.excludes(name, fwTail, ctx.unhealthy) !== true;
 
   if (ctx.ips.length > 0) {
-    if (app.short === -2) app.short = b.part(name).part(fwTail).intern();
-    const short = app.short;
+    if (isShared && app.short === -2) app.short = b.part(name).part(fwTail).intern();
+    const short = isShared ? app.short : -1;
     const long = canonical(b, name, ctx).part(fwTail).intern();
     for (const ip of ctx.ips) {
       addTaskIp(b, short, ip); // T1
@@ -403,8 +412,8 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
   }
   let slaveTargetId = -2;
   if (ctx.agentIps.length > 0) {
-    if (app.slaveShort === -2) app.slaveShort = b.part(name).part(slaveTail).intern();
-    const short = app.slaveShort;
+    if (isShared && app.slaveShort === -2) app.slaveShort = b.part(name).part(slaveTail).intern();
+    const short = isShared ? app.slaveShort : -1;
     slaveTargetId = canonical(b, name, ctx).part(slaveTail).intern();
     for (const ip of ctx.agentIps) {
       addTaskIp(b, short, ip); // T3
@@ -412,6 +421,7 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
     }
   }
 
+  if (!isShared) return true;
   if (ctx.task.ports.length > 0) {
     const target =
       slaveTargetId === -2 ? canonical(b, name, ctx).part(slaveTail).intern() : slaveTargetId;
@@ -439,9 +449,9 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
   }
 
   const discovery = ctx.task.discovery;
-  if (!ctx.hasDiscovery || discovery === undefined || discovery.ports.length === 0) return;
+  if (!ctx.hasDiscovery || discovery === undefined || discovery.ports.length === 0) return false;
   const target = canonical(b, name, ctx).part(fwTail).intern();
-  if (target < 0) return;
+  if (target < 0) return false;
   const srvName = (portName: string, protocol: string): number => {
     const key = `${portName}/${protocol}`;
     let id = app.discovery.get(key);
@@ -466,6 +476,7 @@ function taskPass(g: Generation, ctx: TaskContext, name: string): void {
       if (id >= 0) b.addForTask(KIND_SRV, id, target, port.number); // T8
     }
   }
+  return false;
 }
 
 /**
@@ -505,15 +516,16 @@ export function generateTaskRecords(state: State, options: GeneratorOptions): Co
 }
 
 /**
- * The app a task belongs to: its framework and its task label (of the DiscoveryInfo name when it
- * has one, else of the task name). Every task record's name is built from these two, so tasks
- * of different apps share no name (except through contrived names, which the incremental
- * updater detects).
+ * The app a task belongs to: its framework's domain fragment and its task label (of the
+ * DiscoveryInfo name when it has one, else of the task name). Every task record's name is built
+ * from these two, so tasks of different apps share no name (except through contrived names,
+ * which the incremental updater detects); two frameworks of one name make one app, as their
+ * tasks share names (and the health rule's fail-open, health.ts, counts them together).
  */
-export function appKey(task: Task, label: LabelFunction): string {
+export function appKey(task: Task, label: LabelFunction, fragment: string): string {
   const discovery = task.discovery;
   const base = discovery !== undefined && discovery.name !== '' ? discovery.name : task.name;
-  return `${task.frameworkId}\n${label(base)}`;
+  return `${fragment}\n${label(base)}`;
 }
 
 /** T1-T8 of every running task of `state` on a known agent, then the finished record set. */
@@ -528,6 +540,15 @@ function taskRecords(
   const { b } = g;
   let tasks = 0;
   let skippedTasks = 0;
+  let excludedTasks = 0;
+  const health = healthRule(options.health, state, {
+    fragments,
+    zone: g.zone,
+    hasAgent: (id) => agentIpsById.has(id),
+    label: (name) => g.taskLabel(name),
+    latest: latestRunningStatus,
+    builder: b,
+  });
   state.frameworks.forEach((fw, i) => {
     b.beginFramework(fw.name);
     const apps = new Map<string, AppNames>();
@@ -549,6 +570,7 @@ function taskRecords(
         continue;
       }
       tasks++;
+      const healthCode = health?.beginTask(task) ?? HEALTH_NONE;
       const ctx: TaskContext = {
         task,
         hash: taskIdHash(task.id),
@@ -559,18 +581,21 @@ function taskRecords(
         agentIps,
         hasDiscovery,
         apps,
+        health,
+        unhealthy: healthCode === HEALTH_UNHEALTHY,
       };
       // With DiscoveryInfo, Mesos-DNS names the task twice: verbatim (the "legacy" pass, which we
       // lower-case), then labelled. An identical verbatim name would only repeat the same inserts.
       const verbatim = baseName.toLowerCase();
-      if (hasDiscovery && verbatim !== labelled) taskPass(g, ctx, verbatim);
-      taskPass(g, ctx, labelled);
+      const isExcluded = hasDiscovery && verbatim !== labelled && taskPass(g, ctx, verbatim);
+      const isLabelledExcluded = taskPass(g, ctx, labelled);
+      if (isLabelledExcluded || isExcluded) excludedTasks++;
       if (views !== undefined) {
         // The address views (address-views.ts), under the labelled name only.
         const latest = latestRunningStatus(task.statuses);
         const containerIps = latest === undefined ? [] : g.networkIps(latest);
         const instance = `${labelled}-${ctx.hash}-${ctx.tail}`;
-        views.add(task, labelled, instance, agentIps, containerIps);
+        views.add(task, labelled, instance, agentIps, containerIps, !isLabelledExcluded);
       }
       b.endTask(task.name, task.id);
     }
@@ -583,6 +608,7 @@ function taskRecords(
         agents: state.agents.length,
         tasks,
         skippedTasks,
+        ...(health === undefined ? {} : { health: health.stats(excludedTasks) }),
       },
       emptyNonTerminals,
     ),

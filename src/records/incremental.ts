@@ -6,9 +6,10 @@
  * request for a full rebuild.
  *
  * How a batch is applied:
- * 1. Every task record's name is built from the task's app: its framework and task label
- *    (`appKey`). The tasks of each app a change touches are regenerated twice with
- *    `generateTaskRecords`: as they were before the batch and as they are after it.
+ * 1. Every task record's name is built from the task's app: its framework's fragment and task
+ *    label (`appKey`). The tasks of each app a change touches are regenerated twice with
+ *    `generateTaskRecords`: as they were before the batch and as they are after it. The health
+ *    rule (health.ts) judges an app by all its tasks, so it is regenerated whole there too.
  * 2. The names whose values differ between the two generations are the touched names (a name
  *    the apps give the same values before and after keeps what is served, whoever else
  *    contributes to it). For each one, the served values (base, or an earlier update) must be
@@ -27,7 +28,7 @@
  */
 import type { State, Task, TaskChange } from '../mesos/index.js';
 import { appKey, generateTaskRecords } from './generator.js';
-import { labelFunction } from './labels.js';
+import { domainFragment, labelFunction } from './labels.js';
 import type { LabelFunction } from './labels.js';
 import { withoutReserve } from './arena.js';
 import { RecordBuilder } from './builder.js';
@@ -35,6 +36,8 @@ import { DifferenceBuilder, NO_STATS, NO_VALUES, addValues, srvText } from './di
 import type { NameValues } from './difference.js';
 import type { RecordData } from './layout.js';
 import type { CompactRecordSet } from './views.js';
+import { HEALTH_NONE } from './health.js';
+import type { HealthStats } from './health.js';
 import type { EnumerationChange, GeneratorOptions, RecordSet } from './types.js';
 
 /** The new content of the names a batch touched. */
@@ -53,12 +56,14 @@ export interface ZoneUpdate {
   readonly enumeration: EnumerationChange;
 }
 
-function valuesOf(set: RecordSet, name: string): NameValues {
-  return {
+function valuesOf(set: CompactRecordSet, name: string): NameValues {
+  const values = {
     a: set.a.get(name) ?? [],
     aaaa: set.aaaa.get(name) ?? [],
     srv: set.srv.get(name) ?? [],
   };
+  // With the health rule on, a name's health is part of it (the HTTP API shows it).
+  return set.data.health === undefined ? values : { ...values, health: set.healthCode(name) };
 }
 
 function isEmpty(v: NameValues): boolean {
@@ -71,6 +76,7 @@ function sameOrder(x: NameValues, y: NameValues): boolean {
     p.length === q.length && p.every((v, i) => eq(v, q[i] as T));
   const text = (a: string, b: string): boolean => a === b;
   return (
+    (x.health ?? HEALTH_NONE) === (y.health ?? HEALTH_NONE) &&
     same(x.a, y.a, text) &&
     same(x.aaaa, y.aaaa, text) &&
     same(x.srv, y.srv, (a, b) => a.target === b.target && a.port === b.port)
@@ -83,7 +89,7 @@ function sorted(v: NameValues): NameValues {
     .map((t) => ({ t, text: srvText(t) }))
     .sort((p, q) => (p.text < q.text ? -1 : p.text > q.text ? 1 : 0))
     .map((x) => x.t);
-  return { a: [...v.a].sort(), aaaa: [...v.aaaa].sort(), srv };
+  return { a: [...v.a].sort(), aaaa: [...v.aaaa].sort(), srv, health: v.health ?? HEALTH_NONE };
 }
 
 /** The same values, in any order. */
@@ -105,6 +111,9 @@ export class IncrementalRecords {
   readonly #apex: string;
   /** Frameworks and agents of the base's state (any change to them is a full rebuild). */
   readonly #frameworks: ReadonlyMap<string, State['frameworks'][number]>;
+  /** Each framework's domain fragment (its tasks' apps, `appKey`) and place in the state. */
+  readonly #fragments: ReadonlyMap<string, string>;
+  readonly #frameworkOrder: ReadonlyMap<string, number>;
   readonly #agents: ReadonlyMap<string, State['agents'][number]>;
   /** Tasks by app, in state order (built on first use). */
   #apps: Map<string, Map<string, Task>> | undefined;
@@ -114,6 +123,9 @@ export class IncrementalRecords {
   /** Existing children per base name id (built on first use), and the changes since the base. */
   #baseChildren: Int32Array | undefined;
   readonly #childDelta = new Map<string, number>();
+  /** The health rule's counters now (`records.health` on only): the base's, then each batch's. */
+  #excludedTasks: number;
+  readonly #failOpen: Set<string> | undefined;
 
   /** Starts from `base`, generated from `state` with `options`. */
   constructor(base: CompactRecordSet, state: State, options: GeneratorOptions) {
@@ -123,12 +135,30 @@ export class IncrementalRecords {
     this.#label = labelFunction(options.enforceRFC952);
     this.#apex = base.zone;
     this.#frameworks = new Map(state.frameworks.map((fw) => [fw.id, fw]));
+    this.#fragments = new Map(
+      state.frameworks.map((fw) => [fw.id, domainFragment(fw.name, this.#label)]),
+    );
+    this.#frameworkOrder = new Map(state.frameworks.map((fw, i) => [fw.id, i]));
+    const health = base.stats.health;
+    this.#excludedTasks = health?.excludedTasks ?? 0;
+    this.#failOpen = health === undefined ? undefined : new Set(health.failOpen);
     this.#agents = new Map(state.agents.map((a) => [a.id, a]));
   }
 
   /** Names of the base (owners, targets and empty non-terminals). */
   get baseNames(): number {
     return this.#base.nameCount;
+  }
+
+  /**
+   * The health rule's counters of the zone as updated (`GeneratorStats.health` of a full build of
+   * the state now), undefined when health is ignored. Batches that leave the records as they
+   * were (an app's last healthy instance turning unhealthy, served whole) change them too.
+   */
+  get health(): HealthStats | undefined {
+    const failOpen = this.#failOpen;
+    if (failOpen === undefined) return undefined;
+    return { excludedTasks: this.#excludedTasks, failOpen: [...failOpen] };
   }
 
   /** Names replaced since the base (a measure of when a full rebuild is due). */
@@ -148,16 +178,16 @@ export class IncrementalRecords {
       for (const task of [before, after]) {
         if (task === undefined) continue;
         if (!this.#frameworks.has(task.frameworkId)) continue; // no records either way
-        touched.add(appKey(task, this.#label));
+        touched.add(this.#appKey(task));
       }
     }
     if (touched.size === 0) return 'unchanged';
     const oldTasks = [...touched].flatMap((key) => [...(apps.get(key)?.values() ?? [])]);
     for (const { before, after } of changes) {
-      const key = after === undefined ? undefined : appKey(after, this.#label);
+      const key = after === undefined ? undefined : this.#appKey(after);
       // An updated task keeps its place (state order); a task that left its app is removed.
-      if (before !== undefined && (after === undefined || appKey(before, this.#label) !== key)) {
-        apps.get(appKey(before, this.#label))?.delete(before.id);
+      if (before !== undefined && (after === undefined || this.#appKey(before) !== key)) {
+        apps.get(this.#appKey(before))?.delete(before.id);
       }
       if (after !== undefined && key !== undefined) {
         let app = apps.get(key);
@@ -173,6 +203,7 @@ export class IncrementalRecords {
       generateTaskRecords(this.#subState(oldTasks), this.#options),
       generateTaskRecords(this.#subState(newTasks), this.#options),
     ]);
+    this.#countHealth(oldSet, newSet);
     const names = new Set<string>();
     for (const set of [oldSet, newSet]) {
       for (const kind of [set.a, set.aaaa, set.srv])
@@ -212,6 +243,22 @@ export class IncrementalRecords {
     return { ...this.#update(changed, before), enumeration };
   }
 
+  /** Moves the health counters from the touched apps' old generation to their new one. */
+  #countHealth(oldSet: RecordSet, newSet: RecordSet): void {
+    const was = oldSet.stats.health;
+    const now = newSet.stats.health;
+    const failOpen = this.#failOpen;
+    if (was === undefined || now === undefined || failOpen === undefined) return;
+    this.#excludedTasks += now.excludedTasks - was.excludedTasks;
+    for (const name of was.failOpen) failOpen.delete(name);
+    for (const name of now.failOpen) failOpen.add(name);
+  }
+
+  /** The app of a task (`appKey`: its framework's fragment and its task label). */
+  #appKey(task: Task): string {
+    return appKey(task, this.#label, this.#fragments.get(task.frameworkId) ?? '');
+  }
+
   /** A state with only `tasks` (and the frameworks and agents they name). */
   #subState(tasks: readonly Task[]): State {
     const byFramework = new Map<string, Task[]>();
@@ -226,10 +273,14 @@ export class IncrementalRecords {
       const agent = this.#agents.get(task.agentId);
       if (agent !== undefined) agents.set(agent.id, agent);
     }
-    const frameworks = [...byFramework].flatMap(([id, list]) => {
-      const fw = this.#frameworks.get(id);
-      return fw === undefined ? [] : [{ ...fw, tasks: list }];
-    });
+    // In state order: two frameworks of one name share the app's names, in that order.
+    const order = (id: string): number => this.#frameworkOrder.get(id) ?? -1;
+    const frameworks = [...byFramework]
+      .sort(([x], [y]) => order(x) - order(y))
+      .flatMap(([id, list]) => {
+        const fw = this.#frameworks.get(id);
+        return fw === undefined ? [] : [{ ...fw, tasks: list }];
+      });
     return { leader: undefined, agents: [...agents.values()], frameworks };
   }
 
@@ -238,7 +289,7 @@ export class IncrementalRecords {
     const apps = new Map<string, Map<string, Task>>();
     for (const fw of this.#state.frameworks) {
       for (const task of fw.tasks) {
-        const key = appKey(task, this.#label);
+        const key = this.#appKey(task);
         let app = apps.get(key);
         if (app === undefined) {
           app = new Map();
@@ -330,6 +381,7 @@ export class IncrementalRecords {
   ): Omit<ZoneUpdate, 'enumeration'> {
     return withoutReserve(() => {
       const b = new RecordBuilder(this.#apex);
+      if (this.#base.data.health !== undefined) b.trackHealth();
       const ids: number[] = [];
       const empty: number[] = [];
       for (const name of names) {
@@ -348,7 +400,7 @@ export class IncrementalRecords {
         const id = b.id(target);
         if (id < 0) continue;
         const v = this.#current(target);
-        addValues(b, id, { ...v, srv: [] });
+        addValues(b, id, { ...v, srv: [] }); // its health too: a target's health is read there
       }
       const records = b.finish(NO_STATS, empty);
       const difference = new DifferenceBuilder(this.#apex);

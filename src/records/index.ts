@@ -28,6 +28,8 @@ export { taskIdHash } from './hash.js';
 export { appKey, generateRecords, generateTaskRecords } from './generator.js';
 export { IncrementalRecords } from './incremental.js';
 export type { ZoneUpdate } from './incremental.js';
+export { isUnhealthy } from './health.js';
+export type { HealthSettings, HealthStats } from './health.js';
 export { diffRecords, recordSource } from './diff.js';
 export type { RecordDiff, RecordSource, ReplacedName } from './diff.js';
 export { reserveBuildMemory, shareBuildMemory, withoutReserve } from './arena.js';

@@ -88,6 +88,12 @@ export interface RecordData {
    * NXDOMAIN); `finish` interns them.
    */
   readonly emptyNonTerminal: Uint8Array;
+  /**
+   * With the health rule on only (`records.health: exclude-unhealthy`): by name id, the health of
+   * the tasks whose records the name holds (health.ts `HEALTH_NONE` ... `HEALTH_MIXED`), for the
+   * HTTP API's `healthy` field. DNS answers never read it.
+   */
+  readonly health?: Uint8Array;
   readonly enumeration: EnumerationData;
   readonly stats: GeneratorStats;
 }

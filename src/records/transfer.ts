@@ -38,6 +38,7 @@ export function recordViews(data: RecordData): ArrayBufferView[] {
     e.logValue,
   ];
   for (const k of data.kinds) views.push(k.keys, k.start, k.values, k.ports, k.slot);
+  if (data.health !== undefined) views.push(data.health);
   return views;
 }
 
@@ -72,6 +73,7 @@ export function cloneRecordData(
     nameTable: copy(data.nameTable),
     v6: copy(data.v6),
     emptyNonTerminal: copy(data.emptyNonTerminal),
+    ...(data.health === undefined ? {} : { health: copy(data.health) }),
     kinds: [
       cloneKind(data.kinds[0], copy),
       cloneKind(data.kinds[1], copy),

@@ -1,4 +1,5 @@
 import type { IpSource } from '../config/types.js';
+import type { HealthSettings, HealthStats } from './health.js';
 
 /** An SRV value: priority is always 0 and weight comes from config, so only target and port vary. */
 export interface SrvTarget {
@@ -68,6 +69,8 @@ export interface GeneratorStats {
   readonly skippedNames: number;
   /** Distinct (name, value) records. */
   readonly records: number;
+  /** What the health rule did (`records.health: exclude-unhealthy` only). */
+  readonly health?: HealthStats;
 }
 
 /**
@@ -81,6 +84,11 @@ export interface RecordSet {
   readonly aaaa: ReadonlyMap<string, readonly string[]>;
   readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
   readonly enumeration: readonly EnumeratedFramework[];
+  /**
+   * With the health rule on: true when every task whose records `name` holds reported healthy,
+   * false when every one reported unhealthy, else (or without the rule) undefined.
+   */
+  healthOf?(name: string): boolean | undefined;
   /** The enumeration read lazily (see `LazyFramework`); `enumeration` is read when absent. */
   lazyEnumeration?(): Iterable<LazyFramework>;
   readonly stats: GeneratorStats;
@@ -97,6 +105,8 @@ export interface GeneratorOptions {
    * `agentip`, `containerip` and `autoip`. Absent or false: the Mesos-DNS names only.
    */
   readonly addressViews?: boolean;
+  /** The health rule (health.ts); absent: `ignore`, every running task is served. */
+  readonly health?: HealthSettings;
   /** SOA MNAME as an FQDN (`ns1.mesos.`): the name of record N1. */
   readonly nsName: string;
   /** Addresses for N1 (the DNS listener's addresses). */

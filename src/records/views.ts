@@ -19,6 +19,7 @@ import { formatIpv6, intToIpv4 } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_TYPES } from './layout.js';
 import type { KindData, RecordData, RecordKind } from './layout.js';
 import { hashBytes, hashString } from './name-hash.js';
+import { HEALTH_NONE, healthField } from './health.js';
 
 /**
  * A read-only map from names to value lists whose entries are computed on demand: subclasses
@@ -180,6 +181,19 @@ export class CompactRecordSet implements RecordSet {
   name(id: number): string {
     const start = id === 0 ? 0 : (this.data.nameEnd[id - 1] ?? 0);
     return this.#nameBuffer.toString('latin1', start, this.data.nameEnd[id] ?? 0);
+  }
+
+  /** The health code (health.ts) of a name: `HEALTH_NONE` without the health rule. */
+  healthCode(name: string): number {
+    const health = this.data.health;
+    if (health === undefined) return HEALTH_NONE;
+    const id = this.nameId(name);
+    return id < 0 ? HEALTH_NONE : (health[id] ?? HEALTH_NONE);
+  }
+
+  /** Whether every task behind a name's records reported healthy (false: unhealthy). */
+  healthOf(name: string): boolean | undefined {
+    return healthField(this.healthCode(name));
   }
 
   /** The id of a name (lower case, trailing dot), or -1. */

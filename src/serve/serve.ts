@@ -97,6 +97,10 @@ export async function serve(configFile: string): Promise<number> {
         const { carriedAgents, carriedTasks, carryingSince } = pipeline.stats;
         return { agents: carriedAgents, tasks: carriedTasks, since: carryingSince };
       },
+      health: () => ({
+        excludedTasks: pipeline.stats.healthExcludedTasks,
+        failOpenApps: pipeline.stats.healthFailOpenApps,
+      }),
       workerRestarts: () => pipeline.workerStatus().restarts,
       workerHeap: () => pipeline.workerHeap(),
       transfersRunning: () => transfers.running,

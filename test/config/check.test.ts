@@ -66,6 +66,24 @@ test('check-config names records.addressViews when it is not a boolean', (t) => 
   t.true(loadConfig(ok).records.addressViews);
 });
 
+test('check-config names the health keys with their line and column', (t) => {
+  const file = write(
+    'health.yaml',
+    'mesos: { zk: "zk://z:2181/mesos" }\nrecords:\n  health: exclude\n  healthFailOpen: 1\n',
+  );
+  const result = checkConfig(file);
+  t.false(result.ok);
+  t.deepEqual(result.messages, [
+    `${file}:3:11: records.health: must be one of ignore, exclude-unhealthy (did you mean 'exclude-unhealthy'?)`,
+    `${file}:4:19: records.healthFailOpen: must be true or false`,
+  ]);
+  const clean = write(
+    'health-ok.yaml',
+    'mesos: { zk: "zk://z:2181/mesos" }\nrecords: { health: exclude-unhealthy, healthFailOpen: false }\n',
+  );
+  t.deepEqual(checkConfig(clean).messages, []);
+});
+
 test('check-config mixes warnings in, marked, and stays ok', (t) => {
   const file = write('warn.yaml', 'mesos:\n  masters: ["m:5050"]\n  auth: { principal: dns }\n');
   const result = checkConfig(file);

@@ -246,6 +246,8 @@ const CASES: readonly Case[] = [
         '  srvWeight: 0',
         '  maxAddresses: 3',
         '  addressViews: true',
+        '  health: exclude-unhealthy',
+        '  healthFailOpen: false',
       ),
     pick: (c) => c.records,
     want: {
@@ -255,6 +257,8 @@ const CASES: readonly Case[] = [
       srvWeight: 0,
       maxAddresses: 3,
       addressViews: true,
+      health: 'exclude-unhealthy',
+      healthFailOpen: false,
     },
   },
   {
@@ -580,6 +584,28 @@ const CASES: readonly Case[] = [
       line: 4,
       column: 15,
       message: 'must be one of netinfo, mesos, docker, host',
+    },
+  },
+  {
+    title: 'an unknown health mode is rejected, with a hint',
+    yaml: HEAD + lines('records:', '  health: exclude_unhealthy'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.health',
+      line: 4,
+      column: 11,
+      message: "must be one of ignore, exclude-unhealthy (did you mean 'exclude-unhealthy'?)",
+    },
+  },
+  {
+    title: 'records.healthFailOpen is a boolean',
+    yaml: HEAD + lines('records:', '  healthFailOpen: "no"'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.healthFailOpen',
+      line: 4,
+      column: 19,
+      message: 'must be true or false',
     },
   },
   {

@@ -50,6 +50,8 @@ const SAMPLE_CONFIG: Config = {
     srvWeight: 1,
     maxAddresses: 0,
     addressViews: false,
+    health: 'ignore',
+    healthFailOpen: true,
   },
   dns: {
     listen: { host: '0.0.0.0', port: 8053 },

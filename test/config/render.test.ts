@@ -30,6 +30,8 @@ records:
   srvWeight: 0
   maxAddresses: 2
   addressViews: true
+  health: exclude-unhealthy
+  healthFailOpen: false
 dns:
   listen: "[::]:8053"
   recursionAvailable: false
@@ -111,6 +113,8 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '  srvWeight: 1',
       '  maxAddresses: 0',
       '  addressViews: false',
+      '  health: ignore',
+      '  healthFailOpen: true',
       'dns:',
       '  listen: 0.0.0.0:8053',
       '  recursionAvailable: true',

@@ -149,3 +149,16 @@ test('compareWith reads the latest running status by time, as the records do, no
     [20],
   );
 });
+
+test('compareWith counts a health the stream missed as drift only when health is in the records', (t) => {
+  const healthy = (value: boolean | undefined): Task =>
+    web('w1', { statuses: [{ ...netinfoStatus(['172.17.0.1']), healthy: value }] });
+  for (const withHealth of [false, true]) {
+    const m = new StreamModel({ withHealth });
+    m.reset(snapshot([healthy(true)]));
+    const drift = m.compareWith(snapshot([healthy(false)]), 0);
+    t.is(drift.tasks, withHealth ? 1 : 0, `withHealth: ${String(withHealth)}`);
+    if (withHealth) t.regex(drift.examples[0] ?? '', /healthy=true, master .*healthy=false/);
+    t.is(m.compareWith(snapshot([healthy(true)]), 0).tasks, 0);
+  }
+});

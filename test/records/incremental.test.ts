@@ -47,6 +47,11 @@ const SETTINGS = { ttl: 60, srvWeight: 1, soa: SOA };
 const OPTIONS = options({ hostIps: new Map() });
 /** The address views on (records/address-views.ts). */
 const VIEWS = options({ hostIps: new Map(), addressViews: true });
+/** The health rule on (records/health.ts). */
+const HEALTH_OPTIONS = options({
+  hostIps: new Map(),
+  health: { mode: 'exclude-unhealthy', failOpen: true },
+});
 
 /** The zone an update gives, applied as the pipeline does (a changeset to the next serial). */
 function applied(zone: Zone, update: ZoneUpdate): Zone {
@@ -123,8 +128,8 @@ function assertSame(
   const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
   const names = new Set([...namesOf(full), ...namesOf(servedSet), 'nothing.mesos.']);
   for (const name of names) {
-    const want = lookup(fullZone, full, name);
-    const got = lookup(served, servedSet, name);
+    const want = `${lookup(fullZone, full, name)} ${String(full.healthOf(name))}`;
+    const got = `${lookup(served, servedSet, name)} ${String(servedSet.healthOf?.(name))}`;
     if (want !== got) {
       t.fail(`${label}: ${name}: full build ${want}, updates ${got}`);
       return;
@@ -161,9 +166,11 @@ const APPS = ['web', 'api', 'db', 'cache', 'worker'];
  * A random task. With `views` (the address-views run), it may also be a Docker bridge task with a
  * port mapping or a Mesos container, or have no address at all.
  */
-function randomTask(rand: () => number, n: number, views = false): Task {
+function randomTask(rand: () => number, n: number, views = false, withHealth = false): Task {
   const app = APPS[Math.floor(rand() * APPS.length)] ?? 'web';
-  const fw = rand() < 0.7 ? 'fw-marathon' : 'fw-chronos';
+  const r = rand();
+  // With health, a second framework named `Marathon` shares the apps of the first.
+  const fw = r < 0.7 ? 'fw-marathon' : withHealth && r < 0.8 ? 'fw-marathon-2' : 'fw-chronos';
   const withPorts = rand() < 0.6;
   const withDiscovery = rand() < 0.25;
   const ip =
@@ -172,7 +179,10 @@ function randomTask(rand: () => number, n: number, views = false): Task {
   return task(app, AGENTS[Math.floor(rand() * AGENTS.length)]?.id ?? 'ag-S0', {
     id: `${app}.${String(n)}`,
     frameworkId: fw,
-    statuses: shape < 0.1 ? [] : [netinfoStatus([ip], n)],
+    statuses:
+      shape < 0.1
+        ? []
+        : [{ ...netinfoStatus([ip], n), healthy: withHealth ? randomHealth(rand) : undefined }],
     ports: withPorts ? [{ begin: 31000 + n, end: 31000 + n + (n % 2) }] : [],
     discovery: withDiscovery
       ? discovery(app === 'db' ? 'DB.Main' : app, [
@@ -186,6 +196,13 @@ function randomTask(rand: () => number, n: number, views = false): Task {
           ? mesosContainer()
           : undefined,
   });
+}
+
+/** Health values a random task may report (health on: about a third unhealthy). */
+const HEALTH: readonly (boolean | undefined)[] = [true, false, undefined];
+
+function randomHealth(rand: () => number): boolean | undefined {
+  return HEALTH[Math.floor(rand() * HEALTH.length)];
 }
 
 /**
@@ -223,6 +240,9 @@ function randomBatches(
   opts: GeneratorOptions,
 ): void {
   const views = opts.addressViews === true;
+  const withHealth = opts.health !== undefined;
+  let flips = 0;
+  let failOpen = 0;
   for (const seed of seeds) {
     const rand = prng(seed);
     const empty = state({
@@ -230,11 +250,14 @@ function randomBatches(
       frameworks: [
         framework('marathon', [], { id: 'fw-marathon' }),
         framework('chronos', [], { id: 'fw-chronos' }),
+        // Another framework whose name gives the same fragment (the enumeration tells
+        // frameworks apart by name, so it is spelt differently).
+        ...(withHealth ? [framework('Marathon', [], { id: 'fw-marathon-2' })] : []),
       ],
     });
     let tasks: Task[] = [];
     let n = 0;
-    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++, views));
+    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++, views, withHealth));
     let current = withTasks(empty, tasks);
     const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
       const { full, engine } = engineOver(current, opts);
@@ -251,8 +274,22 @@ function randomBatches(
       const events = 1 + Math.floor(rand() * 4);
       for (let e = 0; e < events; e++) {
         const r = rand();
-        if (r < 0.35 || tasks.length === 0) {
-          const added = randomTask(rand, n++, views);
+        if (withHealth && r < 0.3 && tasks.length > 0) {
+          // A health flip: a new TASK_RUNNING status with another `healthy`, same address.
+          const i = Math.floor(rand() * tasks.length);
+          const old = tasks[i];
+          const last = old?.statuses.at(-1);
+          if (old === undefined || last === undefined) continue;
+          const healthy = randomHealth(rand);
+          const flipped = {
+            ...old,
+            statuses: [{ ...last, timestamp: last.timestamp + 1, healthy }],
+          };
+          if (healthy !== last.healthy) flips++;
+          tasks = tasks.map((x, j) => (j === i ? flipped : x));
+          touched.add(old.id);
+        } else if (r < 0.35 || tasks.length === 0) {
+          const added = randomTask(rand, n++, views, withHealth);
           tasks.push(added);
           touched.add(added.id);
         } else if (r < 0.65) {
@@ -341,12 +378,27 @@ function randomBatches(
       const fullZone = compileZone(fullRecords, { ...SETTINGS, serial: 1 });
       t.is(zone.names, fullZone.names, label);
       t.is(zone.rrs, fullZone.rrs, label);
+      if (withHealth) {
+        const health = fullRecords.stats.health;
+        // The updater's counters (the metrics) follow every batch, unchanged records or not.
+        t.is(engine.health?.excludedTasks, health?.excludedTasks, label);
+        t.deepEqual(
+          [...(engine.health?.failOpen ?? [])].sort(),
+          [...(health?.failOpen ?? [])].sort(),
+          label,
+        );
+        failOpen += health?.failOpen.length ?? 0;
+      }
     }
     t.true(
       updates > 20,
       `seed ${String(seed)}: ${String(updates)} updates, ${String(rebuilds)} rebuilds`,
     );
     t.true(diffs > updates / 2, `seed ${String(seed)}: ${String(diffs)} diffs`);
+  }
+  if (withHealth) {
+    t.true(flips > 30, `${String(flips)} health flips`);
+    t.true(failOpen > 0, 'some app was all unhealthy');
   }
 }
 
@@ -356,6 +408,22 @@ test('random batches of task changes, applied as updates, answer like a full bui
 
 test('with the address views on, random batches applied as updates answer like a full build', (t) => {
   randomBatches(t, [6, 7], VIEWS);
+});
+
+test('with records.health: exclude-unhealthy, random batches with health flips answer like a full build', (t) => {
+  randomBatches(t, [6, 9, 10], HEALTH_OPTIONS);
+});
+
+test('with the health rule and the address views on, random batches answer like a full build', (t) => {
+  randomBatches(
+    t,
+    [11, 12],
+    options({
+      hostIps: new Map(),
+      addressViews: true,
+      health: { mode: 'exclude-unhealthy', failOpen: true },
+    }),
+  );
 });
 
 /** A full build of `s` and an updater over a copy of it (the pipeline worker's setup). */
