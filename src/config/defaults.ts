@@ -63,6 +63,7 @@ export const DEFAULT_CONFIG: Config = frozen({
     ipSources: DEFAULT_IP_SOURCES,
     enforceRFC952: false,
     srvWeight: 1,
+    reverse: { enabled: false, zones: [] },
   },
   dns: {
     listen: { host: '0.0.0.0', port: 53 },

@@ -161,6 +161,8 @@ export interface Config {
     readonly ipSources: readonly IpSource[];
     readonly enforceRFC952: boolean;
     readonly srvWeight: number;
+    /** Reverse lookups (PTR); `zones`: CIDRs on octet (IPv4) or nibble (IPv6) boundaries. */
+    readonly reverse: { readonly enabled: boolean; readonly zones: readonly string[] };
   };
   readonly dns: {
     readonly listen: HostPort;

@@ -43,7 +43,13 @@ const SAMPLE_CONFIG: Config = {
     auth: { principal: '', secret: '', secretFile: '' },
     tls: { ca: '', cert: '', key: '', insecure: false },
   },
-  records: { ttl: 60, ipSources: ['mesos', 'host'], enforceRFC952: false, srvWeight: 1 },
+  records: {
+    ttl: 60,
+    ipSources: ['mesos', 'host'],
+    enforceRFC952: false,
+    srvWeight: 1,
+    reverse: { enabled: false, zones: [] },
+  },
   dns: {
     listen: { host: '0.0.0.0', port: 8053 },
     recursionAvailable: true,

@@ -28,6 +28,7 @@ records:
   ipSources: [docker, netinfo]
   enforceRFC952: true
   srvWeight: 0
+  reverse: { enabled: true, zones: [10.32.0.0/16, "fd01:b::/32"] }
 dns:
   listen: "[::]:8053"
   recursionAvailable: false
@@ -107,6 +108,7 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '  ipSources: [mesos, host]',
       '  enforceRFC952: false',
       '  srvWeight: 1',
+      '  reverse: {enabled: false, zones: []}',
       'dns:',
       '  listen: 0.0.0.0:8053',
       '  recursionAvailable: true',
