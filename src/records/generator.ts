@@ -18,6 +18,7 @@ import { formatIpv6, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
 import type { RecordKind } from './layout.js';
 import { CompactRecordSet } from './views.js';
+import { addAgentPtrs, addPtr, addressSet } from './reverse.js';
 
 export { isValidName } from './name-hash.js';
 import type { GeneratorOptions, RecordSet } from './types.js';
@@ -144,8 +145,13 @@ class Generation {
     this.#options = options;
     this.zone = `${options.domain.toLowerCase()}.`;
     this.label = labelFunction(options.enforceRFC952);
-    this.b = new RecordBuilder(this.zone);
+    this.b = new RecordBuilder(this.zone, options.reverse?.zones);
     this.#v6Index = (text, groups) => this.b.v6Index(text, groups);
+  }
+
+  /** Whether reverse lookups are on (`records.reverse`, reverse.ts). */
+  get hasReverse(): boolean {
+    return this.#options.reverse !== undefined;
   }
 
   /** Inserts an A or AAAA record (not part of a task); returns whether it was new. */
@@ -249,6 +255,7 @@ function agentRecords(g: Generation, state: State): Map<string, Ip[]> {
     for (const ip of ips) g.addIp(name, ip);
     if (ips.length > 0 && target >= 0) g.addSrv(`_slave._tcp.${g.zone}`, target, agent.pid.port);
     byId.set(agent.id, ips);
+    if (g.hasReverse) addAgentPtrs(g.b, agent.hostname, ips);
   }
   return byId;
 }
@@ -526,6 +533,8 @@ function taskRecords(
   const { b } = g;
   let tasks = 0;
   let skippedTasks = 0;
+  // Reverse lookups: an agent's address has the agent's PTR, not its tasks' (reverse.ts).
+  const agentAddresses = g.hasReverse ? addressSet(agentIpsById.values()) : undefined;
   state.frameworks.forEach((fw, i) => {
     b.beginFramework(fw.name);
     const apps = new Map<string, AppNames>();
@@ -561,6 +570,10 @@ function taskRecords(
       const verbatim = baseName.toLowerCase();
       if (hasDiscovery && verbatim !== labelled) taskPass(g, ctx, verbatim);
       taskPass(g, ctx, labelled);
+      if (agentAddresses !== undefined && ctx.ips.length > 0) {
+        const instance = canonical(b, labelled, ctx).part(fwTail).intern(); // T2
+        for (const ip of ctx.ips) if (!agentAddresses.has(ip.value)) addPtr(b, ip, instance);
+      }
       b.endTask(task.name, task.id);
     }
   });
