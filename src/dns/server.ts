@@ -16,6 +16,8 @@ import type { BatchUdpBinding } from './batch-udp.js';
 import { BatchUdpSocket, loadBatchUdp } from './batch-udp.js';
 import type { Forwarder } from './forwarder.js';
 import { answerAuthoritative, isInZone } from './authority.js';
+import { answerReverse } from './reverse.js';
+import type { ReverseZones } from './reverse.js';
 import type { AnswerKind } from './authority.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import type { Transport } from './response.js';
@@ -57,6 +59,8 @@ export interface DnsSettings {
   readonly tcp?: TcpLimits;
   /** Response rate limiting of authoritative UDP answers (`dns.rrl`); undefined: off. */
   readonly rrl?: ResponseRateLimiter | undefined;
+  /** The reverse zones (`records.reverse`, dns/reverse.ts); undefined: off. */
+  readonly reverse?: ReverseZones | undefined;
 }
 
 export type { TcpRefusal } from './tcp-connection.js';
@@ -314,14 +318,26 @@ export class DnsServer {
         settings.recursionAvailable,
       );
     }
-    if (isInZone(msg, parsed, this.#apex)) {
-      const result = answerAuthoritative(
-        msg,
-        parsed,
-        this.#options.zone(),
-        settings.recursionAvailable,
-        transport,
-      );
+    // The zone, else (reverse lookups on) a reverse name mesodns answers, else the forwarder.
+    const result = isInZone(msg, parsed, this.#apex)
+      ? answerAuthoritative(
+          msg,
+          parsed,
+          this.#options.zone(),
+          settings.recursionAvailable,
+          transport,
+        )
+      : settings.reverse === undefined
+        ? undefined
+        : answerReverse(
+            msg,
+            parsed,
+            this.#options.zone(),
+            settings.reverse,
+            settings.recursionAvailable,
+            transport,
+          );
+    if (result !== undefined) {
       this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started, parsed, client);
       // A signed query (a secondary asking for the SOA) gets a signed answer, or why not.
       const transfers = this.#options.transfers;
