@@ -407,6 +407,30 @@ export class RecordBuilder {
     return true;
   }
 
+  /**
+   * `kind` with each owner's targets in name order: the PTRs of an address shared by several
+   * tasks then do not depend on the order their tasks were generated in (a full build follows
+   * the state, a streamed update the apps it touched).
+   */
+  #sorted(kind: KindData): KindData {
+    const { start, values } = kind;
+    const bytes = this.#nameBytes;
+    const ends = this.#nameEnd.items;
+    const text = (id: number): string => {
+      const from = id === 0 ? 0 : (ends[id - 1] ?? 0);
+      return String.fromCharCode(...bytes.subarray(from, ends[id] ?? 0));
+    };
+    for (let k = 0; k + 1 < start.length; k++) {
+      const from = start[k] ?? 0;
+      const to = start[k + 1] ?? 0;
+      if (to - from < 2) continue;
+      const targets = [...values.subarray(from, to)].map((id) => ({ id, name: text(id) }));
+      targets.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+      targets.forEach((t, i) => (values[from + i] = t.id));
+    }
+    return kind;
+  }
+
   #rehash(): void {
     const table = buildArena.int32(this.#nameTable.length * 2);
     const mask = (table.length >>> 1) - 1;
@@ -505,7 +529,12 @@ export class RecordBuilder {
       names: finalUint8(this.#nameBytes, this.#nameLength),
       nameEnd: this.#nameEnd.toInt32(),
       nameTable: this.#nameTable,
-      kinds: [a.finish(count), aaaa.finish(count), srv.finish(count), ptr.finish(count)],
+      kinds: [
+        a.finish(count),
+        aaaa.finish(count),
+        srv.finish(count),
+        this.#sorted(ptr.finish(count)),
+      ],
       v6: finalUint8(this.#v6, this.#v6Count * 16),
       emptyNonTerminal,
       enumeration: {
