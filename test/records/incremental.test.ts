@@ -5,14 +5,18 @@ import {
   EMPTY_NODE,
   NO_NODE,
   ZoneRecordSet,
+  answerReverse,
   applyChangeset,
   compileZone,
   findNode,
   fullBuildDiff,
+  isProblem,
   nameKey,
+  parseQuery,
+  reverseZones,
 } from '../../src/dns/index.js';
 import type { State, Task, TaskChange } from '../../src/mesos/index.js';
-import type { RecordSet, ZoneUpdate } from '../../src/records/index.js';
+import type { GeneratorOptions, RecordSet, ZoneUpdate } from '../../src/records/index.js';
 import {
   CompactRecordSet,
   IncrementalRecords,
@@ -30,7 +34,7 @@ import {
   state,
   task,
 } from '../../support/state-builder.js';
-import { decodeMessage } from '../../support/dns-message.js';
+import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
 import { askZone } from '../../support/records-text.js';
 
 const SOA = {
@@ -43,6 +47,10 @@ const SOA = {
 };
 const SETTINGS = { ttl: 60, srvWeight: 1, soa: SOA };
 const OPTIONS = options({ hostIps: new Map() });
+/** Reverse lookups on: two reverse zones; 172.18/172.19 and the agents' 10/8 lie outside them. */
+const REVERSE_ZONES = ['17.172.in-addr.arpa.', '0.0.d.f.ip6.arpa.'];
+const REVERSE = options({ hostIps: new Map(), reverse: { zones: REVERSE_ZONES } });
+const APEXES = ['mesos.', ...REVERSE_ZONES];
 
 /** The zone an update gives, applied as the pipeline does (a changeset to the next serial). */
 function applied(zone: Zone, update: ZoneUpdate): Zone {
@@ -86,16 +94,18 @@ function lookup(zone: Zone, set: RecordSet, name: string): string {
   const a = set.a.get(name) ?? [];
   const aaaa = set.aaaa.get(name) ?? [];
   const srv = (set.srv.get(name) ?? []).map((s) => `${s.target}:${String(s.port)}`);
-  return JSON.stringify({ a, aaaa, srv });
+  const ptr = set.ptr?.get(name) ?? [];
+  return JSON.stringify({ a, aaaa, srv, ptr });
 }
 
 /** Every name of a record set and its ancestors (for comparing existence). */
 function namesOf(set: RecordSet): Set<string> {
   const out = new Set<string>();
-  for (const kind of [set.a, set.aaaa, set.srv]) {
+  for (const kind of [set.a, set.aaaa, set.srv, set.ptr ?? new Map<string, string[]>()]) {
     for (const [name, values] of kind) {
+      out.add(name);
       let n: string | undefined = name;
-      while (n !== undefined && n.endsWith('mesos.')) {
+      while (n !== undefined && APEXES.some((apex) => n?.endsWith(apex))) {
         out.add(n);
         const dot: number = n.indexOf('.');
         n = dot < 0 || dot === n.length - 1 ? undefined : n.slice(dot + 1);
@@ -113,10 +123,16 @@ function assertSame(
   servedSet: RecordSet,
   current: State,
   label: string,
+  opts: GeneratorOptions,
 ): void {
-  const full = generateRecords(current, OPTIONS);
+  const full = generateRecords(current, opts);
   const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
-  const names = new Set([...namesOf(full), ...namesOf(servedSet), 'nothing.mesos.']);
+  const names = new Set([
+    ...namesOf(full),
+    ...namesOf(servedSet),
+    'nothing.mesos.',
+    '9.9.9.17.172.in-addr.arpa.',
+  ]);
   for (const name of names) {
     const want = lookup(fullZone, full, name);
     const got = lookup(served, servedSet, name);
@@ -138,8 +154,21 @@ function assertSame(
   t.pass();
 }
 
-/** RCODE and sorted answers of A, AAAA and SRV queries for `name`, from the authority step. */
+/**
+ * RCODE and sorted answers of A, AAAA and SRV queries for `name`, from the authority step (PTR
+ * queries from the reverse zones' for reverse names: `forwarded` when it leaves them).
+ */
 function answered(zone: Zone, name: string): string {
+  if (name.toLowerCase().endsWith('.arpa.')) {
+    const query = encodeQuery(name, 'PTR', { edns: 4096 });
+    const parsed = parseQuery(query);
+    if (isProblem(parsed)) throw new Error(parsed.reason);
+    const result = answerReverse(query, parsed, zone, reverseZones(REVERSE_ZONES), true, 'tcp');
+    if (result === undefined) return 'forwarded';
+    const m = decodeMessage(result.response);
+    const data = m.answers.map((r) => JSON.stringify(r.data)).sort();
+    return `PTR ${m.rcode} ${data.join(',')} ${m.authorities.map((r) => r.name).join(',')}`;
+  }
   return ['A', 'AAAA', 'SRV']
     .map((type) => {
       const m = decodeMessage(askZone(zone, name, type, { edns: 4096, transport: 'tcp' }));
@@ -149,16 +178,29 @@ function answered(zone: Zone, name: string): string {
     .join('; ');
 }
 
-const AGENTS = [0, 1, 2, 3].map((i) => agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`));
+// Agent hostnames are only read for reverse lookups (PTR); ag-S3's is its IP (no PTR).
+const AGENTS = [0, 1, 2, 3].map((i) => ({
+  ...agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`),
+  hostname: i === 3 ? '10.0.0.4' : `node-${String(i)}.example.org`,
+}));
 const APPS = ['web', 'api', 'db', 'cache', 'worker'];
 
-function randomTask(rand: () => number, n: number): Task {
+/**
+ * A task of one of APPS. With `shared`, a few tasks take an agent's address (no PTR of their
+ * own) or one of three addresses that tasks of several apps share (a PTR per task).
+ */
+function randomTask(rand: () => number, n: number, shared = false): Task {
   const app = APPS[Math.floor(rand() * APPS.length)] ?? 'web';
   const fw = rand() < 0.7 ? 'fw-marathon' : 'fw-chronos';
   const withPorts = rand() < 0.6;
   const withDiscovery = rand() < 0.25;
-  const ip =
+  let ip =
     rand() < 0.15 ? `fd00::${String(n)}` : `172.17.${String(n % 200)}.${String(1 + (n % 250))}`;
+  if (shared) {
+    const r = rand();
+    if (r < 0.08) ip = `10.0.0.${String(1 + (n % 4))}`;
+    else if (r < 0.14) ip = `172.19.0.${String(1 + (n % 3))}`;
+  }
   return task(app, AGENTS[Math.floor(rand() * AGENTS.length)]?.id ?? 'ag-S0', {
     id: `${app}.${String(n)}`,
     frameworkId: fw,
@@ -183,7 +225,22 @@ function withTasks(base: State, tasks: readonly Task[]): State {
 }
 
 test('random batches of task changes, applied as updates, answer like a full build', (t) => {
-  for (const seed of [1, 2, 3, 4, 5]) {
+  randomBatches(t, OPTIONS, false, [1, 2, 3, 4, 5]);
+});
+
+test('with reverse lookups, random batches answer PTR queries like a full build too', (t) => {
+  // Fewer seeds: the batches are the same kind; seed 3 shares an address between two apps.
+  randomBatches(t, REVERSE, true, [3, 6]);
+});
+
+/** The random batches of the tests above, with `opts`; `shared` addresses when `reverse`. */
+function randomBatches(
+  t: ExecutionContext,
+  opts: GeneratorOptions,
+  reverse: boolean,
+  seeds: readonly number[],
+): void {
+  for (const seed of seeds) {
     const rand = prng(seed);
     const empty = state({
       agents: AGENTS,
@@ -194,10 +251,10 @@ test('random batches of task changes, applied as updates, answer like a full bui
     });
     let tasks: Task[] = [];
     let n = 0;
-    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++));
+    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++, reverse));
     let current = withTasks(empty, tasks);
     const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
-      const { full, engine } = engineOver(current);
+      const { full, engine } = engineOver(current, opts);
       return { engine, zone: compileZone(full, { ...SETTINGS, serial: 1 }), base: full };
     };
     let { engine, zone, base } = rebuild();
@@ -212,7 +269,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       for (let e = 0; e < events; e++) {
         const r = rand();
         if (r < 0.35 || tasks.length === 0) {
-          const added = randomTask(rand, n++);
+          const added = randomTask(rand, n++, reverse);
           tasks.push(added);
           touched.add(added.id);
         } else if (r < 0.65) {
@@ -251,7 +308,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       }));
       const update = engine.apply(changes);
       // One full build of the new state serves every comparison below.
-      const fullRecords = generateRecords(current, OPTIONS);
+      const fullRecords = generateRecords(current, opts);
       if (update === undefined) {
         rebuilds++;
         ({ engine, zone, base } = rebuild());
@@ -287,7 +344,7 @@ test('random batches of task changes, applied as updates, answer like a full bui
       }
       const servedSet = new ZoneRecordSet(base, zone, log);
       const label = `seed ${String(seed)} batch ${String(batch)}`;
-      assertSame(t, zone, servedSet, current, label);
+      assertSame(t, zone, servedSet, current, label, opts);
       // /v1/enumerate follows too: the same tasks with the same records per framework.
       t.deepEqual(enumerationText(servedSet), enumerationText(fullRecords), label);
       // The counts (the zone gauges) follow every change.
@@ -301,14 +358,17 @@ test('random batches of task changes, applied as updates, answer like a full bui
     );
     t.true(diffs > updates / 2, `seed ${String(seed)}: ${String(diffs)} diffs`);
   }
-});
+}
 
 /** A full build of `s` and an updater over a copy of it (the pipeline worker's setup). */
-function engineOver(s: State): { full: CompactRecordSet; engine: IncrementalRecords } {
-  const full = generateRecords(s, OPTIONS);
+function engineOver(
+  s: State,
+  opts = OPTIONS,
+): { full: CompactRecordSet; engine: IncrementalRecords } {
+  const full = generateRecords(s, opts);
   return {
     full,
-    engine: new IncrementalRecords(new CompactRecordSet(cloneRecordData(full.data)), s, OPTIONS),
+    engine: new IncrementalRecords(new CompactRecordSet(cloneRecordData(full.data)), s, opts),
   };
 }
 
