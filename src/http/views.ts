@@ -115,6 +115,8 @@ export interface AxfrView {
     readonly As: Readonly<Record<string, readonly string[]>>;
     readonly AAAAs: Readonly<Record<string, readonly string[]>>;
     readonly SRVs: Readonly<Record<string, readonly string[]>>;
+    /** With `records.reverse` on only (Mesos-DNS has no PTR): reverse name -> target names. */
+    readonly PTRs?: Readonly<Record<string, readonly string[]>>;
   };
 }
 
@@ -287,6 +289,7 @@ export function axfrView(
       As: Object.fromEntries(records?.a ?? []),
       AAAAs: Object.fromEntries(records?.aaaa ?? []),
       SRVs: srvs,
+      ...(config.records.reverse.enabled ? { PTRs: Object.fromEntries(records?.ptr ?? []) } : {}),
     },
   };
 }
@@ -341,6 +344,9 @@ export function axfrBody(
               targets.map((t) => `${t.target}:${String(t.port)}`),
             ]),
       ),
+      ...(config.records.reverse.enabled
+        ? { PTRs: new LazyObject(records?.ptr === undefined ? none : lazyEntries(records.ptr)) }
+        : {}),
     },
   };
 }
