@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, loadConfig } from '../config/index.js';
 import { StateParseError } from '../errors.js';
-import { masterHosts } from '../pipeline/loader.js';
+import { masterHosts, reverseOptions } from '../pipeline/loader.js';
 import type { ParsedState } from '../mesos/index.js';
 import {
   EXPECTED_STATE,
@@ -63,6 +63,7 @@ export async function printRecords(
     nsIps: listenerAddresses(listen),
     masters,
     hostIps,
+    reverse: reverseOptions(config),
   });
   const lines = toZoneFile(records, {
     ttl: config.records.ttl,

@@ -67,6 +67,7 @@ export const DEFAULT_CONFIG: Config = frozen({
     addressViews: false,
     health: 'ignore',
     healthFailOpen: true,
+    reverse: { enabled: false, zones: [] },
   },
   dns: {
     listen: { host: '0.0.0.0', port: 53 },

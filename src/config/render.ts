@@ -58,7 +58,11 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
       auth: { ...mesos.auth },
       tls: { ...mesos.tls },
     },
-    records: { ...records, ipSources: [...records.ipSources] },
+    records: {
+      ...records,
+      ipSources: [...records.ipSources],
+      reverse: { enabled: records.reverse.enabled, zones: [...records.reverse.zones] },
+    },
     dns: {
       listen: formatListen(dns.listen),
       recursionAvailable: dns.recursionAvailable,
@@ -111,7 +115,7 @@ export function configToYaml(config: Config, comments: YamlComments = {}): strin
     Pair(_, pair) {
       if (
         isScalar(pair.key) &&
-        ['auth', 'tls', 'soa', 'failover', 'stream', 'tcp', 'rrl'].includes(
+        ['auth', 'tls', 'soa', 'failover', 'stream', 'tcp', 'rrl', 'reverse'].includes(
           String(pair.key.value),
         ) &&
         isMap(pair.value)

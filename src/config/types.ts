@@ -174,6 +174,8 @@ export interface Config {
     readonly health: HealthMode;
     /** With `exclude-unhealthy`: an app whose instances are all unhealthy is served whole. */
     readonly healthFailOpen: boolean;
+    /** Reverse lookups (PTR); `zones`: CIDRs on octet (IPv4) or nibble (IPv6) boundaries. */
+    readonly reverse: { readonly enabled: boolean; readonly zones: readonly string[] };
   };
   readonly dns: {
     readonly listen: HostPort;

@@ -128,7 +128,8 @@ export function answerAuthoritative(
   };
 }
 
-function refuse(
+/** A header-only answer with `rcode` (REFUSED, SERVFAIL), echoing the question. */
+export function refuse(
   msg: Buffer,
   query: Query,
   rcode: number,

@@ -51,6 +51,8 @@ export type { TsigKey, TsigKeyring } from './tsig.js';
 export type { EnumerationLog } from './zone-records.js';
 export { parseResolvConf, excludeSelf } from './resolv-conf.js';
 export { answerAuthoritative, isInZone } from './authority.js';
+export { answerReverse, reverseZones } from './reverse.js';
+export type { ReverseZones } from './reverse.js';
 export {
   errorResponse,
   negativeResponse,

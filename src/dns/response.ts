@@ -16,7 +16,7 @@ import {
   writeOpt,
 } from './wire.js';
 import type { Zone, ZonePart } from './zone.js';
-import { KIND_A, KIND_AAAA, KIND_SRV, nameStart, writeRRHeader } from './zone.js';
+import { KIND_A, KIND_AAAA, KIND_PTR, KIND_SRV, nameStart, writeRRHeader } from './zone.js';
 
 /** Transport the query arrived on. */
 export type Transport = 'udp' | 'tcp';
@@ -55,6 +55,8 @@ export const WANT_A = 1 << KIND_A;
 export const WANT_AAAA = 1 << KIND_AAAA;
 /** See `WANT_A`. */
 export const WANT_SRV = 1 << KIND_SRV;
+/** See `WANT_A` (reverse zones, dns/reverse.ts). */
+export const WANT_PTR = 1 << KIND_PTR;
 
 /** The size limit for a response: TCP 64 KiB; UDP the client's EDNS size capped at 1232, at least 512. */
 export function sizeLimit(transport: Transport, edns: Edns | undefined): number {
@@ -87,6 +89,8 @@ let aaaaFrom = 0;
 let aaaaCount = 0;
 let srvFrom = 0;
 let srvCount = 0;
+let ptrFrom = 0;
+let ptrCount = 0;
 let extras: readonly Buffer[] | undefined;
 
 /** Per-zone scratch for the additional section: which targets a response already has. */
@@ -126,7 +130,11 @@ function answerLength(z: ZonePart, k: number): number {
       SRV_TARGET_OFFSET + targetWireLength(z, z.records.kinds[KIND_SRV].values[srvFrom + i] ?? 0)
     );
   }
-  return extras?.[i - srvCount]?.length ?? 0;
+  i -= srvCount;
+  if (i < ptrCount) {
+    return 2 + 10 + targetWireLength(z, z.records.kinds[KIND_PTR].values[ptrFrom + i] ?? 0);
+  }
+  return extras?.[i - ptrCount]?.length ?? 0;
 }
 
 /** Writes the dotted name `names[start..end)` in wire format (labels, root) at `out[off]`. */
@@ -220,14 +228,33 @@ function writeAnswer(z: ZonePart, out: Buffer, off: number, k: number): number {
     out[off + 17] = port & 255;
     return writeWireName(out, off + SRV_TARGET_OFFSET, z.nameBytes, start, end);
   }
-  const rr = extras?.[i - srvCount];
+  i -= srvCount;
+  if (i < ptrCount) {
+    const target = records.kinds[KIND_PTR].values[ptrFrom + i] ?? 0;
+    const start = nameStart(records, target);
+    const end = records.nameEnd[target] ?? 0;
+    out[off] = 0xc0;
+    out[off + 1] = 12;
+    writeRRHeader(out, off + 2, TYPE.PTR, z.ttl, end - start + 1);
+    return writeWireName(out, off + 12, z.nameBytes, start, end);
+  }
+  const rr = extras?.[i - ptrCount];
   return rr === undefined ? off : copyBytes(rr, 0, rr.length, out, off);
 }
 
 /** The value range of name `id`'s records of one kind: sets `rangeFrom` and returns the count. */
 let rangeFrom = 0;
 function range(z: ZonePart, kind: number, id: number): number {
-  const k = z.records.kinds[kind === KIND_A ? KIND_A : kind === KIND_AAAA ? KIND_AAAA : KIND_SRV];
+  const k =
+    z.records.kinds[
+      kind === KIND_A
+        ? KIND_A
+        : kind === KIND_AAAA
+          ? KIND_AAAA
+          : kind === KIND_SRV
+            ? KIND_SRV
+            : KIND_PTR
+    ];
   const slot = (k.slot[id] ?? 0) - 1;
   if (slot < 0) return 0;
   rangeFrom = k.start[slot] ?? 0;
@@ -310,11 +337,13 @@ export function zoneResponse(
   aaaaFrom = rangeFrom;
   srvCount = id >= 0 && (want & WANT_SRV) !== 0 ? range(z, KIND_SRV, id) : 0;
   srvFrom = rangeFrom;
+  ptrCount = id >= 0 && (want & WANT_PTR) !== 0 ? range(z, KIND_PTR, id) : 0;
+  ptrFrom = rangeFrom;
   extras = extra;
   const limit = sizeLimit(transport, query.edns);
   const questionEnd = query.questionEnd;
   const optSize = query.edns === undefined ? 0 : OPT_SIZE;
-  let n = aCount + aaaaCount + srvCount + (extra === undefined ? 0 : extra.length);
+  let n = aCount + aaaaCount + srvCount + ptrCount + (extra === undefined ? 0 : extra.length);
   const o = shuffle(n);
   if (maxAddresses > 0 && (aCount > maxAddresses || aaaaCount > maxAddresses)) {
     n = capAddresses(o, n, maxAddresses);
@@ -426,7 +455,7 @@ export function zoneResponse(
 export function negativeResponse(
   msg: Buffer,
   query: Query,
-  zone: Zone,
+  zone: Pick<Zone, 'soaNegative' | 'apexWireLength'>,
   rcode: number,
   flags: ResponseFlags,
   transport: Transport,

@@ -16,6 +16,8 @@ import type { BatchUdpBinding } from './batch-udp.js';
 import { BatchUdpSocket, loadBatchUdp } from './batch-udp.js';
 import type { Forwarder } from './forwarder.js';
 import { answerAuthoritative, isInZone } from './authority.js';
+import { answerReverse } from './reverse.js';
+import type { ReverseZones } from './reverse.js';
 import type { AnswerKind } from './authority.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import type { Transport } from './response.js';
@@ -59,6 +61,8 @@ export interface DnsSettings {
   readonly rrl?: ResponseRateLimiter | undefined;
   /** At most this many A and AAAA records per answer, chosen at random; 0 or absent: all. */
   readonly maxAddresses?: number;
+  /** The reverse zones (`records.reverse`, dns/reverse.ts); undefined: off. */
+  readonly reverse?: ReverseZones | undefined;
 }
 
 export type { TcpRefusal } from './tcp-connection.js';
@@ -316,15 +320,27 @@ export class DnsServer {
         settings.recursionAvailable,
       );
     }
-    if (isInZone(msg, parsed, this.#apex)) {
-      const result = answerAuthoritative(
-        msg,
-        parsed,
-        this.#options.zone(),
-        settings.recursionAvailable,
-        transport,
-        settings.maxAddresses,
-      );
+    // The zone, else (reverse lookups on) a reverse name mesodns answers, else the forwarder.
+    const result = isInZone(msg, parsed, this.#apex)
+      ? answerAuthoritative(
+          msg,
+          parsed,
+          this.#options.zone(),
+          settings.recursionAvailable,
+          transport,
+          settings.maxAddresses,
+        )
+      : settings.reverse === undefined
+        ? undefined
+        : answerReverse(
+            msg,
+            parsed,
+            this.#options.zone(),
+            settings.reverse,
+            settings.recursionAvailable,
+            transport,
+          );
+    if (result !== undefined) {
       this.#emit(transport, parsed.qtype, result.rcode, 'authoritative', started, parsed, client);
       // A signed query (a secondary asking for the SOA) gets a signed answer, or why not.
       const transfers = this.#options.transfers;

@@ -20,6 +20,8 @@ import { nameKey } from './wire.js';
 import type { Zone } from './zone.js';
 import { lookup } from './zone.js';
 
+const NO_PTR: ReadonlyMap<string, readonly string[]> = new Map();
+
 /** Record sets of changeset contents, made once per changeset. */
 const partSets = new WeakMap<RecordData, CompactRecordSet>();
 
@@ -121,6 +123,8 @@ export class ZoneRecordSet implements RecordSet {
   readonly a: ReadonlyMap<string, readonly string[]>;
   readonly aaaa: ReadonlyMap<string, readonly string[]>;
   readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
+  readonly ptr: ReadonlyMap<string, readonly string[]>;
+  readonly reverseZones: readonly string[];
   /** The enumeration changes applied since the base. */
   readonly enumerationLog: EnumerationLog | undefined;
   readonly #base: RecordSet;
@@ -135,6 +139,8 @@ export class ZoneRecordSet implements RecordSet {
     this.a = new ZoneKind(base, zone, (s) => s.a);
     this.aaaa = new ZoneKind(base, zone, (s) => s.aaaa);
     this.srv = new ZoneKind(base, zone, (s) => s.srv);
+    this.ptr = new ZoneKind(base, zone, (s) => s.ptr ?? NO_PTR);
+    this.reverseZones = base.reverseZones ?? [];
   }
 
   get enumeration(): readonly EnumeratedFramework[] {

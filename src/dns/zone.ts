@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RecordData, RecordSet } from '../records/index.js';
-import { KIND_A, KIND_AAAA, KIND_SRV, toRecordData } from '../records/index.js';
+import { KIND_A, KIND_AAAA, KIND_PTR, KIND_SRV, toRecordData } from '../records/index.js';
 import type { SoaConfig } from '../config/index.js';
 import { CLASS, TYPE, encodeName, hashName, lowerByte, nameKey } from './wire.js';
 import type { ChangedNames } from './changed-names.js';
@@ -110,7 +110,8 @@ export function writeRRHeader(
 
 const QNAME_POINTER = Buffer.from([0xc0, 0x0c]);
 
-function soaRdata(soa: SoaConfig, serial: number): Buffer {
+/** The rdata of the SOA RR of `soa` with `serial`. */
+export function soaRdata(soa: SoaConfig, serial: number): Buffer {
   const m = encodeName(soa.mname);
   const r = encodeName(soa.rname);
   const out = Buffer.allocUnsafe(m.length + r.length + 20);
@@ -124,7 +125,8 @@ function soaRdata(soa: SoaConfig, serial: number): Buffer {
   return out;
 }
 
-function rrWithRdata(owner: Buffer, type: number, ttl: number, rdata: Buffer): Buffer {
+/** An RR: owner (wire form or pointer), type, class IN, TTL and rdata. */
+export function rrWithRdata(owner: Buffer, type: number, ttl: number, rdata: Buffer): Buffer {
   const out = Buffer.allocUnsafe(owner.length + 10 + rdata.length);
   owner.copy(out, 0);
   const off = writeRRHeader(out, owner.length, type, ttl, rdata.length);
@@ -139,14 +141,15 @@ export function nameStart(records: RecordData, id: number): number {
 
 /**
  * Whether name `id` owns records of a kind in `want`: bit `1 << kind` per record kind (the
- * response writer's `WANT_A`, `WANT_AAAA`, `WANT_SRV`); all kinds by default.
+ * response writer's `WANT_A`, `WANT_AAAA`, `WANT_SRV`, `WANT_PTR`); all kinds by default.
  */
-export function hasRecords(records: RecordData, id: number, want = 7): boolean {
+export function hasRecords(records: RecordData, id: number, want = 15): boolean {
   const kinds = records.kinds;
   return (
     ((want & (1 << KIND_A)) !== 0 && (kinds[KIND_A].slot[id] ?? 0) > 0) ||
     ((want & (1 << KIND_AAAA)) !== 0 && (kinds[KIND_AAAA].slot[id] ?? 0) > 0) ||
-    ((want & (1 << KIND_SRV)) !== 0 && (kinds[KIND_SRV].slot[id] ?? 0) > 0)
+    ((want & (1 << KIND_SRV)) !== 0 && (kinds[KIND_SRV].slot[id] ?? 0) > 0) ||
+    ((want & (1 << KIND_PTR)) !== 0 && (kinds[KIND_PTR].slot[id] ?? 0) > 0)
   );
 }
 
@@ -364,4 +367,4 @@ export function sameNameText(a: RecordData, x: number, b: RecordData, y: number)
 }
 
 /** Re-exported record kinds, for the response writer. */
-export { KIND_A, KIND_AAAA, KIND_SRV };
+export { KIND_A, KIND_AAAA, KIND_PTR, KIND_SRV };

@@ -126,6 +126,8 @@ export interface AxfrView {
     readonly As: Readonly<Record<string, readonly string[]>>;
     readonly AAAAs: Readonly<Record<string, readonly string[]>>;
     readonly SRVs: Readonly<Record<string, readonly string[]>>;
+    /** With `records.reverse` on only (Mesos-DNS has no PTR): reverse name -> target names. */
+    readonly PTRs?: Readonly<Record<string, readonly string[]>>;
   };
 }
 
@@ -300,6 +302,7 @@ export function axfrView(
       As: Object.fromEntries(records?.a ?? []),
       AAAAs: Object.fromEntries(records?.aaaa ?? []),
       SRVs: srvs,
+      ...(config.records.reverse.enabled ? { PTRs: Object.fromEntries(records?.ptr ?? []) } : {}),
     },
   };
 }
@@ -354,6 +357,9 @@ export function axfrBody(
               targets.map((t) => `${t.target}:${String(t.port)}`),
             ]),
       ),
+      ...(config.records.reverse.enabled
+        ? { PTRs: new LazyObject(records?.ptr === undefined ? none : lazyEntries(records.ptr)) }
+        : {}),
     },
   };
 }

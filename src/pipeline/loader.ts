@@ -12,7 +12,8 @@ import type { MesosDnsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { HostLookup, LoadInfo, ParsedState, State, StateListener } from '../mesos/index.js';
 import { hostnamesOf, resolveHosts } from '../mesos/index.js';
-import type { GeneratorOptions, HealthStats, RecordSet } from '../records/index.js';
+import type { GeneratorOptions, HealthStats, RecordSet, ReverseOptions } from '../records/index.js';
+import { reverseApexes } from '../net/reverse.js';
 import { generateRecords } from '../records/index.js';
 import { sanityGuard } from './failover.js';
 import { HealthReport } from './health.js';
@@ -84,6 +85,12 @@ export interface LoaderOptions {
   ) => RecordSet | undefined;
   /** Called once per state load, for metrics. */
   readonly onLoad?: (event: LoadEvent) => void;
+}
+
+/** The generator's `reverse` option from `records.reverse` (undefined when off). */
+export function reverseOptions(config: Config): ReverseOptions | undefined {
+  const { enabled, zones } = config.records.reverse;
+  return enabled ? { zones: reverseApexes(zones) } : undefined;
 }
 
 /** Masters' hosts from the configured URLs (for M2/M3). */
@@ -198,6 +205,7 @@ export class Loader implements StateListener {
       nsIps: nsIps(),
       masters,
       hostIps,
+      reverse: reverseOptions(config),
     };
   }
 

@@ -10,14 +10,15 @@
  *   set: almost every name has one to a few values, and a set per name would cost more than it
  *   saves.
  * - `finish()` interns the empty non-terminals (ancestors of owners up to the apex, and the
- *   apex) and marks them, so that the DNS zone needs no index of its own.
+ *   apex; the same for each reverse zone) and marks them, so that the DNS zone needs no index
+ *   of its own.
  *
  * The arrays start from the build memory pool (arena.ts), which they size for the next build.
  */
 import type { GeneratorStats } from './types.js';
 import { buildArena } from './arena.js';
 import { IntList, finalInt32, finalUint8 } from './int-list.js';
-import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+import { KIND_A, KIND_AAAA, KIND_PTR, KIND_SRV } from './layout.js';
 import type { KindData, RecordData, RecordKind } from './layout.js';
 import { FNV_OFFSET, FNV_PRIME, MAX_LABEL, MAX_NAME_TEXT } from './name-hash.js';
 import { HEALTH_NONE, combineHealth } from './health.js';
@@ -155,6 +156,7 @@ class KindBuilder {
  */
 export class RecordBuilder {
   readonly #zone: string;
+  readonly #reverseZones: readonly string[];
   // Interned names: their text back to back, their ends, and a hash index (id + 1).
   #nameBytes = buildArena.takeUint8('names.bytes', 1 << 16);
   #nameLength = 0;
@@ -171,10 +173,11 @@ export class RecordBuilder {
   readonly #pieces: string[] = [];
   #pieceCount = 0;
   readonly #rejected = new Set<string>();
-  readonly #kinds: readonly [KindBuilder, KindBuilder, KindBuilder] = [
+  readonly #kinds: readonly [KindBuilder, KindBuilder, KindBuilder, KindBuilder] = [
     new KindBuilder(KIND_A),
     new KindBuilder(KIND_AAAA),
     new KindBuilder(KIND_SRV),
+    new KindBuilder(KIND_PTR),
   ];
   readonly #v6Ids = new Map<string, number>();
   #v6 = buildArena.uint8(1024);
@@ -194,9 +197,13 @@ export class RecordBuilder {
   #nameHealth: Map<number, number> | undefined;
   #taskHealth = 0;
 
-  /** `zone`: the apex (lower case, trailing dot). */
-  constructor(zone: string) {
+  /**
+   * `zone`: the apex (lower case, trailing dot); `reverseZones`: the apexes of the reverse zones
+   * (`RecordData.reverseZones`).
+   */
+  constructor(zone: string, reverseZones: readonly string[] = []) {
     this.#zone = zone;
+    this.#reverseZones = reverseZones;
   }
 
   /** Distinct (name, value) records so far. */
@@ -315,16 +322,22 @@ export class RecordBuilder {
   }
 
   #hasRecords(id: number): boolean {
-    const [a, aaaa, srv] = this.#kinds;
-    return (a.slot[id] ?? 0) > 0 || (aaaa.slot[id] ?? 0) > 0 || (srv.slot[id] ?? 0) > 0;
+    const [a, aaaa, srv, ptr] = this.#kinds;
+    return (
+      (a.slot[id] ?? 0) > 0 ||
+      (aaaa.slot[id] ?? 0) > 0 ||
+      (srv.slot[id] ?? 0) > 0 ||
+      (ptr.slot[id] ?? 0) > 0
+    );
   }
 
   /**
-   * Interns the empty non-terminals: every ancestor of an owner up to the apex, and the apex,
-   * when they have no records of their own. Returns their marks by name id.
+   * Interns the empty non-terminals: every ancestor of an owner up to its apex (the zone's or a
+   * reverse zone's), and the apexes, when they have no records of their own. Returns their marks
+   * by name id.
    */
   #addAncestors(): Uint8Array {
-    const zone = this.#zone;
+    const apexes = [this.#zone, ...this.#reverseZones];
     const owners = this.#nameEnd.length;
     let marks = new Uint8Array(owners + 1024);
     const mark = (id: number, value: number): void => {
@@ -336,8 +349,10 @@ export class RecordBuilder {
       marks[id] = value;
     };
     const VISITED = 2;
-    const apex = this.id(zone);
-    if (apex >= 0) mark(apex, VISITED | (this.#hasRecords(apex) ? 0 : 1));
+    for (const zone of apexes) {
+      const apex = this.id(zone);
+      if (apex >= 0) mark(apex, VISITED | (this.#hasRecords(apex) ? 0 : 1));
+    }
     // The last parent interned, as a slice of the name bytes (its text never moves within them).
     let lastStart = 0;
     let lastLength = -1;
@@ -346,7 +361,8 @@ export class RecordBuilder {
       const ends = this.#nameEnd.items;
       const start = id === 0 ? 0 : (ends[id - 1] ?? 0);
       const end = ends[id] ?? 0;
-      if (!this.#isBelowApex(start, end)) continue;
+      const zone = this.#apexOf(start, end, apexes);
+      if (zone === undefined) continue;
       let at = start;
       while (end - at > zone.length) {
         let bytes = this.#nameBytes;
@@ -379,15 +395,44 @@ export class RecordBuilder {
     return out;
   }
 
-  /** Whether the name `#nameBytes[start..end)` is the apex or below it. */
-  #isBelowApex(start: number, end: number): boolean {
-    const zone = this.#zone;
+  /** The apex of `apexes` that the name `#nameBytes[start..end)` is or is below, if any. */
+  #apexOf(start: number, end: number, apexes: readonly string[]): string | undefined {
+    for (const zone of apexes) if (this.#isBelowApex(start, end, zone)) return zone;
+    return undefined;
+  }
+
+  /** Whether the name `#nameBytes[start..end)` is `zone` or below it. */
+  #isBelowApex(start: number, end: number, zone: string): boolean {
     const skip = end - start - zone.length;
     if (skip < 0 || (skip > 0 && this.#nameBytes[start + skip - 1] !== 0x2e)) return false;
     for (let i = 0; i < zone.length; i++) {
       if (this.#nameBytes[start + skip + i] !== zone.charCodeAt(i)) return false;
     }
     return true;
+  }
+
+  /**
+   * `kind` with each owner's targets in name order: the PTRs of an address shared by several
+   * tasks then do not depend on the order their tasks were generated in (a full build follows
+   * the state, a streamed update the apps it touched).
+   */
+  #sorted(kind: KindData): KindData {
+    const { start, values } = kind;
+    const bytes = this.#nameBytes;
+    const ends = this.#nameEnd.items;
+    const text = (id: number): string => {
+      const from = id === 0 ? 0 : (ends[id - 1] ?? 0);
+      return String.fromCharCode(...bytes.subarray(from, ends[id] ?? 0));
+    };
+    for (let k = 0; k + 1 < start.length; k++) {
+      const from = start[k] ?? 0;
+      const to = start[k + 1] ?? 0;
+      if (to - from < 2) continue;
+      const targets = [...values.subarray(from, to)].map((id) => ({ id, name: text(id) }));
+      targets.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+      targets.forEach((t, i) => (values[from + i] = t.id));
+    }
+    return kind;
   }
 
   #rehash(): void {
@@ -425,7 +470,8 @@ export class RecordBuilder {
 
   /**
    * Inserts a record for name id `nameId` (from `id`, not -1): an A (`value` the IPv4 integer),
-   * an AAAA (`value` from `v6Index`) or an SRV (`value` the target's name id, and `port`).
+   * an AAAA (`value` from `v6Index`), an SRV (`value` the target's name id, and `port`) or a PTR
+   * (`value` the target's name id).
    * Returns whether it was new.
    */
   add(kind: RecordKind, nameId: number, value: number, port = 0): boolean {
@@ -508,13 +554,19 @@ export class RecordBuilder {
     buildArena.noteSize('names.bytes', this.#nameLength);
     buildArena.noteSize('names.table', count);
     this.#nameHash.toInt32();
-    const [a, aaaa, srv] = this.#kinds;
+    const [a, aaaa, srv, ptr] = this.#kinds;
     return {
       zone: this.#zone,
+      reverseZones: this.#reverseZones,
       names: finalUint8(this.#nameBytes, this.#nameLength),
       nameEnd: this.#nameEnd.toInt32(),
       nameTable: this.#nameTable,
-      kinds: [a.finish(count), aaaa.finish(count), srv.finish(count)],
+      kinds: [
+        a.finish(count),
+        aaaa.finish(count),
+        srv.finish(count),
+        this.#sorted(ptr.finish(count)),
+      ],
       v6: finalUint8(this.#v6, this.#v6Count * 16),
       emptyNonTerminal,
       ...(this.#nameHealth === undefined ? {} : { health: this.#healthArray(count) }),

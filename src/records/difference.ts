@@ -7,17 +7,22 @@
  */
 import { ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { RecordBuilder } from './builder.js';
-import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+import { KIND_A, KIND_AAAA, KIND_PTR, KIND_SRV } from './layout.js';
 import type { RecordData } from './layout.js';
 import type { GeneratorStats, SrvTarget } from './types.js';
 
-/** The values of one name, as text. */
+/**
+ * The values of one name, as text. `ptr` (reverse lookups, the target names) is content only:
+ * the reverse zones are not the zone whose differences a changeset carries, so `minus` and
+ * `valueCount` leave it out.
+ */
 export interface NameValues {
   readonly a: readonly string[];
   readonly aaaa: readonly string[];
   readonly srv: readonly SrvTarget[];
   /** The name's health code (health.ts; `RecordData.health`), with the health rule on only. */
   readonly health?: number;
+  readonly ptr?: readonly string[];
 }
 
 /** A name without values. */
@@ -65,6 +70,10 @@ export function addValues(b: RecordBuilder, id: number, v: NameValues): void {
   for (const s of v.srv) {
     const target = b.id(s.target);
     if (target >= 0) b.add(KIND_SRV, id, target, s.port);
+  }
+  for (const name of v.ptr ?? []) {
+    const target = b.id(name);
+    if (target >= 0) b.add(KIND_PTR, id, target);
   }
 }
 

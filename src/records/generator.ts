@@ -20,6 +20,7 @@ import { CompactRecordSet } from './views.js';
 import { FrameworkViews } from './address-views.js';
 import { HEALTH_NONE, HEALTH_UNHEALTHY, healthRule } from './health.js';
 import type { HealthRule } from './health.js';
+import { addAgentPtrs, addPtr, addressSet } from './reverse.js';
 
 export { isValidName } from './name-hash.js';
 import type { GeneratorOptions, RecordSet } from './types.js';
@@ -70,8 +71,13 @@ class Generation {
     this.#options = options;
     this.zone = `${options.domain.toLowerCase()}.`;
     this.label = labelFunction(options.enforceRFC952);
-    this.b = new RecordBuilder(this.zone);
+    this.b = new RecordBuilder(this.zone, options.reverse?.zones);
     this.#v6Index = (text, groups) => this.b.v6Index(text, groups);
+  }
+
+  /** Whether reverse lookups are on (`records.reverse`, reverse.ts). */
+  get hasReverse(): boolean {
+    return this.#options.reverse !== undefined;
   }
 
   /** Inserts an A or AAAA record (not part of a task); returns whether it was new. */
@@ -175,6 +181,7 @@ function agentRecords(g: Generation, state: State): Map<string, Ip[]> {
     for (const ip of ips) g.addIp(name, ip);
     if (ips.length > 0 && target >= 0) g.addSrv(`_slave._tcp.${g.zone}`, target, agent.pid.port);
     byId.set(agent.id, ips);
+    if (g.hasReverse) addAgentPtrs(g.b, agent.hostname, ips);
   }
   return byId;
 }
@@ -472,6 +479,8 @@ function taskRecords(
     latest: latestRunningStatus,
     builder: b,
   });
+  // Reverse lookups: an agent's address has the agent's PTR, not its tasks' (reverse.ts).
+  const agentAddresses = g.hasReverse ? addressSet(agentIpsById.values()) : undefined;
   state.frameworks.forEach((fw, i) => {
     b.beginFramework(fw.name);
     const apps = new Map<string, AppNames>();
@@ -513,6 +522,10 @@ function taskRecords(
       const isExcluded = hasDiscovery && verbatim !== labelled && taskPass(g, ctx, verbatim);
       const isLabelledExcluded = taskPass(g, ctx, labelled);
       if (isLabelledExcluded || isExcluded) excludedTasks++;
+      if (agentAddresses !== undefined && ctx.ips.length > 0) {
+        const instance = canonical(b, labelled, ctx).part(fwTail).intern(); // T2
+        for (const ip of ctx.ips) if (!agentAddresses.has(ip.value)) addPtr(b, ip, instance);
+      }
       if (views !== undefined) {
         // The address views (address-views.ts), under the labelled name only.
         const latest = latestRunningStatus(task.statuses);

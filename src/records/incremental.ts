@@ -61,13 +61,16 @@ function valuesOf(set: CompactRecordSet, name: string): NameValues {
     a: set.a.get(name) ?? [],
     aaaa: set.aaaa.get(name) ?? [],
     srv: set.srv.get(name) ?? [],
+    ptr: set.ptr.get(name) ?? [],
   };
   // With the health rule on, a name's health is part of it (the HTTP API shows it).
   return set.data.health === undefined ? values : { ...values, health: set.healthCode(name) };
 }
 
 function isEmpty(v: NameValues): boolean {
-  return v.a.length === 0 && v.aaaa.length === 0 && v.srv.length === 0;
+  return (
+    v.a.length === 0 && v.aaaa.length === 0 && v.srv.length === 0 && (v.ptr ?? []).length === 0
+  );
 }
 
 /** The same values in the same order. */
@@ -79,7 +82,8 @@ function sameOrder(x: NameValues, y: NameValues): boolean {
     (x.health ?? HEALTH_NONE) === (y.health ?? HEALTH_NONE) &&
     same(x.a, y.a, text) &&
     same(x.aaaa, y.aaaa, text) &&
-    same(x.srv, y.srv, (a, b) => a.target === b.target && a.port === b.port)
+    same(x.srv, y.srv, (a, b) => a.target === b.target && a.port === b.port) &&
+    same(x.ptr ?? [], y.ptr ?? [], text)
   );
 }
 
@@ -89,7 +93,13 @@ function sorted(v: NameValues): NameValues {
     .map((t) => ({ t, text: srvText(t) }))
     .sort((p, q) => (p.text < q.text ? -1 : p.text > q.text ? 1 : 0))
     .map((x) => x.t);
-  return { a: [...v.a].sort(), aaaa: [...v.aaaa].sort(), srv, health: v.health ?? HEALTH_NONE };
+  return {
+    a: [...v.a].sort(),
+    aaaa: [...v.aaaa].sort(),
+    srv,
+    health: v.health ?? HEALTH_NONE,
+    ptr: [...(v.ptr ?? [])].sort(),
+  };
 }
 
 /** The same values, in any order. */
@@ -109,6 +119,8 @@ export class IncrementalRecords {
   readonly #options: GeneratorOptions;
   readonly #label: LabelFunction;
   readonly #apex: string;
+  /** The apexes: the zone's and the reverse zones' (`RecordData.reverseZones`). */
+  readonly #apexes: ReadonlySet<string>;
   /** Frameworks and agents of the base's state (any change to them is a full rebuild). */
   readonly #frameworks: ReadonlyMap<string, State['frameworks'][number]>;
   /** Each framework's domain fragment (its tasks' apps, `appKey`) and place in the state. */
@@ -134,6 +146,7 @@ export class IncrementalRecords {
     this.#options = options;
     this.#label = labelFunction(options.enforceRFC952);
     this.#apex = base.zone;
+    this.#apexes = new Set([base.zone, ...base.reverseZones]);
     this.#frameworks = new Map(state.frameworks.map((fw) => [fw.id, fw]));
     this.#fragments = new Map(
       state.frameworks.map((fw) => [fw.id, domainFragment(fw.name, this.#label)]),
@@ -206,7 +219,7 @@ export class IncrementalRecords {
     this.#countHealth(oldSet, newSet);
     const names = new Set<string>();
     for (const set of [oldSet, newSet]) {
-      for (const kind of [set.a, set.aaaa, set.srv])
+      for (const kind of [set.a, set.aaaa, set.srv, set.ptr])
         for (const name of kind.keys()) names.add(name);
     }
     // Names to which the apps contribute the same values before and after the batch keep what
@@ -281,7 +294,14 @@ export class IncrementalRecords {
         const fw = this.#frameworks.get(id);
         return fw === undefined ? [] : [{ ...fw, tasks: list }];
       });
-    return { leader: undefined, agents: [...agents.values()], frameworks };
+    // With reverse lookups every agent counts: a task address that is any agent's has no PTR of
+    // the task's (reverse.ts), as in a full build.
+    const all = this.#options.reverse !== undefined;
+    return {
+      leader: undefined,
+      agents: all ? this.#state.agents : [...agents.values()],
+      frameworks,
+    };
   }
 
   #appsIndex(): Map<string, Map<string, Task>> {
@@ -315,19 +335,22 @@ export class IncrementalRecords {
     if (this.#baseChildren !== undefined) return this.#baseChildren;
     const base = this.#base;
     const { names, nameEnd, kinds, emptyNonTerminal } = base.data;
-    const [a, aaaa, srv] = kinds;
+    const [a, aaaa, srv, ptr] = kinds;
     const counts = new Int32Array(nameEnd.length);
     const apexLength = this.#apex.length;
+    const reverseApexes = new Set(base.reverseZones.map((zone) => base.nameId(zone)));
     for (let id = 0; id < nameEnd.length; id++) {
       const exists =
         (a.slot[id] ?? 0) > 0 ||
         (aaaa.slot[id] ?? 0) > 0 ||
         (srv.slot[id] ?? 0) > 0 ||
+        (ptr.slot[id] ?? 0) > 0 ||
         emptyNonTerminal[id] === 1;
       if (!exists) continue;
       const start = id === 0 ? 0 : (nameEnd[id - 1] ?? 0);
       const end = nameEnd[id] ?? 0;
       if (end - start <= apexLength) continue; // the apex (or outside the zone)
+      if (reverseApexes.has(id)) continue;
       let dot = start;
       while (dot < end && names[dot] !== 0x2e) dot++;
       const parent = base.idOfRange(dot + 1, end);
@@ -354,14 +377,22 @@ export class IncrementalRecords {
   }
 
   #exists(name: string): boolean {
-    return name === this.#apex || !isEmpty(this.#current(name)) || this.#children(name) > 0;
+    return this.#apexes.has(name) || !isEmpty(this.#current(name)) || this.#children(name) > 0;
+  }
+
+  /** Whether `name` is an apex (the zone's or a reverse zone's) or below one. */
+  #isInZones(name: string): boolean {
+    for (const apex of this.#apexes) {
+      if (name === apex || name.endsWith(`.${apex}`)) return true;
+    }
+    return false;
   }
 
   /** `name` came into (or went out of) existence: its parent gains (loses) a child. */
   #propagate(name: string, exists: boolean, changed: Set<string>): void {
-    if (name === this.#apex) return;
+    if (this.#apexes.has(name)) return;
     const parent = parentOf(name);
-    if (parent === undefined || !parent.endsWith(this.#apex)) return;
+    if (parent === undefined || !this.#isInZones(parent)) return;
     const existed = this.#exists(parent);
     this.#childDelta.set(parent, (this.#childDelta.get(parent) ?? 0) + (exists ? 1 : -1));
     const nowExists = this.#exists(parent);
@@ -380,7 +411,7 @@ export class IncrementalRecords {
     before: ReadonlyMap<string, NameValues>,
   ): Omit<ZoneUpdate, 'enumeration'> {
     return withoutReserve(() => {
-      const b = new RecordBuilder(this.#apex);
+      const b = new RecordBuilder(this.#apex, this.#base.reverseZones);
       if (this.#base.data.health !== undefined) b.trackHealth();
       const ids: number[] = [];
       const empty: number[] = [];

@@ -13,6 +13,7 @@ export type {
   LazyFramework,
   RecordSet,
   RecordType,
+  ReverseOptions,
   SrvTarget,
 } from './types.js';
 export type { LabelFunction } from './labels.js';
@@ -35,7 +36,7 @@ export type { RecordDiff, RecordSource, ReplacedName } from './diff.js';
 export { reserveBuildMemory, shareBuildMemory, withoutReserve } from './arena.js';
 export { RecordBuilder } from './builder.js';
 export { formatIpv6, intToIpv4, ipv4ToInt, ipv6Groups } from '../net/ip.js';
-export { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+export { KIND_A, KIND_AAAA, KIND_PTR, KIND_SRV } from './layout.js';
 export type { EnumerationData, KindData, RecordData, RecordKind } from './layout.js';
 export {
   FNV_OFFSET,

@@ -8,8 +8,8 @@
  * - Each record kind (A, AAAA, SRV) keeps its owner names in first-insertion order (`keys`) and
  *   their values in CSR form (`start`, `values`, and `ports` for SRV): the values of key `k` are
  *   `values[start[k]..start[k+1])`, in insertion order. A values are the IPv4 address as an
- *   unsigned 32-bit integer; AAAA values index the 16-byte addresses in `v6`; SRV values are the
- *   name id of the target.
+ *   unsigned 32-bit integer; AAAA values index the 16-byte addresses in `v6`; SRV and PTR values
+ *   are the name id of the target.
  * - The `/v1/enumerate` structure is a log of the records each task added, plus the task names
  *   and ids in one string.
  *
@@ -27,9 +27,15 @@ export const KIND_A = 0;
 export const KIND_AAAA = 1;
 /** See `KIND_A`. */
 export const KIND_SRV = 2;
+/**
+ * PTR records of the reverse zones (`records.reverse`, reverse.ts): owners in `in-addr.arpa.` or
+ * `ip6.arpa.`, values the target's name id (as SRV, without a port). Never in the forward zone's
+ * transfers or differences.
+ */
+export const KIND_PTR = 3;
 
-/** One of `KIND_A`, `KIND_AAAA`, `KIND_SRV`. */
-export type RecordKind = typeof KIND_A | typeof KIND_AAAA | typeof KIND_SRV;
+/** One of `KIND_A`, `KIND_AAAA`, `KIND_SRV`, `KIND_PTR`. */
+export type RecordKind = typeof KIND_A | typeof KIND_AAAA | typeof KIND_SRV | typeof KIND_PTR;
 
 /** The record type of each kind, by kind number. */
 export const KIND_TYPES: readonly RecordType[] = ['A', 'AAAA', 'SRV'];
@@ -78,13 +84,19 @@ export interface RecordData {
    * number of slots is a power of two.
    */
   readonly nameTable: Int32Array;
-  /** By kind: `[A, AAAA, SRV]`. */
-  readonly kinds: readonly [KindData, KindData, KindData];
+  /** By kind: `[A, AAAA, SRV, PTR]`. */
+  readonly kinds: readonly [KindData, KindData, KindData, KindData];
+  /**
+   * The reverse zones' apexes (`records.reverse.zones`, lower case, trailing dot): like the
+   * apex, each and the ancestors of its PTR owners below it are empty non-terminals when they
+   * have no records. Empty when reverse lookups are off.
+   */
+  readonly reverseZones: readonly string[];
   /** 16 bytes per AAAA value. */
   readonly v6: Uint8Array;
   /**
    * By name id, 1 for an empty non-terminal (RFC 8020): a name without records of its own that
-   * is the apex or an ancestor of an owner below the apex. Such names exist (NODATA, not
+   * is the apex or an ancestor of an owner below the apex (or the same for a reverse zone). Such names exist (NODATA, not
    * NXDOMAIN); `finish` interns them.
    */
   readonly emptyNonTerminal: Uint8Array;

@@ -8,7 +8,7 @@
 import type { RecordSet } from './types.js';
 import { RecordBuilder } from './builder.js';
 import { formatIpv6, ipv4ToInt, ipv6Groups } from '../net/ip.js';
-import { KIND_A, KIND_AAAA, KIND_SRV } from './layout.js';
+import { KIND_A, KIND_AAAA, KIND_PTR, KIND_SRV } from './layout.js';
 import type { KindData, RecordData } from './layout.js';
 import { CompactRecordSet } from './views.js';
 
@@ -78,7 +78,9 @@ export function cloneRecordData(
       cloneKind(data.kinds[0], copy),
       cloneKind(data.kinds[1], copy),
       cloneKind(data.kinds[2], copy),
+      cloneKind(data.kinds[3], copy),
     ],
+    reverseZones: [...data.reverseZones],
     enumeration: {
       ...e,
       frameworks: [...e.frameworks],
@@ -129,7 +131,7 @@ export function recordDataBytes(data: RecordData): number {
  */
 export function toRecordData(records: RecordSet): RecordData {
   if (records instanceof CompactRecordSet) return records.data;
-  const builder = new RecordBuilder(records.zone);
+  const builder = new RecordBuilder(records.zone, records.reverseZones);
   for (const [name, ips] of records.a) {
     const id = builder.id(name);
     if (id < 0) continue;
@@ -150,6 +152,14 @@ export function toRecordData(records: RecordSet): RecordData {
     for (const t of targets) {
       const target = builder.id(t.target);
       if (target >= 0) builder.add(KIND_SRV, id, target, t.port);
+    }
+  }
+  for (const [name, targets] of records.ptr ?? []) {
+    const id = builder.id(name);
+    if (id < 0) continue;
+    for (const t of targets) {
+      const target = builder.id(t);
+      if (target >= 0) builder.add(KIND_PTR, id, target);
     }
   }
   const { stats } = records;

@@ -8,7 +8,7 @@ export interface SrvTarget {
   readonly port: number;
 }
 
-/** Record kinds produced by the generator. */
+/** Record kinds of the enumeration (`/v1/enumerate` lists task records only, never PTR). */
 export type RecordType = 'A' | 'AAAA' | 'SRV';
 
 /** One enumerated task record, as `/v1/enumerate` lists it. */
@@ -83,6 +83,10 @@ export interface RecordSet {
   readonly a: ReadonlyMap<string, readonly string[]>;
   readonly aaaa: ReadonlyMap<string, readonly string[]>;
   readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
+  /** PTR records by reverse name (`records.reverse`): the target names; absent when off. */
+  readonly ptr?: ReadonlyMap<string, readonly string[]>;
+  /** The reverse zones' apexes (`RecordData.reverseZones`); absent when off. */
+  readonly reverseZones?: readonly string[];
   readonly enumeration: readonly EnumeratedFramework[];
   /**
    * With the health rule on: true when every task whose records `name` holds reported healthy,
@@ -122,4 +126,12 @@ export interface GeneratorOptions {
    * a hostname missing here simply yields no addresses.
    */
   readonly hostIps: ReadonlyMap<string, readonly string[]>;
+  /** Reverse lookups (`records.reverse`, reverse.ts); undefined when off. */
+  readonly reverse?: ReverseOptions | undefined;
+}
+
+/** What the generator needs of `records.reverse` when it is on. */
+export interface ReverseOptions {
+  /** The reverse zones' apexes (`10.in-addr.arpa.`), lower case, trailing dot; may be empty. */
+  readonly zones: readonly string[];
 }

@@ -155,6 +155,8 @@ export class CompactRecordSet implements RecordSet {
   readonly a: ReadonlyMap<string, readonly string[]>;
   readonly aaaa: ReadonlyMap<string, readonly string[]>;
   readonly srv: ReadonlyMap<string, readonly SrvTarget[]>;
+  readonly ptr: ReadonlyMap<string, readonly string[]>;
+  readonly reverseZones: readonly string[];
   readonly #nameBuffer: Buffer;
   #enumeration: WeakRef<readonly EnumeratedFramework[]> | undefined;
 
@@ -163,13 +165,15 @@ export class CompactRecordSet implements RecordSet {
     this.zone = data.zone;
     this.stats = data.stats;
     this.#nameBuffer = Buffer.from(data.names.buffer, data.names.byteOffset, data.names.length);
-    const [a, aaaa, srv] = data.kinds;
+    const [a, aaaa, srv, ptr] = data.kinds;
+    this.reverseZones = data.reverseZones;
     this.a = new KindView(this, a, (k, i) => intToIpv4(k.values[i] ?? 0));
     this.aaaa = new KindView(this, aaaa, (k, i) => this.v6Text(k.values[i] ?? 0));
     this.srv = new KindView(this, srv, (k, i) => ({
       target: this.name(k.values[i] ?? 0),
       port: k.ports[i] ?? 0,
     }));
+    this.ptr = new KindView(this, ptr, (k, i) => this.name(k.values[i] ?? 0));
   }
 
   /** Number of interned names (owners and SRV targets). */

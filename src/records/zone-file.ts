@@ -12,7 +12,7 @@ function escapeName(name: string): string {
 
 interface Line {
   readonly name: string;
-  readonly type: RecordType;
+  readonly type: RecordType | 'PTR';
   /** Sort keys after name and type: the address, or SRV target then port. */
   readonly key: string;
   readonly port: number;
@@ -29,7 +29,8 @@ function compare(x: Line, y: Line): number {
 /**
  * Renders a record set as master-file lines (RFC 1035 5.1), one record per line, e.g.
  * `web.marathon.mesos. 60 IN A 10.0.0.5` and
- * `_web._tcp.marathon.mesos. 60 IN SRV 0 1 31000 web-a1b2c-1.marathon.slave.mesos.`.
+ * `_web._tcp.marathon.mesos. 60 IN SRV 0 1 31000 web-a1b2c-1.marathon.slave.mesos.`; with
+ * reverse lookups on, the PTR records too (`5.0.0.10.in-addr.arpa. 60 IN PTR web-a1b2c-1.marathon.mesos.`).
  * Lines are sorted by name, then type, then value (SRV: target, then port numerically), so that
  * the output of two states can be diffed.
  */
@@ -54,6 +55,10 @@ export function toZoneFile(records: RecordSet, opts: { ttl: number; srvWeight: n
       });
     }
   }
+  for (const [name, targets] of records.ptr ?? []) {
+    for (const t of targets)
+      lines.push({ name, type: 'PTR', key: t, port: 0, rdata: escapeName(t) });
+  }
   lines.sort(compare);
   return lines.map((l) => `${escapeName(l.name)} ${opts.ttl} IN ${l.type} ${l.rdata}`);
 }
@@ -68,10 +73,11 @@ function byText(a: string, b: string): number {
  */
 function compactZoneFile(rs: CompactRecordSet, opts: { ttl: number; srvWeight: number }): string[] {
   const { kinds } = rs.data;
-  const [a, aaaa, srv] = kinds;
+  const [a, aaaa, srv, ptr] = kinds;
   const owners: { id: number; name: string }[] = [];
   for (let id = 0; id < rs.nameCount; id++) {
-    if ((a.slot[id] ?? 0) > 0 || (aaaa.slot[id] ?? 0) > 0 || (srv.slot[id] ?? 0) > 0) {
+    const slots = (a.slot[id] ?? 0) + (aaaa.slot[id] ?? 0) + (srv.slot[id] ?? 0);
+    if (slots + (ptr.slot[id] ?? 0) > 0) {
       owners.push({ id, name: rs.name(id) });
     }
   }
@@ -92,6 +98,13 @@ function compactZoneFile(rs: CompactRecordSet, opts: { ttl: number; srvWeight: n
       values.sort(byText);
       const type = kind === KIND_A ? 'A ' : 'AAAA ';
       for (const v of values) lines.push(prefix + type + v);
+    }
+    const ptrSlot = (ptr.slot[id] ?? 0) - 1;
+    if (ptrSlot >= 0) {
+      const names: string[] = [];
+      const end = ptr.start[ptrSlot + 1] ?? 0;
+      for (let i = ptr.start[ptrSlot] ?? 0; i < end; i++) names.push(rs.name(ptr.values[i] ?? 0));
+      for (const n of names.sort(byText)) lines.push(`${prefix}PTR ${escapeName(n)}`);
     }
     const slot = (srv.slot[id] ?? 0) - 1;
     if (slot < 0) continue;

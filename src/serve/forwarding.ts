@@ -15,8 +15,10 @@ import {
   excludeSelf,
   formatHostPort,
   parseResolvConf,
+  reverseZones,
 } from '../dns/index.js';
 import type { Logger } from '../log.js';
+import { reverseApexes } from '../net/reverse.js';
 import { listenerAddresses } from '../cli/listen.js';
 
 /** The upstreams of `forward.resolvers`, or of /etc/resolv.conf without this server. */
@@ -117,6 +119,9 @@ export class DnsSettingsMaker {
       tcp: c.dns.tcp,
       rrl: c.dns.rrl.enabled ? new ResponseRateLimiter(c.dns.rrl) : undefined,
       maxAddresses: c.records.maxAddresses,
+      reverse: c.records.reverse.enabled
+        ? reverseZones(reverseApexes(c.records.reverse.zones))
+        : undefined,
     };
   }
 }

@@ -84,6 +84,19 @@ test('check-config names the health keys with their line and column', (t) => {
   t.deepEqual(checkConfig(clean).messages, []);
 });
 
+test('check-config names a reverse zone off a label boundary, and a misspelt reverse key', (t) => {
+  const file = write(
+    'reverse.yaml',
+    'mesos:\n  stateFile: s.json\nrecords:\n  reverse:\n    enabeld: true\n    zones: [10.32.0.0/20]\n',
+  );
+  const result = checkConfig(file);
+  t.false(result.ok);
+  t.deepEqual(result.messages, [
+    `${file}:5:5: records.reverse.enabeld: unknown key 'enabeld' (did you mean 'enabled'?)`,
+    `${file}:6:13: records.reverse.zones[0]: prefix length 20 is not on an octet boundary: a reverse zone covers a /16 or a /24`,
+  ]);
+});
+
 test('check-config mixes warnings in, marked, and stays ok', (t) => {
   const file = write('warn.yaml', 'mesos:\n  masters: ["m:5050"]\n  auth: { principal: dns }\n');
   const result = checkConfig(file);

@@ -248,6 +248,7 @@ const CASES: readonly Case[] = [
         '  addressViews: true',
         '  health: exclude-unhealthy',
         '  healthFailOpen: false',
+        '  reverse: { enabled: true, zones: [10.32.0.0/16, "fd01:b::/32", 9.0.0.0/8] }',
       ),
     pick: (c) => c.records,
     want: {
@@ -259,7 +260,14 @@ const CASES: readonly Case[] = [
       addressViews: true,
       health: 'exclude-unhealthy',
       healthFailOpen: false,
+      reverse: { enabled: true, zones: ['10.32.0.0/16', 'fd01:b::/32', '9.0.0.0/8'] },
     },
+  },
+  {
+    title: 'reverse lookups are off by default, with no zones',
+    yaml: HEAD,
+    pick: (c) => c.records.reverse,
+    want: { enabled: false, zones: [] },
   },
   {
     title: 'an empty section means its defaults',
@@ -557,6 +565,72 @@ const CASES: readonly Case[] = [
     yaml: HEAD + lines('records:', '  maxAddresses: -1'),
     code: 'ERR_CONFIG_INVALID',
     problem: { path: 'records.maxAddresses', line: 4, column: 17, message: 'must be at least 0' },
+  },
+  {
+    title: 'a reverse zone off an octet boundary is rejected with the enclosing choices',
+    yaml: HEAD + lines('records:', '  reverse: { enabled: true, zones: [10.32.0.0/20] }'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.reverse.zones[0]',
+      line: 4,
+      column: 37,
+      message: 'prefix length 20 is not on an octet boundary: a reverse zone covers a /16 or a /24',
+    },
+  },
+  {
+    title: 'an IPv6 reverse zone off a nibble boundary is rejected',
+    yaml: HEAD + lines('records:', '  reverse:', '    zones: ["fd01:b::/30"]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.reverse.zones[0]',
+      line: 5,
+      column: 13,
+      message: 'prefix length 30 is not on a nibble boundary: a reverse zone covers a /28 or a /32',
+    },
+  },
+  {
+    title: 'a reverse zone with host bits is rejected',
+    yaml: HEAD + lines('records:', '  reverse:', '    zones: [10.32.1.0/16]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.reverse.zones[0]',
+      line: 5,
+      column: 13,
+      message: 'has bits set past the prefix length 16',
+    },
+  },
+  {
+    title: 'a reverse zone inside another is rejected',
+    yaml: HEAD + lines('records:', '  reverse:', '    zones: [10.0.0.0/8, 10.32.0.0/16]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.reverse.zones[1]',
+      line: 5,
+      column: 25,
+      message: 'lies inside 10.0.0.0/8: list the enclosing zone only',
+    },
+  },
+  {
+    title: 'two spellings of one reverse zone are duplicates',
+    yaml: HEAD + lines('records:', '  reverse:', '    zones: ["fd01:b::/32", "FD01:000B::/32"]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.reverse.zones[1]',
+      line: 5,
+      column: 28,
+      message: 'duplicate of records.reverse.zones[0]',
+    },
+  },
+  {
+    title: 'a reverse zone must be a CIDR',
+    yaml: HEAD + lines('records:', '  reverse:', '    zones: [mesos]'),
+    code: 'ERR_CONFIG_INVALID',
+    problem: {
+      path: 'records.reverse.zones[0]',
+      line: 5,
+      column: 13,
+      message: 'must be a CIDR such as 10.0.0.0/8 or fc00::/7, or an IP address',
+    },
   },
   {
     title: 'an empty IP source list is rejected',

@@ -52,6 +52,7 @@ const SAMPLE_CONFIG: Config = {
     addressViews: false,
     health: 'ignore',
     healthFailOpen: true,
+    reverse: { enabled: false, zones: [] },
   },
   dns: {
     listen: { host: '0.0.0.0', port: 8053 },

@@ -32,6 +32,7 @@ records:
   addressViews: true
   health: exclude-unhealthy
   healthFailOpen: false
+  reverse: { enabled: true, zones: [10.32.0.0/16, "fd01:b::/32"] }
 dns:
   listen: "[::]:8053"
   recursionAvailable: false
@@ -115,6 +116,7 @@ test('configToYaml uses the documented key layout and human durations', (t) => {
       '  addressViews: false',
       '  health: ignore',
       '  healthFailOpen: true',
+      '  reverse: {enabled: false, zones: []}',
       'dns:',
       '  listen: 0.0.0.0:8053',
       '  recursionAvailable: true',

@@ -112,6 +112,18 @@ test('records honours the config: RFC 952 labels, TTL, SRV weight and address vi
   t.regex(r.stdout, /^_car-store\._tcp\.marathon\.agentip\.mesos\. 7 IN SRV 0 3 31364 /m);
 });
 
+test('records prints the PTR records with reverse lookups on', async (t) => {
+  const config = await tempFile(
+    t,
+    'c.yaml',
+    'mesos:\n  stateFile: x.json\nrecords:\n  reverse: { enabled: true, zones: [10.0.0.0/8] }\n',
+  );
+  const r = await run(['records', '--state', 'test/fixtures/fake.json', '--config', config]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^3\.0\.3\.10\.in-addr\.arpa\. 60 IN PTR nginx-6ud99-0\.marathon\.mesos\.$/m);
+  t.regex(r.stdout, /^nginx-6ud99-0\.marathon\.mesos\. 60 IN A 10\.3\.0\.3$/m, 'forward agrees');
+});
+
 test('check-config accepts a valid file and the shipped demo config', async (t) => {
   const r = await run(['check-config', 'config/demo.yaml']);
   t.is(r.code, 0, r.stderr);

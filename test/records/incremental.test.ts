@@ -5,11 +5,15 @@ import {
   EMPTY_NODE,
   NO_NODE,
   ZoneRecordSet,
+  answerReverse,
   applyChangeset,
   compileZone,
   findNode,
   fullBuildDiff,
+  isProblem,
   nameKey,
+  parseQuery,
+  reverseZones,
 } from '../../src/dns/index.js';
 import type { State, Task, TaskChange } from '../../src/mesos/index.js';
 import type { GeneratorOptions, RecordSet, ZoneUpdate } from '../../src/records/index.js';
@@ -32,7 +36,7 @@ import {
   state,
   task,
 } from '../../support/state-builder.js';
-import { decodeMessage } from '../../support/dns-message.js';
+import { decodeMessage, encodeQuery } from '../../support/dns-message.js';
 import { askZone } from '../../support/records-text.js';
 
 const SOA = {
@@ -45,6 +49,10 @@ const SOA = {
 };
 const SETTINGS = { ttl: 60, srvWeight: 1, soa: SOA };
 const OPTIONS = options({ hostIps: new Map() });
+/** Reverse lookups on: two reverse zones; 172.18/172.19 and the agents' 10/8 lie outside them. */
+const REVERSE_ZONES = ['17.172.in-addr.arpa.', '0.0.d.f.ip6.arpa.'];
+const REVERSE = options({ hostIps: new Map(), reverse: { zones: REVERSE_ZONES } });
+const APEXES = ['mesos.', ...REVERSE_ZONES];
 /** The address views on (records/address-views.ts). */
 const VIEWS = options({ hostIps: new Map(), addressViews: true });
 /** The health rule on (records/health.ts). */
@@ -95,16 +103,18 @@ function lookup(zone: Zone, set: RecordSet, name: string): string {
   const a = set.a.get(name) ?? [];
   const aaaa = set.aaaa.get(name) ?? [];
   const srv = (set.srv.get(name) ?? []).map((s) => `${s.target}:${String(s.port)}`);
-  return JSON.stringify({ a, aaaa, srv });
+  const ptr = set.ptr?.get(name) ?? [];
+  return JSON.stringify({ a, aaaa, srv, ptr });
 }
 
 /** Every name of a record set and its ancestors (for comparing existence). */
 function namesOf(set: RecordSet): Set<string> {
   const out = new Set<string>();
-  for (const kind of [set.a, set.aaaa, set.srv]) {
+  for (const kind of [set.a, set.aaaa, set.srv, set.ptr ?? new Map<string, string[]>()]) {
     for (const [name, values] of kind) {
+      out.add(name);
       let n: string | undefined = name;
-      while (n !== undefined && n.endsWith('mesos.')) {
+      while (n !== undefined && APEXES.some((apex) => n?.endsWith(apex))) {
         out.add(n);
         const dot: number = n.indexOf('.');
         n = dot < 0 || dot === n.length - 1 ? undefined : n.slice(dot + 1);
@@ -126,7 +136,12 @@ function assertSame(
 ): void {
   const full = generateRecords(current, opts);
   const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
-  const names = new Set([...namesOf(full), ...namesOf(servedSet), 'nothing.mesos.']);
+  const names = new Set([
+    ...namesOf(full),
+    ...namesOf(servedSet),
+    'nothing.mesos.',
+    '9.9.9.17.172.in-addr.arpa.',
+  ]);
   for (const name of names) {
     const want = `${lookup(fullZone, full, name)} ${String(full.healthOf(name))}`;
     const got = `${lookup(served, servedSet, name)} ${String(servedSet.healthOf?.(name))}`;
@@ -148,8 +163,21 @@ function assertSame(
   t.pass();
 }
 
-/** RCODE and sorted answers of A, AAAA and SRV queries for `name`, from the authority step. */
+/**
+ * RCODE and sorted answers of A, AAAA and SRV queries for `name`, from the authority step (PTR
+ * queries from the reverse zones' for reverse names: `forwarded` when it leaves them).
+ */
 function answered(zone: Zone, name: string): string {
+  if (name.toLowerCase().endsWith('.arpa.')) {
+    const query = encodeQuery(name, 'PTR', { edns: 4096 });
+    const parsed = parseQuery(query);
+    if (isProblem(parsed)) throw new Error(parsed.reason);
+    const result = answerReverse(query, parsed, zone, reverseZones(REVERSE_ZONES), true, 'tcp');
+    if (result === undefined) return 'forwarded';
+    const m = decodeMessage(result.response);
+    const data = m.answers.map((r) => JSON.stringify(r.data)).sort();
+    return `PTR ${m.rcode} ${data.join(',')} ${m.authorities.map((r) => r.name).join(',')}`;
+  }
   return ['A', 'AAAA', 'SRV']
     .map((type) => {
       const m = decodeMessage(askZone(zone, name, type, { edns: 4096, transport: 'tcp' }));
@@ -159,22 +187,39 @@ function answered(zone: Zone, name: string): string {
     .join('; ');
 }
 
-const AGENTS = [0, 1, 2, 3].map((i) => agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`));
+// Agent hostnames are only read for reverse lookups (PTR); ag-S3's is its IP (no PTR).
+const AGENTS = [0, 1, 2, 3].map((i) => ({
+  ...agent(`ag-S${String(i)}`, `10.0.0.${String(i + 1)}`),
+  hostname: i === 3 ? '10.0.0.4' : `node-${String(i)}.example.org`,
+}));
 const APPS = ['web', 'api', 'db', 'cache', 'worker'];
 
 /**
  * A random task. With `views` (the address-views run), it may also be a Docker bridge task with a
  * port mapping or a Mesos container, or have no address at all.
  */
-function randomTask(rand: () => number, n: number, views = false, withHealth = false): Task {
+function randomTask(
+  rand: () => number,
+  n: number,
+  views = false,
+  withHealth = false,
+  shared = false,
+): Task {
   const app = APPS[Math.floor(rand() * APPS.length)] ?? 'web';
   const r = rand();
   // With health, a second framework named `Marathon` shares the apps of the first.
   const fw = r < 0.7 ? 'fw-marathon' : withHealth && r < 0.8 ? 'fw-marathon-2' : 'fw-chronos';
   const withPorts = rand() < 0.6;
   const withDiscovery = rand() < 0.25;
-  const ip =
+  let ip =
     rand() < 0.15 ? `fd00::${String(n)}` : `172.17.${String(n % 200)}.${String(1 + (n % 250))}`;
+  if (shared) {
+    // Reverse lookups: a few tasks take an agent's address (no PTR of their own) or one of three
+    // addresses that tasks of several apps share (a PTR per task).
+    const s = rand();
+    if (s < 0.08) ip = `10.0.0.${String(1 + (n % 4))}`;
+    else if (s < 0.14) ip = `172.19.0.${String(1 + (n % 3))}`;
+  }
   const shape = views ? rand() : 1;
   return task(app, AGENTS[Math.floor(rand() * AGENTS.length)]?.id ?? 'ag-S0', {
     id: `${app}.${String(n)}`,
@@ -241,6 +286,7 @@ function randomBatches(
 ): void {
   const views = opts.addressViews === true;
   const withHealth = opts.health !== undefined;
+  const shared = opts.reverse !== undefined;
   let flips = 0;
   let failOpen = 0;
   for (const seed of seeds) {
@@ -257,7 +303,7 @@ function randomBatches(
     });
     let tasks: Task[] = [];
     let n = 0;
-    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++, views, withHealth));
+    for (let i = 0; i < 30; i++) tasks.push(randomTask(rand, n++, views, withHealth, shared));
     let current = withTasks(empty, tasks);
     const rebuild = (): { engine: IncrementalRecords; zone: Zone; base: CompactRecordSet } => {
       const { full, engine } = engineOver(current, opts);
@@ -289,7 +335,7 @@ function randomBatches(
           tasks = tasks.map((x, j) => (j === i ? flipped : x));
           touched.add(old.id);
         } else if (r < 0.35 || tasks.length === 0) {
-          const added = randomTask(rand, n++, views, withHealth);
+          const added = randomTask(rand, n++, views, withHealth, shared);
           tasks.push(added);
           touched.add(added.id);
         } else if (r < 0.65) {
@@ -408,6 +454,11 @@ test('random batches of task changes, applied as updates, answer like a full bui
 
 test('with the address views on, random batches applied as updates answer like a full build', (t) => {
   randomBatches(t, [6, 7], VIEWS);
+});
+
+test('with reverse lookups, random batches answer PTR queries like a full build too', (t) => {
+  // Fewer seeds: the batches are the same kind; seed 3 shares an address between two apps.
+  randomBatches(t, [3, 6], REVERSE);
 });
 
 test('with records.health: exclude-unhealthy, random batches with health flips answer like a full build', (t) => {

@@ -1,11 +1,12 @@
 /**
- * The `records` section: TTL, where task addresses come from, label rules, SRV weight, the
- * address views.
- * The `records` section: TTL, where task addresses come from, label rules, SRV weight, the health
- * rule.
+ * The `records` section: TTL, where task addresses come from, label rules, SRV weight, answer
+ * shaping, the address views, the health rule, reverse lookups.
  */
+import { parsePrefix } from '../../net/ip.js';
+import { reverseZoneOf } from '../../net/reverse.js';
 import { DEFAULT_CONFIG } from '../defaults.js';
 import type { Config, HealthMode, IpSource } from '../types.js';
+import type { Parsed } from '../values.js';
 import { includes } from './fields.js';
 import type { Fields } from './fields.js';
 
@@ -33,5 +34,32 @@ export function buildRecords(f: Fields): Config['records'] {
     addressViews: bool(['records', 'addressViews'], D.records.addressViews),
     health: includes(HEALTH_MODES, health) ? health : D.records.health,
     healthFailOpen: bool(['records', 'healthFailOpen'], D.records.healthFailOpen),
+    reverse: buildReverse(f),
   };
+}
+
+/** A reverse zone's CIDR: on an octet (IPv4) or nibble (IPv6) boundary, no host bits. */
+function parseReverseZone(text: string): Parsed<{ cidr: string; apex: string }> {
+  const prefix = parsePrefix(text);
+  if ('problem' in prefix) return prefix;
+  const zone = reverseZoneOf(prefix);
+  return 'problem' in zone ? zone : { value: { cidr: text, apex: zone.apex } };
+}
+
+/** Reads `records.reverse`: the zones are distinct and none lies inside another. */
+function buildReverse(f: Fields): Config['records']['reverse'] {
+  const D = DEFAULT_CONFIG.records.reverse;
+  const path = ['records', 'reverse', 'zones'];
+  const zones = f.items(path, parseReverseZone, (z) => z.apex);
+  const kept: string[] = [];
+  zones.forEach((zone, i) => {
+    const outer = zones.find((z, j) => j !== i && zone.apex.endsWith(`.${z.apex}`));
+    if (outer === undefined) {
+      kept.push(zone.cidr);
+      return;
+    }
+    const index = f.list(path).indexOf(zone.cidr);
+    f.r.error([...path, index], `lies inside ${outer.cidr}: list the enclosing zone only`);
+  });
+  return { enabled: f.bool(['records', 'reverse', 'enabled'], D.enabled), zones: kept };
 }
