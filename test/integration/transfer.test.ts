@@ -75,9 +75,21 @@ function transferConfig(extra: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
+let demoServer: Promise<Mesodns> | undefined;
+/**
+ * The demo state with transfers allowed and keyed: one server for the AXFR and the IXFR test,
+ * whose requests and metrics (by type) do not meet.
+ */
+function transferServer(): Promise<Mesodns> {
+  demoServer ??= startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
+  return demoServer;
+}
+test.after.always(async () => {
+  await (await demoServer?.catch(() => undefined))?.stop();
+});
+
 test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; without the key, nothing', async (t) => {
-  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
-  t.teardown(() => srv.stop());
+  const srv = await transferServer();
   const port = String(srv.dnsPort);
 
   const signed = await kdigOutput(['-y', KEY, '@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
@@ -123,8 +135,7 @@ test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; witho
 });
 
 test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older one the zone', async (t) => {
-  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
-  t.teardown(() => srv.stop());
+  const srv = await transferServer();
   const at = ['-y', KEY, '@127.0.0.1', '-p', String(srv.dnsPort)];
   // A signed SOA query (what a secondary sends before a transfer) gets a signed answer.
   const signedSoa = await kdigOutput([...at, '+notcp', 'mesos.', 'SOA']);
