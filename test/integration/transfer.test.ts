@@ -336,10 +336,11 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
   // mesodns serves each change within a second (test/integration/stream.test.ts), and the NOTIFY
   // and the IXFR add a few milliseconds. knot plans its zone events to the second: a refresh
   // asked for while the previous one ends can wait for the next second, so a few changes take
-  // up to a second more on the secondary.
+  // up to a second more on the secondary. Without the NOTIFY a change would wait for the SOA
+  // refresh (60 s); on a loaded machine one change took 3.4 s, hence 10 s for the slowest.
   const all = sorted([...launches, ...kills]);
   t.true((all[Math.floor(all.length / 2)] ?? Infinity) < 1000, 'half the changes within 1 s');
-  t.true(Math.max(...all) < 3000, 'every change within 3 s');
+  t.true(Math.max(...all) < 10_000, 'every change within 10 s, long before the SOA refresh');
   // After the first transfer, the secondary only ever asked for increments.
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
   t.true(
