@@ -93,13 +93,14 @@ for (const c of cases) {
     });
     t.teardown(() => srv.stop());
     const expect = c.withMastersList ? c.expect : c.expect;
-    // One dig run per transport asks every question (dig takes several on one command line).
+    // One dig run per transport asks every question (dig takes several on one command line). The
+    // options go first: dig applies options after a question to that question alone.
     const args = expect.flatMap(([kind, name]) => [name, kind]);
     for (const transport of ['udp', 'tcp'] as const) {
       const result = await dig(srv.dnsPort, [
-        ...args,
         ...(transport === 'tcp' ? ['+tcp'] : []),
         '+bufsize=4096',
+        ...args,
       ]);
       t.is(
         result.messages.length,
@@ -111,6 +112,7 @@ for (const c of cases) {
         if (m === undefined) return;
         const expected = adapt(kind, name, want, master.port);
         t.is(m.question[0]?.name, name, 'answers arrive in question order');
+        t.is(m.transport, transport, `${kind} ${name} asked over ${transport}`);
         t.false(m.flags.has('tc'), `${kind} ${name} truncated`);
         t.true(m.flags.has('aa'), `${kind} ${name} not authoritative`);
         if (expected === undefined) {

@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { dig, kdig } from '../../support/dig.js';
-import { metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
+import { ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
 import { syntheticState } from '../../support/cluster.js';
@@ -75,9 +75,21 @@ function transferConfig(extra: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
+let demoServer: Promise<Mesodns> | undefined;
+/**
+ * The demo state with transfers allowed and keyed: one server for the AXFR and the IXFR test,
+ * whose requests and metrics (by type) do not meet.
+ */
+function transferServer(): Promise<Mesodns> {
+  demoServer ??= startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
+  return demoServer;
+}
+test.after.always(async () => {
+  await (await demoServer?.catch(() => undefined))?.stop();
+});
+
 test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; without the key, nothing', async (t) => {
-  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
-  t.teardown(() => srv.stop());
+  const srv = await transferServer();
   const port = String(srv.dnsPort);
 
   const signed = await kdigOutput(['-y', KEY, '@127.0.0.1', '-p', port, 'mesos.', 'AXFR']);
@@ -123,8 +135,7 @@ test('kdig AXFR with the key gets the zone, equal to /v1/axfr and records; witho
 });
 
 test('IXFR: a current secondary gets the SOA alone, over UDP and TCP; an older one the zone', async (t) => {
-  const srv = await startMesodns({ stateFile: DEMO_STATE, config: transferConfig() });
-  t.teardown(() => srv.stop());
+  const srv = await transferServer();
   const at = ['-y', KEY, '@127.0.0.1', '-p', String(srv.dnsPort)];
   // A signed SOA query (what a secondary sends before a transfer) gets a signed answer.
   const signedSoa = await kdigOutput([...at, '+notcp', 'mesos.', 'SOA']);
@@ -257,7 +268,7 @@ for (const { what, start } of SECONDARIES) {
     const stateFile = join(srv.dir, 'state.json');
     await writeFile(stateFile, JSON.stringify(await demoStateWith('notified', '10.200.9.9')));
     await waitFor(
-      async () => (await dig(port, ['notified.marathon.mesos.', 'A'])).status === 'NOERROR',
+      async () => (await ask(port, 'notified.marathon.mesos.', 'A')).rcode === 'NOERROR',
       10_000,
       `${what} answering the new task`,
     );
@@ -315,8 +326,9 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
     10_000,
     'no NOTIFY unanswered',
   );
+  // Polled from this process (a dig a look would cost more CPU than the secondary's work).
   const answered = async (name: string): Promise<string> =>
-    (await dig(port, [`${name}.marathon.mesos.`, 'A'])).status;
+    (await ask(port, `${name}.marathon.mesos.`, 'A')).rcode;
   const launches: number[] = [];
   const kills: number[] = [];
   for (let i = 0; i < 8; i++) {
@@ -334,11 +346,12 @@ test('streamed launches and kills reach a knot secondary by NOTIFY and IXFR alon
   t.log(`secondary answered launches after ${sorted(launches).join(', ')} ms`);
   t.log(`secondary answered kills after ${sorted(kills).join(', ')} ms`);
   // mesodns serves each change within a second (test/integration/stream.test.ts), and the NOTIFY
-  // and the IXFR add a few milliseconds (`npm run bench:transfer` measures the p99; the bounds
-  // here leave room for a busy machine).
+  // and the IXFR add a few milliseconds (`npm run bench:transfer` measures the p99). The bounds
+  // here leave room for a busy machine: on a loaded one a change took 3.4 s, hence 10 s for the
+  // slowest (without the NOTIFY it would wait for the SOA refresh, 60 s).
   const all = sorted([...launches, ...kills]);
   t.true((all[Math.floor(all.length / 2)] ?? Infinity) < 1000, 'half the changes within 1 s');
-  t.true(Math.max(...all) < 3000, 'every change within 3 s');
+  t.true(Math.max(...all) < 10_000, 'every change within 10 s, long before the SOA refresh');
   // After the first transfer, the secondary only ever asked for increments.
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
   t.true(
