@@ -350,7 +350,8 @@ export function zoneResponse(
   }
 
   let size = questionEnd + optSize;
-  for (let k = 0; k < n; k++) size += answerLength(z, k);
+  // The answers in the order (all of them, or those `capAddresses` kept).
+  for (let j = 0; j < n; j++) size += answerLength(z, o[j] ?? 0);
   let kept = n;
   let truncated = false;
   if (size > limit) {
