@@ -53,7 +53,7 @@ test('a valid change of the TTL and maxAddresses is applied; an invalid file is 
 
   // records.maxAddresses applies at once: Node's resolver (c-ares) gets one of the three agents
   // per answer, each of them over 300 queries.
-  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  const resolver = new Resolver({ timeout: 2000, tries: 3 });
   resolver.setServers([`127.0.0.1:${String(srv.dnsPort)}`]);
   t.is((await resolver.resolve4('slave.mesos')).length, 3);
   await reloadWith(srv, { records: { ttl: 7, maxAddresses: 1 } });
