@@ -7,7 +7,7 @@
  *  2. authoritative latency under a paced dnsperf load (`BENCH_TRANSFER_QPS`, default 20,000
  *     queries/s, `BENCH_TRANSFER_SECONDS` each, default 10) without transfers, then with one
  *     AXFR a second read by a plain TCP reader that discards the bytes: p50, p99 and p99.9, and
- *     the main thread's event-loop delay from `/metrics` (sampled every millisecond);
+ *     the main thread's event-loop delay from `/metrics` (sampled every 10 ms);
  *  3. in stream mode, against a fake master of `BENCH_TRANSFER_STREAM_TASKS` tasks (default
  *     10,000), `BENCH_TRANSFER_CHANGES` launches each followed by its kill (default 50): the time
  *     from the master's change to the knot secondary's answer (NOTIFY, then IXFR), p50, p99 and

@@ -82,10 +82,11 @@ export class Metrics {
     const registry = this.registry;
     const sources = options.sources ?? {};
     const clock = options.clock ?? systemClock;
-    // The event-loop delay at 1 ms resolution (prom-client's default is 10 ms, too coarse for a
-    // thread whose answers take microseconds); libuv's timer samples it, no JavaScript runs.
+    // The event-loop delay, sampled every 10 ms (prom-client's default; the delay itself is
+    // measured in nanoseconds). Sampling every millisecond cost an idle server 3.9 % of a core
+    // against 1.6 % (a thousand timer wake-ups a second).
     if (options.processMetrics !== false) {
-      collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1 });
+      collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
     }
 
     new Gauge({
