@@ -17,7 +17,6 @@
  * health must be known before the first of its app is named).
  */
 import type { State, Task, TaskStatus } from '../mesos/index.js';
-import type { RecordBuilder } from './builder.js';
 import type { HealthMode } from '../config/types.js';
 
 /** The only task state that produces records. */
@@ -79,6 +78,12 @@ interface App {
 }
 
 /** What the rule needs of the generation: the generator's own naming rules (generator.ts). */
+/** What the rule asks of the record builder. */
+export interface HealthRecorder {
+  trackHealth(): void;
+  setTaskHealth(code: number): void;
+}
+
 export interface HealthInputs {
   /** The framework fragment of each framework, by index (`''`: its tasks get no records). */
   readonly fragments: readonly string[];
@@ -90,8 +95,11 @@ export interface HealthInputs {
   readonly label: (name: string) => string;
   /** The latest `TASK_RUNNING` status of a task (the one its addresses come from). */
   readonly latest: (statuses: readonly TaskStatus[]) => TaskStatus | undefined;
-  /** The generation's builder: it keeps the health of the names (`RecordData.health`). */
-  readonly builder: RecordBuilder;
+  /**
+   * The generation's builder (builder.ts's `RecordBuilder`, which imports this module): it keeps
+   * the health of the names (`RecordData.health`).
+   */
+  readonly builder: HealthRecorder;
 }
 
 /** The rule over `state`, or undefined when health is ignored (no settings, `ignore`). */
