@@ -106,7 +106,8 @@ async function watchProbes(
           const r = await askA(srv.dnsPort, probeName(i));
           asked++;
           if (running(i) && (r.rcode !== 'NOERROR' || r.ips[0] !== probeIp(i))) {
-            wrong.push(`${probeName(i)}: ${r.rcode} ${r.ips.join(',')}`);
+            const at = new Date().toISOString();
+            wrong.push(`${at} ${probeName(i)}: ${r.rcode} ${r.ips.join(',')}`);
           }
         }),
       );
@@ -120,6 +121,17 @@ async function watchProbes(
     await loop;
   }
   return { wrong, asked };
+}
+
+/**
+ * On wrong answers, the server's log lines about the stream, leaders and the carry-over, so that
+ * a failure says which path lost the answer.
+ */
+function explainWrong(t: ExecutionContext, srv: Mesodns, wrong: readonly string[]): void {
+  if (wrong.length === 0) return;
+  const lines = srv.logs().split('\n');
+  const relevant = lines.filter((l) => /stream|leader|carr|agent|subscri|GET_MASTER/i.test(l));
+  t.log(relevant.slice(-60).join('\n'));
 }
 
 /** Running tasks in a state document. */
@@ -199,6 +211,7 @@ for (const mode of ['poll', 'stream'] as const) {
         `${mode}: the killed task answered NXDOMAIN ${String(goneMs)} ms after its agent was back`,
       );
       t.not(goneMs, undefined);
+      explainWrong(t, srv, wrong);
       t.deepEqual(wrong, [], `no wrong answer in ${String(asked)} queries`);
       t.true(asked > 100, `the probes were asked throughout (${String(asked)})`);
       t.regex(srv.logs(), /does not list every agent yet; serving the tasks/);
@@ -288,3 +301,56 @@ for (const mode of ['poll', 'stream'] as const) {
     t.is(srv.logs().match(/state held back: most of its entries are malformed/g)?.length, 1);
   });
 }
+
+smallFailover(
+  'stream: a stream cut during the hold keeps carrying, and a leader change carries anew',
+  async (t) => {
+    const { doc } = clusterState();
+    const { cluster, srv } = await start(t, 'stream', doc);
+    const full = structuredClone(doc);
+    const subscriptions = async (): Promise<number> =>
+      await metricValue(srv, 'mesodns_stream_subscriptions_total');
+    const { wrong, asked } = await watchProbes(
+      srv,
+      () => true,
+      async () => {
+        cluster.failover(1, recoveringState(full));
+        await waitFor(
+          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
+          10_000,
+          'every agent carried',
+        );
+        // The first group is back; then the same leader's stream is cut (missed heartbeats).
+        const agents = full.slaves.map((s) => s.id);
+        for (const id of agents.slice(0, 10)) cluster.reregisterAgent(id, full);
+        await waitFor(
+          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 70,
+          10_000,
+          'ten agents back',
+        );
+        let before = await subscriptions();
+        cluster.master(1).dropStreams();
+        await waitFor(async () => (await subscriptions()) > before, 10_000, 're-subscribed');
+        t.is(await metricValue(srv, 'mesodns_failover_carried_agents'), 70, 'still carried');
+        // Another failover while agents are carried, then the rest come back.
+        before = await subscriptions();
+        cluster.failover(2, recoveringState(full));
+        await waitFor(async () => (await subscriptions()) > before, 10_000, 'the new leader');
+        await waitFor(
+          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
+          10_000,
+          'every agent carried again',
+        );
+        for (const id of agents) cluster.reregisterAgent(id, full);
+        await waitFor(
+          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 0,
+          10_000,
+          'nothing carried any more',
+        );
+      },
+    );
+    explainWrong(t, srv, wrong);
+    t.deepEqual(wrong, [], `no wrong answer in ${String(asked)} queries`);
+    t.true(asked > 20, `the probes were asked throughout (${String(asked)})`);
+  },
+);
