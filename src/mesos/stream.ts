@@ -25,7 +25,8 @@
  * - A master without the v1 API (404, Mesos before 1.0) makes the source fall back to polling
  *   `/master/state` for good (`fallback`), with a warning.
  * - Every `resyncMs`, a `GET_STATE` from the same master is compared with the streamed view;
- *   drift is repaired by subscribing again (stream-resync.ts).
+ *   drift is repaired by subscribing again (stream-resync.ts) at once, as after a reload or a
+ *   leader change: an end mesodns asks for is counted, not a failed load.
  */
 import type { Clock } from '../clock.js';
 import type { MesosDnsError } from '../errors.js';
@@ -196,10 +197,8 @@ export class MasterStream implements StateSource {
   start(): void {
     const { detector } = this.#options;
     detector.start(() => {
-      // The detector saw a new leader: a stream to a deposed master is over.
-      if (this.#isStarted && this.#current !== undefined) {
-        this.#end('leader_change', 'the Mesos leader changed');
-      }
+      // The detector saw a new leader: a stream to a deposed master is over (if one is open).
+      if (this.#isStarted) this.#end('leader_change', 'the Mesos leader changed');
       this.#retry.wake();
     });
     void detector.ready().then(() => {
@@ -273,6 +272,10 @@ export class MasterStream implements StateSource {
       try {
         end = await this.#subscribeAny();
         if (this.#isClosed() || end === undefined) return;
+        if (!isFault(end.reason)) {
+          this.#ends.noteEnd(end, this.#stats.consecutiveFailures, 0);
+          continue;
+        }
         error = new StateFetchError(
           this.#stats.leaderUrl ?? this.#options.detector.describe(),
           `event stream ended (${end.why})`,

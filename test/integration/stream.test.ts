@@ -306,6 +306,10 @@ twoAtOnce(
       'drift counted',
     );
     t.regex(srv.logs(), /drifted/);
+    // Ending the stream to repair it is no failure: counted as a drift end, not a failed load.
+    t.regex(await metric(srv, 'mesodns_stream_ends_total'), /reason="drift"\} [1-9]/);
+    t.regex(await metric(srv, 'mesodns_state_loads_total'), /result="failed"\} 0$/m);
+    t.notRegex(srv.logs(), /state load failed/);
   },
 );
 
