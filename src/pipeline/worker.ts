@@ -127,6 +127,11 @@ const STATS_INTERVAL_MS = 1000;
 const COLLECT_DELAY_MS = 50;
 /** The second (compacting) collection and the load's log line, after the first. */
 const LOG_DELAY_MS = 100;
+/**
+ * A load of a state document smaller than this runs no forced collection: its garbage is a few
+ * MB that V8 collects on its own, and two full GCs cost every small server ~70 ms of CPU.
+ */
+const COLLECT_MIN_BYTES = 8 * 1024 * 1024;
 
 const MB = 1024 * 1024;
 
@@ -177,7 +182,7 @@ export class PipelineWorker {
   #statsTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
   /** Facts about the last load, logged (debug) once its garbage is collected. */
-  #lastLoad: { fetchMs: number; buildMs: number } | undefined;
+  #lastLoad: { fetchMs: number; buildMs: number; bytes: number } | undefined;
   /** The heap once the last load's garbage was collected (the metrics read it). */
   #heap: WorkerHeap | undefined;
   /** Counts commits; a load settles the waiters of the commits before it started. */
@@ -369,6 +374,7 @@ export class PipelineWorker {
       this.#lastLoad = {
         fetchMs: Math.round(info.fetchMs),
         buildMs: this.#clock.now() - this.#loadStarted,
+        bytes: info.bytes,
       };
       this.#postStats();
       this.#scheduleCollect();
@@ -472,14 +478,15 @@ export class PipelineWorker {
    * second collection, a moment later, is the one that accounts for the freed ArrayBuffers.
    */
   #afterLoad(): void {
-    this.#collect?.();
+    const collect = (this.#lastLoad?.bytes ?? 0) >= COLLECT_MIN_BYTES ? this.#collect : undefined;
+    collect?.();
     this.#gcTimer = setTimeout(() => {
-      this.#logAfterLoad();
+      this.#logAfterLoad(collect);
     }, LOG_DELAY_MS);
   }
 
-  #logAfterLoad(): void {
-    this.#collect?.(true);
+  #logAfterLoad(collect: Collect | undefined): void {
+    collect?.(true);
     reserveBuildMemory();
     const rssBefore = process.memoryUsage.rss();
     // The freed socket chunks and build arrays are in the C heap now: give them back.
