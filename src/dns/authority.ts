@@ -30,6 +30,44 @@ export interface AuthorityResult {
 const FLAGS_RA: ResponseFlags = { authoritative: true, recursionAvailable: true };
 const FLAGS_NO_RA: ResponseFlags = { authoritative: true, recursionAvailable: false };
 
+/** The flags of an authoritative answer (AA, and RA when the server forwards). */
+export function answerFlags(recursionAvailable: boolean): ResponseFlags {
+  return recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
+}
+
+/**
+ * Whether an authoritative zone refuses `query` whatever the name: a class other than IN and
+ * ANY, or a zone transfer (served by transfer.ts over TCP, never here).
+ */
+export function isRefusedQuery(query: Query): boolean {
+  const qtype = query.qtype;
+  return (
+    (query.qclass !== CLASS.IN && query.qclass !== CLASS.ANY) ||
+    qtype === TYPE.AXFR ||
+    qtype === TYPE.IXFR
+  );
+}
+
+/**
+ * A negative answer with the SOA of `soa` in authority (RFC 2308): NODATA when the name
+ * `exists`, else NXDOMAIN.
+ */
+export function negativeAnswer(
+  msg: Buffer,
+  query: Query,
+  soa: Pick<Zone, 'soaNegative' | 'apexWireLength'>,
+  exists: boolean,
+  flags: ResponseFlags,
+  transport: Transport,
+): AuthorityResult {
+  const rcode = exists ? RCODE.NOERROR : RCODE.NXDOMAIN;
+  return {
+    response: negativeResponse(msg, query, soa, rcode, flags, transport),
+    rcode,
+    kind: exists ? 'nodata' : 'nxdomain',
+  };
+}
+
 /**
  * Answers a query for a name inside the zone. `zone` undefined (no state loaded yet) gives
  * SERVFAIL. `maxAddresses` above 0 caps the A and the AAAA records of an answer (a random choice
@@ -44,15 +82,10 @@ export function answerAuthoritative(
   maxAddresses = 0,
 ): AuthorityResult {
   if (zone === undefined) return refuse(msg, query, RCODE.SERVFAIL, 'servfail', recursionAvailable);
-  const qtype = query.qtype;
-  if (
-    (query.qclass !== CLASS.IN && query.qclass !== CLASS.ANY) ||
-    qtype === TYPE.AXFR ||
-    qtype === TYPE.IXFR
-  ) {
+  if (isRefusedQuery(query))
     return refuse(msg, query, RCODE.REFUSED, 'refused', recursionAvailable);
-  }
-  const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
+  const qtype = query.qtype;
+  const flags = answerFlags(recursionAvailable);
   // The name is found in the base or in the changeset contents that last replaced it (`lookupAt`),
   // without classifying it: an answer reads only the wanted kind's records, and only a name
   // without them needs telling apart. Negative answers carry the zone's SOA (its serial).
@@ -95,19 +128,9 @@ export function answerAuthoritative(
       break;
   }
   if (extra === undefined && (node < 0 || !hasRecords(from.records, node, want))) {
-    if (classifyName(from, node) === NO_NODE) {
-      return {
-        response: negativeResponse(msg, query, zone, RCODE.NXDOMAIN, flags, transport),
-        rcode: RCODE.NXDOMAIN,
-        kind: 'nxdomain',
-      };
-    }
-    // NODATA: the name exists (with records of other types, or as an empty non-terminal).
-    return {
-      response: negativeResponse(msg, query, zone, RCODE.NOERROR, flags, transport),
-      rcode: RCODE.NOERROR,
-      kind: 'nodata',
-    };
+    // NODATA when the name exists (with records of other types, or as an empty non-terminal).
+    const exists = classifyName(from, node) !== NO_NODE;
+    return negativeAnswer(msg, query, zone, exists, flags, transport);
   }
   const withAdditional = qtype === TYPE.SRV || (qtype === TYPE.ANY && transport === 'tcp');
   return {

@@ -12,9 +12,9 @@
  */
 import type { SoaConfig } from '../config/index.js';
 import type { AuthorityResult } from './authority.js';
-import { isInZone, refuse } from './authority.js';
-import type { Transport, ResponseFlags } from './response.js';
-import { WANT_PTR, negativeResponse, zoneResponse } from './response.js';
+import { answerFlags, isInZone, isRefusedQuery, negativeAnswer, refuse } from './authority.js';
+import type { Transport } from './response.js';
+import { WANT_PTR, zoneResponse } from './response.js';
 import type { Query } from './wire.js';
 import {
   CLASS,
@@ -116,18 +116,13 @@ export function answerReverse(
     if (zone === undefined || query.qclass !== CLASS.IN || qtype !== TYPE.PTR) return undefined;
     const { part, id } = lookupAt(zone, msg, HEADER_SIZE, query.qnameEnd - 1, query.nameHash);
     if (id < 0 || !hasRecords(part.records, id, WANT_PTR)) return undefined;
-    const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
+    const flags = answerFlags(recursionAvailable);
     return answer(zoneResponse(msg, query, part, id, WANT_PTR, undefined, false, flags, transport));
   }
   if (zone === undefined) return refuse(msg, query, RCODE.SERVFAIL, 'servfail', recursionAvailable);
-  if (
-    (query.qclass !== CLASS.IN && query.qclass !== CLASS.ANY) ||
-    qtype === TYPE.AXFR ||
-    qtype === TYPE.IXFR
-  ) {
+  if (isRefusedQuery(query))
     return refuse(msg, query, RCODE.REFUSED, 'refused', recursionAvailable);
-  }
-  const flags = recursionAvailable ? FLAGS_RA : FLAGS_NO_RA;
+  const flags = answerFlags(recursionAvailable);
   const { part, id } = lookupAt(zone, msg, HEADER_SIZE, query.qnameEnd - 1, query.nameHash);
   const isApex = query.qnameEnd - 1 - HEADER_SIZE === apex.apexKey.length;
   const records = recordsOf(zone, apex.apexKey);
@@ -158,20 +153,12 @@ export function answerReverse(
     // The apex exists whatever the records (the builder marks it an empty non-terminal).
     const node = classifyName(part, id);
     const exists = isApex || node >= 0 || node === EMPTY_NODE;
-    const rcode = exists ? RCODE.NOERROR : RCODE.NXDOMAIN;
-    return {
-      response: negativeResponse(msg, query, records, rcode, flags, transport),
-      rcode,
-      kind: exists ? 'nodata' : 'nxdomain',
-    };
+    return negativeAnswer(msg, query, records, exists, flags, transport);
   }
   return answer(
     zoneResponse(msg, query, part, hasPtr ? id : -1, want, extra, false, flags, transport),
   );
 }
-
-const FLAGS_RA: ResponseFlags = { authoritative: true, recursionAvailable: true };
-const FLAGS_NO_RA: ResponseFlags = { authoritative: true, recursionAvailable: false };
 
 function answer(response: Buffer): AuthorityResult {
   return { response, rcode: RCODE.NOERROR, kind: 'answer' };
