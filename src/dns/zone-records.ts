@@ -98,19 +98,22 @@ function* changedEnumeration(base: RecordSet, log: EnumerationLog): Generator<La
     for (const r of change.removed) latest.set(key(r.framework, r.id), undefined);
     for (const fw of change.added) {
       for (const task of fw.tasks) {
-        const k = key(fw.name, task.id);
+        const k = key(fw.id, task.id);
         latest.delete(k);
-        latest.set(k, { framework: fw.name, task });
+        latest.set(k, { framework: fw.id, task });
       }
     }
   }
   for (const fw of lazyEnumeration(base)) {
+    // Frameworks are told apart by id (two may share a name); a set without ids by name.
+    const framework = fw.id ?? fw.name;
     yield {
       name: fw.name,
+      ...(fw.id === undefined ? {} : { id: fw.id }),
       tasks: (function* tasks(): Generator<EnumeratedTask> {
-        for (const task of fw.tasks) if (!latest.has(key(fw.name, task.id))) yield task;
+        for (const task of fw.tasks) if (!latest.has(key(framework, task.id))) yield task;
         for (const entry of latest.values()) {
-          if (entry !== undefined && entry.framework === fw.name) yield entry.task;
+          if (entry !== undefined && entry.framework === framework) yield entry.task;
         }
       })(),
     };

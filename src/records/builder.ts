@@ -185,6 +185,7 @@ export class RecordBuilder {
   #records = 0;
   // Enumeration.
   readonly #frameworks: string[] = [];
+  readonly #frameworkIds: string[] = [];
   readonly #frameworkEnd = new IntList('frameworks', 16);
   readonly #taskText: string[] = [];
   readonly #taskTextEnd = new IntList('tasks.text', 1024);
@@ -511,9 +512,10 @@ export class RecordBuilder {
   }
 
   /** Starts the next framework of the enumeration. */
-  beginFramework(name: string): void {
+  beginFramework(name: string, id: string): void {
     if (this.#frameworks.length > 0) this.#frameworkEnd.push(this.#taskLogEnd.length);
     this.#frameworks.push(name);
+    this.#frameworkIds.push(id);
   }
 
   /** Ends a task of the current framework: its records are those `addForTask` added since the last. */
@@ -572,6 +574,7 @@ export class RecordBuilder {
       ...(this.#nameHealth === undefined ? {} : { health: this.#healthArray(count) }),
       enumeration: {
         frameworks: this.#frameworks,
+        frameworkIds: this.#frameworkIds,
         frameworkEnd: this.#frameworkEnd.toInt32(),
         taskText: this.#taskText.join(''),
         taskTextEnd: this.#taskTextEnd.toInt32(),

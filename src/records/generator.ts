@@ -482,7 +482,7 @@ function taskRecords(
   // Reverse lookups: an agent's address has the agent's PTR, not its tasks' (reverse.ts).
   const agentAddresses = g.hasReverse ? addressSet(agentIpsById.values()) : undefined;
   state.frameworks.forEach((fw, i) => {
-    b.beginFramework(fw.name);
+    b.beginFramework(fw.name, fw.id);
     const apps = new Map<string, AppNames>();
     const fragment = fragments[i] ?? '';
     const fwTail = `.${fragment}.${g.zone}`;

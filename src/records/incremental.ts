@@ -36,9 +36,16 @@ import { DifferenceBuilder, NO_STATS, NO_VALUES, addValues, srvText } from './di
 import type { NameValues } from './difference.js';
 import type { RecordData } from './layout.js';
 import type { CompactRecordSet } from './views.js';
+import { lazyEnumeration } from './views.js';
 import { HEALTH_NONE } from './health.js';
 import type { HealthStats } from './health.js';
-import type { EnumerationChange, GeneratorOptions, RecordSet } from './types.js';
+import type {
+  ChangedFramework,
+  EnumeratedTaskKey,
+  EnumerationChange,
+  GeneratorOptions,
+  RecordSet,
+} from './types.js';
 
 /** The new content of the names a batch touched. */
 export interface ZoneUpdate {
@@ -247,12 +254,16 @@ export class IncrementalRecords {
       if (existed !== exists) this.#propagate(name, exists, changed);
     }
     if (changed.size === 0) return 'unchanged';
-    const enumeration: EnumerationChange = {
-      removed: oldSet.enumeration.flatMap((fw) =>
-        fw.tasks.map((task) => ({ framework: fw.name, id: task.id })),
-      ),
-      added: newSet.enumeration.filter((fw) => fw.tasks.length > 0),
-    };
+    const removed: EnumeratedTaskKey[] = [];
+    for (const fw of lazyEnumeration(oldSet)) {
+      for (const task of fw.tasks) removed.push({ framework: fw.id ?? fw.name, id: task.id });
+    }
+    const added: ChangedFramework[] = [];
+    for (const fw of lazyEnumeration(newSet)) {
+      const tasks = [...fw.tasks];
+      if (tasks.length > 0) added.push({ id: fw.id ?? fw.name, name: fw.name, tasks });
+    }
+    const enumeration: EnumerationChange = { removed, added };
     return { ...this.#update(changed, before), enumeration };
   }
 

@@ -4,6 +4,7 @@
  */
 export type {
   EnumeratedFramework,
+  ChangedFramework,
   EnumeratedTaskKey,
   EnumerationChange,
   EnumeratedRecord,

@@ -56,6 +56,8 @@ export interface KindData {
 /** The `/v1/enumerate` data: frameworks, their running tasks, and each task's new records. */
 export interface EnumerationData {
   readonly frameworks: readonly string[];
+  /** Each framework's id (same-named frameworks are told apart by it). */
+  readonly frameworkIds: readonly string[];
   /** Exclusive end (task index) of each framework's tasks. */
   readonly frameworkEnd: Int32Array;
   /** Every task's name then id, back to back. */

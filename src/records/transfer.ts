@@ -84,6 +84,7 @@ export function cloneRecordData(
     enumeration: {
       ...e,
       frameworks: [...e.frameworks],
+      frameworkIds: [...e.frameworkIds],
       frameworkEnd: copy(e.frameworkEnd),
       taskTextEnd: copy(e.taskTextEnd),
       taskLogEnd: copy(e.taskLogEnd),

@@ -32,9 +32,17 @@ export interface EnumeratedFramework {
   readonly tasks: readonly EnumeratedTask[];
 }
 
-/** A task of the enumeration, named by its framework and its id. */
+/**
+ * A task of the enumeration, named by its framework and its id: the framework's id (two
+ * frameworks may share a name), or its name for a set that keeps no ids.
+ */
 export interface EnumeratedTaskKey {
   readonly framework: string;
+  readonly id: string;
+}
+
+/** A framework of a streamed enumeration change, with the id that tells it from its namesakes. */
+export interface ChangedFramework extends EnumeratedFramework {
   readonly id: string;
 }
 
@@ -44,7 +52,7 @@ export interface EnumeratedTaskKey {
  */
 export interface EnumerationChange {
   readonly removed: readonly EnumeratedTaskKey[];
-  readonly added: readonly EnumeratedFramework[];
+  readonly added: readonly ChangedFramework[];
 }
 
 /**
@@ -54,6 +62,8 @@ export interface EnumerationChange {
  */
 export interface LazyFramework {
   readonly name: string;
+  /** The framework's id, where the set keeps it (not part of `/v1/enumerate`). */
+  readonly id?: string;
   readonly tasks: Iterable<EnumeratedTask>;
 }
 

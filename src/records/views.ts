@@ -273,7 +273,11 @@ export class CompactRecordSet implements RecordSet {
     const e = this.data.enumeration;
     for (let f = 0; f < e.frameworks.length; f++) {
       const start = f === 0 ? 0 : (e.frameworkEnd[f - 1] ?? 0);
-      yield { name: e.frameworks[f] ?? '', tasks: this.#lazyTasks(start, e.frameworkEnd[f] ?? 0) };
+      yield {
+        name: e.frameworks[f] ?? '',
+        id: e.frameworkIds[f] ?? '',
+        tasks: this.#lazyTasks(start, e.frameworkEnd[f] ?? 0),
+      };
     }
   }
 

@@ -296,9 +296,9 @@ function randomBatches(
       frameworks: [
         framework('marathon', [], { id: 'fw-marathon' }),
         framework('chronos', [], { id: 'fw-chronos' }),
-        // Another framework whose name gives the same fragment (the enumeration tells
-        // frameworks apart by name, so it is spelt differently).
-        ...(withHealth ? [framework('Marathon', [], { id: 'fw-marathon-2' })] : []),
+        // Another framework of the same name (the same records; the enumeration tells the two
+        // apart by id).
+        ...(withHealth ? [framework('marathon', [], { id: 'fw-marathon-2' })] : []),
       ],
     });
     let tasks: Task[] = [];
