@@ -125,7 +125,12 @@ function namesOf(set: RecordSet): Set<string> {
   return out;
 }
 
-/** The served view (base zone + updates) must answer every name exactly as a full build. */
+/**
+ * The served view (base zone + updates) must answer every name exactly as a full build: its
+ * records, and its DNS answers. The DNS answers (a dozen encoded and decoded messages per name)
+ * are checked for every name unless `seen` is given: then only for the names whose records
+ * differ from those in `seen` (what the batch changed), and `seen` is brought up to date.
+ */
 function assertSame(
   t: ExecutionContext,
   served: Zone,
@@ -133,9 +138,11 @@ function assertSame(
   current: State,
   label: string,
   opts: GeneratorOptions = OPTIONS,
+  seen?: Map<string, string>,
+  built?: { readonly full: CompactRecordSet; readonly fullZone: Zone },
 ): void {
-  const full = generateRecords(current, opts);
-  const fullZone = compileZone(full, { ...SETTINGS, serial: 1 });
+  const full = built?.full ?? generateRecords(current, opts);
+  const fullZone = built?.fullZone ?? compileZone(full, { ...SETTINGS, serial: 1 });
   const names = new Set([
     ...namesOf(full),
     ...namesOf(servedSet),
@@ -148,6 +155,10 @@ function assertSame(
     if (want !== got) {
       t.fail(`${label}: ${name}: full build ${want}, updates ${got}`);
       return;
+    }
+    if (seen !== undefined) {
+      if (seen.get(name) === want) continue;
+      seen.set(name, want);
     }
     // The DNS answers too (the authority step finds updated names through the overlay's
     // hashes), asked in upper case as well.
@@ -311,6 +322,9 @@ function randomBatches(
     };
     let { engine, zone, base } = rebuild();
     let log: EnumerationLog | undefined;
+    const seen = new Map<string, string>();
+    /** The served zone's RRs as text, from the batch before (undefined: to be read). */
+    let served: Set<string> | undefined;
     let rebuilds = 0;
     let updates = 0;
     let diffs = 0;
@@ -386,9 +400,10 @@ function randomBatches(
         rebuilds++;
         ({ engine, zone, base } = rebuild());
         log = undefined;
+        served = undefined;
       } else if (update !== 'unchanged') {
         updates++;
-        const rrsBefore = rrTexts(new ZoneRecordSet(base, zone));
+        const rrsBefore = served ?? rrTexts(new ZoneRecordSet(base, zone));
         const previous = zone;
         zone = applied(zone, update);
         t.is(zone.serial, previous.serial + 1);
@@ -397,6 +412,7 @@ function randomBatches(
         const removed = rrTexts(new CompactRecordSet(update.removed));
         const added = rrTexts(new CompactRecordSet(update.added));
         const rrsAfter = rrTexts(new ZoneRecordSet(base, zone));
+        served = rrsAfter;
         const expected = new Set([...rrsBefore].filter((rr) => !removed.has(rr)));
         for (const rr of added) expected.add(rr);
         t.true([...removed].every((rr) => rrsBefore.has(rr)));
@@ -412,16 +428,25 @@ function randomBatches(
           diffs++;
         }
         // The zone applied to is left as it was (an HTTP response may still be reading it).
-        t.deepEqual([...rrTexts(new ZoneRecordSet(base, previous))].sort(), [...rrsBefore].sort());
+        if (batch % 10 === 9) {
+          t.deepEqual(
+            [...rrTexts(new ZoneRecordSet(base, previous))].sort(),
+            [...rrsBefore].sort(),
+          );
+        }
         log = { change: update.enumeration, previous: log };
       }
       const servedSet = new ZoneRecordSet(base, zone, log);
       const label = `seed ${String(seed)} batch ${String(batch)}`;
-      assertSame(t, zone, servedSet, current, label, opts);
+      // Every name's DNS answers every tenth batch and after a rebuild; those of the names the
+      // batch changed always (the answers of the others cannot move: the test runs in ~1/5 of
+      // the time; it was the suite's second-costliest file).
+      if (batch % 10 === 9 || update === undefined) seen.clear();
+      const fullZone = compileZone(fullRecords, { ...SETTINGS, serial: 1 });
+      assertSame(t, zone, servedSet, current, label, opts, seen, { full: fullRecords, fullZone });
       // /v1/enumerate follows too: the same tasks with the same records per framework.
       t.deepEqual(enumerationText(servedSet), enumerationText(fullRecords), label);
       // The counts (the zone gauges) follow every change.
-      const fullZone = compileZone(fullRecords, { ...SETTINGS, serial: 1 });
       t.is(zone.names, fullZone.names, label);
       t.is(zone.rrs, fullZone.rrs, label);
       if (withHealth) {
