@@ -40,6 +40,23 @@ export function reverseZones(apexes: readonly string[]): ReverseZones {
   return { apexes: apexes.map((apex) => ({ apexKey: nameKey(apex) })) };
 }
 
+/**
+ * The reverse zones a zone was built with (`RecordData.reverseZones`), made once per build. A
+ * reload that turns reverse lookups on or adds a zone changes the settings at once, but the
+ * zone served has those PTRs only after its rebuild: until then the names are forwarded as
+ * before, not answered NXDOMAIN from a zone without them.
+ */
+const builtApexes = new WeakMap<Zone['records'], ReverseZones>();
+
+function apexesOf(zone: Zone): ReverseZones {
+  let zones = builtApexes.get(zone.records);
+  if (zones === undefined) {
+    zones = reverseZones(zone.records.reverseZones);
+    builtApexes.set(zone.records, zones);
+  }
+  return zones;
+}
+
 /** The SOA and NS RRs of one reverse zone for one zone version (serial). */
 interface ApexRecords {
   readonly soaAnswer: Buffer;
@@ -103,12 +120,15 @@ export function answerReverse(
   transport: Transport,
 ): AuthorityResult | undefined {
   if (!isReverseName(msg, query)) return undefined;
+  // The zones of the build served and configured still; before the first load, the configured.
+  const built = zone === undefined ? reverse : apexesOf(zone);
   let apex: { readonly apexKey: string } | undefined;
-  for (const candidate of reverse.apexes) {
-    if (isInZone(msg, query, candidate)) {
+  for (const candidate of built.apexes) {
+    if (!isInZone(msg, query, candidate)) continue;
+    if (built === reverse || reverse.apexes.some((c) => c.apexKey === candidate.apexKey)) {
       apex = candidate;
-      break;
     }
+    break;
   }
   const qtype = query.qtype;
   if (apex === undefined) {

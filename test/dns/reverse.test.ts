@@ -128,3 +128,29 @@ test('zone transfers and other classes are refused inside the zones', (t) => {
   t.is(ask('8.10.in-addr.arpa', 'AXFR')?.rcode, 'REFUSED');
   t.is(ask('2.0.8.10.in-addr.arpa', 'PTR', { qclass: 'CH' })?.rcode, 'REFUSED');
 });
+
+test('a reverse zone the served build lacks (a reload turned it on) is forwarded, not NXDOMAIN', (t) => {
+  // Built without reverse lookups; the settings already name the zone (the reload came first).
+  const s = state({
+    agents: [agent('ag-S0', '10.0.0.1')],
+    frameworks: [framework('marathon', [task('web', 'ag-S0', { id: 'web.1' })])],
+  });
+  const plain = compileZone(generateRecords(s, options()), {
+    ttl: 60,
+    srvWeight: 1,
+    soa: testSoa(),
+    serial: 8,
+  });
+  t.is(ask('2.0.8.10.in-addr.arpa', 'PTR', {}, plain), undefined, 'forwarded until the rebuild');
+  t.is(ask('8.10.in-addr.arpa', 'SOA', {}, plain), undefined);
+  // A zone the build has but the settings dropped is not authoritative any more: an unknown
+  // address there is forwarded (a PTR the zone holds is still answered, as outside any zone).
+  const query = encodeQuery('9.0.8.10.in-addr.arpa', 'PTR', {});
+  const parsed = parseQuery(query);
+  if (isProblem(parsed)) throw new Error(parsed.reason);
+  const other = reverseZones(['9.10.in-addr.arpa.']);
+  t.is(answerReverse(query, parsed, ZONE, other, true, 'udp'), undefined);
+  // The rebuilt zone answers; before the first load the configured zone is SERVFAIL.
+  t.is(ask('2.0.8.10.in-addr.arpa', 'PTR')?.rcode, 'NOERROR');
+  t.is(ask('2.0.8.10.in-addr.arpa', 'PTR', {}, 'not loaded')?.rcode, 'SERVFAIL');
+});
