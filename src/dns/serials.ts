@@ -40,9 +40,14 @@ export function soaSerialAt(msg: Buffer, off: number): number | undefined {
   return msg.readUInt32BE(rname.end);
 }
 
+/** When the SOA query to a silent peer is sent again (ms after the first; see `peerSerials`). */
+const PEER_RESEND_MS: readonly number[] = [300, 900];
+
 /**
- * The serials `peers` serve for `zone` (`mesos.`), asked over UDP at once; a peer that does not
- * answer within `timeoutMs`, or not with the zone's SOA, is left out.
+ * The serials `peers` serve for `zone` (`mesos.`), asked over UDP at once and again after
+ * `PEER_RESEND_MS` while a peer is silent (a lost datagram must not make a restarted primary
+ * start behind its secondaries); a peer that does not answer within `timeoutMs`, or not with the
+ * zone's SOA, is left out.
  */
 export async function peerSerials(
   peers: readonly HostPort[],
@@ -55,8 +60,15 @@ export async function peerSerials(
         const socket = dgram.createSocket(net.isIPv6(peer.host) ? 'udp6' : 'udp4');
         const id = randomInt(65536);
         const query = questionMessage(id, 0, encodeName(zone), TYPE.SOA);
+        const send = (): void => {
+          socket.send(query, peer.port, peer.host);
+        };
+        const resends = PEER_RESEND_MS.filter((ms) => ms < timeoutMs).map((ms) =>
+          setTimeout(send, ms),
+        );
         const done = (serial: number | undefined): void => {
           clearTimeout(timer);
+          for (const resend of resends) clearTimeout(resend);
           socket.close();
           resolve(serial);
         };
@@ -71,7 +83,7 @@ export async function peerSerials(
           if (msg.length < HEADER_SIZE || u16(msg, 0) !== id) return;
           done(soaSerialOf(msg));
         });
-        socket.send(query, peer.port, peer.host);
+        send();
       }),
   );
   const serials = await Promise.all(asked);

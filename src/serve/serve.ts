@@ -38,7 +38,7 @@ import { transferSettings } from './transfers.js';
 import type { TransferSetup } from './transfers.js';
 
 /** How long the secondaries are given at start to say which serial they hold. */
-const PEER_SERIAL_TIMEOUT_MS = 500;
+const PEER_SERIAL_TIMEOUT_MS = 2000;
 
 /** How long a graceful stop may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
