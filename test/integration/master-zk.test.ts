@@ -140,14 +140,17 @@ test.serial('keeps serving through a ZooKeeper restart and follows changes after
   await failover(z, 1, 2, '10.99.0.3');
   await waitFor(async () => (await probe(srv))[0] === '10.99.0.3', 10_000, 'records follow');
   t.is(await leaderPort(srv), z.cluster.master(2).port);
-  // The session survives an outage shorter than its timeout (10 s). On a loaded machine the JVM's
-  // restart alone can take longer; then a new session is the expected way back.
+  // The session survives an outage shorter than its timeout (10 s): mesodns starts a new one
+  // only when its timer, armed at the loss, fires first. On a loaded machine the JVM's restart
+  // alone can take longer; then a new session is the expected way back. Within a second past
+  // the timeout either may come first (the timer, or the old session's reconnection).
   const outageMs = logTime(srv, 'ZooKeeper connection restored') - logTime(srv, 'connection lost');
-  if (outageMs < ZK_SESSION_TIMEOUT_MS - 1000) {
-    t.false(srv.logs().includes('starting a new session'), 'the session survived the restart');
-  } else {
+  const isNewSession = srv.logs().includes('starting a new session');
+  if (outageMs < ZK_SESSION_TIMEOUT_MS) {
+    t.false(isNewSession, `the session survived a ${String(outageMs)} ms restart`);
+  } else if (outageMs >= ZK_SESSION_TIMEOUT_MS + 1000) {
     t.log(`ZooKeeper was away for ${String(outageMs)} ms: past the session timeout`);
-    t.true(srv.logs().includes('starting a new session'), 'a new session after the timeout');
+    t.true(isNewSession, 'a new session after the timeout');
   }
 });
 
