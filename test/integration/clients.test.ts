@@ -3,18 +3,15 @@
 // state is the demo cluster plus `big`, a dual-stack app with 150 instances and two ports: its
 // SRV answer (300 records, 14 KB) only goes over TCP, and with its additional records it would
 // pass 16 KiB. docs/resolvers.md gives the resolver configs these tests use.
-import { execFile } from 'node:child_process';
 import { promises as dnsPromises } from 'node:dns';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { stringify } from 'yaml';
 import { dig, type DigMessage } from '../../support/dig.js';
 import { REPO_ROOT } from '../../support/paths.js';
 import { startMesodns, type Mesodns } from '../../support/mesodns.js';
+import { canUseNetns, runInNetns } from '../../support/netns.js';
 import {
-  findTool,
   haveTools,
   startDnsmasq,
   startUnbound,
@@ -232,24 +229,6 @@ test('unbound validating without domain-insecure for the domain fails it (SERVFA
   t.is(rdata(unchecked, 'A').length, 3, unchecked.raw);
 });
 
-/** How to enter fresh network and mount namespaces: plain as root, else in a user namespace. */
-function unshareArgs(): string[] {
-  const asRoot = process.getuid?.() === 0;
-  return [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', '--mount'];
-}
-
-function run(
-  command: string,
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** `== ahostsv4 NAME exit=CODE` sections of netns-getaddrinfo.sh: the addresses of each. */
 function getentSections(stdout: string): Map<string, { exit: number; addresses: string[] }> {
   const sections = new Map<string, { exit: number; addresses: string[] }>();
@@ -269,43 +248,16 @@ function getentSections(stdout: string): Map<string, { exit: number; addresses: 
 }
 
 test('glibc getaddrinfo resolves demo names through resolv.conf (network namespace)', async (t) => {
-  if (!haveTools(t, ['unshare', 'ip', 'getent', 'dig', 'mount'])) return;
-  const probe = await run(findTool('unshare') ?? 'unshare', [...unshareArgs(), 'true']);
-  if (probe.code !== 0) {
-    t.log(`skipped: cannot create network and mount namespaces here: ${probe.stderr.trim()}`);
-    t.pass();
-    return;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'mesodns-netns-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'state.json'), JSON.stringify(await demoWithBigApp()));
-  await writeFile(
-    join(dir, 'mesodns.yaml'),
-    stringify({
-      domain: 'mesos',
-      mesos: { stateFile: join(dir, 'state.json'), refresh: '30s' },
-      // Port 53 inside the test's own network namespace only (glibc asks port 53).
-      dns: { listen: '127.0.0.1:53' },
-      forward: { enabled: false },
-      http: { enabled: false },
-      log: { level: 'info' },
-    }),
-  );
-  await writeFile(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n');
-  await writeFile(join(dir, 'nsswitch.conf'), 'hosts: dns\n');
-  const script = join(REPO_ROOT, 'support', 'netns-getaddrinfo.sh');
+  if (!(await canUseNetns(t))) return;
   const names = ['web.marathon.mesos', 'api.marathon.mesos', 'big.marathon.mesos', 'nope.mesos'];
-  const r = await run(findTool('unshare') ?? 'unshare', [
-    ...unshareArgs(),
-    'bash',
-    script,
-    dir,
-    process.execPath,
-    join(REPO_ROOT, 'dist', 'main.js'),
-    ...names,
-  ]);
-  const log = await readFile(join(dir, 'mesodns.log'), 'utf8').catch(() => '');
-  t.is(r.code, 0, `${r.stdout}${r.stderr}\n${log}`);
+  const r = await runInNetns(
+    t,
+    'netns-getaddrinfo.sh',
+    await demoWithBigApp(),
+    { log: { level: 'info' } },
+    names,
+  );
+  t.is(r.code, 0, `${r.stdout}${r.stderr}\n${r.log}`);
   const s = getentSections(r.stdout);
   const direct = async (name: string, type: string) =>
     rdata(await dig(mesodnsPort(), [name, type, '+tcp']), type);

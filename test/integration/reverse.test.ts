@@ -8,14 +8,9 @@
  * the forward zone's transfer is unchanged. glibc's getnameinfo and Java's
  * `InetAddress.getCanonicalHostName` ask through a namespace-local resolv.conf.
  */
-import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { stringify } from 'yaml';
 import { syntheticState } from '../../support/cluster.js';
 import type { MasterState } from '../../support/cluster.js';
 import { dig } from '../../support/dig.js';
@@ -31,8 +26,8 @@ import {
   waitFor,
 } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
-import { REPO_ROOT } from '../../support/paths.js';
-import { findTool, haveTools } from '../../support/resolvers.js';
+import { canUseNetns, runInNetns } from '../../support/netns.js';
+import { findTool } from '../../support/resolvers.js';
 import { startKnot } from '../../support/upstream.js';
 import type { KnotUpstream } from '../../support/upstream.js';
 import { reverseName } from '../../src/net/reverse.js';
@@ -371,36 +366,12 @@ test('poll mode: the same through full rebuilds; the forward zone transfers with
   t.is(reply === undefined ? -1 : rcodeOf(reply), 9);
 });
 
-/** How to enter fresh network and mount namespaces: plain as root, else in a user namespace. */
-function unshareArgs(): string[] {
-  const asRoot = process.getuid?.() === 0;
-  return [...(asRoot ? [] : ['--user', '--map-root-user']), '--net', '--mount'];
-}
-
-function run(
-  command: string,
-  args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: 90_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** Java with its compiler (a source-file launch); undefined when the machine has none. */
 const JAVA =
   findTool('java') !== undefined && findTool('javac') !== undefined ? findTool('java') : undefined;
 
 test(`glibc getnameinfo (getent hosts) and ${JAVA === undefined ? 'NOT Java (no java and javac on this machine)' : "Java's getCanonicalHostName"} through resolv.conf (network namespace)`, async (t) => {
-  if (!haveTools(t, ['unshare', 'ip', 'getent', 'dig', 'mount'])) return;
-  const probe = await run(findTool('unshare') ?? 'unshare', [...unshareArgs(), 'true']);
-  if (probe.code !== 0) {
-    t.log(`skipped: cannot create network and mount namespaces here: ${probe.stderr.trim()}`);
-    t.pass();
-    return;
-  }
+  if (!(await canUseNetns(t))) return;
   const state = syntheticState({ tasks: 200 });
   const [v4, v6] = [
     containerAddresses(state).find((e) => !e.address.includes(':')),
@@ -410,35 +381,15 @@ test(`glibc getnameinfo (getent hosts) and ${JAVA === undefined ? 'NOT Java (no 
   const agent = state.slaves.find((a) => !/^[0-9.]+$/.test(a.hostname));
   const agentAddress = agent?.pid.slice(agent.pid.indexOf('@') + 1, agent.pid.lastIndexOf(':'));
   if (agent === undefined || agentAddress === undefined) return t.fail('no named agent');
-  const dir = await mkdtemp(join(tmpdir(), 'mesodns-netns-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await writeFile(join(dir, 'state.json'), JSON.stringify(state));
-  await writeFile(
-    join(dir, 'mesodns.yaml'),
-    stringify({
-      domain: 'mesos',
-      mesos: { stateFile: join(dir, 'state.json'), refresh: '30s' },
-      records: { reverse: { enabled: true, zones: ZONES } },
-      dns: { listen: '127.0.0.1:53' },
-      forward: { enabled: false },
-      http: { enabled: false },
-    }),
-  );
-  await writeFile(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n');
-  await writeFile(join(dir, 'nsswitch.conf'), 'hosts: dns\n');
   const addresses = [v4.address, v6.address, agentAddress, '9.255.255.254'];
-  const r = await run(findTool('unshare') ?? 'unshare', [
-    ...unshareArgs(),
-    'bash',
-    join(REPO_ROOT, 'support', 'netns-reverse.sh'),
-    dir,
-    process.execPath,
-    join(REPO_ROOT, 'dist', 'main.js'),
-    JAVA ?? '-',
-    ...addresses,
-  ]);
-  const log = await readFile(join(dir, 'mesodns.log'), 'utf8').catch(() => '');
-  t.is(r.code, 0, `${r.stdout}${r.stderr}\n${log}`);
+  const r = await runInNetns(
+    t,
+    'netns-reverse.sh',
+    state,
+    { records: { reverse: { enabled: true, zones: ZONES } } },
+    [JAVA ?? '-', ...addresses],
+  );
+  t.is(r.code, 0, `${r.stdout}${r.stderr}\n${r.log}`);
   const getent = (address: string): string | undefined => {
     const lines = r.stdout.split('\n');
     const at = lines.indexOf(`== getent ${address} exit=0`);
