@@ -134,6 +134,15 @@ function explainWrong(t: ExecutionContext, srv: Mesodns, wrong: readonly string[
   t.log(relevant.slice(-60).join('\n'));
 }
 
+/** Waits until `agents` agents are carried (the metric), within `ms`. */
+async function waitCarried(srv: Mesodns, agents: number, what: string, ms = 10_000): Promise<void> {
+  await waitFor(
+    async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === agents,
+    ms,
+    what,
+  );
+}
+
 /** Running tasks in a state document. */
 function runningTasks(doc: unknown): number {
   const { frameworks } = doc as { frameworks: { tasks: { state: string }[] }[] };
@@ -169,11 +178,7 @@ for (const mode of ['poll', 'stream'] as const) {
         (i) => i !== killed || !killedAgentBack,
         async () => {
           cluster.failover(1, recoveringState(full));
-          await waitFor(
-            async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
-            10_000,
-            'every agent carried',
-          );
+          await waitCarried(srv, 80, 'every agent carried');
           t.is(await metricValue(srv, 'mesodns_failover_carried_tasks'), runningTasks(full));
           killTask(full, probeIds[killed] ?? '');
           // Six groups of agents, one a second, in agent order.
@@ -200,11 +205,7 @@ for (const mode of ['poll', 'stream'] as const) {
           goneMs = await killedGone;
           // Correctness again: a 1 s refresh plus a 2,000-task build, but 5 s was missed once on
           // 2 cores beside the Dockerfile test's npm ci.
-          await waitFor(
-            async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 0,
-            15_000,
-            'nothing carried any more',
-          );
+          await waitCarried(srv, 0, 'nothing carried any more', 15_000);
         },
       );
       t.log(
@@ -229,11 +230,7 @@ for (const mode of ['poll', 'stream'] as const) {
     const { cluster, srv } = await start(t, mode, doc);
     const full = structuredClone(doc);
     cluster.failover(2, recoveringState(full));
-    await waitFor(
-      async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
-      10_000,
-      'every agent carried',
-    );
+    await waitCarried(srv, 80, 'every agent carried');
     // Agent 0 (probe0's) is marked unreachable: it leaves recovered_slaves without registering.
     t.true(cluster.removeAgent(full.slaves[0]?.id ?? '', null));
     await waitFor(
@@ -243,11 +240,7 @@ for (const mode of ['poll', 'stream'] as const) {
     );
     t.deepEqual((await askA(srv.dnsPort, probeName(1))).ips, [probeIp(1)], 'the others stay');
     // The counters reach the main thread just after the zone.
-    await waitFor(
-      async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 79,
-      2000,
-      'one agent fewer carried',
-    );
+    await waitCarried(srv, 79, 'one agent fewer carried', 2000);
   });
 
   smallFailover(
@@ -260,11 +253,7 @@ for (const mode of ['poll', 'stream'] as const) {
       cluster.master(0).restartProcess();
       cluster.setState(recoveringState(full));
       if (mode === 'stream') cluster.master(0).dropStreams();
-      await waitFor(
-        async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
-        10_000,
-        'every agent carried',
-      );
+      await waitCarried(srv, 80, 'every agent carried');
       t.deepEqual((await askA(srv.dnsPort, probeName(0))).ips, [probeIp(0)]);
       await waitFor(
         async () => (await askA(srv.dnsPort, probeName(0))).rcode === 'NXDOMAIN',
@@ -272,11 +261,7 @@ for (const mode of ['poll', 'stream'] as const) {
         'dropped after maxHold',
       );
       t.regex(srv.logs(), /did not re-register within mesos\.failover\.maxHold/);
-      await waitFor(
-        async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 0,
-        2000,
-        'nothing carried',
-      );
+      await waitCarried(srv, 0, 'nothing carried', 2000);
     },
   );
 
@@ -315,19 +300,11 @@ smallFailover(
       () => true,
       async () => {
         cluster.failover(1, recoveringState(full));
-        await waitFor(
-          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
-          10_000,
-          'every agent carried',
-        );
+        await waitCarried(srv, 80, 'every agent carried');
         // The first group is back; then the same leader's stream is cut (missed heartbeats).
         const agents = full.slaves.map((s) => s.id);
         for (const id of agents.slice(0, 10)) cluster.reregisterAgent(id, full);
-        await waitFor(
-          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 70,
-          10_000,
-          'ten agents back',
-        );
+        await waitCarried(srv, 70, 'ten agents back');
         let before = await subscriptions();
         cluster.master(1).dropStreams();
         await waitFor(async () => (await subscriptions()) > before, 10_000, 're-subscribed');
@@ -336,17 +313,9 @@ smallFailover(
         before = await subscriptions();
         cluster.failover(2, recoveringState(full));
         await waitFor(async () => (await subscriptions()) > before, 10_000, 'the new leader');
-        await waitFor(
-          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 80,
-          10_000,
-          'every agent carried again',
-        );
+        await waitCarried(srv, 80, 'every agent carried again');
         for (const id of agents) cluster.reregisterAgent(id, full);
-        await waitFor(
-          async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === 0,
-          10_000,
-          'nothing carried any more',
-        );
+        await waitCarried(srv, 0, 'nothing carried any more');
       },
     );
     explainWrong(t, srv, wrong);
