@@ -74,17 +74,25 @@ export function serveTcpConnection(socket: net.Socket, ctx: TcpConnectionContext
     }
     socket.write(frameOf(reply));
   };
-  /** A transfer's messages: each written when the socket took the last (a slow reader waits). */
-  const send = (reply: Buffer): Promise<boolean> => {
+  /**
+   * A transfer's messages: each written when the socket took the last (a slow reader waits).
+   * `framed`: whole messages with their lengths (the transfer worker's chunks), written as they are.
+   */
+  const send = (reply: Buffer, framed = false): Promise<boolean> => {
     if (socket.destroyed) return Promise.resolve(false);
     arm();
-    // The length and the message as two writes sent as one: no copy of the 16 KiB message.
-    const length = Buffer.allocUnsafe(2);
-    length.writeUInt16BE(reply.length, 0);
-    socket.cork();
-    socket.write(length);
-    const flowing = socket.write(reply);
-    socket.uncork();
+    let flowing: boolean;
+    if (framed) {
+      flowing = socket.write(reply);
+    } else {
+      // The length and the message as two writes sent as one: no copy of the 16 KiB message.
+      const length = Buffer.allocUnsafe(2);
+      length.writeUInt16BE(reply.length, 0);
+      socket.cork();
+      socket.write(length);
+      flowing = socket.write(reply);
+      socket.uncork();
+    }
     if (flowing) return Promise.resolve(true);
     // A reader that takes nothing for `idleTimeoutMs` is cut off: it holds a transfer slot.
     return new Promise((resolve) => {
