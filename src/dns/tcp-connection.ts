@@ -78,12 +78,19 @@ export function serveTcpConnection(socket: net.Socket, ctx: TcpConnectionContext
    * A transfer's messages: each written when the socket took the last (a slow reader waits).
    * `framed`: whole messages with their lengths (the transfer worker's chunks), written as they are.
    */
-  const send = (reply: Buffer, framed = false): Promise<boolean> => {
+  const send = (reply: Buffer, framed = false, written?: () => void): Promise<boolean> => {
     if (socket.destroyed) return Promise.resolve(false);
     arm();
     let flowing: boolean;
     if (framed) {
-      flowing = socket.write(reply);
+      flowing = socket.write(
+        reply,
+        written === undefined
+          ? undefined
+          : () => {
+              written();
+            },
+      );
     } else {
       // The length and the message as two writes sent as one: no copy of the 16 KiB message.
       const length = Buffer.allocUnsafe(2);

@@ -33,9 +33,15 @@ import type { Zone } from './zone.js';
 
 /**
  * Where a transfer writes: `data` is one message, or with `framed` whole messages each after its
- * 2-byte length; resolves when the connection can take more, false once it is gone.
+ * 2-byte length; resolves when the connection can take more, false once it is gone. `written`
+ * (framed only) is called once the bytes have left `data` (the socket's write callback): its
+ * buffer may then be used again.
  */
-export type TransferSink = (data: Buffer, framed?: boolean) => Promise<boolean>;
+export type TransferSink = (
+  data: Buffer,
+  framed?: boolean,
+  written?: () => void,
+) => Promise<boolean>;
 
 /** What the worker starts from when it starts after the first load. */
 export interface OffloadSource {
@@ -308,9 +314,11 @@ export class TransferOffload {
     job.writing = true;
     for (let chunk = job.queue.shift(); chunk !== undefined; chunk = job.queue.shift()) {
       job.started = true;
-      // The worker makes the next chunk while this one is written.
-      this.#post({ type: 'ack', id });
-      const sent = await job.send(Buffer.from(chunk.data, 0, chunk.length), true);
+      const { data } = chunk;
+      const sent = await job.send(Buffer.from(data, 0, chunk.length), true, () => {
+        // The worker makes the next chunk in it (the others queued here are written meanwhile).
+        this.#post({ type: 'ack', id, data }, [data]);
+      });
       if (this.#jobs.get(id) !== job) return;
       if (!sent) {
         this.#post({ type: 'cancel', id });
@@ -331,6 +339,8 @@ export class TransferOffload {
   #finish(id: number, job: Job, reason: string | undefined, ok = false): void {
     if (this.#jobs.get(id) !== job) return;
     this.#untrack(id);
+    // Chunks never written: their buffers go back.
+    for (const { data } of job.queue.splice(0)) this.#post({ type: 'ack', id, data }, [data]);
     if (!ok && !job.started) {
       job.resolve({ kind: 'declined', reason: reason ?? 'the transfer worker stopped' });
       return;

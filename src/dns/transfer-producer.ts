@@ -2,8 +2,10 @@
  * The transfer worker's work: the mirror of the store (transfer-mirror.ts) kept up to date, and
  * each transfer job's messages made, signed and framed (2-byte length, RFC 1035 4.2.2) into
  * chunks of up to `CHUNK_SIZE` bytes that the main thread writes to the socket as they are. At
- * most `WINDOW` chunks of a job are on their way to the main thread: each `ack` (the main thread
- * took one to write) lets the next be made, so a slow reader holds the job, not memory. One chunk
+ * most `WINDOW` chunks of a job are on their way to the main thread or being written: each `ack`
+ * (one was written) lets the next be made, so a slow reader holds the job, not memory. The ack
+ * gives the chunk's buffer back and the next chunk is made in it: neither thread allocates, or
+ * collects, 60 MB a 100k-task AXFR (external memory, which makes V8 collect). One chunk
  * is made per turn of the worker's event loop, so that the jobs of several transfers, and the
  * mirror's updates, take turns.
  *
@@ -25,6 +27,9 @@ export const CHUNK_SIZE = 128 * 1024;
 /** Chunks of one job on their way to the main thread at most. */
 export const WINDOW = 4;
 
+/** Chunk buffers kept for the next chunks at most (`WINDOW` per transfer running). */
+const MAX_FREE = 16;
+
 /** Posts a message to the main thread, with the buffers to transfer. */
 export type PostToMain = (message: FromTransferWorker, transfer?: ArrayBuffer[]) => void;
 
@@ -44,6 +49,8 @@ export class TransferProducer {
   readonly #post: PostToMain;
   readonly #mirror = new TransferMirror();
   readonly #jobs = new Map<number, Running>();
+  /** Buffers of chunks written, for the next chunks. */
+  readonly #free: ArrayBuffer[] = [];
 
   constructor(post: PostToMain) {
     this.#post = post;
@@ -72,6 +79,9 @@ export class TransferProducer {
         this.#start(message);
         return;
       case 'ack': {
+        if (this.#free.length < MAX_FREE && message.data.byteLength === CHUNK_SIZE) {
+          this.#free.push(message.data);
+        }
         const job = this.#jobs.get(message.id);
         if (job === undefined) return;
         job.credits++;
@@ -153,8 +163,8 @@ export class TransferProducer {
 
   /** The next chunk of framed messages; undefined when the job has no more. */
   #fill(job: Running): Extract<FromTransferWorker, { type: 'chunk' }> | undefined {
-    // Its own ArrayBuffer (not the pool's): it is transferred to the main thread.
-    const data = new ArrayBuffer(CHUNK_SIZE);
+    // Its own ArrayBuffer (not the Buffer pool's): it is transferred to the main thread.
+    const data = this.#free.pop() ?? new ArrayBuffer(CHUNK_SIZE);
     const out = Buffer.from(data);
     let length = 0;
     let messages = 0;
@@ -177,7 +187,10 @@ export class TransferProducer {
       messages++;
       bytes += message.length;
     }
-    if (messages === 0) return undefined;
+    if (messages === 0) {
+      this.#free.push(data);
+      return undefined;
+    }
     return { type: 'chunk', id: job.id, data, length, messages, bytes };
   }
 }

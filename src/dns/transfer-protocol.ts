@@ -79,8 +79,11 @@ export type ToTransferWorker =
   | { readonly type: 'apply'; readonly changeset: Changeset }
   | { readonly type: 'limits'; readonly limits: JournalLimits }
   | TransferJob
-  /** The main thread took a chunk of the job: one more may be made. */
-  | { readonly type: 'ack'; readonly id: number }
+  /**
+   * A chunk of the job was written (its bytes have left its buffer): one more may be made, in
+   * `data`, the chunk's buffer given back (transferred).
+   */
+  | { readonly type: 'ack'; readonly id: number; readonly data: ArrayBuffer }
   /** The connection is gone: stop the job. */
   | { readonly type: 'cancel'; readonly id: number };
 

@@ -92,7 +92,7 @@ async function wire(
 ): Promise<{ bytes: Buffer; writes: number; framed: number }> {
   const parts: Buffer[] = [];
   let framed = 0;
-  const send: TransferSink = (data, isFramed = false) => {
+  const send: TransferSink = (data, isFramed = false, written) => {
     if (isFramed) {
       framed++;
     } else {
@@ -101,6 +101,8 @@ async function wire(
       parts.push(length);
     }
     parts.push(Buffer.from(data));
+    // Copied: the worker may make the next chunk in its buffer.
+    written?.();
     return Promise.resolve(true);
   };
   await transfers.serve(request, '127.0.0.1', zone, send);
