@@ -9,6 +9,8 @@
  *
  * Every change's difference goes into the store's journal (dns/journal.ts): a changeset's, and
  * the diff the worker made of a full rebuild; a rebuild that came without one breaks the chain.
+ * `onChange` hears of each change once it is made: the transfer worker's copy of the zone and
+ * journal follows them (dns/transfer-offload.ts).
  */
 import type { SoaConfig } from './config/index.js';
 import type { Changeset, Zone, ZoneDiff } from './dns/index.js';
