@@ -28,8 +28,11 @@ export interface TcpConnectionContext {
   readonly refuse: (reason: TcpRefusal) => void;
   /** Answers one message (a Promise when forwarded; undefined: nothing to send). */
   readonly handle: (msg: Buffer) => Buffer | Promise<Buffer | undefined> | undefined;
-  /** Serves a zone transfer request; undefined: such requests are handled like any query. */
-  readonly transfer: ((msg: Buffer, send: TransferSink) => Promise<void>) | undefined;
+  /**
+   * Serves a zone transfer request, resolving false when the connection must be closed (a
+   * transfer cut short); undefined: such requests are handled like any query.
+   */
+  readonly transfer: ((msg: Buffer, send: TransferSink) => Promise<boolean>) | undefined;
   /** The socket closed. */
   readonly onClose: () => void;
 }
@@ -120,7 +123,9 @@ export function serveTcpConnection(socket: net.Socket, ctx: TcpConnectionContext
     answering++;
     const previous = transferring ?? Promise.resolve();
     const running = previous
-      .then(() => serve(msg, send))
+      .then(async () => {
+        if (!(await serve(msg, send))) socket.destroy();
+      })
       .finally(() => {
         answering--;
         if (transferring === running) transferring = undefined;

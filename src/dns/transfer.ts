@@ -322,20 +322,21 @@ export class ZoneTransfers {
 
   /**
    * Answers the transfer request `msg` from `client` with `zone`, writing every message to
-   * `send`. Resolves when the last message was written or the transfer was refused or aborted.
-   * Never rejects.
+   * `send`. Resolves when the last message was written or the transfer was refused or aborted:
+   * false when the connection must be closed (the transfer worker stopped mid-transfer, the
+   * secondary has part of the zone), else true. Never rejects.
    */
   async serve(
     msg: Buffer,
     client: string,
     zone: Zone | undefined,
     send: TransferSink,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const started = this.#now();
     const admitted = this.#admit(msg, client, zone, started);
     if (Buffer.isBuffer(admitted)) {
       await send(admitted);
-      return;
+      return true;
     }
     const { request, sign, key } = admitted;
     const current = admitted.zone;
@@ -360,13 +361,13 @@ export class ZoneTransfers {
       const reply = sign(soaOnly(current, request));
       const sent = await send(reply);
       end(sent ? 'ok' : 'aborted', sent ? undefined : 'the connection closed', 1, reply.length);
-      return;
+      return true;
     }
     if (this.#running >= this.#settings.maxConcurrent) {
       const limit = this.#settings.maxConcurrent;
       end('busy', `${String(limit)} transfers running (transfer.maxConcurrent)`);
       await send(sign(admitted.answer(RCODE.REFUSED)));
-      return;
+      return true;
     }
     this.#running++;
     let messages = 0;
@@ -406,7 +407,7 @@ export class ZoneTransfers {
         );
         if (outcome.kind === 'sent') {
           end(outcome.ok ? 'ok' : 'aborted', outcome.reason, outcome.messages, outcome.bytes);
-          return;
+          return outcome.ok || outcome.reason === 'the connection closed';
         }
       }
       for (const message of incremental
@@ -415,7 +416,7 @@ export class ZoneTransfers {
         const signed = sign(message);
         if (!(await send(signed))) {
           end('aborted', 'the connection closed', messages, bytes);
-          return;
+          return true;
         }
         messages++;
         bytes += signed.length;
@@ -423,6 +424,7 @@ export class ZoneTransfers {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       end('ok', undefined, messages, bytes);
+      return true;
     } finally {
       this.#running--;
     }
