@@ -288,6 +288,7 @@ export class TransferOffload {
     switch (message.type) {
       case 'chunk':
         job.queue.push(message);
+        if (message.last) job.ended = true;
         void this.#write(message.id, job);
         return;
       case 'end':

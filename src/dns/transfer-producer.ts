@@ -153,6 +153,7 @@ export class TransferProducer {
         return;
       }
       job.credits--;
+      if (chunk.last) this.#jobs.delete(job.id);
       this.#post(chunk, [chunk.data]);
     } catch (err) {
       this.#jobs.delete(job.id);
@@ -169,12 +170,16 @@ export class TransferProducer {
     let length = 0;
     let messages = 0;
     let bytes = 0;
+    let last = false;
     for (;;) {
       let message = job.carry;
       job.carry = undefined;
       if (message === undefined) {
         const next = job.messages.next();
-        if (next.done === true) break;
+        if (next.done === true) {
+          last = true;
+          break;
+        }
         message = job.sign(next.value);
       }
       if (length + 2 + message.length > CHUNK_SIZE) {
@@ -191,6 +196,6 @@ export class TransferProducer {
       this.#free.push(data);
       return undefined;
     }
-    return { type: 'chunk', id: job.id, data, length, messages, bytes };
+    return { type: 'chunk', id: job.id, data, length, messages, bytes, last };
   }
 }

@@ -91,7 +91,9 @@ export type ToTransferWorker =
 export type FromTransferWorker =
   /**
    * Whole messages, each after its 2-byte length (RFC 1035 4.2.2), as the socket takes them:
-   * `data` (transferred) holds `length` bytes; `bytes` is the messages' size without lengths.
+   * `data` (transferred) holds `length` bytes; `bytes` is the messages' size without lengths;
+   * `last` when the job has no more (the transfer ends when it is written, without waiting for
+   * another message).
    */
   | {
       readonly type: 'chunk';
@@ -100,8 +102,9 @@ export type FromTransferWorker =
       readonly length: number;
       readonly messages: number;
       readonly bytes: number;
+      readonly last: boolean;
     }
-  /** The last chunk has been posted. */
+  /** The job has no more (and its last chunk did not say so). */
   | { readonly type: 'end'; readonly id: number }
   /** The worker's zone or journal is not the main thread's: nothing was made. */
   | { readonly type: 'stale'; readonly id: number; readonly reason: string }
