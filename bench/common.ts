@@ -3,7 +3,7 @@
  * by pid), small numeric helpers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -270,4 +270,28 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** A number with `digits` decimals, `-` when it is not finite. */
 export function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+/** CPU seconds of a process's main thread (tid = pid) and of all its other threads. */
+export function threadCpu(pid: number): { main: number; other: number } {
+  let main = 0;
+  let other = 0;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${String(pid)}/task`);
+  } catch {
+    return { main: Number.NaN, other: Number.NaN };
+  }
+  for (const tid of tids) {
+    try {
+      const text = readFileSync(`/proc/${String(pid)}/task/${tid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      if (tid === String(pid)) main += seconds;
+      else other += seconds;
+    } catch {
+      // The thread ended.
+    }
+  }
+  return { main, other };
 }

@@ -32,7 +32,6 @@
  * results and report); the helpers shared with the other sections come from common.ts,
  * dns-load.ts and metrics.ts. run.ts calls `benchStream` per size.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +50,7 @@ import {
   procStatus,
   round,
   stopChild,
+  threadCpu,
   type Server,
 } from './common.js';
 import { dnsperf, perfLine, startMesodns, type PerfRun, type PreparedSize } from './dns-load.js';
@@ -72,30 +72,6 @@ const START_TIMEOUT_MS = 600_000;
 const NAME_CHECKS = 50;
 /** Pause after the last probe of an events run before the next run starts. */
 const SETTLE_MS = 500;
-
-/** CPU seconds of a process's main thread (tid = pid) and of all its other threads. */
-function threadCpu(pid: number): { main: number; other: number } {
-  let main = 0;
-  let other = 0;
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${String(pid)}/task`);
-  } catch {
-    return { main: Number.NaN, other: Number.NaN };
-  }
-  for (const tid of tids) {
-    try {
-      const text = readFileSync(`/proc/${String(pid)}/task/${tid}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
-      if (tid === String(pid)) main += seconds;
-      else other += seconds;
-    } catch {
-      // The thread ended.
-    }
-  }
-  return { main, other };
-}
 
 function streamConfig(masterUrl: string, dnsPort: number, httpPort: number): string {
   return [

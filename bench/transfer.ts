@@ -6,8 +6,10 @@
  *     own load), and the transfer itself as knot logs it;
  *  2. authoritative latency under a paced dnsperf load (`BENCH_TRANSFER_QPS`, default 20,000
  *     queries/s, `BENCH_TRANSFER_SECONDS` each, default 10) without transfers, then with one
- *     AXFR a second read by a plain TCP reader that discards the bytes: p50, p99 and p99.9, and
- *     the main thread's event-loop delay from `/metrics` (sampled every 10 ms);
+ *     AXFR a second read by a plain TCP reader that discards the bytes: p50, p99 and p99.9, the
+ *     main thread's event-loop delay from `/metrics` (sampled every 10 ms), and the CPU the
+ *     transfers added per AXFR on mesodns's main thread and on its other threads (from
+ *     /proc/PID/task, the loaded run minus the quiet one);
  *  3. in stream mode, against a fake master of `BENCH_TRANSFER_STREAM_TASKS` tasks (default
  *     10,000), `BENCH_TRANSFER_CHANGES` launches each followed by its kill (default 50): the time
  *     from the master's change to the knot secondary's answer (NOTIFY, then IXFR), p50, p99 and
@@ -32,7 +34,7 @@ import { buildQuery, metricValue, rcodeOf, startMesodns, waitFor } from '../supp
 import type { Mesodns } from '../support/mesodns.js';
 import { freePort } from '../support/ports.js';
 import { startKnotSecondary } from '../support/secondaries.js';
-import { HOST, fmt, percentile } from './common.js';
+import { HOST, fmt, percentile, threadCpu } from './common.js';
 import { dnsperf } from './dns-load.js';
 import { scrape, value } from './metrics.js';
 import type { PerfRun } from './dns-load.js';
@@ -59,12 +61,39 @@ const KEY = {
   secret: 'YmVuY2gtdHJhbnNmZXItc2VjcmV0LTMyYnl0ZXMhIQ==',
 };
 
-/** One AXFR of `mesos.` over TCP, its bytes read and dropped; resolves when the server is done. */
+/** Offset after the (possibly compressed) name at `off` of `m`. */
+function nameEnd(m: Buffer, off: number): number {
+  let o = off;
+  while (o < m.length) {
+    const len = m[o] ?? 0;
+    if (len === 0) return o + 1;
+    if ((len & 0xc0) === 0xc0) return o + 2;
+    o += 1 + len;
+  }
+  return o;
+}
+
+/**
+ * The closing SOA's bytes after its owner (type, class, TTL, RDLENGTH, RDATA) as the first
+ * message's first RR has them (unsigned AXFR: the question, then the SOA).
+ */
+function soaTail(first: Buffer): Buffer {
+  const owner = nameEnd(first, 12) + 4;
+  const rdata = nameEnd(first, owner) + 10;
+  return first.subarray(rdata - 10, rdata + first.readUInt16BE(rdata - 2));
+}
+
+/**
+ * One AXFR of `mesos.` over TCP, its bytes read and dropped; resolves when the message that
+ * ends with the SOA again has come (or after 5 s without data).
+ */
 function rawAxfr(port: number): Promise<number> {
   return new Promise((resolve) => {
     const query = Buffer.from('0017000100000001000000000000056d65736f730000fc0001', 'hex');
     let bytes = 0;
     let quiet: NodeJS.Timeout | undefined;
+    let pending: Buffer = Buffer.alloc(0);
+    let tail: Buffer | undefined;
     const socket = connect(port, HOST, () => socket.write(query));
     const finish = (): void => {
       clearTimeout(quiet);
@@ -73,9 +102,25 @@ function rawAxfr(port: number): Promise<number> {
     };
     socket.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      // The server keeps the connection open: 100 ms without data ends the transfer.
       clearTimeout(quiet);
-      quiet = setTimeout(finish, 100);
+      quiet = setTimeout(finish, 5000);
+      // Only the messages' boundaries and their last bytes are read, not their RRs.
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let off = 0;
+      while (pending.length - off >= 2) {
+        const length = pending.readUInt16BE(off);
+        if (pending.length - off - 2 < length) break;
+        const m = pending.subarray(off + 2, off + 2 + length);
+        off += 2 + length;
+        const isFirst = tail === undefined;
+        tail ??= soaTail(m);
+        const ends = m.length >= tail.length && m.subarray(m.length - tail.length).equals(tail);
+        if (ends && (!isFirst || m.readUInt16BE(6) > 1)) {
+          finish();
+          return;
+        }
+      }
+      pending = pending.subarray(off);
     });
     socket.on('error', finish);
   });
@@ -270,7 +315,8 @@ async function main(): Promise<void> {
       srv.reload();
       await waitFor(
         async () => (await metric(srv, 'mesodns_config_reloads_total', 'applied')) >= 1,
-        10_000,
+        // A 100k-task state is read and built again: seconds on a busy machine.
+        60_000,
         'the reload without keys',
       );
       const res = await fetch(`${srv.httpUrl}/v1/axfr`);
@@ -288,9 +334,12 @@ async function main(): Promise<void> {
       const paced = ['-Q', String(QPS), '-v'];
       const timeFile = join(dir, 'time.txt');
       /** Without, then with transfers; `label` says where the processes ran. */
+      const pid = srv.proc.pid ?? 0;
       const compare = async (label: string): Promise<void> => {
         await eventLoopP99Ms(srv); // the event-loop histogram restarts at each scrape
+        const cpu0 = threadCpu(pid);
         const quiet = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+        const cpu1 = threadCpu(pid);
         const quietLoop = await eventLoopP99Ms(srv);
         let transfers = 0;
         let bytes = 0;
@@ -304,7 +353,9 @@ async function main(): Promise<void> {
             if (wait > 0) await new Promise((r) => setTimeout(r, wait));
           }
         })();
+        const cpu2 = threadCpu(pid);
         const loaded = await dnsperf(server, queryFile, SECONDS, paced, timeFile);
+        const cpu3 = threadCpu(pid);
         state.stop = true;
         await reader;
         const loadedLoop = await eventLoopP99Ms(srv);
@@ -316,6 +367,14 @@ async function main(): Promise<void> {
         );
         const moved = (loaded.p99Ms ?? Number.NaN) - (quiet.p99Ms ?? Number.NaN);
         console.log(`p99 moved by ${fmt(moved, 3)} ms`);
+        // CPU is steadier than latency on a shared machine: what the transfers added, per AXFR,
+        // on the thread that answers and on the others (the transfer worker).
+        const per = (loadedS: number, quietS: number): string =>
+          fmt(((loadedS - quietS) * 1000) / Math.max(transfers, 1));
+        console.log(
+          `CPU per AXFR: main thread ${per(cpu3.main - cpu2.main, cpu1.main - cpu0.main)} ms, ` +
+            `other threads ${per(cpu3.other - cpu2.other, cpu1.other - cpu0.other)} ms`,
+        );
       };
       await compare('CPUs shared by mesodns, dnsperf and the reader:');
       const cpus = availableParallelism();

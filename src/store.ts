@@ -9,6 +9,8 @@
  *
  * Every change's difference goes into the store's journal (dns/journal.ts): a changeset's, and
  * the diff the worker made of a full rebuild; a rebuild that came without one breaks the chain.
+ * `onChange` hears of each change once it is made: the transfer worker's copy of the zone and
+ * journal follows them (dns/transfer-offload.ts).
  */
 import type { SoaConfig } from './config/index.js';
 import type { Changeset, Zone, ZoneDiff } from './dns/index.js';
@@ -38,6 +40,11 @@ export interface ZoneStoreOptions {
   readonly journal?: boolean;
 }
 
+/** A change the store made: a full build installed, or a changeset applied. */
+export type StoreChange =
+  | { readonly type: 'install'; readonly zone: Zone; readonly diff: ZoneDiff | undefined }
+  | { readonly type: 'apply'; readonly changeset: Changeset };
+
 /** Holds the current snapshot. */
 export class ZoneStore {
   #current: Snapshot | undefined;
@@ -45,6 +52,8 @@ export class ZoneStore {
   #base: RecordSet | undefined;
   /** The differences of the last changes (undefined when not kept). */
   readonly journal: ZoneJournal | undefined;
+  /** Told of every change, after it is made (the transfer worker's mirror follows them). */
+  onChange: ((change: StoreChange) => void) | undefined;
 
   constructor(options: ZoneStoreOptions = {}) {
     this.journal = options.journal === false ? undefined : new ZoneJournal();
@@ -86,6 +95,7 @@ export class ZoneStore {
     };
     this.#current = snapshot;
     this.journal?.record(changeset);
+    this.onChange?.({ type: 'apply', changeset });
     return snapshot;
   }
 
@@ -100,5 +110,6 @@ export class ZoneStore {
     else if (serial !== this.#current?.zone.serial) this.journal?.restart(serial);
     this.#current = snapshot;
     this.#base = snapshot.records;
+    this.onChange?.({ type: 'install', zone: snapshot.zone, diff });
   }
 }

@@ -42,6 +42,7 @@ export type { JournalLimits } from './journal.js';
 export { changedEntries } from './changed-names.js';
 export { ZoneRecordSet } from './zone-records.js';
 export { ZoneTransfers, isTransferRequest } from './transfer.js';
+export { TransferOffload } from './transfer-offload.js';
 export type { TransferDeps, TransferEvent, TransferResult, TransferSettings } from './transfer.js';
 export { Notifier } from './notify.js';
 export { isSerialAfter, laterSerial, peerSerials } from './serials.js';

@@ -63,6 +63,16 @@ export class ZoneJournal {
     return this.#entries.length;
   }
 
+  /** The bounds in force. */
+  get limits(): JournalLimits {
+    return this.#limits;
+  }
+
+  /** Every difference held, oldest first. */
+  diffs(): readonly ZoneDiff[] {
+    return this.#entries.map((e) => e.diff);
+  }
+
   /** RRs held, in all the differences. */
   get rrs(): number {
     return this.#rrs;

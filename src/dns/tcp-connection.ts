@@ -28,8 +28,11 @@ export interface TcpConnectionContext {
   readonly refuse: (reason: TcpRefusal) => void;
   /** Answers one message (a Promise when forwarded; undefined: nothing to send). */
   readonly handle: (msg: Buffer) => Buffer | Promise<Buffer | undefined> | undefined;
-  /** Serves a zone transfer request; undefined: such requests are handled like any query. */
-  readonly transfer: ((msg: Buffer, send: TransferSink) => Promise<void>) | undefined;
+  /**
+   * Serves a zone transfer request, resolving false when the connection must be closed (a
+   * transfer cut short); undefined: such requests are handled like any query.
+   */
+  readonly transfer: ((msg: Buffer, send: TransferSink) => Promise<boolean>) | undefined;
   /** The socket closed. */
   readonly onClose: () => void;
 }
@@ -74,17 +77,32 @@ export function serveTcpConnection(socket: net.Socket, ctx: TcpConnectionContext
     }
     socket.write(frameOf(reply));
   };
-  /** A transfer's messages: each written when the socket took the last (a slow reader waits). */
-  const send = (reply: Buffer): Promise<boolean> => {
+  /**
+   * A transfer's messages: each written when the socket took the last (a slow reader waits).
+   * `framed`: whole messages with their lengths (the transfer worker's chunks), written as they are.
+   */
+  const send = (reply: Buffer, framed = false, written?: () => void): Promise<boolean> => {
     if (socket.destroyed) return Promise.resolve(false);
     arm();
-    // The length and the message as two writes sent as one: no copy of the 16 KiB message.
-    const length = Buffer.allocUnsafe(2);
-    length.writeUInt16BE(reply.length, 0);
-    socket.cork();
-    socket.write(length);
-    const flowing = socket.write(reply);
-    socket.uncork();
+    let flowing: boolean;
+    if (framed) {
+      flowing = socket.write(
+        reply,
+        written === undefined
+          ? undefined
+          : () => {
+              written();
+            },
+      );
+    } else {
+      // The length and the message as two writes sent as one: no copy of the 16 KiB message.
+      const length = Buffer.allocUnsafe(2);
+      length.writeUInt16BE(reply.length, 0);
+      socket.cork();
+      socket.write(length);
+      flowing = socket.write(reply);
+      socket.uncork();
+    }
     if (flowing) return Promise.resolve(true);
     // A reader that takes nothing for `idleTimeoutMs` is cut off: it holds a transfer slot.
     return new Promise((resolve) => {
@@ -105,7 +123,9 @@ export function serveTcpConnection(socket: net.Socket, ctx: TcpConnectionContext
     answering++;
     const previous = transferring ?? Promise.resolve();
     const running = previous
-      .then(() => serve(msg, send))
+      .then(async () => {
+        if (!(await serve(msg, send))) socket.destroy();
+      })
       .finally(() => {
         answering--;
         if (transferring === running) transferring = undefined;

@@ -6,18 +6,22 @@
  * (RFC 8945: a bad signature gets NOTAUTH with the TSIG error; an unsigned request REFUSED). At
  * most `maxConcurrent` transfers run at once; more get REFUSED.
  *
- * A transfer sends one message at a time and waits for the connection before the next (`send`
- * resolves when the socket can take more), yielding to the event loop between messages so that
- * queries keep being answered while a large zone goes out.
+ * The messages are made in the transfer worker thread when it runs (transfer-offload.ts): this
+ * thread then only writes the chunks of framed messages it gets to the socket. Without it (it
+ * could not start, or its zone is not at the serial answered), they are made here: one message
+ * at a time, waiting for the connection before the next (`send` resolves when the socket can
+ * take more) and yielding to the event loop between messages so that queries keep being
+ * answered while a large zone goes out.
  */
 import type { Logger } from '../log.js';
 import type { Acl } from './acl.js';
 import { axfrMessages } from './axfr.js';
 import { ixfrMessages } from './ixfr.js';
+import type { TransferOffload, TransferSink } from './transfer-offload.js';
 import { isSerialAfter, soaSerialAt } from './serials.js';
 import type { ZoneDiff } from './changeset.js';
 import { errorResponse } from './response.js';
-import type { TsigKeyring } from './tsig.js';
+import type { TsigKey, TsigKeyring } from './tsig.js';
 import {
   RCODE_NOTAUTH,
   TsigSigner,
@@ -64,8 +68,7 @@ export interface TransferEvent {
   readonly reason: string | undefined;
 }
 
-/** Where a transfer writes its messages: resolves false once the connection is gone. */
-export type TransferSink = (message: Buffer) => Promise<boolean>;
+export type { TransferSink } from './transfer-offload.js';
 
 /** A parsed transfer request. */
 interface TransferRequest {
@@ -139,6 +142,8 @@ interface Admitted {
   /** The name of the key it was signed with, if any. */
   readonly key: string | undefined;
   readonly sign: (m: Buffer) => Buffer;
+  /** The verified key and the request's MAC, when it was signed. */
+  readonly tsig: { readonly key: TsigKey; readonly mac: Buffer } | undefined;
   /** A header-only answer with the question and `rcode`, unsigned. */
   readonly answer: (rcode: number) => Buffer;
 }
@@ -152,6 +157,8 @@ export interface TransferDeps {
   readonly onTransfer?: (event: TransferEvent) => void;
   /** The differences since a serial (IXFR); without it an IXFR gets the whole zone. */
   readonly journal?: Journal;
+  /** The transfer worker; without it (or while it is not running) messages are made here. */
+  readonly offload?: TransferOffload;
 }
 
 /** Serves zone transfers (see the module comment). */
@@ -162,6 +169,7 @@ export class ZoneTransfers {
   readonly #now: () => number;
   readonly #onTransfer: ((event: TransferEvent) => void) | undefined;
   readonly #journal: Journal | undefined;
+  readonly #offload: TransferOffload | undefined;
   #running = 0;
 
   constructor(settings: TransferSettings, deps: TransferDeps) {
@@ -170,6 +178,7 @@ export class ZoneTransfers {
     this.#now = deps.now ?? Date.now;
     this.#onTransfer = deps.onTransfer;
     this.#journal = deps.journal;
+    this.#offload = deps.offload;
   }
 
   update(settings: TransferSettings): void {
@@ -239,6 +248,7 @@ export class ZoneTransfers {
     const tsig = readTsig(msg);
     if (tsig === 'malformed') return refuse('formerr', 'malformed TSIG', answer(RCODE.FORMERR));
     let signer: TsigSigner | undefined;
+    let signed: Admitted['tsig'];
     const nowSeconds = (): number => this.#now() / 1000;
     if (tsig !== undefined) {
       key = tsig.keyName;
@@ -251,6 +261,7 @@ export class ZoneTransfers {
         );
       }
       signer = new TsigSigner(verified.key, nowSeconds, tsig.mac);
+      signed = { key: verified.key, mac: tsig.mac };
     } else if (settings.keys.size > 0) {
       return refuse('refused', 'unsigned (transfer.tsig.keys are set)', answer(RCODE.REFUSED));
     }
@@ -262,7 +273,7 @@ export class ZoneTransfers {
       const reason = `not the zone ${zone.records.zone}: ${request.name}`;
       return refuse('notauth', reason, sign(answer(RCODE_NOTAUTH)));
     }
-    return { request, zone, key, sign, answer };
+    return { request, zone, key, sign, tsig: signed, answer };
   }
 
   /**
@@ -311,20 +322,21 @@ export class ZoneTransfers {
 
   /**
    * Answers the transfer request `msg` from `client` with `zone`, writing every message to
-   * `send`. Resolves when the last message was written or the transfer was refused or aborted.
-   * Never rejects.
+   * `send`. Resolves when the last message was written or the transfer was refused or aborted:
+   * false when the connection must be closed (the transfer worker stopped mid-transfer, the
+   * secondary has part of the zone), else true. Never rejects.
    */
   async serve(
     msg: Buffer,
     client: string,
     zone: Zone | undefined,
     send: TransferSink,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const started = this.#now();
     const admitted = this.#admit(msg, client, zone, started);
     if (Buffer.isBuffer(admitted)) {
       await send(admitted);
-      return;
+      return true;
     }
     const { request, sign, key } = admitted;
     const current = admitted.zone;
@@ -349,13 +361,13 @@ export class ZoneTransfers {
       const reply = sign(soaOnly(current, request));
       const sent = await send(reply);
       end(sent ? 'ok' : 'aborted', sent ? undefined : 'the connection closed', 1, reply.length);
-      return;
+      return true;
     }
     if (this.#running >= this.#settings.maxConcurrent) {
       const limit = this.#settings.maxConcurrent;
       end('busy', `${String(limit)} transfers running (transfer.maxConcurrent)`);
       await send(sign(admitted.answer(RCODE.REFUSED)));
-      return;
+      return true;
     }
     this.#running++;
     let messages = 0;
@@ -367,13 +379,44 @@ export class ZoneTransfers {
     const incremental =
       diffs !== undefined && diffs.length > 0 && diffs.at(-1)?.serialTo === current.serial;
     try {
+      const offload = this.#offload;
+      if (offload?.available === true) {
+        const tsig = admitted.tsig;
+        const outcome = await offload.run(
+          {
+            serial: current.serial,
+            incremental:
+              incremental && request.serial !== undefined
+                ? { from: request.serial, diffs: diffs.length }
+                : undefined,
+            queryId: request.id,
+            // Copies of exactly their bytes: a view would post its whole buffer.
+            question: new Uint8Array(request.question),
+            tsig:
+              tsig === undefined
+                ? undefined
+                : {
+                    name: tsig.key.name,
+                    algorithm: tsig.key.algorithm,
+                    secret: new Uint8Array(tsig.key.secret),
+                    requestMac: new Uint8Array(tsig.mac),
+                    clockOffsetMs: this.#now() - Date.now(),
+                  },
+          },
+          send,
+        );
+        if (outcome.kind === 'sent') {
+          end(outcome.ok ? 'ok' : 'aborted', outcome.reason, outcome.messages, outcome.bytes);
+          return outcome.ok || outcome.reason === 'the connection closed';
+        }
+      }
       for (const message of incremental
         ? ixfrMessages(current, diffs, q)
         : axfrMessages(current, q)) {
         const signed = sign(message);
         if (!(await send(signed))) {
           end('aborted', 'the connection closed', messages, bytes);
-          return;
+          return true;
         }
         messages++;
         bytes += signed.length;
@@ -381,6 +424,7 @@ export class ZoneTransfers {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       end('ok', undefined, messages, bytes);
+      return true;
     } finally {
       this.#running--;
     }

@@ -13,6 +13,7 @@ import {
   DnsServer,
   JOURNAL_MAX_RRS,
   Notifier,
+  TransferOffload,
   ZoneTransfers,
   laterSerial,
   oversizedDatagrams,
@@ -110,6 +111,17 @@ export async function serve(configFile: string): Promise<number> {
   // Zone transfers to secondaries (transfer.*): nobody may transfer until transfer.allow says;
   // the transfer.notify secondaries are told of every new serial.
   const transferSetup = transferSettings(config, configFile);
+  // The transfer messages are made in a worker thread, which follows the store's changes; it
+  // starts once transfer.allow names someone (here or at a reload).
+  const offload = new TransferOffload({
+    logger,
+    source: { zone: () => store.zone(), journal: () => store.journal },
+  });
+  store.onChange = (change) => {
+    if (change.type === 'install') offload.installed(change.zone, change.diff);
+    else offload.applied(change.changeset);
+  };
+  if (config.transfer.allow.length > 0) offload.start();
   const transfers = new ZoneTransfers(transferSetup.transfers, {
     logger,
     now: () => systemClock.now(),
@@ -117,6 +129,7 @@ export async function serve(configFile: string): Promise<number> {
       metrics.onTransfer(event);
     },
     journal: (serial) => store.journal?.since(serial),
+    offload,
   });
   const notifier = new Notifier(transferSetup.notify, logger, (event) => {
     metrics.onNotify(event);
@@ -276,6 +289,8 @@ export async function serve(configFile: string): Promise<number> {
         if (nextTransfers !== undefined) {
           transfers.update(nextTransfers.transfers);
           store.journal?.setLimits(journalLimits(next));
+          offload.setLimits(journalLimits(next));
+          if (next.transfer.allow.length > 0) offload.start();
           notifier.update(nextTransfers.notify);
         }
         settings = await settingsMaker.make(next, rebound.dns?.listen ?? listeners.listen);
@@ -326,6 +341,7 @@ export async function serve(configFile: string): Promise<number> {
       logger.info('stopping: no new queries, finishing those in flight', { signal });
       const shutdown = (async () => {
         await pipeline.close();
+        await offload.close();
         notifier.close();
         await listeners.close();
         settings.forwarder?.close();
