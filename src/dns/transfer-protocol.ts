@@ -148,6 +148,7 @@ export function transferRecords(data: RecordData): RecordData {
     emptyNonTerminal: data.emptyNonTerminal,
     enumeration: {
       frameworks: [],
+      frameworkIds: [],
       frameworkEnd: EMPTY_INT32,
       taskText: '',
       taskTextEnd: EMPTY_INT32,
