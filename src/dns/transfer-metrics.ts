@@ -5,7 +5,7 @@
  */
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { readGauge } from '../prom.js';
+import { readCounter, readGauge } from '../prom.js';
 import type { NotifyEvent, NotifyResult } from './notify.js';
 import type { TransferEvent, TransferResult } from './transfer.js';
 
@@ -15,6 +15,10 @@ export interface TransferMetricsSources {
   readonly transfersRunning?: () => number;
   /** Secondaries whose last NOTIFY is unanswered now. */
   readonly notifyPending?: () => number;
+  /** Whether the transfer worker thread runs (1) or transfers are made on the main thread (0). */
+  readonly transferWorkerUp?: () => number;
+  /** Transfer workers started again after one died. */
+  readonly transferWorkerRestarts?: () => number;
 }
 
 const NOTIFY_RESULTS: readonly NotifyResult[] = ['acked', 'timeout', 'refused'];
@@ -71,6 +75,18 @@ export class TransferMetrics {
       'mesodns_notify_pending',
       'Secondaries whose last NOTIFY is not acknowledged yet.',
       () => sources.notifyPending?.() ?? 0,
+    );
+    readGauge(
+      registry,
+      'mesodns_transfer_worker_up',
+      'Whether the transfer worker thread makes the transfer messages (1), or the thread that answers DNS does (0: not started, or died and not restarted yet).',
+      () => sources.transferWorkerUp?.() ?? 0,
+    );
+    readCounter(
+      registry,
+      'mesodns_transfer_worker_restarts_total',
+      'Transfer worker threads started again after one died (1 s, doubling to a minute, between tries).',
+      () => sources.transferWorkerRestarts?.() ?? 0,
     );
   }
 

@@ -13,7 +13,9 @@
  * whole transfer while the mirror moves on.
  *
  * The worker may be missing (it could not start, or it died): `run` then declines, and the
- * caller makes the messages on the main thread as before (transfer.ts).
+ * caller makes the messages on the main thread as before (transfer.ts). A worker that died is
+ * started again after `restartDelayMs` (1 s, doubling up to a minute while it keeps failing;
+ * back to 1 s once it has made a transfer); the first failure is a warning, the repeats debug.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
@@ -63,6 +65,13 @@ export interface TransferOffloadOptions {
   readonly source: OffloadSource;
   /** Starts the worker thread (the seam tests use); default `startTransferWorker`. */
   readonly startWorker?: () => Worker;
+  /** The wait before the `failures`th restart of a worker that died (default `restartDelay`). */
+  readonly restartDelayMs?: (failures: number) => number;
+}
+
+/** 1 s, doubled for every failure in a row, at most a minute. */
+export function restartDelay(failures: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1));
 }
 
 /** How a job ended: made and sent (or aborted), or declined with nothing sent. */
@@ -113,6 +122,11 @@ export class TransferOffload {
   readonly #options: TransferOffloadOptions;
   #worker: Worker | undefined;
   #isClosed = false;
+  /** Failures since the worker last made a transfer (drives the restart delay and the log). */
+  #failures = 0;
+  #restartTimer: NodeJS.Timeout | undefined;
+  /** Workers started again after one died, in all (`mesodns_transfer_worker_restarts_total`). */
+  restarts = 0;
   #nextId = 1;
   readonly #jobs = new Map<number, Job>();
 
@@ -130,6 +144,8 @@ export class TransferOffload {
    * A worker that cannot start is logged; transfers are then made on the main thread.
    */
   start(): void {
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = undefined;
     if (this.#worker !== undefined || this.#isClosed) return;
     let worker: Worker;
     try {
@@ -160,12 +176,20 @@ export class TransferOffload {
     this.#worker = undefined;
     void worker?.terminate();
     if (!this.#isClosed) {
-      this.#options.logger.warn(
+      this.#failures++;
+      const delayMs = (this.#options.restartDelayMs ?? restartDelay)(this.#failures);
+      const level = this.#failures === 1 ? 'warn' : 'debug';
+      this.#options.logger[level](
         'transfer worker unavailable; transfers are made on the main thread',
-        {
-          error: err instanceof Error ? err.message : String(err),
-        },
+        { error: err instanceof Error ? err.message : String(err), restartInMs: delayMs },
       );
+      clearTimeout(this.#restartTimer);
+      this.#restartTimer = setTimeout(() => {
+        this.#restartTimer = undefined;
+        this.restarts++;
+        this.start();
+      }, delayMs);
+      this.#restartTimer.unref();
     }
     for (const [id, job] of this.#jobs) {
       this.#finish(id, job, job.started ? 'the transfer worker stopped' : undefined);
@@ -174,6 +198,7 @@ export class TransferOffload {
 
   async close(): Promise<void> {
     this.#isClosed = true;
+    clearTimeout(this.#restartTimer);
     const worker = this.#worker;
     this.#worker = undefined;
     for (const [id, job] of this.#jobs) this.#finish(id, job, 'closing');
@@ -346,6 +371,7 @@ export class TransferOffload {
       job.resolve({ kind: 'declined', reason: reason ?? 'the transfer worker stopped' });
       return;
     }
+    if (ok) this.#failures = 0;
     job.resolve({ kind: 'sent', ok, messages: job.messages, bytes: job.bytes, reason });
   }
 }

@@ -106,6 +106,8 @@ export async function serve(configFile: string): Promise<number> {
       workerHeap: () => pipeline.workerHeap(),
       transfersRunning: () => transfers.running,
       notifyPending: () => notifier.pending,
+      transferWorkerUp: () => (offload.available ? 1 : 0),
+      transferWorkerRestarts: () => offload.restarts,
     },
   });
   // Zone transfers to secondaries (transfer.*): nobody may transfer until transfer.allow says;

@@ -11,7 +11,11 @@ import { Acl } from '../../src/dns/acl.js';
 import type { Changeset, Zone } from '../../src/dns/index.js';
 import { ZoneTransfers } from '../../src/dns/transfer.js';
 import type { TransferEvent, TransferSettings } from '../../src/dns/transfer.js';
-import { TransferOffload, startTransferWorker } from '../../src/dns/transfer-offload.js';
+import {
+  TransferOffload,
+  restartDelay,
+  startTransferWorker,
+} from '../../src/dns/transfer-offload.js';
 import type { TransferSink } from '../../src/dns/transfer-offload.js';
 import { WINDOW } from '../../src/dns/transfer-producer.js';
 import { TsigSigner, TsigVerifier, keyring } from '../../src/dns/tsig.js';
@@ -20,6 +24,7 @@ import type { Logger } from '../../src/log.js';
 import { CompactRecordSet, toRecordData } from '../../src/records/index.js';
 import { ZoneStore } from '../../src/store.js';
 import { encodeQuery } from '../../support/dns-message.js';
+import { waitFor } from '../../support/mesodns.js';
 import { recordsFromText, zoneFromText } from '../../support/records-text.js';
 
 const KEY: TsigKey = { name: 'k.', algorithm: 'hmac-sha256', secret: Buffer.from('secret') };
@@ -314,6 +319,8 @@ test('a worker that stops mid-transfer closes the connection; later transfers ar
       worker = startTransferWorker();
       return worker;
     },
+    // Not started again within the test (the next test restarts one).
+    restartDelayMs: () => 3_600_000,
   });
   offload.start();
   try {
@@ -341,4 +348,45 @@ test('a worker that stops mid-transfer closes the connection; later transfers ar
   } finally {
     await offload.close();
   }
+});
+
+test('a worker that died is started again, and makes the transfers again', async (t) => {
+  const store = storeWith(zoneFromText(bigZoneText(), { serial: 5 }));
+  const workers: Worker[] = [];
+  const delays: number[] = [];
+  const offload = new TransferOffload({
+    logger: silent,
+    source: { zone: () => store.zone(), journal: () => store.journal },
+    startWorker: () => {
+      const worker = startTransferWorker();
+      workers.push(worker);
+      return worker;
+    },
+    restartDelayMs: (failures) => {
+      delays.push(failures);
+      return 10;
+    },
+  });
+  offload.start();
+  try {
+    const { transfers, events } = service(store, offload);
+    t.true((await wire(transfers, encodeQuery('mesos.', 'AXFR'), store.zone())).framed > 0);
+    await workers[0]?.terminate();
+    await waitFor(() => workers.length === 2 && offload.available, 10_000, 'a new worker');
+    t.is(offload.restarts, 1);
+    t.deepEqual(delays, [1], 'the first failure in a row');
+    // The new worker has the zone (given whole at its start) and makes the transfer.
+    const again = await wire(transfers, encodeQuery('mesos.', 'AXFR'), store.zone());
+    t.true(again.framed > 0);
+    t.deepEqual(
+      events.map((e) => e.result),
+      ['ok', 'ok'],
+    );
+  } finally {
+    await offload.close();
+  }
+});
+
+test('restartDelay: 1 s, doubling for every failure in a row, at most a minute', (t) => {
+  t.deepEqual([1, 2, 3, 6, 7, 20].map(restartDelay), [1000, 2000, 4000, 32_000, 60_000, 60_000]);
 });

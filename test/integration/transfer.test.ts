@@ -186,6 +186,7 @@ test('without transfer.allow every transfer is refused; with allow and no keys, 
   const out = await kdigOutput(axfr);
   t.regex(out, /REFUSED/, out);
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="refused"}'), 1);
+  t.is(await metricValue(srv, 'mesodns_transfer_worker_up'), 0, 'no worker without transfer.allow');
   // An unsigned AXFR from an allowed address, as CoreDNS's secondary asks (docs/transfers.md).
   await srv.rewriteConfig({ transfer: { allow: ['127.0.0.1'] } });
   srv.reload();
@@ -197,6 +198,7 @@ test('without transfer.allow every transfer is refused; with allow and no keys, 
   const zone = await kdigOutput(axfr);
   t.regex(zone, /web\.marathon\.mesos\.\s+\d+\s+IN\s+A\s/, zone);
   t.is(await metricValue(srv, 'mesodns_transfer_requests_total{type="AXFR",result="ok"}'), 1);
+  t.is(await metricValue(srv, 'mesodns_transfer_worker_up'), 1, 'the reload started the worker');
 });
 
 /** The demo state with one more running marathon task, `name`, at `ip`. */
