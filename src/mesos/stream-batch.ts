@@ -129,6 +129,19 @@ export class StreamBatch {
     this.#statusTimes = [];
   }
 
+  /**
+   * A snapshot from the same master replaced the model and only tasks differ (`touched`, as
+   * `StreamModel.resetWithChanges` found them): delivered at once, as task changes unless the
+   * batch needed the whole state already; nothing to deliver when nothing differs.
+   */
+  resubscribed(touched: ReadonlyMap<string, TouchedTask>): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (touched.size > 0) this.#isDirty = true;
+    // A task the batch touched before keeps its state before that (the earlier one).
+    for (const [id, task] of touched) if (!this.#touched.has(id)) this.#touched.set(id, task);
+  }
+
   /** Something outside the events changed the state (pids, carried agents): deliver it whole. */
   markWhole(): void {
     this.#isDirty = true;

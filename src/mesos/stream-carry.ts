@@ -42,6 +42,11 @@ export class StreamCarry {
     this.#options = options;
   }
 
+  /** Whether any agent is carried now (or a leader change waits for its first delivery). */
+  get isCarrying(): boolean {
+    return this.#carry.facts().agents > 0 || this.#beforeLeaderChange !== undefined;
+  }
+
   /** Whether agent `id` is carried now (its re-registration holds the batch, stream-batch.ts). */
   isCarried(id: string): boolean {
     return this.#carry.isCarried(id);

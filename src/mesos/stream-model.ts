@@ -112,6 +112,32 @@ function taskFacts(task: Task, withHealth: boolean): string {
   return withHealth ? `${facts}|healthy=${String(latest[0]?.healthy)}` : facts;
 }
 
+/** What a new snapshot changed in the model (`StreamModel.resetWithChanges`). */
+export interface SnapshotChanges {
+  /**
+   * Whether only tasks differ: the agents, frameworks, recovered and removed agents are equal,
+   * and no running task names an agent the snapshot lacks (such a state is for the failover
+   * rule, which sees whole states only).
+   */
+  readonly onlyTasks: boolean;
+  /**
+   * The tasks whose records may differ (other facts, added or gone), by the model's key, with
+   * their framework and the task as it was (undefined: new).
+   */
+  readonly touched: ReadonlyMap<
+    string,
+    { readonly frameworkId: string; readonly before: Task | undefined }
+  >;
+}
+
+/** The entries of a map of records as sorted JSON texts (agents, frameworks: a few thousand). */
+function fingerprint(map: ReadonlyMap<string, unknown>): string {
+  return [...map.values()]
+    .map((v) => JSON.stringify(v))
+    .sort()
+    .join('\n');
+}
+
 /** Options of `StreamModel`. */
 export interface StreamModelOptions {
   /** Health is part of a task's records (`records.health: exclude-unhealthy`): and of drift. */
@@ -161,6 +187,56 @@ export class StreamModel {
         this.#putTask(task);
       }
     }
+  }
+
+  /**
+   * `reset`, and what the snapshot changed: a re-subscription to the same master is then
+   * delivered as the tasks that differ (an incremental update) instead of a rebuild of the whole
+   * zone. Costs a comparison of every task's facts (`taskFacts`).
+   */
+  resetWithChanges(snapshot: V1Snapshot): SnapshotChanges {
+    const tasksBefore = new Map(this.#tasks);
+    const agentsBefore = fingerprint(this.#agents);
+    const frameworksBefore = fingerprint(this.#frameworks);
+    const ids = (set: ReadonlySet<string>): string => [...set].sort().join(',');
+    const recoveredBefore = ids(this.#recovered);
+    const removedBefore = ids(this.#removed);
+    this.reset(snapshot);
+    const onlyTasks =
+      !this.#hasOrphans() &&
+      fingerprint(this.#agents) === agentsBefore &&
+      fingerprint(this.#frameworks) === frameworksBefore &&
+      ids(this.#recovered) === recoveredBefore &&
+      ids(this.#removed) === removedBefore;
+    const touched = new Map<string, { frameworkId: string; before: Task | undefined }>();
+    if (!onlyTasks) return { onlyTasks, touched };
+    const facts = (task: Task): string => taskFacts(task, this.#withHealth);
+    for (const [frameworkId, now] of this.#tasks) {
+      const before = tasksBefore.get(frameworkId);
+      for (const [key, task] of now) {
+        const was = before?.get(key);
+        if (was === undefined || facts(was) !== facts(task)) {
+          touched.set(key, { frameworkId, before: was });
+        }
+      }
+    }
+    for (const [frameworkId, before] of tasksBefore) {
+      const now = this.#tasks.get(frameworkId);
+      for (const [key, was] of before) {
+        if (now?.has(key) !== true) touched.set(key, { frameworkId, before: was });
+      }
+    }
+    return { onlyTasks, touched };
+  }
+
+  /** Whether a running task names an agent the model does not hold. */
+  #hasOrphans(): boolean {
+    for (const byId of this.#tasks.values()) {
+      for (const task of byId.values()) {
+        if (task.state === TASK_RUNNING && !this.#agents.has(task.agentId)) return true;
+      }
+    }
+    return false;
   }
 
   /** The task `taskId` of framework `frameworkId` as held now. */

@@ -46,7 +46,10 @@ import { StreamEnds, isFault } from './stream-ends.js';
 import { StreamModel } from './stream-model.js';
 import { FrameworkPids, readLeader } from './stream-pids.js';
 import type { ResyncStats } from './stream-resync.js';
+import type { StreamStats } from './stream-stats.js';
 import { StreamResync } from './stream-resync.js';
+
+export type { StreamStats } from './stream-stats.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
 import type { Pid } from './types.js';
@@ -62,24 +65,6 @@ export interface ApiClient {
   ): Promise<FetchedState>;
   subscribe(base: string, signal?: AbortSignal): Promise<EventStream>;
   close(): void;
-}
-
-/** Counters of the stream beyond `SourceStats` (exported as metrics); resyncs: `ResyncStats`. */
-export interface StreamStats extends ResyncStats {
-  /** Subscriptions that delivered a snapshot. */
-  readonly subscriptions: number;
-  /** Events applied, by type (heartbeats included). */
-  readonly events: Readonly<Record<string, number>>;
-  /** Events that could not be parsed (skipped). */
-  readonly badEvents: number;
-  /** Streams ended by the watchdog. */
-  readonly watchdogTimeouts: number;
-  /** Streams that ended, by reason (every reason present, 0 when none). */
-  readonly ends: Readonly<Record<StreamEndReason, number>>;
-  /** Whether a stream is open now. */
-  readonly connected: boolean;
-  /** Whether the source fell back to polling (master without the v1 API). */
-  readonly fellBack: boolean;
 }
 
 /** Options of `MasterStream`. */
@@ -134,6 +119,8 @@ export class MasterStream implements StateSource {
   /** The ends counted by reason, and the fault being retried (stream-ends.ts). */
   readonly #ends: StreamEnds;
   #leaderKey: string | undefined;
+  /** A reload asked for a new subscription: its snapshot goes whole (new settings). */
+  #isReloading = false;
   /** The backoff between subscriptions, ended early by a leader change, a reload or `close()`. */
   readonly #retry: WakeableSleep;
   /** The changes since the last delivery (stream-batch.ts). */
@@ -214,6 +201,8 @@ export class MasterStream implements StateSource {
       this.#fallback.reloadNow();
       return;
     }
+    // The settings may have changed: the next snapshot is delivered whole.
+    this.#isReloading = true;
     if (this.#current !== undefined) this.#end('reload', 'reload requested');
     this.#retry.wake();
   }
@@ -467,9 +456,19 @@ export class MasterStream implements StateSource {
     const key = `${leaderText}/${leaderId ?? ''}`;
     const isChange = this.#leaderKey !== undefined && key !== this.#leaderKey;
     if (isChange) logger.info('Mesos leader changed', { from: this.#stats.leader, to: leaderText });
+    // The same master again, nothing carried, no reload, no bad entry (the failover rule sees
+    // whole states only): only the tasks that differ are delivered.
+    const { skippedAgents, skippedFrameworks, skippedTasks } = event.report;
+    const isAgain =
+      key === this.#leaderKey &&
+      !this.#carry.isCarrying &&
+      !this.#isReloading &&
+      skippedAgents + skippedFrameworks + skippedTasks === 0;
+    this.#isReloading = false;
     this.#leaderKey = key;
     if (isChange) this.#carry.leaderChanged(this.#model.toState(leader, this.#frameworkPids.pids));
-    this.#model.reset(event.snapshot);
+    const changes = isAgain ? this.#model.resetWithChanges(event.snapshot) : undefined;
+    if (changes === undefined) this.#model.reset(event.snapshot);
     this.#streamStats = {
       ...this.#streamStats,
       subscriptions: this.#streamStats.subscriptions + 1,
@@ -506,7 +505,8 @@ export class MasterStream implements StateSource {
       ...(masters === undefined ? {} : { masters }),
     };
     // A snapshot is delivered at once (and waited for), not batched.
-    this.#batch.snapshot();
+    if (changes?.onlyTasks === true) this.#batch.resubscribed(changes.touched);
+    else this.#batch.snapshot();
     return event.report;
   }
 

@@ -14,7 +14,7 @@ import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-
 import type { FakeClusterOptions, FakeMaster, RecordedRequest } from '../../support/fake-master.js';
 import { soaData } from '../../support/dns-message.js';
 import { parsePrometheusText, sampleSum } from '../../support/prometheus-text.js';
-import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import { answerData, ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { testsAtOnce } from '../../support/tests-at-once.js';
 
@@ -185,6 +185,36 @@ twoAtOnce('a dropped connection is re-subscribed; the zone is served throughout'
   t.deepEqual([...seen], ['10.99.0.1'], 'never anything but the probe address');
   t.is(cluster.subscribers, 1);
 });
+
+twoAtOnce(
+  'a re-subscription to the same master delivers the tasks that changed meanwhile, not a rebuild',
+  async (t) => {
+    const cluster = await startCluster(t);
+    const srv = await mesodns(t, cluster);
+    const published = async (): Promise<number> =>
+      await metricValue(srv, 'mesodns_state_loads_total{result="published"}');
+    const loads = await published();
+    // Changes the stream never tells (as if lost while it was cut), then the cut.
+    const doc = structuredClone(cluster.state);
+    addTask(doc, { name: 'meanwhile', ip: '10.99.0.11', framework: 'marathon' });
+    cluster.setState(doc);
+    cluster.master(0).dropStreams();
+    await within(5000, 'the task added meanwhile', async () =>
+      (await addresses(srv, 'meanwhile.marathon.mesos')).includes('10.99.0.11'),
+    );
+    // The counters reach the main thread up to a second after the zone.
+    await waitFor(
+      async () =>
+        (await metricValue(srv, 'mesodns_stream_subscriptions_total')) === 2 &&
+        (await metricValue(srv, 'mesodns_zone_update_task_changes_total')) >= 1,
+      3000,
+      'the second subscription, its update counted',
+    );
+    // Served by an incremental update of the one task, not a full build of the snapshot.
+    t.is(await published(), loads, 'no full build');
+    t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
+  },
+);
 
 twoAtOnce(
   'a silent stream is abandoned after the missed heartbeats and re-subscribed',

@@ -162,3 +162,38 @@ test('compareWith counts a health the stream missed as drift only when health is
     t.is(m.compareWith(snapshot([healthy(true)]), 0).tasks, 0);
   }
 });
+
+test('resetWithChanges: a snapshot from the same master is told as the tasks that differ', (t) => {
+  const m = new StreamModel();
+  const w1 = web('w1', { statuses: [netinfoStatus(['172.17.0.2'])] });
+  const w2 = web('w2', { statuses: [netinfoStatus(['172.17.0.3'])] });
+  m.reset(snapshot([w1, w2]));
+  // The same snapshot: nothing differs.
+  const same = m.resetWithChanges(snapshot([w1, w2]));
+  t.true(same.onlyTasks);
+  t.is(same.touched.size, 0);
+  // w2 moved, w1 is gone, w3 is new: each is touched, with the task as it was.
+  const moved = web('w2', { statuses: [netinfoStatus(['172.17.0.9'])] });
+  const w3 = web('w3', { statuses: [netinfoStatus(['172.17.0.4'])] });
+  const changed = m.resetWithChanges(snapshot([moved, w3]));
+  t.true(changed.onlyTasks);
+  t.deepEqual(
+    [...changed.touched].map(([id, x]) => `${id} ${x.frameworkId} ${x.before?.id ?? 'new'}`).sort(),
+    ['w1 fw-1 w1', 'w2 fw-1 w2', 'w3 fw-1 new'],
+  );
+  t.deepEqual(
+    tasksOf(m).map((x) => x.id),
+    ['w2', 'w3'],
+    'the model is the snapshot',
+  );
+  // Another agent (or framework) is not only tasks: the whole state goes.
+  const other = { ...snapshot([moved, w3]), agents: [AGENT, agent('ag-S1', '10.0.0.2')] };
+  t.false(m.resetWithChanges(other).onlyTasks);
+  t.false(m.resetWithChanges({ ...other, frameworks: [] }).onlyTasks);
+});
+
+test('resetWithChanges: a running task on an agent the snapshot lacks makes it whole', (t) => {
+  const m = new StreamModel();
+  m.reset(snapshot([web('w1')]));
+  t.false(m.resetWithChanges(snapshot([web('w1'), web('w2', { agentId: 'ag-gone' })])).onlyTasks);
+});
