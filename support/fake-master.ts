@@ -494,6 +494,12 @@ export class FakeMaster {
     this.#isV1 = on;
   }
 
+  /**
+   * How long the last SUBSCRIBED snapshot took to render here (the fake's own cost, which a
+   * benchmark subtracts: seconds at 100k tasks, the event loop blocked meanwhile).
+   */
+  lastSnapshotRenderMs = 0;
+
   /** Number of SUBSCRIBE streams open on this master. */
   get subscribers(): number {
     return this.#subscribers.size;
@@ -974,6 +980,7 @@ export class FakeMaster {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     const heartbeatSeconds = this.#options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+    const renderStarted = Date.now();
     const json = JSON.stringify({
       type: 'SUBSCRIBED',
       subscribed: {
@@ -981,6 +988,7 @@ export class FakeMaster {
         heartbeat_interval_seconds: heartbeatSeconds,
       },
     });
+    this.lastSnapshotRenderMs = Date.now() - renderStarted;
     if (this.#mode.kind === 'truncated') {
       const record = recordIo(json);
       res.write(record.subarray(0, Math.max(1, Math.floor(record.length / 2))), () => {
