@@ -19,7 +19,7 @@
  */
 import type { Logger } from '../log.js';
 import { formatDuration } from '../duration.js';
-import { trimStatuses } from './stream-model.js';
+import { trimStatuses } from './compact.js';
 import type { Agent, Framework, State, Task } from './types.js';
 
 const TASK_RUNNING = 'TASK_RUNNING';
