@@ -10,12 +10,11 @@ import type { Clock } from '../clock.js';
 import type { MesosDnsError } from '../errors.js';
 import { NoLeaderError, StateFetchError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { FetchedState } from './client.js';
+import type { ReadFromMaster } from './client.js';
 import { AlreadyAskedError, baseOf } from './client.js';
 import type { LeaderDetector, LeaderFacts } from './leader.js';
 import { leaderFacts, leaderKey, otherLeaderUrl } from './leader.js';
 import { Loop, backoffMs } from './loop.js';
-import { parseState } from './parse.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
 import { CarryOver, carryableView, logCarry } from './carry-over.js';
@@ -23,7 +22,7 @@ import type { ParsedState, State } from './types.js';
 
 /** What the poller needs of the HTTP client (`StateClient`). */
 export interface StateFetcher {
-  fetchState(base: string, signal?: AbortSignal, visited?: Set<string>): Promise<FetchedState>;
+  readState(base: string, signal?: AbortSignal, visited?: Set<string>): Promise<ReadFromMaster>;
   close(): void;
 }
 
@@ -45,7 +44,7 @@ export interface MasterPollerOptions {
 interface Loaded {
   readonly parsed: ParsedState;
   readonly facts: LeaderFacts;
-  readonly fetched: FetchedState;
+  readonly fetched: ReadFromMaster;
   readonly fetchMs: number;
 }
 
@@ -150,8 +149,8 @@ export class MasterPoller implements StateSource {
     const { client, clock } = this.#options;
     const started = clock.now();
     const signal = this.#abort.signal;
-    let fetched = await client.fetchState(base, signal, visited);
-    let facts = leaderFacts(fetched.doc);
+    let fetched = await client.readState(base, signal, visited);
+    let facts = leaderFacts(fetched.head);
     const leaderUrl = otherLeaderUrl(facts, fetched.url);
     if (leaderUrl !== undefined) {
       // Not the leader (old masters answer instead of redirecting): its view may be stale.
@@ -159,8 +158,8 @@ export class MasterPoller implements StateSource {
       if (visited.has(leaderUrl)) {
         throw new AlreadyAskedError(from, `names ${leaderUrl} as the leader, already asked`);
       }
-      fetched = await client.fetchState(leaderUrl, signal, visited);
-      facts = leaderFacts(fetched.doc);
+      fetched = await client.readState(leaderUrl, signal, visited);
+      facts = leaderFacts(fetched.head);
       if (otherLeaderUrl(facts, fetched.url) !== undefined) {
         throw new StateFetchError(
           from,
@@ -171,8 +170,7 @@ export class MasterPoller implements StateSource {
     if (facts.leader === undefined) {
       throw new NoLeaderError(`${fetched.url}: the state names no leader`);
     }
-    const parsed = parseState(fetched.doc);
-    return { parsed, facts, fetched, fetchMs: clock.now() - started };
+    return { parsed: fetched.parsed, facts, fetched, fetchMs: clock.now() - started };
   }
 
   #succeeded(loaded: Loaded): { readonly info: LoadInfo; readonly isLeaderChange: boolean } {
