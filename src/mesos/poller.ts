@@ -17,8 +17,9 @@ import { leaderFacts, leaderKey, otherLeaderUrl } from './leader.js';
 import { Loop, backoffMs } from './loop.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
-import { CarryOver, carryableView, logCarry } from './carry-over.js';
-import type { ParsedState, State } from './types.js';
+import { CarryOver, logCarry } from './carry-over.js';
+import { PackedView } from './carry-pack.js';
+import type { ParsedState } from './types.js';
 
 /** What the poller needs of the HTTP client (`StateClient`). */
 export interface StateFetcher {
@@ -60,8 +61,8 @@ export class MasterPoller implements StateSource {
   #leaderKey: string | undefined;
   #stats: SourceStats = emptySourceStats();
   readonly #carry = new CarryOver();
-  /** What the carry-over may need of the last state delivered (`carryableView`). */
-  #served: State | undefined;
+  /** What the carry-over may need of the last state delivered, packed. */
+  #served: PackedView | undefined;
 
   /** Creates a stopped poller. */
   constructor(options: MasterPollerOptions) {
@@ -121,20 +122,23 @@ export class MasterPoller implements StateSource {
       const { info, isLeaderChange } = this.#succeeded(loaded);
       detector.noteLeader(loaded.fetched.url);
       const { clock, logger, maxHoldMs } = this.#options;
+      // The served state is read (unpacked) only when the leader changed.
       const carried = this.#carry.apply(
         loaded.parsed.state,
-        this.#served,
+        isLeaderChange ? this.#served?.unpack() : undefined,
         isLeaderChange,
         clock.now(),
         maxHoldMs,
       );
       logCarry(logger, carried, maxHoldMs);
-      this.#served = carryableView(carried.state);
+      this.#served = undefined;
       await deliver(
         listener,
         { state: carried.state, report: loaded.parsed.report },
         { ...info, carry: carried.facts },
       );
+      // Packed once the zone is served, so that packing never delays it.
+      this.#served = PackedView.of(carried.state);
       return refreshMs;
     }
     return this.#failed(combine(errors, detector.describe()));
