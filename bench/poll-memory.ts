@@ -1,7 +1,9 @@
 /**
  * Poll-mode memory at a given cluster size: a fake master serves a synthetic state, mesodns
  * polls it every `REFRESH` and the RSS of the mesodns process is read after each of `LOADS`
- * loads has settled (VmRSS from /proc). Usage:
+ * loads has settled (VmRSS from /proc). The RSS is also sampled every 20 ms throughout: the
+ * peak of each load (the highest sample since the previous load settled) and the process's
+ * VmHWM are printed, with the CPU time of the process (utime + stime, all threads). Usage:
  *   node --import tsx bench/poll-memory.ts [tasks=100000] [main.js=dist/main.js]
  */
 import { spawn } from 'node:child_process';
@@ -17,10 +19,19 @@ const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
 const LOADS = 6;
 
-async function rssMB(pid: number): Promise<number> {
+async function statusMB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return Math.round(kb / 1024);
+}
+
+const rssMB = (pid: number): Promise<number> => statusMB(pid, 'VmRSS');
+
+/** CPU seconds of the process so far, all threads (utime + stime of /proc/PID/stat). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${String(pid)}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
 }
 
 const master = new FakeMaster(syntheticState({ tasks }));
@@ -52,13 +63,34 @@ proc.stdout.resume();
 /** Loads published so far (0 while mesodns is not listening yet). */
 const loads = async (): Promise<number> =>
   histogram(await scrape(httpPort), 'mesodns_zone_build_duration_seconds').count;
+const pid = proc.pid ?? 0;
+/** The highest RSS sampled since the last reset. */
+let highest = 0;
+const sampler = setInterval(() => {
+  rssMB(pid).then(
+    (mb) => {
+      highest = Math.max(highest, mb);
+    },
+    () => undefined,
+  );
+}, 20);
 const samples: number[] = [];
+const peaks: number[] = [];
+let cpuBefore = 0;
 for (let n = 1; n <= LOADS; n++) {
   while ((await loads().catch(() => 0)) < n) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 2500));
-  samples.push(await rssMB(proc.pid ?? 0));
+  samples.push(await rssMB(pid));
+  peaks.push(highest);
+  highest = 0;
+  if (n === 1) cpuBefore = await cpuSeconds(pid);
 }
+clearInterval(sampler);
+const cpuPerLoad = ((await cpuSeconds(pid)) - cpuBefore) / (LOADS - 1);
+const hwm = await statusMB(pid, 'VmHWM');
 proc.kill('SIGTERM');
 await master.close();
 await rm(dir, { recursive: true, force: true });
 console.log(`${mainJs} tasks=${String(tasks)} RSS after each load (MB): ${samples.join(' ')}`);
+console.log(`peak RSS of each load (MB): ${peaks.join(' ')}; VmHWM ${String(hwm)} MB`);
+console.log(`CPU per load after the first (s, all threads): ${cpuPerLoad.toFixed(2)}`);

@@ -108,18 +108,28 @@ export function jsonErrorOffset(text: string): number {
   }
 }
 
+/**
+ * V8's message for a failed `JSON.parse`, on one line: without the position (the caller gives
+ * line:column), without the copy of the text, without raw control characters.
+ */
+export function jsonErrorMessage(error: unknown): string {
+  const raw = error instanceof Error ? error.message : String(error);
+  return (
+    raw
+      .replace(/, ".*is not valid JSON$/s, '')
+      .replace(/ (in JSON )?at position \d+.*$/s, '')
+      // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+      .replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1))
+  );
+}
+
 /** Where `JSON.parse(text)` failed with `error`, and its message without V8's position. */
 export function jsonSyntaxProblem(text: string, error: unknown): JsonSyntaxProblem {
   const raw = error instanceof Error ? error.message : String(error);
   const scanned = jsonErrorOffset(text);
   const v8 = /at position (\d+)/.exec(raw)?.[1];
   const offset = scanned >= 0 ? scanned : v8 === undefined ? -1 : Number(v8);
-  // One line: no position (the caller gives line:column), no copy of the text, no raw newline.
-  const message = raw
-    .replace(/, ".*is not valid JSON$/s, '')
-    .replace(/ (in JSON )?at position \d+.*$/s, '')
-    // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-    .replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  const message = jsonErrorMessage(error);
   if (offset < 0) return { line: 0, column: 0, message };
   const before = text.slice(0, Math.min(offset, text.length)).split('\n');
   return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1, message };

@@ -19,7 +19,6 @@
  */
 import type { Logger } from '../log.js';
 import { formatDuration } from '../duration.js';
-import { trimStatuses } from './stream-model.js';
 import type { Agent, Framework, State, Task } from './types.js';
 
 const TASK_RUNNING = 'TASK_RUNNING';
@@ -196,24 +195,6 @@ export class CarryOver {
     const agents = [...next.agents, ...[...this.#carried.values()].map((c) => c.agent)];
     return { ...next, agents, frameworks };
   }
-}
-
-/**
- * What a later leader change may need of a served state: its agents, and its frameworks with
- * their running tasks, each with the one status the records use. A poller keeps this between
- * polls instead of the whole state (no status history, no tasks that do not run).
- */
-export function carryableView(state: State): State {
-  const frameworks = state.frameworks.map((fw) => {
-    const tasks: Task[] = [];
-    for (const task of fw.tasks) {
-      if (task.state !== TASK_RUNNING) continue;
-      const statuses = trimStatuses(task.statuses);
-      tasks.push(statuses === task.statuses ? task : { ...task, statuses });
-    }
-    return { ...fw, tasks };
-  });
-  return { leader: state.leader, agents: state.agents, frameworks };
 }
 
 /**

@@ -12,6 +12,9 @@ import type * as NodeFetch from 'node-fetch';
 import type { Response } from 'node-fetch';
 import type { Clock } from '../clock.js';
 import { MesosDnsError, NoLeaderError, StateFetchError, StateParseError } from '../errors.js';
+import { StateSyntaxError } from './document.js';
+import type { ReadState } from './state-reader.js';
+import { StateReader } from './state-reader.js';
 
 /** Largest state document accepted, after decompression (a 100k-task state is about 200 MB). */
 export const DEFAULT_MAX_STATE_BYTES = 256 * 1024 * 1024;
@@ -83,6 +86,18 @@ export interface FetchedState {
   /** Size of the decoded body. */
   readonly bytes: number;
   /** Milliseconds from the first request to the parsed document. */
+  readonly fetchMs: number;
+  /** Redirects followed. */
+  readonly redirects: number;
+}
+
+/** A state read from a master (`readState`): the validated state, the head, how it was read. */
+export interface ReadFromMaster extends ReadState {
+  /** Base URL of the master that sent the document, after redirects. */
+  readonly url: string;
+  /** Size of the decoded body. */
+  readonly bytes: number;
+  /** Milliseconds from the first request to the validated state. */
   readonly fetchMs: number;
   /** Redirects followed. */
   readonly redirects: number;
@@ -231,6 +246,52 @@ export class StateClient {
     visited: Set<string> = new Set(),
   ): Promise<FetchedState> {
     return this.#fetchJson(base, STATE_PATH, undefined, signal, visited);
+  }
+
+  /**
+   * Reads `<base>/master/state` as `fetchState` fetches it, but validated as its bytes arrive
+   * (`StateReader`): neither the document's text nor its objects are ever held whole. A syntax
+   * error is a `StateSyntaxError` naming its line and column.
+   */
+  async readState(
+    base: string,
+    signal?: AbortSignal,
+    visited: Set<string> = new Set(),
+  ): Promise<ReadFromMaster> {
+    const started = this.#options.clock.now();
+    const { res, url, redirects } = await this.#follow(
+      base,
+      STATE_PATH,
+      undefined,
+      signal,
+      visited,
+    );
+    const reader = new StateReader();
+    let read: ReadState;
+    let bytes: number;
+    try {
+      bytes = await this.#read(res, url, (piece) => {
+        reader.push(piece);
+      });
+      read = reader.end();
+    } catch (err) {
+      if (err instanceof StateSyntaxError) {
+        throw new StateSyntaxError(`${url.origin}: state is ${err.message}`, err.line, err.column, {
+          cause: err,
+        });
+      }
+      if (err instanceof StateParseError) {
+        throw new StateParseError(`${url.origin}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+    return {
+      ...read,
+      url: baseOf(url),
+      bytes,
+      fetchMs: this.#options.clock.now() - started,
+      redirects,
+    };
   }
 
   /**
@@ -408,14 +469,25 @@ export class StateClient {
 
   /**
    * The body as text (UTF-8, a leading BOM dropped), decoded chunk by chunk as it arrives: no
-   * chunk is kept and no whole copy of the bytes is made, so a large state costs its text and
-   * little more while it is parsed (`res.arrayBuffer()` held the chunks, their concatenation and
-   * a copy of it at once). At most `maxBytes`.
+   * chunk is kept and no whole copy of the bytes is made. At most `maxBytes`.
    */
   async #text(res: Response, url: URL): Promise<{ text: string; bytes: number }> {
-    const limit = this.#options.maxBytes ?? DEFAULT_MAX_STATE_BYTES;
     const decoder = new StringDecoder('utf8');
     const parts: string[] = [];
+    const bytes = await this.#read(res, url, (piece) => {
+      parts.push(decoder.write(piece));
+    });
+    parts.push(decoder.end());
+    const text = parts.join('');
+    return { text: text.startsWith('\uFEFF') ? text.slice(1) : text, bytes };
+  }
+
+  /**
+   * Hands the body's chunks to `take` as they arrive, none kept; the size. More than
+   * `maxBytes` fails as soon as the limit is passed (and drops the connection).
+   */
+  async #read(res: Response, url: URL, take: (piece: Buffer) => void): Promise<number> {
+    const limit = this.#options.maxBytes ?? DEFAULT_MAX_STATE_BYTES;
     let bytes = 0;
     try {
       for await (const chunk of res.body ?? []) {
@@ -425,15 +497,13 @@ export class StateClient {
           // Leaving the loop destroys the body stream (and its connection).
           throw new StateFetchError(url.origin, `state larger than ${String(limit)} bytes`);
         }
-        parts.push(decoder.write(piece));
+        take(piece);
       }
-      parts.push(decoder.end());
     } catch (err) {
-      if (err instanceof StateFetchError) throw err;
+      if (err instanceof MesosDnsError) throw err;
       throw this.#transportError(url, err, undefined, undefined);
     }
-    const text = parts.join('');
-    return { text: text.startsWith('\uFEFF') ? text.slice(1) : text, bytes };
+    return bytes;
   }
 
   #transportError(

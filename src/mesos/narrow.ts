@@ -140,15 +140,40 @@ export class Report {
   ): T[] {
     const out: T[] = [];
     list.forEach((v, i) => {
-      const path = `${where}[${i}]`;
-      try {
-        out.push(parse(v, path));
-      } catch (err) {
-        this.#skipped[kind]++;
-        this.fail(path, err);
-      }
+      const entry = this.entry(v, `${where}[${i}]`, kind, parse);
+      if (entry !== undefined) out.push(entry);
     });
     return out;
+  }
+
+  /**
+   * Parses one element `v` (at `path`) with `parse`; undefined when it is malformed (skipped,
+   * counted under `kind` and described).
+   */
+  entry<T>(
+    v: unknown,
+    path: string,
+    kind: EntryKind,
+    parse: (v: unknown, path: string) => T,
+  ): T | undefined {
+    try {
+      return parse(v, path);
+    } catch (err) {
+      this.#skipped[kind]++;
+      this.fail(path, err);
+      return undefined;
+    }
+  }
+
+  /** Adds the counters and problems of `other` (after this report's own problems). */
+  absorb(other: Report): void {
+    const { skippedAgents, skippedFrameworks, skippedTasks, problems } = other.result();
+    this.#skipped.agents += skippedAgents;
+    this.#skipped.frameworks += skippedFrameworks;
+    this.#skipped.tasks += skippedTasks;
+    for (const problem of problems) {
+      if (this.#problems.length < MAX_PROBLEMS) this.#problems.push(problem);
+    }
   }
 
   /**

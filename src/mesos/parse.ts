@@ -250,7 +250,8 @@ function v0Ports(o: JsonObject): PortRange[] {
   return parsed;
 }
 
-function parseTask(v: unknown, frameworkId: string): Task {
+/** Validates one v0 task of the framework `frameworkId` (its default `framework_id`); throws FieldError. */
+export function parseTask(v: unknown, frameworkId: string): Task {
   return parseTaskWith(v, {
     ports: v0Ports,
     id: (o) => reqString(o, 'id'),
@@ -259,7 +260,8 @@ function parseTask(v: unknown, frameworkId: string): Task {
   });
 }
 
-function parseAgent(v: unknown): Agent {
+/** Validates one agent (`slaves[]`); throws FieldError. */
+export function parseAgent(v: unknown): Agent {
   const o = element(v, 'agent');
   const pidText = reqString(o, 'pid');
   const pid = parsePid(pidText);
@@ -267,7 +269,21 @@ function parseAgent(v: unknown): Agent {
   return { id: reqString(o, 'id'), hostname: optString(o, 'hostname') ?? '', pid };
 }
 
-function parseFramework(v: unknown, where: string, report: Report): Framework {
+/** A recovered agent's id (`recovered_slaves[]`); throws FieldError. */
+export function parseRecoveredAgent(v: unknown): string {
+  return reqString(element(v, 'agent'), 'id');
+}
+
+/** A framework's own fields, and its task list unread. */
+export interface FrameworkHead extends Omit<Framework, 'tasks'> {
+  readonly taskList: readonly unknown[];
+}
+
+/**
+ * Validates a framework (`frameworks[i]`, at `where`) but its tasks; throws FieldError. A bad
+ * scheduler pid is reported and dropped: it loses only the framework's own records.
+ */
+export function parseFrameworkHead(v: unknown, where: string, report: Report): FrameworkHead {
   const o = element(v, 'framework');
   const id = reqString(o, 'id');
   const name = optString(o, 'name') ?? '';
@@ -277,12 +293,30 @@ function parseFramework(v: unknown, where: string, report: Report): Framework {
   let pid: Pid | undefined;
   if (pidText.trim() !== '') {
     pid = parsePid(pidText);
-    // A bad scheduler pid loses only the framework's own records, not its tasks.
     if (pid === undefined)
       report.add(`${where}.pid`, `ignored, not id@host:port: ${describe(pidText)}`);
   }
+  return { id, name, pid, hostname, taskList };
+}
+
+function parseFramework(v: unknown, where: string, report: Report): Framework {
+  const { id, name, pid, hostname, taskList } = parseFrameworkHead(v, where, report);
   const tasks = report.entries(taskList, `${where}.tasks`, 'tasks', (t) => parseTask(t, id));
   return { id, name, pid, hostname, tasks };
+}
+
+/** The `leader` of a state document; one that is not `id@host:port` is reported, undefined. */
+export function parseLeader(doc: JsonObject, report: Report): Pid | undefined {
+  try {
+    const leaderText = optString(doc, 'leader');
+    if (leaderText === undefined || leaderText.trim() === '') return undefined;
+    const leader = parsePid(leaderText);
+    if (leader === undefined) report.add('leader', `not id@host:port: ${describe(leaderText)}`);
+    return leader;
+  } catch (err) {
+    report.fail('leader', err);
+    return undefined;
+  }
 }
 
 /**
@@ -295,22 +329,15 @@ export function parseState(doc: unknown): ParsedState {
     throw new StateParseError(`state document is not a JSON object (got ${describe(doc)})`);
   }
   const report = new Report();
-
-  let leader: Pid | undefined;
-  try {
-    const leaderText = optString(doc, 'leader');
-    if (leaderText !== undefined && leaderText.trim() !== '') {
-      leader = parsePid(leaderText);
-      if (leader === undefined) report.add('leader', `not id@host:port: ${describe(leaderText)}`);
-    }
-  } catch (err) {
-    report.fail('leader', err);
-  }
-
+  const leader = parseLeader(doc, report);
   const agents = report.listEntries(doc, undefined, 'slaves', 'agents', parseAgent);
   // Agents that have not re-registered after a failover: only their ids matter (carry-over).
-  const recoveredAgentIds = report.listEntries(doc, undefined, 'recovered_slaves', 'agents', (v) =>
-    reqString(element(v, 'agent'), 'id'),
+  const recoveredAgentIds = report.listEntries(
+    doc,
+    undefined,
+    'recovered_slaves',
+    'agents',
+    parseRecoveredAgent,
   );
   const frameworks = report.listEntries(doc, undefined, 'frameworks', 'frameworks', (f, where) =>
     parseFramework(f, where, report),

@@ -10,20 +10,20 @@ import type { Clock } from '../clock.js';
 import type { MesosDnsError } from '../errors.js';
 import { NoLeaderError, StateFetchError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { FetchedState } from './client.js';
+import type { ReadFromMaster } from './client.js';
 import { AlreadyAskedError, baseOf } from './client.js';
 import type { LeaderDetector, LeaderFacts } from './leader.js';
 import { leaderFacts, leaderKey, otherLeaderUrl } from './leader.js';
 import { Loop, backoffMs } from './loop.js';
-import { parseState } from './parse.js';
 import type { LoadInfo, SourceStats, StateListener, StateSource } from './source.js';
 import { deliver, emptySourceStats, toError, withFailure } from './source.js';
-import { CarryOver, carryableView, logCarry } from './carry-over.js';
-import type { ParsedState, State } from './types.js';
+import { CarryOver, logCarry } from './carry-over.js';
+import { PackedView } from './carry-pack.js';
+import type { ParsedState } from './types.js';
 
 /** What the poller needs of the HTTP client (`StateClient`). */
 export interface StateFetcher {
-  fetchState(base: string, signal?: AbortSignal, visited?: Set<string>): Promise<FetchedState>;
+  readState(base: string, signal?: AbortSignal, visited?: Set<string>): Promise<ReadFromMaster>;
   close(): void;
 }
 
@@ -45,7 +45,7 @@ export interface MasterPollerOptions {
 interface Loaded {
   readonly parsed: ParsedState;
   readonly facts: LeaderFacts;
-  readonly fetched: FetchedState;
+  readonly fetched: ReadFromMaster;
   readonly fetchMs: number;
 }
 
@@ -61,8 +61,8 @@ export class MasterPoller implements StateSource {
   #leaderKey: string | undefined;
   #stats: SourceStats = emptySourceStats();
   readonly #carry = new CarryOver();
-  /** What the carry-over may need of the last state delivered (`carryableView`). */
-  #served: State | undefined;
+  /** What the carry-over may need of the last state delivered, packed. */
+  #served: PackedView | undefined;
 
   /** Creates a stopped poller. */
   constructor(options: MasterPollerOptions) {
@@ -122,20 +122,23 @@ export class MasterPoller implements StateSource {
       const { info, isLeaderChange } = this.#succeeded(loaded);
       detector.noteLeader(loaded.fetched.url);
       const { clock, logger, maxHoldMs } = this.#options;
+      // The served state is read (unpacked) only when the leader changed.
       const carried = this.#carry.apply(
         loaded.parsed.state,
-        this.#served,
+        isLeaderChange ? this.#served?.unpack() : undefined,
         isLeaderChange,
         clock.now(),
         maxHoldMs,
       );
       logCarry(logger, carried, maxHoldMs);
-      this.#served = carryableView(carried.state);
+      this.#served = undefined;
       await deliver(
         listener,
         { state: carried.state, report: loaded.parsed.report },
         { ...info, carry: carried.facts },
       );
+      // Packed once the zone is served, so that packing never delays it.
+      this.#served = PackedView.of(carried.state);
       return refreshMs;
     }
     return this.#failed(combine(errors, detector.describe()));
@@ -150,8 +153,8 @@ export class MasterPoller implements StateSource {
     const { client, clock } = this.#options;
     const started = clock.now();
     const signal = this.#abort.signal;
-    let fetched = await client.fetchState(base, signal, visited);
-    let facts = leaderFacts(fetched.doc);
+    let fetched = await client.readState(base, signal, visited);
+    let facts = leaderFacts(fetched.head);
     const leaderUrl = otherLeaderUrl(facts, fetched.url);
     if (leaderUrl !== undefined) {
       // Not the leader (old masters answer instead of redirecting): its view may be stale.
@@ -159,8 +162,8 @@ export class MasterPoller implements StateSource {
       if (visited.has(leaderUrl)) {
         throw new AlreadyAskedError(from, `names ${leaderUrl} as the leader, already asked`);
       }
-      fetched = await client.fetchState(leaderUrl, signal, visited);
-      facts = leaderFacts(fetched.doc);
+      fetched = await client.readState(leaderUrl, signal, visited);
+      facts = leaderFacts(fetched.head);
       if (otherLeaderUrl(facts, fetched.url) !== undefined) {
         throw new StateFetchError(
           from,
@@ -171,8 +174,7 @@ export class MasterPoller implements StateSource {
     if (facts.leader === undefined) {
       throw new NoLeaderError(`${fetched.url}: the state names no leader`);
     }
-    const parsed = parseState(fetched.doc);
-    return { parsed, facts, fetched, fetchMs: clock.now() - started };
+    return { parsed: fetched.parsed, facts, fetched, fetchMs: clock.now() - started };
   }
 
   #succeeded(loaded: Loaded): { readonly info: LoadInfo; readonly isLeaderChange: boolean } {

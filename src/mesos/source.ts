@@ -3,12 +3,14 @@
  * reloads it when it changes; `MasterPoller` (poller.ts) polls the leading master. Both deliver
  * validated states to a listener and report failures; neither ever throws into the loop.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Clock } from '../clock.js';
 import { MesosDnsError, StateFetchError, StateParseError } from '../errors.js';
 import type { CarryFacts } from './carry-over.js';
 import { Loop } from './loop.js';
-import { parseState } from './parse.js';
+import { StateSyntaxError } from './document.js';
+import { StateReader } from './state-reader.js';
 import type { ParsedState, TaskChange } from './types.js';
 
 /** Facts about one successful load. */
@@ -130,16 +132,28 @@ export async function deliver(
   }
 }
 
-function parseJson(text: string, origin: string): unknown {
+/**
+ * Reads and validates the state file at `path` as its bytes are read (`StateReader`): the
+ * document never exists whole. Errors name the file (and the line and column of bad JSON).
+ */
+async function readStateFile(path: string): Promise<{ parsed: ParsedState; bytes: number }> {
+  const reader = new StateReader();
+  let bytes = 0;
   try {
-    return JSON.parse(text) as unknown;
+    for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
+      const piece = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      bytes += piece.byteLength;
+      reader.push(piece);
+    }
+    return { parsed: reader.end().parsed, bytes };
   } catch (err) {
-    throw new StateParseError(
-      `${origin}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    if (err instanceof StateSyntaxError) {
+      throw new StateSyntaxError(`${path}: ${err.message}`, err.line, err.column, { cause: err });
+    }
+    if (err instanceof StateParseError) {
+      throw new StateParseError(`${path}: ${err.message}`, { cause: err });
+    }
+    throw err;
   }
 }
 
@@ -189,10 +203,10 @@ export class StateFileSource implements StateSource {
       const signature = `${String(st.mtimeMs)}:${String(st.size)}`;
       if (signature === this.#signature) return;
       const started = clock.now();
-      const text = await readFile(path, 'utf8');
-      parsed = parseState(parseJson(text, path));
+      const read = await readStateFile(path);
+      parsed = read.parsed;
       this.#signature = signature;
-      info = { origin: path, bytes: Buffer.byteLength(text), fetchMs: clock.now() - started };
+      info = { origin: path, bytes: read.bytes, fetchMs: clock.now() - started };
     } catch (err) {
       this.#signature = '';
       const error = toError(err, path);

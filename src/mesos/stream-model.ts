@@ -21,7 +21,8 @@
  *   snapshot. Both go to the state for the carry-over (carry-over.ts).
  */
 import type { FrameworkInfo, MesosEvent, V1Snapshot } from './v1.js';
-import type { Agent, Pid, State, Task, TaskStatus } from './types.js';
+import type { Agent, Pid, State, Task } from './types.js';
+import { Interner, trimStatuses } from './compact.js';
 
 const TASK_RUNNING = 'TASK_RUNNING';
 
@@ -63,36 +64,6 @@ export interface Drift {
   readonly frameworks: number;
   /** Up to 5 examples, for the log. */
   readonly examples: readonly string[];
-}
-
-/**
- * The only status the records depend on: the latest `TASK_RUNNING` one (greatest timestamp,
- * first wins ties, as the generator picks it). The others are dropped: the task's state comes
- * from the events, and 100k tasks with their whole status history cost hundreds of megabytes.
- */
-export function trimStatuses(statuses: readonly TaskStatus[]): readonly TaskStatus[] {
-  let latest: TaskStatus | undefined;
-  for (const s of statuses) {
-    if (s.state === TASK_RUNNING && (latest === undefined || s.timestamp > latest.timestamp)) {
-      latest = s;
-    }
-  }
-  if (latest === undefined) return NO_STATUSES;
-  return statuses.length === 1 ? statuses : [latest];
-}
-
-const NO_STATUSES: readonly TaskStatus[] = [];
-
-/** One copy of each agent and framework id string (100k tasks name a few thousand). */
-class Interner {
-  readonly #strings = new Map<string, string>();
-
-  of(text: string): string {
-    const known = this.#strings.get(text);
-    if (known !== undefined) return known;
-    this.#strings.set(text, text);
-    return text;
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // Per-agent carry-over after a leader change (src/mesos/carry-over.ts): which agents are carried,
 // what ends a carry, and the state that is served meanwhile.
 import test from 'ava';
-import { CarryOver, carryableView, logCarry } from '../../src/mesos/index.js';
+import { CarryOver, PackedView, logCarry } from '../../src/mesos/index.js';
 import type { State, Task } from '../../src/mesos/index.js';
 
 const HOLD = 600_000;
@@ -173,14 +173,25 @@ test('a task the master lists on a carried agent is not repeated', (t) => {
   t.deepEqual(ids(r.state), ['a.0', 'b.1', 'c.2']);
 });
 
-test('carryableView keeps agents and running tasks with the one status records use', (t) => {
-  const view = carryableView(FULL);
+test('PackedView keeps agents and running tasks with the one status records use', (t) => {
+  const view = PackedView.of(FULL).unpack();
   t.deepEqual(ids(view), ['a.0', 'b.1', 'c.2']);
   t.deepEqual(
     view.frameworks[0]?.tasks[0]?.statuses.map((s) => s.state),
     ['TASK_RUNNING'],
   );
   t.deepEqual(agentIds(view), ['S0', 'S1', 'S2']);
+  const running = FULL.frameworks[0]?.tasks
+    .filter((x) => x.state === 'TASK_RUNNING')
+    .map((x) => ({ ...x, statuses: x.statuses.filter((s) => s.state === 'TASK_RUNNING') }));
+  t.deepEqual(view.frameworks[0]?.tasks, running, 'the tasks as they were, fields included');
+  const carry = (previous: State): State =>
+    new CarryOver().apply(state(['S0'], []), previous, true, 0, HOLD).state;
+  t.deepEqual(
+    carry(view),
+    carry(state(['S0', 'S1', 'S2'], running ?? [])),
+    'the same carry-over as the state itself',
+  );
 });
 
 test('logCarry: one warning when carrying starts, one info line when the last agent is back', (t) => {

@@ -325,3 +325,62 @@ test('the body is decoded as it arrives: UTF-8 split across chunks, a leading BO
   t.deepEqual(r.doc, state);
   t.is(r.bytes, body.length);
 });
+
+test('readState validates the state as it arrives: the head, the state, the size', async (t) => {
+  const m = await master(t);
+  const r = await client(t).readState(m.url);
+  t.like(r.head, { leader: m.pid, pid: m.pid, leader_info: { pid: m.pid } });
+  t.deepEqual(
+    r.parsed.state.agents.map((a) => a.id),
+    ['S0'],
+  );
+  t.is(r.url, m.url);
+  t.true(r.bytes > 100);
+  const error = await t.throwsAsync(client(t, { maxBytes: 100 }).readState(m.url), {
+    instanceOf: StateFetchError,
+  });
+  t.regex(error.message, /larger than 100 bytes/);
+});
+
+test('readState: bad JSON names its line and column, a state that is not an object says so', async (t) => {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(req.url === '/array/master/state' ? '[1, 2]' : '{"slaves": [\n  {"id": 1,,}\n]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const address = server.address();
+  const base = `http://127.0.0.1:${String(typeof address === 'object' && address !== null ? address.port : 0)}`;
+  const error = await t.throwsAsync(client(t).readState(base), { instanceOf: StateParseError });
+  t.is(error.code, 'ERR_STATE_PARSE');
+  t.is(
+    error.message,
+    `${base}: state is invalid JSON at line 2 column 12: Expected double-quoted property name`,
+  );
+  const array = await t.throwsAsync(client(t).readState(`${base}/array`), {
+    instanceOf: StateParseError,
+  });
+  t.is(array.message, `${base}: state document is not a JSON object (got an array)`);
+});
+
+test('readState decodes UTF-8 split across chunks and drops a leading BOM', async (t) => {
+  const state = { ...STATE, slaves: [{ ...STATE.slaves[0], hostname: 'mâître-ü.example' }] };
+  const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(state))]);
+  const server = createServer((_req, res) => {
+    void (async () => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      for (let i = 0; i < body.length; i += 3) {
+        res.write(body.subarray(i, i + 3));
+        await new Promise(setImmediate);
+      }
+      res.end();
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const r = await client(t, { timeoutMs: 20_000 }).readState(`http://127.0.0.1:${String(port)}`);
+  t.is(r.parsed.state.agents[0]?.hostname, 'mâître-ü.example');
+  t.is(r.bytes, body.length);
+});
