@@ -1,6 +1,7 @@
 // StateClient against fake masters on loopback: redirects, status codes, timeouts, size limit,
 // gzip, keep-alive, Basic auth and TLS with a test CA made at test time.
 import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { systemClock } from '../../src/clock.js';
@@ -301,13 +302,19 @@ test('baseOf strips the state path and keeps a path prefix', (t) => {
   t.is(baseOf(new URL('http://[fd00::1]:5050/master/state')), 'http://[fd00::1]:5050');
 });
 
-test('the body is decoded as it arrives: UTF-8 split across chunks, a leading BOM, byte count', async (t) => {
-  const state = { ...STATE, hostname: 'mâître-ü.example', id: 'Ωmega-日本' };
-  const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(state))]);
-  const server = createServer((_req, res) => {
+/** Starts `server` on a loopback port, closed at the end of the test; its base URL. */
+async function listen(t: ExecutionContext, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const address = server.address();
+  return `http://127.0.0.1:${String(typeof address === 'object' && address !== null ? address.port : 0)}`;
+}
+
+/** A server that sends `body` three bytes at a time, one piece per turn of its event loop. */
+function trickling(body: Buffer): Server {
+  return createServer((_req, res) => {
     void (async () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      // Three bytes at a time, one per turn: multi-byte characters straddle the pieces.
       for (let i = 0; i < body.length; i += 3) {
         res.write(body.subarray(i, i + 3));
         await new Promise(setImmediate);
@@ -315,13 +322,16 @@ test('the body is decoded as it arrives: UTF-8 split across chunks, a leading BO
       res.end();
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+test('the body is decoded as it arrives: UTF-8 split across chunks, a leading BOM, byte count', async (t) => {
+  const state = { ...STATE, hostname: 'mâître-ü.example', id: 'Ωmega-日本' };
+  const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(state))]);
+  // Three bytes at a time: multi-byte characters straddle the pieces.
+  const base = await listen(t, trickling(body));
   // About 140 pieces, each a turn of this thread's event loop: on a loaded machine that took more
   // than the helper's 2 s timeout, which is not what this test is about.
-  const r = await client(t, { timeoutMs: 20_000 }).fetchState(`http://127.0.0.1:${String(port)}`);
+  const r = await client(t, { timeoutMs: 20_000 }).fetchState(base);
   t.deepEqual(r.doc, state);
   t.is(r.bytes, body.length);
 });
@@ -347,10 +357,7 @@ test('readState: bad JSON names its line and column, a state that is not an obje
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(req.url === '/array/master/state' ? '[1, 2]' : '{"slaves": [\n  {"id": 1,,}\n]}');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const address = server.address();
-  const base = `http://127.0.0.1:${String(typeof address === 'object' && address !== null ? address.port : 0)}`;
+  const base = await listen(t, server);
   const error = await t.throwsAsync(client(t).readState(base), { instanceOf: StateParseError });
   t.is(error.code, 'ERR_STATE_PARSE');
   t.is(
@@ -366,21 +373,7 @@ test('readState: bad JSON names its line and column, a state that is not an obje
 test('readState decodes UTF-8 split across chunks and drops a leading BOM', async (t) => {
   const state = { ...STATE, slaves: [{ ...STATE.slaves[0], hostname: 'mâître-ü.example' }] };
   const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(state))]);
-  const server = createServer((_req, res) => {
-    void (async () => {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      for (let i = 0; i < body.length; i += 3) {
-        res.write(body.subarray(i, i + 3));
-        await new Promise(setImmediate);
-      }
-      res.end();
-    })();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const r = await client(t, { timeoutMs: 20_000 }).readState(`http://127.0.0.1:${String(port)}`);
+  const r = await client(t, { timeoutMs: 20_000 }).readState(await listen(t, trickling(body)));
   t.is(r.parsed.state.agents[0]?.hostname, 'mâître-ü.example');
   t.is(r.bytes, body.length);
 });
