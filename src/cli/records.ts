@@ -1,4 +1,5 @@
 /** `mesodns records`: the records a state document produces, as zone-file lines. */
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, loadConfig } from '../config/index.js';
 import { StateParseError } from '../errors.js';
@@ -6,6 +7,7 @@ import { masterHosts, reverseOptions } from '../pipeline/loader.js';
 import type { ParsedState } from '../mesos/index.js';
 import {
   EXPECTED_STATE,
+  StateReader,
   StateSyntaxError,
   hostnamesOf,
   parseJsonText,
@@ -18,12 +20,26 @@ import { generateRecords, toZoneFile } from '../records/index.js';
 import { CliFailure } from './failure.js';
 import { listenerAddresses, resolveListenAt } from './listen.js';
 
-/** Prints the records of `stateFile` for `configFile` (or the defaults); the exit code. */
-export async function printRecords(
-  stateFile: string,
-  configFile: string | undefined,
-): Promise<number> {
-  const config = configFile === undefined ? DEFAULT_CONFIG : loadConfig(configFile);
+/**
+ * A `/master/state` file read as its bytes arrive (`StateReader`: a 1M-task file is longer than
+ * the longest string V8 makes); undefined when it is anything else, or cannot be read so (the
+ * caller then reads it whole, for a v1 `GET_STATE` answer and for the exact message of a fault).
+ */
+async function streamedState(stateFile: string): Promise<ParsedState | undefined> {
+  try {
+    const reader = new StateReader();
+    for await (const chunk of createReadStream(stateFile, { highWaterMark: 64 * 1024 })) {
+      reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    }
+    const read = reader.end();
+    return read.hasLists ? read.parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `stateFile` read whole and validated (a v0 or v1 state); a fault is a `CliFailure`. */
+async function wholeState(stateFile: string): Promise<ParsedState> {
   let text: string;
   try {
     text = await readFile(stateFile, 'utf8');
@@ -31,9 +47,8 @@ export async function printRecords(
     const why = fileReadProblem(err, stateFile, process.cwd());
     throw new CliFailure(`${stateFile}: cannot read the Mesos state: ${why}`, { cause: err });
   }
-  let parsed: ParsedState;
   try {
-    parsed = parseStateDocument(parseJsonText(text));
+    return parseStateDocument(parseJsonText(text));
   } catch (err) {
     if (err instanceof StateSyntaxError) {
       const where = err.line > 0 ? `${stateFile}:${err.line}:${err.column}` : stateFile;
@@ -44,6 +59,15 @@ export async function printRecords(
     }
     throw err;
   }
+}
+
+/** Prints the records of `stateFile` for `configFile` (or the defaults); the exit code. */
+export async function printRecords(
+  stateFile: string,
+  configFile: string | undefined,
+): Promise<number> {
+  const config = configFile === undefined ? DEFAULT_CONFIG : loadConfig(configFile);
+  const parsed = (await streamedState(stateFile)) ?? (await wholeState(stateFile));
   // As serve does (pipeline/loader.ts and serve()): the same masters, host lookups and N1 addresses, so
   // that records and serve agree on every record for the same config.
   const masters = masterHosts(config);

@@ -41,6 +41,11 @@ export interface StateHead {
 export interface ReadState {
   readonly parsed: ParsedState;
   readonly head: StateHead;
+  /**
+   * Whether the document has a `slaves` or a `frameworks` list: what makes it a `/master/state`
+   * (`parseStateDocument` reads anything else as a v1 `GET_STATE` answer, or refuses it).
+   */
+  readonly hasLists: boolean;
 }
 
 type Action = SliceVisitor | typeof COLLECT | typeof SKIP;
@@ -158,6 +163,7 @@ export class StateReader {
   #frameworkReport = new Report();
   #isObject = false;
   #notObject: unknown;
+  #hasLists = false;
 
   constructor() {
     const top: SliceVisitor = {
@@ -209,7 +215,11 @@ export class StateReader {
       frameworks: this.#frameworks,
       recoveredAgentIds: this.#recovered.items,
     };
-    return { parsed: { state, report: report.result() }, head: this.#head };
+    return {
+      parsed: { state, report: report.result() },
+      head: this.#head,
+      hasLists: this.#hasLists,
+    };
   }
 
   #agentSection(): ListSection<Agent> {
@@ -228,6 +238,7 @@ export class StateReader {
         return COLLECT;
       case 'slaves':
         this.#agents = this.#agentSection();
+        if (kind === 'array') this.#hasLists = true;
         return kind === 'array' ? this.#agents : COLLECT;
       case 'recovered_slaves':
         this.#recovered = new ListSection('recovered_slaves', 'agents', parseRecoveredAgent);
@@ -235,6 +246,7 @@ export class StateReader {
       case 'frameworks':
         this.#frameworks = [];
         this.#frameworkReport = new Report();
+        if (kind === 'array') this.#hasLists = true;
         return kind === 'array' ? this.#frameworkList() : COLLECT;
       default:
         return kind === 'array' ? SKIP_ALL : SKIP;
