@@ -25,6 +25,24 @@ export const SAMPLE_QUERIES = 300;
 export const KNOTD = existsSync('/usr/sbin/knotd') ? '/usr/sbin/knotd' : 'knotd';
 
 /** A positive integer from the environment variable `name`, or `fallback` when it is unset. */
+/**
+ * The mesodns config of a stand-alone measurement: the `mesos` section's lines (indented here),
+ * DNS on a free loopback port, `/metrics` on `httpPort`, no forwarding.
+ */
+export function measuredConfig(mesos: readonly string[], httpPort: number): string {
+  return [
+    'mesos:',
+    ...mesos.map((line) => `  ${line}`),
+    'dns:',
+    '  listen: 127.0.0.1:0',
+    'http:',
+    '  enabled: true',
+    `  listen: 127.0.0.1:${String(httpPort)}`,
+    'forward:',
+    '  enabled: false',
+  ].join('\n');
+}
+
 export function envInt(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return fallback;

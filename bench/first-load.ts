@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { syntheticState } from '../support/cluster.js';
 import { freePort } from '../support/ports.js';
 import { histogram, scrape } from './metrics.js';
+import { measuredConfig } from './common.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
@@ -59,20 +60,7 @@ const stateFile = join(dir, 'state.json');
 await writeInPieces(stateFile, syntheticState({ tasks }));
 const config = join(dir, 'mesodns.yaml');
 const httpPort = await freePort();
-await writeFile(
-  config,
-  [
-    'mesos:',
-    `  stateFile: ${stateFile}`,
-    'dns:',
-    '  listen: 127.0.0.1:0',
-    'http:',
-    '  enabled: true',
-    `  listen: 127.0.0.1:${String(httpPort)}`,
-    'forward:',
-    '  enabled: false',
-  ].join('\n'),
-);
+await writeFile(config, measuredConfig([`stateFile: ${stateFile}`], httpPort));
 const started = Date.now();
 const proc = spawn(process.execPath, [mainJs, 'serve', '--config', config], {
   stdio: ['ignore', 'pipe', 'pipe'],

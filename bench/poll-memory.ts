@@ -14,6 +14,7 @@ import { syntheticState } from '../support/cluster.js';
 import { FakeMaster } from '../support/fake-master.js';
 import { freePort } from '../support/ports.js';
 import { histogram, scrape } from './metrics.js';
+import { measuredConfig } from './common.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
@@ -41,19 +42,7 @@ const config = join(dir, 'mesodns.yaml');
 const httpPort = await freePort();
 await writeFile(
   config,
-  [
-    'mesos:',
-    `  masters: ["${master.url}"]`,
-    '  mode: poll',
-    '  refresh: 5s',
-    'dns:',
-    '  listen: 127.0.0.1:0',
-    'http:',
-    '  enabled: true',
-    `  listen: 127.0.0.1:${String(httpPort)}`,
-    'forward:',
-    '  enabled: false',
-  ].join('\n'),
+  measuredConfig([`masters: ["${master.url}"]`, 'mode: poll', 'refresh: 5s'], httpPort),
 );
 const proc = spawn(process.execPath, [mainJs, 'serve', '--config', config], {
   stdio: ['ignore', 'pipe', 'pipe'],
