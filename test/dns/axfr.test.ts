@@ -14,7 +14,7 @@ import type { Journal, TransferEvent, TransferSettings } from '../../src/dns/tra
 import { TsigSigner, keyring, readTsig } from '../../src/dns/tsig.js';
 import type { TsigKey } from '../../src/dns/tsig.js';
 import { CompactRecordSet, toRecordData } from '../../src/records/index.js';
-import type { Logger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { decodeMessage, encodeQuery, soaData } from '../../support/dns-message.js';
 import type { Rec } from '../../support/dns-message.js';
 import { recordsFromText, zoneFromText } from '../../support/records-text.js';
@@ -156,12 +156,6 @@ test('names a changeset replaced come from the changeset, removed names are gone
 // --- the service -------------------------------------------------------------------------------
 
 const KEY: TsigKey = { name: 'k.', algorithm: 'hmac-sha256', secret: Buffer.from('secret') };
-const silent: Logger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 
 function service(
   settings: Partial<TransferSettings> = {},
@@ -174,7 +168,7 @@ function service(
   const transfers = new ZoneTransfers(
     { allow: new Acl(['127.0.0.0/8']), keys: keyring([]), maxConcurrent: 2, ...settings },
     {
-      logger: silent,
+      logger: silentLogger,
       onTransfer: (e) => events.push(e),
       ...(journal === undefined ? {} : { journal }),
     },

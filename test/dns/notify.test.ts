@@ -11,16 +11,10 @@ import { Notifier, notifyAnswer, notifyMessage } from '../../src/dns/notify.js';
 import { TsigSigner, keyring, readTsig, verifyTsig } from '../../src/dns/tsig.js';
 import type { TsigKey } from '../../src/dns/tsig.js';
 import type { Zone } from '../../src/dns/index.js';
-import type { Logger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { decodeMessage, soaData } from '../../support/dns-message.js';
 import { zoneFromText } from '../../support/records-text.js';
 
-const silent: Logger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 const KEY: TsigKey = { name: 'xfr.', algorithm: 'hmac-sha256', secret: Buffer.from('notify') };
 
 /** Timers that fire only when the test says. */
@@ -95,7 +89,7 @@ function notifierFor(
   const timers = new ManualTimers();
   const events: NotifyEvent[] = [];
   const settings: NotifySettings = { targets: [{ host: '127.0.0.1', port }], key };
-  const notifier = new Notifier(settings, silent, (e) => events.push(e), timers);
+  const notifier = new Notifier(settings, silentLogger, (e) => events.push(e), timers);
   return { notifier, timers, events };
 }
 

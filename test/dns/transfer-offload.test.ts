@@ -20,7 +20,7 @@ import type { TransferSink } from '../../src/dns/transfer-offload.js';
 import { WINDOW } from '../../src/dns/transfer-producer.js';
 import { TsigSigner, TsigVerifier, keyring } from '../../src/dns/tsig.js';
 import type { TsigKey } from '../../src/dns/tsig.js';
-import type { Logger } from '../../src/log.js';
+import { silentLogger } from '../../src/log.js';
 import { CompactRecordSet, toRecordData } from '../../src/records/index.js';
 import { ZoneStore } from '../../src/store.js';
 import { encodeQuery } from '../../support/dns-message.js';
@@ -28,12 +28,6 @@ import { waitFor } from '../../support/mesodns.js';
 import { recordsFromText, zoneFromText } from '../../support/records-text.js';
 
 const KEY: TsigKey = { name: 'k.', algorithm: 'hmac-sha256', secret: Buffer.from('secret') };
-const silent: Logger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-};
 
 /** 26,000 A, AAAA and SRV records: about 40 messages, several chunks. */
 function bigZoneText(tag = 0): string {
@@ -67,7 +61,7 @@ function storeWith(zone: Zone, offload?: TransferOffload): ZoneStore {
 
 function offloadFor(store: () => ZoneStore | undefined): TransferOffload {
   return new TransferOffload({
-    logger: silent,
+    logger: silentLogger,
     source: { zone: () => store()?.zone(), journal: () => store()?.journal },
   });
 }
@@ -81,7 +75,7 @@ function service(
   const transfers = new ZoneTransfers(
     { allow: new Acl(['127.0.0.0/8']), keys: keyring([]), maxConcurrent: 2, ...settings },
     {
-      logger: silent,
+      logger: silentLogger,
       onTransfer: (e) => events.push(e),
       journal: (serial) => store.journal?.since(serial),
       ...(offload === undefined ? {} : { offload }),
@@ -279,7 +273,7 @@ test('a worker that cannot start leaves transfers on the main thread', async (t)
   });
   const offload = new TransferOffload({
     logger: {
-      ...silent,
+      ...silentLogger,
       warn: (message) => {
         warnings.push(message);
         warned();
@@ -313,7 +307,7 @@ test('a worker that stops mid-transfer closes the connection; later transfers ar
   const store = storeWith(zoneFromText(bigZoneText(), { serial: 5 }));
   let worker: Worker | undefined;
   const offload = new TransferOffload({
-    logger: silent,
+    logger: silentLogger,
     source: { zone: () => store.zone(), journal: () => store.journal },
     startWorker: () => {
       worker = startTransferWorker();
@@ -355,7 +349,7 @@ test('a worker that died is started again, and makes the transfers again', async
   const workers: Worker[] = [];
   const delays: number[] = [];
   const offload = new TransferOffload({
-    logger: silent,
+    logger: silentLogger,
     source: { zone: () => store.zone(), journal: () => store.journal },
     startWorker: () => {
       const worker = startTransferWorker();
