@@ -1,21 +1,10 @@
 import test from 'ava';
-import type { Logger } from '../../src/log.js';
+import { recordingLogger } from '../../support/logs.js';
 import { HealthReport } from '../../src/pipeline/health.js';
 import type { HealthCounters } from '../../src/pipeline/health.js';
 
 function report(): { health: HealthReport; counters: HealthCounters; logs: string[] } {
-  const logs: string[] = [];
-  const log =
-    (level: string) =>
-    (message: string, fields?: Readonly<Record<string, unknown>>): void => {
-      logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-    };
-  const logger: Logger = {
-    error: log('error'),
-    warn: log('warn'),
-    info: log('info'),
-    debug: log('debug'),
-  };
+  const { logger, logs } = recordingLogger();
   const counters: HealthCounters = { healthExcludedTasks: 0, healthFailOpenApps: 0 };
   return { health: new HealthReport(logger, counters), counters, logs };
 }

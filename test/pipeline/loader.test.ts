@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import type { Config } from '../../src/config/index.js';
 import { Loader } from '../../src/pipeline/loader.js';
 import type { LoaderOptions } from '../../src/pipeline/loader.js';
-import type { Logger } from '../../src/log.js';
+import { recordingLogger } from '../../support/logs.js';
 import { parseState } from '../../src/mesos/index.js';
 import { CompactRecordSet, cloneRecordData } from '../../src/records/index.js';
 import type { LoadInfo, ParsedState } from '../../src/mesos/index.js';
@@ -49,18 +49,7 @@ function harness(
     ...DEFAULT_CONFIG,
     mesos: { ...DEFAULT_CONFIG.mesos, failover: { ...DEFAULT_CONFIG.mesos.failover, ...failover } },
   };
-  const logs: string[] = [];
-  const log =
-    (level: string) =>
-    (message: string, fields?: Readonly<Record<string, unknown>>): void => {
-      logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-    };
-  const logger: Logger = {
-    error: log('error'),
-    warn: log('warn'),
-    info: log('info'),
-    debug: log('debug'),
-  };
+  const { logger, logs } = recordingLogger();
   const clock = { now: 1_700_000_000_000 };
   const store = new ZonePublisher();
   const loader = new Loader({
