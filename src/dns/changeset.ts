@@ -14,7 +14,15 @@ import { withChanged } from './changed-names.js';
 import type { ChangedName } from './changed-names.js';
 import { writeWireName } from './response.js';
 import type { Zone, ZonePart } from './zone.js';
-import { NO_NODE, classifyName, lookupAt, nameStart, sameNameText, withSerial } from './zone.js';
+import {
+  NO_NODE,
+  classifyName,
+  lookupAt,
+  nameStart,
+  sameNameText,
+  withSerial,
+  zonePart,
+} from './zone.js';
 
 /**
  * What a change does to a zone, as an IXFR sends it (RFC 1995): from one serial to the next, the
@@ -69,12 +77,7 @@ export function applyChangeset(zone: Zone, changeset: Changeset): Zone {
     );
   }
   const { contents } = changeset;
-  const part: ZonePart = {
-    records: contents,
-    nameBytes: Buffer.from(contents.names.buffer, contents.names.byteOffset, contents.names.length),
-    ttl: zone.ttl,
-    srvWeight: zone.srvWeight,
-  };
+  const part = zonePart(contents, zone);
   let changes = zone.changes;
   let changedNames = zone.changedNames;
   let names = zone.names;

@@ -19,7 +19,7 @@ import { TRANSFER_MESSAGE_SIZE, TransferWriter } from './transfer-writer.js';
 import type { TransferQuestion } from './transfer-writer.js';
 import { TYPE } from './wire.js';
 import type { Zone, ZonePart } from './zone.js';
-import { nameStart } from './zone.js';
+import { nameStart, zonePart } from './zone.js';
 
 /** One RR of a difference's record data. */
 interface RR {
@@ -27,17 +27,6 @@ interface RR {
   readonly id: number;
   readonly kind: number;
   readonly index: number;
-}
-
-/** The part the writer reads a difference's records from. */
-function partOf(records: RecordData, zone: Zone): ZonePart {
-  const { names } = records;
-  return {
-    records,
-    nameBytes: Buffer.from(names.buffer, names.byteOffset, names.byteLength),
-    ttl: zone.ttl,
-    srvWeight: zone.srvWeight,
-  };
 }
 
 /** Every RR of `part`, name by name. */
@@ -94,11 +83,11 @@ export function condense(
   const removed = new Map<string, RR>();
   const added = new Map<string, RR>();
   for (const diff of diffs) {
-    for (const rr of rrsOf(partOf(diff.removed, zone))) {
+    for (const rr of rrsOf(zonePart(diff.removed, zone))) {
       const key = keyOf(rr);
       if (!added.delete(key)) removed.set(key, rr);
     }
-    for (const rr of rrsOf(partOf(diff.added, zone))) {
+    for (const rr of rrsOf(zonePart(diff.added, zone))) {
       const key = keyOf(rr);
       if (!removed.delete(key)) added.set(key, rr);
     }
@@ -132,8 +121,8 @@ function sections(zone: Zone, diffs: readonly ZoneDiff[], condenseMaxRRs: number
   return diffs.map((d) => ({
     from: d.serialFrom,
     to: d.serialTo,
-    removed: rrsOf(partOf(d.removed, zone)),
-    added: rrsOf(partOf(d.added, zone)),
+    removed: rrsOf(zonePart(d.removed, zone)),
+    added: rrsOf(zonePart(d.added, zone)),
   }));
 }
 

@@ -7,7 +7,6 @@
  *
  * Each zone is immutable: a transfer keeps the zone it started with while the mirror moves on.
  */
-import type { RecordData } from '../records/index.js';
 import { applyChangeset } from './changeset.js';
 import type { Changeset, ZoneDiff } from './changeset.js';
 import { withChanged } from './changed-names.js';
@@ -16,18 +15,7 @@ import { ZoneJournal } from './journal.js';
 import type { JournalLimits } from './journal.js';
 import type { MirrorInstall, MirrorSync } from './transfer-protocol.js';
 import type { Zone, ZonePart } from './zone.js';
-import { sameNameText, zoneFromImage } from './zone.js';
-
-/** A changeset's contents as the zone reads them. */
-function partOf(records: RecordData, zone: Zone): ZonePart {
-  const { names } = records;
-  return {
-    records,
-    nameBytes: Buffer.from(names.buffer, names.byteOffset, names.length),
-    ttl: zone.ttl,
-    srvWeight: zone.srvWeight,
-  };
-}
+import { sameNameText, zoneFromImage, zonePart } from './zone.js';
 
 /** The zone and journal of the main thread's store (see the module comment). */
 export class TransferMirror {
@@ -63,7 +51,7 @@ export class TransferMirror {
   /** Everything at once (a worker started after the first load). */
   sync(message: MirrorSync): void {
     const base = zoneFromImage(message.records, message.image, message.settings);
-    const parts = message.parts.map((records) => partOf(records, base));
+    const parts = message.parts.map((records) => zonePart(records, base));
     let changes: ChangedNames<ZonePart> = undefined;
     const c = message.changed;
     for (let i = 0; i + 2 < c.length; i += 3) {

@@ -51,6 +51,17 @@ export interface ZonePart {
   readonly srvWeight: number;
 }
 
+/** `records` as a part of `zone` (a changeset's contents, a difference): its settings. */
+export function zonePart(records: RecordData, zone: Pick<ZonePart, 'ttl' | 'srvWeight'>): ZonePart {
+  const { names } = records;
+  return {
+    records,
+    nameBytes: Buffer.from(names.buffer, names.byteOffset, names.byteLength),
+    ttl: zone.ttl,
+    srvWeight: zone.srvWeight,
+  };
+}
+
 /**
  * An immutable zone: the records of its last full build (the base) and the names the
  * changesets applied since then replaced (dns/changeset.ts). `lookupAt` answers for both.
