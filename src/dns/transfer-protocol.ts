@@ -6,6 +6,7 @@
  * with the worker, not copied.
  */
 import type { SoaConfig } from '../config/index.js';
+import { isTagged } from '../is-record.js';
 import type { RecordData } from '../records/index.js';
 import type { Changeset, ZoneDiff } from './changeset.js';
 import type { JournalLimits } from './journal.js';
@@ -113,21 +114,12 @@ export type FromTransferWorker =
 
 /** Narrows a message event's data (the channel is internal; the tag is checked). */
 export function isFromTransferWorker(data: unknown): data is FromTransferWorker {
-  return (
-    typeof data === 'object' &&
-    data !== null &&
-    'type' in data &&
-    typeof data.type === 'string' &&
-    'id' in data &&
-    typeof data.id === 'number'
-  );
+  return isTagged(data) && typeof data['id'] === 'number';
 }
 
 /** See `isFromTransferWorker`. */
 export function isToTransferWorker(data: unknown): data is ToTransferWorker {
-  return (
-    typeof data === 'object' && data !== null && 'type' in data && typeof data.type === 'string'
-  );
+  return isTagged(data);
 }
 
 const EMPTY_INT32 = new Int32Array(0);

@@ -6,6 +6,7 @@
 import type { Config, SoaConfig } from '../config/index.js';
 import type { Changeset, ZoneDiff, ZoneImage } from '../dns/index.js';
 import type { LoadEvent, LoaderStats } from './loader.js';
+import { isTagged } from '../is-record.js';
 import type { LogFields, LogLevel } from '../log.js';
 import type { SourceStats, StreamStats } from '../mesos/index.js';
 import type { EnumerationChange, RecordData } from '../records/index.js';
@@ -132,16 +133,12 @@ export type FromWorker =
 
 /** Narrows a message event's data to `FromWorker` (the channel is internal; the tag is checked). */
 export function isFromWorker(data: unknown): data is FromWorker {
-  return (
-    typeof data === 'object' && data !== null && 'type' in data && typeof data.type === 'string'
-  );
+  return isTagged(data);
 }
 
 /** Narrows a message event's data to `ToWorker`. */
 export function isToWorker(data: unknown): data is ToWorker {
-  return (
-    typeof data === 'object' && data !== null && 'type' in data && typeof data.type === 'string'
-  );
+  return isTagged(data);
 }
 
 /** Narrows `workerData` to `WorkerInit`. */
