@@ -39,7 +39,8 @@ export type {
 } from './source.js';
 export { MasterPoller } from './poller.js';
 export { MasterStream } from './stream.js';
-export type { ApiClient, MasterStreamOptions, StreamStats } from './stream.js';
+export type { ApiClient, MasterStreamOptions } from './stream.js';
+export type { StreamStats } from './stream-stats.js';
 export { StreamModel } from './stream-model.js';
 export { CarryOver, logCarry } from './carry-over.js';
 export { PackedView } from './carry-pack.js';

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { readCounter, readGauge, readLabelledCounter } from '../prom.js';
 import type { CarryFacts } from './carry-over.js';
-import type { StreamStats } from './stream.js';
+import type { StreamStats } from './stream-stats.js';
 
 /** What the Mesos metrics read when scraped (part of src/metrics.ts `MetricsSources`). */
 export interface MesosMetricsSources {

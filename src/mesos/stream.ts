@@ -48,8 +48,6 @@ import { FrameworkPids, readLeader } from './stream-pids.js';
 import type { ResyncStats } from './stream-resync.js';
 import type { StreamStats } from './stream-stats.js';
 import { StreamResync } from './stream-resync.js';
-
-export type { StreamStats } from './stream-stats.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
 import type { Pid } from './types.js';
