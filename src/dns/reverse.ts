@@ -46,15 +46,15 @@ export function reverseZones(apexes: readonly string[]): ReverseZones {
  * zone served has those PTRs only after its rebuild: until then the names are forwarded as
  * before, not answered NXDOMAIN from a zone without them.
  */
-const builtApexes = new WeakMap<Zone['records'], ReverseZones>();
+const builtApexes = new WeakMap<Zone['records'], ReadonlySet<string>>();
 
-function apexesOf(zone: Zone): ReverseZones {
-  let zones = builtApexes.get(zone.records);
-  if (zones === undefined) {
-    zones = reverseZones(zone.records.reverseZones);
-    builtApexes.set(zone.records, zones);
+function apexesOf(zone: Zone): ReadonlySet<string> {
+  let keys = builtApexes.get(zone.records);
+  if (keys === undefined) {
+    keys = new Set(zone.records.reverseZones.map((apex) => nameKey(apex)));
+    builtApexes.set(zone.records, keys);
   }
-  return zones;
+  return keys;
 }
 
 /** The SOA and NS RRs of one reverse zone for one zone version (serial). */
@@ -120,14 +120,11 @@ export function answerReverse(
   transport: Transport,
 ): AuthorityResult | undefined {
   if (!isReverseName(msg, query)) return undefined;
-  // The zones of the build served and configured still; before the first load, the configured.
-  const built = zone === undefined ? reverse : apexesOf(zone);
+  // A configured zone the build served has too; before the first load, the configured one.
   let apex: { readonly apexKey: string } | undefined;
-  for (const candidate of built.apexes) {
+  for (const candidate of reverse.apexes) {
     if (!isInZone(msg, query, candidate)) continue;
-    if (built === reverse || reverse.apexes.some((c) => c.apexKey === candidate.apexKey)) {
-      apex = candidate;
-    }
+    if (zone === undefined || apexesOf(zone).has(candidate.apexKey)) apex = candidate;
     break;
   }
   const qtype = query.qtype;
