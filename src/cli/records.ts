@@ -1,5 +1,4 @@
 /** `mesodns records`: the records a state document produces, as zone-file lines. */
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG, loadConfig } from '../config/index.js';
 import { StateParseError } from '../errors.js';
@@ -7,11 +6,11 @@ import { masterHosts, reverseOptions } from '../pipeline/loader.js';
 import type { ParsedState } from '../mesos/index.js';
 import {
   EXPECTED_STATE,
-  StateReader,
   StateSyntaxError,
   hostnamesOf,
   parseJsonText,
   parseStateDocument,
+  readStateFile,
   resolveHosts,
   systemLookup,
 } from '../mesos/index.js';
@@ -21,17 +20,14 @@ import { CliFailure } from './failure.js';
 import { listenerAddresses, resolveListenAt } from './listen.js';
 
 /**
- * A `/master/state` file read as its bytes arrive (`StateReader`: a 1M-task file is longer than
- * the longest string V8 makes); undefined when it is anything else, or cannot be read so (the
- * caller then reads it whole, for a v1 `GET_STATE` answer and for the exact message of a fault).
+ * A `/master/state` file read as its bytes arrive (`readStateFile`, as serve reads it: a 1M-task
+ * file is longer than the longest string V8 makes); undefined when it is anything else, or
+ * cannot be read so (the caller then reads it whole, for a v1 `GET_STATE` answer and for the
+ * exact message of a fault).
  */
 async function streamedState(stateFile: string): Promise<ParsedState | undefined> {
   try {
-    const reader = new StateReader();
-    for await (const chunk of createReadStream(stateFile, { highWaterMark: 64 * 1024 })) {
-      reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-    }
-    const read = reader.end();
+    const read = await readStateFile(stateFile);
     return read.hasLists ? read.parsed : undefined;
   } catch {
     return undefined;

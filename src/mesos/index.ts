@@ -24,12 +24,11 @@ export type {
 } from './types.js';
 export { MAX_PROBLEMS, parsePid, parsePortRanges, parseState } from './parse.js';
 export { EXPECTED_STATE, StateSyntaxError, parseJsonText, parseStateDocument } from './document.js';
-export { StateReader } from './state-reader.js';
 export { DEFAULT_HEARTBEAT_SECONDS, parseV1Event, parseV1Master, parseV1State } from './v1.js';
 export type { FrameworkInfo, MesosEvent, ParsedV1State, V1Master, V1Snapshot } from './v1.js';
 export { RecordIoDecoder } from './recordio.js';
 export type { RecordIoOptions } from './recordio.js';
-export { StateFileSource } from './source.js';
+export { StateFileSource, readStateFile } from './source.js';
 export type {
   LoadInfo,
   SourceStats,

@@ -135,8 +135,11 @@ export async function deliver(
 /**
  * Reads and validates the state file at `path` as its bytes are read (`StateReader`): the
  * document never exists whole. Errors name the file (and the line and column of bad JSON).
+ * `hasLists`: whether it is a `/master/state` at all (`ReadState.hasLists`).
  */
-async function readStateFile(path: string): Promise<{ parsed: ParsedState; bytes: number }> {
+export async function readStateFile(
+  path: string,
+): Promise<{ parsed: ParsedState; bytes: number; hasLists: boolean }> {
   const reader = new StateReader();
   let bytes = 0;
   try {
@@ -145,7 +148,8 @@ async function readStateFile(path: string): Promise<{ parsed: ParsedState; bytes
       bytes += piece.byteLength;
       reader.push(piece);
     }
-    return { parsed: reader.end().parsed, bytes };
+    const { parsed, hasLists } = reader.end();
+    return { parsed, bytes, hasLists };
   } catch (err) {
     if (err instanceof StateSyntaxError) {
       throw new StateSyntaxError(`${path}: ${err.message}`, err.line, err.column, { cause: err });
