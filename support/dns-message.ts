@@ -121,3 +121,26 @@ export function soaData(r: Rec): { mname: string; rname: string; serial: number;
     minimum: Number(field(d, 'minimum')),
   };
 }
+
+/**
+ * The answer a secondary holding `serial` gives the SOA query `query`: the question as asked, one
+ * SOA RR (owner a pointer to the question, root mname and rname) with that serial.
+ */
+export function soaAnswer(query: Buffer, serial: number): Buffer {
+  let end = 12;
+  while ((query[end] ?? 0) !== 0) end += (query[end] ?? 0) + 1;
+  const question = query.subarray(12, end + 5);
+  const rr = Buffer.alloc(2 + 10 + 22);
+  rr.writeUInt16BE(0xc00c, 0);
+  rr.writeUInt16BE(6, 2); // SOA
+  rr.writeUInt16BE(1, 4);
+  rr.writeUInt32BE(60, 6);
+  rr.writeUInt16BE(22, 10);
+  rr.writeUInt32BE(serial, 14); // after the root mname and rname
+  const header = Buffer.from(query.subarray(0, 12));
+  header[2] = 0x84;
+  header[3] = 0;
+  header.writeUInt16BE(1, 6);
+  header.writeUInt16BE(0, 10);
+  return Buffer.concat([header, question, rr]);
+}

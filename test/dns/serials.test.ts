@@ -3,6 +3,7 @@ import type { Socket } from 'node:dgram';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { isSerialAfter, laterSerial, peerSerials } from '../../src/dns/index.js';
+import { soaAnswer } from '../../support/dns-message.js';
 
 test('RFC 1982: later means ahead by less than half the space, across the wrap', (t) => {
   t.true(isSerialAfter(2, 1));
@@ -13,25 +14,6 @@ test('RFC 1982: later means ahead by less than half the space, across the wrap',
   t.is(laterSerial(5, undefined), 5);
   t.is(laterSerial(5, 7), 7);
 });
-
-/** The SOA answer a secondary at `serial` gives `query` (root mname and rname). */
-function soaAnswer(query: Buffer, serial: number): Buffer {
-  let end = 12;
-  while ((query[end] ?? 0) !== 0) end += (query[end] ?? 0) + 1;
-  const question = query.subarray(12, end + 5);
-  const rr = Buffer.alloc(2 + 10 + 22);
-  rr.writeUInt16BE(0xc00c, 0);
-  rr.writeUInt16BE(6, 2);
-  rr.writeUInt16BE(1, 4);
-  rr.writeUInt32BE(60, 6);
-  rr.writeUInt16BE(22, 10);
-  rr.writeUInt32BE(serial, 14);
-  const header = Buffer.from(query.subarray(0, 12));
-  header[2] = 0x84;
-  header[3] = 0;
-  header.writeUInt16BE(1, 6);
-  return Buffer.concat([header, question, rr]);
-}
 
 /** A secondary on loopback that ignores the first `ignore` queries, then answers with `serial`. */
 async function secondary(

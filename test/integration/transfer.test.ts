@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { dig, kdig } from '../../support/dig.js';
+import { soaAnswer } from '../../support/dns-message.js';
 import { ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
@@ -369,22 +370,7 @@ test('a restarted primary goes beyond the serial its secondaries hold', async (t
   await new Promise<void>((resolve) => secondary.bind(0, '127.0.0.1', resolve));
   t.teardown(() => secondary.close());
   secondary.on('message', (query, rinfo) => {
-    let end = 12;
-    while ((query[end] ?? 0) !== 0) end += (query[end] ?? 0) + 1;
-    const question = query.subarray(12, end + 5);
-    const rr = Buffer.alloc(2 + 10 + 22);
-    rr.writeUInt16BE(0xc00c, 0);
-    rr.writeUInt16BE(6, 2); // SOA
-    rr.writeUInt16BE(1, 4);
-    rr.writeUInt32BE(60, 6);
-    rr.writeUInt16BE(22, 10);
-    rr.writeUInt32BE(held, 14); // after the root mname and rname
-    const header = Buffer.from(query.subarray(0, 12));
-    header[2] = 0x84;
-    header[3] = 0;
-    header.writeUInt16BE(1, 6);
-    header.writeUInt16BE(0, 10);
-    secondary.send(Buffer.concat([header, question, rr]), rinfo.port, rinfo.address);
+    secondary.send(soaAnswer(query, held), rinfo.port, rinfo.address);
   });
   const srv = await startMesodns({
     stateFile: DEMO_STATE,
