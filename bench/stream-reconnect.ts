@@ -43,7 +43,6 @@ async function until(from: number, check: () => Promise<boolean>): Promise<numbe
   throw new Error('round timed out');
 }
 
-const results: string[] = [];
 try {
   for (let r = 1; r <= rounds; r++) {
     const victim = `victim${String(r)}`;
@@ -77,7 +76,6 @@ try {
       `full builds +${String((await fullBuilds()) - builds)}; of it the fake master rendering ` +
       `the snapshot ${String(master.lastSnapshotRenderMs)} ms`;
     console.log(line);
-    results.push(line);
     if (process.env.BENCH_LOG !== undefined) {
       console.log(
         srv
