@@ -125,13 +125,17 @@ export class TransferOffload {
   /** Failures since the worker last made a transfer (drives the restart delay and the log). */
   #failures = 0;
   #restartTimer: NodeJS.Timeout | undefined;
-  /** Workers started again after one died, in all (`mesodns_transfer_worker_restarts_total`). */
-  restarts = 0;
+  #restarts = 0;
   #nextId = 1;
   readonly #jobs = new Map<number, Job>();
 
   constructor(options: TransferOffloadOptions) {
     this.#options = options;
+  }
+
+  /** Workers started again after one died, in all (`mesodns_transfer_worker_restarts_total`). */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /** Whether the worker runs (jobs go to it). */
@@ -186,7 +190,7 @@ export class TransferOffload {
       clearTimeout(this.#restartTimer);
       this.#restartTimer = setTimeout(() => {
         this.#restartTimer = undefined;
-        this.restarts++;
+        this.#restarts++;
         this.start();
       }, delayMs);
       this.#restartTimer.unref();
