@@ -193,6 +193,8 @@ twoAtOnce(
     const srv = await mesodns(t, cluster);
     const published = async (): Promise<number> =>
       await metricValue(srv, 'mesodns_state_loads_total{result="published"}');
+    // The first load's count reaches /metrics up to a second after its zone answers.
+    await waitFor(async () => (await published()) >= 1, 3000, 'the first load counted');
     const loads = await published();
     // Changes the stream never tells (as if lost while it was cut), then the cut.
     const doc = structuredClone(cluster.state);
