@@ -450,7 +450,7 @@ export interface StartMesodnsOptions {
  * The value of one series of `/metrics`, written as it is exposed (`name` or
  * `name{label="v",...}` in the exporter's label order); NaN when mesodns does not expose it.
  */
-export async function metricValue(srv: Mesodns, series: string): Promise<number> {
+export async function metricValue(srv: Pick<Mesodns, 'httpUrl'>, series: string): Promise<number> {
   const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
