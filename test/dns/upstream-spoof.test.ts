@@ -14,9 +14,9 @@ import { HEADER_SIZE } from '../../src/dns/wire.js';
 
 const TRUE_IP = '10.0.0.1';
 /**
- * Forged floods per run: one in the suite. After `npm run build:test`,
- * `SPOOF_TRIES=100 npx ava --timeout=30m test/dns/upstream-spoof.test.ts` is the 100-try run
- * of docs/names-and-dns.md.
+ * Forged floods per run: one in the suite. After `npm run build:test`, `SPOOF_TRIES=100 npx ava
+ * --timeout=30m .test-build/test/dns/upstream-spoof.test.js` is the 100-try run of
+ * docs/names-and-dns.md.
  */
 const TRIES = Math.max(1, Number(process.env['SPOOF_TRIES'] ?? '1') || 1);
 const FORGED_IP = '6.6.6.6';
