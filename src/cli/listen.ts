@@ -1,6 +1,6 @@
 /** The DNS listener's address at start: resolved once, and the addresses behind a wildcard. */
+import { ipFamily } from '../net/ip.js';
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { HostPort } from '../config/index.js';
 import { errnoText } from '../os-errors.js';
@@ -21,7 +21,7 @@ export function listenerAddresses(listen: HostPort): string[] {
 }
 
 export async function resolveListen(listen: HostPort): Promise<HostPort> {
-  if (isIP(listen.host) !== 0) return listen;
+  if (ipFamily(listen.host) !== 0) return listen;
   const { address } = await lookup(listen.host);
   return { host: address, port: listen.port };
 }

@@ -3,8 +3,7 @@
  * prefixes and domain names. They are pure: each returns a value or a problem, and the caller
  * reports the problem at its key.
  */
-import { isIP } from 'node:net';
-import { parsePrefix } from '../net/ip.js';
+import { ipFamily, parsePrefix } from '../net/ip.js';
 import { DEFAULT_UPSTREAM_PORT } from './defaults.js';
 import type { HostPort } from './types.js';
 
@@ -21,9 +20,9 @@ function splitHostPort(text: string): { host: string; port: string | undefined }
   const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
   if (bracketed) {
     const host = bracketed[1] ?? '';
-    return isIP(host) === 6 ? { host, port: bracketed[2] } : undefined;
+    return ipFamily(host) === 6 ? { host, port: bracketed[2] } : undefined;
   }
-  if (isIP(text) === 6) return { host: text, port: undefined };
+  if (ipFamily(text) === 6) return { host: text, port: undefined };
   const colon = text.lastIndexOf(':');
   if (colon < 0) return { host: text, port: undefined };
   const host = text.slice(0, colon);
@@ -37,12 +36,12 @@ function parsePort(text: string, min: number): number | undefined {
 }
 
 function isHost(host: string): boolean {
-  return isIP(host) !== 0 || HOSTNAME_RE.test(host);
+  return ipFamily(host) !== 0 || HOSTNAME_RE.test(host);
 }
 
 /** `host:port`, with brackets around an IPv6 host (`[::1]:53`). */
 export function joinHostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return ipFamily(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** A listen address: `host:port` / `[v6]:port`; port 0 lets the OS choose (tests). */
@@ -59,7 +58,7 @@ export function parseListen(text: string): Parsed<HostPort> {
 /** An upstream resolver: `ip`, `ip:port` or `[v6]:port` (port 53 when absent). */
 export function parseUpstream(text: string): Parsed<HostPort> {
   const split = splitHostPort(text);
-  if (split === undefined || isIP(split.host) === 0) {
+  if (split === undefined || ipFamily(split.host) === 0) {
     return { problem: 'must be an IP address, ip:port or [ipv6]:port (the port defaults to 53)' };
   }
   if (split.port === undefined) return { value: { host: split.host, port: DEFAULT_UPSTREAM_PORT } };

@@ -10,9 +10,9 @@
  * Sockets: one UDP socket per address family, on an ephemeral port, replies matched on the ID,
  * the target's address and port, and the opcode.
  */
+import { ipFamily } from '../net/ip.js';
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import type { HostPort } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { TsigKey } from './tsig.js';
@@ -218,7 +218,7 @@ export class Notifier {
       this.#unanswered(target, 'timeout');
     }, retryMs);
     target.sending = { zone, id, attempt, timer, mac, refused: false };
-    const family = net.isIPv6(target.address.host) ? 6 : 4;
+    const family = ipFamily(target.address.host) === 6 ? 6 : 4;
     this.#socket(family).send(message, target.address.port, target.address.host, (err) => {
       if (err !== null) {
         this.#logger.debug('NOTIFY not sent', { target: target.label, error: err.message });

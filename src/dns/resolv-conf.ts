@@ -1,5 +1,5 @@
 /** Reading upstream resolvers from /etc/resolv.conf, the default when `forward.resolvers` is empty. */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip.js';
 import type { HostPort } from '../config/index.js';
 
 /** Parses `nameserver` lines (IPv4 or IPv6, an IPv6 zone index dropped); other lines are ignored. */
@@ -10,7 +10,7 @@ export function parseResolvConf(text: string): HostPort[] {
     const m = /^nameserver\s+(\S+)$/.exec(line);
     if (m === null) continue;
     const host = (m[1] ?? '').replace(/%.*$/, '');
-    if (isIP(host) !== 0) out.push({ host, port: 53 });
+    if (ipFamily(host) !== 0) out.push({ host, port: 53 });
   }
   return out;
 }

@@ -3,9 +3,9 @@
  * than half the space. And asking peers for their serial: the secondaries mesodns notifies hold
  * the serial they last transferred, which a restarted mesodns must go beyond (docs/transfers.md).
  */
+import { ipFamily } from '../net/ip.js';
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import type { HostPort } from '../config/index.js';
 import { readCanonicalName } from './tsig.js';
 import { sameAddress } from './upstream.js';
@@ -57,7 +57,7 @@ export async function peerSerials(
   const asked = peers.map(
     (peer) =>
       new Promise<number | undefined>((resolve) => {
-        const socket = dgram.createSocket(net.isIPv6(peer.host) ? 'udp6' : 'udp4');
+        const socket = dgram.createSocket(ipFamily(peer.host) === 6 ? 'udp6' : 'udp4');
         const id = randomInt(65536);
         const query = questionMessage(id, 0, encodeName(zone), TYPE.SOA);
         const send = (): void => {

@@ -7,6 +7,7 @@
  * writes sockets. UDP goes through the batched native socket (batch-udp.ts) when the addon is
  * built, otherwise through Node's dgram.
  */
+import { ipFamily } from '../net/ip.js';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { HostPort, TcpLimits } from '../config/index.js';
@@ -232,7 +233,7 @@ export class DnsServer {
   }
 
   async #startDgram(host: string, port: number): Promise<void> {
-    const family = net.isIPv6(host) ? 6 : 4;
+    const family = ipFamily(host) === 6 ? 6 : 4;
     const udp = dgram.createSocket({
       type: family === 6 ? 'udp6' : 'udp4',
       reuseAddr: false,

@@ -19,7 +19,7 @@ import type { Transport } from './response.js';
 import type { ExchangeOutcome, ForwardObserver } from './upstream-stats.js';
 import type { Candidate } from './policy.js';
 import { HEADER_SIZE, TYPE, encodeName, questionMessage } from './wire.js';
-import { ipv6Bytes } from '../net/ip.js';
+import { ipFamily, ipv6Bytes } from '../net/ip.js';
 
 /** `. IN NS` with RD set: the health probe (what CoreDNS sends). */
 const PROBE = Buffer.from([0, 0, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1]);
@@ -43,7 +43,9 @@ function loopProbe(): { readonly query: Buffer; readonly question: string } {
 
 /** Formats an upstream as `ip:port` / `[v6]:port`. */
 export function formatHostPort(hp: HostPort): string {
-  return net.isIPv6(hp.host) ? `[${hp.host}]:${String(hp.port)}` : `${hp.host}:${String(hp.port)}`;
+  return ipFamily(hp.host) === 6
+    ? `[${hp.host}]:${String(hp.port)}`
+    : `${hp.host}:${String(hp.port)}`;
 }
 
 /** True when two IP literals are the same address (IPv4-mapped and IPv6 spellings included). */
@@ -51,7 +53,7 @@ export function sameAddress(a: string, b: string): boolean {
   if (a === b) return true;
   const strip = (s: string): string => s.replace(/^::ffff:/i, '').toLowerCase();
   if (strip(a) === strip(b)) return true;
-  if (!net.isIPv6(a) || !net.isIPv6(b)) return false;
+  if (ipFamily(a) !== 6 || ipFamily(b) !== 6) return false;
   const x = ipv6Bytes(a);
   const y = ipv6Bytes(b);
   return x !== undefined && y !== undefined && x.equals(y);
@@ -155,7 +157,7 @@ export class UpstreamClient {
     return new Promise((settle) => {
       let socket: dgram.Socket;
       try {
-        socket = dgram.createSocket(net.isIPv6(upstream.host) ? 'udp6' : 'udp4');
+        socket = dgram.createSocket(ipFamily(upstream.host) === 6 ? 'udp6' : 'udp4');
       } catch {
         settle({ failure: 'error' });
         return;

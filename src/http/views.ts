@@ -4,7 +4,7 @@
  * section 5.2, `records/config.go`, `models/models.go`, `records/generator.go`); values come from
  * mesodns's own configuration and records.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip.js';
 import type { Config, HostPort } from '../config/index.js';
 import { REDACTED, redactConfig } from '../config/index.js';
 import type { RecordSet } from '../records/index.js';
@@ -147,7 +147,9 @@ function seconds(ms: number): number {
 /** `ip` for port 53, else `ip:port` / `[v6]:port`, as Mesos-DNS lists resolvers. */
 function resolverText(hp: HostPort): string {
   if (hp.port === 53) return hp.host;
-  return isIP(hp.host) === 6 ? `[${hp.host}]:${String(hp.port)}` : `${hp.host}:${String(hp.port)}`;
+  return ipFamily(hp.host) === 6
+    ? `[${hp.host}]:${String(hp.port)}`
+    : `${hp.host}:${String(hp.port)}`;
 }
 
 /** A master base URL as Mesos-DNS's `host:port` (the scheme goes to `MesosHTTPSOn`). */

@@ -4,8 +4,8 @@
  * slow resolver can never fail a load (Mesos-DNS resolves while decoding and fails the whole
  * load on one bad name).
  */
+import { ipFamily } from '../net/ip.js';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { State } from './types.js';
 
 /** Looks up all addresses of a hostname. */
@@ -22,7 +22,7 @@ export function hostnamesOf(state: State, masters: readonly string[]): Set<strin
   const names = new Set<string>();
   const add = (h: string): void => {
     const host = h.trim();
-    if (host !== '' && isIP(host) === 0) names.add(host.toLowerCase());
+    if (host !== '' && ipFamily(host) === 0) names.add(host.toLowerCase());
   };
   if (state.leader !== undefined) add(state.leader.host);
   for (const agent of state.agents) add(agent.pid.host);

@@ -4,7 +4,7 @@
  * masters' ZooKeeper group. Both give the poller an ordered list of base URLs to try; redirects
  * and the state's own `leader` field do the rest (docs/mesos-api.md 1, 5).
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip.js';
 import { parsePid } from './parse.js';
 import { isRecord } from '../is-record.js';
 
@@ -82,7 +82,7 @@ export function leaderKey(facts: LeaderFacts): string | undefined {
 
 /** `host:port` with brackets around an IPv6 host. */
 export function hostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
+  return ipFamily(host) === 6 ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
 }
 
 /**
@@ -104,7 +104,7 @@ export function otherLeaderUrl(facts: LeaderFacts, via: string): string | undefi
     const port = viaUrl.port === '' ? (viaUrl.protocol === 'https:' ? 443 : 80) : +viaUrl.port;
     const isSameHost = host === pid.host || host === facts.leaderHostname;
     if (isSameHost && port === pid.port) return undefined;
-    if (isIP(host) === 0 && facts.leaderHostname === undefined) return undefined; // cannot tell
+    if (ipFamily(host) === 0 && facts.leaderHostname === undefined) return undefined; // cannot tell
   }
   const host =
     viaUrl.protocol === 'https:' && facts.leaderHostname !== undefined

@@ -5,7 +5,7 @@
  * (zookeeper.ts) does the I/O, and `GET_MASTER` (v1.ts) reads the same JSON `MasterInfo`, so
  * parsing it does not load the ZooKeeper detector.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip.js';
 import { hostPort } from './leader.js';
 import { parsePid } from './parse.js';
 import { isRecord } from '../is-record.js';
@@ -70,9 +70,10 @@ function fromFields(fields: {
   hostname?: string;
 }): MasterAddress | undefined {
   const address = fields.address;
-  const addressIp = address?.ip !== undefined && isIP(address.ip) !== 0 ? address.ip : undefined;
+  const addressIp =
+    address?.ip !== undefined && ipFamily(address.ip) !== 0 ? address.ip : undefined;
   const pid = fields.pid === undefined ? undefined : parsePid(fields.pid);
-  const pidIp = pid !== undefined && isIP(pid.host) !== 0 ? pid.host : undefined;
+  const pidIp = pid !== undefined && ipFamily(pid.host) !== 0 ? pid.host : undefined;
   const ip = addressIp ?? (fields.ip === undefined ? undefined : unpackIp(fields.ip)) ?? pidIp;
   const hostname =
     address?.hostname ?? fields.hostname ?? (pidIp === undefined ? pid?.host : undefined);
@@ -221,7 +222,7 @@ export function parseMasterInfo(format: MemberFormat, data: Uint8Array): MasterA
     case 'pid': {
       const pid = parsePid(new TextDecoder().decode(data));
       if (pid === undefined) return undefined;
-      return isIP(pid.host) !== 0
+      return ipFamily(pid.host) !== 0
         ? { ip: pid.host, hostname: undefined, port: pid.port }
         : { ip: undefined, hostname: pid.host, port: pid.port };
     }

@@ -3,8 +3,21 @@
  * (config checks `allowFrom` and `rrl.exempt`, records store A and AAAA values, dns matches
  * clients and upstream replies). An A value is the IPv4 address as an unsigned 32-bit integer,
  * an AAAA value indexes 16 bytes (its 8 groups). Writing IPv6 in canonical form (RFC 5952, as Go
- * prints it) is what makes two spellings of one address a single record. Imports nothing.
+ * prints it) is what makes two spellings of one address a single record. Imports only
+ * node:net's validators.
  */
+import { isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * `net.isIP` (4, 6 or 0), without testing a string that has no colon against the IPv6 pattern:
+ * Node compiles that pattern at its first use, about 10 ms of CPU in every thread that meets a
+ * hostname or an IPv4 address first (each start paid it twice). An IPv6 address always has a
+ * colon and an IPv4 one never has.
+ */
+export function ipFamily(text: string): 4 | 6 | 0 {
+  if (text.includes(':')) return isIPv6(text) ? 6 : 0;
+  return isIPv4(text) ? 4 : 0;
+}
 
 /** Dotted IPv4 (already validated) as an unsigned 32-bit integer. */
 export function ipv4ToInt(text: string): number {

@@ -2,8 +2,7 @@
  * The addresses the generator reads: IP literals into canonical form and record values
  * (`parseIp`), and the entries of the masters list (`parseMasterEntry`). Pure.
  */
-import { isIP } from 'node:net';
-import { formatIpv6, ipv4ToInt, ipv6Groups } from '../net/ip.js';
+import { formatIpv6, ipFamily, ipv4ToInt, ipv6Groups } from '../net/ip.js';
 import { KIND_A, KIND_AAAA } from './layout.js';
 import type { RecordKind } from './layout.js';
 
@@ -18,7 +17,7 @@ export interface Ip {
 }
 
 /**
- * Parses an IP literal into canonical form, or undefined when it is not one (node:net isIP; zone
+ * Parses an IP literal into canonical form, or undefined when it is not one (node:net's rules; zone
  * indexes rejected). IPv4-mapped IPv6 becomes IPv4 (as Go does). With `allowPrefix`, an IPv6
  * `/len` suffix (CNI reports IPv6 with its prefix length) is stripped: a deliberate difference.
  */
@@ -33,9 +32,9 @@ export function parseIp(
     if (!allowPrefix) return undefined;
     const prefix = text.slice(slash + 1);
     text = text.slice(0, slash);
-    if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > 128 || isIP(text) !== 6) return undefined;
+    if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > 128 || ipFamily(text) !== 6) return undefined;
   }
-  const family = isIP(text);
+  const family = ipFamily(text);
   if (family === 4) return { value: text, kind: KIND_A, v: ipv4ToInt(text) };
   if (family !== 6 || text.includes('%')) return undefined;
   const groups = ipv6Groups(text.toLowerCase());

@@ -12,7 +12,7 @@
  *   more: the agent's PTR answers for it, rather than one PTR per task the agent runs.
  * Masters, frameworks and the nameserver (M, F and N records) get none.
  */
-import { isIP } from 'node:net';
+import { ipFamily } from '../net/ip.js';
 import { reverseName } from '../net/reverse.js';
 import type { RecordBuilder } from './builder.js';
 import { KIND_PTR } from './layout.js';
@@ -23,7 +23,7 @@ import { KIND_PTR } from './layout.js';
  */
 export function agentPtrTarget(hostname: string): string | undefined {
   const host = hostname.trim().toLowerCase().replace(/\.$/, '');
-  if (host === '' || isIP(host) !== 0) return undefined;
+  if (host === '' || ipFamily(host) !== 0) return undefined;
   return `${host}.`;
 }
 

@@ -1,7 +1,9 @@
+import { isIP } from 'node:net';
 import test from 'ava';
 import {
   formatIpv6,
   intToIpv4,
+  ipFamily,
   ipv4Bytes,
   ipv4ToInt,
   ipv6Bytes,
@@ -41,4 +43,14 @@ test('prefixes: a CIDR or a bare address; a problem in words otherwise', (t) => 
     problem: 'must be a CIDR such as 10.0.0.0/8 or fc00::/7, or an IP address',
   });
   t.like(parsePrefix('10.0.0.0/x'), { problem: "prefix length 'x' must be a number from 0 to 32" });
+});
+
+test('ipFamily says what net.isIP says', (t) => {
+  const inputs = [
+    ...['10.0.0.1', '255.255.255.255', '0.0.0.0', '010.0.0.1', '10.0.0', '1.2.3.4.5', '1.2.3.4:53'],
+    ...['::', '::1', 'fe80::1', 'fe80::1%eth0', '::ffff:10.0.0.1', '2001:db8::1/64', '[::1]'],
+    ...['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', ':::', 'gg::1', '::1:53', '10.0.0.1%eth0'],
+    ...['', 'localhost', 'agent-1.example.test', 'a:b', ' 10.0.0.1', '10.0.0.1 '],
+  ];
+  for (const input of inputs) t.is(ipFamily(input), isIP(input), JSON.stringify(input));
 });
