@@ -172,8 +172,8 @@ test('a syntax error in a long record skips it, counted and logged with its plac
 
 test('a bad long SUBSCRIBED, then an event: the stream ends as with a whole parse', (t) => {
   const cut = subscribedText(50).slice(0, 5000);
-  for (const wholeUpTo of [0, undefined]) {
-    const got = run(frame([cut, '{"type":"HEARTBEAT"}']), [777], { wholeUpTo });
+  for (const options of [{ wholeUpTo: 0 }, {}]) {
+    const got = run(frame([cut, '{"type":"HEARTBEAT"}']), [777], options);
     t.is(got.bad, 1);
     t.true(got.error instanceof StateParseError);
     t.regex(String(got.error), /HEARTBEAT before SUBSCRIBED/);
@@ -187,8 +187,8 @@ test('a long record that is not a valid event is skipped with parseV1Event messa
     type: 'SUBSCRIBED',
     padding: 'x'.repeat(100),
   }).replace('"subscribed":{', '"subscribed":{"heartbeat_interval_seconds":-2,');
-  for (const wholeUpTo of [0, undefined]) {
-    const got = run(frame([text]), [999], { wholeUpTo });
+  for (const options of [{ wholeUpTo: 0 }, {}]) {
+    const got = run(frame([text]), [999], options);
     t.is(got.bad, 1);
     t.deepEqual(got.events, []);
     t.regex(got.logs[0] ?? '', /SUBSCRIBED event: subscribed.heartbeat_interval_seconds: not pos/);
