@@ -37,7 +37,10 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
 }
 
-const master = new FakeMaster(syntheticState({ tasks }), { heartbeatSeconds: 1 });
+const master = new FakeMaster(syntheticState({ tasks }), {
+  heartbeatSeconds: 1,
+  cacheTaskJson: true,
+});
 await master.start();
 const dir = await mkdtemp(join(tmpdir(), 'stream-memory-'));
 const config = join(dir, 'mesodns.yaml');
