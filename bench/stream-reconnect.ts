@@ -17,7 +17,10 @@ const rounds = Number(process.argv[3] ?? 3);
 /** Give up on a round after this long. */
 const ROUND_TIMEOUT_MS = 120_000;
 
-const master = new FakeMaster(syntheticState({ tasks }), { heartbeatSeconds: 1 });
+const master = new FakeMaster(syntheticState({ tasks }), {
+  heartbeatSeconds: 1,
+  cacheTaskJson: true,
+});
 await master.start();
 const started = Date.now();
 const srv = await startMesodns({

@@ -164,8 +164,13 @@ export class JsonSlicer {
   /** Bytes of a leading byte order mark seen so far (3: none can come any more). */
   #bom = 0;
 
-  constructor(root: SliceVisitor) {
+  /**
+   * `root` visits the document's value. A leading UTF-8 byte order mark is skipped (as in a file)
+   * unless `bom` is false: then it is refused where `JSON.parse` refuses U+FEFF.
+   */
+  constructor(root: SliceVisitor, options: { readonly bom?: boolean } = {}) {
     this.#stack = [{ visitor: root, state: DOC_VALUE, index: 0, key: '' }];
+    if (options.bom === false) this.#bom = 3;
   }
 
   /** Reads the next bytes of the document; throws `JsonSliceError` where it stops being JSON. */

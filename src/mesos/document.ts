@@ -4,6 +4,7 @@
  * config file or `{}` passed by mistake is not taken for an empty cluster.
  */
 import { StateParseError } from '../errors.js';
+import { JsonSliceError } from '../json-slices.js';
 import { jsonSyntaxProblem } from '../json-syntax.js';
 import { parseState } from './parse.js';
 import { StreamModel } from './stream-model.js';
@@ -26,6 +27,18 @@ export class StateSyntaxError extends StateParseError {
     this.line = line;
     this.column = column;
   }
+}
+
+/**
+ * A slicer's syntax error (json-slices.ts) as a state's: a `StateSyntaxError` with its place in
+ * the message. Anything else is returned as it is.
+ */
+export function syntaxError(err: unknown): unknown {
+  if (!(err instanceof JsonSliceError)) return err;
+  const where = `line ${String(err.line)} column ${String(err.column)}`;
+  return new StateSyntaxError(`invalid JSON at ${where}: ${err.message}`, err.line, err.column, {
+    cause: err,
+  });
 }
 
 function kindOf(v: unknown): string {

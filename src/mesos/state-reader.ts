@@ -15,9 +15,9 @@
  * not an object a `StateParseError`, as `parseState` says it.
  */
 import { StateParseError } from '../errors.js';
-import { COLLECT, JsonSliceError, JsonSlicer, SKIP, SKIP_ALL } from '../json-slices.js';
+import { COLLECT, JsonSlicer, SKIP, SKIP_ALL } from '../json-slices.js';
 import type { SliceVisitor, ValueKind } from '../json-slices.js';
-import { StateSyntaxError } from './document.js';
+import { syntaxError } from './document.js';
 import { TaskCompactor } from './compact.js';
 import type { EntryKind, JsonObject } from './narrow.js';
 import { Report, describe } from './narrow.js';
@@ -307,13 +307,4 @@ export class StateReader {
       },
     };
   }
-}
-
-/** A slicer's syntax error as the state's (`StateSyntaxError`, with its place in the message). */
-function syntaxError(err: unknown): unknown {
-  if (!(err instanceof JsonSliceError)) return err;
-  const where = `line ${String(err.line)} column ${String(err.column)}`;
-  return new StateSyntaxError(`invalid JSON at ${where}: ${err.message}`, err.line, err.column, {
-    cause: err,
-  });
 }

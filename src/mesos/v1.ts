@@ -155,10 +155,15 @@ const V1_TASK: TaskEncoding = {
 };
 
 /**
+ * The entry readers below parse one element of a `get_state` list each; `parseV1State` and the
+ * sliced reader of SUBSCRIBED (v1-state-reader.ts) both go through them, so that they agree.
+ */
+
+/**
  * A `GetAgents.Agent`. Its `pid` (`slave(1)@ip:port`) is preferred, as in v0 (the IP is only
  * there); without one the pid is made of `agent_info.hostname` and `port`.
  */
-function parseV1Agent(v: unknown): Agent {
+export function parseV1Agent(v: unknown): Agent {
   const o = element(v, 'agent');
   const info = reqObject(o, 'agent_info');
   const id = nested('agent_info', () => reqId(info, 'id'));
@@ -189,9 +194,19 @@ function frameworkInfo(info: JsonObject): FrameworkInfo {
 }
 
 /** A `GetFrameworks.Framework`: its `framework_info`. */
-function parseV1Framework(v: unknown): FrameworkInfo {
+export function parseV1Framework(v: unknown): FrameworkInfo {
   const info = reqObject(element(v, 'framework'), 'framework_info');
   return nested('framework_info', () => frameworkInfo(info));
+}
+
+/** A `GetAgents.recovered_agents` element (an `AgentInfo`): its id. */
+export function parseV1RecoveredAgent(v: unknown): string {
+  return reqId(element(v, 'agent_info'), 'id');
+}
+
+/** A `GetTasks.tasks` element. */
+export function parseV1Task(v: unknown): Task {
+  return parseTaskWith(v, V1_TASK);
 }
 
 /**
@@ -215,7 +230,7 @@ export function parseV1State(getState: unknown): ParsedV1State {
     'get_agents',
     'recovered_agents',
     'agents',
-    (v) => reqId(element(v, 'agent_info'), 'id'),
+    parseV1RecoveredAgent,
   );
   const frameworks = report.listEntries(
     frameworksDoc,
@@ -224,9 +239,7 @@ export function parseV1State(getState: unknown): ParsedV1State {
     'frameworks',
     parseV1Framework,
   );
-  const tasks = report.listEntries(tasksDoc, 'get_tasks', 'tasks', 'tasks', (v) =>
-    parseTaskWith(v, V1_TASK),
-  );
+  const tasks = report.listEntries(tasksDoc, 'get_tasks', 'tasks', 'tasks', parseV1Task);
   return { state: { agents, frameworks, tasks, recoveredAgentIds }, report: report.result() };
 }
 
@@ -236,7 +249,10 @@ function payload(record: JsonObject, key: string, inner: string): JsonObject {
   return nested(key, () => reqObject(body, inner));
 }
 
-function subscribed(record: JsonObject): MesosEvent {
+/** Reads the snapshot of a SUBSCRIBED event from its `get_state` object. */
+export type V1StateRead = (getState: JsonObject) => ParsedV1State;
+
+function subscribed(record: JsonObject, readState: V1StateRead): MesosEvent {
   const body = reqObject(record, 'subscribed');
   const getState = nested('subscribed', () => reqObject(body, 'get_state'));
   const heartbeat = nested('subscribed', () => optNumber(body, 'heartbeat_interval_seconds'));
@@ -245,7 +261,7 @@ function subscribed(record: JsonObject): MesosEvent {
       `subscribed.heartbeat_interval_seconds: not positive: ${String(heartbeat)}`,
     );
   }
-  const { state, report } = parseV1State(getState);
+  const { state, report } = readState(getState);
   return {
     type: 'SUBSCRIBED',
     snapshot: state,
@@ -282,15 +298,15 @@ function taskUpdated(record: JsonObject): MesosEvent {
   });
 }
 
-function readEvent(type: string, record: JsonObject): MesosEvent {
+function readEvent(type: string, record: JsonObject, readState: V1StateRead): MesosEvent {
   switch (type) {
     case 'SUBSCRIBED':
-      return subscribed(record);
+      return subscribed(record, readState);
     case 'TASK_ADDED': {
       const task = payload(record, 'task_added', 'task');
       return {
         type: 'TASK_ADDED',
-        task: nested('task_added.task', () => parseTaskWith(task, V1_TASK)),
+        task: nested('task_added.task', () => parseV1Task(task)),
       };
     }
     case 'TASK_UPDATED':
@@ -333,6 +349,16 @@ function readEvent(type: string, record: JsonObject): MesosEvent {
  * caller counts and skips it. A `SUBSCRIBED` snapshot skips bad entries like `parseV1State`.
  */
 export function parseV1Event(record: unknown): MesosEvent {
+  return readV1Event(record, parseV1State);
+}
+
+/**
+ * `parseV1Event`, the snapshot of a SUBSCRIBED event read by `readState` from its `get_state`
+ * (which is then known to be an object): the sliced reader (v1-state-reader.ts) hands a stand-in
+ * record whose `get_state` it has read already, so that the event's own checks, their order and
+ * their messages are this function's.
+ */
+export function readV1Event(record: unknown, readState: V1StateRead): MesosEvent {
   if (!isObject(record)) {
     throw new StateParseError(`event is not a JSON object (got ${describe(record)})`);
   }
@@ -341,7 +367,7 @@ export function parseV1Event(record: unknown): MesosEvent {
     throw new StateParseError(`event without a type (type: ${describe(type)})`);
   }
   try {
-    return readEvent(type, record);
+    return readEvent(type, record, readState);
   } catch (err) {
     if (err instanceof FieldError) throw new StateParseError(`${type} event: ${err.message}`);
     throw err;

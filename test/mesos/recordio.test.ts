@@ -194,3 +194,117 @@ test('refuses a limit that is not a non-negative integer', (t) => {
     t.throws(() => new RecordIoDecoder({ maxRecordBytes }), { instanceOf: RangeError });
   }
 });
+
+// ---- parts: long records handed out as they arrive -------------------------------------------
+
+/** Pushes `chunks` to `parts` and describes what came out: `<text>` whole, `[<text>]` sliced. */
+function partsAll(decoder: RecordIoDecoder, chunks: readonly Uint8Array[]): string[] {
+  const out: string[] = [];
+  let sliced: string | undefined;
+  let announced = -1;
+  for (const chunk of chunks) {
+    for (const part of decoder.parts(chunk)) {
+      switch (part.kind) {
+        case 'record':
+          if (sliced !== undefined) throw new Error('a whole record inside a sliced one');
+          out.push(part.bytes.toString('utf8'));
+          break;
+        case 'begin':
+          if (sliced !== undefined) throw new Error('begin twice');
+          sliced = '';
+          announced = part.length;
+          break;
+        case 'piece':
+          if (sliced === undefined || part.bytes.length === 0) throw new Error('bad piece');
+          sliced += part.bytes.toString('latin1');
+          break;
+        case 'end':
+          if (sliced === undefined || Buffer.byteLength(sliced, 'latin1') !== announced) {
+            throw new Error('end without its bytes');
+          }
+          out.push(`[${Buffer.from(sliced, 'latin1').toString('utf8')}]`);
+          sliced = undefined;
+      }
+    }
+  }
+  return out;
+}
+
+test('parts: records over wholeUpTo come in pieces, the others whole, split anywhere', (t) => {
+  const stream = frame(RECORDS);
+  // wholeUpTo 4: the empty record, "x" and nothing else whole.
+  const expected = RECORDS.map((r) => (Buffer.byteLength(r) > 4 ? `[${r}]` : r));
+  let runs = 0;
+  for (let i = 0; i <= stream.length; i++) {
+    for (let j = i; j <= stream.length; j++) {
+      const decoder = new RecordIoDecoder({ wholeUpTo: 4 });
+      const got = partsAll(decoder, [
+        stream.subarray(0, i),
+        stream.subarray(i, j),
+        stream.subarray(j),
+      ]);
+      if (got.join('\u0000') !== expected.join('\u0000') || decoder.pending !== 0) {
+        t.fail(`split at ${String(i)} and ${String(j)} gave ${JSON.stringify(got)}`);
+        return;
+      }
+      runs++;
+    }
+  }
+  t.true(runs > 10_000);
+});
+
+test('parts: a long record holds nothing while it arrives, its pieces are views', (t) => {
+  const decoder = new RecordIoDecoder({ wholeUpTo: 0 });
+  const chunk = Buffer.from('11\nhello ');
+  const parts = decoder.parts(chunk);
+  t.deepEqual(
+    parts.map((p) => p.kind),
+    ['begin', 'piece'],
+  );
+  t.like(parts[0], { kind: 'begin', length: 11 });
+  const piece = parts[1];
+  t.true(piece?.kind === 'piece' && piece.bytes.buffer === chunk.buffer);
+  t.is(decoder.pending, 0);
+  t.deepEqual(
+    decoder.parts(Buffer.from('world3\nabc')).map((p) => p.kind),
+    ['piece', 'end', 'begin', 'piece', 'end'],
+  );
+});
+
+test('parts: the size limit applies before any piece of a long record is handed out', (t) => {
+  const decoder = new RecordIoDecoder({ maxRecordBytes: 100, wholeUpTo: 10 });
+  t.deepEqual(partsAll(decoder, [frame(['a'.repeat(100)])]), [`[${'a'.repeat(100)}]`]);
+  t.deepEqual(decoder.parts(Buffer.from('10')), []);
+  t.throws(() => decoder.parts(Buffer.from('1\n' + 'b'.repeat(101))), {
+    instanceOf: StateParseError,
+    message: /record of 101 bytes exceeds the limit of 100 bytes/,
+  });
+  t.throws(() => decoder.parts(frame(['ok'])), { message: /unusable after an error/ });
+});
+
+test('parts: a large record in 64 KiB chunks comes as its chunks, never copied', (t) => {
+  const body = Buffer.alloc(3 * 1024 * 1024 + 17, 0x61);
+  const stream = Buffer.concat([Buffer.from(`${String(body.length)}\n`), body, frame(['tail'])]);
+  const decoder = new RecordIoDecoder();
+  let bytes = 0;
+  const kinds: string[] = [];
+  for (let i = 0; i < stream.length; i += 64 * 1024) {
+    const chunk = stream.subarray(i, i + 64 * 1024);
+    for (const part of decoder.parts(chunk)) {
+      if (part.kind === 'piece') {
+        bytes += part.bytes.length;
+        if (part.bytes.buffer !== chunk.buffer) t.fail('a piece was copied');
+      } else {
+        kinds.push(part.kind);
+      }
+    }
+  }
+  t.is(bytes, body.length);
+  t.deepEqual(kinds, ['begin', 'end', 'record']);
+});
+
+test('refuses a wholeUpTo that is not a non-negative integer', (t) => {
+  for (const wholeUpTo of [-1, 0.5, Number.NaN]) {
+    t.throws(() => new RecordIoDecoder({ wholeUpTo }), { instanceOf: RangeError });
+  }
+});

@@ -9,6 +9,10 @@ import { MasterStream } from '../../src/mesos/stream.js';
 import type { ApiClient } from '../../src/mesos/stream.js';
 import type { EventStream } from '../../src/mesos/client.js';
 import type { StateSource } from '../../src/mesos/source.js';
+import { StreamModel } from '../../src/mesos/stream-model.js';
+import type { ParsedState } from '../../src/mesos/types.js';
+import { parseV1State } from '../../src/mesos/v1.js';
+import { syntheticState } from '../../support/cluster.js';
 import { systemClock } from '../../src/clock.js';
 import { FakeTimers } from '../../support/fake-timers.js';
 import { toV1State } from '../../support/v1-state.js';
@@ -98,16 +102,19 @@ function start(
   subscribedAt: number[];
   lines: Line[];
   states: () => number;
+  lastState: () => ParsedState | undefined;
 } {
   const master = fakeMaster(timers, script);
   const { logger, lines } = recordingLogger();
   let states = 0;
+  let lastState: ParsedState | undefined;
   const stream = new MasterStream({
     detector: new StaticMasters([URL_]),
     client: master.client,
     listener: {
-      onState: () => {
+      onState: (parsed) => {
         states++;
+        lastState = parsed;
       },
       onFailure: () => undefined,
     },
@@ -127,7 +134,13 @@ function start(
   });
   t.teardown(() => stream.close());
   stream.start();
-  return { stream, subscribedAt: master.subscribedAt, lines, states: () => states };
+  return {
+    stream,
+    subscribedAt: master.subscribedAt,
+    lines,
+    states: () => states,
+    lastState: () => lastState,
+  };
 }
 
 function gaps(times: readonly number[]): number[] {
@@ -160,6 +173,35 @@ test('a good snapshot then garbage is re-subscribed with growing backoff, not in
     'the retries of a fault subscribe quietly',
   );
 });
+
+test('a SUBSCRIBED over 1 MiB in 64 KiB chunks is read as they come, as a whole one', async (t) => {
+  const timers = new FakeTimers();
+  const doc = syntheticState({ tasks: 1000 });
+  const getState = toV1State(doc);
+  const record = recordIo({
+    type: 'SUBSCRIBED',
+    subscribed: { get_state: getState, heartbeat_interval_seconds: 1 },
+  });
+  const header = record.indexOf(0x0a) + 1;
+  t.true(record.length - header > 2 ** 20, 'long enough to be read as it arrives');
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < record.length; i += 65536) chunks.push(record.subarray(i, i + 65536));
+  const { stream, states, lastState } = start(t, timers, (n) =>
+    n === 0 ? [...chunks, HEARTBEAT] : [],
+  );
+  await timers.runUntil(() => states() >= 1);
+  const model = new StreamModel();
+  model.reset(parseV1State(getState).state);
+  const taskIds = (parsed: ParsedState | undefined): string[] =>
+    (parsed?.state.frameworks ?? []).flatMap((fw) => fw.tasks.map((task) => task.id)).sort();
+  const expected = taskIds({ state: model.toState(undefined), report: NO_PROBLEMS });
+  t.true(expected.length > 900);
+  t.deepEqual(taskIds(lastState()), expected);
+  t.is(stream.stats().lastFetchBytes, record.length - header);
+  t.is(stream.streamStats().badEvents, 0);
+});
+
+const NO_PROBLEMS = { skippedAgents: 0, skippedFrameworks: 0, skippedTasks: 0, problems: [] };
 
 test('the backoff stops growing at maxBackoffMs', async (t) => {
   const timers = new FakeTimers();
