@@ -52,5 +52,8 @@ test('ipFamily says what net.isIP says', (t) => {
     ...['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', ':::', 'gg::1', '::1:53', '10.0.0.1%eth0'],
     ...['', 'localhost', 'agent-1.example.test', 'a:b', ' 10.0.0.1', '10.0.0.1 '],
   ];
-  for (const input of inputs) t.is(ipFamily(input), isIP(input), JSON.stringify(input));
+  for (const input of inputs) {
+    const family: number = ipFamily(input);
+    t.is(family, isIP(input), JSON.stringify(input));
+  }
 });
