@@ -102,7 +102,7 @@ function subscribedText(tasks: number): string {
 }
 
 test('a long SUBSCRIBED is read as it arrives and gives the events of the whole parse', (t) => {
-  const snapshot = subscribedText(800);
+  const snapshot = subscribedText(150);
   const records = [snapshot, '{"type":"HEARTBEAT"}', TASK_ADDED, '{"type":"HEARTBEAT"}'];
   const stream = frame(records);
   const expected = records.map((r) => ({

@@ -149,19 +149,20 @@ test('a small SUBSCRIBED split at every byte boundary reads as parseV1Event read
 test('SUBSCRIBED of the fixture reads as parseV1Event reads it, in chunks of any size', (t) => {
   const text = subscribedText(toV1State(readFixture()));
   const expected = whole(text);
-  for (const sizes of [[1], [3], [7, 1, 64], [1000], [65536], [Buffer.byteLength(text)]]) {
+  // Byte by byte and at every boundary: the small record above; here pieces of mixed sizes.
+  for (const sizes of [[7, 1, 64], [1000], [65536], [Buffer.byteLength(text)]]) {
     t.deepEqual(sliced(text, sizes), expected, `chunks of ${sizes.join(',')}`);
   }
 });
 
 test('a generated cluster, randomly chunked, reads as parseV1Event reads it', (t) => {
   const random = createRandom(20);
-  const state = toV1State(syntheticState({ tasks: 3000 }));
+  const state = toV1State(syntheticState({ tasks: 1000 }));
   const text = subscribedText(state, 1);
   const expected = whole(text);
   t.true('event' in expected && 'snapshot' in expected.event);
   if ('event' in expected && 'snapshot' in expected.event) {
-    t.true(expected.event.snapshot.tasks.length > 2900);
+    t.true(expected.event.snapshot.tasks.length > 950);
   }
   for (let run = 0; run < 3; run++) {
     const sizes = Array.from({ length: 200 }, () => 1 + random.int(run === 0 ? 64 : 65536));
