@@ -99,6 +99,12 @@ export interface StateListener {
   onTaskChanges?(changes: readonly TaskChange[], info: LoadInfo): boolean | Promise<boolean>;
   /** Stream mode, optional: the master is alive and nothing changed (a heartbeat). */
   onAlive?(): void;
+  /**
+   * Stream mode, optional: a snapshot of `bytes` was read and only its differences (if any) are
+   * delivered, with `onTaskChanges`: the garbage of reading it is still the listener's to
+   * collect, as after `onState`.
+   */
+  onSnapshotRead?(bytes: number, fetchMs: number): void;
 }
 
 /** A source of state documents. */

@@ -503,8 +503,10 @@ export class MasterStream implements StateSource {
       ...(masters === undefined ? {} : { masters }),
     };
     // A snapshot is delivered at once (and waited for), not batched.
-    if (changes?.onlyTasks === true) this.#batch.resubscribed(changes.touched);
-    else this.#batch.snapshot();
+    if (changes?.onlyTasks === true) {
+      this.#batch.resubscribed(changes.touched);
+      this.#options.listener.onSnapshotRead?.(bytes, fetchMs);
+    } else this.#batch.snapshot();
     return event.report;
   }
 

@@ -145,3 +145,27 @@ test('in-thread, poll mode: a changed full build posts its diff from the zone be
   t.is(third?.serial, second.message.serial);
   t.is(third?.diff, undefined);
 });
+
+test('a snapshot read without a build has its garbage collected as after a load', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesodns-worker-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const configFile = join(dir, 'mesodns.yaml');
+  await writeFile(
+    configFile,
+    'mesos:\n  masters: ["http://127.0.0.1:9"]\nforward:\n  enabled: false\n',
+  );
+  const config = loadConfig(configFile);
+  const collected: (boolean | undefined)[] = [];
+  const posted: FromWorker[] = [];
+  const worker = new PipelineWorker({
+    init: { configFile, config, nsIps: ['127.0.0.1'], version: 'test' },
+    post: (message) => posted.push(message),
+    logger: { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} },
+    collect: (compact) => collected.push(compact),
+  });
+  // A re-subscription that read 178 MB and delivered only the tasks that differ.
+  worker.listener.onSnapshotRead?.(178 * 1024 * 1024, 3000);
+  await waitFor(() => collected.length >= 2, 5000, 'two collections');
+  t.deepEqual(collected, [undefined, true], 'one collection, then a compacting one');
+  await waitFor(() => posted.some((m) => m.type === 'stats' && m.heap !== undefined), 5000);
+});
