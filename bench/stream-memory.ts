@@ -21,7 +21,7 @@ import { measuredConfig } from './common.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
-const ROUNDS = 4;
+const ROUNDS = Number(process.env.STREAM_MEMORY_ROUNDS ?? 4);
 const SETTLE_MS = 4000;
 
 async function statusMB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
