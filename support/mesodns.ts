@@ -456,6 +456,34 @@ export async function metricValue(srv: Pick<Mesodns, 'httpUrl'>, series: string)
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
 }
 
+/** Configuration reloads so far, by result (`mesodns_config_reloads_total`). */
+export async function reloadCounts(
+  srv: Pick<Mesodns, 'httpUrl'>,
+): Promise<{ applied: number; rejected: number }> {
+  const series = (result: string): string => `mesodns_config_reloads_total{result="${result}"}`;
+  return {
+    applied: await metricValue(srv, series('applied')),
+    rejected: await metricValue(srv, series('rejected')),
+  };
+}
+
+/**
+ * Waits until `srv` counts a reload with `result` beyond `before` (its counts when the SIGHUP
+ * was sent): the metric, not the log line, says the reload is done.
+ */
+export async function waitForReload(
+  srv: Pick<Mesodns, 'httpUrl'>,
+  before: { applied: number; rejected: number },
+  result: 'applied' | 'rejected' = 'applied',
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitFor(
+    async () => (await reloadCounts(srv))[result] > before[result],
+    timeoutMs,
+    `a reload ${result}`,
+  );
+}
+
 /** A running mesodns process. */
 export interface Mesodns {
   readonly dnsPort: number;

@@ -10,7 +10,15 @@ import { taskIdHash } from '../../src/records/index.js';
 import { dig } from '../../support/dig.js';
 import type { DigMessage } from '../../support/dig.js';
 import { FakeMaster } from '../../support/fake-master.js';
-import { answerData, ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
+import {
+  answerData,
+  ask,
+  metricValue,
+  reloadCounts,
+  startMesodns,
+  waitFor,
+  waitForReload,
+} from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 
 const AGENT_ID = 'b1e0c7d2-4b1a-4e36-9f0e-2c8a5d7f1a10-S0';
@@ -299,18 +307,14 @@ test.serial('streamed launches and kills change the views like every other name'
 
 test.serial('polled states rebuild the views like every other name', async (t) => {
   const { master, srv } = server();
-  const reloads = srv.logs().split('configuration reloaded').length;
+  const before = await reloadCounts(srv);
   await srv.rewriteConfig({
     mesos: { masters: [master.url], mode: 'poll', refresh: '200ms' },
     records: { addressViews: true },
   });
   srv.reload();
   // The poller replaces the stream (its first poll is loaded) before the task is added.
-  await waitFor(
-    () => srv.logs().split('configuration reloaded').length > reloads,
-    10_000,
-    'the reload to poll mode',
-  );
+  await waitForReload(srv, before);
   const cached = master.addTask({
     name: 'cached',
     ip: '9.0.3.9',

@@ -11,10 +11,17 @@ import test from 'ava';
 import { dig } from '../../support/dig.js';
 import { decodeMessage } from '../../support/dns-message.js';
 import type { Mesodns } from '../../support/mesodns.js';
-import { buildQuery, queryRaw, rcodeOf, startMesodns, waitFor } from '../../support/mesodns.js';
+import {
+  buildQuery,
+  queryRaw,
+  rcodeOf,
+  reloadCounts,
+  startMesodns,
+  waitFor,
+  waitForReload,
+} from '../../support/mesodns.js';
 import { freePort } from '../../support/ports.js';
 import { EXAMPLE_TEST_ZONE, EXAMPLE_TEST_ZONE_NAME, startKnot } from '../../support/upstream.js';
-import { parsePrometheusText, sampleSum } from '../../support/prometheus-text.js';
 
 const FAKE = 'test/fixtures/fake.json';
 
@@ -26,22 +33,12 @@ async function ttlOf(port: number, name = 'leader.mesos'): Promise<number | unde
   return (await dig(port, [name, 'A'])).answer[0]?.ttl;
 }
 
-async function reloadsSoFar(srv: Mesodns): Promise<{ applied: number; rejected: number }> {
-  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
-  const families = parsePrometheusText(text);
-  const n = 'mesodns_config_reloads_total';
-  return {
-    applied: sampleSum(families, n, { result: 'applied' }),
-    rejected: sampleSum(families, n, { result: 'rejected' }),
-  };
-}
-
 /** Rewrites the config and sends SIGHUP; resolves once the reload was applied. */
 async function reloadWith(srv: Mesodns, config: Record<string, unknown>): Promise<void> {
-  const before = count(srv.logs(), 'configuration reloaded');
+  const before = await reloadCounts(srv);
   await srv.rewriteConfig(config);
   srv.reload();
-  await waitFor(() => count(srv.logs(), 'configuration reloaded') > before, 10_000, 'reload');
+  await waitForReload(srv, before);
 }
 
 test('a valid change of the TTL and maxAddresses is applied; an invalid file is rejected and the old one kept', async (t) => {
@@ -69,13 +66,15 @@ test('a valid change of the TTL and maxAddresses is applied; an invalid file is 
   for (const [address, n] of seen) t.true(n > 50, `${address}: ${String(n)}`);
 
   await writeFile(srv.configPath, 'records:\n  ttl: -3\n  bogus: 1\n');
+  const before = await reloadCounts(srv);
   srv.reload();
-  await waitFor(() => srv.logs().includes('configuration rejected'), 5000);
+  await waitForReload(srv, before, 'rejected');
+  await waitFor(() => srv.logs().includes('configuration rejected'), 2000, 'the rejection logged');
   const logs = srv.logs();
   t.regex(logs, /records\.ttl: must be at least 0/, 'the problem is logged with its key');
   t.regex(logs, /:3:3: records\.bogus: unknown key 'bogus'/, 'and its line:column');
   t.is(await ttlOf(srv.dnsPort), 7, 'the running config is kept');
-  t.deepEqual(await reloadsSoFar(srv), { applied: 2, rejected: 1 });
+  t.deepEqual(await reloadCounts(srv), { applied: 2, rejected: 1 });
   t.like(await (await fetch(`${srv.httpUrl}/v1/config`)).json(), { TTL: 7 });
 
   await reloadWith(srv, { records: { ttl: 9 } });
@@ -155,10 +154,14 @@ test('changed listeners are bound anew before the old ones close', async (t) => 
   t.teardown(() => srv.stop());
   const dnsPort = await freePort();
   const httpPort = await freePort();
-  await reloadWith(srv, {
+  const before = await reloadCounts(srv);
+  await srv.rewriteConfig({
     dns: { listen: `127.0.0.1:${String(dnsPort)}` },
     http: { listen: `127.0.0.1:${String(httpPort)}` },
   });
+  srv.reload();
+  // The metrics move with the HTTP listener.
+  await waitForReload({ httpUrl: `http://127.0.0.1:${String(httpPort)}` }, before);
   const answer = await queryRaw(dnsPort, buildQuery('leader.mesos', 'A'), 'udp', 2000);
   t.is(rcodeOf(answer ?? Buffer.alloc(12)), 0, 'the new DNS address answers');
   t.is((await fetch(`http://127.0.0.1:${String(httpPort)}/health`)).status, 200);
@@ -184,8 +187,16 @@ test('changed listeners are bound anew before the old ones close', async (t) => 
     http: { enabled: false, listen: `127.0.0.1:${String(httpPort)}` },
   });
   srv.reload();
-  await waitFor(() => count(srv.logs(), 'configuration reloaded') === 2, 10_000);
-  await t.throwsAsync(fetch(`http://127.0.0.1:${String(httpPort)}/health`));
+  // No metrics without HTTP: the reload is done when the API is gone.
+  await waitFor(
+    () =>
+      fetch(`http://127.0.0.1:${String(httpPort)}/health`).then(
+        () => false,
+        () => true,
+      ),
+    10_000,
+    'the HTTP API closed by the second reload',
+  );
   const still = await queryRaw(dnsPort, buildQuery('leader.mesos', 'A'), 'udp', 2000);
   t.is(rcodeOf(still ?? Buffer.alloc(12)), 0);
 });
@@ -200,9 +211,10 @@ test('a listener that cannot be bound rejects the whole reload', async (t) => {
     dns: { listen: `127.0.0.1:${String(other.dnsPort)}` },
   });
   srv.reload();
-  await waitFor(() => srv.logs().includes('cannot bind its listeners'), 5000);
+  await waitForReload(srv, { applied: 0, rejected: 0 }, 'rejected', 5000);
+  await waitFor(() => srv.logs().includes('cannot bind its listeners'), 2000, 'the cause logged');
   t.is(await ttlOf(srv.dnsPort), 60, 'the old config and listener stay');
-  t.deepEqual(await reloadsSoFar(srv), { applied: 0, rejected: 1 });
+  t.deepEqual(await reloadCounts(srv), { applied: 0, rejected: 1 });
 });
 
 /** Queries in a loop until `stop()`; counts answers that are missing or not NOERROR. */
@@ -252,10 +264,10 @@ test('no query fails while the config is reloaded several times under load', asy
   for (let i = 1; i <= reloads; i++) await reloadWith(srv, config(60 + i));
   // Two SIGHUPs at once: the second runs after the first (coalesced, never concurrent).
   await srv.rewriteConfig(config(99));
-  const before = count(srv.logs(), 'configuration reloaded');
+  const before = await reloadCounts(srv);
   srv.reload();
   srv.reload();
-  await waitFor(() => count(srv.logs(), 'configuration reloaded') > before, 10_000);
+  await waitForReload(srv, before);
   const results = await Promise.all(loops.map((l) => l.stop()));
   const sent = results.reduce((n, r) => n + r.sent, 0);
   const failed = results.flatMap((r) => r.failed);
@@ -263,6 +275,6 @@ test('no query fails while the config is reloaded several times under load', asy
   t.true(sent > 100, `only ${String(sent)} queries`);
   t.log(`${String(sent)} queries during ${String(reloads + 1)} reloads, none failed`);
   t.is(await ttlOf(srv.dnsPort), 99);
-  t.is((await reloadsSoFar(srv)).rejected, 0);
-  t.true((await reloadsSoFar(srv)).applied >= reloads + 1);
+  t.is((await reloadCounts(srv)).rejected, 0);
+  t.true((await reloadCounts(srv)).applied >= reloads + 1);
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { dig } from '../../support/dig.js';
 import { FakeMaster } from '../../support/fake-master.js';
-import { ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import { ask, reloadCounts, startMesodns, waitFor, waitForReload } from '../../support/mesodns.js';
 import { startDeadUpstream, startKnot } from '../../support/upstream.js';
 
 const fixture: unknown = JSON.parse(await readFile('test/fixtures/fake.json', 'utf8'));
@@ -248,8 +248,10 @@ test('dns.batchedUdp: off serves UDP with dgram, and a SIGHUP turning it on rebi
   t.regex(srv.logs(), /mesodns started .*udp=dgram/);
   t.is((await dig(srv.dnsPort, ['nginx.marathon.mesos', 'A'])).status, 'NOERROR');
   await srv.rewriteConfig({ dns: { batchedUdp: true } });
+  const before = await reloadCounts(srv);
   srv.reload();
-  await waitFor(() => srv.logs().includes('configuration reloaded'), 10_000);
+  await waitForReload(srv, before);
+  await waitFor(() => srv.logs().includes('configuration reloaded'), 2000, 'the reload logged');
   // Same address, other UDP engine: the old listener makes way for the new one.
   t.regex(srv.logs(), /closing the old listener first/);
   t.notRegex(srv.logs(), /batched UDP unavailable/);
@@ -272,8 +274,9 @@ test('SIGHUP applies a valid config and rejects an invalid one, SIGTERM exits 0'
   srv.reload();
   await waitFor(async () => (await ttl()) === 5, 5000);
   await writeFile(srv.configPath, 'records:\n  ttl: -3\n  bogus: 1\n');
+  const before = await reloadCounts(srv);
   srv.reload();
-  await waitFor(() => srv.logs().includes('configuration rejected'), 5000);
+  await waitForReload(srv, before, 'rejected', 5000);
   t.is(await ttl(), 5);
   t.is(await srv.stop(), 0);
 });
