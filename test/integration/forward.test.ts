@@ -14,6 +14,7 @@ import type { DigResult } from '../../support/dig.js';
 import {
   ask,
   buildQuery,
+  metricValue,
   queryRaw,
   rcodeOf,
   startMesodns,
@@ -137,9 +138,11 @@ twoAtOnce('a probe brings an upstream back once it answers again', async (t) => 
   });
   flaky.setDelay(5000);
   t.is((await dig(srv.dnsPort, ['www.example.test', 'A', '+time=3'])).status, 'NOERROR');
-  await waitFor(() => srv.logs().includes('upstream marked down'), 10_000, 'marked down');
+  const healthy = `mesodns_upstream_healthy{upstream="${flaky.address}"}`;
+  await waitFor(async () => (await metricValue(srv, healthy)) === 0, 10_000, 'marked down');
   flaky.setDelay(0);
-  await waitFor(() => srv.logs().includes('upstream is back'), 10_000, 'probe succeeded');
+  await waitFor(async () => (await metricValue(srv, healthy)) === 1, 10_000, 'probe succeeded');
+  t.regex(srv.logs(), /upstream marked down/);
   const before = flaky.queries;
   t.is((await dig(srv.dnsPort, ['mail.example.test', 'A'])).status, 'NOERROR');
   t.true(flaky.queries > before, 'first in line again');

@@ -9,7 +9,7 @@ import { dig } from '../../support/dig.js';
 import { FakeMasterCluster, addTask } from '../../support/fake-master.js';
 import type { FakeMasterOptions } from '../../support/fake-master.js';
 import { srvData } from '../../support/dns-message.js';
-import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import { answerData, ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { testsAtOnce } from '../../support/tests-at-once.js';
 
@@ -73,6 +73,8 @@ twoAtOnce('the leader fails over and the records follow within one refresh', asy
   // One refresh (1 s) plus the time to fetch, build and swap the zone.
   t.true(took <= 1000 + 1500, `records followed ${String(took)} ms after the failover`);
   t.is(await leaderPort(srv), cluster.master(1).port);
+  const changes = 'mesodns_leader_changes_total';
+  await waitFor(async () => (await metricValue(srv, changes)) === 1, 2000, 'counted');
   await waitFor(() => srv.logs().includes('Mesos leader changed'), 2000, 'logged');
   t.is(count(srv.logs(), 'Mesos leader changed'), 1);
 

@@ -10,7 +10,7 @@ import { syntheticState } from '../../support/cluster.js';
 import { dig } from '../../support/dig.js';
 import { FakeMasterCluster, addTask } from '../../support/fake-master.js';
 import type { FakeMasterOptions } from '../../support/fake-master.js';
-import { startMesodns, waitFor } from '../../support/mesodns.js';
+import { metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { makeTestCa } from '../../support/test-ca.js';
 
@@ -91,7 +91,9 @@ test('a master whose certificate the CA does not vouch for is not trusted; fixin
     readiness: 'answer',
   });
   t.teardown(() => srv.stop());
-  await waitFor(() => srv.logs().includes('state load failed'), 5000, 'a failure');
+  const failed = 'mesodns_state_loads_total{result="failed"}';
+  await waitFor(async () => (await metricValue(srv, failed)) >= 1, 5000, 'a failure');
+  await waitFor(() => srv.logs().includes('state load failed'), 2000, 'the failure logged');
   t.regex(srv.logs(), /certificate/i);
   t.is((await dig(srv.dnsPort, [PROBE, 'A'])).status, 'SERVFAIL');
   t.is(c.master(0).requestLog.filter((r) => r.status === 200).length, 0);
