@@ -192,8 +192,11 @@ twoAtOnce(
     seen = leader.requests;
     await waitFor(() => cluster.master(0).requests >= seen + 6, 10_000, 'polls');
     t.deepEqual(await probe(srv), ['10.99.0.1']);
+    const published = 'mesodns_state_loads_total{result="published"}';
+    const before = await metricValue(srv, published);
     leader.reset();
-    await waitFor(() => srv.logs().includes('state loads again'), 5000, 'recovered');
+    await waitFor(async () => (await metricValue(srv, published)) > before, 5000, 'recovered');
+    await waitFor(() => srv.logs().includes('state loads again'), 2000, 'the recovery logged');
     t.is(count(srv.logs(), 'state load failed'), 2, 'one line per kind of error, not per poll');
   },
 );
