@@ -181,11 +181,13 @@ export class PipelineWorker {
   #leaderChangesBefore = 0;
   #statsTimer: NodeJS.Timeout | undefined;
   #gcTimer: NodeJS.Timeout | undefined;
+  /** Facts about the last load, logged (debug) once its garbage is collected. */
+  #lastLoad: { fetchMs: number; buildMs: number; bytes: number } | undefined;
   /**
-   * Facts about the last load, logged (debug) once its garbage is collected. `isBuilt` is false
-   * for a snapshot that only changed tasks: no full build used the reserved memory.
+   * Whether a whole state was loaded since the build memory was last reserved: a snapshot that
+   * only changed tasks built nothing, and the reservation stands for the next full build.
    */
-  #lastLoad: { fetchMs: number; buildMs: number; bytes: number; isBuilt: boolean } | undefined;
+  #needsReserve = false;
   /** The heap once the last load's garbage was collected (the metrics read it). */
   #heap: WorkerHeap | undefined;
   /** Counts commits; a load settles the waiters of the commits before it started. */
@@ -261,7 +263,7 @@ export class PipelineWorker {
       // at 100k tasks): its garbage is collected and the C heap trimmed as after a load, or the
       // RSS grew by about 120 MB with each re-subscription.
       onSnapshotRead: (bytes, fetchMs) => {
-        this.#lastLoad = { fetchMs: Math.round(fetchMs), buildMs: 0, bytes, isBuilt: false };
+        this.#lastLoad = { fetchMs: Math.round(fetchMs), buildMs: 0, bytes };
         this.#scheduleCollect();
       },
     };
@@ -385,8 +387,8 @@ export class PipelineWorker {
         fetchMs: Math.round(info.fetchMs),
         buildMs: this.#clock.now() - this.#loadStarted,
         bytes: info.bytes,
-        isBuilt: true,
       };
+      this.#needsReserve = true;
       this.#postStats();
       this.#scheduleCollect();
       this.#settled(loadGeneration);
@@ -498,8 +500,8 @@ export class PipelineWorker {
 
   #logAfterLoad(collect: Collect | undefined): void {
     collect?.(true);
-    // The reservation stands until a full build takes it.
-    if (this.#lastLoad?.isBuilt !== false) reserveBuildMemory();
+    if (this.#needsReserve) reserveBuildMemory();
+    this.#needsReserve = false;
     const rssBefore = process.memoryUsage.rss();
     // The freed socket chunks and build arrays are in the C heap now: give them back.
     const trimmed = trimMallocArenas();
