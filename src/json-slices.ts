@@ -35,6 +35,12 @@ export interface SliceVisitor {
   enter(key: string | number, kind: ValueKind): SliceVisitor | typeof COLLECT | typeof SKIP;
   /** A collected value. */
   value(key: string | number, value: unknown): void;
+  /**
+   * A collected value's bytes, before they are parsed (a view valid during the call only): true
+   * takes the value as read (it is neither parsed nor handed to `value`). Only for values that
+   * ended; the caller answers true only for bytes it knows to be valid JSON (it read them before).
+   */
+  raw?(key: string | number, bytes: Buffer): boolean;
   /** The container this visitor descended into is complete. */
   close?(): void;
 }
@@ -206,7 +212,7 @@ export class JsonSlicer {
   end(): void {
     const capture = this.#capture;
     // A bare value ends with the document; a capture cut short is parsed for its first error.
-    if (capture !== undefined) this.#finish(capture, Buffer.alloc(0), 0);
+    if (capture !== undefined) this.#finish(capture, Buffer.alloc(0), 0, false);
     const top = this.#stack.at(-1);
     if (this.#capture !== undefined || top === undefined || top.state !== DOC_END) {
       throw this.#error('Unexpected end of JSON input', 0);
@@ -385,15 +391,24 @@ export class JsonSlicer {
     return end;
   }
 
-  /** The capture ends at `buf[end]`: its text goes where it is for. */
-  #finish(capture: Capture, buf: Buffer, end: number): void {
+  /**
+   * The capture ends at `buf[end]`: its text goes where it is for (`ended`: false when the
+   * document ended first, and the capture is only parsed for its error).
+   */
+  #finish(capture: Capture, buf: Buffer, end: number, ended = true): void {
     this.#capture = undefined;
+    const frame = this.#stack[this.#stack.length - 1];
+    // A visitor that reads bytes may take the value without its text (`SliceVisitor.raw`).
+    const reader = ended && capture.purpose === FOR_VALUE ? frame?.visitor : undefined;
     let text: string;
     if (capture.parts.length === 0) {
+      if (reader?.raw?.(capture.key, buf.subarray(capture.start, end)) === true) return;
       text = buf.toString('utf8', capture.start, end);
     } else {
       capture.parts.push(buf.subarray(0, end));
-      text = Buffer.concat(capture.parts).toString('utf8');
+      const bytes = Buffer.concat(capture.parts);
+      if (reader?.raw?.(capture.key, bytes) === true) return;
+      text = bytes.toString('utf8');
     }
     let value: unknown;
     try {
@@ -401,7 +416,6 @@ export class JsonSlicer {
     } catch (error) {
       throw this.#sliceError(capture, text, error);
     }
-    const frame = this.#stack[this.#stack.length - 1];
     if (frame === undefined) return;
     if (capture.purpose === FOR_KEY) {
       frame.key = typeof value === 'string' ? value : '';

@@ -160,3 +160,46 @@ test('a document that ends early says so', (t) => {
   const error = t.throws(() => read('{"a": [1, 2]', 4, 1));
   t.is(error.message, 'Unexpected end of JSON input');
 });
+
+test('raw: a collected value is offered as its bytes first; true takes it unparsed', (t) => {
+  const doc = '{"list": [{"a": 1}, "caf\u00e9", {"b": [2, {"c": 3}]}, 7], "k": {"x": 1}}';
+  for (const size of [1, 3, 7, 4096]) {
+    const offered: string[] = [];
+    const parsed: unknown[] = [];
+    const list: SliceVisitor = {
+      enter: () => COLLECT,
+      value: (_key, value) => parsed.push(value),
+      raw: (_key, bytes) => {
+        offered.push(bytes.toString('utf8'));
+        // Takes the objects: a valid value it knows (here: anything starting with `{`).
+        return bytes[0] === 0x7b;
+      },
+    };
+    const slicer = new JsonSlicer({
+      enter: () => ({ enter: (key) => (key === 'list' ? list : SKIP), value: () => undefined }),
+      value: () => undefined,
+    });
+    const bytes = Buffer.from(doc);
+    for (let i = 0; i < bytes.length; i += size) slicer.push(bytes.subarray(i, i + size));
+    slicer.end();
+    t.deepEqual(offered, ['{"a": 1}', '"caf\u00e9"', '{"b": [2, {"c": 3}]}', '7'], String(size));
+    t.deepEqual(parsed, ['caf\u00e9', 7], String(size));
+  }
+});
+
+test('raw: a value cut short by the end of the document is not offered', (t) => {
+  const offered: string[] = [];
+  const slicer = new JsonSlicer({
+    enter: () => COLLECT,
+    value: () => undefined,
+    raw: (_key, bytes) => offered.push(bytes.toString('utf8')) > 0,
+  });
+  slicer.push(Buffer.from('{"a": [1, 2]'));
+  t.throws(
+    () => {
+      slicer.end();
+    },
+    { instanceOf: JsonSliceError },
+  );
+  t.deepEqual(offered, []);
+});

@@ -21,6 +21,7 @@ import type { Logger } from '../log.js';
 import { StateSyntaxError } from './document.js';
 import type { RecordPart } from './recordio.js';
 import { RecordIoDecoder, WHOLE_RECORD_BYTES } from './recordio.js';
+import type { KnownTasks } from './task-digests.js';
 import type { MesosEvent } from './v1.js';
 import { parseV1Event } from './v1.js';
 import { V1EventReader } from './v1-state-reader.js';
@@ -43,6 +44,11 @@ export interface StreamDecoderOptions {
   readonly wholeUpTo?: number;
   /** Largest record accepted, in bytes (`RecordIoOptions.maxRecordBytes`). */
   readonly maxRecordBytes?: number;
+  /**
+   * The tasks known by the digest of their slice (the stream model, task-digests.ts): a long
+   * record's tasks are digested, and those known are not parsed (`V1EventReader` `knownTasks`).
+   */
+  readonly knownTasks?: KnownTasks;
 }
 
 /** A record read as it arrives. */
@@ -105,7 +111,12 @@ export class StreamDecoder {
       case 'begin':
         this.#sliced = {
           length: part.length,
-          reader: new V1EventReader({ compact: true }),
+          reader: new V1EventReader({
+            compact: true,
+            ...(this.#options.knownTasks === undefined
+              ? {}
+              : { knownTasks: this.#options.knownTasks }),
+          }),
           error: undefined,
         };
         return undefined;

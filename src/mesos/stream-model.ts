@@ -19,10 +19,17 @@
  * - The snapshot's `recovered_agents` (not re-registered after a failover) are kept until they
  *   register (`AGENT_ADDED`) or are removed; removed agents are remembered until the next
  *   snapshot. Both go to the state for the carry-over (carry-over.ts).
+ *
+ * The model also knows, by the digest of its slice, each task that a snapshot's slice made and
+ * no event changed since (task-digests.ts, `knownTask`): the next snapshot's reader takes those
+ * slices as the held tasks, unparsed, and `resetWithChanges` takes a held task given back as
+ * unchanged without comparing its facts.
  */
 import type { FrameworkInfo, MesosEvent, V1Snapshot } from './v1.js';
 import type { Agent, Pid, State, Task } from './types.js';
 import { Interner, trimStatuses } from './compact.js';
+import type { KnownTasks } from './task-digests.js';
+import { TaskDigests } from './task-digests.js';
 
 const TASK_RUNNING = 'TASK_RUNNING';
 
@@ -116,11 +123,13 @@ export interface StreamModelOptions {
 }
 
 /** The streamed cluster (see the module comment). */
-export class StreamModel {
+export class StreamModel implements KnownTasks {
   readonly #agents = new Map<string, Agent>();
   readonly #frameworks = new Map<string, FrameworkInfo>();
   /** Tasks by framework id, then task id (insertion order is the naming order). */
-  readonly #tasks = new Map<string, Map<string, Task>>();
+  #tasks = new Map<string, Map<string, Task>>();
+  /** The digests of the snapshot slices that made tasks held unchanged since (task-digests.ts). */
+  readonly #digests = new TaskDigests();
   /** Last time the stream changed each task (ms, caller's clock), for the resync comparison. */
   readonly #touched = new Map<string, number>();
   #taskCount = 0;
@@ -135,38 +144,65 @@ export class StreamModel {
     this.#withHealth = options.withHealth === true;
   }
 
-  /** Replaces everything with a snapshot (`SUBSCRIBED` or `GET_STATE`). */
+  /**
+   * Replaces everything with a snapshot (`SUBSCRIBED` or `GET_STATE`). A task of the snapshot
+   * that is the very object held under its key (a slice known by its digest) stays that object,
+   * which `resetWithChanges` takes as unchanged; `taskDigests` rebuild the digest index.
+   */
   reset(snapshot: V1Snapshot): void {
     this.#recovered.clear();
     this.#removed.clear();
     for (const id of snapshot.recoveredAgentIds) this.#recovered.add(id);
     this.#agents.clear();
     this.#frameworks.clear();
-    this.#tasks.clear();
+    const held = this.#tasks;
+    this.#tasks = new Map();
+    this.#digests.clear();
     this.#touched.clear();
     this.#taskCount = 0;
     for (const agent of snapshot.agents) this.#agents.set(agent.id, agent);
     for (const fw of snapshot.frameworks) this.#frameworks.set(fw.id, fw);
-    for (const task of snapshot.tasks) {
+    const digests = snapshot.taskDigests;
+    snapshot.tasks.forEach((task, i) => {
       // Task ids are unique per framework in Mesos; a document that repeats one (Mesos-DNS's own
       // fake.json does) keeps every copy, as the poller would. Events reach the first one.
-      if (this.#tasks.get(task.frameworkId)?.has(task.id) === true) {
+      let key = task.id;
+      if (this.#tasks.get(task.frameworkId)?.has(key) === true) {
         let n = 2;
         while (this.#tasks.get(task.frameworkId)?.has(`${task.id}\u0000${String(n)}`) === true) n++;
-        this.#putTask(task, `${task.id}\u0000${String(n)}`);
-      } else {
-        this.#putTask(task);
+        key = `${task.id}\u0000${String(n)}`;
       }
+      const stored = this.#putTask(task, key, held.get(task.frameworkId)?.get(key) === task);
+      const digest = digests?.[i];
+      if (digest !== undefined) this.#digests.add(digest, stored);
+    });
+  }
+
+  /**
+   * The task a snapshot slice with this digest makes (task-digests.ts): the held task that such
+   * a slice made, while no event changed it (it is still the object held under its key).
+   */
+  knownTask(digest: string): Task | undefined {
+    const task = this.#digests.get(digest);
+    if (task === undefined || this.#tasks.get(task.frameworkId)?.get(task.id) !== task) {
+      return undefined;
     }
+    return task;
+  }
+
+  /** Digests known (`knownTask`), for the tests. */
+  get knownDigests(): number {
+    return this.#digests.size;
   }
 
   /**
    * `reset`, and what the snapshot changed: a re-subscription to the same master is then
    * delivered as the tasks that differ (an incremental update) instead of a rebuild of the whole
-   * zone. Costs a comparison of every task's facts (`taskFacts`).
+   * zone. Costs a comparison of the facts (`taskFacts`) of every task but those the snapshot
+   * gives as the very objects held (slices known by their digest: the same bytes as before).
    */
   resetWithChanges(snapshot: V1Snapshot): SnapshotChanges {
-    const tasksBefore = new Map(this.#tasks);
+    const tasksBefore = this.#tasks;
     const agentsBefore = fingerprint(this.#agents);
     const frameworksBefore = fingerprint(this.#frameworks);
     const ids = (set: ReadonlySet<string>): string => [...set].sort().join(',');
@@ -186,7 +222,7 @@ export class StreamModel {
       const before = tasksBefore.get(frameworkId);
       for (const [key, task] of now) {
         const was = before?.get(key);
-        if (was === undefined || facts(was) !== facts(task)) {
+        if (was === undefined || (was !== task && facts(was) !== facts(task))) {
           touched.set(key, { frameworkId, before: was });
         }
       }
@@ -252,6 +288,7 @@ export class StreamModel {
         if (tasks !== undefined) {
           this.#taskCount -= tasks.size;
           this.#tasks.delete(event.frameworkId);
+          for (const task of tasks.values()) this.#digests.forget(task);
         }
         return { changed: this.#frameworks.delete(event.frameworkId) || tasks !== undefined };
       }
@@ -281,27 +318,43 @@ export class StreamModel {
     }
     const statuses =
       event.status === undefined ? task.statuses : trimStatuses([...task.statuses, event.status]);
+    this.#digests.forget(task);
     tasks.set(task.id, { ...task, state: event.state, statuses });
     return { changed: true, ...timing };
   }
 
-  #putTask(task: Task, key = task.id): void {
+  /**
+   * Stores `task` under `key` (`isHeld`: it is the object this model held there, kept as is);
+   * returns the object stored.
+   */
+  #putTask(task: Task, key = task.id, isHeld = false): Task {
     let tasks = this.#tasks.get(task.frameworkId);
     if (tasks === undefined) {
       tasks = new Map();
       this.#tasks.set(task.frameworkId, tasks);
     }
-    if (!tasks.has(key)) this.#taskCount++;
-    tasks.set(key, {
-      ...task,
-      frameworkId: this.#ids.of(task.frameworkId),
-      agentId: this.#ids.of(task.agentId),
-      statuses: trimStatuses(task.statuses),
-    });
+    const was = tasks.get(key);
+    if (was === undefined) this.#taskCount++;
+    else this.#digests.forget(was);
+    const stored = isHeld
+      ? task
+      : {
+          ...task,
+          frameworkId: this.#ids.of(task.frameworkId),
+          agentId: this.#ids.of(task.agentId),
+          statuses: trimStatuses(task.statuses),
+        };
+    tasks.set(key, stored);
+    return stored;
   }
 
   #dropTask(frameworkId: string, taskId: string): void {
-    if (this.#tasks.get(frameworkId)?.delete(taskId) === true) this.#taskCount--;
+    const tasks = this.#tasks.get(frameworkId);
+    const task = tasks?.get(taskId);
+    if (tasks === undefined || task === undefined) return;
+    tasks.delete(taskId);
+    this.#digests.forget(task);
+    this.#taskCount--;
   }
 
   /**

@@ -367,6 +367,7 @@ export class MasterStream implements StateSource {
       decoder: new StreamDecoder({
         url: stream.url,
         logger,
+        knownTasks: this.#model,
         onBadEvent: () => {
           this.#streamStats = { ...this.#streamStats, badEvents: this.#streamStats.badEvents + 1 };
         },

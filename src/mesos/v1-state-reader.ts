@@ -20,6 +20,11 @@
  * only, repeated strings shared), as the poll mode's reader does; the stream model trims the
  * statuses anyway.
  *
+ * With `knownTasks` (the stream, task-digests.ts), each task's slice is digested (SHA-256 of its
+ * bytes) before it is parsed, and the snapshot gets `taskDigests`, index for index with its tasks;
+ * a slice whose digest `knownTasks` knows is the task it names (the model's, made from the same
+ * bytes by an earlier snapshot), taken without parsing: the same snapshot and report as a parse.
+ *
  * Errors: a syntax error is a `StateSyntaxError` (line and column in the record, 1-based); an
  * invalid event a `StateParseError`, with `parseV1Event`'s message.
  */
@@ -29,6 +34,8 @@ import { syntaxError } from './document.js';
 import { TaskCompactor } from './compact.js';
 import type { EntryKind, JsonObject } from './narrow.js';
 import { Report } from './narrow.js';
+import type { KnownTasks } from './task-digests.js';
+import { sliceDigest } from './task-digests.js';
 import type { Agent, Task } from './types.js';
 import type { FrameworkInfo, MesosEvent, ParsedV1State } from './v1.js';
 import {
@@ -90,28 +97,86 @@ class EntryList<T> implements SliceVisitor {
   }
 }
 
+/**
+ * An `EntryList` whose elements' bytes are digested first (`digests`, index for index with
+ * `items`; task-digests.ts): an element whose digest `known` knows is its entry, not parsed.
+ */
+class DigestedList<T> extends EntryList<T> {
+  readonly digests: string[] = [];
+  readonly #known: (digest: string) => T | undefined;
+  /** The digest of the element being parsed. */
+  #digest = '';
+
+  constructor(
+    path: string,
+    kind: EntryKind,
+    parse: (v: unknown) => T,
+    known: (digest: string) => T | undefined,
+  ) {
+    super(path, kind, parse);
+    this.#known = known;
+  }
+
+  raw(_key: string | number, bytes: Buffer): boolean {
+    const digest = sliceDigest(bytes);
+    const known = this.#known(digest);
+    if (known === undefined) {
+      this.#digest = digest;
+      return false;
+    }
+    // The same bytes made this entry before: valid then, valid now, nothing to report.
+    this.items.push(known);
+    this.digests.push(digest);
+    return true;
+  }
+
+  override value(key: string | number, value: unknown): void {
+    const before = this.items.length;
+    super.value(key, value);
+    if (this.items.length > before) this.digests.push(this.#digest);
+  }
+}
+
 /** A list member of a section: a list read as it comes, or a value of another type. */
 class ListSlot<T> {
   readonly #section: string;
   readonly key: string;
   readonly #kind: EntryKind;
   readonly #parse: (v: unknown) => T;
+  /** Entries known by digest (`DigestedList`), for the tasks of a stream's snapshot. */
+  readonly #known: ((digest: string) => T | undefined) | undefined;
   #list: EntryList<T> | undefined;
   #other = new Shape();
 
-  constructor(section: string, key: string, kind: EntryKind, parse: (v: unknown) => T) {
+  constructor(
+    section: string,
+    key: string,
+    kind: EntryKind,
+    parse: (v: unknown) => T,
+    known?: (digest: string) => T | undefined,
+  ) {
     this.#section = section;
     this.key = key;
     this.#kind = kind;
     this.#parse = parse;
+    this.#known = known;
   }
 
   enter(kind: ValueKind): Action {
     this.#other = new Shape();
     this.#list = undefined;
     if (kind !== 'array') return this.#other.enter(kind);
-    this.#list = new EntryList(`${this.#section}.${this.key}`, this.#kind, this.#parse);
+    const path = `${this.#section}.${this.key}`;
+    this.#list =
+      this.#known === undefined
+        ? new EntryList(path, this.#kind, this.#parse)
+        : new DigestedList(path, this.#kind, this.#parse, this.#known);
     return this.#list;
+  }
+
+  /** The digests of the entries (`DigestedList`), index for index; empty when none were read. */
+  get digests(): string[] {
+    return this.#list instanceof DigestedList ? this.#list.digests : [];
   }
 
   value(value: unknown): void {
@@ -167,14 +232,16 @@ function sectionKey(key: string | number): SectionKey | undefined {
  */
 class GetState implements SliceVisitor {
   readonly #compactor: TaskCompactor | undefined;
+  readonly #known: KnownTasks | undefined;
   readonly #shapes = new Map<SectionKey, Shape>();
   #agents: ListSlot<Agent> | undefined;
   #recovered: ListSlot<string> | undefined;
   #frameworks: ListSlot<FrameworkInfo> | undefined;
   #tasks: ListSlot<Task> | undefined;
 
-  constructor(compactor: TaskCompactor | undefined) {
-    this.#compactor = compactor;
+  constructor(tasks: TaskReading) {
+    this.#compactor = tasks.compactor;
+    this.#known = tasks.known;
   }
 
   enter(key: string | number, kind: ValueKind): Action {
@@ -211,12 +278,20 @@ class GetState implements SliceVisitor {
           return { ...fw, id: strings.string(fw.id), name: strings.string(fw.name) };
         });
         return new Section([this.#frameworks]);
-      case 'get_tasks':
-        this.#tasks = new ListSlot('get_tasks', 'tasks', 'tasks', (v) => {
-          const task = parseV1Task(v);
-          return strings === undefined ? task : strings.task(task);
-        });
+      case 'get_tasks': {
+        const known = this.#known;
+        this.#tasks = new ListSlot(
+          'get_tasks',
+          'tasks',
+          'tasks',
+          (v) => {
+            const task = parseV1Task(v);
+            return strings === undefined ? task : strings.task(task);
+          },
+          known === undefined ? undefined : (digest) => known.knownTask(digest),
+        );
         return new Section([this.#tasks]);
+      }
     }
   }
 
@@ -238,26 +313,31 @@ class GetState implements SliceVisitor {
     const recoveredAgentIds = this.#recovered?.finish(report) ?? [];
     const frameworks = this.#frameworks?.finish(report) ?? [];
     const tasks = this.#tasks?.finish(report) ?? [];
-    return { state: { agents, frameworks, tasks, recoveredAgentIds }, report: report.result() };
+    const state = { agents, frameworks, tasks, recoveredAgentIds };
+    if (this.#known === undefined) return { state, report: report.result() };
+    return {
+      state: { ...state, taskDigests: this.#tasks?.digests ?? [] },
+      report: report.result(),
+    };
   }
 }
 
 /** The `subscribed` member of a record: `get_state` read as it comes, the heartbeat kept. */
 class Subscribed implements SliceVisitor {
-  readonly #compactor: TaskCompactor | undefined;
+  readonly #tasks: TaskReading;
   /** `get_state` when it is an object; its shape when it is not; undefined when absent. */
   #getState: GetState | Shape | undefined;
   #heartbeat: Shape | undefined;
 
-  constructor(compactor: TaskCompactor | undefined) {
-    this.#compactor = compactor;
+  constructor(tasks: TaskReading) {
+    this.#tasks = tasks;
   }
 
   enter(key: string | number, kind: ValueKind): Action {
     switch (key) {
       case 'get_state':
         if (kind === 'object') {
-          this.#getState = new GetState(this.#compactor);
+          this.#getState = new GetState(this.#tasks);
           return this.#getState;
         }
         this.#getState = new Shape();
@@ -297,12 +377,23 @@ class Subscribed implements SliceVisitor {
 export interface V1EventReaderOptions {
   /** Compact tasks as they are read (see the module comment); default false. */
   readonly compact?: boolean;
+  /**
+   * Digest each task's slice (the snapshot's `taskDigests`) and take a slice whose digest this
+   * knows as its task, unparsed (task-digests.ts): the stream, whose model knows the tasks.
+   */
+  readonly knownTasks?: KnownTasks;
+}
+
+/** How a reader reads tasks. */
+interface TaskReading {
+  readonly compactor: TaskCompactor | undefined;
+  readonly known: KnownTasks | undefined;
 }
 
 /** Reads one v1 event (a RecordIO record) from its bytes; `push` each piece, then `end`. */
 export class V1EventReader {
   readonly #slicer: JsonSlicer;
-  readonly #compactor: TaskCompactor | undefined;
+  readonly #tasks: TaskReading;
   /** The record's members but `subscribed` (null prototype: `__proto__` is a member like any). */
   readonly #members: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   /** `subscribed` when it is an object; its shape when it is not; undefined when absent. */
@@ -311,7 +402,10 @@ export class V1EventReader {
   #notObject: Shape | undefined;
 
   constructor(options: V1EventReaderOptions = {}) {
-    this.#compactor = options.compact === true ? new TaskCompactor() : undefined;
+    this.#tasks = {
+      compactor: options.compact === true ? new TaskCompactor() : undefined,
+      known: options.knownTasks,
+    };
     const members: SliceVisitor = {
       enter: (key, kind) => this.#member(key, kind),
       value: (key, value) => {
@@ -372,7 +466,7 @@ export class V1EventReader {
   #member(key: string | number, kind: ValueKind): Action {
     if (key !== 'subscribed') return COLLECT;
     if (kind === 'object') {
-      this.#subscribed = new Subscribed(this.#compactor);
+      this.#subscribed = new Subscribed(this.#tasks);
       return this.#subscribed;
     }
     this.#subscribed = new Shape();

@@ -55,6 +55,11 @@ export interface V1Snapshot {
    * re-registered yet. Non-empty right after a master failover, while the snapshot is partial.
    */
   readonly recoveredAgentIds: readonly string[];
+  /**
+   * The digest of each task's slice, index for index with `tasks` (task-digests.ts): only from
+   * the sliced reader asked for them (v1-state-reader.ts `knownTasks`, the stream).
+   */
+  readonly taskDigests?: readonly string[];
 }
 
 /** Result of `parseV1State`. */

@@ -5,7 +5,8 @@ import { StateParseError } from '../../src/errors.js';
 import { TaskCompactor } from '../../src/mesos/compact.js';
 import type { DecodedEvent } from '../../src/mesos/stream-decoder.js';
 import { StreamDecoder } from '../../src/mesos/stream-decoder.js';
-import type { MesosEvent } from '../../src/mesos/v1.js';
+import { StreamModel } from '../../src/mesos/stream-model.js';
+import type { MesosEvent, V1Snapshot } from '../../src/mesos/v1.js';
 import { parseV1Event } from '../../src/mesos/v1.js';
 import { jsonSyntaxProblem } from '../../src/json-syntax.js';
 import { createRandom, syntheticState } from '../../support/cluster.js';
@@ -222,4 +223,35 @@ test('the size limit applies to a long record before any of it is read', (t) => 
   );
   const fits = run(frame([text]), [100], { wholeUpTo: 0, maxRecordBytes: limit + 1 });
   t.is(fits.events[0]?.event.type, 'SUBSCRIBED');
+});
+
+test('knownTasks: a long SUBSCRIBED takes the known task slices as the model tasks', (t) => {
+  const text = subscribedText(150);
+  const model = new StreamModel();
+  const snapshotOf = (known: boolean): V1Snapshot => {
+    const d = new StreamDecoder({
+      url: URL,
+      logger: recordingLogger().logger,
+      onBadEvent: () => undefined,
+      wholeUpTo: 1000,
+      ...(known ? { knownTasks: model } : {}),
+    });
+    const [decoded] = [...d.push(frame([text]))];
+    if (decoded?.event.type !== 'SUBSCRIBED') throw new Error('no SUBSCRIBED');
+    return decoded.event.snapshot;
+  };
+  const first = snapshotOf(true);
+  t.is(first.taskDigests?.length, first.tasks.length);
+  model.reset(first);
+  const again = snapshotOf(true);
+  const held = model.toState(undefined).frameworks.flatMap((f) => f.tasks);
+  t.true(again.tasks.length > 100);
+  t.true(
+    again.tasks.every((task) => held.includes(task)),
+    'every slice known: the held objects',
+  );
+  // The same snapshot as a read without the index, but for the digests.
+  const { taskDigests, ...rest } = again;
+  t.deepEqual(taskDigests, first.taskDigests);
+  t.deepEqual(rest, snapshotOf(false));
 });
