@@ -120,7 +120,11 @@ twoAtOnce(
     const cluster = await startCluster(t, clusterState(30, '10.99.0.1'));
     cluster.noLeader();
     const srv = await mesodns(t, { masters: cluster.urls, refresh: '1s' }, 'answer');
-    await waitFor(() => cluster.master(0).requests >= 5, 10_000, 'five polls');
+    // The worker that polls runs niced: on a saturated machine (the full suite) its polls come
+    // late, never early. So the lower bounds below are exact, the upper one is loose; the cap
+    // at the refresh period is proven to the millisecond with fake timers in
+    // test/mesos/poller.test.ts.
+    await waitFor(() => cluster.master(0).requests >= 5, 30_000, 'five polls');
     const times = cluster.master(0).requestLog.map((r) => r.at);
     const gaps = times.slice(1).map((at, i) => at - (times[i] ?? 0));
     // Jittered delays 250, 500, 1000, 1000 ms...: each gap lies in [delay/2, delay].
@@ -130,7 +134,7 @@ twoAtOnce(
       `later retries back off: ${gaps.join(', ')} ms`,
     );
     t.true(
-      gaps.every((g) => g <= 1000 + 1000),
+      gaps.every((g) => g <= 1000 + 4000),
       `bounded by the refresh: ${gaps.join(', ')} ms`,
     );
     t.is((await dig(srv.dnsPort, [PROBE, 'A'])).status, 'SERVFAIL');
