@@ -15,6 +15,9 @@ import { MesosDnsError, NoLeaderError, StateFetchError, StateParseError } from '
 import { StateSyntaxError } from './document.js';
 import type { ReadState } from './state-reader.js';
 import { StateReader } from './state-reader.js';
+import type { KnownTasks } from './task-digests.js';
+import type { ParsedV1State } from './v1.js';
+import { V1GetStateReader } from './v1-state-reader.js';
 
 /** Largest state document accepted, after decompression (a 100k-task state is about 200 MB). */
 export const DEFAULT_MAX_STATE_BYTES = 256 * 1024 * 1024;
@@ -292,6 +295,44 @@ export class StateClient {
       fetchMs: this.#options.clock.now() - started,
       redirects,
     };
+  }
+
+  /**
+   * The `GET_STATE` call of `<base>`'s v1 API, read as its bytes arrive (`V1GetStateReader`:
+   * neither the answer's text nor its objects are held whole; tasks compacted, and those whose
+   * slice `known` knows taken unparsed). Errors as `readState`.
+   */
+  async readGetState(
+    base: string,
+    signal?: AbortSignal,
+    known?: KnownTasks,
+  ): Promise<ParsedV1State & { readonly bytes: number }> {
+    const { res, url } = await this.#follow(base, API_PATH, 'GET_STATE', signal, new Set());
+    const reader = new V1GetStateReader({
+      compact: true,
+      ...(known === undefined ? {} : { knownTasks: known }),
+    });
+    try {
+      const bytes = await this.#read(res, url, (piece) => {
+        reader.push(piece);
+      });
+      return { ...reader.end(), bytes };
+    } catch (err) {
+      if (err instanceof StateSyntaxError) {
+        throw new StateSyntaxError(
+          `${url.origin}: GET_STATE is ${err.message}`,
+          err.line,
+          err.column,
+          {
+            cause: err,
+          },
+        );
+      }
+      if (err instanceof StateParseError) {
+        throw new StateParseError(`${url.origin}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   /**

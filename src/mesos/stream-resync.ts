@@ -8,16 +8,16 @@
  * `GET_STATE` is logged and tried again a period later; it does not end the stream.
  */
 import type { Clock } from '../clock.js';
-import { StateParseError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { EventStream, FetchedState } from './client.js';
+import type { EventStream } from './client.js';
 import { toError } from './source.js';
 import type { StreamModel } from './stream-model.js';
-import { parseV1State } from './v1.js';
+import type { KnownTasks } from './task-digests.js';
+import type { ParsedV1State } from './v1.js';
 
 /** What the resync needs of the HTTP client (a part of the stream's `ApiClient`). */
 export interface ResyncClient {
-  callApi(base: string, call: 'GET_STATE', signal?: AbortSignal): Promise<FetchedState>;
+  readGetState(base: string, signal?: AbortSignal, known?: KnownTasks): Promise<ParsedV1State>;
 }
 
 /** The resync counters (part of the stream's `StreamStats`). */
@@ -89,8 +89,8 @@ export class StreamResync {
     const since = clock.now();
     let snapshot;
     try {
-      const answer = await client.callApi(stream.url, 'GET_STATE', signal);
-      snapshot = parseV1State(getStateOf(answer.doc)).state;
+      // Read as it arrives; the tasks the model holds as their slice made them are its own.
+      snapshot = (await client.readGetState(stream.url, signal, model)).state;
     } catch (err) {
       logger.warn('Mesos resync: GET_STATE failed', { error: toError(err, stream.url).message });
       if (isCurrent(stream)) this.schedule(stream);
@@ -120,12 +120,4 @@ export class StreamResync {
     });
     this.#options.onDrift();
   }
-}
-
-/** `get_state` of a GET_STATE answer (validated by `parseV1State`). */
-function getStateOf(doc: unknown): unknown {
-  if (typeof doc !== 'object' || doc === null || !('get_state' in doc)) {
-    throw new StateParseError('GET_STATE answer without get_state');
-  }
-  return doc.get_state;
 }

@@ -51,16 +51,14 @@ import { StreamResync } from './stream-resync.js';
 import type { StreamTimers } from './stream-watchdog.js';
 import { DEFAULT_HEARTBEAT_MS, StreamWatchdog, realTimers } from './stream-watchdog.js';
 import type { Pid } from './types.js';
-import type { MesosEvent } from './v1.js';
+import type { KnownTasks } from './task-digests.js';
+import type { MesosEvent, ParsedV1State } from './v1.js';
 
 /** What the stream needs of the HTTP client (`StateClient`). */
 export interface ApiClient {
   fetchSummary(base: string, signal?: AbortSignal): Promise<FetchedState>;
-  callApi(
-    base: string,
-    call: 'GET_STATE' | 'GET_MASTER',
-    signal?: AbortSignal,
-  ): Promise<FetchedState>;
+  callApi(base: string, call: 'GET_MASTER', signal?: AbortSignal): Promise<FetchedState>;
+  readGetState(base: string, signal?: AbortSignal, known?: KnownTasks): Promise<ParsedV1State>;
   subscribe(base: string, signal?: AbortSignal): Promise<EventStream>;
   close(): void;
 }

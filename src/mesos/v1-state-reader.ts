@@ -28,6 +28,7 @@
  * Errors: a syntax error is a `StateSyntaxError` (line and column in the record, 1-based); an
  * invalid event a `StateParseError`, with `parseV1Event`'s message.
  */
+import { StateParseError } from '../errors.js';
 import { COLLECT, JsonSlicer, SKIP, SKIP_ALL } from '../json-slices.js';
 import type { SliceVisitor, ValueKind } from '../json-slices.js';
 import { syntaxError } from './document.js';
@@ -42,6 +43,7 @@ import {
   parseV1Agent,
   parseV1Framework,
   parseV1RecoveredAgent,
+  parseV1State,
   parseV1Task,
   readV1Event,
 } from './v1.js';
@@ -477,4 +479,61 @@ export class V1EventReader {
 /** `readV1Event`'s state reader for a record that is not an object (never called). */
 function unread(): never {
   throw new Error('unreachable: no get_state in a record that is not an object');
+}
+
+/**
+ * Reads a `GET_STATE` answer (`{"type":"GET_STATE","get_state":{...}}`, the stream's periodic
+ * resync, 178 MB at 100k tasks) as its bytes arrive, as `V1EventReader` reads a SUBSCRIBED
+ * record: `get_state` is sliced, every other member dropped. `end` gives what `parseV1State`
+ * gives of the same `get_state`, and throws its errors.
+ */
+export class V1GetStateReader {
+  readonly #slicer: JsonSlicer;
+  #getState: GetState | Shape | undefined;
+
+  constructor(options: V1EventReaderOptions = {}) {
+    const tasks: TaskReading = {
+      compactor: options.compact === true ? new TaskCompactor() : undefined,
+      known: options.knownTasks,
+    };
+    const members: SliceVisitor = {
+      enter: (key, kind) => {
+        if (key !== 'get_state') return SKIP_LISTS.enter(key, kind);
+        if (kind === 'object') {
+          this.#getState = new GetState(tasks);
+          return this.#getState;
+        }
+        this.#getState = new Shape();
+        return this.#getState.enter(kind);
+      },
+      value: (key, value) => {
+        if (key === 'get_state' && this.#getState instanceof Shape) this.#getState.value = value;
+      },
+    };
+    this.#slicer = new JsonSlicer(
+      { enter: (_key, kind) => (kind === 'object' ? members : SKIP_ALL), value: () => undefined },
+      { bom: false },
+    );
+  }
+
+  /** Reads the next bytes; throws `StateSyntaxError` where the answer stops being JSON. */
+  push(bytes: Uint8Array): void {
+    try {
+      this.#slicer.push(bytes);
+    } catch (err) {
+      throw syntaxError(err);
+    }
+  }
+
+  /** The answer is complete: its state, as `parseV1State` reads `get_state`. */
+  end(): ParsedV1State {
+    try {
+      this.#slicer.end();
+    } catch (err) {
+      throw syntaxError(err);
+    }
+    const getState = this.#getState;
+    if (getState === undefined) throw new StateParseError('GET_STATE answer without get_state');
+    return getState instanceof GetState ? getState.result() : parseV1State(getState.value);
+  }
 }

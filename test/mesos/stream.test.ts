@@ -45,6 +45,7 @@ function fakeMaster(
   const client: ApiClient = {
     fetchSummary: () => Promise.reject(new StateFetchError(URL_, 'no summary here')),
     callApi: () => Promise.reject(new StateFetchError(URL_, 'no GET_MASTER here')),
+    readGetState: () => Promise.reject(new StateFetchError(URL_, 'no GET_STATE here')),
     subscribe: (base): Promise<EventStream> => {
       const steps = script(subscribedAt.length);
       subscribedAt.push(timers.now);
