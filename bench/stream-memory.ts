@@ -22,6 +22,8 @@ import { measuredConfig } from './common.js';
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
 const ROUNDS = Number(process.env.STREAM_MEMORY_ROUNDS ?? 4);
+/** `mesos.stream.resync` (a duration such as `2s`), or the default (10m) when unset. */
+const RESYNC = process.env.STREAM_MEMORY_RESYNC;
 const SETTLE_MS = 4000;
 
 async function statusMB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
@@ -47,7 +49,17 @@ const config = join(dir, 'mesodns.yaml');
 const httpPort = await freePort();
 await writeFile(
   config,
-  measuredConfig([`masters: ["${master.url}"]`, 'mode: stream', 'refresh: 5m'], httpPort),
+  measuredConfig(
+    [
+      `masters: ["${master.url}"]`,
+      'mode: stream',
+      'refresh: 5m',
+      // A resync soon after each subscription falls in its sampling window: its GET_STATE is
+      // as large as the snapshot.
+      ...(RESYNC === undefined ? [] : ['stream:', `  resync: ${RESYNC}`]),
+    ],
+    httpPort,
+  ),
 );
 const proc = spawn(process.execPath, [mainJs, 'serve', '--config', config], {
   stdio: ['ignore', 'pipe', 'pipe'],
