@@ -24,7 +24,6 @@ export const STOP_GRACE_MS = 5_000;
 export const SAMPLE_QUERIES = 300;
 export const KNOTD = existsSync('/usr/sbin/knotd') ? '/usr/sbin/knotd' : 'knotd';
 
-/** A positive integer from the environment variable `name`, or `fallback` when it is unset. */
 /**
  * The mesodns config of a stand-alone measurement: the `mesos` section's lines (indented here),
  * DNS on a free loopback port, `/metrics` on `httpPort`, no forwarding.
@@ -43,6 +42,7 @@ export function measuredConfig(mesos: readonly string[], httpPort: number): stri
   ].join('\n');
 }
 
+/** A positive integer from the environment variable `name`, or `fallback` when it is unset. */
 export function envInt(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return fallback;
