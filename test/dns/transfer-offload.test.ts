@@ -281,6 +281,9 @@ test('a worker that cannot start leaves transfers on the main thread', async (t)
     },
     source: { zone: () => store.zone(), journal: () => store.journal },
     startWorker: () => new Worker('throw new Error("no worker here")', { eval: true }),
+    // No restart while the test looks (the default 1 s passed during a slow AXFR on a loaded
+    // machine, and a worker starting again was `available`); restarts have a test of their own.
+    restartDelayMs: () => 600_000,
   });
   offload.start();
   try {
