@@ -4,7 +4,8 @@
  * config file or `{}` passed by mistake is not taken for an empty cluster.
  */
 import { StateParseError } from '../errors.js';
-import { JsonSliceError } from '../json-slices.js';
+import { JsonSliceError, JsonSlicer } from '../json-slices.js';
+import type { SliceVisitor } from '../json-slices.js';
 import { jsonSyntaxProblem } from '../json-syntax.js';
 import { parseState } from './parse.js';
 import { StreamModel } from './stream-model.js';
@@ -33,12 +34,42 @@ export class StateSyntaxError extends StateParseError {
  * A slicer's syntax error (json-slices.ts) as a state's: a `StateSyntaxError` with its place in
  * the message. Anything else is returned as it is.
  */
-export function syntaxError(err: unknown): unknown {
+function syntaxError(err: unknown): unknown {
   if (!(err instanceof JsonSliceError)) return err;
   const where = `line ${String(err.line)} column ${String(err.column)}`;
   return new StateSyntaxError(`invalid JSON at ${where}: ${err.message}`, err.line, err.column, {
     cause: err,
   });
+}
+
+/**
+ * A `JsonSlicer` for a state document or a v1 record (the state readers): its syntax errors are
+ * `StateSyntaxError`s with their place.
+ */
+export class StateSlicer {
+  readonly #slicer: JsonSlicer;
+
+  constructor(root: SliceVisitor, options: { readonly bom?: boolean } = {}) {
+    this.#slicer = new JsonSlicer(root, options);
+  }
+
+  /** Reads the next bytes; throws `StateSyntaxError` where the document stops being JSON. */
+  push(bytes: Uint8Array): void {
+    try {
+      this.#slicer.push(bytes);
+    } catch (err) {
+      throw syntaxError(err);
+    }
+  }
+
+  /** The document is complete; throws `StateSyntaxError` when it ended early. */
+  end(): void {
+    try {
+      this.#slicer.end();
+    } catch (err) {
+      throw syntaxError(err);
+    }
+  }
 }
 
 function kindOf(v: unknown): string {

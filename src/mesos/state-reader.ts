@@ -15,9 +15,9 @@
  * not an object a `StateParseError`, as `parseState` says it.
  */
 import { StateParseError } from '../errors.js';
-import { COLLECT, JsonSlicer, SKIP, SKIP_ALL } from '../json-slices.js';
+import { COLLECT, SKIP, SKIP_ALL } from '../json-slices.js';
 import type { SliceVisitor, ValueKind } from '../json-slices.js';
-import { syntaxError } from './document.js';
+import { StateSlicer } from './document.js';
 import { TaskCompactor } from './compact.js';
 import type { EntryKind, JsonObject } from './narrow.js';
 import { Report, describe } from './narrow.js';
@@ -153,7 +153,7 @@ class FrameworkReader implements SliceVisitor {
 
 /** Reads `/master/state` from its bytes; `push` each chunk, then `end`. */
 export class StateReader {
-  readonly #slicer: JsonSlicer;
+  readonly #slicer: StateSlicer;
   readonly #compactor = new TaskCompactor();
   #head: Record<string, unknown> = {};
   #leaderReport = new Report();
@@ -172,7 +172,7 @@ export class StateReader {
         this.#value(key, value);
       },
     };
-    this.#slicer = new JsonSlicer({
+    this.#slicer = new StateSlicer({
       enter: (_key, kind) => {
         this.#isObject = kind === 'object';
         return kind === 'object' ? top : kind === 'array' ? SKIP_ALL : COLLECT;
@@ -185,20 +185,12 @@ export class StateReader {
 
   /** Reads the next bytes; throws `StateSyntaxError` where the document stops being JSON. */
   push(bytes: Uint8Array): void {
-    try {
-      this.#slicer.push(bytes);
-    } catch (err) {
-      throw syntaxError(err);
-    }
+    this.#slicer.push(bytes);
   }
 
   /** The document is complete: the state it holds (see the module comment). */
   end(): ReadState {
-    try {
-      this.#slicer.end();
-    } catch (err) {
-      throw syntaxError(err);
-    }
+    this.#slicer.end();
     if (!this.#isObject) {
       const got = this.#notObject === undefined ? 'an array' : describe(this.#notObject);
       throw new StateParseError(`state document is not a JSON object (got ${got})`);

@@ -29,9 +29,9 @@
  * invalid event a `StateParseError`, with `parseV1Event`'s message.
  */
 import { StateParseError } from '../errors.js';
-import { COLLECT, JsonSlicer, SKIP, SKIP_ALL } from '../json-slices.js';
+import { COLLECT, SKIP, SKIP_ALL } from '../json-slices.js';
 import type { SliceVisitor, ValueKind } from '../json-slices.js';
-import { syntaxError } from './document.js';
+import { StateSlicer } from './document.js';
 import { TaskCompactor } from './compact.js';
 import type { EntryKind, JsonObject } from './narrow.js';
 import { Report } from './narrow.js';
@@ -394,7 +394,7 @@ interface TaskReading {
 
 /** Reads one v1 event (a RecordIO record) from its bytes; `push` each piece, then `end`. */
 export class V1EventReader {
-  readonly #slicer: JsonSlicer;
+  readonly #slicer: StateSlicer;
   readonly #tasks: TaskReading;
   /** The record's members but `subscribed` (null prototype: `__proto__` is a member like any). */
   readonly #members: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -418,7 +418,7 @@ export class V1EventReader {
         }
       },
     };
-    this.#slicer = new JsonSlicer(
+    this.#slicer = new StateSlicer(
       {
         enter: (_key, kind) => {
           if (kind === 'object') return members;
@@ -436,11 +436,7 @@ export class V1EventReader {
 
   /** Reads the next bytes; throws `StateSyntaxError` where the record stops being JSON. */
   push(bytes: Uint8Array): void {
-    try {
-      this.#slicer.push(bytes);
-    } catch (err) {
-      throw syntaxError(err);
-    }
+    this.#slicer.push(bytes);
   }
 
   /**
@@ -448,11 +444,7 @@ export class V1EventReader {
    * when the record ended early, `StateParseError` when it is not a valid event.
    */
   end(): MesosEvent {
-    try {
-      this.#slicer.end();
-    } catch (err) {
-      throw syntaxError(err);
-    }
+    this.#slicer.end();
     const subscribed = this.#subscribed;
     if (this.#notObject !== undefined) return readV1Event(this.#notObject.value, unread);
     const record = this.#members;
@@ -488,7 +480,7 @@ function unread(): never {
  * gives of the same `get_state`, and throws its errors.
  */
 export class V1GetStateReader {
-  readonly #slicer: JsonSlicer;
+  readonly #slicer: StateSlicer;
   #getState: GetState | Shape | undefined;
 
   constructor(options: V1EventReaderOptions = {}) {
@@ -510,7 +502,7 @@ export class V1GetStateReader {
         if (key === 'get_state' && this.#getState instanceof Shape) this.#getState.value = value;
       },
     };
-    this.#slicer = new JsonSlicer(
+    this.#slicer = new StateSlicer(
       { enter: (_key, kind) => (kind === 'object' ? members : SKIP_ALL), value: () => undefined },
       { bom: false },
     );
@@ -518,20 +510,12 @@ export class V1GetStateReader {
 
   /** Reads the next bytes; throws `StateSyntaxError` where the answer stops being JSON. */
   push(bytes: Uint8Array): void {
-    try {
-      this.#slicer.push(bytes);
-    } catch (err) {
-      throw syntaxError(err);
-    }
+    this.#slicer.push(bytes);
   }
 
   /** The answer is complete: its state, as `parseV1State` reads `get_state`. */
   end(): ParsedV1State {
-    try {
-      this.#slicer.end();
-    } catch (err) {
-      throw syntaxError(err);
-    }
+    this.#slicer.end();
     const getState = this.#getState;
     if (getState === undefined) throw new StateParseError('GET_STATE answer without get_state');
     return getState instanceof GetState ? getState.result() : parseV1State(getState.value);
