@@ -392,6 +392,14 @@ interface TaskReading {
   readonly known: KnownTasks | undefined;
 }
 
+/** The task reading a reader's options ask for. */
+function taskReading(options: V1EventReaderOptions): TaskReading {
+  return {
+    compactor: options.compact === true ? new TaskCompactor() : undefined,
+    known: options.knownTasks,
+  };
+}
+
 /** Reads one v1 event (a RecordIO record) from its bytes; `push` each piece, then `end`. */
 export class V1EventReader {
   readonly #slicer: StateSlicer;
@@ -404,10 +412,7 @@ export class V1EventReader {
   #notObject: Shape | undefined;
 
   constructor(options: V1EventReaderOptions = {}) {
-    this.#tasks = {
-      compactor: options.compact === true ? new TaskCompactor() : undefined,
-      known: options.knownTasks,
-    };
+    this.#tasks = taskReading(options);
     const members: SliceVisitor = {
       enter: (key, kind) => this.#member(key, kind),
       value: (key, value) => {
@@ -484,10 +489,7 @@ export class V1GetStateReader {
   #getState: GetState | Shape | undefined;
 
   constructor(options: V1EventReaderOptions = {}) {
-    const tasks: TaskReading = {
-      compactor: options.compact === true ? new TaskCompactor() : undefined,
-      known: options.knownTasks,
-    };
+    const tasks = taskReading(options);
     const members: SliceVisitor = {
       enter: (key, kind) => {
         if (key !== 'get_state') return SKIP_LISTS.enter(key, kind);
