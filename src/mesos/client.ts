@@ -269,25 +269,7 @@ export class StateClient {
       signal,
       visited,
     );
-    const reader = new StateReader();
-    let read: ReadState;
-    let bytes: number;
-    try {
-      bytes = await this.#read(res, url, (piece) => {
-        reader.push(piece);
-      });
-      read = reader.end();
-    } catch (err) {
-      if (err instanceof StateSyntaxError) {
-        throw new StateSyntaxError(`${url.origin}: state is ${err.message}`, err.line, err.column, {
-          cause: err,
-        });
-      }
-      if (err instanceof StateParseError) {
-        throw new StateParseError(`${url.origin}: ${err.message}`, { cause: err });
-      }
-      throw err;
-    }
+    const { read, bytes } = await this.#readInto(res, url, new StateReader(), 'state');
     return {
       ...read,
       url: baseOf(url),
@@ -306,27 +288,34 @@ export class StateClient {
     base: string,
     signal?: AbortSignal,
     known?: KnownTasks,
-  ): Promise<ParsedV1State & { readonly bytes: number }> {
+  ): Promise<ParsedV1State> {
     const { res, url } = await this.#follow(base, API_PATH, 'GET_STATE', signal, new Set());
     const reader = new V1GetStateReader({
       compact: true,
       ...(known === undefined ? {} : { knownTasks: known }),
     });
+    return (await this.#readInto(res, url, reader, 'GET_STATE')).read;
+  }
+
+  /**
+   * Hands the body to `reader` as it arrives (`#read`); what it read, and the body's size. Its
+   * syntax and validation errors name the master (`what` names the document in a syntax error).
+   */
+  async #readInto<T>(
+    res: Response,
+    url: URL,
+    reader: { push(piece: Buffer): void; end(): T },
+    what: string,
+  ): Promise<{ read: T; bytes: number }> {
     try {
       const bytes = await this.#read(res, url, (piece) => {
         reader.push(piece);
       });
-      return { ...reader.end(), bytes };
+      return { read: reader.end(), bytes };
     } catch (err) {
       if (err instanceof StateSyntaxError) {
-        throw new StateSyntaxError(
-          `${url.origin}: GET_STATE is ${err.message}`,
-          err.line,
-          err.column,
-          {
-            cause: err,
-          },
-        );
+        const message = `${url.origin}: ${what} is ${err.message}`;
+        throw new StateSyntaxError(message, err.line, err.column, { cause: err });
       }
       if (err instanceof StateParseError) {
         throw new StateParseError(`${url.origin}: ${err.message}`, { cause: err });
