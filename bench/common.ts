@@ -208,6 +208,37 @@ export function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number | unde
   }
 }
 
+/** A memory figure of a process (`procStatus`) in whole MB; NaN when it is gone. */
+export function wholeMB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  return Math.round(procStatus(pid, field) ?? Number.NaN);
+}
+
+/**
+ * Samples the RSS of a process every `everyMs`: `take()` gives the highest sample since the last
+ * `take` (whole MB), `stop()` ends the sampling. What a load's or a subscription's peak is.
+ */
+export class RssPeaks {
+  #highest = 0;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(pid: number, everyMs = 20) {
+    this.#timer = setInterval(() => {
+      const mb = procStatus(pid, 'VmRSS');
+      if (mb !== undefined) this.#highest = Math.max(this.#highest, mb);
+    }, everyMs);
+  }
+
+  take(): number {
+    const highest = Math.round(this.#highest);
+    this.#highest = 0;
+    return highest;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
 /** utime + stime of a process (all its threads), in seconds. */
 export function cpuSeconds(pid: number): number {
   try {

@@ -7,33 +7,18 @@
  *   node --import tsx bench/poll-memory.ts [tasks=100000] [main.js=dist/main.js]
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syntheticState } from '../support/cluster.js';
 import { FakeMaster } from '../support/fake-master.js';
 import { freePort } from '../support/ports.js';
 import { histogram, scrape } from './metrics.js';
-import { measuredConfig } from './common.js';
+import { RssPeaks, cpuSeconds, measuredConfig, wholeMB } from './common.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
 const LOADS = 6;
-
-async function statusMB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
-  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return Math.round(kb / 1024);
-}
-
-const rssMB = (pid: number): Promise<number> => statusMB(pid, 'VmRSS');
-
-/** CPU seconds of the process so far, all threads (utime + stime of /proc/PID/stat). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${String(pid)}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
-}
 
 const master = new FakeMaster(syntheticState({ tasks }));
 await master.start();
@@ -53,30 +38,20 @@ proc.stdout.resume();
 const loads = async (): Promise<number> =>
   histogram(await scrape(httpPort), 'mesodns_zone_build_duration_seconds').count;
 const pid = proc.pid ?? 0;
-/** The highest RSS sampled since the last reset. */
-let highest = 0;
-const sampler = setInterval(() => {
-  rssMB(pid).then(
-    (mb) => {
-      highest = Math.max(highest, mb);
-    },
-    () => undefined,
-  );
-}, 20);
+const rss = new RssPeaks(pid);
 const samples: number[] = [];
 const peaks: number[] = [];
 let cpuBefore = 0;
 for (let n = 1; n <= LOADS; n++) {
   while ((await loads().catch(() => 0)) < n) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 2500));
-  samples.push(await rssMB(pid));
-  peaks.push(highest);
-  highest = 0;
-  if (n === 1) cpuBefore = await cpuSeconds(pid);
+  samples.push(wholeMB(pid, 'VmRSS'));
+  peaks.push(rss.take());
+  if (n === 1) cpuBefore = cpuSeconds(pid);
 }
-clearInterval(sampler);
-const cpuPerLoad = ((await cpuSeconds(pid)) - cpuBefore) / (LOADS - 1);
-const hwm = await statusMB(pid, 'VmHWM');
+rss.stop();
+const cpuPerLoad = (cpuSeconds(pid) - cpuBefore) / (LOADS - 1);
+const hwm = wholeMB(pid, 'VmHWM');
 proc.kill('SIGTERM');
 await master.close();
 await rm(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@
  *   npm run build && node --import tsx bench/stream-memory.ts [tasks=100000] [main.js=dist/main.js]
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,7 +17,7 @@ import { syntheticState } from '../support/cluster.js';
 import { FakeMaster } from '../support/fake-master.js';
 import { freePort } from '../support/ports.js';
 import { histogram, scrape, value } from './metrics.js';
-import { measuredConfig } from './common.js';
+import { RssPeaks, cpuSeconds, measuredConfig, wholeMB } from './common.js';
 
 const tasks = Number(process.argv[2] ?? 100_000);
 const mainJs = process.argv[3] ?? 'dist/main.js';
@@ -25,19 +25,6 @@ const ROUNDS = Number(process.env.STREAM_MEMORY_ROUNDS ?? 4);
 /** `mesos.stream.resync` (a duration such as `2s`), or the default (10m) when unset. */
 const RESYNC = process.env.STREAM_MEMORY_RESYNC;
 const SETTLE_MS = 4000;
-
-async function statusMB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
-  const status = await readFile(`/proc/${String(pid)}/status`, 'utf8');
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return Math.round(kb / 1024);
-}
-
-/** CPU seconds of the process so far, all threads (utime + stime of /proc/PID/stat). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${String(pid)}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
-}
 
 const master = new FakeMaster(syntheticState({ tasks }), {
   heartbeatSeconds: 1,
@@ -84,15 +71,7 @@ async function subscribed(): Promise<number> {
   return builds === 0 ? 0 : subscriptions;
 }
 
-let highest = 0;
-const sampler = setInterval(() => {
-  statusMB(pid, 'VmRSS').then(
-    (mb) => {
-      highest = Math.max(highest, mb);
-    },
-    () => undefined,
-  );
-}, 20);
+const rss = new RssPeaks(pid);
 const peaks: number[] = [];
 const after: number[] = [];
 let cpuBefore = 0;
@@ -104,16 +83,15 @@ try {
       await delay(100);
     }
     await delay(SETTLE_MS);
-    peaks.push(highest);
-    after.push(await statusMB(pid, 'VmRSS'));
-    highest = 0;
-    if (n === 1) cpuBefore = await cpuSeconds(pid);
+    peaks.push(rss.take());
+    after.push(wholeMB(pid, 'VmRSS'));
+    if (n === 1) cpuBefore = cpuSeconds(pid);
   }
 } finally {
-  clearInterval(sampler);
+  rss.stop();
 }
-const cpu = ((await cpuSeconds(pid)) - cpuBefore) / (ROUNDS - 1);
-const hwm = await statusMB(pid, 'VmHWM');
+const cpu = (cpuSeconds(pid) - cpuBefore) / (ROUNDS - 1);
+const hwm = wholeMB(pid, 'VmHWM');
 proc.kill('SIGTERM');
 await master.close();
 await rm(dir, { recursive: true, force: true });
