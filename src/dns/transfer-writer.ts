@@ -47,10 +47,11 @@ class NameWriter {
   #prevStart = 0;
   #prevEnd = 0;
   #prevLabels = 0;
-  readonly #prevLabelAt = new Int32Array(MAX_LABELS);
-  readonly #prevPointer = new Int32Array(MAX_LABELS);
-  readonly #labelAt = new Int32Array(MAX_LABELS);
-  readonly #pointer = new Int32Array(MAX_LABELS);
+  // Two pairs of arrays that change places after each name: this name's become the previous.
+  #prevLabelAt = new Int32Array(MAX_LABELS);
+  #prevPointer = new Int32Array(MAX_LABELS);
+  #labelAt = new Int32Array(MAX_LABELS);
+  #pointer = new Int32Array(MAX_LABELS);
   readonly #apexText: Uint8Array;
 
   constructor(apexText: Uint8Array) {
@@ -145,8 +146,10 @@ class NameWriter {
     this.#prevStart = start;
     this.#prevEnd = end;
     this.#prevLabels = labels;
-    this.#prevLabelAt.set(labelAt.subarray(0, labels));
-    this.#prevPointer.set(pointer.subarray(0, labels));
+    this.#labelAt = this.#prevLabelAt;
+    this.#prevLabelAt = labelAt;
+    this.#pointer = this.#prevPointer;
+    this.#prevPointer = pointer;
     return o;
   }
 }
