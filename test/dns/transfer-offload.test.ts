@@ -29,10 +29,13 @@ import { recordsFromText, zoneFromText } from '../../support/records-text.js';
 
 const KEY: TsigKey = { name: 'k.', algorithm: 'hmac-sha256', secret: Buffer.from('secret') };
 
-/** 26,000 A, AAAA and SRV records: about 40 messages, several chunks. */
+/**
+ * 37,000 A, AAAA and SRV records: about 80 messages (1.3 MB), more chunks than a job may have
+ * unwritten (`WINDOW` of `CHUNK_SIZE`).
+ */
 function bigZoneText(tag = 0): string {
   const lines: string[] = [];
-  for (let i = 0; i < 12_000; i++) {
+  for (let i = 0; i < 16_000; i++) {
     const app = `app${String(i % 2900)}.fw${String(i % 13)}.mesos.`;
     lines.push(`${app} A 10.${String(tag)}.${String(i >> 8)}.${String(i & 255)}`);
     if (i % 3 === 0) lines.push(`${app} AAAA fd00::${(i + tag).toString(16)}`);
