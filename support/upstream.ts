@@ -138,7 +138,7 @@ function knotConf(dir: string, port: number, zones: readonly string[]): string {
 }
 
 /** Resolves true once every zone's SOA answers NOERROR over UDP. */
-async function knotAnswers(port: number, zones: readonly string[]): Promise<boolean> {
+export async function soaAnswered(port: number, zones: readonly string[]): Promise<boolean> {
   for (const zone of zones) {
     const response = await queryRaw(port, buildQuery(fqdn(zone), 'SOA', { rd: false }), 'udp', 250);
     if (response === undefined || response.length < 12 || rcodeOf(response) !== 0) {
@@ -199,7 +199,7 @@ async function startKnotIn(
     command: knotdPath(),
     args: ['-c', confPath],
     dir,
-    isReady: () => knotAnswers(port, names),
+    isReady: () => soaAnswered(port, names),
     readyTimeoutMs: KNOT_READY_TIMEOUT_MS,
   });
   return { port, address: `${HOST}:${port}`, logs: () => daemon.logs(), stop: () => daemon.stop() };
