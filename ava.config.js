@@ -12,15 +12,13 @@
 // whatever must be a process of its own (the server, the CLI, RSS measurements) is spawned.
 
 // The files that take longest, in wall time, start first (the ZooKeeper files restart a
-// ZooKeeper, about a minute each; the readiness test waits through a 20 s outage; the Dockerfile
-// test runs npm ci), so that they overlap the short files instead of trailing alone at the end
+// ZooKeeper, about a minute each; the readiness test waits through a 20 s outage), so that they overlap the short files instead of trailing alone at the end
 // of the run: a minute-long file started last made a run a minute longer. Three files at a time:
 // the integration files mostly wait on servers.
 const LONGEST_FIRST = [
   'integration/master-zk',
   'mesos/zookeeper',
   'integration/failover-carry',
-  'deploy/dockerfile',
   'integration/stream',
   'integration/readiness',
   'integration/cli',
@@ -38,8 +36,15 @@ function rank(file) {
   return index === -1 ? LONGEST_FIRST.length : index;
 }
 
+/**
+ * The packaging test (the Dockerfile's stages and the systemd install steps, run for real: three
+ * `npm ci`, two node-gyp builds, `npm pack`; about 30 s of CPU) is not in `npm test`: it is `npm
+ * run test:package` (ava.package.config.js), a step of its own in .ci/run.
+ */
+export const PACKAGE_TESTS = ['.test-build/test/deploy/dockerfile.test.js'];
+
 export default {
-  files: ['.test-build/test/**/*.test.js'],
+  files: ['.test-build/test/**/*.test.js', ...PACKAGE_TESTS.map((f) => `!${f}`)],
   workerThreads: true,
   concurrency: 3,
   timeout: '120s',
