@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { killOnExit } from './mesodns.js';
+import { freePort } from './ports.js';
 
 const POLL_MS = 50;
 const STOP_GRACE_MS = 5_000;
@@ -90,4 +91,32 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
     await delay(POLL_MS);
   }
   return { logs: () => output, stop };
+}
+
+/** Attempts `onFreshPort` makes at most. */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * `start(port)` on a free port, again on another when the daemon exited because the port was
+ * taken between `freePort()` and its bind (another test, another daemon): it says "address
+ * already in use". `port` given: that one only.
+ */
+export async function onFreshPort<T>(
+  what: string,
+  start: (port: number) => Promise<T>,
+  port?: number,
+): Promise<T> {
+  if (port !== undefined) return start(port);
+  let lastError: unknown;
+  for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      lastError = error;
+      if (!(error instanceof Error && /address already in use/i.test(error.message))) throw error;
+    }
+  }
+  throw new Error(`${what}: ports kept being taken (${String(PORT_ATTEMPTS)} attempts)`, {
+    cause: lastError,
+  });
 }

@@ -8,8 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon } from './daemon.js';
-import { freePort } from './ports.js';
+import { onFreshPort, startDaemon } from './daemon.js';
 import { soaAnswered, knotServerConf } from './upstream.js';
 
 /** The key both sides share. */
@@ -84,20 +83,25 @@ function knotConf(dir: string, port: number, o: SecondaryOptions): string {
 }
 
 /** knotd following mesodns (see the module comment). */
-export async function startKnotSecondary(o: SecondaryOptions): Promise<Secondary> {
-  const dir = await mkdtemp(join(tmpdir(), 'mesodns-knot-secondary-'));
-  await Promise.all(['run', 'db', 'zones'].map((d) => mkdir(join(dir, d))));
-  const port = o.port ?? (await freePort());
-  await writeFile(join(dir, 'knot.conf'), knotConf(dir, port, o));
-  const daemon = await startDaemon({
-    what: 'knotd',
-    command: sbin('knotd'),
-    args: ['-c', join(dir, 'knot.conf')],
-    dir,
-    isReady: () => answersSoa(port),
-    readyTimeoutMs: o.readyTimeoutMs ?? 15_000,
-  });
-  return { port, logs: () => daemon.logs(), stop: () => daemon.stop() };
+export function startKnotSecondary(o: SecondaryOptions): Promise<Secondary> {
+  return onFreshPort(
+    'knotd secondary',
+    async (port) => {
+      const dir = await mkdtemp(join(tmpdir(), 'mesodns-knot-secondary-'));
+      await Promise.all(['run', 'db', 'zones'].map((d) => mkdir(join(dir, d))));
+      await writeFile(join(dir, 'knot.conf'), knotConf(dir, port, o));
+      const daemon = await startDaemon({
+        what: 'knotd',
+        command: sbin('knotd'),
+        args: ['-c', join(dir, 'knot.conf')],
+        dir,
+        isReady: () => answersSoa(port),
+        readyTimeoutMs: o.readyTimeoutMs ?? 15_000,
+      });
+      return { port, logs: () => daemon.logs(), stop: () => daemon.stop() };
+    },
+    o.port,
+  );
 }
 
 /** nsd.conf of a secondary of `mesos` in the foreground (`nsd -d`). */
@@ -131,17 +135,22 @@ function nsdConf(dir: string, port: number, o: SecondaryOptions): string {
 }
 
 /** NSD following mesodns (see the module comment). */
-export async function startNsdSecondary(o: SecondaryOptions): Promise<Secondary> {
-  const dir = await mkdtemp(join(tmpdir(), 'mesodns-nsd-secondary-'));
-  const port = o.port ?? (await freePort());
-  await writeFile(join(dir, 'nsd.conf'), nsdConf(dir, port, o));
-  const daemon = await startDaemon({
-    what: 'nsd',
-    command: sbin('nsd'),
-    args: ['-d', '-c', join(dir, 'nsd.conf')],
-    dir,
-    isReady: () => answersSoa(port),
-    readyTimeoutMs: o.readyTimeoutMs ?? 15_000,
-  });
-  return { port, logs: () => daemon.logs(), stop: () => daemon.stop() };
+export function startNsdSecondary(o: SecondaryOptions): Promise<Secondary> {
+  return onFreshPort(
+    'nsd secondary',
+    async (port) => {
+      const dir = await mkdtemp(join(tmpdir(), 'mesodns-nsd-secondary-'));
+      await writeFile(join(dir, 'nsd.conf'), nsdConf(dir, port, o));
+      const daemon = await startDaemon({
+        what: 'nsd',
+        command: sbin('nsd'),
+        args: ['-d', '-c', join(dir, 'nsd.conf')],
+        dir,
+        isReady: () => answersSoa(port),
+        readyTimeoutMs: o.readyTimeoutMs ?? 15_000,
+      });
+      return { port, logs: () => daemon.logs(), stop: () => daemon.stop() };
+    },
+    o.port,
+  );
 }

@@ -1,16 +1,14 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon } from './daemon.js';
+import { onFreshPort, startDaemon } from './daemon.js';
 import { buildQuery, queryRaw, rcodeOf } from './mesodns.js';
-import { freePort } from './ports.js';
 
 const HOST = '127.0.0.1';
 const KNOT_READY_TIMEOUT_MS = 10_000;
-const BIND_ATTEMPTS = 3;
 /** A relayed query whose upstream never answers is dropped after this long. */
 const RELAY_GIVE_UP_MS = 10_000;
 
@@ -163,34 +161,21 @@ export async function startKnot(
   if (names.length === 0) {
     throw new Error('startKnot: no zones');
   }
-  let lastError: unknown;
-  for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
-    const dir = await mkdtemp(join(tmpdir(), 'mesodns-knot-'));
-    try {
-      return await startKnotIn(dir, zones, names);
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      lastError = error;
-      if (!(error instanceof Error && /address already in use/.test(error.message))) {
-        throw error;
-      }
-    }
-  }
-  throw new Error(`startKnot: ports kept being taken (${BIND_ATTEMPTS} attempts)`, {
-    cause: lastError,
-  });
+  return onFreshPort('startKnot', async (port) =>
+    startKnotIn(await mkdtemp(join(tmpdir(), 'mesodns-knot-')), zones, names, port),
+  );
 }
 
 async function startKnotIn(
   dir: string,
   zones: Readonly<Record<string, string>>,
   names: readonly string[],
+  port: number,
 ): Promise<KnotUpstream> {
   await Promise.all(['run', 'db', 'zones'].map((d) => mkdir(join(dir, d))));
   for (const [zone, text] of Object.entries(zones)) {
     await writeFile(join(dir, 'zones', zoneFileName(zone)), text);
   }
-  const port = await freePort();
   const confPath = join(dir, 'knot.conf');
   await writeFile(confPath, knotConf(dir, port, names));
 
