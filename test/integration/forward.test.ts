@@ -8,6 +8,7 @@
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import type { Socket as TcpSocket } from 'node:net';
+import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { dig } from '../../support/dig.js';
 import type { DigResult } from '../../support/dig.js';
@@ -49,11 +50,40 @@ const SHORT_TTL_ZONE = [
   '',
 ].join('\n');
 
-async function knot(t: ExecutionContext, zones?: Record<string, string>): Promise<KnotUpstream> {
-  const k = await startKnot(zones);
-  t.teardown(() => k.stop());
-  return k;
+/**
+ * One knot serving the default zone (`EXAMPLE_TEST_ZONE`) for every test that only reads it,
+ * started by the first test that asks: a knot per test was ten starts. Tests that count queries
+ * do it on their own relays in front of it; the serve-stale test, which stops its upstream,
+ * starts its own.
+ */
+let sharedKnot: Promise<KnotUpstream> | undefined;
+
+function knot(): Promise<KnotUpstream> {
+  sharedKnot ??= startKnot({ [EXAMPLE_TEST_ZONE_NAME]: EXAMPLE_TEST_ZONE });
+  return sharedKnot;
 }
+
+/**
+ * One mesodns forwarding to the shared knot (timeout 2 s, the rest of `forward` as defaulted),
+ * for the tests that only ask it through: each mesodns start costs about 0.45 s of CPU.
+ */
+let sharedForwarder: Promise<Mesodns> | undefined;
+
+function forwarderToKnot(): Promise<Mesodns> {
+  sharedForwarder ??= knot().then((k) =>
+    startMesodns({
+      stateFile: STATE,
+      config: { forward: { resolvers: [k.address], timeout: '2s' } },
+    }),
+  );
+  return sharedForwarder;
+}
+
+test.after.always(async () => {
+  const [srv, k] = await Promise.allSettled([sharedForwarder, sharedKnot]);
+  if (srv.status === 'fulfilled') await srv.value?.stop();
+  if (k.status === 'fulfilled') await k.value?.stop();
+});
 
 async function mesodns(t: ExecutionContext, forward: Record<string, unknown>): Promise<Mesodns> {
   const srv = await startMesodns({ stateFile: STATE, config: { forward } });
@@ -73,7 +103,7 @@ function answers(r: DigResult): string[] {
 twoAtOnce(
   'policies: sequential uses the first upstream, round_robin and random spread the queries',
   async (t) => {
-    const k = await knot(t);
+    const k = await knot();
     for (const policy of ['sequential', 'round_robin', 'random'] as const) {
       const first = owned(t, await startSlowUpstream(0, k.port));
       const second = owned(t, await startSlowUpstream(0, k.port));
@@ -107,7 +137,7 @@ twoAtOnce(
 twoAtOnce(
   'failover: a dead upstream costs part of forward.timeout, then is marked down and skipped',
   async (t) => {
-    const k = await knot(t);
+    const k = await knot();
     const dead = owned(t, await startDeadUpstream());
     const srv = await mesodns(t, {
       resolvers: [dead.address, k.address],
@@ -127,7 +157,7 @@ twoAtOnce(
 );
 
 twoAtOnce('a probe brings an upstream back once it answers again', async (t) => {
-  const k = await knot(t);
+  const k = await knot();
   const flaky = owned(t, await startSlowUpstream(0, k.port));
   const srv = await mesodns(t, {
     resolvers: [flaky.address, k.address],
@@ -168,7 +198,7 @@ twoAtOnce(
 twoAtOnce(
   'cache: a repeated query is answered from the cache with its TTL counting down',
   async (t) => {
-    const k = await knot(t);
+    const k = await knot();
     const counter = owned(t, await startSlowUpstream(0, k.port));
     const srv = await mesodns(t, { resolvers: [counter.address] });
     const first = await dig(srv.dnsPort, ['www.example.test', 'A']);
@@ -195,7 +225,7 @@ twoAtOnce(
 );
 
 twoAtOnce('negative caching: NXDOMAIN and NODATA are cached for the SOA minimum', async (t) => {
-  const k = await knot(t);
+  const k = await knot();
   const counter = owned(t, await startSlowUpstream(0, k.port));
   const srv = await mesodns(t, { resolvers: [counter.address] });
   for (const [name, type, status] of [
@@ -249,7 +279,7 @@ twoAtOnce(
 twoAtOnce(
   'allowFrom: other clients get REFUSED for forwarded names, cluster names stay open',
   async (t) => {
-    const k = await knot(t);
+    const k = await knot();
     const srv = await mesodns(t, { resolvers: [k.address], allowFrom: ['10.0.0.0/8', 'fc00::/7'] });
     for (const transport of [[], ['+tcp']]) {
       const refused = await dig(srv.dnsPort, ['www.example.test', 'A', ...transport]);
@@ -259,7 +289,7 @@ twoAtOnce(
       t.true(cluster.answer.length > 0);
     }
     // The default (loopback and private ranges) lets the test client through.
-    const open = await mesodns(t, { resolvers: [k.address] });
+    const open = await forwarderToKnot();
     t.is((await dig(open.dnsPort, ['www.example.test', 'A'])).status, 'NOERROR');
   },
 );
@@ -267,7 +297,7 @@ twoAtOnce(
 twoAtOnce(
   'maxConcurrent: a query beyond the limit gets REFUSED while the others wait',
   async (t) => {
-    const k = await knot(t);
+    const k = await knot();
     const slow = owned(t, await startSlowUpstream(1500, k.port));
     const srv = await mesodns(t, { resolvers: [slow.address], maxConcurrent: 1, timeout: '4s' });
     const pending = queryRaw(srv.dnsPort, buildQuery('www.example.test', 'A'), 'udp', 5000);
@@ -350,7 +380,7 @@ function questionEnd(msg: Buffer): number {
 twoAtOnce(
   'tcpFallback: a truncated UDP answer is fetched over TCP; off, it is passed through with TC',
   async (t) => {
-    const k = await knot(t);
+    const k = await knot();
     const upstream = await startTruncatingUpstream(t, k.port);
     const on = await mesodns(t, { resolvers: [upstream], timeout: '2s' });
     const full = await dig(on.dnsPort, ['www.example.test', 'A', '+ignore']);
@@ -371,11 +401,12 @@ twoAtOnce(
 twoAtOnce(
   'tcpFallback with knot: a 60-record answer is cut for a 512-byte client, whole over TCP',
   async (t) => {
-    const k = await knot(t, { [EXAMPLE_TEST_ZONE_NAME]: EXAMPLE_TEST_ZONE });
+    // The shared knot serves EXAMPLE_TEST_ZONE, with its 60-record many6.
+    const k = await knot();
     // The slow relay answers UDP only (its TCP listener stays silent): there the TCP retry fails
     // and the truncated answer is passed through.
     const udpOnly = owned(t, await startSlowUpstream(0, k.port));
-    const srv = await mesodns(t, { resolvers: [k.address], timeout: '2s' });
+    const srv = await forwarderToKnot();
     const udp = await dig(srv.dnsPort, ['many6.example.test', 'AAAA', '+ignore', '+noedns']);
     t.true(udp.flags.has('tc'), udp.raw);
     t.true(udp.answer.length > 0 && udp.answer.length < 60);

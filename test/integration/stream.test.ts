@@ -21,6 +21,14 @@ import { testsAtOnce } from '../../support/tests-at-once.js';
 /** Each test starts its own servers and mostly waits: two run at once. */
 const twoAtOnce = testsAtOnce(2);
 
+/**
+ * How often waits on /metrics scrape it. A scrape costs about 8 ms of CPU (mesodns renders,
+ * the test parses) and the counters reach /metrics up to a second after what they count, so
+ * polling every 50 ms spent CPU on a hundred scrapes per test for nothing. No bound is timed by
+ * these waits (the launch and kill latencies are timed by `within`, asking DNS every 20 ms).
+ */
+const METRICS_POLL_MS = 200;
+
 /** A synthetic cluster plus the task `probe` (container IP 10.99.0.1) in `marathon`. */
 function clusterState(tasks = 40): unknown {
   const doc = syntheticState({ tasks });
@@ -176,6 +184,7 @@ twoAtOnce('a dropped connection is re-subscribed; the zone is served throughout'
       async () => /total 2$/m.test(await metric(srv, 'mesodns_stream_subscriptions_total')),
       5000,
       'a new subscription',
+      METRICS_POLL_MS,
     );
     cluster.launchTask({ name: 'after-drop', ip: '10.99.0.3', framework: 'marathon' });
     await within(2000, 'launch after the drop', async () =>
@@ -194,7 +203,12 @@ twoAtOnce(
     const published = async (): Promise<number> =>
       await metricValue(srv, 'mesodns_state_loads_total{result="published"}');
     // The first load's count reaches /metrics up to a second after its zone answers.
-    await waitFor(async () => (await published()) >= 1, 3000, 'the first load counted');
+    await waitFor(
+      async () => (await published()) >= 1,
+      3000,
+      'the first load counted',
+      METRICS_POLL_MS,
+    );
     const loads = await published();
     // Changes the stream never tells (as if lost while it was cut), then the cut.
     const doc = structuredClone(cluster.state);
@@ -211,6 +225,7 @@ twoAtOnce(
         (await metricValue(srv, 'mesodns_zone_update_task_changes_total')) >= 1,
       3000,
       'the second subscription, its update counted',
+      METRICS_POLL_MS,
     );
     // Served by an incremental update of the one task, not a full build of the snapshot.
     t.is(await published(), loads, 'no full build');
@@ -228,6 +243,7 @@ twoAtOnce(
       async () => /total 1$/m.test(await metric(srv, 'mesodns_stream_watchdog_timeouts_total')),
       5000,
       'the watchdog',
+      METRICS_POLL_MS,
     );
     cluster.launchTask({ name: 'after-stall', ip: '10.99.0.4', framework: 'marathon' });
     await within(2000, 'launch after the stall', async () =>
@@ -249,6 +265,7 @@ twoAtOnce(
         async () => /total 1$/m.test(await metric(srv, 'mesodns_leader_changes_total')),
         5000,
         'the leader change',
+        METRICS_POLL_MS,
       );
       // The agents come back with their tasks (AGENT_ADDED + TASK_ADDED), as after a real failover.
       for (const agent of (full as { slaves: { id: string }[] }).slaves) {
@@ -336,6 +353,7 @@ twoAtOnce(
       async () => /kind="task"\} [1-9]/.test(await metric(srv, 'mesodns_stream_drift_total')),
       3000,
       'drift counted',
+      METRICS_POLL_MS,
     );
     t.regex(srv.logs(), /drifted/);
     // Ending the stream to repair it is no failure: counted as a drift end, not a failed load.
@@ -368,6 +386,7 @@ twoAtOnce(
         / [1-9]\d*$/.test(await metric(srv, 'mesodns_pipeline_worker_heap_size_used_bytes')),
       3000,
       'the worker heap after the first load',
+      METRICS_POLL_MS,
     );
   },
 );
@@ -388,6 +407,7 @@ twoAtOnce('a malformed event is skipped and counted; the stream goes on', async 
     async () => /total 2$/m.test(await metric(srv, 'mesodns_stream_bad_events_total')),
     3000,
     'two bad events counted',
+    METRICS_POLL_MS,
   );
   t.regex(await metric(srv, 'mesodns_stream_events_total'), /type="UNKNOWN"\} 1/);
   t.regex(await metric(srv, 'mesodns_stream_subscriptions_total'), /total 1$/m);
@@ -403,13 +423,23 @@ twoAtOnce('a malformed or cut snapshot keeps the last zone and is retried', asyn
     master.malformed();
     master.dropStreams();
     const badEvents = 'mesodns_stream_bad_events_total';
-    await waitFor(async () => (await sample(srv, badEvents)) >= 1, 5000, 'the cut JSON skipped');
+    await waitFor(
+      async () => (await sample(srv, badEvents)) >= 1,
+      5000,
+      'the cut JSON skipped',
+      METRICS_POLL_MS,
+    );
     const cut = async (): Promise<number> =>
       (await sample(srv, 'mesodns_stream_ends_total{reason="closed"}')) +
       (await sample(srv, 'mesodns_stream_ends_total{reason="error"}'));
     const cutBefore = await cut();
     master.truncated();
-    await waitFor(async () => (await cut()) > cutBefore, 5000, 'the cut snapshot ended');
+    await waitFor(
+      async () => (await cut()) > cutBefore,
+      5000,
+      'the cut snapshot ended',
+      METRICS_POLL_MS,
+    );
     master.reset();
     cluster.launchTask({ name: 'recovered', ip: '10.99.0.10', framework: 'marathon' });
     await within(5000, 'recovered', async () =>
@@ -455,6 +485,7 @@ twoAtOnce(
         async () => (await sample(srv, 'mesodns_stream_ends_total{reason="watchdog"}')) >= 2,
         30_000,
         'two streams ended by the watchdog',
+        METRICS_POLL_MS,
       );
     });
     t.deepEqual([...seen], ['10.99.0.1'], 'the last zone answered throughout');
@@ -535,6 +566,7 @@ twoAtOnce(
         (await sample(srv, 'mesodns_stream_subscriptions_total')) >= 3,
       5000,
       'three streams ended by garbage, three snapshots loaded',
+      METRICS_POLL_MS,
     );
     const faults = faultLines(srv);
     t.is(faults.length, 1, faults.join('\n'));
