@@ -237,3 +237,28 @@ test('process metrics are included by default', async (t) => {
   t.true(f.has('process_cpu_user_seconds_total'));
   t.true(f.has('nodejs_eventloop_lag_seconds'));
 });
+
+test('a scrape of named families (/metrics?name[]=) has those alone, as the whole scrape has them', async (t) => {
+  const metrics = new Metrics({
+    version: 'x',
+    sources: { cache: () => ({ size: 7, bytes: 900 }) },
+  });
+  metrics.onQuery(query());
+  const whole = parsePrometheusText((await metrics.scrape()).body);
+  const own = ['mesodns_dns_queries_total', 'mesodns_zone_serial', 'mesodns_forward_cache_entries'];
+  const some = parsePrometheusText((await metrics.scrape([...own, 'no_such_family'])).body);
+  t.deepEqual([...some.keys()].sort(), [...own].sort());
+  for (const name of own) t.deepEqual(some.get(name), whole.get(name), name);
+  // prom-client computes its process and Node.js families in groups: asked for alone, each is
+  // still as fresh as in a whole scrape.
+  const mixed = [
+    'process_cpu_user_seconds_total',
+    'nodejs_eventloop_lag_p99_seconds',
+    own[1] ?? '',
+  ];
+  const got = parsePrometheusText((await metrics.scrape(mixed)).body);
+  t.deepEqual([...got.keys()].sort(), [...mixed].sort());
+  t.true((got.get('process_cpu_user_seconds_total')?.samples[0]?.value ?? 0) > 0);
+  t.true((got.get('nodejs_eventloop_lag_p99_seconds')?.samples[0]?.value ?? 0) > 0);
+  t.is((await metrics.scrape(['no_such_family'])).body, '');
+});

@@ -91,7 +91,8 @@ export interface HttpApiOptions {
   /** What `/v1/config` needs besides the config; defaults: no file, the configured resolvers. */
   readonly configFacts?: () => Omit<ConfigFacts, 'serial'>;
   /** Renders `/metrics`; the endpoint is 404 without it. */
-  readonly metrics?: () => Promise<MetricsScrape>;
+  /** The metrics: every family, or only those named (`/metrics?name[]=a&name[]=b`). */
+  readonly metrics?: (names: readonly string[]) => Promise<MetricsScrape>;
   /** At most this many connections at once (read per connection); more are closed at once. */
   readonly maxConnections?: () => number;
   /** Told about every connection or request turned away (see `HttpRefusal`). */
@@ -167,6 +168,16 @@ function large(chunks: () => Iterable<string>): HttpResponse {
 const NOT_FOUND = text(404, '404: Page Not Found');
 
 /**
+ * The metric families a `/metrics` request names (`?name[]=a&name[]=b`, as the Prometheus Java
+ * client's exporter reads them); none: every family.
+ */
+function metricNames(target: string): string[] {
+  const query = target.indexOf('?');
+  if (query < 0) return [];
+  return new URLSearchParams(target.slice(query + 1)).getAll('name[]');
+}
+
+/**
  * The segments of a request target's path, matched exactly: `//v1//config` or `/v1/config/` is
  * no route (it was once served as `/config`), and a target in absolute form
  * (`http://any-host/v1/version`) counts by its path alone: the `Host` decides nothing.
@@ -223,7 +234,7 @@ export class HttpApi {
    */
   async handle(method: string, target: string): Promise<HttpResponse> {
     const parts = pathParts(target);
-    const handler = parts === undefined ? undefined : this.#match(parts);
+    const handler = parts === undefined ? undefined : this.#match(parts, target);
     if (handler === undefined) return NOT_FOUND;
     if (method !== 'GET' && method !== 'HEAD') {
       return { ...text(405, '405: Method Not Allowed'), headers: { Allow: ALLOW } };
@@ -231,7 +242,7 @@ export class HttpApi {
     return handler();
   }
 
-  #match(parts: readonly string[]): Handler | undefined {
+  #match(parts: readonly string[], target: string): Handler | undefined {
     const [a, b, c, d] = parts;
     if (parts.length === 1) {
       if (a === 'health') return () => this.#health();
@@ -239,7 +250,7 @@ export class HttpApi {
       if (a === 'metrics' && this.#options.metrics !== undefined) {
         const render = this.#options.metrics;
         return async () => {
-          const scrape = await render();
+          const scrape = await render(metricNames(target));
           return { status: 200, contentType: scrape.contentType, body: scrape.body };
         };
       }

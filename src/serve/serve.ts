@@ -199,7 +199,7 @@ export async function serve(configFile: string): Promise<number> {
         file: resolve(configFile),
         resolvers: settings.forwarder?.upstreamsFor('.') ?? [],
       }),
-      metrics: () => metrics.scrape(),
+      metrics: (names) => metrics.scrape(names),
       maxConnections: () => config.http.maxConnections,
       onRefused: (reason) => {
         metrics.onHttpRefused(reason);

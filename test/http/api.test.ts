@@ -452,15 +452,21 @@ test('/health stays 200 and reports readiness, the zone, the data age, the sourc
   t.like(JSON.parse(r.body), { status: 'ok', detailsError: 'boom' });
 });
 
-test('/metrics renders the scrape; without a metrics source it is 404', async (t) => {
+test('/metrics renders the scrape, of the families ?name[]= names; without a source 404', async (t) => {
+  const asked: (readonly string[])[] = [];
   const handler = api({
-    metrics: () =>
-      Promise.resolve({
+    metrics: (names) => {
+      asked.push(names);
+      return Promise.resolve({
         contentType: 'text/plain; version=0.0.4; charset=utf-8',
         body: '# TYPE a counter\na 1\n',
-      }),
+      });
+    },
   });
+  await handler.handle('GET', '/metrics?name[]=a&name%5B%5D=b_total&other=c');
+  t.deepEqual(asked, [['a', 'b_total']]);
   const r = await handler.handle('GET', '/metrics');
+  t.deepEqual(asked[1], []);
   t.is(r.status, 200);
   t.is(r.contentType, 'text/plain; version=0.0.4; charset=utf-8');
   t.is(parsePrometheusText(r.body).get('a')?.samples[0]?.value, 1);
