@@ -451,7 +451,14 @@ export interface StartMesodnsOptions {
  * `name{label="v",...}` in the exporter's label order); NaN when mesodns does not expose it.
  */
 export async function metricValue(srv: Pick<Mesodns, 'httpUrl'>, series: string): Promise<number> {
-  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  // Only the series' family (`/metrics?name[]=`): a whole scrape costs mesodns about 4 ms of CPU
+  // and this process as much to read, and waits ask every 50 ms.
+  const name = series.replace(/\{.*$/, '');
+  const family = name.replace(/_(bucket|sum|count)$/, '');
+  const query = [...new Set([name, family])]
+    .map((n) => `name[]=${encodeURIComponent(n)}`)
+    .join('&');
+  const text = await (await fetch(`${srv.httpUrl}/metrics?${query}`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
 }

@@ -23,7 +23,7 @@ async function withMaster(t: { teardown: (fn: () => unknown) => void }): Promise
 }
 
 async function metric(srv: Mesodns, name: string): Promise<number> {
-  const text = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const text = await (await fetch(`${srv.httpUrl}/metrics?name[]=${name}`)).text();
   return sampleSum(parsePrometheusText(text), name);
 }
 

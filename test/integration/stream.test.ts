@@ -456,11 +456,8 @@ function subscribes(master: FakeMaster): RecordedRequest[] {
 
 /** The value of one series (`name{labels}` as exported), 0 while absent. */
 async function sample(srv: Mesodns, series: string): Promise<number> {
-  const res = await fetch(`${srv.httpUrl}/metrics`);
-  for (const line of (await res.text()).split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return 0;
+  const value = await metricValue(srv, series);
+  return Number.isNaN(value) ? 0 : value;
 }
 
 /** The fault lines in the logs (one per fault, not one per retry). */
