@@ -2,6 +2,7 @@
 // and failure modes, the port finder, the dig output parser and the network-safety guard.
 import test from 'ava';
 import { createSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dig, parseDigOutput } from '../../support/dig.js';
 import { FakeMaster } from '../../support/fake-master.js';
@@ -87,8 +88,10 @@ test('fake master failure modes: status, malformed, delay, hang, reset', async (
   t.is(master.requests, 6);
 });
 
-test('freePort returns a port that TCP and UDP can both bind', async (t) => {
+test('freePort returns a port that TCP and UDP can both bind, below the ephemeral range', async (t) => {
   const port = await freePort();
+  const [low] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).split(/\s+/);
+  t.true(port >= 10_000 && port < Number(low), `${String(port)} below ${String(low)}`);
   const tcp = createServer();
   await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', resolve));
   const udp = createSocket('udp4');
