@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // The tests run compiled: `npm test` transpiles src, support, test, bench and scripts into
 // .test-build/ with esbuild (scripts/build.ts; `npm run typecheck` is the type check), and ava
 // runs the compiled .test-build/test/**/*.test.js directly; their source maps point failures at
@@ -21,6 +23,8 @@
 const LONGEST_FIRST = [
   'integration/master-zk',
   'records/incremental',
+  'mesos',
+  'dns',
   'mesos/zookeeper',
   'integration/stream',
   'integration/failover-carry',
@@ -51,8 +55,28 @@ function rank(file) {
  */
 export const PACKAGE_TESTS = ['.test-build/test/deploy/dockerfile.test.js'];
 
+/**
+ * The unit test files that run together, a worker per directory (scripts/test-groups.ts writes
+ * the list at the build): left out of the run, their group file runs them, unless test files
+ * are named on the command line (`npx ava .test-build/test/dns/journal.test.js` runs that one).
+ */
+function groupedTests() {
+  if (process.argv.some((arg) => arg.endsWith('.test.js'))) return [];
+  try {
+    /** @type {unknown} */
+    const list = JSON.parse(readFileSync('.test-build/test/groups.json', 'utf8'));
+    return Array.isArray(list) ? list.filter((f) => typeof f === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 export default {
-  files: ['.test-build/test/**/*.test.js', ...PACKAGE_TESTS.map((f) => `!${f}`)],
+  files: [
+    '.test-build/test/**/*.test.js',
+    ...PACKAGE_TESTS.map((f) => `!${f}`),
+    ...groupedTests().map((f) => `!${f}`),
+  ],
   workerThreads: true,
   concurrency: 3,
   timeout: '120s',

@@ -14,7 +14,8 @@
  * .test-build/ holds src, support, test, bench and scripts transpiled file by file with the same
  * layout, which the tests import and ava runs (ava.config.js), plus links to package.json,
  * config/ and build/ so that the package's own files are found from there as from the
- * repository.
+ * repository. The small unit test files of a directory run in one ava worker
+ * (scripts/test-groups.ts).
  *
  * Both get the config schema's validator as standalone code (config-schema.cjs, beside the
  * module that loads it: src/config/schema.ts), so that no start pays for ajv compiling it.
@@ -27,6 +28,7 @@ import {
   PRECOMPILED_VALIDATOR,
   precompiledValidatorSource,
 } from '../src/config/index.js';
+import { groupTests } from './test-groups.js';
 
 const COMMON: BuildOptions = {
   platform: 'node',
@@ -92,6 +94,7 @@ async function buildTests(validator: string): Promise<void> {
   for (const name of ['package.json', 'config', 'build']) {
     symlinkSync(join('..', name), join(out, name));
   }
+  groupTests(out);
 }
 
 const USAGE = 'usage: node --import tsx scripts/build.ts [--tests | --all]\n';
