@@ -262,3 +262,20 @@ test('a scrape of named families (/metrics?name[]=) has those alone, as the whol
   t.true((got.get('nodejs_eventloop_lag_p99_seconds')?.samples[0]?.value ?? 0) > 0);
   t.is((await metrics.scrape(['no_such_family'])).body, '');
 });
+
+test('the ZooKeeper session: 1 connected, 0 lost, absent without mesos.zk', async (t) => {
+  let session: { zk: string; connected: boolean } | undefined;
+  const metrics = new Metrics({
+    version: 'x',
+    processMetrics: false,
+    sources: { zookeeper: () => session },
+  });
+  t.is((await scrape(metrics)).get('mesodns_zookeeper_connected')?.samples.length ?? 0, 0);
+  session = { zk: 'zk://10.0.0.1:2181/mesos', connected: true };
+  const series = { zk: 'zk://10.0.0.1:2181/mesos' };
+  t.is(sampleSum(await scrape(metrics), 'mesodns_zookeeper_connected', series), 1);
+  session = { ...session, connected: false };
+  const lost = await scrape(metrics);
+  t.is(sampleSum(lost, 'mesodns_zookeeper_connected', series), 0);
+  t.is(lost.get('mesodns_zookeeper_connected')?.samples.length, 1);
+});

@@ -64,7 +64,7 @@ export type {
 export { StaticMasters, leaderFacts, leaderKey } from './leader.js';
 export type { LeaderDetector, LeaderFacts } from './leader.js';
 export { ZkLeaderDetector, parseZkUrl, redactZkUrl } from './zookeeper.js';
-export type { ZkDetectorOptions, ZkUrl } from './zookeeper.js';
+export type { ZkDetectorOptions, ZkUrl, ZooKeeperSession } from './zookeeper.js';
 export { parseMasterInfo, parseMemberName } from './master-info.js';
 export type { GroupMember, MasterAddress } from './master-info.js';
 export { backoffMs } from './loop.js';

@@ -1,14 +1,17 @@
 /**
  * Prometheus metrics of the masters as mesodns sees them, which src/metrics.ts registers: leader
- * changes, the failover carry-over (carry-over.ts) and the event stream's counters (stream.ts).
+ * changes, the failover carry-over (carry-over.ts), the event stream's counters (stream.ts) and
+ * the ZooKeeper session (zookeeper.ts).
  * All of them live in the pipeline worker's source and are mirrored to the main thread, so they
  * are read through `MesosMetricsSources` when Prometheus scrapes; nothing here is fed by events.
  */
+import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { readCounter, readGauge, readLabelledCounter } from '../prom.js';
 import type { CarryFacts } from './carry-over.js';
 import type { StreamStats } from './stream-stats.js';
+import type { ZooKeeperSession } from './zookeeper.js';
 
 /** What the Mesos metrics read when scraped (part of src/metrics.ts `MetricsSources`). */
 export interface MesosMetricsSources {
@@ -18,6 +21,8 @@ export interface MesosMetricsSources {
   readonly stream?: () => StreamStats | undefined;
   /** Agents and tasks carried over a leader change now (mesos/carry-over.ts). */
   readonly carry?: () => CarryFacts | undefined;
+  /** The ZooKeeper session of the leader detection (`mesos.zk`); undefined without one. */
+  readonly zookeeper?: () => ZooKeeperSession | undefined;
 }
 
 /**
@@ -58,6 +63,17 @@ export function registerMesosMetrics(
     'Changes of the leading Mesos master seen since the start.',
     () => sources.leaderChanges?.() ?? 0,
   );
+  const zookeeper = new Gauge({
+    name: 'mesodns_zookeeper_connected',
+    help: '1 while the ZooKeeper session that finds the Mesos leader (mesos.zk) is connected, 0 while it is lost (the last known leader is polled meanwhile); absent without mesos.zk.',
+    labelNames: ['zk'],
+    registers: [registry],
+    collect: () => {
+      zookeeper.reset();
+      const session = sources.zookeeper?.();
+      if (session !== undefined) zookeeper.set({ zk: session.zk }, session.connected ? 1 : 0);
+    },
+  });
 }
 
 /** The `mesodns_stream_*` counters and gauge, 0 while no stream runs (`streamStats` undefined). */

@@ -105,6 +105,11 @@ export interface StateListener {
    * collect, as after `onState`.
    */
   onSnapshotRead?(bytes: number, fetchMs: number): void;
+  /**
+   * ZooKeeper leader detection (`mesos.zk`), optional: the session to `zk` (the URL, its
+   * credentials redacted) connected, or lost (the last known leader is polled meanwhile).
+   */
+  onZooKeeper?(zk: string, connected: boolean): void;
 }
 
 /** A source of state documents. */

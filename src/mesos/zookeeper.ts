@@ -63,6 +63,18 @@ export interface ZkDetectorOptions {
   readonly logger: Logger;
   /** ZooKeeper session timeout; default 10 s. */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Told each time the session connects, or is lost or expires: the URL (its credentials
+   * redacted) and whether it is connected now.
+   */
+  readonly onConnection?: (zk: string, connected: boolean) => void;
+}
+
+/** The ZooKeeper session that finds the Mesos leader (`mesos.zk`), as the metrics show it. */
+export interface ZooKeeperSession {
+  /** `mesos.zk`, its credentials redacted (`zk://10.0.0.1:2181/mesos`). */
+  readonly zk: string;
+  readonly connected: boolean;
 }
 
 /** What this module uses of the ZooKeeper client. */
@@ -236,11 +248,13 @@ export class ZkLeaderDetector implements LeaderDetector {
       }
       this.#isConnected = true;
       this.#hasConnected = true;
+      this.#options.onConnection?.(redactZkUrl(this.#options.url), true);
       this.#list();
     });
     client.on('disconnected', () => {
       if (client !== this.#client || !this.#isConnected) return;
       this.#isConnected = false;
+      this.#options.onConnection?.(redactZkUrl(this.#options.url), false);
       logger.warn('ZooKeeper connection lost; polling the last known leader meanwhile', {
         zk: this.describe(),
         leader: this.#known.leaderUrl ?? 'none',
@@ -259,6 +273,7 @@ export class ZkLeaderDetector implements LeaderDetector {
     });
     client.on('expired', () => {
       if (client !== this.#client) return;
+      if (this.#isConnected) this.#options.onConnection?.(redactZkUrl(this.#options.url), false);
       this.#isConnected = false;
       logger.warn('ZooKeeper session expired; starting a new session', { zk: this.describe() });
       client.close();

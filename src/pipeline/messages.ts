@@ -8,7 +8,7 @@ import type { Changeset, ZoneDiff, ZoneImage } from '../dns/index.js';
 import type { LoadEvent, LoaderStats } from './loader.js';
 import { isTagged } from '../is-record.js';
 import type { LogFields, LogLevel } from '../log.js';
-import type { SourceStats, StreamStats } from '../mesos/index.js';
+import type { SourceStats, StreamStats, ZooKeeperSession } from '../mesos/index.js';
 import type { EnumerationChange, RecordData } from '../records/index.js';
 
 /** What the worker starts with (its `workerData`). */
@@ -124,6 +124,8 @@ export type FromWorker =
       readonly leaderChanges: number;
       /** The heap after the last load's garbage was collected; undefined before. */
       readonly heap: WorkerHeap | undefined;
+      /** The ZooKeeper session of the source's leader detection (`mesos.zk`); else undefined. */
+      readonly zookeeper: ZooKeeperSession | undefined;
     }
   | {
       readonly type: 'done';

@@ -19,7 +19,7 @@ import { MesosDnsError } from '../errors.js';
 import type { LoadEvent, LoaderStats } from './loader.js';
 import { emptyLoaderStats } from './loader.js';
 import type { Logger } from '../log.js';
-import type { SourceStats, StreamStats } from '../mesos/index.js';
+import type { SourceStats, StreamStats, ZooKeeperSession } from '../mesos/index.js';
 import { backoffMs } from '../mesos/index.js';
 import { CompactRecordSet } from '../records/index.js';
 import type { ZoneStore } from '../store.js';
@@ -191,6 +191,7 @@ export class Pipeline {
   #leaderChanges = 0;
   #streamStats: StreamStats | undefined;
   #workerHeap: WorkerHeap | undefined;
+  #zookeeper: ZooKeeperSession | undefined;
   #isStarted = false;
   #isClosed = false;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -252,6 +253,11 @@ export class Pipeline {
   /** The worker's heap after its last load's garbage was collected; undefined before. */
   workerHeap(): WorkerHeap | undefined {
     return this.#workerHeap;
+  }
+
+  /** The ZooKeeper session of the leader detection (`mesos.zk`); undefined without one. */
+  zookeeper(): ZooKeeperSession | undefined {
+    return this.#zookeeper;
   }
 
   /**
@@ -452,6 +458,7 @@ export class Pipeline {
         this.#leaderChanges = message.leaderChanges;
         this.#streamStats = message.stream;
         this.#workerHeap = message.heap;
+        this.#zookeeper = message.zookeeper;
         return;
       case 'done': {
         const pending = this.#pending.get(message.id);

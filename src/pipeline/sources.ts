@@ -81,7 +81,14 @@ export function makeSource(
   const detector = (): ZkLeaderDetector | StaticMasters => {
     const made =
       m.zk !== ''
-        ? new ZkLeaderDetector({ url: m.zk, scheme: m.scheme, logger })
+        ? new ZkLeaderDetector({
+            url: m.zk,
+            scheme: m.scheme,
+            logger,
+            onConnection: (zk, connected) => {
+              listener.onZooKeeper?.(zk, connected);
+            },
+          })
         : new StaticMasters(m.masters);
     detectors.push(made);
     return made;

@@ -24,6 +24,7 @@ import type {
   StateListener,
   StateSource,
   TaskChange,
+  ZooKeeperSession,
 } from '../mesos/index.js';
 import { MasterStream, systemLookup } from '../mesos/index.js';
 import {
@@ -190,6 +191,8 @@ export class PipelineWorker {
   #needsReserve = false;
   /** The heap once the last load's garbage was collected (the metrics read it). */
   #heap: WorkerHeap | undefined;
+  /** The ZooKeeper session of the running source's leader detection, once it reported. */
+  #zookeeper: ZooKeeperSession | undefined;
   /** Counts commits; a load settles the waiters of the commits before it started. */
   #generation = 0;
   #settleWaiters: SettleWaiter[] = [];
@@ -262,6 +265,10 @@ export class PipelineWorker {
       // A re-subscription delivered as task changes read a whole snapshot all the same (178 MB
       // at 100k tasks): its garbage is collected and the C heap trimmed as after a load, or the
       // RSS grew by about 120 MB with each re-subscription.
+      onZooKeeper: (zk, connected) => {
+        this.#zookeeper = { zk, connected };
+        this.#postStats();
+      },
       onSnapshotRead: (bytes, fetchMs) => {
         this.#lastLoad = { fetchMs: Math.round(fetchMs), buildMs: 0, bytes };
         this.#scheduleCollect();
@@ -308,6 +315,8 @@ export class PipelineWorker {
         if (replacement !== undefined) {
           const old = this.#source;
           this.#leaderChangesBefore += old?.stats().leaderChanges ?? 0;
+          // The new source's detector reports its own session (none without mesos.zk).
+          this.#zookeeper = undefined;
           this.#source = replacement;
           this.#next = undefined;
           await old?.close();
@@ -467,6 +476,7 @@ export class PipelineWorker {
       stream: source instanceof MasterStream ? source.streamStats() : undefined,
       leaderChanges: this.#leaderChangesBefore + (stats?.leaderChanges ?? 0),
       heap: this.#heap,
+      zookeeper: this.#zookeeper,
     });
   }
 

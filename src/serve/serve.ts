@@ -104,6 +104,7 @@ export async function serve(configFile: string): Promise<number> {
       }),
       workerRestarts: () => pipeline.workerStatus().restarts,
       workerHeap: () => pipeline.workerHeap(),
+      zookeeper: () => pipeline.zookeeper(),
       transfersRunning: () => transfers.running,
       notifyPending: () => notifier.pending,
       transferWorkerUp: () => (offload.available ? 1 : 0),

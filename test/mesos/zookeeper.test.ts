@@ -24,6 +24,8 @@ interface Detection {
   readonly detector: ZkLeaderDetector;
   readonly changes: () => number;
   readonly logs: string[];
+  /** What `onConnection` told, in order. */
+  readonly connections: readonly boolean[];
 }
 
 function memoryLogger(lines: string[]): Logger {
@@ -41,11 +43,15 @@ async function detect(
   options: { scheme?: 'http' | 'https'; sessionTimeoutMs?: number } = {},
 ): Promise<Detection> {
   const logs: string[] = [];
+  const connections: boolean[] = [];
   const detector = new ZkLeaderDetector({
     url: zk.url(path),
     scheme: options.scheme ?? 'http',
     logger: memoryLogger(logs),
     sessionTimeoutMs: options.sessionTimeoutMs ?? 4000,
+    onConnection: (url, connected) => {
+      if (url === zk.url(path)) connections.push(connected);
+    },
   });
   let changes = 0;
   detector.start(() => {
@@ -53,7 +59,7 @@ async function detect(
   });
   t.teardown(() => detector.close());
   await detector.ready();
-  return { detector, changes: () => changes, logs };
+  return { detector, changes: () => changes, logs, connections };
 }
 
 async function join(
@@ -200,6 +206,10 @@ test.serial('survives a ZooKeeper restart and follows leader changes after it', 
   await waitFor(() => d.detector.connected, WAIT_MS, 'reconnected');
   t.true(d.logs.some((l) => l.includes('ZooKeeper connection lost')));
   t.true(d.logs.some((l) => l.includes('ZooKeeper connection restored')));
+  // What the metric shows (mesodns_zookeeper_connected): connected, lost, connected again.
+  t.is(d.connections[0], true);
+  t.true(d.connections.indexOf(false) > 0);
+  t.is(d.connections.at(-1), true);
   // A master that registers after the restart, and the two from before it leave. Whether their
   // sessions survived the restart depends on how soon their clients were back, which a loaded
   // machine decides (both expired once), so the new leader is the member from after it.
