@@ -10,7 +10,7 @@ import { dig } from '../../support/dig.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-master.js';
 import type { FakeMaster, FakeMasterOptions } from '../../support/fake-master.js';
 import { srvData } from '../../support/dns-message.js';
-import { answerData, ask, startMesodns, waitFor } from '../../support/mesodns.js';
+import { answerData, ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { makeTestCa } from '../../support/test-ca.js';
 import { joinGroup, masterInfoJson, startZooKeeper } from '../../support/zookeeper.js';
@@ -56,6 +56,29 @@ async function zkCluster(
     members.push(member);
   }
   return { cluster, members, path };
+}
+
+/** `mesodns_zookeeper_connected` for the session to `path` (NaN before it reported). */
+async function zkConnected(srv: Mesodns, path: string): Promise<number> {
+  return metricValue(srv, `mesodns_zookeeper_connected{zk="${zk.url(path)}"}`);
+}
+
+/** Waits until the session to `path` is connected (1) or lost (0), by the metric. */
+async function waitZk(srv: Mesodns, path: string, connected: 0 | 1, ms: number): Promise<void> {
+  await waitFor(
+    async () => (await zkConnected(srv, path)) === connected,
+    ms,
+    connected === 1 ? 'ZooKeeper connected' : 'ZooKeeper lost',
+  );
+}
+
+/** Waits until `agents` agents are carried over a failover, by the metric. */
+async function waitCarried(srv: Mesodns, test: (agents: number) => boolean, what: string) {
+  await waitFor(
+    async () => test(await metricValue(srv, 'mesodns_failover_carried_agents')),
+    10_000,
+    what,
+  );
 }
 
 async function probe(srv: Mesodns): Promise<string[]> {
@@ -121,9 +144,11 @@ test.serial('keeps serving through a ZooKeeper restart and follows changes after
   });
   t.teardown(() => srv.stop());
   t.deepEqual(await probe(srv), ['10.99.0.1']);
+  await waitZk(srv, z.path, 1, 5000);
 
   await zk.stop();
-  await waitFor(() => srv.logs().includes('ZooKeeper connection lost'), 10_000, 'noticed');
+  await waitZk(srv, z.path, 0, 10_000);
+  t.regex(srv.logs(), /ZooKeeper connection lost; polling the last known leader meanwhile/);
   // ZooKeeper is down: the last known leader is still polled, and its answers still served.
   const polls = z.cluster.master(0).requests;
   await waitFor(() => z.cluster.master(0).requests >= polls + 2, 10_000, 'polls go on');
@@ -133,7 +158,7 @@ test.serial('keeps serving through a ZooKeeper restart and follows changes after
   await waitFor(async () => (await probe(srv))[0] === '10.99.0.2', 10_000, 'followed by 307');
 
   await zk.start();
-  await waitFor(() => srv.logs().includes('ZooKeeper connection restored'), 15_000, 'reconnected');
+  await waitZk(srv, z.path, 1, 15_000);
   // After the restart, ZooKeeper drives leader changes again: masters 0 and 1 leave.
   const member0 = z.members[0];
   if (member0 !== undefined) await member0.leave();
@@ -176,27 +201,15 @@ for (const mode of ['poll', 'stream'] as const) {
       })();
       try {
         await zk.stop();
-        await waitFor(() => srv.logs().includes('ZooKeeper connection lost'), 10_000, 'noticed');
+        await waitZk(srv, z.path, 0, 10_000);
         // The new leader, found through the old one's 307 while ZooKeeper is away, has not
         // registered any agent yet: they are carried.
         z.cluster.failover(1, recoveringState(full));
-        await waitFor(
-          () => srv.logs().includes('does not list every agent yet'),
-          10_000,
-          'agents carried',
-        );
+        await waitCarried(srv, (agents) => agents > 0, 'agents carried');
         for (const agent of full.slaves) z.cluster.reregisterAgent(agent.id, full);
-        await waitFor(
-          () => srv.logs().includes('every carried agent is resolved'),
-          10_000,
-          'agents back',
-        );
+        await waitCarried(srv, (agents) => agents === 0, 'agents back');
         await zk.start();
-        await waitFor(
-          () => srv.logs().includes('ZooKeeper connection restored'),
-          20_000,
-          'reconnected',
-        );
+        await waitZk(srv, z.path, 1, 20_000);
       } finally {
         done.value = true;
         await watching;
@@ -235,7 +248,12 @@ test.serial(
     });
     t.teardown(() => srv.stop());
     t.is((await dig(srv.dnsPort, [PROBE, 'A'])).status, 'SERVFAIL');
-    await waitFor(() => srv.logs().includes('ZooKeeper names no Mesos leader'), 5000, 'warned');
+    await waitFor(
+      async () => (await metricValue(srv, 'mesodns_state_loads_total{result="failed"}')) >= 1,
+      5000,
+      'a failed load',
+    );
+    t.regex(srv.logs(), /ZooKeeper names no Mesos leader/);
     const member = await joinGroup(
       zk.connectString,
       path,
