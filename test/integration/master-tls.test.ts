@@ -119,7 +119,9 @@ test('wrong credentials: 401 is logged with a hint, the last good zone stays', a
     },
   });
   srv.reload();
-  await waitFor(() => srv.logs().includes('HTTP 401'), 5000, 'the 401');
+  const failed = 'mesodns_state_loads_total{result="failed"}';
+  await waitFor(async () => (await metricValue(srv, failed)) >= 1, 5000, 'a failed load');
+  await waitFor(() => srv.logs().includes('HTTP 401'), 2000, 'the 401 logged');
   t.regex(srv.logs(), /check mesos\.auth/);
   t.deepEqual(await probe(srv), ['10.99.0.1']);
 });
