@@ -78,12 +78,10 @@ async function knotAxfrSeconds(dir: string, primary: number): Promise<string> {
 
 const dir = await mkdtemp(join(tmpdir(), 'mesodns-bench-floor-'));
 try {
-  const stateFile = join(dir, 'state.json');
-  await writeFile(stateFile, JSON.stringify(syntheticState({ tasks: TASKS })));
   const srv = await startMesodns({
-    stateFile,
+    state: syntheticState({ tasks: TASKS }),
     readyTimeoutMs: 120_000,
-    config: { transfer: { allow: ['127.0.0.1'] } },
+    config: { transfer: { allow: [HOST] } },
   });
   try {
     const wire = await capture(srv.dnsPort);
