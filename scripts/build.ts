@@ -28,7 +28,6 @@ import {
   PRECOMPILED_VALIDATOR,
   precompiledValidatorSource,
 } from '../src/config/index.js';
-import { groupTests } from './test-groups.js';
 
 const COMMON: BuildOptions = {
   platform: 'node',
@@ -94,6 +93,8 @@ async function buildTests(validator: string): Promise<void> {
   for (const name of ['package.json', 'config', 'build']) {
     symlinkSync(join('..', name), join(out, name));
   }
+  // Imported here: the image's build stage builds dist/ only and has no scripts/test-groups.ts.
+  const { groupTests } = await import('./test-groups.js');
   groupTests(out);
 }
 

@@ -6,7 +6,6 @@
  * trickles bytes after its snapshot is dropped by the watchdog, and garbage after a good snapshot
  * is retried with growing backoff, both with the last zone served and one log line per fault.
  */
-import { createServer } from 'node:http';
 import type { ExecutionContext } from 'ava';
 import { syntheticState } from '../../support/cluster.js';
 import { backoffMs } from '../../src/mesos/loop.js';
@@ -287,37 +286,22 @@ twoAtOnce(
     const cluster = await startCluster(t, { size: 1 });
     const srv = await mesodns(t, cluster);
     t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1']);
-    // The master goes, and another program takes its port and answers 404 to everything.
+    // The master answers 404 to everything, as another program on its port would, and its
+    // stream is cut. (On the same port: closing it and binding it again raced other tests for
+    // the port.)
     const master = cluster.master(0);
-    const port = master.port;
-    await master.close();
-    let asked = 0;
-    const squatter = createServer((req, res) => {
-      asked++;
-      req.resume();
-      res.writeHead(404).end('404: Not Found');
-    });
-    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
-    t.teardown(
-      () =>
-        new Promise<void>((resolve) =>
-          squatter.close(() => {
-            resolve();
-          }),
-        ),
-    );
-    await waitFor(() => asked >= 3, 10_000, 'three retries against the 404s');
+    const before = master.requestLog.length;
+    master.fail(404, '404: Not Found');
+    master.dropStreams();
+    const notFound = (): number =>
+      master.requestLog.slice(before).filter((r) => r.status === 404).length;
+    await waitFor(() => notFound() >= 3, 10_000, 'three retries against the 404s');
     t.deepEqual(await addresses(srv, 'probe.marathon.mesos'), ['10.99.0.1'], 'the zone stays');
     t.notRegex(srv.logs(), /polling \/master\/state instead/, 'no fallback');
     const health = (await (await fetch(`${srv.httpUrl}/health`)).json()) as { source?: unknown };
     t.like(health.source, { mode: 'stream' });
-    // The master is back on its port: the stream is subscribed again.
-    await new Promise<void>((resolve) =>
-      squatter.close(() => {
-        resolve();
-      }),
-    );
-    await master.start(port);
+    // The master is back: the stream is subscribed again.
+    master.reset();
     cluster.addTask({ name: 'after', ip: '10.99.0.7', framework: 'marathon' });
     await within(10_000, 'the stream again', async () =>
       (await addresses(srv, 'after.marathon.mesos')).includes('10.99.0.7'),
