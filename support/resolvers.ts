@@ -12,12 +12,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { DaemonExitedError, startDaemon } from './daemon.js';
+import { onFreshPort, startDaemon } from './daemon.js';
 import { buildQuery, queryRaw } from './mesodns.js';
-import { freePort } from './ports.js';
 
 const READY_TIMEOUT_MS = 15_000;
-const BIND_ATTEMPTS = 3;
 
 /** The root zone's KSK-2017 DS record (public data): a validating unbound, as installed. */
 export const ROOT_TRUST_ANCHOR =
@@ -77,49 +75,39 @@ async function answers(port: number): Promise<boolean> {
   return response !== undefined && response.length >= 12;
 }
 
-class AddressInUse extends Error {}
-
 async function spawnResolver(
   what: string,
   spec: SpawnSpec,
   port: number,
 ): Promise<RunningResolver> {
-  try {
-    const daemon = await startDaemon({
-      what: `${what} on 127.0.0.1:${String(port)}`,
-      command: spec.command,
-      args: spec.args,
-      dir: spec.dir,
-      isReady: () => answers(port),
-      readyTimeoutMs: READY_TIMEOUT_MS,
-    });
-    return { port, logs: () => daemon.logs(), stop: () => daemon.stop() };
-  } catch (error) {
-    if (error instanceof DaemonExitedError && /address already in use/i.test(error.output)) {
-      throw new AddressInUse(error.message);
-    }
-    throw error;
-  }
+  const daemon = await startDaemon({
+    what: `${what} on 127.0.0.1:${String(port)}`,
+    command: spec.command,
+    args: spec.args,
+    dir: spec.dir,
+    isReady: () => answers(port),
+    readyTimeoutMs: READY_TIMEOUT_MS,
+  });
+  return { port, logs: () => daemon.logs(), stop: () => daemon.stop() };
 }
 
-/** Runs `start(port, dir)` on fresh ports and temp dirs until the port was not taken meanwhile. */
-async function withFreshPort(
+/**
+ * Runs `start(port, dir)` in a fresh temp dir on a fresh port, again on another when the port
+ * was taken meanwhile (`onFreshPort`: the daemon's exit message says "address already in use").
+ */
+function withFreshPort(
   what: string,
   start: (port: number, dir: string) => Promise<SpawnSpec>,
 ): Promise<RunningResolver> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
+  return onFreshPort(what, async (port) => {
     const dir = await mkdtemp(join(tmpdir(), `mesodns-${what}-`));
-    const port = await freePort();
     try {
       return await spawnResolver(what, await start(port, dir), port);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
-      lastError = error;
-      if (!(error instanceof AddressInUse)) throw error;
+      throw error;
     }
-  }
-  throw new Error(`${what}: ports kept being taken`, { cause: lastError });
+  });
 }
 
 /**
