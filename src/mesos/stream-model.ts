@@ -27,11 +27,13 @@
  */
 import type { FrameworkInfo, MesosEvent, V1Snapshot } from './v1.js';
 import type { Agent, Pid, State, Task } from './types.js';
-import { Interner, trimStatuses } from './compact.js';
+import { TaskCompactor, trimStatuses } from './compact.js';
 import type { KnownTasks } from './task-digests.js';
 import { TaskDigests } from './task-digests.js';
 
 const TASK_RUNNING = 'TASK_RUNNING';
+/** The most values of each kind the model's compactor shares (see `#compactor`). */
+const EVENT_SHARED = 4096;
 
 /** States after which a task never runs again (mesos.proto `TaskState`). */
 const TERMINAL_STATES: ReadonlySet<string> = new Set([
@@ -133,7 +135,11 @@ export class StreamModel implements KnownTasks {
   /** Last time the stream changed each task (ms, caller's clock), for the resync comparison. */
   readonly #touched = new Map<string, number>();
   #taskCount = 0;
-  readonly #ids = new Interner();
+  /**
+   * Compacts the tasks events bring (a snapshot's come compacted by its reader); new with every
+   * snapshot, and sharing little (its maps live as long as the model).
+   */
+  #compactor = new TaskCompactor(EVENT_SHARED);
   /** Agents listed as recovered by the snapshot that have not registered since. */
   readonly #recovered = new Set<string>();
   /** Agents removed since the snapshot. */
@@ -160,6 +166,7 @@ export class StreamModel implements KnownTasks {
     this.#digests.clear();
     this.#touched.clear();
     this.#taskCount = 0;
+    this.#compactor = new TaskCompactor(EVENT_SHARED);
     for (const agent of snapshot.agents) this.#agents.set(agent.id, agent);
     for (const fw of snapshot.frameworks) this.#frameworks.set(fw.id, fw);
     const digests = snapshot.taskDigests;
@@ -172,7 +179,8 @@ export class StreamModel implements KnownTasks {
         while (this.#tasks.get(task.frameworkId)?.has(`${task.id}\u0000${String(n)}`) === true) n++;
         key = `${task.id}\u0000${String(n)}`;
       }
-      const stored = this.#putTask(task, key, held.get(task.frameworkId)?.get(key) === task);
+      const isHeld = held.get(task.frameworkId)?.get(key) === task;
+      const stored = this.#putTask(isHeld ? task : this.#fromSnapshot(task), key);
       const digest = digests?.[i];
       if (digest !== undefined) this.#digests.add(digest, stored);
     });
@@ -263,7 +271,7 @@ export class StreamModel implements KnownTasks {
         const task = event.task;
         this.#touched.set(task.id, nowMs);
         if (TERMINAL_STATES.has(task.state)) this.#dropTask(task.frameworkId, task.id);
-        else this.#putTask(task);
+        else this.#putTask(this.#compactor.task(task));
         return { changed: true };
       }
       case 'TASK_UPDATED':
@@ -316,18 +324,15 @@ export class StreamModel implements KnownTasks {
       this.#dropTask(event.frameworkId, event.taskId);
       return { changed: true, ...timing };
     }
-    const statuses =
-      event.status === undefined ? task.statuses : trimStatuses([...task.statuses, event.status]);
+    // The compactor keeps the status the records read (`trimStatuses`).
+    const statuses = event.status === undefined ? task.statuses : [...task.statuses, event.status];
     this.#digests.forget(task);
-    tasks.set(task.id, { ...task, state: event.state, statuses });
+    tasks.set(task.id, this.#compactor.task({ ...task, state: event.state, statuses }));
     return { changed: true, ...timing };
   }
 
-  /**
-   * Stores `task` under `key` (`isHeld`: it is the object this model held there, kept as is);
-   * returns the object stored.
-   */
-  #putTask(task: Task, key = task.id, isHeld = false): Task {
+  /** Stores `task` (as given) under `key`; returns it. */
+  #putTask(task: Task, key = task.id): Task {
     let tasks = this.#tasks.get(task.frameworkId);
     if (tasks === undefined) {
       tasks = new Map();
@@ -336,16 +341,22 @@ export class StreamModel implements KnownTasks {
     const was = tasks.get(key);
     if (was === undefined) this.#taskCount++;
     else this.#digests.forget(was);
-    const stored = isHeld
-      ? task
-      : {
-          ...task,
-          frameworkId: this.#ids.of(task.frameworkId),
-          agentId: this.#ids.of(task.agentId),
-          statuses: trimStatuses(task.statuses),
-        };
-    tasks.set(key, stored);
-    return stored;
+    tasks.set(key, task);
+    return task;
+  }
+
+  /**
+   * A snapshot's task as the model keeps it: compacted by the snapshot's reader already (a
+   * large snapshot's) or small, so only its ids are shared with the events' tasks and its
+   * statuses trimmed.
+   */
+  #fromSnapshot(task: Task): Task {
+    return {
+      ...task,
+      frameworkId: this.#compactor.string(task.frameworkId),
+      agentId: this.#compactor.string(task.agentId),
+      statuses: trimStatuses(task.statuses),
+    };
   }
 
   #dropTask(frameworkId: string, taskId: string): void {
