@@ -53,7 +53,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no
 # The JSON Schema is read at run time to validate the config.
 COPY config/mesodns.schema.json ./config/
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/build/Release/udp_batch.node /app/build/Release/mem_trim.node ./build/Release/
+COPY --from=build /app/build/Release/udp_batch.node /app/build/Release/mem_trim.node \
+     /app/build/Release/json_scan.node ./build/Release/
 
 USER node
 EXPOSE 53/udp 53/tcp 8123/tcp

@@ -7,7 +7,9 @@
  * object graph ever exists.
  *
  * Finding where a slice ends takes one pass over its bytes that follows strings, escapes and the
- * depth of brackets; `JSON.parse` then checks the slice's syntax. Skipped values are parsed too
+ * depth of brackets (in C when the native scanner is built, native/json_scan.c via json-scan.ts:
+ * the same loop, twice as fast over a re-subscription's snapshot; this file's loop is the
+ * reference and the fallback); `JSON.parse` then checks the slice's syntax. Skipped values are parsed too
  * (and dropped at once), so that a document `JSON.parse` refuses is refused here, at the same
  * place: errors (`JsonSliceError`) carry V8's message without its position and the line and
  * column (1-based, in UTF-16 units as an editor counts) of the first offending character.
@@ -15,6 +17,8 @@
  * Between two `push`es the reader keeps the unfinished slice (views of the chunks it spans).
  */
 import { isAscii } from 'node:buffer';
+import { SCAN_STATE_LENGTH, nativeScan } from './json-scan.js';
+import type { NativeScan } from './json-scan.js';
 import { jsonErrorMessage, jsonErrorOffset } from './json-syntax.js';
 
 /** What a visitor's value is, from its first byte. */
@@ -169,14 +173,23 @@ export class JsonSlicer {
   #brackets = new Uint8Array(64);
   /** Bytes of a leading byte order mark seen so far (3: none can come any more). */
   #bom = 0;
+  /** The native scanner (json-scan.ts) and its state, when it is used. */
+  readonly #native: NativeScan | undefined;
+  readonly #nativeState = new Int32Array(SCAN_STATE_LENGTH);
 
   /**
    * `root` visits the document's value. A leading UTF-8 byte order mark is skipped (as in a file)
-   * unless `bom` is false: then it is refused where `JSON.parse` refuses U+FEFF.
+   * unless `bom` is false: then it is refused where `JSON.parse` refuses U+FEFF. The slices'
+   * bytes are scanned by the native scanner when it is built, unless `native` is false (the
+   * tests compare both).
    */
-  constructor(root: SliceVisitor, options: { readonly bom?: boolean } = {}) {
+  constructor(
+    root: SliceVisitor,
+    options: { readonly bom?: boolean; readonly native?: boolean } = {},
+  ) {
     this.#stack = [{ visitor: root, state: DOC_VALUE, index: 0, key: '' }];
     if (options.bom === false) this.#bom = 3;
+    this.#native = options.native === false ? undefined : nativeScan();
   }
 
   /** Reads the next bytes of the document; throws `JsonSliceError` where it stops being JSON. */
@@ -338,6 +351,9 @@ export class JsonSlicer {
    * ended first.
    */
   #scan(buf: Buffer, i: number, capture: Capture): number {
+    const native = this.#native;
+    if (native !== undefined && capture.span !== SPAN_BARE)
+      return this.#scanNative(native, buf, i, capture);
     const n = buf.length;
     let inString = capture.inString;
     let escaped = capture.escaped;
@@ -389,6 +405,39 @@ export class JsonSlicer {
     }
     this.#finish(capture, buf, end);
     return end;
+  }
+
+  /** `#scan` by the native scanner (the same loop, in C: native/json_scan.c). */
+  #scanNative(native: NativeScan, buf: Buffer, i: number, capture: Capture): number {
+    const state = this.#nativeState;
+    state[0] = capture.inString ? 1 : 0;
+    state[1] = capture.escaped ? 1 : 0;
+    state[2] = capture.depth;
+    let end = native(buf, i, state, this.#brackets);
+    while (end === -2) {
+      // The brackets are full at an opening one: grow them and go on from it.
+      const at = state[5] ?? 0;
+      this.#countLines(state);
+      this.#growBrackets();
+      end = native(buf, at, state, this.#brackets);
+    }
+    this.#countLines(state);
+    if (end < 0) {
+      capture.inString = state[0] === 1;
+      capture.escaped = state[1] === 1;
+      capture.depth = state[2];
+      return -1;
+    }
+    this.#finish(capture, buf, end);
+    return end;
+  }
+
+  /** The newlines a native scan saw outside strings (`state[3]`, the last at `state[4]`). */
+  #countLines(state: Int32Array): void {
+    const lines = state[3] ?? 0;
+    if (lines === 0) return;
+    this.#line += lines;
+    this.#lineStart = this.#chunkStart + (state[4] ?? 0) + 1;
   }
 
   /**

@@ -418,7 +418,7 @@ test.serial(
     for (const line of r.log) t.log(line);
     t.is(r.stage.name, 'build');
     t.true(existsSync(join(r.root, 'app', 'dist', 'main.js')));
-    for (const addon of ['udp_batch.node', 'mem_trim.node']) {
+    for (const addon of ['udp_batch.node', 'mem_trim.node', 'json_scan.node']) {
       t.true(existsSync(join(r.root, 'app', 'build', 'Release', addon)), `npm ci built ${addon}`);
     }
   },
@@ -443,7 +443,7 @@ test.serial(
     t.true(existsSync(join(app, 'dist', 'main.js')));
     t.deepEqual(
       (await readdir(join(app, 'build', 'Release'))).sort(),
-      ['mem_trim.node', 'udp_batch.node'],
+      ['json_scan.node', 'mem_trim.node', 'udp_batch.node'],
       'the native addons from the build stage',
     );
     t.true(existsSync(join(app, 'node_modules', 'yaml', 'package.json')));
