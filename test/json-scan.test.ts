@@ -1,30 +1,8 @@
 import test from 'ava';
 import { SCAN_STATE_LENGTH, nativeScan } from '../src/json-scan.js';
-import { COLLECT, JsonSliceError, JsonSlicer } from '../src/json-slices.js';
-import type { SliceVisitor } from '../src/json-slices.js';
+import { JsonSliceError, JsonSlicer } from '../src/json-slices.js';
 import { prng } from '../support/state-builder.js';
-
-type Container = Record<string, unknown> | unknown[];
-
-/** A visitor that rebuilds everything, descending into containers down to `depth`. */
-function rebuild(into: Container, depth: number): SliceVisitor {
-  return {
-    enter: (key, kind) => {
-      if (kind === 'scalar' || depth === 0) return COLLECT;
-      const child: Container = kind === 'array' ? [] : {};
-      set(into, key, child);
-      return rebuild(child, depth - 1);
-    },
-    value: (key, value) => {
-      set(into, key, value);
-    },
-  };
-}
-
-function set(into: Container, key: string | number, value: unknown): void {
-  if (Array.isArray(into)) into.push(value);
-  else into[String(key)] = value;
-}
+import { rebuild } from '../support/json-rebuild.js';
 
 /** What reading `bytes` in the given chunks gives: the value, or where it stops being JSON. */
 function outcome(bytes: Buffer, cuts: readonly number[], depth: number, native: boolean): unknown {

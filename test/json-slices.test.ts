@@ -2,28 +2,7 @@ import test from 'ava';
 import { COLLECT, JsonSliceError, JsonSlicer, SKIP, SKIP_ALL } from '../src/json-slices.js';
 import type { SliceVisitor } from '../src/json-slices.js';
 import { jsonSyntaxProblem } from '../src/json-syntax.js';
-
-type Container = Record<string, unknown> | unknown[];
-
-/** A visitor that rebuilds everything, descending into containers down to `depth`. */
-function rebuild(into: Container, depth: number): SliceVisitor {
-  return {
-    enter: (key, kind) => {
-      if (kind === 'scalar' || depth === 0) return COLLECT;
-      const child: Container = kind === 'array' ? [] : {};
-      set(into, key, child);
-      return rebuild(child, depth - 1);
-    },
-    value: (key, value) => {
-      set(into, key, value);
-    },
-  };
-}
-
-function set(into: Container, key: string | number, value: unknown): void {
-  if (Array.isArray(into)) into.push(value);
-  else into[String(key)] = value;
-}
+import { rebuild } from '../support/json-rebuild.js';
 
 /** The document read in chunks of `size` bytes, rebuilt down to `depth`. */
 function read(text: string | Buffer, size: number, depth = 99): unknown {
