@@ -7,7 +7,8 @@
  * compares them on random documents cut into random chunks).
  *
  * scan(buf, start, state, brackets) -> number
- *   buf: the chunk (a Uint8Array); start: where the scan resumes (0 <= start <= length).
+ *   buf: the chunk (a Uint8Array, shorter than 2 GiB: positions travel in `state` as int32);
+ *   start: where the scan resumes (0 <= start <= length).
  *   state: an Int32Array of 6: [0] in a string (0/1), [1] the next byte is escaped (0/1),
  *     [2] depth (open brackets; 0 while a string alone is cut out), read and written back;
  *     [3] written: newlines seen outside strings, [4] written: the index of the last one (-1),
@@ -68,7 +69,7 @@ static napi_value js_scan(napi_env env, napi_callback_info info) {
       napi_get_typedarray_info(env, argv[2], &type, &state_length, &state_raw, &ignored,
                                &offset) != napi_ok ||
       type != napi_int32_array || state_length < STATE_LENGTH || start < 0 ||
-      (uint64_t)start > n) {
+      (uint64_t)start > n || n > INT32_MAX) {
     napi_throw_type_error(env, NULL, "scan(buf, start, state, brackets): bad arguments");
     return NULL;
   }
