@@ -37,7 +37,13 @@ export type { Found, Zone, ZoneImage, ZoneOptions, ZonePart } from './zone.js';
 export { ChangesetMismatch, applyChangeset } from './changeset.js';
 export type { Changeset, ZoneDiff } from './changeset.js';
 export { fullBuildDiff, zoneSource } from './zone-diff.js';
-export { JOURNAL_MAX_ENTRIES, JOURNAL_MAX_RRS, ZoneJournal, diffRRs } from './journal.js';
+export {
+  JOURNAL_MAX_ENTRIES,
+  JOURNAL_MAX_RRS,
+  ZoneJournal,
+  diffRRs,
+  journalLimits,
+} from './journal.js';
 export type { JournalLimits } from './journal.js';
 export { changedEntries } from './changed-names.js';
 export { ZoneRecordSet } from './zone-records.js';

@@ -38,6 +38,23 @@ export interface JournalLimits {
   readonly maxRRs: number;
 }
 
+/**
+ * The journal's bounds for the `transfer` settings: `journal` differences at most, and none while
+ * nobody may transfer (`allow` empty, the default: IXFR is refused, and the record data of the
+ * differences, up to `JOURNAL_MAX_RRS` RRs after a large rebuild, would stay on the DNS thread
+ * for nothing). A reload that allows transfers starts the chain at the next change; a secondary
+ * at an older serial gets the whole zone, as for any serial the journal does not reach.
+ */
+export function journalLimits(transfer: {
+  readonly allow: readonly string[];
+  readonly journal: number;
+}): JournalLimits {
+  return {
+    maxEntries: transfer.allow.length > 0 ? transfer.journal : 0,
+    maxRRs: JOURNAL_MAX_RRS,
+  };
+}
+
 /** The last differences of a zone (see the module comment). */
 export class ZoneJournal {
   #limits: JournalLimits;

@@ -8,13 +8,13 @@ import { resolve } from 'node:path';
 import { systemClock } from '../clock.js';
 import type { Config, HostPort } from '../config/index.js';
 import { describeConfigError, loadConfigWithWarnings } from '../config/index.js';
-import type { DnsSettings, JournalLimits, QueryEvent } from '../dns/index.js';
+import type { DnsSettings, QueryEvent } from '../dns/index.js';
 import {
   DnsServer,
-  JOURNAL_MAX_RRS,
   Notifier,
   TransferOffload,
   ZoneTransfers,
+  journalLimits,
   laterSerial,
   oversizedDatagrams,
   peerSerials,
@@ -68,12 +68,8 @@ export async function serve(configFile: string): Promise<number> {
     logger.warn('configuration warning', { problem: formatConfigProblem(configFile, w) });
   }
   const store = new ZoneStore();
-  // The differences IXFR answers from: transfer.journal of them at most.
-  const journalLimits = (c: Config): JournalLimits => ({
-    maxEntries: c.transfer.journal,
-    maxRRs: JOURNAL_MAX_RRS,
-  });
-  store.journal?.setLimits(journalLimits(config));
+  // The differences IXFR answers from (none while nobody may transfer: journalLimits).
+  store.journal?.setLimits(journalLimits(config.transfer));
   const firstListen = await resolveListenAt('dns.listen', config.dns.listen);
   let nsIps = listenerAddresses(firstListen);
   const logRefusal = refusalLogger(logger, 'HTTP clients turned away (mesodns_http_refused_total)');
@@ -291,8 +287,8 @@ export async function serve(configFile: string): Promise<number> {
         config = next;
         if (nextTransfers !== undefined) {
           transfers.update(nextTransfers.transfers);
-          store.journal?.setLimits(journalLimits(next));
-          offload.setLimits(journalLimits(next));
+          store.journal?.setLimits(journalLimits(next.transfer));
+          offload.setLimits(journalLimits(next.transfer));
           if (next.transfer.allow.length > 0) offload.start();
           notifier.update(nextTransfers.notify);
         }

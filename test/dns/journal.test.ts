@@ -1,7 +1,7 @@
 // The zone's journal (dns/journal.ts) and the store that records into it.
 import test from 'ava';
 import type { ZoneDiff } from '../../src/dns/index.js';
-import { ZoneJournal, diffRRs } from '../../src/dns/index.js';
+import { JOURNAL_MAX_RRS, ZoneJournal, diffRRs, journalLimits } from '../../src/dns/index.js';
 import { nextSerial } from '../../src/pipeline/serial.js';
 import { CompactRecordSet, toRecordData } from '../../src/records/index.js';
 import { ZoneStore } from '../../src/store.js';
@@ -138,4 +138,24 @@ test('the store journals changesets and full builds; a build without a diff brea
   t.is(journal.since(12), undefined, 'a new serial without a diff');
   t.deepEqual(journal.since(13), []);
   t.is(new ZoneStore({ journal: false }).journal, undefined);
+});
+
+test('nobody may transfer: the journal keeps no difference, and starts when a reload allows', (t) => {
+  t.deepEqual(journalLimits({ allow: [], journal: 1000 }), {
+    maxEntries: 0,
+    maxRRs: JOURNAL_MAX_RRS,
+  });
+  const allowed = { allow: ['10.0.0.0/8'], journal: 1000 };
+  t.deepEqual(journalLimits(allowed), { maxEntries: 1000, maxRRs: JOURNAL_MAX_RRS });
+  const journal = new ZoneJournal(journalLimits({ allow: [], journal: 1000 }));
+  journal.record(diff(1, 2, 50));
+  journal.record(diff(2, 3));
+  t.is(journal.entries, 0, 'no difference held');
+  t.is(journal.rrs, 0);
+  t.deepEqual(journal.since(3), [], 'a secondary at the current serial is current');
+  t.is(journal.since(2), undefined, 'an older one gets the whole zone');
+  journal.setLimits(journalLimits(allowed));
+  journal.record(diff(3, 4));
+  t.is(serials(journal.since(3)), '3>4');
+  t.is(journal.since(2), undefined);
 });
