@@ -12,7 +12,6 @@
  */
 import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import type { ResourceLimits } from 'node:worker_threads';
 import type { Config } from '../config/index.js';
 import { laterSerial, zoneFromImage } from '../dns/index.js';
 import type { ErrorCode } from '../errors.js';
@@ -164,43 +163,19 @@ function useSerialScavenges(): void {
 }
 
 /**
- * The pipeline worker's young generation in stream mode (MB; V8's default is 48 at this heap
- * size). A streamed worker is never idle, so its nursery's pages stay resident between
- * subscriptions: at 100k tasks 12 MB took the RSS after a subscription from 296-307 to 270-279 MB
- * and its peak from 399-403 to 369-375, at the same CPU (bench/README.md). Polling at 100k tasks
- * showed no clear gain within its noise, so a polling worker keeps V8's default.
- */
-export const STREAM_YOUNG_GENERATION_MB = 12;
-
-/**
- * The `resourceLimits` of a pipeline worker for `config`: the young generation when it follows
- * the event stream (not a state file, which is loaded whole like a poll); else none.
- */
-export function workerResourceLimits(config: Config): ResourceLimits | undefined {
-  const { mode, stateFile } = config.mesos;
-  return mode === 'stream' && stateFile === ''
-    ? { maxYoungGenerationSizeMb: STREAM_YOUNG_GENERATION_MB }
-    : undefined;
-}
-
-/**
- * Starts the worker module next to this one, with the resource limits of its config's mode
- * (`workerResourceLimits`, decided at each start: a reload that changes the mode applies at the
- * next restart). Running from source (tests under tsx), the module is TypeScript: tsx's loader
- * hooks do not reach worker threads on Node 20, so the worker registers them itself before
- * importing it.
+ * Starts the worker module next to this one. Running from source (tests under tsx), the module is
+ * TypeScript: tsx's loader hooks do not reach worker threads on Node 20, so the
+ * worker registers them itself before importing it.
  */
 export function startPipelineWorker(workerData: WorkerInit): Worker {
-  const resourceLimits = workerResourceLimits(workerData.config);
-  const options = resourceLimits === undefined ? { workerData } : { workerData, resourceLimits };
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./pipeline-worker.js', import.meta.url), options);
+    return new Worker(new URL('./pipeline-worker.js', import.meta.url), { workerData });
   }
   const url = new URL('./pipeline-worker.ts', import.meta.url).href;
   const code =
     "import('tsx/esm/api').then(({ register }) => { register(); " +
     `return import(${JSON.stringify(url)}); });`;
-  return new Worker(code, { eval: true, ...options });
+  return new Worker(code, { eval: true, workerData });
 }
 
 /** Runs the state pipeline in a worker thread (see the module comment). */
@@ -414,9 +389,9 @@ export class Pipeline {
       ranMs,
       restarts: this.#restarts,
       restartInMs: delayMs,
-      // The worker's heap limit is the main thread's (resourceLimits set its young generation
-      // only: both come from the memory limit or --max-old-space-size; worker.resourceLimits
-      // does not show the flag). Raising the container's memory limit raises it.
+      // The worker's heap limit is the main thread's (no resourceLimits are given: both come
+      // from the memory limit or --max-old-space-size; worker.resourceLimits does not show the
+      // flag). Raising the container's memory limit raises it.
       ...(isOutOfMemory
         ? { heapLimitMB: Math.round(v8.getHeapStatistics().heap_size_limit / MB) }
         : {}),

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
 import { appendFile, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,13 +6,7 @@ import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { RestartPolicy } from '../../src/pipeline/pipeline.js';
-import {
-  Pipeline,
-  STREAM_YOUNG_GENERATION_MB,
-  restartDelayMs,
-  startPipelineWorker,
-  workerResourceLimits,
-} from '../../src/pipeline/pipeline.js';
+import { Pipeline, restartDelayMs, startPipelineWorker } from '../../src/pipeline/pipeline.js';
 import type { Config } from '../../src/config/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { DnsServer, findNode, nameKey } from '../../src/dns/index.js';
@@ -169,35 +162,6 @@ test('prepare rejects a source that cannot be built, with its error code', async
     },
   };
   await t.throwsAsync(pipeline.prepare(broken), { code: 'ERR_CONFIG_READ' });
-});
-
-test('a worker that follows the event stream gets a small young generation, others the default', async (t) => {
-  const { dir, config, configFile } = await setup();
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const stream = { ...config, mesos: { ...config.mesos, stateFile: '', mode: 'stream' as const } };
-  const poll = { ...stream, mesos: { ...stream.mesos, mode: 'poll' as const } };
-  t.deepEqual(workerResourceLimits(stream), {
-    maxYoungGenerationSizeMb: STREAM_YOUNG_GENERATION_MB,
-  });
-  t.is(workerResourceLimits(poll), undefined);
-  t.is(workerResourceLimits(config), undefined, 'a state file is loaded whole, as a poll');
-  const started = startPipelineWorker({ configFile, config: stream, nsIps: [], version: 'test' });
-  const defaults = startPipelineWorker({ configFile, config: poll, nsIps: [], version: 'test' });
-  t.teardown(async () => {
-    await started.terminate();
-    await defaults.terminate();
-  });
-  // The limits V8 applied are known once the threads run.
-  await Promise.all([once(started, 'online'), once(defaults, 'online')]);
-  t.is(started.resourceLimits?.maxYoungGenerationSizeMb, STREAM_YOUNG_GENERATION_MB);
-  t.true((defaults.resourceLimits?.maxYoungGenerationSizeMb ?? 0) > STREAM_YOUNG_GENERATION_MB);
-  const oldGeneration = defaults.resourceLimits?.maxOldGenerationSizeMb ?? 0;
-  t.true(oldGeneration > 0);
-  t.is(
-    started.resourceLimits?.maxOldGenerationSizeMb,
-    oldGeneration,
-    'the heap limit is untouched',
-  );
 });
 
 test('restart delays double from initialMs up to maxMs, jittered down to half a step', (t) => {
