@@ -1,7 +1,8 @@
 /**
- * The native byte scanner of json-slices.ts (native/json_scan.c): the same loop in C, about ten
- * times as fast, for the bytes of the slices a large state document is cut into. Optional, like
- * every addon (src/native.ts): without it the JavaScript loop does the work.
+ * The native byte scanner of json-slices.ts (native/json_scan.c): the same loop in C, jumping
+ * over strings with `memchr`, for the bytes of the slices a large state document is cut into (a
+ * re-subscription's 178 MB snapshot at 100k tasks is read in about half the time). Optional,
+ * like every addon (src/native.ts): without it the JavaScript loop does the work.
  */
 import { loadAddon } from './native.js';
 
