@@ -20,7 +20,7 @@ import {
   type TaskState,
 } from './v1-state.js';
 import { isRecord } from '../src/is-record.js';
-import { freePort } from './ports.js';
+import { onFreshPort } from './daemon.js';
 import { V1TaskTexts, v1StateJson } from './v1-state-json.js';
 
 const HOST = '127.0.0.1';
@@ -369,20 +369,10 @@ export class FakeMaster {
    * Listens on 127.0.0.1 on a free port (`freePort`: never one a client's socket can be given, so
    * that the master can come back on it after `close`), or on `port`.
    */
-  async start(port?: number): Promise<void> {
-    if (port !== undefined) {
-      await this.#listen(port);
-      return;
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#listen(await freePort());
-        return;
-      } catch (error) {
-        // Another test bound it between freePort() and here.
-        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
-      }
-    }
+  start(port?: number): Promise<void> {
+    // Again on another port when another test bound it between freePort() and here (`listen
+    // EADDRINUSE: address already in use`).
+    return onFreshPort('fake master', (p) => this.#listen(p), port);
   }
 
   #listen(port: number): Promise<void> {
