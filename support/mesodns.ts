@@ -463,6 +463,24 @@ export async function metricValue(srv: Pick<Mesodns, 'httpUrl'>, series: string)
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
 }
 
+/**
+ * Waits until the agents carried over a failover (`mesodns_failover_carried_agents`) are
+ * `agents`, or pass `agents` when it is a test, within `ms`.
+ */
+export async function waitCarried(
+  srv: Pick<Mesodns, 'httpUrl'>,
+  agents: number | ((carried: number) => boolean),
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const holds = typeof agents === 'number' ? (n: number) => n === agents : agents;
+  await waitFor(
+    async () => holds(await metricValue(srv, 'mesodns_failover_carried_agents')),
+    ms,
+    what,
+  );
+}
+
 /** Configuration reloads so far, by result (`mesodns_config_reloads_total`). */
 export async function reloadCounts(
   srv: Pick<Mesodns, 'httpUrl'>,

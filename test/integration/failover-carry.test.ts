@@ -13,7 +13,14 @@ import {
   killTask,
   recoveringState,
 } from '../../support/fake-master.js';
-import { answerData, ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
+import {
+  answerData,
+  ask,
+  metricValue,
+  startMesodns,
+  waitCarried,
+  waitFor,
+} from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { testsAtOnce } from '../../support/tests-at-once.js';
 
@@ -132,15 +139,6 @@ function explainWrong(t: ExecutionContext, srv: Mesodns, wrong: readonly string[
   const lines = srv.logs().split('\n');
   const relevant = lines.filter((l) => /stream|leader|carr|agent|subscri|GET_MASTER/i.test(l));
   t.log(relevant.slice(-60).join('\n'));
-}
-
-/** Waits until `agents` agents are carried (the metric), within `ms`. */
-async function waitCarried(srv: Mesodns, agents: number, what: string, ms = 10_000): Promise<void> {
-  await waitFor(
-    async () => (await metricValue(srv, 'mesodns_failover_carried_agents')) === agents,
-    ms,
-    what,
-  );
 }
 
 /** Running tasks in a state document. */

@@ -10,7 +10,14 @@ import { dig } from '../../support/dig.js';
 import { FakeMasterCluster, addTask, recoveringState } from '../../support/fake-master.js';
 import type { FakeMaster, FakeMasterOptions } from '../../support/fake-master.js';
 import { srvData } from '../../support/dns-message.js';
-import { answerData, ask, metricValue, startMesodns, waitFor } from '../../support/mesodns.js';
+import {
+  answerData,
+  ask,
+  metricValue,
+  startMesodns,
+  waitCarried,
+  waitFor,
+} from '../../support/mesodns.js';
 import type { Mesodns } from '../../support/mesodns.js';
 import { makeTestCa } from '../../support/test-ca.js';
 import { joinGroup, masterInfoJson, startZooKeeper } from '../../support/zookeeper.js';
@@ -79,15 +86,6 @@ async function waitZk(srv: Mesodns, path: string, connected: 0 | 1, ms: number):
 async function stopZk(t: ExecutionContext): Promise<void> {
   t.teardown(() => zk.start().catch(() => undefined));
   await zk.stop();
-}
-
-/** Waits until `agents` agents are carried over a failover, by the metric. */
-async function waitCarried(srv: Mesodns, test: (agents: number) => boolean, what: string) {
-  await waitFor(
-    async () => test(await metricValue(srv, 'mesodns_failover_carried_agents')),
-    10_000,
-    what,
-  );
 }
 
 async function probe(srv: Mesodns): Promise<string[]> {
